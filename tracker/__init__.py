@@ -1,0 +1,1 @@
+"""Treaty ratification tracker: the domain, the sources' parsers, the services and the edges."""

@@ -1,0 +1,1 @@
+"""Pure domain: statuses, actions, changes and entry-into-force rules (stdlib only)."""

@@ -1,0 +1,242 @@
+"""Normalized treaty status: plain frozen dataclasses, standard library only, no I/O, no clock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Column(StrEnum):
+    """The role of the table column an action was printed in."""
+
+    SIGNATURE = "signature"
+    CONSENT = "consent"
+    PROVISIONAL = "provisional_application"
+
+
+# The letter printed after a date names the kind of action; map by letter, never by position.
+LETTER_KINDS: dict[str, str] = {
+    "": "ratification",
+    "a": "accession",
+    "A": "acceptance",
+    "AA": "approval",
+    "d": "succession",
+    "c": "formal_confirmation",
+    "C": "formal_confirmation",
+    "s": "definitive_signature",
+    "P": "consent_to_be_bound",
+    "p": "participation",
+    "n": "provisional_application",
+}
+# In the signature column the same letters mean something narrower.
+SIGNATURE_LETTER_KINDS: dict[str, str] = {
+    "": "signature",
+    "d": "succession_to_signature",
+    "s": "definitive_signature",
+}
+KINDS: frozenset[str] = frozenset(LETTER_KINDS.values()) | frozenset(SIGNATURE_LETTER_KINDS.values())
+
+
+def kind_for(column: Column, letter: str) -> str:
+    """Name the kind of an action from its column and its letter (ValueError if unknown)."""
+    if column is Column.SIGNATURE and letter in SIGNATURE_LETTER_KINDS:
+        return SIGNATURE_LETTER_KINDS[letter]
+    if letter in LETTER_KINDS:
+        return LETTER_KINDS[letter]
+    raise ValueError(f"unknown action letter {letter!r}")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One dated cell of the participants table."""
+
+    column: Column
+    kind: str
+    date: date
+    letter: str = ""
+    withdrawn: bool = False  # printed in [brackets]: deposited, later withdrawn or denounced
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column.value,
+            "kind": self.kind,
+            "date": self.date.isoformat(),
+            "letter": self.letter,
+            "withdrawn": self.withdrawn,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Action:
+        return cls(
+            column=Column(d["column"]),
+            kind=d["kind"],
+            date=date.fromisoformat(d["date"]),
+            letter=d.get("letter", ""),
+            withdrawn=bool(d.get("withdrawn", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A row of the participants table: printed name, identity, footnote refs and actions."""
+
+    name: str
+    iso3: str | None = None
+    reio: bool = False  # regional economic integration organization (e.g. the European Union)
+    footnotes: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Identity across snapshots and renames: ISO3 where one exists, else the folded name."""
+        return self.iso3 or "name:" + " ".join(self.name.casefold().split())
+
+    def _first(self, column: Column) -> Action | None:
+        found = [a for a in self.actions if a.column is column]
+        return min(found, key=lambda a: a.date) if found else None
+
+    @property
+    def signature(self) -> Action | None:
+        return self._first(Column.SIGNATURE)
+
+    @property
+    def consent(self) -> Action | None:
+        return self._first(Column.CONSENT)
+
+    @property
+    def provisional(self) -> Action | None:
+        return self._first(Column.PROVISIONAL)
+
+    @property
+    def withdrawn(self) -> bool:
+        """True when the participant's consent (or, lacking one, its signature) is bracketed."""
+        main = self.consent or self.signature
+        return bool(main and main.withdrawn)
+
+    @property
+    def is_signatory(self) -> bool:
+        return any(a.column is Column.SIGNATURE and not a.withdrawn for a in self.actions)
+
+    @property
+    def is_party(self) -> bool:
+        return any(a.column is Column.CONSENT and not a.withdrawn for a in self.actions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "iso3": self.iso3,
+            "reio": self.reio,
+            "footnotes": list(self.footnotes),
+            "actions": [a.to_dict() for a in self.actions],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Participant:
+        return cls(
+            name=d["name"],
+            iso3=d.get("iso3"),
+            reio=bool(d.get("reio", False)),
+            footnotes=tuple(d.get("footnotes", ())),
+            actions=tuple(Action.from_dict(a) for a in d.get("actions", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Footnote:
+    ref: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TreatyStatus:
+    """The normalized status of one treaty as printed by its depositary at one observation."""
+
+    treaty_id: str  # the depositary's own id, e.g. MTDSG number "XXVI-9"
+    title: str
+    chapter: str | None = None
+    adoption_place: str | None = None
+    adoption_date: date | None = None
+    eif_label: str | None = None  # "Entry into force" / "Not yet in force" as printed
+    eif_text: str | None = None
+    eif_date: date | None = None  # the entry-into-force date printed, if any
+    published_signatories: int | None = None
+    published_parties: int | None = None
+    status_as_at: datetime | None = None  # the page's own "status as at" stamp (aware, UTC)
+    columns: tuple[str, ...] = ()
+    participants: tuple[Participant, ...] = ()
+    footnotes: tuple[Footnote, ...] = field(default=())
+
+    @property
+    def signatories(self) -> int:
+        """Signatories derived from the table (bracketed cells excluded)."""
+        return sum(1 for p in self.participants if p.is_signatory)
+
+    @property
+    def parties(self) -> int:
+        """Parties derived from the table (bracketed cells excluded)."""
+        return sum(1 for p in self.participants if p.is_party)
+
+    @property
+    def in_force(self) -> bool | None:
+        if self.eif_label is None:
+            return None
+        label = self.eif_label.casefold()
+        if "not yet" in label:
+            return False
+        return "entry into force" in label or "entered into force" in label
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "treaty_id": self.treaty_id,
+            "title": self.title,
+            "chapter": self.chapter,
+            "adoption_place": self.adoption_place,
+            "adoption_date": self.adoption_date.isoformat() if self.adoption_date else None,
+            "eif_label": self.eif_label,
+            "eif_text": self.eif_text,
+            "eif_date": self.eif_date.isoformat() if self.eif_date else None,
+            "published_signatories": self.published_signatories,
+            "published_parties": self.published_parties,
+            "status_as_at": self.status_as_at.isoformat() if self.status_as_at else None,
+            "columns": list(self.columns),
+            "participants": [p.to_dict() for p in self.participants],
+            "footnotes": [{"ref": f.ref, "text": f.text} for f in self.footnotes],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TreatyStatus:
+        def _date(v: str | None) -> date | None:
+            return date.fromisoformat(v) if v else None
+
+        return cls(
+            treaty_id=d["treaty_id"],
+            title=d["title"],
+            chapter=d.get("chapter"),
+            adoption_place=d.get("adoption_place"),
+            adoption_date=_date(d.get("adoption_date")),
+            eif_label=d.get("eif_label"),
+            eif_text=d.get("eif_text"),
+            eif_date=_date(d.get("eif_date")),
+            published_signatories=d.get("published_signatories"),
+            published_parties=d.get("published_parties"),
+            status_as_at=datetime.fromisoformat(d["status_as_at"]) if d.get("status_as_at") else None,
+            columns=tuple(d.get("columns", ())),
+            participants=tuple(Participant.from_dict(p) for p in d.get("participants", ())),
+            footnotes=tuple(Footnote(f["ref"], f["text"]) for f in d.get("footnotes", ())),
+        )
+
+    def content_hash(self) -> str:
+        """Hash of what the status says, not of when it was printed.
+
+        The "status as at" stamp changes on every fetch and is left out, so a poll of an
+        unchanged page hashes the same. Participants are sorted so row order does not matter.
+        """
+        body = self.to_dict()
+        body.pop("status_as_at")
+        body["participants"] = sorted(body["participants"], key=lambda p: (p["name"], p["iso3"] or ""))
+        raw = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()

@@ -1,0 +1,1 @@
+"""Use cases over the database: ingest, queries. They own the transaction; dependencies are arguments."""

@@ -1,0 +1,91 @@
+"""Configuration: the only module that reads the environment. Imports nothing from the project."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_UNTC_BASE_URL = "https://treaties.un.org"
+USER_AGENT = (
+    "treaty-tracker/0.1 (+https://github.com/treaty-tracker; ratification status monitor; "
+    "polite crawler, obeys robots.txt)"
+)
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, read once by `Settings.from_env()` and passed down."""
+
+    data_dir: Path
+    database_url: str
+    untc_base_url: str = DEFAULT_UNTC_BASE_URL
+    user_agent: str = USER_AGENT
+    # Politeness: one request at a time per domain, AutoThrottle on top of a base delay.
+    download_delay: float = 1.0
+    concurrent_requests_per_domain: int = 1
+    autothrottle_target_concurrency: float = 1.0
+    download_timeout: int = 60
+    retry_times: int = 3
+    max_response_size: int = 20 * 1024 * 1024
+    http_cache: bool = True
+    crawl_timeout: int = 3600
+    log_level: str = "INFO"
+
+    @property
+    def http_cache_dir(self) -> Path:
+        return self.data_dir / "httpcache"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from TRACKER_* variables (the process environment by default)."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("TRACKER_DATA_DIR") or "data").expanduser()
+        database_url = env.get("TRACKER_DATABASE_URL") or f"sqlite:///{data_dir / 'tracker.sqlite3'}"
+        base_url = (env.get("TRACKER_UNTC_BASE_URL") or DEFAULT_UNTC_BASE_URL).rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"TRACKER_UNTC_BASE_URL must be an http(s) URL, got {base_url!r}")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            untc_base_url=base_url,
+            user_agent=env.get("TRACKER_USER_AGENT") or USER_AGENT,
+            download_delay=_float(env, "TRACKER_DOWNLOAD_DELAY", 1.0),
+            concurrent_requests_per_domain=_int(env, "TRACKER_CONCURRENCY", 1),
+            autothrottle_target_concurrency=_float(env, "TRACKER_AUTOTHROTTLE_TARGET", 1.0),
+            download_timeout=_int(env, "TRACKER_DOWNLOAD_TIMEOUT", 60),
+            retry_times=_int(env, "TRACKER_RETRY_TIMES", 3),
+            max_response_size=_int(env, "TRACKER_MAX_RESPONSE_SIZE", 20 * 1024 * 1024),
+            http_cache=(env.get("TRACKER_HTTP_CACHE", "1") not in ("0", "false", "no")),
+            crawl_timeout=_int(env, "TRACKER_CRAWL_TIMEOUT", 3600),
+            log_level=(env.get("TRACKER_LOG_LEVEL") or "INFO").upper(),
+        )
+
+    def ensure_data_dir(self) -> None:
+        """Create the data directory when the SQLite default lives there."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
