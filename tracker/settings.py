@@ -86,6 +86,28 @@ class Settings:
             log_level=(env.get("TRACKER_LOG_LEVEL") or "INFO").upper(),
         )
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as TRACKER_* variables, for a child process (e.g. a crawl)."""
+        return {
+            "TRACKER_DATA_DIR": str(self.data_dir),
+            "TRACKER_DATABASE_URL": self.database_url,
+            "TRACKER_UNTC_BASE_URL": self.untc_base_url,
+            "TRACKER_USER_AGENT": self.user_agent,
+            "TRACKER_DOWNLOAD_DELAY": str(self.download_delay),
+            "TRACKER_CONCURRENCY": str(self.concurrent_requests_per_domain),
+            "TRACKER_AUTOTHROTTLE_TARGET": str(self.autothrottle_target_concurrency),
+            "TRACKER_DOWNLOAD_TIMEOUT": str(self.download_timeout),
+            "TRACKER_RETRY_TIMES": str(self.retry_times),
+            "TRACKER_MAX_RESPONSE_SIZE": str(self.max_response_size),
+            "TRACKER_HTTP_CACHE": "1" if self.http_cache else "0",
+            "TRACKER_CRAWL_TIMEOUT": str(self.crawl_timeout),
+            "TRACKER_LOG_LEVEL": self.log_level,
+        }
+
+    def child_env(self, **extra: str) -> dict[str, str]:
+        """The environment for a child process: ours, with these settings and `extra` on top."""
+        return {**os.environ, **self.to_env(), **extra}
+
     def ensure_data_dir(self) -> None:
         """Create the data directory when the SQLite default lives there."""
         self.data_dir.mkdir(parents=True, exist_ok=True)

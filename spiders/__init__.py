@@ -1,0 +1,1 @@
+"""The Scrapy project: where to go (navigation) and hand-off to ingestion. No parsing, no SQL here."""

@@ -1,0 +1,56 @@
+"""Flat Scrapy settings, derived from the tracker's one configuration (`Settings.from_env()`)."""
+
+from tracker.settings import Settings
+
+_settings = Settings.from_env()
+
+BOT_NAME = "treaty-tracker"
+SPIDER_MODULES = ["spiders.untc"]
+NEWSPIDER_MODULE = "spiders"
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+USER_AGENT = _settings.user_agent
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = _settings.concurrent_requests_per_domain
+DOWNLOAD_DELAY = _settings.download_delay
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = max(_settings.download_delay, 0.0)
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = _settings.autothrottle_target_concurrency
+DOWNLOAD_TIMEOUT = _settings.download_timeout
+DOWNLOAD_MAXSIZE = _settings.max_response_size
+DOWNLOAD_WARNSIZE = _settings.max_response_size // 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Retries with exponential backoff (replaces Scrapy's immediate retry).
+RETRY_ENABLED = True
+RETRY_TIMES = _settings.retry_times
+RETRY_BACKOFF_BASE = 2.0
+RETRY_BACKOFF_MAX = 120.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.middlewares.BackoffRetryMiddleware": 550,
+}
+
+# An unchanged page costs one conditional request: responses are cached on disk and
+# revalidated on every crawl (max-age=0 makes each cached copy stale, so Scrapy sends
+# If-None-Match / If-Modified-Since and reuses the cached body on 304 Not Modified).
+HTTPCACHE_ENABLED = _settings.http_cache
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_DIR = str(_settings.http_cache_dir.resolve())
+HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 408, 429]
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Cache-Control": "max-age=0",
+}
+
+ITEM_PIPELINES = {"spiders.pipelines.IngestPipeline": 300}
+
+LOG_LEVEL = _settings.log_level
+FEED_EXPORT_ENCODING = "utf-8"
+
+UNTC_BASE_URL = _settings.untc_base_url

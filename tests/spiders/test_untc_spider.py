@@ -1,0 +1,96 @@
+"""The spider navigates (index -> chapters -> status pages) and hands raw bytes over, unparsed."""
+
+import asyncio
+
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from spiders.items import FetchFailure, PageItem
+from spiders.untc import UntcSpider
+from tracker.mirror_untc import chapter_page, index_page
+
+BASE = "http://127.0.0.1:9"
+
+
+def make_spider(**kwargs):
+    crawler = get_crawler(UntcSpider, settings_dict={"UNTC_BASE_URL": BASE})
+    return UntcSpider.from_crawler(crawler, **kwargs)
+
+
+def collect_start(spider):
+    async def run():
+        return [r async for r in spider.start()]
+
+    return asyncio.run(run())
+
+
+def test_without_treaties_it_starts_at_the_catalogue():
+    (request,) = collect_start(make_spider())
+    assert request.url == BASE + "/Pages/ParticipationStatus.aspx?clang=_en"
+
+
+def test_given_treaties_it_requests_exactly_their_status_pages():
+    requests = collect_start(make_spider(treaty="XXVI-9,IV-4"))
+    assert [r.url for r in requests] == [
+        BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XXVI-9&chapter=26&clang=_en",
+        BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=IV-4&chapter=4&clang=_en",
+    ]
+    assert [r.meta["treaty"] for r in requests] == ["XXVI-9", "IV-4"]
+
+
+def test_xml_format_requests_the_mtdsg_files():
+    (request,) = collect_start(make_spider(treaty="XXVI-9", format="xml"))
+    assert request.url == BASE + "/doc/Publication/MTDSG/Volume%20II/Chapter%20XXVI/XXVI-9.en.xml"
+
+
+def test_index_and_chapter_pages_are_followed_by_link_form():
+    spider = make_spider()
+    index = HtmlResponse(BASE + "/Pages/ParticipationStatus.aspx?clang=_en", body=index_page([26, 4]))
+    chapters = [r.url for r in spider.parse_index(index)]
+    assert chapters == [
+        BASE + "/Pages/Treaties.aspx?id=4&subid=A&clang=_en",
+        BASE + "/Pages/Treaties.aspx?id=26&subid=A&clang=_en",
+    ]
+    page = chapter_page(26, [("XXVI-9", "TPNW"), ("XXVI-8", "ATT"), ("XXVI-9", "TPNW again")])
+    chapter = HtmlResponse(chapters[1], body=page)
+    treaties = [r.meta["treaty"] for r in spider.parse_chapter(chapter)]
+    assert treaties == ["XXVI-9", "XXVI-8"]  # duplicates followed once
+
+
+def test_status_page_is_passed_on_raw_with_the_treaty_asked_for():
+    spider = make_spider()
+    body = b"<html>anything at all, even a maintenance page</html>"
+    response = HtmlResponse(
+        BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XXVI-9&chapter=26&clang=_en",
+        body=body,
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        request=Request(BASE + "/x", meta={"treaty": "XXVI-9"}),
+    )
+    (item,) = spider.parse_status(response, treaty="XXVI-9")
+    assert isinstance(item, PageItem)
+    assert item.body == body and item.expected_treaty == "XXVI-9" and item.status == 200
+    assert item.fetched_at.endswith("+00:00")
+
+
+def test_a_failed_fetch_becomes_a_failure_item_not_a_page():
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    spider = make_spider()
+    request = Request(BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=IV-4&chapter=4", meta={"treaty": "IV-4"})
+    response = HtmlResponse(request.url, status=503, body=b"Service Unavailable", request=request)
+    failure = Failure(HttpError(response, "Ignoring non-200 response"))
+    failure.request = request
+    (item,) = spider.fetch_failed(failure)
+    assert isinstance(item, FetchFailure)
+    assert item.reason.startswith("HTTP 503") and item.expected_treaty == "IV-4"
+    assert item.body == b"Service Unavailable"
+
+
+def test_malformed_treaty_id_fails_fast():
+    import pytest
+
+    from tracker.sources.untc_urls import BadTreatyId
+
+    with pytest.raises(BadTreatyId):
+        make_spider(treaty="not-a-treaty")

@@ -1,0 +1,76 @@
+"""Run a crawl: `scrapy crawl <slug>` in a subprocess (Twisted's reactor cannot restart in-process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tracker.settings import Settings
+from tracker.sources.untc_urls import chapter_of
+
+
+@dataclass
+class CrawlReport:
+    """What one crawl did: the pipeline's summary plus the subprocess outcome."""
+
+    returncode: int
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def summary(self) -> str:
+        """One line for people: pages, accepted, unchanged, quarantined, failed, events."""
+        if self.error:
+            return f"crawl failed: {self.error}"
+        s = self.stats
+        return (
+            f"crawl {s.get('source', '?')}: {s.get('pages', 0)} pages, {s.get('accepted', 0)} accepted, "
+            f"{s.get('unchanged', 0)} unchanged, {s.get('quarantined', 0)} quarantined, "
+            f"{s.get('rejected', 0)} rejected, {s.get('failed', 0)} failed, {s.get('events', 0)} events"
+        )
+
+
+def run_crawl(
+    settings: Settings,
+    *,
+    treaties: list[str] | None = None,
+    base_url: str | None = None,
+    source: str = "untc",
+    fmt: str = "html",
+) -> CrawlReport:
+    """Crawl `source` (all its catalogue, or the given treaties) into the database."""
+    for treaty in treaties or []:
+        chapter_of(treaty)  # raises BadTreatyId with a clear message before any work starts
+    settings.ensure_data_dir()
+    with tempfile.TemporaryDirectory(prefix="tracker-crawl-") as tmp:
+        summary_file = Path(tmp) / "summary.json"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", source, "-s", f"TRACKER_SUMMARY_FILE={summary_file}"]
+        if treaties:
+            cmd += ["-a", "treaty=" + ",".join(treaties)]
+        if fmt != "html":
+            cmd += ["-a", f"format={fmt}"]
+        extra = {"SCRAPY_SETTINGS_MODULE": "spiders.settings"}
+        if base_url:
+            extra["TRACKER_UNTC_BASE_URL"] = base_url.rstrip("/")
+        proc = subprocess.Popen(cmd, env=settings.child_env(**extra), start_new_session=True)
+        try:
+            returncode = proc.wait(timeout=settings.crawl_timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            return CrawlReport(returncode=124, error=f"timed out after {settings.crawl_timeout}s")
+        if not summary_file.exists():
+            return CrawlReport(returncode=returncode or 1, error=f"scrapy exited with status {returncode}")
+        stats = json.loads(summary_file.read_text())
+    problems = stats.get("quarantined", 0) + stats.get("failed", 0)
+    return CrawlReport(returncode=returncode or (1 if problems else 0), stats=stats)

@@ -1,0 +1,134 @@
+"""A local mirror of recorded depositary pages, served on loopback under the sites' own paths.
+
+Used by the tests, the benchmarks and the demo: the spider is pointed at the mirror through its
+configurable base URL and never touches the real site. A mirror is a folder with `manifest.json`
+mapping each path-and-query to a file and a content type. The server answers conditional
+requests (ETag / Last-Modified -> 304), like a well-behaved site.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+MANIFEST = "manifest.json"
+DEFAULT_ROBOTS = b"User-agent: *\nDisallow: /doc/Treaties/\n"
+
+
+def normalize_target(target: str) -> str:
+    """Path plus query with parameters sorted and keys lower-cased, for tolerant lookup."""
+    parts = urlsplit(target)
+    query = sorted((k.lower(), v) for k, v in parse_qsl(parts.query, keep_blank_values=True))
+    return parts.path + ("?" + urlencode(query) if query else "")
+
+
+@dataclass
+class Mirror:
+    """A folder of recorded pages addressed by path-and-query."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / MANIFEST
+        self.entries: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+
+    def add(self, target: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> Path:
+        """Record `body` as the answer to `target` (e.g. "/Pages/ViewDetails.aspx?...")."""
+        key = normalize_target(target)
+        name = hashlib.sha256(key.encode()).hexdigest()[:24]
+        file = self.root / "pages" / name
+        file.parent.mkdir(exist_ok=True)
+        file.write_bytes(body)
+        self.entries[key] = {"file": f"pages/{name}", "content_type": content_type, "target": target}
+        return file
+
+    def save(self) -> None:
+        (self.root / MANIFEST).write_text(json.dumps(self.entries, indent=1, sort_keys=True))
+
+    def lookup(self, target: str) -> tuple[Path, str] | None:
+        entry = self.entries.get(normalize_target(target))
+        if entry is None:
+            return None
+        return self.root / entry["file"], entry["content_type"]
+
+
+def _handler(mirror: Mirror, log: list[str]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "tracker-mirror/1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            log.append(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''}")
+
+        def do_GET(self) -> None:  # noqa: N802
+            if urlsplit(self.path).path == "/robots.txt" and mirror.lookup(self.path) is None:
+                return self._send(HTTPStatus.OK, DEFAULT_ROBOTS, "text/plain", None, None)
+            found = mirror.lookup(self.path)
+            if found is None:
+                return self._send(HTTPStatus.NOT_FOUND, b"not in mirror\n", "text/plain", None, None)
+            file, content_type = found
+            body = file.read_bytes()
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            modified = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
+            if self.headers.get("If-None-Match") == etag:
+                return self._send(HTTPStatus.NOT_MODIFIED, b"", content_type, etag, modified)
+            self._send(HTTPStatus.OK, body, content_type, etag, modified)
+
+        def _send(
+            self, status: HTTPStatus, body: bytes, ctype: str, etag: str | None, modified: str | None
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            if etag:
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", modified or "")
+                self.send_header("Cache-Control", "no-cache")
+            if status != HTTPStatus.NOT_MODIFIED:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if status != HTTPStatus.NOT_MODIFIED:
+                self.wfile.write(body)
+
+    return Handler
+
+
+class MirrorServer:
+    """Serve a mirror on 127.0.0.1 in a background thread; `base_url` points the spider at it."""
+
+    def __init__(self, mirror: Mirror, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.requests: list[str] = []
+        self.httpd = ThreadingHTTPServer((host, port), _handler(mirror, self.requests))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> MirrorServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@contextmanager
+def serve(mirror: Mirror, host: str = "127.0.0.1", port: int = 0) -> Iterator[MirrorServer]:
+    """Serve `mirror` for the duration of the block."""
+    server = MirrorServer(mirror, host, port).start()
+    try:
+        yield server
+    finally:
+        server.stop()
