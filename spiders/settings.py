@@ -36,16 +36,15 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 # An unchanged page costs one conditional request: responses are cached on disk and
-# revalidated on every crawl (max-age=0 makes each cached copy stale, so Scrapy sends
-# If-None-Match / If-Modified-Since and reuses the cached body on 304 Not Modified).
+# revalidated on every crawl (If-None-Match / If-Modified-Since; the cached body is reused
+# only on 304 Not Modified, never in place of an error).
 HTTPCACHE_ENABLED = _settings.http_cache
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_POLICY = "spiders.httpcache.RevalidatingPolicy"
 HTTPCACHE_DIR = str(_settings.http_cache_dir.resolve())
 HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 408, 429]
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "en",
-    "Cache-Control": "max-age=0",
 }
 
 ITEM_PIPELINES = {"spiders.pipelines.IngestPipeline": 300}
