@@ -38,13 +38,17 @@ SIGNATURE_LETTER_KINDS: dict[str, str] = {
     "d": "succession_to_signature",
     "s": "definitive_signature",
 }
+# In a provisional-application column an unlettered date is provisional application too.
+PROVISIONAL_LETTER_KINDS: dict[str, str] = {"": "provisional_application"}
 KINDS: frozenset[str] = frozenset(LETTER_KINDS.values()) | frozenset(SIGNATURE_LETTER_KINDS.values())
+_COLUMN_LETTER_KINDS = {Column.SIGNATURE: SIGNATURE_LETTER_KINDS, Column.PROVISIONAL: PROVISIONAL_LETTER_KINDS}
 
 
 def kind_for(column: Column, letter: str) -> str:
     """Name the kind of an action from its column and its letter (ValueError if unknown)."""
-    if column is Column.SIGNATURE and letter in SIGNATURE_LETTER_KINDS:
-        return SIGNATURE_LETTER_KINDS[letter]
+    narrower = _COLUMN_LETTER_KINDS.get(column, {})
+    if letter in narrower:
+        return narrower[letter]
     if letter in LETTER_KINDS:
         return LETTER_KINDS[letter]
     raise ValueError(f"unknown action letter {letter!r}")

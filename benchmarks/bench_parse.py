@@ -1,0 +1,88 @@
+"""Time untc.parse() per real page against a bare lxml parse of the same bytes; print a table.
+
+HTML: the 30 ViewDetails pages of Feb 2026, baseline `lxml.html.fromstring(body)`.
+XML: the 407 MTDSG files of Jan 2018, baseline `etree.fromstring(body, XMLParser(recover=True))`.
+parse() includes validation; a rejected XML file (PageRejected) is timed like an accepted one.
+
+    .venv/bin/python benchmarks/bench_parse.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from tracker.sources import PageRejected, untc
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
+
+
+def _best_ms(fn: Callable[[], object], repeat: int) -> float:
+    """Best of `repeat` runs, in milliseconds (the least disturbed measurement)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
+def _ours(body: bytes, url: str) -> Callable[[], object]:
+    def run() -> object:
+        try:
+            return untc.parse(body, url=url)
+        except PageRejected as exc:
+            return exc
+
+    return run
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    """Run the benchmark and print one row per format."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per page (best one kept)")
+    args = parser.parse_args()
+    if not (REAL / "index.json").exists():
+        print(f"skipped: {REAL} is absent (the real pages are needed)")
+        return 0
+    index = json.loads((REAL / "index.json").read_text("utf-8"))
+    recover = etree.XMLParser(recover=True)
+    baselines: dict[str, Callable[[bytes], object]] = {
+        "untc_viewdetails_html": lxml_html.fromstring,
+        "untc_mtdsg_xml": lambda body: etree.fromstring(body, recover),
+    }
+    print(
+        f"{'format':<6} {'files':>5} {'MB':>6} {'parse med':>10} {'parse p95':>10} "
+        f"{'lxml med':>9} {'lxml p95':>9} {'ratio med':>9} {'ratio p95':>9}"
+    )
+    for kind, label in (("untc_viewdetails_html", "HTML"), ("untc_mtdsg_xml", "XML")):
+        ours, bare, size = [], [], 0
+        for entry in (e for e in index if e["kind"] == kind):
+            body = (REAL.parent.parent / entry["path"]).read_bytes()
+            size += len(body)
+            ours.append(_best_ms(_ours(body, entry["original_url"]), args.repeat))
+            bare.append(_best_ms(lambda b=body, f=baselines[kind]: f(b), args.repeat))
+        med_ours, med_bare = statistics.median(ours), statistics.median(bare)
+        print(
+            f"{label:<6} {len(ours):>5} {size / 1e6:>6.1f} {med_ours:>8.2f}ms {_p95(ours):>8.2f}ms "
+            f"{med_bare:>7.2f}ms {_p95(bare):>7.2f}ms {med_ours / med_bare:>8.1f}x "
+            f"{_p95(ours) / _p95(bare):>8.1f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Shared text helpers for depositary pages: whitespace, dates, counts, footnote markers, cells."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_MONTHS: dict[str, int] = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+    "january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+}  # fmt: skip
+
+_DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
+_DATE_RE = re.compile(_DATE)
+_LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
+_TRAILING_DATE_RE = re.compile(r"^(.*?),?\s*" + _DATE + r"\s*$", re.S)
+_CELL_RE = re.compile(r"^(\[)?\s*" + _DATE + r"(?:\s+([A-Za-z]{1,2}))?\s*(\])?$")
+_SUPERSCRIPT_RE = re.compile(r"<\s*superscript\s*>(.*?)<\s*/\s*superscript\s*>", re.S | re.I)
+_LITERAL_TAG_RE = re.compile(
+    r"</?\s*(?:i|b|u|em|strong|a|br|p|span|sup|sub|superscript|text)\b[^<>]{0,300}>", re.I
+)
+_WS_RE = re.compile(r"\s+")
+
+
+def clean(text: str | None) -> str:
+    """Fold every run of whitespace (NBSP, tabs, CR/LF included) into one space and strip."""
+    if not text:
+        return ""
+    return _WS_RE.sub(" ", text.replace("\xa0", " ")).strip()
+
+
+def _make_date(day: str, month: str, year: str) -> date | None:
+    number = _MONTHS.get(month.casefold())
+    if number is None:
+        return None
+    try:
+        return date(int(year), number, int(day))
+    except ValueError:
+        return None
+
+
+def parse_date(text: str) -> date:
+    """Parse a whole `d Mon YYYY` or `d Month YYYY` string (ValueError if it is anything else)."""
+    m = _DATE_RE.fullmatch(clean(text))
+    found = _make_date(*m.groups()) if m else None
+    if found is None:
+        raise ValueError(f"not a date: {text!r}")
+    return found
+
+
+def leading_date(text: str) -> date | None:
+    """The date a text starts with (`24 December 2014, in accordance with...`), if any."""
+    m = _LEADING_DATE_RE.match(clean(text))
+    return _make_date(*m.groups()) if m else None
+
+
+def place_and_date(text: str) -> tuple[str | None, date | None]:
+    """Split `New York, 7 July 2017` into its place and date; (text, None) when no date ends it."""
+    cleaned = clean(text)
+    m = _TRAILING_DATE_RE.match(cleaned)
+    if not m:
+        return (cleaned or None), None
+    found = _make_date(*m.groups()[1:])
+    if found is None:
+        return (cleaned or None), None
+    place = m.group(1).strip().rstrip(",").strip()
+    return (place or None), found
+
+
+def parse_count(text: str | None) -> int | None:
+    """A printed count such as `117` (None when absent or not a number)."""
+    cleaned = clean(text)
+    return int(cleaned) if cleaned.isdigit() else None
+
+
+def split_refs(text: str) -> tuple[str, ...]:
+    """Footnote refs from a marker text such as `4, 5` or `2,3`."""
+    return tuple(r for r in (clean(part) for part in re.split(r"[,\s]+", text)) if r)
+
+
+def strip_superscripts(text: str) -> tuple[str, tuple[str, ...]]:
+    """Remove literal `<superscript>1,2</superscript>` markers; return the text and the refs."""
+    refs: list[str] = []
+    for m in _SUPERSCRIPT_RE.finditer(text):
+        refs.extend(split_refs(m.group(1)))
+    return clean(_SUPERSCRIPT_RE.sub(" ", text)), tuple(refs)
+
+
+def strip_literal_tags(text: str) -> str:
+    """Remove literal inline markup (`<i>`, `<a href=...>`, `<superscript>`) kept as text."""
+    return clean(_LITERAL_TAG_RE.sub(" ", text))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One dated cell: the date, the action letter after it and whether it is bracketed."""
+
+    date: date
+    letter: str
+    withdrawn: bool
+
+
+def parse_cell(text: str | None) -> Cell | None:
+    """Parse `29 Jul 2020 a`, `[ 9 Jan 2012 a]`...; None when empty, ValueError when unreadable."""
+    cleaned = clean(text)
+    if not cleaned:
+        return None
+    m = _CELL_RE.match(cleaned)
+    if not m:
+        raise ValueError(f"unreadable cell {cleaned!r}")
+    opened, day, month, year, letter, closed = m.groups()
+    if bool(opened) != bool(closed):
+        raise ValueError(f"unbalanced brackets in cell {cleaned!r}")
+    found = _make_date(day, month, year)
+    if found is None:
+        raise ValueError(f"impossible date in cell {cleaned!r}")
+    return Cell(found, letter or "", bool(opened))

@@ -1,0 +1,38 @@
+"""UN Treaty Collection source (`untc`): picks the HTML or MTDSG XML parser for a fetched body."""
+
+from __future__ import annotations
+
+import codecs
+from urllib.parse import urlparse
+
+from tracker.domain.models import TreatyStatus
+from tracker.sources import PageRejected
+from tracker.sources.untc.html import parse_html
+from tracker.sources.untc.xml import parse_xml
+
+__all__ = ["is_xml", "parse", "parse_html", "parse_xml"]
+
+
+def is_xml(body: bytes, url: str) -> bool:
+    """True when the body starts like XML (`<?xml`, `<Document`) or the URL path ends in `.xml`."""
+    head = body[:512]
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8) :]
+    head = head.lstrip()
+    if head.startswith((b"<?xml", b"<Document")):
+        return True
+    return urlparse(url).path.lower().endswith(".xml")
+
+
+def parse(body: bytes, *, url: str, expected_treaty: str | None = None) -> TreatyStatus:
+    """Parse and validate one UNTC page (ViewDetails HTML or MTDSG XML); PageRejected if not."""
+    if not body or not body.strip():
+        raise PageRejected("empty response body")
+    if is_xml(body, url):
+        return parse_xml(body, expected_treaty=expected_treaty)
+    try:
+        return parse_html(body, expected_treaty=expected_treaty)
+    except PageRejected:
+        raise
+    except Exception as exc:
+        raise PageRejected(f"status page could not be read: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,60 @@
+"""UNTC participants table semantics shared by the HTML and XML parsers: column roles, rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tracker.domain.models import Action, Column, Participant, kind_for
+from tracker.sources import PageRejected
+from tracker.sources.countries import identify
+from tracker.sources.text import clean, parse_cell
+
+# Case-insensitive on purpose: "Undertaking of provisional application" and "Notification of
+# non-provisional application" (UNCLOS Part XI, XXI-6-a) are not consent: the printed parties
+# count of XXI-6-a only agrees with the table when that column is left out of the parties.
+_PROVISIONAL_RE = re.compile(r"provisional application", re.I)
+
+
+def column_role(header: str) -> Column:
+    """Role of a non-participant column from its printed header."""
+    text = clean(header)
+    if _PROVISIONAL_RE.search(text):
+        return Column.PROVISIONAL
+    if text.casefold().startswith("signature"):
+        return Column.SIGNATURE
+    return Column.CONSENT
+
+
+def column_roles(columns: Sequence[str]) -> tuple[Column, ...]:
+    """Roles of every column after the first (the participant column)."""
+    return tuple(column_role(h) for h in columns[1:])
+
+
+def build_participant(
+    name: str, refs: Sequence[str], cells: Sequence[str], roles: Sequence[Column], row: int
+) -> Participant:
+    """One participant from its printed name, footnote refs and raw cells (PageRejected if odd)."""
+    printed = clean(name)
+    if not printed:
+        raise PageRejected(f"participants table row {row}: empty participant name")
+    if len(cells) != len(roles):
+        raise PageRejected(
+            f"participants table row {row} ({printed}): {len(cells) + 1} cells "
+            f"but {len(roles) + 1} column headers (layout change?)"
+        )
+    actions: list[Action] = []
+    for raw, role in zip(cells, roles, strict=True):
+        try:
+            cell = parse_cell(raw)
+            if cell is None:
+                continue
+            kind = kind_for(role, cell.letter)
+        except ValueError as exc:
+            raise PageRejected(
+                f"participants table row {row} ({printed}), {role.value} column: {exc} "
+                "(layout change?)"
+            ) from exc
+        actions.append(Action(role, kind, cell.date, cell.letter, cell.withdrawn))
+    ident = identify(printed)
+    return Participant(printed, ident.iso3, ident.reio, tuple(refs), tuple(actions))

@@ -1,0 +1,150 @@
+"""Parser for the MTDSG status XML (`{mtdsg}.en.xml`, Latin-1, often malformed) -> TreatyStatus."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from lxml import etree
+
+from tracker.domain.models import Footnote, Participant, TreatyStatus
+from tracker.sources import PageRejected
+from tracker.sources.text import (
+    leading_date,
+    parse_count,
+    place_and_date,
+    strip_literal_tags,
+    strip_superscripts,
+)
+from tracker.sources.untc.table import build_participant, column_roles
+from tracker.sources.untc.validate import NOT_A_STATUS_PAGE, check_header, check_status
+
+_DECL_RE = re.compile(r"^\s*<\?xml[^>]*?\?>", re.S)
+_ENCODING_RE = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']", re.S)
+# The 2018 files carry UTF-16 punctuation cut down to its low byte; restore it, drop other C0.
+_PUNCTUATION = {0x18: "\u2018", 0x19: "\u2019", 0x1C: "\u201c", 0x1D: "\u201d", 0x13: "\u2013"}
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A bare `&` (or an HTML entity such as `&nbsp;`) is not XML; libxml2's recovery mode then drops
+# every later entity, `&lt;superscript&gt;` included. Escape it before parsing.
+_BARE_AMP_RE = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
+_CHAPTER_RE = re.compile(r"CHAPTER\s+([IVXLC]+)\b", re.I)
+HEADER_ONLY = "header-only MTDSG file: no participants table"
+
+
+def decode(body: bytes) -> str:
+    """Decode with the declared encoding (Latin-1 in practice); fall back to Latin-1 on errors."""
+    if body.startswith(codecs.BOM_UTF8):
+        body, encoding = body[len(codecs.BOM_UTF8) :], "utf-8"
+    else:
+        m = _ENCODING_RE.match(body)
+        encoding = m.group(1).decode("ascii") if m else "utf-8"
+    try:
+        codecs.lookup(encoding)
+        return body.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return body.decode("latin-1")
+
+
+def _root(body: bytes) -> etree._Element:
+    text = _DECL_RE.sub("", decode(body), count=1)
+    text = _CONTROL_RE.sub(lambda m: _PUNCTUATION.get(ord(m.group()), ""), text)
+    text = _BARE_AMP_RE.sub("&amp;", text)
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=True)
+    root = etree.fromstring(text, parser)  # str without its declaration: no re-encoding
+    if root is None:
+        raise PageRejected("MTDSG XML could not be parsed, even in recovery mode")
+    return root
+
+
+def _raw(el: etree._Element | None) -> str:
+    return "".join(el.itertext()) if el is not None else ""
+
+
+def _plain(el: etree._Element | None) -> str:
+    """Element text with superscript markers and literal inline tags removed."""
+    return strip_literal_tags(strip_superscripts(_raw(el))[0])
+
+
+def _treaty_id(header: etree._Element) -> str | None:
+    chapter = _CHAPTER_RE.search(_plain(header.find("Chapter/Header")))
+    number = _plain(header.find("ExternalData/Numsect"))
+    if not chapter or not number:
+        return None
+    parts = [chapter.group(1).upper(), _plain(header.find("SubChapter/Header")), number]
+    parts.append(_plain(header.find("ExternalData/Subnumsect")))
+    return "-".join(p for p in parts if p)
+
+
+def _participants(
+    table: etree._Element,
+) -> tuple[tuple[str, ...], tuple[Participant, ...]]:
+    columns = tuple(_plain(e) for e in table.findall("Thead/Row/Entry"))
+    roles = column_roles(columns)
+    people = []
+    rows = table.findall("Tbody/Rows/Row") + table.findall("Tbody/Row")
+    for number, row in enumerate(rows, start=1):
+        entries = row.findall("Entry")
+        if not entries:
+            continue
+        name, refs = strip_superscripts(_raw(entries[0]))
+        cells = [_raw(e) for e in entries[1:]]
+        people.append(build_participant(name, refs, cells, roles, number))
+    return columns, tuple(people)
+
+
+def _footnotes(treaty: etree._Element) -> tuple[Footnote, ...]:
+    found = []
+    for note in treaty.findall("EndNotes/Note"):
+        ref = _plain(note.find("index"))
+        text = " ".join(t for t in (_plain(p) for p in note.findall("text")) if t)
+        if ref or text:
+            found.append(Footnote(ref, text))
+    return tuple(found)
+
+
+def _status(root: etree._Element, expected_treaty: str | None) -> TreatyStatus:
+    treaty = root if root.tag == "Treaty" else root.find("Treaty")
+    header = treaty.find("Header") if treaty is not None else None
+    data = header.find("ExternalData") if header is not None else None
+    if treaty is None or header is None or data is None:
+        raise PageRejected(NOT_A_STATUS_PAGE)
+    title = _plain(data.find("Titlesect")) or _plain(data.find("Subtitlesect"))
+    treaty_id = check_header(_treaty_id(header), title, expected_treaty)
+    place, adopted = place_and_date(_plain(data.find("Conclusion")))
+    eif_label = _plain(data.find("EIF/Label")) or None
+    eif_text = _plain(data.find("EIF/Labeltext")) or None
+    eif_date = None
+    if eif_label and eif_text and "entry into force" in eif_label.casefold():
+        eif_date = leading_date(eif_text)
+    chapter = _CHAPTER_RE.search(_plain(header.find("Chapter/Header")))
+    participants = treaty.find("Participants")
+    table = participants.find("Table/TGroup") if participants is not None else None
+    columns, people = _participants(table) if table is not None else ((), ())
+    status = TreatyStatus(
+        treaty_id=treaty_id,
+        title=title,
+        chapter=chapter.group(1).upper() if chapter else None,
+        adoption_place=place,
+        adoption_date=adopted,
+        eif_label=eif_label,
+        eif_text=eif_text,
+        eif_date=eif_date,
+        published_signatories=parse_count(_raw(data.find("Status/Signatories"))),
+        published_parties=parse_count(_raw(data.find("Status/Parties"))),
+        status_as_at=None,  # the MTDSG XML prints no "status as at" stamp
+        columns=columns,
+        participants=people,
+        footnotes=_footnotes(treaty),
+    )
+    reason = HEADER_ONLY if participants is None else "no participants table in <Participants>"
+    return check_status(status, table_found=table is not None, no_table_reason=reason)
+
+
+def parse_xml(body: bytes, *, expected_treaty: str | None = None) -> TreatyStatus:
+    """Parse and validate one MTDSG XML file; every failure becomes PageRejected."""
+    try:
+        return _status(_root(body), expected_treaty)
+    except PageRejected:
+        raise
+    except Exception as exc:
+        raise PageRejected(f"MTDSG XML could not be read: {type(exc).__name__}: {exc}") from exc
