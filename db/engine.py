@@ -1,0 +1,65 @@
+"""Engines and sessions from a database URL; SQLite gets foreign keys, WAL and a busy timeout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option naming the BEGIN mode on SQLite: "IMMEDIATE" takes the write lock up front,
+# so two writers queue on busy_timeout instead of failing on a lock upgrade.
+# Other dialects ignore the option.
+SQLITE_BEGIN = "sqlite_begin"
+
+
+def _ensure_sqlite_dir(url: URL) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _on_sqlite_begin)
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    mode = str(conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")).upper()
+    if mode not in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE"):
+        raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create an engine; on SQLite create the file's directory and set the connection pragmas."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        _ensure_sqlite_dir(parsed)
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory services take as their first argument."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def session_factory_for(url: str | URL) -> sessionmaker[Session]:
+    """Shortcut: a session factory on a new engine for `url` (engine reachable as `.kw['bind']`)."""
+    return make_session_factory(make_engine(url))

@@ -1,0 +1,176 @@
+"""Tables: sources, treaties, raw pages, snapshots, participants, actions, events, quarantine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, utcnow
+
+EVENT_STATES: tuple[str, ...] = ("final", "suspicious", "confirmed", "retracted")
+QUARANTINE_KINDS: tuple[str, ...] = ("rejected_page", "fetch_failure", "out_of_order")
+
+
+class Source(Base):
+    """A depositary we crawl, with its health as of the last crawl or fetch."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    base_url: Mapped[str | None] = mapped_column(Text)
+    healthy: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_checked_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_crawl: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Treaty(Base):
+    """A treaty as identified by its depositary (UNTC: the MTDSG number, e.g. XXVI-9)."""
+
+    __tablename__ = "treaties"
+    __table_args__ = (UniqueConstraint("source_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    external_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    last_checked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RawPage(Base):
+    """A fetched body, compressed, stored once per distinct content (sha256 of the raw bytes)."""
+
+    __tablename__ = "raw_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    compression: Mapped[str] = mapped_column(String(16))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Snapshot(Base):
+    """One distinct normalized status of a treaty; a new row only when the content hash changes."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (Index("ix_snapshots_treaty_observed", "treaty_id", "observed_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treaty_id: Mapped[int] = mapped_column(ForeignKey("treaties.id"))
+    raw_page_id: Mapped[int] = mapped_column(ForeignKey("raw_pages.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime]
+    observed_at: Mapped[datetime]
+    status_as_at: Mapped[datetime | None]
+    url: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)  # TreatyStatus.to_dict()
+    signatories: Mapped[int] = mapped_column(Integer)
+    parties: Mapped[int] = mapped_column(Integer)
+    published_signatories: Mapped[int | None] = mapped_column(Integer)
+    published_parties: Mapped[int | None] = mapped_column(Integer)
+    in_force: Mapped[bool | None] = mapped_column(Boolean)
+    eif_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Participant(Base):
+    """A State or organization across treaties: key is the ISO 3166 alpha-3 or the folded name."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    iso3: Mapped[str | None] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(Text)
+    reio: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ActionRow(Base):
+    """A dated cell, alive from the snapshot it first appears in until one where it is gone."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        Index("ix_actions_treaty_open", "treaty_id", "ended_snapshot_id"),
+        Index("ix_actions_identity", "treaty_id", "participant_id", "column", "kind", "legal_date"),
+        Index("ix_actions_participant", "participant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treaty_id: Mapped[int] = mapped_column(ForeignKey("treaties.id"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    printed_name: Mapped[str] = mapped_column(Text)
+    column: Mapped[str] = mapped_column("column", String(32))
+    kind: Mapped[str] = mapped_column(String(40))
+    letter: Mapped[str] = mapped_column(String(4))
+    legal_date: Mapped[date] = mapped_column(Date)
+    withdrawn: Mapped[bool] = mapped_column(Boolean)
+    first_observed_at: Mapped[datetime]
+    first_snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))
+    ended_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+
+
+class Event(Base):
+    """A change between consecutive snapshots (later: thresholds, entry into force)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("state IN ('final', 'suspicious', 'confirmed', 'retracted')", name="state"),
+        Index("ix_events_treaty_observed", "treaty_id", "observed_at"),
+        Index("ix_events_treaty_kind_state", "treaty_id", "kind", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treaty_id: Mapped[int] = mapped_column(ForeignKey("treaties.id"))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    participant_name: Mapped[str | None] = mapped_column(Text)
+    legal_date: Mapped[date | None] = mapped_column(Date)
+    observed_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Quarantine(Base):
+    """A page kept but not believed: rejected by the parser, a failed fetch, or out of order."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (
+        CheckConstraint("kind IN ('rejected_page', 'fetch_failure', 'out_of_order')", name="kind"),
+        Index("ix_quarantine_source_fetched", "source_id", "fetched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(Text)
+    expected_treaty: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
+    fetched_at: Mapped[datetime]
+    observed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

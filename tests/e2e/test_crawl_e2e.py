@@ -1,0 +1,102 @@
+"""End to end: a local server serves recorded pages, `tracker crawl` fetches them, `tracker status`
+answers. Real subprocesses, a real HTTP server on 127.0.0.1 and a real database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from support.untc_render import Page, Row, render
+
+from tracker.mirror import serve
+from tracker.mirror_untc import RecordedPage, build_untc_mirror
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+
+TREATY = "XXVI-9"
+
+
+def tpnw(*extra: Row) -> Page:
+    rows = [
+        Row("Algeria", signature=date(2017, 9, 20)),
+        Row("Austria", signature=date(2017, 9, 20), consent=date(2018, 5, 8)),
+        Row("Cook Islands", consent=date(2018, 9, 4), letter="a"),
+        *extra,
+    ]
+    return Page(TREATY, "Treaty on the Prohibition of Nuclear Weapons", rows)
+
+
+MAINTENANCE = b"<html><body><h1>Site under maintenance</h1><p>Please come back later.</p></body></html>"
+
+
+def tracker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tracker.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def crawl_env(cli_env, tmp_path):
+    return {**cli_env, "TRACKER_DATA_DIR": str(tmp_path / "data"), "TRACKER_DOWNLOAD_DELAY": "0",
+            "TRACKER_RETRY_TIMES": "0", "TRACKER_LOG_LEVEL": "WARNING"}
+
+
+def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
+    mirror_dir = tmp_path / "mirror"
+    pages = [RecordedPage(TREATY, render(tpnw()), "TPNW"), RecordedPage("IV-4", MAINTENANCE, "ICCPR")]
+    with serve(build_untc_mirror(mirror_dir, pages)) as server:
+        first = tracker(crawl_env, "crawl", "--base-url", server.base_url)
+        assert "2 pages, 1 accepted, 0 unchanged, 1 quarantined" in first.stdout, first.stdout + first.stderr
+        assert first.returncode != 0  # a quarantined page is a problem worth a non-zero exit
+        # The catalogue was discovered from the index and chapter pages.
+        assert any("ParticipationStatus.aspx" in r for r in server.requests)
+        assert any("Treaties.aspx?id=26" in r for r in server.requests)
+
+        status = json.loads(tracker(crawl_env, "status", TREATY, "--json").stdout)
+        assert status["treaty"] == TREATY and status["signatories"] == 2 and status["parties"] == 2
+        assert status["source_url"].startswith(server.base_url)
+        by_name = {p["name"]: p for p in status["participants"]}
+        consent = by_name["Cook Islands"]["consent"]
+        assert (consent["kind"], consent["date"]) == ("accession", "2018-09-04")
+        assert by_name["Austria"]["iso3"] == "AUT"
+
+        # The maintenance page became no treaty and no snapshot.
+        missing = tracker(crawl_env, "status", "IV-4", "--json")
+        assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+
+        # Nothing changed: no new snapshot, and the page cost a conditional request (304).
+        server.requests.clear()
+        again = tracker(crawl_env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
+        assert "1 pages, 0 accepted, 1 unchanged" in again.stdout, again.stdout + again.stderr
+        assert again.returncode == 0
+        assert any("ViewDetails" in r and "304" in r for r in server.requests), server.requests
+        history = json.loads(tracker(crawl_env, "history", TREATY, "--json").stdout)
+        assert len(history["snapshots"]) == 1 and history["events"] == []
+
+    # The page changes: Algeria ratifies. One consent event, with its legal date.
+    changed = tpnw()
+    changed.rows[0] = Row("Algeria", signature=date(2017, 9, 20), consent=date(2026, 3, 2))
+    with serve(build_untc_mirror(tmp_path / "mirror2", [RecordedPage(TREATY, render(changed))])) as server:
+        third = tracker(crawl_env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
+    assert "1 accepted" in third.stdout and third.returncode == 0, third.stdout + third.stderr
+    history = json.loads(tracker(crawl_env, "history", TREATY, "--json").stdout)
+    assert len(history["snapshots"]) == 2
+    assert [(e["kind"], e["participant"], e["legal_date"]) for e in history["events"]] == [
+        ("consent", "Algeria", "2026-03-02")
+    ]
+    status = json.loads(tracker(crawl_env, "status", TREATY, "--json").stdout)
+    assert status["parties"] == 3
+    before = json.loads(tracker(crawl_env, "status", TREATY, "--as-of", "2026-03-01", "--json").stdout)
+    assert before["parties"] == 2
+
+
+def test_server_errors_are_failures_not_unchanged(crawl_env, tmp_path):
+    """A site that is down is a failed fetch: the source turns unhealthy, nothing is stored."""
+    with serve(build_untc_mirror(tmp_path / "m", [])) as server:  # every status page is a 404
+        result = tracker(crawl_env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
+    assert result.returncode != 0
+    assert "1 failed" in result.stdout, result.stdout + result.stderr
+    assert tracker(crawl_env, "treaties", "--json").stdout.strip() in ("[]", "")

@@ -1,0 +1,141 @@
+"""Ingest history: action rows, change events, suspicious disappearances and their states."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from statuses import act, at, counts, events, member, open_actions, page, status
+
+from db.models import ActionRow
+from tracker.domain.models import Column
+from tracker.domain.models import Participant as P
+from tracker.services.ingest import ingest_page
+
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
+
+AUT = member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08")
+DZA = member("Algeria", "DZA", sig="2017-09-20")
+COK = member("Cook Islands", "COK", consent="2018-09-04", letter="a")
+BASE = status(AUT, DZA, COK, as_at=at("2019-01-01"))
+
+
+def _kinds(session_factory) -> list[tuple[str, str | None, date | None, str]]:
+    return [(e.kind, e.participant_name, e.legal_date, e.state) for e in events(session_factory)]
+
+
+def test_each_change_kind_becomes_one_event(session_factory):
+    ingest_page(session_factory, page(BASE, "2019-01-02"))
+    changed = status(
+        member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08", withdrawn=True),
+        member("Algeria", "DZA", sig="2017-09-20", consent="2019-02-01"),
+        member("Cook Islands", "COK", consent="2018-09-05", letter="a"),  # corrected date
+        member("Brazil", "BRA", sig="2019-02-02"),
+    )
+    result = ingest_page(session_factory, page(changed, "2019-02-03"))
+    assert (result.outcome, result.events) == ("accepted", 4)
+    assert sorted(_kinds(session_factory)) == [
+        ("consent", "Algeria", date(2019, 2, 1), "final"),
+        ("correction", "Cook Islands", date(2018, 9, 5), "final"),
+        ("signature", "Brazil", date(2019, 2, 2), "final"),
+        ("withdrawal", "Austria", date(2018, 5, 8), "final"),
+    ]
+    consent = next(e for e in events(session_factory) if e.kind == "consent")
+    assert consent.details["action_kind"] == "ratification"
+    assert consent.observed_at == at("2019-02-03")
+    assert consent.details["participant_key"] == "DZA"
+
+
+def test_provisional_application_event(session_factory):
+
+    ingest_page(session_factory, page(status(DZA), "2019-01-02"))
+    applied = P(
+        "Algeria", "DZA", actions=(*DZA.actions, act(Column.PROVISIONAL, "2019-01-10", "n"))
+    )
+    ingest_page(session_factory, page(status(applied), "2019-01-12"))
+    assert _kinds(session_factory) == [
+        ("provisional_application", "Algeria", date(2019, 1, 10), "final")
+    ]
+
+
+def test_disappearance_is_suspicious_then_confirmed_by_a_second_observation(session_factory):
+    ingest_page(session_factory, page(BASE, "2019-01-02"))
+    without = status(AUT, DZA)
+    assert ingest_page(session_factory, page(without, "2019-01-03")).events == 1
+    assert _kinds(session_factory) == [
+        ("participant_disappeared", "Cook Islands", date(2018, 9, 4), "suspicious")
+    ]
+    before = counts(session_factory)
+    assert ingest_page(session_factory, page(without, "2019-01-04")).outcome == "unchanged"
+    assert counts(session_factory) == before
+    (event,) = events(session_factory)
+    assert event.state == "confirmed"
+    assert event.details["confirmed_at"] == at("2019-01-04").isoformat()
+
+
+def test_a_changed_page_still_without_the_participant_confirms_too(session_factory):
+    ingest_page(session_factory, page(BASE, "2019-01-02"))
+    ingest_page(session_factory, page(status(AUT, DZA), "2019-01-03"))
+    ingest_page(
+        session_factory,
+        page(status(AUT, DZA, member("Chile", "CHL", sig="2019-01-04")), "2019-01-05"),
+    )
+    assert [(e.kind, e.state) for e in events(session_factory)] == [
+        ("participant_disappeared", "confirmed"),
+        ("signature", "final"),
+    ]
+
+
+def test_reappearance_retracts_the_suspicion_without_new_events(session_factory):
+    ingest_page(session_factory, page(BASE, "2019-01-02"))
+    first_seen = {a.printed_name: a.first_observed_at for a in open_actions(session_factory)}
+    ingest_page(session_factory, page(status(AUT, DZA), "2019-01-03"))
+    result = ingest_page(session_factory, page(BASE, "2019-01-04"))
+    assert (result.outcome, result.events) == ("accepted", 0)
+    assert _kinds(session_factory) == [
+        ("participant_disappeared", "Cook Islands", date(2018, 9, 4), "retracted")
+    ]
+    cook = [a for a in open_actions(session_factory) if a.printed_name == "Cook Islands"]
+    assert [a.first_observed_at for a in cook] == [first_seen["Cook Islands"]] == [at("2019-01-02")]
+
+
+def test_reappearance_with_a_new_action_reports_only_that_action(session_factory):
+    ingest_page(session_factory, page(BASE, "2019-01-02"))
+    ingest_page(session_factory, page(status(AUT, COK), "2019-01-03"))
+    back = member("Algeria", "DZA", sig="2017-09-20", consent="2019-01-03")
+    ingest_page(session_factory, page(status(AUT, COK, back), "2019-01-04"))
+    assert _kinds(session_factory) == [
+        ("participant_disappeared", "Algeria", date(2017, 9, 20), "retracted"),
+        ("consent", "Algeria", date(2019, 1, 3), "final"),
+    ]
+
+
+def test_action_rows_live_until_a_change_and_keep_their_first_observation(session_factory):
+    ingest_page(session_factory, page(BASE, "2019-01-02"))
+    first_ids = {a.id for a in open_actions(session_factory)}
+    ingest_page(
+        session_factory,
+        page(status(AUT, DZA, COK, member("Chile", "CHL", sig="2019-01-04")), "2019-01-05"),
+    )
+    rows = open_actions(session_factory)
+    assert first_ids < {a.id for a in rows}  # unchanged actions were not re-inserted
+    assert {a.printed_name: a.first_observed_at for a in rows}["Chile"] == at("2019-01-05")
+    withdrawn = member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08", withdrawn=True)
+    ingest_page(session_factory, page(status(withdrawn, DZA, COK), "2019-02-01"))
+    with session_factory() as session:
+        austria = session.scalars(
+            select(ActionRow)
+            .where(ActionRow.printed_name == "Austria", ActionRow.column == "consent")
+            .order_by(ActionRow.id)
+        ).all()
+    assert [(a.withdrawn, a.ended_snapshot_id is None) for a in austria] == [
+        (False, False),
+        (True, True),
+    ]
+    assert austria[1].first_observed_at == at("2019-01-02")  # carried from the unbracketed row
+    assert {a.printed_name for a in open_actions(session_factory)} == {
+        "Austria",
+        "Algeria",
+        "Cook Islands",
+    }

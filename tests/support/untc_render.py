@@ -1,0 +1,102 @@
+"""Render a treaty status into UNTC's ViewDetails markup (the same ids and cell forms as the real
+pages of Feb 2026), so tests can build pages of any content and serve or ingest them."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+P = "ctl00_ctl00_ContentPlaceHolder1_ContentPlaceHolderInnerPage"
+ROMAN = {4: "IV", 18: "XVIII", 26: "XXVI", 27: "XXVII"}
+
+
+@dataclass
+class Row:
+    name: str
+    signature: date | None = None
+    consent: date | None = None
+    letter: str = ""  # "", "a", "A", "AA", "d", ...
+    withdrawn: bool = False  # brackets every dated cell of the row, as UNTC prints it
+    footnotes: Sequence[str] = ()
+
+
+@dataclass
+class Page:
+    treaty_id: str
+    title: str
+    rows: list[Row]
+    in_force: str | None = None  # e.g. "22 January 2021, in accordance with article 15."
+    eif_text_not_in_force: str = "in accordance with its final clauses."
+    signature_column: bool = True
+    consent_header: str = "Ratification, Acceptance(A), Approval(AA), Accession(a)"
+    status_as_at: str = "03-02-2026 10:16:18 EDT"
+    printed_signatories: int | None = None  # None: derived from rows
+    printed_parties: int | None = None
+    footnotes: dict[str, str] = field(default_factory=dict)
+
+
+def _cell(d: date | None, letter: str = "", withdrawn: bool = False) -> str:
+    if d is None:
+        return "<td>&nbsp;</td>"
+    day = f" &nbsp;{d.day}" if d.day < 10 else str(d.day)
+    text = f"{day} {d.strftime('%b')}\t {d.year} {letter}".rstrip() if letter else f"{day} {d.strftime('%b')}\t {d.year} "
+    return f"<td>[{text}]<br></td>" if withdrawn else f"<td>{text}<br></td>"
+
+
+def render(page: Page) -> bytes:
+    """The status page as bytes (UTF-8)."""
+    chapter = int({v: k for k, v in ROMAN.items()}.get(page.treaty_id.split("-")[0], 26))
+    number = page.treaty_id.split("-", 1)[1]
+    sigs = sum(1 for r in page.rows if r.signature and not r.withdrawn)
+    pars = sum(1 for r in page.rows if r.consent and not r.withdrawn)
+    printed_sig = page.printed_signatories if page.printed_signatories is not None else sigs
+    printed_par = page.printed_parties if page.printed_parties is not None else pars
+    status = (f"Signatories :\n  {printed_sig}.   Parties :\n  {printed_par}" if page.signature_column
+              else f"Parties :\n  {printed_par}")
+    label, eif = ("Entry into force", page.in_force) if page.in_force else ("Not yet in force", page.eif_text_not_in_force)
+    head = ['<td valign="bottom" width="43%">Participant<br></td>']
+    if page.signature_column:
+        head.append('<td valign="bottom" width="100">Signature<br></td>')
+    head.append(f'<td valign="bottom">{html.escape(page.consent_header)}<br></td>')
+    rows = []
+    for i, r in enumerate(page.rows):
+        sup = ""
+        if r.footnotes:
+            sup = " <SUP>" + ", ".join(
+                f"<A onclick='ShowNoteAll()' href='#{n}' class='noteIndex'>{n}</A>" for n in r.footnotes
+            ) + " </SUP>"
+        cells = [f"<td>{html.escape(r.name)}{sup}<br></td>"]
+        if page.signature_column:
+            cells.append(_cell(r.signature, withdrawn=r.withdrawn))
+        cells.append(_cell(r.consent, r.letter, r.withdrawn))
+        cls = "trBWhite" if i % 2 == 0 else "trBGGrey"
+        rows.append(f'\t<tr class="{cls}">\n\t\t' + "\n\t\t".join(cells) + "\n\t</tr>")
+    notes = "".join(
+        f'<div id="{P}_dgNotesAll_ctl{i + 2:02d}_divNotesAll" class="divNotesAll">'
+        f"<a name='{ref}'>{ref}</a><index></index>{html.escape(text)}<br><br></div>"
+        for i, (ref, text) in enumerate(page.footnotes.items())
+    )
+    doc = f"""<!DOCTYPE html>
+<html><head><title>United Nations Treaty Collection</title></head><body>
+<form name="aspnetForm" method="post" action="./ViewDetails.aspx?src=TREATY&amp;mtdsg_no={page.treaty_id}&amp;chapter={chapter}&amp;clang=_en" id="aspnetForm">
+<div id="{P}_div3" class="rows top-10 padd-5 heading-three">STATUS AS AT : {page.status_as_at}</div>
+<div id="{P}_rptHead_ctl00_tcHead" style="font-weight: bold; text-align: center;">CHAPTER {ROMAN.get(chapter, 'XXVI')}</div>
+<div id="{P}_rptHead_ctl00_tcText" class="tcTextCenter bold">TEST CHAPTER</div>
+<div id="{P}_rptTreaty_ctl00_tcTreaty" style="font-weight: bold" class="treatyCenter">
+  {number}. \n  {html.escape(page.title)}
+</div>
+<div id="{P}_rptTreaty_ctl00_tcText" class="treatyCenterSub normal">New York, 7 July 2017</div>
+<div id="{P}_rptEIF_ctl00_tcEifLabel" style="font-weight: bold">{label}</div>
+<div id="{P}_rptEIF_ctl00_tcText">{html.escape(eif)}</div>
+<div id="{P}_rptStatus_ctl00_tcText">{status}</div>
+<table id="{P}_tblgrid" class="table table-striped table-bordered table-hover table-condensed">
+\t<tr class="thead-one">
+\t\t{"".join(head)}
+\t</tr>
+{chr(10).join(rows)}
+</table>
+{notes}
+</form></body></html>"""
+    return doc.encode("utf-8")

@@ -1,0 +1,217 @@
+"""Command line: `tracker db upgrade | ingest | crawl | run | treaties | status | history`.
+
+Thin: parses arguments, reads Settings once, calls services, prints. Errors a user can fix
+print one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker import cli_format, sources
+from tracker.services.queries import NotFound
+from tracker.settings import ConfigError, Settings
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in its inputs: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _date(text: str) -> date:
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad date {text!r}, expected YYYY-MM-DD") from None
+
+
+def _upgrade(settings: Settings) -> None:
+    """Bring the database to the latest schema (cheap when current)."""
+    from db.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Upgrade the database and yield a session factory on it, disposing the engine after."""
+    from db.engine import make_engine, make_session_factory
+
+    _upgrade(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def _show(value: Any, as_json: bool, render: Callable[[Any], str]) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False) if as_json else render(value))
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from db.migrate import current, upgrade
+
+    ran = upgrade(settings.database_url)
+    print(f"database at revision {current(settings.database_url)}" + (" (upgraded)" if ran else ""))
+    return 0
+
+
+def _observed(path: Path, body: bytes, source: str, override: date | None) -> datetime | None:
+    if override is not None:
+        return datetime.combine(override, time(), UTC)
+    try:
+        return sources.parse(source, body, url=path.resolve().as_uri()).status_as_at
+    except Exception:  # the ingest below reports why the page is not accepted
+        return None
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.ingest import FetchedPage, ingest_page
+
+    paths = [Path(f) for f in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+    now = datetime.now(UTC)
+    plans = []
+    for i, path in enumerate(paths):
+        body = path.read_bytes()
+        stamp = _observed(path, body, args.source, args.observed_at)
+        plans.append((stamp or now, i, path, body, stamp))
+    plans.sort(key=lambda plan: (plan[0], plan[1]))  # ingest archives in observation order
+    failed = 0
+    with _database(settings) as session_factory:
+        for _, _, path, body, stamp in plans:
+            page = FetchedPage(args.source, path.resolve().as_uri(), body, now, stamp)
+            result = ingest_page(session_factory, page)
+            print(cli_format.ingest_line(str(path), result), flush=True)
+            failed += result.outcome in ("rejected", "quarantined")
+    return 1 if failed else 0
+
+
+def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.crawl import run_crawl
+    from tracker.sources.untc_urls import BadTreatyId
+
+    _upgrade(settings)
+    try:
+        report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
+    except BadTreatyId as bad:
+        raise UsageError(str(bad)) from None
+    print(report.summary())
+    return report.returncode
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.scheduler import run_service
+
+    _upgrade(settings)
+    return run_service(settings, host=args.host, port=args.port)
+
+
+def cmd_treaties(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.queries import list_treaties
+
+    with _database(settings) as session_factory, session_factory() as session:
+        rows = list_treaties(session)
+    _show(rows, args.json, cli_format.treaties_table)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.queries import treaty_status
+
+    with _database(settings) as session_factory, session_factory() as session:
+        status = treaty_status(session, args.treaty, as_of=args.as_of)
+    _show(status, args.json, cli_format.status_text)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.queries import treaty_history
+
+    with _database(settings) as session_factory, session_factory() as session:
+        history = treaty_history(session, args.treaty)
+    _show(history, args.json, cli_format.history_text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe the commands and their options."""
+    parser = _Parser(prog="tracker", description="Treaty ratification tracker.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(handler=cmd_db)
+    ingest = sub.add_parser("ingest", help="load saved pages (archives), oldest first")
+    ingest.add_argument("--source", required=True, choices=sources.SOURCES)
+    ingest.add_argument("--observed-at", type=_date, metavar="YYYY-MM-DD")
+    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.set_defaults(handler=cmd_ingest)
+    crawl = sub.add_parser("crawl", help="fetch the depositary's pages and ingest them")
+    crawl.add_argument("--treaty", action="append", metavar="ID", help="repeatable")
+    crawl.add_argument("--base-url", metavar="URL")
+    crawl.set_defaults(handler=cmd_crawl)
+    run = sub.add_parser("run", help="run the service (scheduler and HTTP)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.set_defaults(handler=cmd_run)
+    treaties = sub.add_parser("treaties", help="list the tracked treaties")
+    treaties.add_argument("--json", action="store_true")
+    treaties.set_defaults(handler=cmd_treaties)
+    status = sub.add_parser("status", help="who signed and who is party")
+    status.add_argument("treaty", metavar="ID")
+    status.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status)
+    history = sub.add_parser("history", help="snapshots and change events")
+    history.add_argument("treaty", metavar="ID")
+    history.add_argument("--json", action="store_true")
+    history.set_defaults(handler=cmd_history)
+    return parser
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        settings = Settings.from_env()
+        return int(args.handler(args, settings))
+    except UsageError as error:
+        print(error, file=sys.stderr)
+    except NotFound as error:
+        print(f"tracker: {error}", file=sys.stderr)
+    except ConfigError as error:
+        print(f"tracker: configuration: {error}", file=sys.stderr)
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sa_exc.OperationalError) as error:
+        print(f"tracker: database: {_one_line(error)}", file=sys.stderr)
+    except OSError as error:
+        print(f"tracker: {error}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Ingest fetched pages: parse, keep the raw page, add snapshot and events only on change.
+
+Owns one transaction per page. Imports db and tracker.domain/sources; never Scrapy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import SQLITE_BEGIN
+from db.models import Quarantine, Snapshot, Source
+from tracker import sources
+from tracker.domain.models import TreatyStatus
+from tracker.services import timeline
+from tracker.services.repository import (
+    get_or_create_source,
+    latest_snapshot,
+    lock_treaty,
+    store_raw_page,
+    upsert_participants,
+)
+
+Outcome = Literal["accepted", "unchanged", "quarantined", "rejected"]
+SessionFactory = sessionmaker[Session]
+
+
+def _require_aware(name: str, value: datetime | None) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """A response as fetched (or loaded from an archive), not yet parsed."""
+
+    source: str
+    url: str
+    body: bytes
+    fetched_at: datetime
+    observed_at: datetime | None = None  # when the content was true; defaults to fetched_at
+    expected_treaty: str | None = None
+    content_type: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware("fetched_at", self.fetched_at)
+        _require_aware("observed_at", self.observed_at)
+
+    @property
+    def observed(self) -> datetime:
+        return self.observed_at or self.fetched_at
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What ingesting one page did."""
+
+    outcome: Outcome
+    treaty_id: str | None
+    snapshot_id: int | None
+    reason: str | None = None
+    events: int = 0
+
+
+def _begin(session: Session) -> None:
+    """Take SQLite's write lock up front so concurrent writers wait instead of failing."""
+    session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+
+
+def _quarantine(
+    session: Session, source: Source, page: FetchedPage, kind: str, reason: str
+) -> None:
+    raw_id = store_raw_page(session, page.body, page.content_type) if page.body else None
+    session.add(
+        Quarantine(
+            source_id=source.id,
+            kind=kind,
+            url=page.url,
+            expected_treaty=page.expected_treaty,
+            reason=reason,
+            raw_page_id=raw_id,
+            fetched_at=page.fetched_at,
+            observed_at=page.observed_at,
+        )
+    )
+
+
+def _later(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
+
+
+def _mark_unhealthy(source: Source, reason: str, at: datetime) -> None:
+    source.healthy = False
+    source.last_error = reason
+    source.last_checked_at = at
+
+
+def ingest_page(session_factory: SessionFactory, page: FetchedPage) -> IngestResult:
+    """Parse and store one page in one transaction: accepted, unchanged, quarantined or rejected."""
+    if page.source not in sources.SOURCES:
+        raise KeyError(f"unknown source {page.source!r}; known: {', '.join(sources.SOURCES)}")
+    try:
+        status = sources.parse(
+            page.source, page.body, url=page.url, expected_treaty=page.expected_treaty
+        )
+    except sources.PageRejected as rejected:
+        return _reject_page(session_factory, page, rejected.reason)
+    except Exception as crash:  # a parser bug must not lose the page: keep it for a re-parse
+        return _reject_page(session_factory, page, f"parser error: {type(crash).__name__}: {crash}")
+    with session_factory.begin() as session:
+        _begin(session)
+        return _ingest_status(session, page, status)
+
+
+def _reject_page(session_factory: SessionFactory, page: FetchedPage, reason: str) -> IngestResult:
+    with session_factory.begin() as session:
+        _begin(session)
+        source = get_or_create_source(session, page.source, page.url)
+        _quarantine(session, source, page, "rejected_page", reason)
+        _mark_unhealthy(source, reason, page.fetched_at)
+    return IngestResult("quarantined", page.expected_treaty, None, reason)
+
+
+def _ingest_status(session: Session, page: FetchedPage, status: TreatyStatus) -> IngestResult:
+    source = get_or_create_source(session, page.source, page.url)
+    treaty = lock_treaty(session, source, status.treaty_id, status.title)
+    latest = latest_snapshot(session, treaty.id)
+    observed = page.observed
+    if latest is not None and observed < latest.observed_at:
+        reason = (
+            f"older than the latest snapshot (observed {latest.observed_at.isoformat()}); "
+            "ingest archives in date order"
+        )
+        _quarantine(session, source, page, "out_of_order", reason)
+        return IngestResult("rejected", status.treaty_id, None, reason)
+    treaty.last_checked_at = _later(treaty.last_checked_at, page.fetched_at)
+    source.last_checked_at = _later(source.last_checked_at, page.fetched_at)
+    content_hash = status.content_hash()
+    present = {p.key for p in status.participants}
+    if latest is not None and latest.content_hash == content_hash:
+        timeline.confirm_disappearances(session, treaty.id, present, observed, None)
+        return IngestResult("unchanged", status.treaty_id, latest.id)
+    treaty.title, treaty.url = status.title, page.url
+    snapshot = Snapshot(
+        treaty_id=treaty.id,
+        raw_page_id=store_raw_page(session, page.body, page.content_type),
+        content_hash=content_hash,
+        fetched_at=page.fetched_at,
+        observed_at=observed,
+        status_as_at=status.status_as_at,
+        url=page.url,
+        data=status.to_dict(),
+        signatories=status.signatories,
+        parties=status.parties,
+        published_signatories=status.published_signatories,
+        published_parties=status.published_parties,
+        in_force=status.in_force,
+        eif_date=status.eif_date,
+    )
+    session.add(snapshot)
+    session.flush()
+    ids = upsert_participants(session, status.participants)
+    timeline.sync_actions(session, treaty.id, snapshot.id, status, ids, observed)
+    events = 0
+    if latest is not None:  # the first snapshot of a treaty is a baseline: no change events
+        previous = TreatyStatus.from_dict(latest.data)
+        events = timeline.record_changes(
+            session, treaty.id, snapshot.id, previous, status, ids, observed
+        )
+    return IngestResult("accepted", status.treaty_id, snapshot.id, None, events)
+
+
+def record_crawl(
+    session_factory: SessionFactory,
+    source: str,
+    stats: dict[str, Any],
+    ok: bool,
+    error: str | None,
+    at: datetime,
+) -> None:
+    """Record a finished crawl on the source row: stats, health, failure streak, last success."""
+    _require_aware("at", at)
+    with session_factory.begin() as session:
+        _begin(session)
+        row = get_or_create_source(session, source)
+        row.last_crawl = {**stats, "ok": ok, "error": error, "finished_at": at.isoformat()}
+        row.last_checked_at = at
+        if ok:
+            row.healthy, row.consecutive_failures, row.last_success_at = True, 0, at
+            row.last_error = None
+        else:
+            row.healthy = False
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.last_error = error or "crawl failed"
+
+
+def record_fetch_failure(
+    session_factory: SessionFactory,
+    source: str,
+    url: str,
+    reason: str,
+    at: datetime,
+    body: bytes | None = None,
+    expected_treaty: str | None = None,
+) -> None:
+    """Keep a failed response in quarantine and mark the source unhealthy."""
+    page = FetchedPage(source, url, body or b"", at, None, expected_treaty)
+    with session_factory.begin() as session:
+        _begin(session)
+        row = get_or_create_source(session, source, url)
+        _quarantine(session, row, page, "fetch_failure", reason)
+        _mark_unhealthy(row, reason, at)
+
+
+__all__ = ["FetchedPage", "IngestResult", "ingest_page", "record_crawl", "record_fetch_failure"]

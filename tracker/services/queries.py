@@ -1,0 +1,215 @@
+"""Read side for people: treaty list, status (now or as of a legal date) and history. No writes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import ActionRow, Event, Snapshot, Source, Treaty
+from db.models import Participant as ParticipantRow
+from tracker.domain.models import TreatyStatus
+from tracker.services.repository import latest_snapshot
+from tracker.services.status_view import ActKey, participant_views, sort_key
+
+
+class NotFound(LookupError):
+    """No treaty (or no accepted snapshot of it) under that id."""
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
+    query = select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id)
+    exact = session.execute(query.where(Treaty.external_id == treaty_id).order_by(Source.slug))
+    row = exact.first()
+    if row is None:
+        folded = query.where(func.upper(Treaty.external_id) == treaty_id.strip().upper())
+        rows = session.execute(folded).all()
+        row = rows[0] if len(rows) == 1 else None
+    if row is None:
+        raise NotFound(f"unknown treaty {treaty_id!r} (see `tracker treaties`)")
+    return row[0], row[1]
+
+
+def _latest(session: Session, treaty: Treaty) -> Snapshot:
+    snapshot = latest_snapshot(session, treaty.id)
+    if snapshot is None:
+        raise NotFound(f"treaty {treaty.external_id!r} has no accepted snapshot yet")
+    return snapshot
+
+
+def list_treaties(session: Session) -> list[dict[str, Any]]:
+    """List every treaty with its latest counts, in MTDSG order."""
+    order = (Snapshot.observed_at.desc(), Snapshot.id.desc())
+    ranked = select(
+        Snapshot.id,
+        func.row_number().over(partition_by=Snapshot.treaty_id, order_by=order).label("rn"),
+    ).subquery()
+    query = (
+        select(
+            Treaty,
+            Source.slug,
+            Snapshot.observed_at,
+            Snapshot.signatories,
+            Snapshot.parties,
+            Snapshot.in_force,
+        )
+        .join(Source, Source.id == Treaty.source_id)
+        .join(Snapshot, Snapshot.treaty_id == Treaty.id)
+        .join(ranked, (ranked.c.id == Snapshot.id) & (ranked.c.rn == 1))
+    )
+    rows = [
+        {
+            "treaty": treaty.external_id,
+            "title": treaty.title,
+            "source": slug,
+            "signatories": signatories,
+            "parties": parties,
+            "in_force": in_force,
+            "observed_at": _iso(observed),
+            "last_checked_at": _iso(treaty.last_checked_at),
+            "source_url": treaty.url,
+        }
+        for treaty, slug, observed, signatories, parties, in_force in session.execute(query)
+    ]
+    return sorted(rows, key=lambda r: (sort_key(r["treaty"]), r["source"]))
+
+
+def _first_observed(session: Session, treaty_id: int) -> dict[tuple[ActKey, str, bool], datetime]:
+    query = (
+        select(ParticipantRow.key, ActionRow)
+        .join(ParticipantRow, ParticipantRow.id == ActionRow.participant_id)
+        .where(ActionRow.treaty_id == treaty_id, ActionRow.ended_snapshot_id.is_(None))
+    )
+    return {
+        ((key, a.column, a.kind, a.legal_date), a.letter, a.withdrawn): a.first_observed_at
+        for key, a in session.execute(query)
+    }
+
+
+def _last_seen_unbracketed(session: Session, treaty_id: int) -> dict[ActKey, date]:
+    """Map each act whose bracket-less row was closed to the last snapshot that still showed it."""
+    snapshots = session.execute(
+        select(Snapshot.id, Snapshot.observed_at).where(Snapshot.treaty_id == treaty_id)
+    ).all()
+    closed = session.execute(
+        select(
+            ParticipantRow.key,
+            ActionRow.column,
+            ActionRow.kind,
+            ActionRow.legal_date,
+            ActionRow.ended_snapshot_id,
+        )
+        .join(ParticipantRow, ParticipantRow.id == ActionRow.participant_id)
+        .where(
+            ActionRow.treaty_id == treaty_id,
+            ActionRow.withdrawn.is_(False),
+            ActionRow.ended_snapshot_id.is_not(None),
+        )
+    ).all()
+    seen: dict[ActKey, date] = {}
+    for key, column, kind, legal_date, ended in closed:
+        if ended is None:
+            continue
+        before = [observed for sid, observed in snapshots if sid < ended]
+        if before:
+            act = (key, column, kind, legal_date)
+            seen[act] = max(seen.get(act, date.min), max(before).date())
+    return seen
+
+
+def treaty_status(session: Session, treaty_id: str, as_of: date | None = None) -> dict[str, Any]:
+    """Answer the status of a treaty from its latest snapshot, optionally as of a legal date.
+
+    With `as_of=D` only actions whose legal date is on or before D count, participants with
+    none are left out and the counts are recomputed. The depositary prints a withdrawal as
+    brackets around the original date, so the withdrawal's own date is unknown: a bracketed
+    action counts at D only if a snapshot observed on or after D still showed it without
+    brackets; otherwise it is listed as withdrawn and not counted.
+    """
+    treaty, slug = _find_treaty(session, treaty_id)
+    snapshot = _latest(session, treaty)
+    status = TreatyStatus.from_dict(snapshot.data)
+    seen = _last_seen_unbracketed(session, treaty.id) if as_of is not None else {}
+    views = participant_views(status, _first_observed(session, treaty.id), as_of, seen)
+    in_force = status.in_force
+    if as_of is not None and status.eif_date is not None:
+        in_force = status.eif_date <= as_of
+    elif as_of is not None and in_force:
+        in_force = None  # in force today, date unknown: cannot say for D
+    published = {
+        "signatories": status.published_signatories,
+        "parties": status.published_parties,
+        "entry_into_force": _iso(status.eif_date),
+        "entry_into_force_text": status.eif_text,
+    }
+    return {
+        "treaty": treaty.external_id,
+        "title": status.title,
+        "source": slug,
+        "signatories": sum(1 for v in views if v.signatory),
+        "parties": sum(1 for v in views if v.party),
+        "published": published if any(v is not None for v in published.values()) else None,
+        "in_force": in_force,
+        "as_of": _iso(as_of),
+        "observed_at": _iso(snapshot.observed_at),
+        "status_as_at": _iso(snapshot.status_as_at),
+        "last_checked_at": _iso(treaty.last_checked_at),
+        "source_url": snapshot.url,
+        "participants": [v.as_dict() for v in views],
+    }
+
+
+def treaty_history(session: Session, treaty_id: str) -> dict[str, Any]:
+    """List a treaty's snapshots and events in observation order."""
+    treaty, slug = _find_treaty(session, treaty_id)
+    snapshots = session.scalars(
+        select(Snapshot)
+        .where(Snapshot.treaty_id == treaty.id)
+        .order_by(Snapshot.observed_at, Snapshot.id)
+    ).all()
+    events = session.execute(
+        select(Event, ParticipantRow.iso3)
+        .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
+        .where(Event.treaty_id == treaty.id)
+        .order_by(Event.observed_at, Event.id)
+    )
+    return {
+        "treaty": treaty.external_id,
+        "title": treaty.title,
+        "source": slug,
+        "snapshots": [
+            {
+                "id": s.id,
+                "observed_at": _iso(s.observed_at),
+                "fetched_at": _iso(s.fetched_at),
+                "status_as_at": _iso(s.status_as_at),
+                "hash": s.content_hash,
+                "url": s.url,
+                "signatories": s.signatories,
+                "parties": s.parties,
+                "published_signatories": s.published_signatories,
+                "published_parties": s.published_parties,
+            }
+            for s in snapshots
+        ],
+        "events": [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "participant": e.participant_name,
+                "iso3": iso3,
+                "legal_date": _iso(e.legal_date),
+                "observed_at": _iso(e.observed_at),
+                "state": e.state,
+                "snapshot_id": e.snapshot_id,
+                "details": e.details,
+            }
+            for e, iso3 in events
+        ],
+    }

@@ -1,0 +1,148 @@
+"""Row lookups and idempotent inserts over db.models for the services (no commits here)."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from sqlalchemy import Insert, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.models import Participant as ParticipantRow
+from db.models import RawPage, Snapshot, Source, Treaty
+from tracker.domain.models import Participant
+
+RAW_COMPRESSION = "zlib"
+
+
+def table_of(model: type[Any]) -> Table:
+    """Return the Core table of a mapped class (for executemany statements on hot paths)."""
+    return cast(Table, model.__table__)
+
+
+def insert_ignoring_conflicts(session: Session, model: type[Any], index: Sequence[str]) -> Insert:
+    """Build an INSERT that skips rows conflicting on the unique `index` (PostgreSQL, SQLite)."""
+    dialect = session.get_bind().dialect.name
+    table = table_of(model)  # Core insert: no ORM bulk machinery on the hot path
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(index))
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(index))
+    raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
+
+
+def get_or_create_source(session: Session, slug: str, url: str | None = None) -> Source:
+    """Return the source row for `slug`, inserting it on first sight."""
+    source = session.scalar(select(Source).where(Source.slug == slug))
+    if source is None:
+        base_url = _origin(url) if url else None
+        values = {"slug": slug, "base_url": base_url, "healthy": True, "consecutive_failures": 0}
+        session.execute(insert_ignoring_conflicts(session, Source, ["slug"]).values(**values))
+        source = session.scalars(select(Source).where(Source.slug == slug)).one()
+    return source
+
+
+def lock_treaty(session: Session, source: Source, external_id: str, title: str) -> Treaty:
+    """Return the treaty row (inserted on first sight), locked FOR UPDATE on PostgreSQL."""
+    query = select(Treaty).where(Treaty.source_id == source.id, Treaty.external_id == external_id)
+    treaty = session.scalar(query.with_for_update())
+    if treaty is None:
+        values = {"source_id": source.id, "external_id": external_id, "title": title}
+        stmt = insert_ignoring_conflicts(session, Treaty, ["source_id", "external_id"])
+        session.execute(stmt.values(**values))
+        treaty = session.scalars(query.with_for_update()).one()
+    return treaty
+
+
+def latest_snapshot(session: Session, treaty_id: int) -> Snapshot | None:
+    """Return the latest snapshot of a treaty (by observation time, then insertion order)."""
+    query = (
+        select(Snapshot)
+        .where(Snapshot.treaty_id == treaty_id)
+        .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def store_raw_page(session: Session, body: bytes, content_type: str | None) -> int:
+    """Store `body` compressed once per sha256 and return its raw_pages id."""
+    digest = hashlib.sha256(body).hexdigest()
+    query = select(RawPage.id).where(RawPage.sha256 == digest)
+    found = session.scalar(query)
+    if found is not None:
+        return found
+    values = {
+        "sha256": digest,
+        "compression": RAW_COMPRESSION,
+        "body": zlib.compress(body, 6),
+        "size": len(body),
+        "content_type": content_type,
+    }
+    session.execute(insert_ignoring_conflicts(session, RawPage, ["sha256"]).values(**values))
+    return session.scalars(query).one()
+
+
+def load_raw_body(session: Session, raw_page_id: int) -> bytes:
+    """Return the original bytes of a stored raw page."""
+    row = session.get_one(RawPage, raw_page_id)
+    if row.compression != RAW_COMPRESSION:
+        raise ValueError(f"unknown compression {row.compression!r}")
+    return zlib.decompress(row.body)
+
+
+def upsert_participants(session: Session, participants: Iterable[Participant]) -> dict[str, int]:
+    """Ensure a participants row per key (latest printed name wins); return key -> id."""
+    latest = {p.key: p for p in participants}
+    if not latest:
+        return {}
+    table = table_of(ParticipantRow)
+    known = select(table.c.key, table.c.id, table.c.name, table.c.iso3, table.c.reio).where(
+        table.c.key.in_(latest)
+    )
+    existing = {
+        key: (pid, (name, iso3, reio)) for key, pid, name, iso3, reio in session.execute(known)
+    }
+    missing = [
+        {"key": k, "iso3": p.iso3, "name": p.name, "reio": p.reio}
+        for k, p in sorted(latest.items())  # one lock order for concurrent writers
+        if k not in existing
+    ]
+    if missing:
+        session.execute(insert_ignoring_conflicts(session, ParticipantRow, ["key"]), missing)
+    renamed = [
+        {"row_id": pid, "new_name": p.name, "new_iso3": p.iso3, "new_reio": p.reio}
+        for key, (pid, printed) in sorted(existing.items())
+        if printed != ((p := latest[key]).name, p.iso3, p.reio)
+    ]
+    if renamed:
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                name=bindparam("new_name"), iso3=bindparam("new_iso3"), reio=bindparam("new_reio")
+            )
+        )
+        session.execute(stmt, renamed)
+    ids = {key: pid for key, (pid, _) in existing.items()}
+    if missing:
+        ids.update(participant_ids(session, [str(row["key"]) for row in missing]))
+    return ids
+
+
+def participant_ids(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """Map participant keys to their row ids (unknown keys are left out)."""
+    wanted = list(set(keys))
+    if not wanted:
+        return {}
+    query = select(ParticipantRow.key, ParticipantRow.id).where(ParticipantRow.key.in_(wanted))
+    return {key: pid for key, pid in session.execute(query)}
