@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from statuses import at, counts, member, page, status
+from statuses import TREATY, at, counts, member, page, status
 
 from db.models import Participant, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl, record_fetch_failure
@@ -204,3 +204,21 @@ def test_concurrent_writers_all_succeed(session_factory):
     assert results == [["accepted"] * 5] * 4
     assert counts(session_factory)["snapshots"] == 20
     assert counts(session_factory)["participants"] == 1 + 4 * 5
+
+
+def test_byte_identical_page_is_unchanged_without_reparsing(session_factory, monkeypatch):
+    """A 304 hands back the cached bytes: recognised by their hash, the parser is not run again."""
+    from tracker import sources
+
+    first = page(status(member("Austria", "AUT", sig="2017-09-20")), "2026-02-03", expected_treaty=TREATY)
+    assert ingest_page(session_factory, first).outcome == "accepted"
+    before = counts(session_factory)
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(sources, "parse", no_parse)
+    again = page(first.body, "2026-02-04", expected_treaty=TREATY)
+    result = ingest_page(session_factory, again)
+    assert (result.outcome, result.treaty_id, result.events) == ("unchanged", TREATY, 0)
+    assert counts(session_factory) == before

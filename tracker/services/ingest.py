@@ -5,6 +5,7 @@ Owns one transaction per page. Imports db and tracker.domain/sources; never Scra
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -12,7 +13,9 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import SQLITE_BEGIN
-from db.models import Quarantine, Snapshot, Source
+from sqlalchemy import select
+
+from db.models import Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.models import TreatyStatus
 from tracker.services import timeline
@@ -102,6 +105,11 @@ def ingest_page(session_factory: SessionFactory, page: FetchedPage) -> IngestRes
     """Parse and store one page in one transaction: accepted, unchanged, quarantined or rejected."""
     if page.source not in sources.SOURCES:
         raise KeyError(f"unknown source {page.source!r}; known: {', '.join(sources.SOURCES)}")
+    with session_factory.begin() as session:
+        _begin(session)
+        same = _same_bytes_as_latest(session, page)
+        if same is not None:
+            return same
     try:
         status = sources.parse(
             page.source, page.body, url=page.url, expected_treaty=page.expected_treaty
@@ -113,6 +121,33 @@ def ingest_page(session_factory: SessionFactory, page: FetchedPage) -> IngestRes
     with session_factory.begin() as session:
         _begin(session)
         return _ingest_status(session, page, status)
+
+
+def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult | None:
+    """The byte-identical page of the latest snapshot (e.g. a 304) is unchanged: no re-parse."""
+    if not page.expected_treaty:
+        return None
+    query = (
+        select(Snapshot, Treaty, RawPage.sha256)
+        .join(Treaty, Snapshot.treaty_id == Treaty.id)
+        .join(Source, Treaty.source_id == Source.id)
+        .join(RawPage, Snapshot.raw_page_id == RawPage.id)
+        .where(Source.slug == page.source, Treaty.external_id == page.expected_treaty)
+        .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    latest, treaty, digest = row
+    if digest != hashlib.sha256(page.body).hexdigest() or page.observed < latest.observed_at:
+        return None
+    source = session.get_one(Source, treaty.source_id)
+    treaty.last_checked_at = _later(treaty.last_checked_at, page.fetched_at)
+    source.last_checked_at = _later(source.last_checked_at, page.fetched_at)
+    present = {p.key for p in TreatyStatus.from_dict(latest.data).participants}
+    timeline.confirm_disappearances(session, treaty.id, present, page.observed, None)
+    return IngestResult("unchanged", treaty.external_id, latest.id)
 
 
 def _reject_page(session_factory: SessionFactory, page: FetchedPage, reason: str) -> IngestResult:
