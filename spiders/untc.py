@@ -59,7 +59,8 @@ class UntcSpider(scrapy.Spider):
             for treaty in self.treaties:
                 yield self._status_request(treaty)
         else:
-            yield scrapy.Request(urls.index_url(self.base_url), callback=self.parse_index)
+            yield scrapy.Request(urls.index_url(self.base_url), callback=self.parse_index,
+                                 errback=self.fetch_failed)
 
     def parse_index(self, response: Response) -> Iterable[scrapy.Request]:
         """Follow every chapter of the catalogue."""
@@ -71,7 +72,8 @@ class UntcSpider(scrapy.Spider):
             self.logger.error("no chapter links on %s: layout change?", response.url)
             self.crawler.stats.inc_value("tracker/index_empty")
         for chapter in sorted(chapters):
-            yield scrapy.Request(urls.chapter_url(self.base_url, chapter), callback=self.parse_chapter)
+            yield scrapy.Request(urls.chapter_url(self.base_url, chapter), callback=self.parse_chapter,
+                                 errback=self.fetch_failed)
 
     def parse_chapter(self, response: Response) -> Iterable[scrapy.Request]:
         """Follow every treaty of one chapter."""

@@ -54,7 +54,7 @@ def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, _stop)
-    log.info("service started on %s (database %s); HTTP API arrives with issue 4 (%s:%d)",
-             datetime.now(UTC).isoformat(), settings.database_url, host, port)
+    log.info("service started: database %s, crawling %s every %d h", settings.database_url,
+             settings.untc_base_url, CRAWL_INTERVAL_HOURS)
     scheduler.start()
     return 0

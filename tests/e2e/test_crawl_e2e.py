@@ -100,3 +100,10 @@ def test_server_errors_are_failures_not_unchanged(crawl_env, tmp_path):
     assert result.returncode != 0
     assert "1 failed" in result.stdout, result.stdout + result.stderr
     assert tracker(crawl_env, "treaties", "--json").stdout.strip() in ("[]", "")
+
+
+def test_unreachable_catalogue_is_a_failure(crawl_env, tmp_path):
+    """Nothing listening at the base URL: the crawl fails loudly instead of finding 0 treaties."""
+    result = tracker(crawl_env, "crawl", "--base-url", "http://127.0.0.1:9")
+    assert result.returncode != 0
+    assert "0 pages" in result.stdout and "1 failed" in result.stdout, result.stdout + result.stderr
