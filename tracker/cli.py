@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--treaty", action="append", metavar="ID", help="repeatable")
     crawl.add_argument("--base-url", metavar="URL")
     crawl.set_defaults(handler=cmd_crawl)
-    run = sub.add_parser("run", help="run the service (scheduler and HTTP)")
+    run = sub.add_parser("run", help="run the service (scheduled crawls; the HTTP API comes later)")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.set_defaults(handler=cmd_run)
