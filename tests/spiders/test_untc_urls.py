@@ -38,3 +38,9 @@ def test_links_are_recognised():
     assert urls.treaty_from_link(BASE + "/Pages/Other.aspx?src=TREATY&mtdsg_no=IV-4") is None
     assert urls.chapter_from_link(BASE + "/Pages/Treaties.aspx?id=26&subid=A&clang=_en") == 26
     assert urls.chapter_from_link(BASE + "/Pages/Treaties.aspx?id=abc") is None
+
+
+@pytest.mark.parametrize("bad", ["", "IIZ", "xx", "4"])
+def test_not_a_roman_numeral(bad):
+    with pytest.raises(ValueError):
+        urls.roman_to_int(bad)

@@ -8,22 +8,18 @@ from datetime import date, datetime
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
+from tracker.sources.untc_urls import roman_to_int
 
 # A legal act of a participant: (participant key, column, kind, legal date).
 ActKey = tuple[str, str, str, date]
 FirstObserved = dict[tuple[ActKey, str, bool], datetime]
 
-_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
-
 
 def _roman(text: str) -> int | None:
-    if not text or any(ch not in _ROMAN for ch in text):
+    try:
+        return roman_to_int(text)
+    except ValueError:
         return None
-    total = 0
-    for ch, nxt in zip(text, text[1:] + " ", strict=True):
-        value = _ROMAN[ch]
-        total += -value if nxt in _ROMAN and _ROMAN[nxt] > value else value
-    return total
 
 
 def sort_key(treaty_id: str) -> tuple[Any, ...]:

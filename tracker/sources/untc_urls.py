@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, quote, urlsplit
 
-ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
+ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 TREATY_ID = re.compile(r"^(?P<chapter>[IVXL]+)-\d+[A-Za-z0-9-]*$")
 
 
@@ -14,7 +14,9 @@ class BadTreatyId(ValueError):
 
 
 def roman_to_int(roman: str) -> int:
-    """Convert a Roman numeral (I..L range used by MTDSG chapters) to an integer."""
+    """Convert a Roman numeral (as in MTDSG chapters) to an integer; ValueError if it is none."""
+    if not roman or any(ch not in ROMAN for ch in roman):
+        raise ValueError(f"not a Roman numeral: {roman!r}")
     total = 0
     for i, ch in enumerate(roman):
         value = ROMAN[ch]
