@@ -1,4 +1,5 @@
-"""Tables: sources, treaties, raw pages, snapshots, participants, actions, events, quarantine."""
+"""Tables: sources, treaties, raw pages, snapshots, participants, actions, events, quarantine,
+operators' confirmations of entry-into-force conditions."""
 
 from __future__ import annotations
 
@@ -133,13 +134,18 @@ class ActionRow(Base):
 
 
 class Event(Base):
-    """A change between consecutive snapshots (later: thresholds, entry into force)."""
+    """A change between consecutive snapshots, or a rule event (threshold crossed, entry into force).
+
+    A rule event carries `once_key` (its kind): the unique (treaty, once_key) pair makes it happen
+    exactly once per treaty, whatever the number of evaluations, processes or restarts.
+    """
 
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint("state IN ('final', 'suspicious', 'confirmed', 'retracted')", name="state"),
         Index("ix_events_treaty_observed", "treaty_id", "observed_at"),
         Index("ix_events_treaty_kind_state", "treaty_id", "kind", "state"),
+        Index("ux_events_treaty_once_key", "treaty_id", "once_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -152,7 +158,22 @@ class Event(Base):
     observed_at: Mapped[datetime]
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16))
+    once_key: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConditionConfirmation(Base):
+    """An operator's word that an outside-data condition of a rule was met on a legal date."""
+
+    __tablename__ = "condition_confirmations"
+    __table_args__ = (UniqueConstraint("treaty_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treaty_id: Mapped[int] = mapped_column(ForeignKey("treaties.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    met_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Quarantine(Base):

@@ -35,6 +35,7 @@ class IngestPipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         settings = Settings.from_env()
+        self.approaching = settings.approaching_remaining
         settings.ensure_data_dir()
         upgrade(settings.database_url)
         self.engine = make_engine(settings.database_url)
@@ -61,6 +62,7 @@ class IngestPipeline:
                     expected_treaty=item.expected_treaty,
                     content_type=item.content_type,
                 ),
+                approaching=self.approaching,
             )
             self.counts["pages"] += 1
             self.counts[result.outcome] += 1

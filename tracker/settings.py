@@ -28,6 +28,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -56,6 +63,8 @@ class Settings:
     http_cache: bool = True
     crawl_timeout: int = 3600
     log_level: str = "INFO"
+    # Rule events: "approaching" when this many qualifying instruments or fewer remain.
+    approaching_remaining: int = 5
 
     @property
     def http_cache_dir(self) -> Path:
@@ -84,6 +93,7 @@ class Settings:
             http_cache=(env.get("TRACKER_HTTP_CACHE", "1") not in ("0", "false", "no")),
             crawl_timeout=_int(env, "TRACKER_CRAWL_TIMEOUT", 3600),
             log_level=(env.get("TRACKER_LOG_LEVEL") or "INFO").upper(),
+            approaching_remaining=_positive(env, "TRACKER_APPROACHING_REMAINING", 5),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -102,6 +112,7 @@ class Settings:
             "TRACKER_HTTP_CACHE": "1" if self.http_cache else "0",
             "TRACKER_CRAWL_TIMEOUT": str(self.crawl_timeout),
             "TRACKER_LOG_LEVEL": self.log_level,
+            "TRACKER_APPROACHING_REMAINING": str(self.approaching_remaining),
         }
 
     def child_env(self, **extra: str) -> dict[str, str]:

@@ -30,6 +30,7 @@ def test_first_page_is_accepted_as_a_baseline_without_events(session_factory):
         "actions": 4,
         "events": 0,
         "quarantine": 0,
+        "condition_confirmations": 0,
     }
     with session_factory() as session:
         snap = session.get_one(Snapshot, result.snapshot_id)

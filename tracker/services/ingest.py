@@ -18,7 +18,8 @@ from sqlalchemy import select
 from db.models import Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.models import TreatyStatus
-from tracker.services import timeline
+from tracker.services import detection, timeline
+from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.repository import (
     get_or_create_source,
     latest_snapshot,
@@ -101,8 +102,14 @@ def _mark_unhealthy(source: Source, reason: str, at: datetime) -> None:
     source.last_checked_at = at
 
 
-def ingest_page(session_factory: SessionFactory, page: FetchedPage) -> IngestResult:
-    """Parse and store one page in one transaction: accepted, unchanged, quarantined or rejected."""
+def ingest_page(
+    session_factory: SessionFactory, page: FetchedPage, *, approaching: int = DEFAULT_APPROACHING
+) -> IngestResult:
+    """Parse and store one page in one transaction: accepted, unchanged, quarantined or rejected.
+
+    An accepted page's change events and rule events (see tracker.services.detection) are
+    written in the same transaction as its snapshot; `approaching` is K for the approaching event.
+    """
     if page.source not in sources.SOURCES:
         raise KeyError(f"unknown source {page.source!r}; known: {', '.join(sources.SOURCES)}")
     with session_factory.begin() as session:
@@ -120,7 +127,7 @@ def ingest_page(session_factory: SessionFactory, page: FetchedPage) -> IngestRes
         return _reject_page(session_factory, page, f"parser error: {type(crash).__name__}: {crash}")
     with session_factory.begin() as session:
         _begin(session)
-        return _ingest_status(session, page, status)
+        return _ingest_status(session, page, status, approaching)
 
 
 def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult | None:
@@ -159,7 +166,9 @@ def _reject_page(session_factory: SessionFactory, page: FetchedPage, reason: str
     return IngestResult("quarantined", page.expected_treaty, None, reason)
 
 
-def _ingest_status(session: Session, page: FetchedPage, status: TreatyStatus) -> IngestResult:
+def _ingest_status(
+    session: Session, page: FetchedPage, status: TreatyStatus, approaching: int
+) -> IngestResult:
     source = get_or_create_source(session, page.source, page.url)
     treaty = lock_treaty(session, source, status.treaty_id, status.title)
     latest = latest_snapshot(session, treaty.id)
@@ -205,6 +214,10 @@ def _ingest_status(session: Session, page: FetchedPage, status: TreatyStatus) ->
         events = timeline.record_changes(
             session, treaty.id, snapshot.id, previous, status, ids, observed
         )
+    detected = detection.evaluate_treaty(
+        session, treaty, now=observed, approaching=approaching, snapshot=snapshot
+    )
+    events += len(detected.created)
     return IngestResult("accepted", status.treaty_id, snapshot.id, None, events)
 
 

@@ -1,0 +1,242 @@
+"""Apply an entry-into-force rule to a treaty's status: counts, remaining, dates, deciding deposits.
+
+Pure: the caller passes the status (already cut to a legal date if answering "as of D"), the
+operator's confirmations of outside-data conditions, and today's date for projections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tracker.domain.models import Column, Participant, TreatyStatus
+from tracker.domain.rules import Group, Reio, Rule
+from tracker.domain.successions import Successions, predecessor_instruments
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One deposit that counts towards the rule (a predecessor's, where `via` names it)."""
+
+    participant: str  # Participant.key, or "predecessor:<name>"
+    name: str
+    iso3: str | None
+    kind: str
+    date: date
+    withdrawn: bool = False
+    via: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"participant": self.name, "iso3": self.iso3, "kind": self.kind, "date": self.date.isoformat()}
+        if self.withdrawn:
+            d["withdrawn"] = True
+        if self.via:
+            d["predecessor_of"] = self.via
+        return d
+
+
+@dataclass(frozen=True)
+class ConditionState:
+    key: str
+    description: str
+    met_on: date | None
+
+    @property
+    def state(self) -> str:
+        return "confirmed" if self.met_on is not None else "awaiting confirmation"
+
+    def to_dict(self) -> dict[str, Any]:
+        met = self.met_on.isoformat() if self.met_on else None
+        return {"key": self.key, "description": self.description, "state": self.state, "met_on": met}
+
+
+@dataclass(frozen=True)
+class GroupState:
+    group: Group
+    have: tuple[str, ...]  # ISO3 of members with a qualifying instrument
+    met_on: date | None
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(p for p in self.group.participants if p not in self.have)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.group.needed - len(self.have))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.group.label,
+            "needed": self.group.needed,
+            "have": len(self.have),
+            "missing": list(self.missing),
+            "met_on": self.met_on.isoformat() if self.met_on else None,
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    rule: Rule
+    as_of: date | None
+    instruments: tuple[Instrument, ...]
+    remaining: int
+    groups: tuple[GroupState, ...]
+    conditions: tuple[ConditionState, ...]
+    threshold_met_on: date | None
+    deciding: tuple[Instrument, ...]
+    computed: date | None
+    published: date | None
+    earliest: date | None  # if what remains were deposited on the as-of date (or today)
+    in_force_from: Mapping[str, date]
+    warnings: tuple[str, ...]
+
+    @property
+    def agrees(self) -> bool | None:
+        """Computed and printed entry-into-force dates agree (None: nothing printed to compare)."""
+        if self.published is None:
+            return None
+        return self.computed == self.published
+
+    @property
+    def qualifying(self) -> int:
+        return len(self.instruments)
+
+    def entry_into_force(self) -> dict[str, Any]:
+        return {
+            "computed": _iso(self.computed),
+            "published": _iso(self.published),
+            "agrees": self.agrees,
+            "earliest": _iso(self.earliest),
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _counts_reio(rule: Rule, participant: Participant) -> bool:
+    return not participant.reio or rule.reio is Reio.AS_STATE
+
+
+def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
+    """The participant's earliest consent action of a counted kind (withdrawn ones included)."""
+    acts = [
+        a
+        for a in p.actions
+        if a.kind in rule.counts and (a.column is Column.CONSENT or a.kind == "definitive_signature")
+    ]
+    if not acts:
+        return None
+    a = min(acts, key=lambda a: a.date)
+    return Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn)
+
+
+def qualifying_instruments(rule: Rule, status: TreatyStatus, successions: Successions) -> list[Instrument]:
+    """Every instrument that counts, oldest first: the rows' own and their predecessors'."""
+    found: list[Instrument] = []
+    for p in status.participants:
+        if not _counts_reio(rule, p):
+            continue
+        consent = p.consent
+        if consent is not None and consent.kind == "succession" and successions.covered(p.key):
+            continue  # the predecessor's instrument is what counted
+        own = _own_instrument(rule, p)
+        if own is not None:
+            found.append(own)
+    for pred in successions.instruments:
+        if pred.kind in rule.counts:
+            found.append(
+                Instrument("predecessor:" + pred.predecessor, pred.predecessor, None, pred.kind, pred.date, via=", ".join(pred.successors))
+            )
+    return sorted(found, key=lambda i: (i.date, i.name))
+
+
+def _group_state(group: Group, instruments: list[Instrument]) -> GroupState:
+    dates = sorted((i.date, i.iso3) for i in instruments if i.iso3 in group.participants)
+    have = tuple(sorted({iso3 for _, iso3 in dates if iso3}))
+    met = dates[group.needed - 1][0] if len(have) >= group.needed else None
+    return GroupState(group, have, met)
+
+
+def _entry_date(rule: Rule, met: date) -> date:
+    if rule.fixed_date is not None and met <= rule.fixed_date:
+        when = rule.fixed_date
+    else:
+        when = rule.delay.apply(met)
+    return max(when, rule.not_before) if rule.not_before else when
+
+
+def _in_force_from(rule: Rule, status: TreatyStatus, met: date, eif: date) -> dict[str, date]:
+    """Entry into force for each participant with a consent: the treaty's date, or its own later one."""
+    result: dict[str, date] = {}
+    for p in status.participants:
+        consent = p.consent
+        if consent is None:
+            continue
+        if consent.date <= met:
+            result[p.key] = eif
+        elif consent.kind == "succession":  # bound from its succession, not after a delay
+            result[p.key] = max(eif, consent.date)
+        else:
+            result[p.key] = max(eif, rule.later_delay().apply(consent.date))
+    return result
+
+
+def evaluate(
+    rule: Rule,
+    status: TreatyStatus,
+    *,
+    as_of: date | None = None,
+    confirmations: Mapping[str, date] | None = None,
+    today: date | None = None,
+) -> Evaluation:
+    """Evaluate `rule` on `status` (whose actions must already be cut to `as_of`, if given)."""
+    successions = predecessor_instruments(status)
+    instruments = [i for i in qualifying_instruments(rule, status, successions) if as_of is None or i.date <= as_of]
+    warnings = []
+    if successions.unreadable:
+        listed = ", ".join(f"{u.name} ({u.date.isoformat()})" for u in successions.unreadable)
+        counted = "counted as successions" if "succession" in rule.counts else "not counted"
+        warnings.append(f"successions whose predecessor's instrument no footnote gives ({counted}): {listed}")
+    met_dates: list[date | None] = []
+    remaining = 0
+    if rule.threshold is not None:
+        remaining = max(0, rule.threshold - len(instruments))
+        met_dates.append(instruments[rule.threshold - 1].date if not remaining else None)
+    groups = tuple(_group_state(g, instruments) for g in ((rule.all_of,) if rule.all_of else ()) + rule.at_least)
+    for g in groups:
+        remaining = max(remaining, g.remaining)
+        met_dates.append(g.met_on)
+    confirmed = dict(confirmations or {})
+    conditions = tuple(
+        ConditionState(c.key, c.description, d if (d := confirmed.get(c.key)) and (as_of is None or d <= as_of) else None)
+        for c in rule.conditions
+    )
+    met_dates.extend(c.met_on for c in conditions)
+    met = max(met_dates) if met_dates and all(met_dates) else None  # type: ignore[type-var]
+    computed = _entry_date(rule, met) if met else None
+    published = status.eif_date if status.eif_date and (as_of is None or status.eif_date <= as_of) else None
+    if published and computed is None:
+        warnings.append("the depositary prints an entry-into-force date but the rule is not met")
+    base = as_of or today
+    earliest = _entry_date(rule, base) if met is None and base and not any(c.met_on is None for c in conditions) else None
+    withdrawn = [i.name for i in instruments if i.withdrawn]
+    if withdrawn:
+        warnings.append("counted although later withdrawn: " + ", ".join(withdrawn))
+    return Evaluation(
+        rule=rule,
+        as_of=as_of,
+        instruments=tuple(instruments),
+        remaining=remaining,
+        groups=groups,
+        conditions=conditions,
+        threshold_met_on=met,
+        deciding=tuple(i for i in instruments if i.date == met),
+        computed=computed,
+        published=published,
+        earliest=earliest,
+        in_force_from=_in_force_from(rule, status, met, computed) if met and computed else {},
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,162 @@
+"""Rule events: evaluate a treaty's entry-into-force rule and record what happened, exactly once.
+
+Three events per treaty, each at most once (the unique (treaty, once_key) index guarantees it
+across processes, re-runs and restarts): `approaching` (K or fewer instruments remain),
+`threshold_crossed` (legal date met, projected entry into force), `entered_into_force` (on the
+day). Events come only from accepted snapshots: a quarantined page never reaches this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.models import ConditionConfirmation, Event, Snapshot, Source, Treaty
+from tracker.catalogue import rule_for
+from tracker.domain.evaluate import Evaluation, evaluate
+from tracker.domain.models import TreatyStatus
+from tracker.domain.rules import Rule
+from tracker.services.repository import latest_snapshot
+
+log = logging.getLogger(__name__)
+
+RULE_EVENT_KINDS: tuple[str, ...] = ("approaching", "threshold_crossed", "entered_into_force")
+DEFAULT_APPROACHING = 5
+
+
+@dataclass
+class Detection:
+    """What one evaluation of one treaty did."""
+
+    treaty: str
+    created: list[str] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+
+    @property
+    def pending_entry_into_force(self) -> date | None:
+        """The entry-into-force date still to come (to schedule a job on that day), if any."""
+        ev = self.evaluation
+        if ev is None or ev.computed is None or "entered_into_force" in self.created:
+            return None
+        return ev.computed
+
+
+def confirmations(session: Session, treaty_id: int) -> dict[str, date]:
+    rows = session.execute(
+        select(ConditionConfirmation.key, ConditionConfirmation.met_on).where(
+            ConditionConfirmation.treaty_id == treaty_id
+        )
+    )
+    return {key: met_on for key, met_on in rows}
+
+
+def rule_and_status(session: Session, treaty: Treaty, snapshot: Snapshot | None = None) -> tuple[Rule | None, TreatyStatus | None, Snapshot | None]:
+    """The treaty's rule and its latest (or given) accepted status."""
+    snapshot = snapshot or latest_snapshot(session, treaty.id)
+    if snapshot is None:
+        return None, None, None
+    status = TreatyStatus.from_dict(snapshot.data)
+    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    return rule_for(slug, treaty.external_id, status), status, snapshot
+
+
+def rule_summary(rule: Rule) -> dict[str, Any]:
+    """The `rule` object of the status answer."""
+    return {
+        "threshold": rule.threshold,
+        "counts": list(rule.counts),
+        "reio": rule.reio.value,
+        "origin": rule.origin,
+        "citation": rule.citation,
+        "words": rule.words(),
+        "spec": rule.to_spec(),
+    }
+
+
+def _details(ev: Evaluation, observed_at: datetime, baseline: bool) -> dict[str, Any]:
+    met = ev.threshold_met_on
+    return {
+        "threshold": ev.rule.threshold,
+        "qualifying_instruments": ev.qualifying,
+        "remaining": ev.remaining,
+        "threshold_met_on": met.isoformat() if met else None,
+        "entry_into_force": ev.entry_into_force(),
+        "deciding_deposits": [i.to_dict() for i in ev.deciding],
+        "conditions": [c.to_dict() for c in ev.conditions],
+        "rule": {"origin": ev.rule.origin, "citation": ev.rule.citation},
+        # Seen at `observed_at`; `baseline` when the tracker's first view already showed it.
+        "lag_days": (observed_at.date() - met).days if met else None,
+        "baseline": baseline,
+        "warnings": list(ev.warnings),
+    }
+
+
+def _record_once(session: Session, treaty: Treaty, snapshot: Snapshot, kind: str, legal_date: date | None,
+                 observed_at: datetime, details: dict[str, Any], participant: str | None = None) -> bool:
+    """Insert a rule event unless the treaty already has one of this kind (racing writers too)."""
+    if session.scalar(select(Event.id).where(Event.treaty_id == treaty.id, Event.once_key == kind)):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                Event(
+                    treaty_id=treaty.id, snapshot_id=snapshot.id, kind=kind, participant_name=participant,
+                    legal_date=legal_date, observed_at=observed_at, details=details, state="final", once_key=kind,
+                )
+            )
+    except IntegrityError:  # another process recorded it first
+        return False
+    return True
+
+
+def _is_baseline(session: Session, treaty: Treaty, legal_date: date | None) -> bool:
+    """True if the treaty's first snapshot was observed on or after `legal_date` and is its only one."""
+    first, count = session.execute(
+        select(func.min(Snapshot.observed_at), func.count(Snapshot.id)).where(Snapshot.treaty_id == treaty.id)
+    ).one()
+    return bool(count == 1 and legal_date is not None and first.date() >= legal_date)
+
+
+def evaluate_treaty(session: Session, treaty: Treaty, *, now: datetime, approaching: int = DEFAULT_APPROACHING,
+                    snapshot: Snapshot | None = None) -> Detection:
+    """Evaluate the treaty's rule on its latest snapshot and record the rule events now due."""
+    result = Detection(treaty.external_id)
+    rule, status, snapshot = rule_and_status(session, treaty, snapshot)
+    if rule is None or status is None or snapshot is None:
+        return result
+    ev = evaluate(rule, status, confirmations=confirmations(session, treaty.id), today=now.date())
+    result.evaluation = ev
+    met = ev.threshold_met_on
+    if met is None:
+        if 0 < ev.remaining <= approaching:
+            last = ev.instruments[-1].date if ev.instruments else None
+            details = _details(ev, now, _is_baseline(session, treaty, last)) | {"approaching_at": approaching}
+            if _record_once(session, treaty, snapshot, "approaching", last, now, details):
+                result.created.append("approaching")
+        return result
+    details = _details(ev, now, _is_baseline(session, treaty, met))
+    deciding = ev.deciding[0].name if len(ev.deciding) == 1 else None
+    if _record_once(session, treaty, snapshot, "threshold_crossed", met, now, details, deciding):
+        result.created.append("threshold_crossed")
+    eif = ev.computed
+    if eif is not None and eif <= now.date():
+        details = _details(ev, now, _is_baseline(session, treaty, eif))
+        if _record_once(session, treaty, snapshot, "entered_into_force", eif, now, details):
+            result.created.append("entered_into_force")
+    for kind in result.created:
+        log.info("%s: %s (met %s, entry into force %s)", treaty.external_id, kind, met, eif)
+    return result
+
+
+def evaluate_all(session: Session, *, now: datetime, approaching: int = DEFAULT_APPROACHING) -> list[Detection]:
+    """Evaluate every treaty that has an accepted snapshot (the daily job)."""
+    treaties = session.scalars(
+        select(Treaty).where(select(Snapshot.id).where(Snapshot.treaty_id == Treaty.id).exists()).order_by(Treaty.id)
+    ).all()
+    return [evaluate_treaty(session, t, now=now, approaching=approaching) for t in treaties]
