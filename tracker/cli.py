@@ -1,4 +1,5 @@
-"""Command line: `tracker db upgrade | ingest | crawl | run | treaties | status | history`.
+"""Command line: `tracker db upgrade | ingest | crawl | run | treaties | status | history | rules |
+confirm | evaluate`.
 
 Thin: parses arguments, reads Settings once, calls services, prints. Errors a user can fix
 print one line on stderr and exit 2.
@@ -101,7 +102,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     with _database(settings) as session_factory:
         for _, _, path, body, stamp in plans:
             page = FetchedPage(args.source, path.resolve().as_uri(), body, now, stamp)
-            result = ingest_page(session_factory, page)
+            result = ingest_page(session_factory, page, approaching=settings.approaching_remaining)
             print(cli_format.ingest_line(str(path), result), flush=True)
             failed += result.outcome in ("rejected", "quarantined")
     return 1 if failed else 0
@@ -154,6 +155,42 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.rules_service import list_rules, show_rule
+
+    with _database(settings) as session_factory, session_factory() as session:
+        if args.treaty:
+            _show(show_rule(session, args.treaty), args.json, cli_format.rule_text)
+        else:
+            _show(list_rules(session), args.json, cli_format.rules_table)
+    return 0
+
+
+def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.rules_service import BadCondition, confirm_condition
+
+    with _database(settings) as session_factory, session_factory.begin() as session:
+        try:
+            done = confirm_condition(
+                session, args.treaty, args.condition, args.met_on, note=args.note,
+                now=datetime.now(UTC), approaching=settings.approaching_remaining,
+            )
+        except BadCondition as bad:
+            raise UsageError(f"tracker confirm: {bad}") from None
+    events = ", ".join(done["events"]) or "no new events"
+    print(f"{done['treaty']}: condition {done['condition']} met on {done['met_on']} ({events})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.rules_service import evaluate_now
+
+    with _database(settings) as session_factory, session_factory.begin() as session:
+        done = evaluate_now(session, now=datetime.now(UTC), approaching=settings.approaching_remaining)
+    _show(done, args.json, cli_format.evaluation_text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe the commands and their options."""
     parser = _Parser(prog="tracker", description="Treaty ratification tracker.")
@@ -186,6 +223,23 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("treaty", metavar="ID")
     history.add_argument("--json", action="store_true")
     history.set_defaults(handler=cmd_history)
+    rules = sub.add_parser("rules", help="entry-into-force rules, in words and data")
+    rules.add_argument("treaty", nargs="?", metavar="ID")
+    rules.add_argument("--json", action="store_true")
+    rules.set_defaults(handler=cmd_rules)
+    confirm = sub.add_parser(
+        "confirm", help="confirm that a rule's outside-data condition was met (operators)"
+    )
+    confirm.add_argument("treaty", metavar="ID")
+    confirm.add_argument("condition", metavar="KEY", help="the condition's key (see `tracker rules ID`)")
+    confirm.add_argument("--met-on", type=_date, required=True, metavar="YYYY-MM-DD")
+    confirm.add_argument("--note", metavar="TEXT", help="where the figure comes from")
+    confirm.set_defaults(handler=cmd_confirm)
+    evaluate = sub.add_parser(
+        "evaluate", help="evaluate every treaty's rule now and record due events (the daily job)"
+    )
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=cmd_evaluate)
     return parser
 
 

@@ -61,16 +61,18 @@ def status_text(s: dict[str, Any]) -> str:
         f"printed: {published.get('signatories')} signatories, {published.get('parties')} parties;"
         f" entry into force {published.get('entry_into_force') or '-'}",
         f"observed {s['observed_at']}  source {s['source_url']}",
+        *_rule_lines(s),
         "",
     ]
     provisional = any(p["provisional_application"] for p in s["participants"])
     headers = ["participant", "iso3", "signature", "consent"]
     headers += ["provisional application"] if provisional else []
+    headers += ["in force from"]
     rows = []
     for p in s["participants"]:
         row = [p["name"], p["iso3"], p["signature"], _dated(p["consent"])]
         row += [_dated(p["provisional_application"])] if provisional else []
-        rows.append([*row, "withdrawn" if p["withdrawn"] else ""])
+        rows.append([*row, p.get("in_force_from"), "withdrawn" if p["withdrawn"] else ""])
     if not rows:
         return "\n".join(head) + "no participants"
     return "\n".join(head) + table([*headers, ""], rows)
@@ -101,3 +103,63 @@ def history_text(h: dict[str, Any]) -> str:
         else "none",
     ]
     return "\n".join(parts)
+
+
+def _rule_lines(s: dict[str, Any]) -> list[str]:
+    """The entry-into-force lines of a status answer."""
+    rule = s.get("rule")
+    if rule is None:
+        return ["rule: none known (not in the catalogue, printed text not recognized)"]
+    eif = s["entry_into_force"]
+    agree = {True: "agrees with", False: "DISAGREES with", None: "nothing printed to compare with"}
+    lines = [
+        f"rule ({rule['origin']}, {rule['citation'] or 'no citation'}): {rule['words']}",
+        f"qualifying instruments: {s['qualifying_instruments']}"
+        + (f" of {rule['threshold']}" if rule["threshold"] else "")
+        + f"; remaining: {s['remaining']}; threshold met on: {s['threshold_met_on'] or '-'}",
+    ]
+    if s["deciding_deposits"]:
+        lines.append("deciding deposits: " + ", ".join(
+            f"{d['participant']} ({d['kind']}, {d['date']})" for d in s["deciding_deposits"]))
+    for g in s.get("groups", []):
+        if g["missing"]:
+            lines.append(f"missing from {g['label']}: {', '.join(g['missing'])}")
+    for c in s.get("conditions", []):
+        lines.append(f"condition {c['key']}: {c['state']}" + (f" (met on {c['met_on']})" if c["met_on"] else ""))
+    computed = eif["computed"] or "-"
+    lines.append(f"entry into force computed: {computed}; {agree[eif['agrees']]}"
+                 + (f" printed {eif['published']}" if eif["published"] else ""))
+    if eif.get("earliest"):
+        lines.append(f"earliest entry into force if the rest were deposited on that day: {eif['earliest']}")
+    lines += [f"note: {w}" for w in s.get("warnings", [])]
+    return lines
+
+
+def rules_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Render the list of rules."""
+    body = [
+        (r["treaty"], r["threshold"] or "all", r["origin"], "yes" if r["tracked"] else "no",
+         _short(r["citation"] or "", 30), _short(r["title"] or "", 50))
+        for r in rows
+    ]
+    return table(("treaty", "threshold", "origin", "tracked", "citation", "title"), body)
+
+
+def rule_text(r: dict[str, Any]) -> str:
+    """Render one rule in words, then its data."""
+    lines = [f"{r['treaty']}  {r['title'] or ''}".rstrip(), "", r["words"], "",
+             f"origin: {r['origin']}  citation: {r['citation'] or '-'}"]
+    lines += [f"condition {c['key']}: {c['description']} — {c['state']}" for c in r["conditions"]]
+    if r.get("source_text"):
+        lines.append(f"read from: {r['source_text']}")
+    lines += ["", "data: " + ", ".join(f"{k}={v}" for k, v in r["spec"].items())]
+    return "\n".join(lines)
+
+
+def evaluation_text(e: dict[str, Any]) -> str:
+    """Render what an evaluation run did."""
+    lines = [f"evaluated {e['evaluated']} treaties ({e['with_rule']} with a rule); "
+             f"{len(e['events'])} new events"]
+    lines += [f"  {ev['treaty']}: {ev['kind']}" for ev in e["events"]]
+    lines += [f"  {t}: enters into force on {d}" for t, d in e["pending_entry_into_force"].items()]
+    return "\n".join(lines)

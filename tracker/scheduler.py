@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from types import FrameType
 
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from db.engine import session_factory_for
 from db.migrate import upgrade
 from tracker.crawl import run_crawl
+from tracker.services.rules_service import evaluate_now
 from tracker.settings import Settings
 
 log = logging.getLogger("tracker.service")
@@ -20,10 +25,43 @@ CRAWL_INTERVAL_HOURS = 6
 CRAWL_JITTER_SECONDS = 600
 
 
+EVALUATE_AT = time(0, 5)  # UTC: daily evaluation, just after a legal date begins
+ENTRY_INTO_FORCE_AT = time(0, 0, 30)  # UTC: on the day of a projected entry into force
+
+
 def crawl_job(settings: Settings, source: str) -> None:
-    """Crawl one source in a subprocess and log what it did."""
+    """Crawl one source in a subprocess and log what it did (its pages are evaluated on ingest)."""
     report = run_crawl(settings, source=source)
     log.info("%s", report.summary(), extra={"crawl": report.stats})
+
+
+def evaluate_job(settings: Settings, scheduler: BaseScheduler | None = None) -> dict[str, object]:
+    """Evaluate every treaty's rule now; schedule a run on each entry-into-force day to come."""
+    sessions = session_factory_for(settings.database_url)
+    try:
+        with sessions.begin() as session:
+            done = evaluate_now(session, now=datetime.now(UTC), approaching=settings.approaching_remaining)
+    finally:
+        sessions.kw["bind"].dispose()
+    log.info("evaluated %d treaties: %d new events", done["evaluated"], len(done["events"]),
+             extra={"evaluation": done})
+    if scheduler is not None:
+        for treaty, day in done["pending_entry_into_force"].items():
+            schedule_entry_into_force(scheduler, settings, treaty, date.fromisoformat(day))
+    return done
+
+
+def schedule_entry_into_force(scheduler: BaseScheduler, settings: Settings, treaty: str, day: date) -> None:
+    """A one-off evaluation at the start of `day` (UTC), so entered_into_force fires on the day."""
+    scheduler.add_job(
+        evaluate_job,
+        DateTrigger(run_date=datetime.combine(day, ENTRY_INTO_FORCE_AT, UTC)),
+        args=(settings, scheduler),
+        id=f"entry-into-force:{treaty}",
+        replace_existing=True,
+        misfire_grace_time=None,
+        coalesce=True,
+    )
 
 
 def build_scheduler(settings: Settings) -> BlockingScheduler:
@@ -38,6 +76,16 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
         coalesce=True,
         misfire_grace_time=None,
         next_run_time=datetime.now(UTC),
+    )
+    scheduler.add_job(
+        evaluate_job,
+        CronTrigger(hour=EVALUATE_AT.hour, minute=EVALUATE_AT.minute, timezone=UTC),
+        args=(settings, scheduler),
+        id="evaluate",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),  # at start too: catches up after downtime
     )
     return scheduler
 

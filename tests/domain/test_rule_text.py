@@ -62,6 +62,8 @@ def test_parse_number_reads_words_and_digits(text: str, ordinal: bool, expected:
         ("twenty twenty", False),
         ("twentieth second", True),
         ("hundred", False),
+        ("hundred and five", False),
+        ("one hundred hundred", False),
         ("sixty-ten", False),
         ("1000", False),
         ("0", False),
@@ -78,88 +80,127 @@ def test_parse_number_refuses_what_it_cannot_read(text: str, ordinal: bool) -> N
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     (
         "ordinal day, four kinds",
-        "1. This Convention shall enter into force on the ninetieth day after the date of deposit "
-        "of the fiftieth instrument of ratification, acceptance, approval or accession.",
+        (
+            "1. This Convention shall enter into force on the ninetieth day after the date of "
+            "deposit of the fiftieth instrument of ratification, acceptance, approval or "
+            "accession."
+        ),
         {"threshold": 50, "counts": FOUR, "delay": {"days": 90}},
     ),
     (
         "N days after, instrument has been deposited",
-        "This Treaty shall enter into force 90 days after the fiftieth instrument of ratification, "
-        "acceptance, approval or accession has been deposited.",
+        (
+            "This Treaty shall enter into force 90 days after the fiftieth instrument of "
+            "ratification, acceptance, approval or accession has been deposited."
+        ),
         {"threshold": 50, "counts": FOUR, "delay": {"days": 90}},
     ),
     (
         "cardinal instruments have been deposited",
-        "This Convention shall enter into force thirty days after twenty-two instruments of "
-        "ratification, acceptance, approval or accession have been deposited with the "
-        "Secretary-General of the United Nations.",
+        (
+            "This Convention shall enter into force thirty days after twenty-two instruments of "
+            "ratification, acceptance, approval or accession have been deposited with the "
+            "Secretary-General of the United Nations."
+        ),
         {"threshold": 22, "counts": FOUR, "delay": {"days": 30}},
     ),
     (
         "months, three kinds",
-        "This Convention shall enter into force three months after the deposit of the tenth "
-        "instrument of ratification, acceptance or accession.",
-        {"threshold": 10, "counts": ["ratification", "acceptance", "accession"], "delay": {"months": 3}},
+        (
+            "This Convention shall enter into force three months after the deposit of the tenth "
+            "instrument of ratification, acceptance or accession."
+        ),
+        {
+            "threshold": 10,
+            "counts": ["ratification", "acceptance", "accession"],
+            "delay": {"months": 3},
+        },
     ),
     (
         "ratification only, depositary inserted",
-        "The present Agreement shall enter into force thirty days after the date of deposit with "
-        "the Secretary-General of the 65th instrument of ratification.",
+        (
+            "The present Agreement shall enter into force thirty days after the date of deposit "
+            "with the Secretary-General of the 65th instrument of ratification."
+        ),
         {"threshold": 65, "counts": ["ratification"], "delay": {"days": 30}},
     ),
     (
         "ratification or accession",
-        "This Convention shall enter into force on the thirtieth day following the date of deposit "
-        "of the thirty-fifth instrument of ratification or accession.",
+        (
+            "This Convention shall enter into force on the thirtieth day following the date of "
+            "deposit of the thirty-fifth instrument of ratification or accession."
+        ),
         {"threshold": 35, "counts": ["ratification", "accession"], "delay": {"days": 30}},
     ),
     (
         "first of month after the expiry of N days",
-        "This Agreement shall enter into force on the first day of the month following the expiry "
-        "of one hundred and eighty days after the date of deposit of the twentieth instrument of "
-        "ratification, acceptance, approval or accession.",
+        (
+            "This Agreement shall enter into force on the first day of the month following the "
+            "expiry of one hundred and eighty days after the date of deposit of the twentieth "
+            "instrument of ratification, acceptance, approval or accession."
+        ),
         {"threshold": 20, "counts": FOUR, "delay": {"first_of_month_after_days": 180}},
     ),
     (
         "first of month after the Nth day",
-        "This Protocol shall enter into force on the first day of the month after the sixtieth day "
-        "after the deposit of the 180th instrument of ratification or accession.",
-        {"threshold": 180, "counts": ["ratification", "accession"], "delay": {"first_of_month_after_days": 60}},
+        (
+            "This Protocol shall enter into force on the first day of the month after the "
+            "sixtieth day after the deposit of the 180th instrument of ratification or accession."
+        ),
+        {
+            "threshold": 180,
+            "counts": ["ratification", "accession"],
+            "delay": {"first_of_month_after_days": 60},
+        },
     ),
     (
         "first of month after a period of N months",
-        "This Convention shall enter into force on the first day of the month following a period "
-        "of twelve months after the date of deposit of the twentieth instrument of ratification, "
-        "acceptance, approval or accession.",
+        (
+            "This Convention shall enter into force on the first day of the month following a "
+            "period of twelve months after the date of deposit of the twentieth instrument of "
+            "ratification, acceptance, approval or accession."
+        ),
         {"threshold": 20, "counts": FOUR, "delay": {"first_of_month_after_months": 12}},
     ),
     (
         "first of month after the expiration of one year",
-        "This Convention enters into force on the first day of the month following the expiration "
-        "of one year from the date of deposit of the fifth instrument of ratification, acceptance, "
-        "approval or accession.",
+        (
+            "This Convention enters into force on the first day of the month following the "
+            "expiration of one year from the date of deposit of the fifth instrument of "
+            "ratification, acceptance, approval or accession."
+        ),
         {"threshold": 5, "counts": FOUR, "delay": {"first_of_month_after_months": 12}},
     ),
     (
         "first day of the Nth month after the month in which",
-        "This Convention shall enter into force on the first day of the sixth month after the month "
-        "in which the twentieth instrument of ratification, acceptance, approval or accession has "
-        "been deposited.",
+        (
+            "This Convention shall enter into force on the first day of the sixth month after the"
+            " month in which the twentieth instrument of ratification, acceptance, approval or "
+            "accession has been deposited."
+        ),
         {"threshold": 20, "counts": FOUR, "delay": {"first_of_nth_month_after_month": 6}},
     ),
     (
         "upon the deposit",
-        "The present Agreement shall enter into force upon the deposit of the fifth instrument of "
-        "ratification, acceptance or approval.",
-        {"threshold": 5, "counts": ["ratification", "acceptance", "approval"], "delay": {"on_deposit": True}},
+        (
+            "The present Agreement shall enter into force upon the deposit of the fifth "
+            "instrument of ratification, acceptance or approval."
+        ),
+        {
+            "threshold": 5,
+            "counts": ["ratification", "acceptance", "approval"],
+            "delay": {"on_deposit": True},
+        },
     ),
     (
         "formal confirmation and REIO not counted as additional",
-        "This Protocol shall enter into force on the ninetieth day following the date of deposit of "
-        "the fortieth instrument of ratification, acceptance, approval, formal confirmation or "
-        "accession with the Depositary. For the purposes of this Article, any instrument deposited "
-        "by a regional economic integration organization shall not be counted as additional to "
-        "those deposited by States Members of that organization.",
+        (
+            "This Protocol shall enter into force on the ninetieth day following the date of "
+            "deposit of the fortieth instrument of ratification, acceptance, approval, formal "
+            "confirmation or accession with the Depositary. For the purposes of this Article, any"
+            " instrument deposited by a regional economic integration organization shall not be "
+            "counted as additional to those deposited by States Members of that organization."
+        ),
         {
             "threshold": 40,
             "counts": FOUR + ["formal_confirmation"],
@@ -169,44 +210,59 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "REIO not counted",
-        "This Convention shall enter into force on the ninetieth day after the date of deposit of "
-        "the fortieth instrument of ratification. For the purpose of paragraph 1, any instrument "
-        "deposited by a regional economic integration organization shall not be counted.",
+        (
+            "This Convention shall enter into force on the ninetieth day after the date of "
+            "deposit of the fortieth instrument of ratification. For the purpose of paragraph 1, "
+            "any instrument deposited by a regional economic integration organization shall not "
+            "be counted."
+        ),
         {"threshold": 40, "counts": ["ratification"], "reio": "not_counted", "delay": {"days": 90}},
     ),
     (
         "REIO counted like a State",
-        "This Convention shall enter into force on the ninetieth day after the date of deposit of "
-        "the fortieth instrument of ratification. For the purpose of paragraph 1, an instrument "
-        "deposited by a regional economic integration organization shall be counted.",
+        (
+            "This Convention shall enter into force on the ninetieth day after the date of "
+            "deposit of the fortieth instrument of ratification. For the purpose of paragraph 1, "
+            "an instrument deposited by a regional economic integration organization shall be "
+            "counted."
+        ),
         {"threshold": 40, "counts": ["ratification"], "reio": "as_state", "delay": {"days": 90}},
     ),
     (
         "consent to be bound",
-        "This Convention shall enter into force six months following the date on which 10 States "
-        "have expressed their consent to be bound by it.",
+        (
+            "This Convention shall enter into force six months following the date on which 10 "
+            "States have expressed their consent to be bound by it."
+        ),
         {"threshold": 10, "counts": BOUND, "delay": {"months": 6}},
     ),
     (
         "notified their consent",
-        "This Agreement shall enter into force 30 days after the date on which twenty States have "
-        "notified the depositary of their consent to be bound by it.",
+        (
+            "This Agreement shall enter into force 30 days after the date on which twenty States "
+            "have notified the depositary of their consent to be bound by it."
+        ),
         {"threshold": 20, "counts": BOUND, "delay": {"days": 30}},
     ),
     (
         "definitive signature of N States",
-        "The Convention shall enter into force thirty (30) days after the deposit of instruments "
-        "of ratification, acceptance, approval or accession or definitive signature of thirty (30) "
-        "States.",
+        (
+            "The Convention shall enter into force thirty (30) days after the deposit of "
+            "instruments of ratification, acceptance, approval or accession or definitive "
+            "signature of thirty (30) States."
+        ),
         {"threshold": 30, "counts": FOUR + ["definitive_signature"], "delay": {"days": 30}},
     ),
     (
         "later paragraph",
-        'see article 9 which reads as follows: "1. The present Convention shall come into force on '
-        "the thirtieth day following the date of deposit of the fourth instrument of ratification. "
-        "2. For each State ratifying or acceding to the Convention after the deposit of the fourth "
-        "instrument of ratification, the Convention shall enter into force on the ninetieth day "
-        'after the deposit by such State of its own instrument of ratification or accession.".',
+        (
+            'see article 9 which reads as follows: "1. The present Convention shall come into '
+            "force on the thirtieth day following the date of deposit of the fourth instrument of"
+            " ratification. 2. For each State ratifying or acceding to the Convention after the "
+            "deposit of the fourth instrument of ratification, the Convention shall enter into "
+            "force on the ninetieth day after the deposit by such State of its own instrument of "
+            'ratification or accession.".'
+        ),
         {
             "threshold": 4,
             "counts": ["ratification"],
@@ -217,18 +273,27 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "not before a printed date",
-        "This Convention shall enter into force on the ninetieth day after the deposit of the "
-        "thirtieth instrument of ratification, but not before 1 January 2019.",
-        {"threshold": 30, "counts": ["ratification"], "delay": {"days": 90}, "not_before": "2019-01-01"},
+        (
+            "This Convention shall enter into force on the ninetieth day after the deposit of the"
+            " thirtieth instrument of ratification, but not before 1 January 2019."
+        ),
+        {
+            "threshold": 30,
+            "counts": ["ratification"],
+            "delay": {"days": 90},
+            "not_before": "2019-01-01",
+        },
     ),
     (
         "fixed date, else N days after the condition is met",
-        "This Amendment shall enter into force on 1 January 2019, provided that at least twenty "
-        "instruments of ratification, acceptance or approval of the Amendment have been deposited "
-        "by States or regional economic integration organizations that are Parties to the Montreal "
-        "Protocol. In the event that this condition has not been fulfilled by that date, the "
-        "Amendment shall enter into force on the ninetieth day following the date on which it has "
-        "been fulfilled.",
+        (
+            "This Amendment shall enter into force on 1 January 2019, provided that at least "
+            "twenty instruments of ratification, acceptance or approval of the Amendment have "
+            "been deposited by States or regional economic integration organizations that are "
+            "Parties to the Montreal Protocol. In the event that this condition has not been "
+            "fulfilled by that date, the Amendment shall enter into force on the ninetieth day "
+            "following the date on which it has been fulfilled."
+        ),
         {
             "threshold": 20,
             "counts": ["ratification", "acceptance", "approval"],
@@ -238,10 +303,12 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     (
         "curly quotes, NBSP, line break, depositary inserted, citation",
-        "23 December 2010, in accordance with article 39(1) which reads as follows: \u201cThis "
-        "Convention shall enter into\nforce on the thirtieth\u00a0day after the date of deposit with "
-        "the Secretary-General of the United Nations of the twentieth instrument of ratification "
-        "or accession.\u201d.",
+        (
+            "23 December 2010, in accordance with article 39(1) which reads as follows: “This "
+            "Convention shall enter into force on the thirtieth\u00a0day after the date of deposit "
+            "with the Secretary-General of the United Nations of the twentieth instrument of "
+            "ratification or accession.”."
+        ),
         {
             "threshold": 20,
             "counts": ["ratification", "accession"],
@@ -277,15 +344,16 @@ def test_notes_quote_the_matched_sentence() -> None:
     spec = extract_rule_spec(CASES[-1][1])
     assert spec is not None
     assert spec["notes"] == (
-        "extracted from: This Convention shall enter into force on the thirtieth day after the date "
-        "of deposit with the Secretary-General of the United Nations of the twentieth instrument "
-        "of ratification or accession."
+        "extracted from: This Convention shall enter into force on the thirtieth day after the "
+        "date of deposit with the Secretary-General of the United Nations of the twentieth "
+        "instrument of ratification or accession."
     )
 
 
 def test_long_sentences_are_trimmed_in_the_notes() -> None:
     text = (
-        "This Convention shall enter into force on the ninetieth day after the date of deposit of the "
+        "This Convention shall enter into force on the ninetieth day after the date of deposit of"
+        " the "
         "fortieth instrument of ratification by States " + "and by other States " * 30 + "."
     )
     spec = extract_rule_spec(text)
@@ -294,7 +362,9 @@ def test_long_sentences_are_trimmed_in_the_notes() -> None:
 
 
 def test_the_nth_day_after_is_the_deposit_plus_n_days() -> None:
-    spec = extract_rule_spec(CASES[-1][1])  # CED: 20th instrument on 23 Nov 2010, in force 23 Dec 2010
+    spec = extract_rule_spec(
+        CASES[-1][1]
+    )  # CED: 20th instrument on 23 Nov 2010, in force 23 Dec 2010
     assert spec is not None
     rule = rule_from_spec("IV-16", spec, origin="extracted")
     assert rule.delay.apply(date(2010, 11, 23)) == date(2010, 12, 23)
@@ -308,36 +378,55 @@ def test_the_nth_day_after_is_the_deposit_plus_n_days() -> None:
         "",
         "Lorem ipsum dolor sit amet, forty days of rain.",
         # no count: all the States of an annex (CTBT)
-        "This Treaty will enter into force 180 days after the date of deposit of the instruments of "
-        "ratification by all States listed in Annex 2 to this Treaty.",
+        (
+            "This Treaty will enter into force 180 days after the date of deposit of the "
+            "instruments of ratification by all States listed in Annex 2 to this Treaty."
+        ),
         # emissions share (Paris)
-        "The Agreement enters into force on the thirtieth day after the date on which at least 55 "
-        "Parties to the Convention accounting in total for at least an estimated 55 per cent of the "
-        "total global greenhouse gas emissions have deposited their instruments of ratification, "
-        "acceptance, approval or accession.",
+        (
+            "The Agreement enters into force on the thirtieth day after the date on which at "
+            "least 55 Parties to the Convention accounting in total for at least an estimated 55 "
+            "per cent of the total global greenhouse gas emissions have deposited their "
+            "instruments of ratification, acceptance, approval or accession."
+        ),
         # a further condition on the day it would enter into force
-        "This Protocol shall enter into force on the first day of the sixth month following the "
-        "deposit of the second instrument of accession, provided that on that date the Convention is "
-        "in force.",
+        (
+            "This Protocol shall enter into force on the first day of the sixth month following "
+            "the deposit of the second instrument of accession, provided that on that date the "
+            "Convention is in force."
+        ),
         # amendments accepted by a share of the parties
-        "An amendment shall enter into force when two thirds of the States Parties have notified the "
-        "Secretary-General that they have accepted it.",
+        (
+            "An amendment shall enter into force when two thirds of the States Parties have "
+            "notified the Secretary-General that they have accepted it."
+        ),
         # the threshold or the delay cannot be read
-        "This Convention shall enter into force on the ninetieth day after the deposit of the "
-        "umpteenth instrument of ratification.",
-        "This Convention shall enter into force on the ninetyeth day after the deposit of the "
-        "fortieth instrument of ratification.",
-        "This Convention shall enter into force thirty (31) days after the deposit of the fifth "
-        "instrument of ratification.",
+        (
+            "This Convention shall enter into force on the ninetieth day after the deposit of the"
+            " umpteenth instrument of ratification."
+        ),
+        (
+            "This Convention shall enter into force on the ninetyeth day after the deposit of the"
+            " fortieth instrument of ratification."
+        ),
+        (
+            "This Convention shall enter into force thirty (31) days after the deposit of the "
+            "fifth instrument of ratification."
+        ),
         # fixed date without the fallback sentence
-        "This Amendment shall enter into force on 1 January 2019, provided that at least twenty "
-        "instruments of ratification have been deposited.",
+        (
+            "This Amendment shall enter into force on 1 January 2019, provided that at least "
+            "twenty instruments of ratification have been deposited."
+        ),
         # a later paragraph whose delay is misspelt: not guessed
-        "1. The present Convention shall enter into force on the thirtieth day following the date of "
-        "deposit of the fifteenth instrument of ratification or accession. 2. For each State "
-        "ratifying or acceding to the Convention after the deposit of the fifteenth instrument of "
-        "ratification or accession, the Convention shall enter into force on the thirteith day after "
-        "deposit by such State of its instrument of ratification or accession.",
+        (
+            "1. The present Convention shall enter into force on the thirtieth day following the "
+            "date of deposit of the fifteenth instrument of ratification or accession. 2. For "
+            "each State ratifying or acceding to the Convention after the deposit of the "
+            "fifteenth instrument of ratification or accession, the Convention shall enter into "
+            "force on the thirteith day after deposit by such State of its instrument of "
+            "ratification or accession."
+        ),
     ],
 )
 def test_returns_none_without_a_readable_rule(text: str) -> None:

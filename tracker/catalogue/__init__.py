@@ -34,10 +34,13 @@ def _load(path: Path, slug: str) -> Catalogue:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"catalogue {path}: {exc}") from exc
     defaults: dict[str, Any] = data.get("defaults", {})
-    rules = {
-        treaty_id: rule_from_spec(treaty_id, {**defaults, **spec}, origin="catalogue")
-        for treaty_id, spec in data.get("treaty", {}).items()
-    }
+    try:
+        rules = {
+            treaty_id: rule_from_spec(treaty_id, {**defaults, **spec}, origin="catalogue")
+            for treaty_id, spec in data.get("treaty", {}).items()
+        }
+    except RuleError as exc:
+        raise RuleError(f"catalogue {path}: {exc}") from exc
     version = data.get("version")
     if not isinstance(version, int):
         raise RuleError(f"catalogue {path}: needs a whole-number `version`")

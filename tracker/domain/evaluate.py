@@ -1,6 +1,6 @@
 """Apply an entry-into-force rule to a treaty's status: counts, remaining, dates, deciding deposits.
 
-Pure: the caller passes the status (already cut to a legal date if answering "as of D"), the
+Pure: the caller passes the status as last observed, the legal date to answer for, the
 operator's confirmations of outside-data conditions, and today's date for projections.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tracker.domain.models import Column, Participant, TreatyStatus
+from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rules import Group, Reio, Rule
 from tracker.domain.successions import Successions, predecessor_instruments
 
@@ -27,6 +27,12 @@ class Instrument:
     date: date
     withdrawn: bool = False
     via: str | None = None
+    successors: tuple[str, ...] = ()  # for a predecessor's instrument: the keys of its successors
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The participants this instrument stands for (itself, or a predecessor's successors)."""
+        return self.successors if self.via else ((self.iso3,) if self.iso3 else ())
 
     def to_dict(self) -> dict[str, Any]:
         d = {"participant": self.name, "iso3": self.iso3, "kind": self.kind, "date": self.date.isoformat()}
@@ -148,16 +154,40 @@ def qualifying_instruments(rule: Rule, status: TreatyStatus, successions: Succes
     for pred in successions.instruments:
         if pred.kind in rule.counts:
             found.append(
-                Instrument("predecessor:" + pred.predecessor, pred.predecessor, None, pred.kind, pred.date, via=", ".join(pred.successors))
+                Instrument(
+                    "predecessor:" + pred.predecessor, pred.predecessor, None, pred.kind, pred.date,
+                    via=", ".join(pred.successors), successors=pred.successors,
+                )
             )
     return sorted(found, key=lambda i: (i.date, i.name))
 
 
 def _group_state(group: Group, instruments: list[Instrument]) -> GroupState:
-    dates = sorted((i.date, i.iso3) for i in instruments if i.iso3 in group.participants)
-    have = tuple(sorted({iso3 for _, iso3 in dates if iso3}))
-    met = dates[group.needed - 1][0] if len(have) >= group.needed else None
-    return GroupState(group, have, met)
+    first: dict[str, date] = {}
+    for i in instruments:  # oldest first
+        for member in i.members:
+            if member in group.participants:
+                first.setdefault(member, i.date)
+    dates = sorted(first.values())
+    met = dates[group.needed - 1] if len(dates) >= group.needed else None
+    return GroupState(group, tuple(sorted(first)), met)
+
+
+def _deciding(
+    instruments: list[Instrument], met: date, count_met: date | None, groups: tuple[GroupState, ...]
+) -> tuple[Instrument, ...]:
+    """The deposits of the day the rule was met that met its last requirement (a set, if several).
+
+    If the count was met that day, every deposit of the day; otherwise those of the named group
+    met that day; if only an operator's confirmation fell on that day, the day's deposits.
+    """
+    that_day = [i for i in instruments if i.date == met]
+    if count_met == met:
+        return tuple(that_day)
+    named = {m for g in groups if g.met_on == met for m in g.group.participants}
+    if named:
+        return tuple(i for i in that_day if set(i.members) & named)
+    return tuple(that_day)
 
 
 def _entry_date(rule: Rule, met: date) -> date:
@@ -168,12 +198,20 @@ def _entry_date(rule: Rule, met: date) -> date:
     return max(when, rule.not_before) if rule.not_before else when
 
 
-def _in_force_from(rule: Rule, status: TreatyStatus, met: date, eif: date) -> dict[str, date]:
+def _consent(p: Participant) -> Action | None:
+    """A participant's consent to be bound: its consent-column action or a definitive signature."""
+    acts = [a for a in p.actions if a.column is Column.CONSENT or a.kind == "definitive_signature"]
+    return min(acts, key=lambda a: a.date) if acts else None
+
+
+def _in_force_from(
+    rule: Rule, status: TreatyStatus, met: date, eif: date, as_of: date | None
+) -> dict[str, date]:
     """Entry into force for each participant with a consent: the treaty's date, or its own later one."""
     result: dict[str, date] = {}
     for p in status.participants:
-        consent = p.consent
-        if consent is None:
+        consent = _consent(p)
+        if consent is None or (as_of is not None and consent.date > as_of):
             continue
         if consent.date <= met:
             result[p.key] = eif
@@ -192,19 +230,26 @@ def evaluate(
     confirmations: Mapping[str, date] | None = None,
     today: date | None = None,
 ) -> Evaluation:
-    """Evaluate `rule` on `status` (whose actions must already be cut to `as_of`, if given)."""
+    """Evaluate `rule` on the whole `status`, counting only what was deposited by `as_of` if given.
+
+    Pass the full status, not one cut to `as_of`: a successor's row dated after `as_of` still
+    carries the footnote that gives its predecessor's earlier instrument.
+    """
     successions = predecessor_instruments(status)
     instruments = [i for i in qualifying_instruments(rule, status, successions) if as_of is None or i.date <= as_of]
     warnings = []
-    if successions.unreadable:
-        listed = ", ".join(f"{u.name} ({u.date.isoformat()})" for u in successions.unreadable)
+    unreadable = [u for u in successions.unreadable if as_of is None or u.date <= as_of]
+    if unreadable:
+        listed = ", ".join(f"{u.name} ({u.date.isoformat()})" for u in unreadable)
         counted = "counted as successions" if "succession" in rule.counts else "not counted"
         warnings.append(f"successions whose predecessor's instrument no footnote gives ({counted}): {listed}")
     met_dates: list[date | None] = []
     remaining = 0
+    count_met = None
     if rule.threshold is not None:
         remaining = max(0, rule.threshold - len(instruments))
-        met_dates.append(instruments[rule.threshold - 1].date if not remaining else None)
+        count_met = instruments[rule.threshold - 1].date if not remaining else None
+        met_dates.append(count_met)
     groups = tuple(_group_state(g, instruments) for g in ((rule.all_of,) if rule.all_of else ()) + rule.at_least)
     for g in groups:
         remaining = max(remaining, g.remaining)
@@ -233,10 +278,10 @@ def evaluate(
         groups=groups,
         conditions=conditions,
         threshold_met_on=met,
-        deciding=tuple(i for i in instruments if i.date == met),
+        deciding=_deciding(instruments, met, count_met, groups) if met else (),
         computed=computed,
         published=published,
         earliest=earliest,
-        in_force_from=_in_force_from(rule, status, met, computed) if met and computed else {},
+        in_force_from=_in_force_from(rule, status, met, computed, as_of) if met and computed else {},
         warnings=tuple(warnings),
     )

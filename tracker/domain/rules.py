@@ -54,8 +54,8 @@ class Reio(StrEnum):
 # kind -> words; n is the number in the spec ({days = 90}).
 DELAY_KINDS: dict[str, str] = {
     "on_deposit": "on",
-    "days": "{n} days after",
-    "months": "{n} months after",
+    "days": "{n} {days} after",
+    "months": "{n} {months} after",
     "first_of_month_after_days": "on the first day of the month after the {nth} day after",
     "first_of_month_after_months": "on the first day of the month following {n} months after",
     "first_of_nth_month_after_month": "on the first day of the {nth} month after the month of",
@@ -107,7 +107,10 @@ class Delay:
         return add_months(day.replace(day=1), self.n)  # first_of_nth_month_after_month
 
     def words(self) -> str:
-        return DELAY_KINDS[self.kind].format(n=self.n, nth=ordinal(self.n))
+        one = self.n == 1
+        return DELAY_KINDS[self.kind].format(
+            n=self.n, nth=ordinal(self.n), days="day" if one else "days", months="month" if one else "months"
+        )
 
     def to_spec(self) -> dict[str, Any]:
         return {self.kind: True if self.kind == "on_deposit" else self.n}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,7 +10,10 @@ from sqlalchemy.orm import Session
 
 from db.models import ActionRow, Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
+from tracker.catalogue import rule_for
+from tracker.domain.evaluate import evaluate
 from tracker.domain.models import TreatyStatus
+from tracker.services.detection import confirmations, rule_summary
 from tracker.services.repository import latest_snapshot
 from tracker.services.status_view import ActKey, participant_views, sort_key
 
@@ -23,7 +26,7 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
+def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
     query = select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id)
     exact = session.execute(query.where(Treaty.external_id == treaty_id).order_by(Source.slug))
     row = exact.first()
@@ -123,7 +126,9 @@ def _last_seen_unbracketed(session: Session, treaty_id: int) -> dict[ActKey, dat
     return seen
 
 
-def treaty_status(session: Session, treaty_id: str, as_of: date | None = None) -> dict[str, Any]:
+def treaty_status(
+    session: Session, treaty_id: str, as_of: date | None = None, today: date | None = None
+) -> dict[str, Any]:
     """Answer the status of a treaty from its latest snapshot, optionally as of a legal date.
 
     With `as_of=D` only actions whose legal date is on or before D count, participants with
@@ -132,7 +137,7 @@ def treaty_status(session: Session, treaty_id: str, as_of: date | None = None) -
     action counts at D only if a snapshot observed on or after D still showed it without
     brackets; otherwise it is listed as withdrawn and not counted.
     """
-    treaty, slug = _find_treaty(session, treaty_id)
+    treaty, slug = find_treaty(session, treaty_id)
     snapshot = _latest(session, treaty)
     status = TreatyStatus.from_dict(snapshot.data)
     seen = _last_seen_unbracketed(session, treaty.id) if as_of is not None else {}
@@ -148,6 +153,11 @@ def treaty_status(session: Session, treaty_id: str, as_of: date | None = None) -
         "entry_into_force": _iso(status.eif_date),
         "entry_into_force_text": status.eif_text,
     }
+    rule_answer = rule_fields(session, treaty, slug, status, as_of, today or datetime.now(UTC).date())
+    in_force_from = rule_answer.pop("_in_force_from")
+    participants = [v.as_dict() for v in views]
+    for p, v in zip(participants, views, strict=True):
+        p["in_force_from"] = _iso(in_force_from.get(v.participant.key))
     return {
         "treaty": treaty.external_id,
         "title": status.title,
@@ -161,13 +171,42 @@ def treaty_status(session: Session, treaty_id: str, as_of: date | None = None) -
         "status_as_at": _iso(snapshot.status_as_at),
         "last_checked_at": _iso(treaty.last_checked_at),
         "source_url": snapshot.url,
-        "participants": [v.as_dict() for v in views],
+        **rule_answer,
+        "participants": participants,
+    }
+
+
+def rule_fields(
+    session: Session, treaty: Treaty, slug: str, status: TreatyStatus, as_of: date | None, today: date
+) -> dict[str, Any]:
+    """The entry-into-force part of the status answer (all null where no rule is known)."""
+    rule = rule_for(slug, treaty.external_id, status)
+    if rule is None:
+        return {
+            "rule": None, "qualifying_instruments": None, "remaining": None, "threshold_met_on": None,
+            "entry_into_force": {"computed": None, "published": _iso(status.eif_date), "agrees": None,
+                                 "earliest": None},
+            "deciding_deposits": [], "groups": [], "conditions": [], "warnings": ["no entry-into-force rule known"],
+            "_in_force_from": {},
+        }
+    ev = evaluate(rule, status, as_of=as_of, confirmations=confirmations(session, treaty.id), today=today)
+    return {
+        "rule": rule_summary(rule),
+        "qualifying_instruments": ev.qualifying,
+        "remaining": ev.remaining,
+        "threshold_met_on": _iso(ev.threshold_met_on),
+        "entry_into_force": ev.entry_into_force(),
+        "deciding_deposits": [i.to_dict() for i in ev.deciding],
+        "groups": [g.to_dict() for g in ev.groups],
+        "conditions": [c.to_dict() for c in ev.conditions],
+        "warnings": list(ev.warnings),
+        "_in_force_from": ev.in_force_from,
     }
 
 
 def treaty_history(session: Session, treaty_id: str) -> dict[str, Any]:
     """List a treaty's snapshots and events in observation order."""
-    treaty, slug = _find_treaty(session, treaty_id)
+    treaty, slug = find_treaty(session, treaty_id)
     snapshots = session.scalars(
         select(Snapshot)
         .where(Snapshot.treaty_id == treaty.id)

@@ -1,0 +1,536 @@
+"""Evaluating an entry-into-force rule on a treaty status built in code."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+import itertools
+import string
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from statuses import act, member, status
+
+from tracker.catalogue import catalogue
+from tracker.domain.evaluate import Evaluation, evaluate
+from tracker.domain.models import Action, Column, Footnote, Participant, TreatyStatus
+from tracker.domain.rules import Rule, rule_from_spec
+
+D = date.fromisoformat
+
+CZECHOSLOVAKIA = (
+    "Czechoslovakia had signed and ratified the Convention on 7 October 1968 and 23 December 1975, "
+    "respectively."
+)
+
+
+def rule(**over: Any) -> Rule:
+    """A rule from a spec: by default 3 instruments of the four usual kinds, 90 days, REIO as a State."""
+    spec: dict[str, Any] = {"threshold": 3, "delay": {"days": 90}}
+    spec.update(over)
+    return rule_from_spec("T-1", {k: v for k, v in spec.items() if v is not None})
+
+
+def codes() -> Iterator[str]:
+    """Made-up ISO3-like codes: QAA, QAB, ..."""
+    return ("Q" + a + b for a, b in itertools.product(string.ascii_uppercase, repeat=2))
+
+
+def states(*days: str, letter: str = "", prefix: str = "State") -> list[Participant]:
+    """One State per deposit date (QAA, QAB, ...), named `prefix` plus its code."""
+    return [member(f"{prefix} {iso}", iso, consent=day, letter=letter) for iso, day in zip(codes(), days)]
+
+
+def with_footnotes(p: Participant, *refs: str) -> Participant:
+    return dataclasses.replace(p, footnotes=refs)
+
+
+def run(r: Rule, *participants: Participant, footnotes: tuple[Footnote, ...] = (), eif: str | None = None,
+        **kw: Any) -> Evaluation:
+    s: TreatyStatus = dataclasses.replace(status(*participants, eif_date=eif), footnotes=footnotes)
+    return evaluate(r, s, **kw)
+
+
+def names(instruments: Any) -> list[str]:
+    return [i.name for i in instruments]
+
+
+# ---- counting -----------------------------------------------------------------------------------
+
+COUNTS = [
+    # deposits, met on, remaining, id
+    ([], None, 3, "none"),
+    (["2020-01-01", "2020-02-01"], None, 1, "two-of-three"),
+    (["2020-01-01", "2020-02-01", "2020-03-01"], "2020-03-01", 0, "exactly-three"),
+    (["2020-03-01", "2020-01-01", "2020-02-01", "2020-04-01"], "2020-03-01", 0, "fourth-after-and-unsorted"),
+]
+
+
+@pytest.mark.parametrize(
+    ("deposits", "met", "remaining"), [c[:3] for c in COUNTS], ids=[c[-1] for c in COUNTS]
+)
+def test_count_threshold(deposits: list[str], met: str | None, remaining: int) -> None:
+    ev = run(rule(), *states(*deposits))
+    assert ev.remaining == remaining
+    assert ev.qualifying == len(deposits)
+    assert ev.threshold_met_on == (D(met) if met else None)
+    assert ev.computed == (D(met) + timedelta(days=90) if met else None)
+    assert [i.date for i in ev.instruments] == sorted(D(d) for d in deposits)
+
+
+def test_signatures_alone_do_not_count() -> None:
+    ev = run(rule(), *[member(f"S{i}", iso, sig="2020-01-01") for i, iso in zip(range(5), codes())])
+    assert ev.qualifying == 0 and ev.remaining == 3
+
+
+KINDS = [
+    # letter, counted by an ATT-like rule (ratification, acceptance, approval)?
+    ("", True, "ratification"),
+    ("A", True, "acceptance"),
+    ("AA", True, "approval"),
+    ("a", False, "accession"),
+    ("d", False, "succession"),
+]
+
+
+@pytest.mark.parametrize(("letter", "counted"), [c[:2] for c in KINDS], ids=[c[-1] for c in KINDS])
+def test_kinds_filter_att_like(letter: str, counted: bool) -> None:
+    att = rule(counts=["ratification", "acceptance", "approval"])
+    others = states("2014-01-01", "2014-02-01")
+    third = member("Third", "TRD", consent="2014-03-01", letter=letter)
+    ev = run(att, *others, third)
+    assert ("Third" in names(ev.instruments)) is counted
+    assert ev.remaining == (0 if counted else 1)
+
+
+def test_definitive_signature_in_signature_column_counts() -> None:
+    r = rule(counts=["ratification", "definitive_signature"])
+    signed = Participant("Signer", "SGN", actions=(act(Column.SIGNATURE, "2020-03-01", "s"),))
+    ev = run(r, *states("2020-01-01", "2020-02-01"), signed)
+    assert ev.threshold_met_on == D("2020-03-01")
+    assert names(ev.deciding) == ["Signer"]
+
+
+def test_definitive_signature_in_signature_column_gets_in_force_from() -> None:
+    r = rule(counts=["ratification", "definitive_signature"])
+    signed = Participant("Signer", "SGN", actions=(act(Column.SIGNATURE, "2020-03-01", "s"),))
+    ev = run(r, *states("2020-01-01", "2020-02-01"), signed)
+    assert ev.in_force_from.get("SGN") == D("2020-05-30")
+
+
+def test_withdrawn_instrument_still_counts_with_a_warning() -> None:
+    gone = member("Leaver", "LVR", consent="2020-02-01", withdrawn=True)
+    ev = run(rule(), *states("2020-01-01", "2020-03-01"), gone)
+    assert ev.threshold_met_on == D("2020-03-01")
+    assert [i.withdrawn for i in ev.instruments] == [False, True, False]
+    assert "counted although later withdrawn: Leaver" in ev.warnings
+
+
+def test_earliest_counted_action_is_the_instrument() -> None:
+    twice = Participant("Twice", "TWC", actions=(
+        Action(Column.CONSENT, "accession", D("2021-05-01"), "a"),
+        Action(Column.CONSENT, "ratification", D("2020-02-01"), "", withdrawn=True),
+    ))
+    ev = run(rule(), *states("2020-01-01", "2020-03-01"), twice)
+    (mine,) = [i for i in ev.instruments if i.name == "Twice"]
+    assert (mine.kind, mine.date, mine.withdrawn) == ("ratification", D("2020-02-01"), True)
+
+
+# ---- REIO ---------------------------------------------------------------------------------------
+
+REIO = [
+    ("not_additional", False, "not-additional"),
+    ("not_counted", False, "not-counted"),
+    ("as_state", True, "as-state"),
+]
+
+
+@pytest.mark.parametrize(("mode", "counted"), [c[:2] for c in REIO], ids=[c[-1] for c in REIO])
+def test_reio_modes(mode: str, counted: bool) -> None:
+    eu = member("European Union", None, consent="2020-03-01", letter="AA", reio=True)
+    ev = run(rule(reio=mode), *states("2020-01-01", "2020-02-01"), eu)
+    assert ("European Union" in names(ev.instruments)) is counted
+    assert ev.remaining == (0 if counted else 1)
+    assert ev.threshold_met_on == (D("2020-03-01") if counted else None)
+
+
+# ---- deciding deposits and as_of ----------------------------------------------------------------
+
+def test_same_day_deposits_cross_together() -> None:
+    ev = run(rule(), *states("2020-01-01", "2020-05-05", "2020-05-05", "2020-05-05", "2020-06-01"))
+    assert ev.threshold_met_on == D("2020-05-05")
+    assert len(ev.deciding) == 3
+    assert {i.date for i in ev.deciding} == {D("2020-05-05")}
+
+
+def test_single_deciding_deposit() -> None:
+    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"))
+    assert names(ev.deciding) == ["State QAC"]
+
+
+AS_OF = [
+    # as_of, qualifying, met on, id
+    ("2019-12-31", 0, None, "before-all"),
+    ("2020-02-15", 2, None, "between"),
+    ("2020-03-01", 3, "2020-03-01", "on-the-deciding-day"),
+    ("2021-01-01", 4, "2020-03-01", "after-all"),
+]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "qualifying", "met"), [c[:3] for c in AS_OF], ids=[c[-1] for c in AS_OF]
+)
+def test_as_of_cuts_instruments(as_of: str, qualifying: int, met: str | None) -> None:
+    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"), as_of=D(as_of))
+    assert ev.as_of == D(as_of)
+    assert ev.qualifying == qualifying
+    assert ev.remaining == max(0, 3 - qualifying)
+    assert ev.threshold_met_on == (D(met) if met else None)
+
+
+def test_as_of_uses_the_instrument_deposited_by_then() -> None:
+    again = Participant("Again", "AGN", actions=(
+        Action(Column.CONSENT, "ratification", D("2020-01-10"), "", withdrawn=True),
+        Action(Column.CONSENT, "accession", D("2022-01-10"), "a"),
+    ))
+    ev = run(rule(), again, as_of=D("2021-01-01"))
+    assert [(i.name, i.date) for i in ev.instruments] == [("Again", D("2020-01-10"))]
+
+
+def test_as_of_cuts_in_force_from() -> None:
+    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01", "2020-09-01"), as_of=D("2020-06-01"))
+    assert ev.threshold_met_on == D("2020-03-01")
+    assert set(ev.in_force_from) == {"QAA", "QAB", "QAC"}
+
+
+# ---- all_of and at_least ------------------------------------------------------------------------
+
+CTBT = {"threshold": None, "all_of": {"label": "annex 2", "participants": ["QAA", "QAB", "QAC"]}}
+
+
+def test_all_of_met_when_the_last_named_participant_deposits() -> None:
+    outsider = member("Outsider", "OUT", consent="2000-01-01")
+    ev = run(rule(**CTBT), *states("1999-01-01", "2003-03-03", "2001-01-01"), outsider)
+    (group,) = ev.groups
+    assert ev.threshold_met_on == D("2003-03-03")
+    assert group.met_on == D("2003-03-03") and group.missing == ()
+    assert names(ev.deciding) == ["State QAB"]
+    assert ev.remaining == 0
+
+
+def test_all_of_deciding_is_only_the_named_participant() -> None:
+    outsider = member("Outsider", "OUT", consent="2003-03-03")
+    ev = run(rule(**CTBT), *states("1999-01-01", "2003-03-03", "2001-01-01"), outsider)
+    assert names(ev.deciding) == ["State QAB"]
+
+
+@pytest.mark.parametrize(
+    ("deposits", "missing"),
+    [(["1999-01-01"], ("QAB", "QAC")), (["1999-01-01", "2001-01-01"], ("QAC",)), ([], ("QAA", "QAB", "QAC"))],
+    ids=["two-missing", "one-missing", "all-missing"],
+)
+def test_all_of_missing(deposits: list[str], missing: tuple[str, ...]) -> None:
+    outsiders = [member(f"O{i}", f"OU{c}", consent="2000-01-01") for i, c in enumerate("ABCDE")]
+    ev = run(rule(**CTBT), *states(*deposits), *outsiders)
+    (group,) = ev.groups
+    assert ev.threshold_met_on is None and ev.computed is None
+    assert group.missing == missing
+    assert ev.remaining == len(missing)
+    assert group.to_dict()["missing"] == list(missing)
+
+
+COE = {"threshold": 5, "at_least": [{"k": 3, "label": "member States",
+                                     "participants": ["MAA", "MAB", "MAC", "MAD"]}]}
+
+
+def members(*days: str) -> list[Participant]:
+    return [member(f"Member {c}", f"MA{c}", consent=d) for c, d in zip("ABCD", days)]
+
+
+AT_LEAST = [
+    # group members' deposits, others' deposits, met on, remaining, id
+    (["2020-01-01", "2020-02-01"], ["2019-01-01"] * 5, None, 1, "count-met-group-short"),
+    (["2020-01-01", "2020-02-01", "2020-03-01"], ["2019-01-01"], None, 1, "group-met-count-short"),
+    ([], ["2019-01-01"] * 2, None, 3, "group-empty"),
+    (["2020-01-01", "2020-02-01", "2020-03-01"], ["2019-01-01", "2021-06-01"], "2021-06-01", 0,
+     "count-met-last"),
+    (["2020-01-01", "2020-02-01", "2022-03-01"], ["2019-01-01"] * 4, "2022-03-01", 0, "group-met-last"),
+    (["2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"], ["2019-01-01"], "2020-04-01", 0,
+     "four-members-fifth-instrument"),
+]
+
+
+@pytest.mark.parametrize(("group_days", "other_days", "met", "remaining"), [c[:4] for c in AT_LEAST],
+                         ids=[c[-1] for c in AT_LEAST])
+def test_at_least_k_of_a_group(group_days: list[str], other_days: list[str], met: str | None,
+                               remaining: int) -> None:
+    ev = run(rule(**COE), *members(*group_days), *states(*other_days))
+    assert ev.threshold_met_on == (D(met) if met else None)
+    assert ev.remaining == remaining
+    assert ev.groups[0].have == tuple(f"MA{c}" for c in "ABCD"[: len(group_days)])
+
+
+# ---- outside-data conditions --------------------------------------------------------------------
+
+PARIS = {"threshold": 3, "delay": {"days": 30},
+         "conditions": [{"key": "emissions", "description": "55% of global emissions"}]}
+PARIS_DEPOSITS = ("2016-09-03", "2016-09-21", "2016-09-21")
+
+CONDITIONS = [
+    # confirmation, as_of, met on, computed, state, id
+    (None, None, None, None, "awaiting confirmation", "awaiting"),
+    ("2016-10-05", None, "2016-10-05", "2016-11-04", "confirmed", "confirmed-after-count"),
+    ("2016-09-01", None, "2016-09-21", "2016-10-21", "confirmed", "confirmed-before-count"),
+    ("2016-10-05", "2016-10-01", None, None, "awaiting confirmation", "confirmed-after-as-of"),
+    ("2016-10-05", "2016-10-05", "2016-10-05", "2016-11-04", "confirmed", "confirmed-on-as-of"),
+]
+
+
+@pytest.mark.parametrize(("confirmed", "as_of", "met", "computed", "state"), [c[:5] for c in CONDITIONS],
+                         ids=[c[-1] for c in CONDITIONS])
+def test_condition_confirmation(confirmed: str | None, as_of: str | None, met: str | None,
+                                computed: str | None, state: str) -> None:
+    confirmations = {"emissions": D(confirmed)} if confirmed else None
+    ev = run(rule(**PARIS), *states(*PARIS_DEPOSITS), confirmations=confirmations,
+             as_of=D(as_of) if as_of else None)
+    assert ev.remaining == 0
+    assert ev.threshold_met_on == (D(met) if met else None)
+    assert ev.computed == (D(computed) if computed else None)
+    (cond,) = ev.conditions
+    assert cond.state == state
+    assert cond.to_dict()["state"] == state
+
+
+def test_awaiting_condition_gives_no_earliest() -> None:
+    ev = run(rule(**PARIS), *states("2016-09-03"), as_of=D("2016-09-10"))
+    assert ev.earliest is None
+
+
+def test_confirmation_of_another_key_is_ignored() -> None:
+    ev = run(rule(**PARIS), *states(*PARIS_DEPOSITS), confirmations={"tonnage": D("2016-01-01")})
+    assert ev.threshold_met_on is None
+
+
+# ---- fixed date and not_before ------------------------------------------------------------------
+
+KIGALI = {"threshold": 3, "delay": {"days": 90}, "fixed_date": "2019-01-01"}
+CWC = {"threshold": 3, "delay": {"days": 180}, "not_before": "1995-01-13"}
+
+DATES = [
+    (KIGALI, "2017-11-17", "2019-01-01", "kigali-met-before-fixed-date"),
+    (KIGALI, "2019-01-01", "2019-01-01", "kigali-met-on-fixed-date"),
+    (KIGALI, "2019-01-02", "2019-04-02", "kigali-met-after-fixed-date"),
+    (CWC, "1993-06-01", "1995-01-13", "cwc-not-before-wins"),
+    (CWC, "1994-07-17", "1995-01-13", "cwc-delay-ends-on-not-before"),
+    (CWC, "1996-10-31", "1997-04-29", "cwc-delay-wins"),
+]
+
+
+@pytest.mark.parametrize(("spec", "met", "eif"), [c[:3] for c in DATES], ids=[c[-1] for c in DATES])
+def test_fixed_date_and_not_before(spec: dict[str, Any], met: str, eif: str) -> None:
+    ev = run(rule(**spec), *states("1990-01-01", "1990-01-02", met))
+    assert ev.threshold_met_on == D(met)
+    assert ev.computed == D(eif)
+
+
+# ---- in_force_from ------------------------------------------------------------------------------
+
+def test_in_force_from() -> None:
+    r = rule(threshold=2, later={"days": 30})
+    early, deciding = states("2020-01-01", "2020-03-01")
+    soon = member("Soon", "SON", consent="2020-03-11")  # + 30 days is before the treaty's EIF
+    late = member("Late", "LAT", consent="2020-09-01")
+    heir = member("Heir", "HER", consent="2021-01-15", letter="d")
+    old_heir = member("Old heir", "OLD", consent="2019-06-01", letter="d")
+    signer = member("Signer", "SIG", sig="2020-01-01")
+    ev = run(r, early, deciding, soon, late, heir, old_heir, signer)
+    eif = D("2020-05-30")
+    assert ev.computed == eif
+    assert dict(ev.in_force_from) == {
+        "QAA": eif,
+        "QAB": eif,
+        "SON": eif,
+        "LAT": D("2020-10-01"),
+        "HER": D("2021-01-15"),
+        "OLD": eif,
+    }
+
+
+def test_in_force_from_uses_the_main_delay_without_later() -> None:
+    ev = run(rule(threshold=1), *states("2020-01-01", "2021-01-01"))
+    assert ev.in_force_from["QAB"] == D("2021-04-01")
+
+
+def test_in_force_from_empty_when_not_met() -> None:
+    assert run(rule(), *states("2020-01-01")).in_force_from == {}
+
+
+# ---- published, agrees, earliest ----------------------------------------------------------------
+
+AGREES = [
+    (None, None, None, "nothing-printed"),
+    ("2020-05-30", "2020-05-30", True, "agree"),
+    ("2020-06-01", "2020-06-01", False, "disagree"),
+]
+
+
+@pytest.mark.parametrize(
+    ("eif", "published", "agrees"), [c[:3] for c in AGREES], ids=[c[-1] for c in AGREES]
+)
+def test_published_and_agrees(eif: str | None, published: str | None, agrees: bool | None) -> None:
+    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01"), eif=eif)
+    assert ev.computed == D("2020-05-30")
+    assert ev.published == (D(published) if published else None)
+    assert ev.agrees is agrees
+    assert ev.entry_into_force()["agrees"] is agrees
+
+
+def test_published_after_as_of_is_not_published() -> None:
+    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01"), eif="2020-05-30",
+             as_of=D("2020-04-01"))
+    assert ev.published is None and ev.agrees is None
+    assert ev.computed == D("2020-05-30")
+
+
+def test_published_but_not_met_warns() -> None:
+    ev = run(rule(), *states("2020-01-01"), eif="2020-05-30")
+    assert ev.agrees is False
+    assert "the depositary prints an entry-into-force date but the rule is not met" in ev.warnings
+
+
+EARLIEST = [
+    # as_of, today, earliest, id
+    (None, None, None, "no-base"),
+    ("2020-06-01", None, "2020-08-30", "as-of"),
+    (None, "2021-01-01", "2021-04-01", "today"),
+    ("2020-06-01", "2021-01-01", "2020-08-30", "as-of-wins-over-today"),
+]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "today", "earliest"), [c[:3] for c in EARLIEST], ids=[c[-1] for c in EARLIEST]
+)
+def test_earliest_when_not_met(as_of: str | None, today: str | None, earliest: str | None) -> None:
+    ev = run(rule(), *states("2020-01-01"), as_of=D(as_of) if as_of else None,
+             today=D(today) if today else None)
+    assert ev.computed is None
+    assert ev.earliest == (D(earliest) if earliest else None)
+
+
+def test_earliest_respects_fixed_date() -> None:
+    ev = run(rule(**KIGALI), *states("2017-01-01"), as_of=D("2017-06-01"))
+    assert ev.earliest == D("2019-01-01")
+
+
+def test_no_earliest_once_met() -> None:
+    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01"), today=D("2021-01-01"))
+    assert ev.earliest is None
+
+
+# ---- successions --------------------------------------------------------------------------------
+
+def heirs() -> list[Participant]:
+    return [
+        with_footnotes(member("Czech Republic", "CZE", consent="1993-02-22", letter="d"), "1"),
+        with_footnotes(member("Slovakia", "SVK", consent="1993-05-28", letter="d"), "1"),
+    ]
+
+
+FOOTNOTE = (Footnote("1", CZECHOSLOVAKIA),)
+
+
+def test_predecessor_instrument_counts_once() -> None:
+    ev = run(rule(), *heirs(), *states("1970-01-01", "1980-01-01"), footnotes=FOOTNOTE)
+    assert ev.qualifying == 3
+    (pred,) = [i for i in ev.instruments if i.name == "Czechoslovakia"]
+    assert (pred.kind, pred.date, pred.iso3) == ("ratification", D("1975-12-23"), None)
+    assert pred.via == "CZE, SVK"
+    assert pred.to_dict()["predecessor_of"] == "CZE, SVK"
+    assert ev.threshold_met_on == D("1980-01-01")
+    assert ev.warnings == ()
+
+
+def test_predecessor_instrument_can_decide() -> None:
+    ev = run(rule(threshold=2), *heirs(), *states("1970-01-01", "1990-01-01"), footnotes=FOOTNOTE)
+    assert ev.threshold_met_on == D("1975-12-23")
+    assert names(ev.deciding) == ["Czechoslovakia"]
+    assert ev.computed == D("1976-03-22")
+    assert ev.in_force_from["CZE"] == D("1993-02-22")
+
+
+def test_predecessor_instrument_cut_by_as_of() -> None:
+    ev = run(rule(threshold=2), *heirs(), *states("1970-01-01"), footnotes=FOOTNOTE, as_of=D("1975-12-22"))
+    assert names(ev.instruments) == ["State QAA"]
+
+
+def test_predecessor_instrument_counts_before_its_successors_rows() -> None:
+    ev = run(rule(threshold=2), *heirs(), *states("1970-01-01"), footnotes=FOOTNOTE, as_of=D("1980-01-01"))
+    assert names(ev.instruments) == ["State QAA", "Czechoslovakia"]
+    assert ev.threshold_met_on == D("1975-12-23")
+    assert set(ev.in_force_from) == {"QAA"}  # the heirs' rows are dated after as_of
+
+
+def test_unreadable_succession_after_as_of_is_not_warned() -> None:
+    montenegro = member("Montenegro", "MNE", consent="2006-10-23", letter="d")
+    ev = run(rule(), montenegro, *states("1970-01-01"), as_of=D("1990-01-01"))
+    assert ev.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("counts", "counted", "word"),
+    [(None, False, "not counted"), (["ratification", "succession"], True, "counted as successions")],
+    ids=["succession-not-counted", "succession-counted"],
+)
+def test_unreadable_succession_warns(counts: list[str] | None, counted: bool, word: str) -> None:
+    montenegro = member("Montenegro", "MNE", consent="2006-10-23", letter="d")
+    ev = run(rule(counts=counts), montenegro, *heirs(), *states("1970-01-01"), footnotes=FOOTNOTE)
+    (warning,) = ev.warnings
+    assert "Montenegro (2006-10-23)" in warning
+    assert word in warning
+    assert "Slovakia" not in warning and "Czech" not in warning
+    assert ("Montenegro" in names(ev.instruments)) is counted
+
+
+# ---- United Nations Convention against Cybercrime (XVIII-16) ------------------------------------
+
+LETTERS = ["", "A", "AA", "a"]
+
+
+def cybercrime_status(*extra: Participant, eu_day: str = "2026-02-01") -> TreatyStatus:
+    """72 signatories (71 States and the EU); 39 States and the EU have deposited a counted instrument."""
+    rows: list[Participant] = []
+    for n, iso in zip(range(71), codes()):
+        consent = (D("2026-01-01") + timedelta(days=n)).isoformat() if n < 39 else None
+        rows.append(member(f"State {iso}", iso, sig="2025-10-25", consent=consent, letter=LETTERS[n % 4]))
+    rows.append(member("European Union", None, sig="2025-10-25", consent=eu_day, letter="AA", reio=True))
+    return status(*rows, *extra, treaty="XVIII-16", title="United Nations Convention against Cybercrime")
+
+
+@pytest.fixture(scope="module")
+def cybercrime() -> Rule:
+    return catalogue("untc").rules["XVIII-16"]
+
+
+def test_cybercrime_39_states_and_the_eu_not_met(cybercrime: Rule) -> None:
+    s = cybercrime_status()
+    assert s.signatories == 72 and s.parties == 40
+    ev = evaluate(cybercrime, s, as_of=D("2026-06-01"))
+    assert ev.qualifying == 39
+    assert "European Union" not in names(ev.instruments)
+    assert ev.remaining == 1
+    assert ev.threshold_met_on is None and ev.computed is None
+    assert ev.earliest == D("2026-08-30")
+
+
+@pytest.mark.parametrize("eu_day", ["2026-02-01", "2026-03-10"], ids=["eu-earlier", "eu-same-day"])
+def test_cybercrime_40th_state_decides(cybercrime: Rule, eu_day: str) -> None:
+    fortieth = member("Fortieth", "FTH", sig="2025-10-25", consent="2026-03-10")
+    late = member("Latecomer", "LTC", consent="2026-08-01", letter="a")
+    ev = evaluate(cybercrime, cybercrime_status(fortieth, late, eu_day=eu_day))
+    assert ev.threshold_met_on == D("2026-03-10")
+    assert ev.computed == D("2026-06-08")
+    assert names(ev.deciding) == ["Fortieth"]
+    assert ev.remaining == 0
+    assert ev.in_force_from["FTH"] == D("2026-06-08")
+    assert ev.in_force_from["LTC"] == D("2026-08-31")  # 30 days after its own deposit
