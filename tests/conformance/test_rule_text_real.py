@@ -54,9 +54,9 @@ def test_ced_html(html_outcomes: list[Any]) -> None:
         "counts": ["ratification", "accession"],
         "delay": {"days": 30},
         "citation": "article 39(1)",
-        "notes": "extracted from: This Convention shall enter into force on the thirtieth day after "
-        "the date of deposit with the Secretary-General of the United Nations of the twentieth "
-        "instrument of ratification or accession.",
+        "notes": "extracted from: This Convention shall enter into force on the thirtieth day "
+        "after the date of deposit with the Secretary-General of the United Nations of the "
+        "twentieth instrument of ratification or accession.",
     }
 
 

@@ -20,6 +20,7 @@ class Row:
     letter: str = ""  # "", "a", "A", "AA", "d", ...
     withdrawn: bool = False  # brackets every dated cell of the row, as UNTC prints it
     footnotes: Sequence[str] = ()
+    provisional: date | None = None  # printed only when the page has a provisional_header
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Page:
     printed_signatories: int | None = None  # None: derived from rows
     printed_parties: int | None = None
     footnotes: dict[str, str] = field(default_factory=dict)
+    provisional_header: str | None = None  # e.g. "Provisional application(n)": adds that column
 
 
 def _cell(d: date | None, letter: str = "", withdrawn: bool = False) -> str:
@@ -60,6 +62,8 @@ def render(page: Page) -> bytes:
     if page.signature_column:
         head.append('<td valign="bottom" width="100">Signature<br></td>')
     head.append(f'<td valign="bottom">{html.escape(page.consent_header)}<br></td>')
+    if page.provisional_header is not None:
+        head.append(f'<td valign="bottom">{html.escape(page.provisional_header)}<br></td>')
     rows = []
     for i, r in enumerate(page.rows):
         sup = ""
@@ -71,6 +75,8 @@ def render(page: Page) -> bytes:
         if page.signature_column:
             cells.append(_cell(r.signature, withdrawn=r.withdrawn))
         cells.append(_cell(r.consent, r.letter, r.withdrawn))
+        if page.provisional_header is not None:
+            cells.append(_cell(r.provisional, "n", r.withdrawn))
         cls = "trBWhite" if i % 2 == 0 else "trBGGrey"
         rows.append(f'\t<tr class="{cls}">\n\t\t' + "\n\t\t".join(cells) + "\n\t</tr>")
     notes = "".join(

@@ -213,7 +213,7 @@ def _find_main(sentences: list[str], text: str) -> tuple[dict[str, Any], str, li
     """The rule, the sentence it was read from and the sentences after it."""
     if rule := _fixed(text):
         i = next(i for i, s in enumerate(sentences) if "in the event that this" in s.lower())
-        return rule, " ".join(sentences[i - 1 : i + 1]), sentences[i + 1 :]
+        return rule, " ".join(sentences[max(i - 1, 0) : i + 1]), sentences[i + 1 :]
     for i, sentence in enumerate(sentences):
         low = _squash(sentence)
         if (eif := _EIF.search(low)) and (rule := _main_rule(low[eif.end() :])):
