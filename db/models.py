@@ -134,7 +134,7 @@ class ActionRow(Base):
 
 
 class Event(Base):
-    """A change between consecutive snapshots, or a rule event (threshold crossed, entry into force).
+    """A change between consecutive snapshots, or a rule event (threshold met, entry into force).
 
     A rule event carries `once_key` (its kind): the unique (treaty, once_key) pair makes it happen
     exactly once per treaty, whatever the number of evaluations, processes or restarts.

@@ -172,8 +172,13 @@ def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
     with _database(settings) as session_factory, session_factory.begin() as session:
         try:
             done = confirm_condition(
-                session, args.treaty, args.condition, args.met_on, note=args.note,
-                now=datetime.now(UTC), approaching=settings.approaching_remaining,
+                session,
+                args.treaty,
+                args.condition,
+                args.met_on,
+                note=args.note,
+                now=datetime.now(UTC),
+                approaching=settings.approaching_remaining,
             )
         except BadCondition as bad:
             raise UsageError(f"tracker confirm: {bad}") from None
@@ -186,7 +191,9 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.rules_service import evaluate_now
 
     with _database(settings) as session_factory, session_factory.begin() as session:
-        done = evaluate_now(session, now=datetime.now(UTC), approaching=settings.approaching_remaining)
+        done = evaluate_now(
+            session, now=datetime.now(UTC), approaching=settings.approaching_remaining
+        )
     _show(done, args.json, cli_format.evaluation_text)
     return 0
 
@@ -231,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         "confirm", help="confirm that a rule's outside-data condition was met (operators)"
     )
     confirm.add_argument("treaty", metavar="ID")
-    confirm.add_argument("condition", metavar="KEY", help="the condition's key (see `tracker rules ID`)")
+    confirm.add_argument(
+        "condition", metavar="KEY", help="the condition's key (see `tracker rules ID`)"
+    )
     confirm.add_argument("--met-on", type=_date, required=True, metavar="YYYY-MM-DD")
     confirm.add_argument("--note", metavar="TEXT", help="where the figure comes from")
     confirm.set_defaults(handler=cmd_confirm)

@@ -119,18 +119,29 @@ def _rule_lines(s: dict[str, Any]) -> list[str]:
         + f"; remaining: {s['remaining']}; threshold met on: {s['threshold_met_on'] or '-'}",
     ]
     if s["deciding_deposits"]:
-        lines.append("deciding deposits: " + ", ".join(
-            f"{d['participant']} ({d['kind']}, {d['date']})" for d in s["deciding_deposits"]))
+        lines.append(
+            "deciding deposits: "
+            + ", ".join(
+                f"{d['participant']} ({d['kind']}, {d['date']})" for d in s["deciding_deposits"]
+            )
+        )
     for g in s.get("groups", []):
         if g["missing"]:
             lines.append(f"missing from {g['label']}: {', '.join(g['missing'])}")
     for c in s.get("conditions", []):
-        lines.append(f"condition {c['key']}: {c['state']}" + (f" (met on {c['met_on']})" if c["met_on"] else ""))
+        lines.append(
+            f"condition {c['key']}: {c['state']}"
+            + (f" (met on {c['met_on']})" if c["met_on"] else "")
+        )
     computed = eif["computed"] or "-"
-    lines.append(f"entry into force computed: {computed}; {agree[eif['agrees']]}"
-                 + (f" printed {eif['published']}" if eif["published"] else ""))
+    lines.append(
+        f"entry into force computed: {computed}; {agree[eif['agrees']]}"
+        + (f" printed {eif['published']}" if eif["published"] else "")
+    )
     if eif.get("earliest"):
-        lines.append(f"earliest entry into force if the rest were deposited on that day: {eif['earliest']}")
+        lines.append(
+            f"earliest entry into force if the rest were deposited on that day: {eif['earliest']}"
+        )
     lines += [f"note: {w}" for w in s.get("warnings", [])]
     return lines
 
@@ -138,8 +149,14 @@ def _rule_lines(s: dict[str, Any]) -> list[str]:
 def rules_table(rows: Sequence[dict[str, Any]]) -> str:
     """Render the list of rules."""
     body = [
-        (r["treaty"], r["threshold"] or "all", r["origin"], "yes" if r["tracked"] else "no",
-         _short(r["citation"] or "", 30), _short(r["title"] or "", 50))
+        (
+            r["treaty"],
+            r["threshold"] or "all",
+            r["origin"],
+            "yes" if r["tracked"] else "no",
+            _short(r["citation"] or "", 30),
+            _short(r["title"] or "", 50),
+        )
         for r in rows
     ]
     return table(("treaty", "threshold", "origin", "tracked", "citation", "title"), body)
@@ -147,8 +164,13 @@ def rules_table(rows: Sequence[dict[str, Any]]) -> str:
 
 def rule_text(r: dict[str, Any]) -> str:
     """Render one rule in words, then its data."""
-    lines = [f"{r['treaty']}  {r['title'] or ''}".rstrip(), "", r["words"], "",
-             f"origin: {r['origin']}  citation: {r['citation'] or '-'}"]
+    lines = [
+        f"{r['treaty']}  {r['title'] or ''}".rstrip(),
+        "",
+        r["words"],
+        "",
+        f"origin: {r['origin']}  citation: {r['citation'] or '-'}",
+    ]
     lines += [f"condition {c['key']}: {c['description']} — {c['state']}" for c in r["conditions"]]
     if r.get("source_text"):
         lines.append(f"read from: {r['source_text']}")
@@ -158,8 +180,10 @@ def rule_text(r: dict[str, Any]) -> str:
 
 def evaluation_text(e: dict[str, Any]) -> str:
     """Render what an evaluation run did."""
-    lines = [f"evaluated {e['evaluated']} treaties ({e['with_rule']} with a rule); "
-             f"{len(e['events'])} new events"]
+    lines = [
+        f"evaluated {e['evaluated']} treaties ({e['with_rule']} with a rule); "
+        f"{len(e['events'])} new events"
+    ]
     lines += [f"  {ev['treaty']}: {ev['kind']}" for ev in e["events"]]
     lines += [f"  {t}: enters into force on {d}" for t, d in e["pending_entry_into_force"].items()]
     return "\n".join(lines)

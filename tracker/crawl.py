@@ -50,7 +50,15 @@ def run_crawl(
     settings.ensure_data_dir()
     with tempfile.TemporaryDirectory(prefix="tracker-crawl-") as tmp:
         summary_file = Path(tmp) / "summary.json"
-        cmd = [sys.executable, "-m", "scrapy", "crawl", source, "-s", f"TRACKER_SUMMARY_FILE={summary_file}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            source,
+            "-s",
+            f"TRACKER_SUMMARY_FILE={summary_file}",
+        ]
         if treaties:
             cmd += ["-a", "treaty=" + ",".join(treaties)]
         if fmt != "html":
@@ -70,7 +78,9 @@ def run_crawl(
                 proc.wait()
             return CrawlReport(returncode=124, error=f"timed out after {settings.crawl_timeout}s")
         if not summary_file.exists():
-            return CrawlReport(returncode=returncode or 1, error=f"scrapy exited with status {returncode}")
+            return CrawlReport(
+                returncode=returncode or 1, error=f"scrapy exited with status {returncode}"
+            )
         stats = json.loads(summary_file.read_text())
     problems = stats.get("quarantined", 0) + stats.get("failed", 0)
     return CrawlReport(returncode=returncode or (1 if problems else 0), stats=stats)

@@ -40,7 +40,9 @@ class Mirror:
     def __post_init__(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / MANIFEST
-        self.entries: dict[str, dict[str, str]] = json.loads(path.read_text()) if path.exists() else {}
+        self.entries: dict[str, dict[str, str]] = (
+            json.loads(path.read_text()) if path.exists() else {}
+        )
 
     def add(self, target: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> Path:
         """Record `body` as the answer to `target` (e.g. "/Pages/ViewDetails.aspx?...")."""
@@ -49,7 +51,11 @@ class Mirror:
         file = self.root / "pages" / name
         file.parent.mkdir(exist_ok=True)
         file.write_bytes(body)
-        self.entries[key] = {"file": f"pages/{name}", "content_type": content_type, "target": target}
+        self.entries[key] = {
+            "file": f"pages/{name}",
+            "content_type": content_type,
+            "target": target,
+        }
         return file
 
     def save(self) -> None:
@@ -74,7 +80,9 @@ def _handler(mirror: Mirror, log: list[str]) -> type[BaseHTTPRequestHandler]:
                 return self._send(HTTPStatus.OK, DEFAULT_ROBOTS, "text/plain", None, None)
             found = mirror.lookup(self.path)
             if found is None:
-                return self._send(HTTPStatus.NOT_FOUND, b"not in mirror\n", "text/plain", None, None)
+                return self._send(
+                    HTTPStatus.NOT_FOUND, b"not in mirror\n", "text/plain", None, None
+                )
             file, content_type = found
             body = file.read_bytes()
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -84,7 +92,12 @@ def _handler(mirror: Mirror, log: list[str]) -> type[BaseHTTPRequestHandler]:
             self._send(HTTPStatus.OK, body, content_type, etag, modified)
 
         def _send(
-            self, status: HTTPStatus, body: bytes, ctype: str, etag: str | None, modified: str | None
+            self,
+            status: HTTPStatus,
+            body: bytes,
+            ctype: str,
+            etag: str | None,
+            modified: str | None,
         ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)

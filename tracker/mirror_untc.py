@@ -80,8 +80,10 @@ def build_untc_mirror(root: Path, pages: Iterable[RecordedPage]) -> Mirror:
         if page.fmt == "html":
             by_chapter[chapter_of(page.treaty_id)].append((page.treaty_id, page.title))
     for chapter, treaties in by_chapter.items():
-        mirror.add(_target(f"{_BASE}/Pages/Treaties.aspx?id={chapter}&subid=A&clang=_en"),
-                   chapter_page(chapter, treaties))
+        mirror.add(
+            _target(f"{_BASE}/Pages/Treaties.aspx?id={chapter}&subid=A&clang=_en"),
+            chapter_page(chapter, treaties),
+        )
     mirror.add(_target(index_url(_BASE)), index_page(by_chapter))
     mirror.save()
     return mirror

@@ -40,18 +40,26 @@ def evaluate_job(settings: Settings, scheduler: BaseScheduler | None = None) -> 
     sessions = session_factory_for(settings.database_url)
     try:
         with sessions.begin() as session:
-            done = evaluate_now(session, now=datetime.now(UTC), approaching=settings.approaching_remaining)
+            done = evaluate_now(
+                session, now=datetime.now(UTC), approaching=settings.approaching_remaining
+            )
     finally:
         sessions.kw["bind"].dispose()
-    log.info("evaluated %d treaties: %d new events", done["evaluated"], len(done["events"]),
-             extra={"evaluation": done})
+    log.info(
+        "evaluated %d treaties: %d new events",
+        done["evaluated"],
+        len(done["events"]),
+        extra={"evaluation": done},
+    )
     if scheduler is not None:
         for treaty, day in done["pending_entry_into_force"].items():
             schedule_entry_into_force(scheduler, settings, treaty, date.fromisoformat(day))
     return done
 
 
-def schedule_entry_into_force(scheduler: BaseScheduler, settings: Settings, treaty: str, day: date) -> None:
+def schedule_entry_into_force(
+    scheduler: BaseScheduler, settings: Settings, treaty: str, day: date
+) -> None:
     """A one-off evaluation at the start of `day` (UTC), so entered_into_force fires on the day."""
     scheduler.add_job(
         evaluate_job,
@@ -92,7 +100,9 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
 
 def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     """Upgrade the database, then run the scheduled jobs until SIGTERM or SIGINT."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     settings.ensure_data_dir()
     upgrade(settings.database_url)
     scheduler = build_scheduler(settings)
@@ -102,7 +112,11 @@ def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, _stop)
-    log.info("service started: database %s, crawling %s every %d h", settings.database_url,
-             settings.untc_base_url, CRAWL_INTERVAL_HOURS)
+    log.info(
+        "service started: database %s, crawling %s every %d h",
+        settings.database_url,
+        settings.untc_base_url,
+        CRAWL_INTERVAL_HOURS,
+    )
     scheduler.start()
     return 0

@@ -75,7 +75,9 @@ class Settings:
         """Build settings from TRACKER_* variables (the process environment by default)."""
         env = os.environ if env is None else env
         data_dir = Path(env.get("TRACKER_DATA_DIR") or "data").expanduser()
-        database_url = env.get("TRACKER_DATABASE_URL") or f"sqlite:///{data_dir / 'tracker.sqlite3'}"
+        database_url = (
+            env.get("TRACKER_DATABASE_URL") or f"sqlite:///{data_dir / 'tracker.sqlite3'}"
+        )
         base_url = (env.get("TRACKER_UNTC_BASE_URL") or DEFAULT_UNTC_BASE_URL).rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"TRACKER_UNTC_BASE_URL must be an http(s) URL, got {base_url!r}")

@@ -8,10 +8,9 @@ import sys
 from dataclasses import dataclass
 
 import pytest
-
-from db.migrate import head
 from statuses import at, body_of, member, status
 
+from db.migrate import head
 from tracker.cli import main
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]

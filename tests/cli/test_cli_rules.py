@@ -30,7 +30,10 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def _parties(n: int, start: date, treaty: str = "XXVI-9", title: str = "TPNW") -> object:
-    members = [member(f"State {i}", None, consent=(start + timedelta(days=i)).isoformat()) for i in range(n)]
+    members = [
+        member(f"State {i}", None, consent=(start + timedelta(days=i)).isoformat())
+        for i in range(n)
+    ]
     return status(*members, treaty=treaty, title=title)
 
 
@@ -62,15 +65,29 @@ def test_rules_of_an_unknown_treaty_is_one_line_exit_2(env, capsys):
 
 
 def test_an_extracted_rule_says_so_and_shows_the_text_it_read(env, capsys, session_factory):
-    text = ("This Convention shall enter into force on the thirtieth day after the date of deposit "
-            "of the twentieth instrument of ratification or accession.")
-    value = status(member("Austria", "AUT", consent="2020-01-01"), treaty="XII-99", title="Uncatalogued")
+    text = (
+        "This Convention shall enter into force on the thirtieth day after the date of deposit "
+        "of the twentieth instrument of ratification or accession."
+    )
+    value = status(
+        member("Austria", "AUT", consent="2020-01-01"), treaty="XII-99", title="Uncatalogued"
+    )
     from dataclasses import replace
 
-    ingest_page(session_factory, page(replace(value, eif_text=text, eif_label="Not yet in force"), "2020-02-01",
-                                      url="https://treaties.example/x"))
+    ingest_page(
+        session_factory,
+        page(
+            replace(value, eif_text=text, eif_label="Not yet in force"),
+            "2020-02-01",
+            url="https://treaties.example/x",
+        ),
+    )
     data = json.loads(run(capsys, "rules", "XII-99", "--json")[1])
-    assert (data["origin"], data["threshold"], data["spec"]["delay"]) == ("extracted", 20, {"days": 30})
+    assert (data["origin"], data["threshold"], data["spec"]["delay"]) == (
+        "extracted",
+        20,
+        {"days": 30},
+    )
     assert data["source_text"] == text
     answer = json.loads(run(capsys, "status", "XII-99", "--json")[1])
     assert (answer["rule"]["origin"], answer["remaining"]) == ("extracted", 19)
@@ -91,10 +108,21 @@ def test_status_text_shows_the_rule_and_a_disagreement(env, capsys, session_fact
 def test_confirm_records_the_condition_and_creates_the_event(env, capsys, session_factory):
     paris = _parties(55, date(2016, 4, 22), treaty="XXVII-7-d", title="Paris Agreement")
     ingest_page(session_factory, page(paris, "2016-10-01", url="https://treaties.example/paris"))
-    code, out, err = run(capsys, "confirm", "XXVII-7-d", "emissions_55", "--met-on", "2016-10-05",
-                         "--note", "UNFCCC table")
+    code, out, err = run(
+        capsys,
+        "confirm",
+        "XXVII-7-d",
+        "emissions_55",
+        "--met-on",
+        "2016-10-05",
+        "--note",
+        "UNFCCC table",
+    )
     assert (code, err) == (0, "")
-    assert out.strip() == "XXVII-7-d: condition emissions_55 met on 2016-10-05 (threshold_crossed, entered_into_force)"
+    assert (
+        out.strip()
+        == "XXVII-7-d: condition emissions_55 met on 2016-10-05 (threshold_crossed, entered_into_force)"
+    )
     answer = json.loads(run(capsys, "status", "XXVII-7-d", "--json")[1])
     assert answer["threshold_met_on"] == "2016-10-05"
     assert answer["entry_into_force"]["computed"] == "2016-11-04"
@@ -104,7 +132,9 @@ def test_confirm_an_unknown_condition_is_one_line_exit_2(env, capsys, session_fa
     ingest_page(session_factory, page(_parties(3, date(2020, 1, 1)), "2020-02-01"))
     code, out, err = run(capsys, "confirm", "XXVI-9", "tonnage", "--met-on", "2020-01-01")
     assert (code, out) == (2, "")
-    assert err.strip() == "tracker confirm: XXVI-9 has no condition 'tonnage' (its conditions: none)"
+    assert (
+        err.strip() == "tracker confirm: XXVI-9 has no condition 'tonnage' (its conditions: none)"
+    )
 
 
 def test_evaluate_runs_the_daily_job_once(env, capsys, session_factory):

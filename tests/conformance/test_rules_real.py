@@ -67,8 +67,20 @@ def test_computed_entry_into_force_equals_the_printed_date(html_outcomes):
         ("XXVI-1", "1978-10-05", ["Lao People's Democratic Republic"]),
         # Same-day deposits crossing together are reported as a set.
         ("XXVI-6", "2010-02-16", ["Burkina Faso", "Republic of Moldova"]),
-        ("XXVI-8", "2014-09-25", ["Argentina", "Bahamas (The)", "Bosnia and Herzegovina",
-                                  "Czech Republic", "Portugal", "Senegal", "St. Lucia", "Uruguay"]),
+        (
+            "XXVI-8",
+            "2014-09-25",
+            [
+                "Argentina",
+                "Bahamas (The)",
+                "Bosnia and Herzegovina",
+                "Czech Republic",
+                "Portugal",
+                "Senegal",
+                "St. Lucia",
+                "Uruguay",
+            ],
+        ),
         ("XXVI-9", "2020-10-24", ["Honduras"]),
     ],
 )

@@ -99,10 +99,18 @@ def test_cybercrime_convention(untc: Catalogue) -> None:
         ("XXVII-7-d", lambda r: [c.key for c in r.conditions] == ["emissions_55"]),
         ("XXVI-5", lambda r: r.delay == Delay("first_of_nth_month_after_month", 6)),
     ],
-    ids=["ctbt-all-of", "cwc-not-before", "att-no-accession", "kigali-fixed-date", "paris-condition",
-         "ottawa"],
+    ids=[
+        "ctbt-all-of",
+        "cwc-not-before",
+        "att-no-accession",
+        "kigali-fixed-date",
+        "paris-condition",
+        "ottawa",
+    ],
 )
-def test_nested_tables_are_read(untc: Catalogue, treaty_id: str, check: Callable[[Rule], bool]) -> None:
+def test_nested_tables_are_read(
+    untc: Catalogue, treaty_id: str, check: Callable[[Rule], bool]
+) -> None:
     assert check(untc.rules[treaty_id])
 
 
@@ -118,6 +126,7 @@ def test_rule_for_prefers_the_catalogue(untc: Catalogue) -> None:
 
 # ---- _load on files written here ----------------------------------------------------------------
 
+
 def test_load_applies_defaults(tmp_path: Path) -> None:
     loaded = _load(write(tmp_path, VALID), "test")
     assert (loaded.slug, loaded.version, loaded.updated) == ("test", 3, date(2026, 1, 2))
@@ -130,7 +139,10 @@ def test_load_applies_defaults(tmp_path: Path) -> None:
 BROKEN = [
     ('version = 1\n[treaty."T-1"\nthreshold = 3\n', "unclosed-table"),
     ('version = 1\n[treaty."T-1"]\nthreshold = = 3\n', "bad-value"),
-    ('version = 1\n[treaty."T-1"]\nthreshold = 3\n[treaty."T-1"]\nthreshold = 4\n', "duplicate-table"),
+    (
+        'version = 1\n[treaty."T-1"]\nthreshold = 3\n[treaty."T-1"]\nthreshold = 4\n',
+        "duplicate-table",
+    ),
     ('[treaty."T-1"]\nthreshold = 3\ndelay = { days = 1 }\n', "no-version"),
     ('version = "1"\n', "version-not-int"),
 ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 import itertools
 import string
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -39,15 +39,23 @@ def codes() -> Iterator[str]:
 
 def states(*days: str, letter: str = "", prefix: str = "State") -> list[Participant]:
     """One State per deposit date (QAA, QAB, ...), named `prefix` plus its code."""
-    return [member(f"{prefix} {iso}", iso, consent=day, letter=letter) for iso, day in zip(codes(), days)]
+    return [
+        member(f"{prefix} {iso}", iso, consent=day, letter=letter)
+        for iso, day in zip(codes(), days)
+    ]
 
 
 def with_footnotes(p: Participant, *refs: str) -> Participant:
     return dataclasses.replace(p, footnotes=refs)
 
 
-def run(r: Rule, *participants: Participant, footnotes: tuple[Footnote, ...] = (), eif: str | None = None,
-        **kw: Any) -> Evaluation:
+def run(
+    r: Rule,
+    *participants: Participant,
+    footnotes: tuple[Footnote, ...] = (),
+    eif: str | None = None,
+    **kw: Any,
+) -> Evaluation:
     s: TreatyStatus = dataclasses.replace(status(*participants, eif_date=eif), footnotes=footnotes)
     return evaluate(r, s, **kw)
 
@@ -63,7 +71,12 @@ COUNTS = [
     ([], None, 3, "none"),
     (["2020-01-01", "2020-02-01"], None, 1, "two-of-three"),
     (["2020-01-01", "2020-02-01", "2020-03-01"], "2020-03-01", 0, "exactly-three"),
-    (["2020-03-01", "2020-01-01", "2020-02-01", "2020-04-01"], "2020-03-01", 0, "fourth-after-and-unsorted"),
+    (
+        ["2020-03-01", "2020-01-01", "2020-02-01", "2020-04-01"],
+        "2020-03-01",
+        0,
+        "fourth-after-and-unsorted",
+    ),
 ]
 
 
@@ -128,10 +141,14 @@ def test_withdrawn_instrument_still_counts_with_a_warning() -> None:
 
 
 def test_earliest_counted_action_is_the_instrument() -> None:
-    twice = Participant("Twice", "TWC", actions=(
-        Action(Column.CONSENT, "accession", D("2021-05-01"), "a"),
-        Action(Column.CONSENT, "ratification", D("2020-02-01"), "", withdrawn=True),
-    ))
+    twice = Participant(
+        "Twice",
+        "TWC",
+        actions=(
+            Action(Column.CONSENT, "accession", D("2021-05-01"), "a"),
+            Action(Column.CONSENT, "ratification", D("2020-02-01"), "", withdrawn=True),
+        ),
+    )
     ev = run(rule(), *states("2020-01-01", "2020-03-01"), twice)
     (mine,) = [i for i in ev.instruments if i.name == "Twice"]
     assert (mine.kind, mine.date, mine.withdrawn) == ("ratification", D("2020-02-01"), True)
@@ -156,6 +173,7 @@ def test_reio_modes(mode: str, counted: bool) -> None:
 
 
 # ---- deciding deposits and as_of ----------------------------------------------------------------
+
 
 def test_same_day_deposits_cross_together() -> None:
     ev = run(rule(), *states("2020-01-01", "2020-05-05", "2020-05-05", "2020-05-05", "2020-06-01"))
@@ -182,7 +200,9 @@ AS_OF = [
     ("as_of", "qualifying", "met"), [c[:3] for c in AS_OF], ids=[c[-1] for c in AS_OF]
 )
 def test_as_of_cuts_instruments(as_of: str, qualifying: int, met: str | None) -> None:
-    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"), as_of=D(as_of))
+    ev = run(
+        rule(), *states("2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"), as_of=D(as_of)
+    )
     assert ev.as_of == D(as_of)
     assert ev.qualifying == qualifying
     assert ev.remaining == max(0, 3 - qualifying)
@@ -190,16 +210,24 @@ def test_as_of_cuts_instruments(as_of: str, qualifying: int, met: str | None) ->
 
 
 def test_as_of_uses_the_instrument_deposited_by_then() -> None:
-    again = Participant("Again", "AGN", actions=(
-        Action(Column.CONSENT, "ratification", D("2020-01-10"), "", withdrawn=True),
-        Action(Column.CONSENT, "accession", D("2022-01-10"), "a"),
-    ))
+    again = Participant(
+        "Again",
+        "AGN",
+        actions=(
+            Action(Column.CONSENT, "ratification", D("2020-01-10"), "", withdrawn=True),
+            Action(Column.CONSENT, "accession", D("2022-01-10"), "a"),
+        ),
+    )
     ev = run(rule(), again, as_of=D("2021-01-01"))
     assert [(i.name, i.date) for i in ev.instruments] == [("Again", D("2020-01-10"))]
 
 
 def test_as_of_cuts_in_force_from() -> None:
-    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01", "2020-09-01"), as_of=D("2020-06-01"))
+    ev = run(
+        rule(),
+        *states("2020-01-01", "2020-02-01", "2020-03-01", "2020-09-01"),
+        as_of=D("2020-06-01"),
+    )
     assert ev.threshold_met_on == D("2020-03-01")
     assert set(ev.in_force_from) == {"QAA", "QAB", "QAC"}
 
@@ -227,7 +255,11 @@ def test_all_of_deciding_is_only_the_named_participant() -> None:
 
 @pytest.mark.parametrize(
     ("deposits", "missing"),
-    [(["1999-01-01"], ("QAB", "QAC")), (["1999-01-01", "2001-01-01"], ("QAC",)), ([], ("QAA", "QAB", "QAC"))],
+    [
+        (["1999-01-01"], ("QAB", "QAC")),
+        (["1999-01-01", "2001-01-01"], ("QAC",)),
+        ([], ("QAA", "QAB", "QAC")),
+    ],
     ids=["two-missing", "one-missing", "all-missing"],
 )
 def test_all_of_missing(deposits: list[str], missing: tuple[str, ...]) -> None:
@@ -240,8 +272,10 @@ def test_all_of_missing(deposits: list[str], missing: tuple[str, ...]) -> None:
     assert group.to_dict()["missing"] == list(missing)
 
 
-COE = {"threshold": 5, "at_least": [{"k": 3, "label": "member States",
-                                     "participants": ["MAA", "MAB", "MAC", "MAD"]}]}
+COE = {
+    "threshold": 5,
+    "at_least": [{"k": 3, "label": "member States", "participants": ["MAA", "MAB", "MAC", "MAD"]}],
+}
 
 
 def members(*days: str) -> list[Participant]:
@@ -253,18 +287,38 @@ AT_LEAST = [
     (["2020-01-01", "2020-02-01"], ["2019-01-01"] * 5, None, 1, "count-met-group-short"),
     (["2020-01-01", "2020-02-01", "2020-03-01"], ["2019-01-01"], None, 1, "group-met-count-short"),
     ([], ["2019-01-01"] * 2, None, 3, "group-empty"),
-    (["2020-01-01", "2020-02-01", "2020-03-01"], ["2019-01-01", "2021-06-01"], "2021-06-01", 0,
-     "count-met-last"),
-    (["2020-01-01", "2020-02-01", "2022-03-01"], ["2019-01-01"] * 4, "2022-03-01", 0, "group-met-last"),
-    (["2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"], ["2019-01-01"], "2020-04-01", 0,
-     "four-members-fifth-instrument"),
+    (
+        ["2020-01-01", "2020-02-01", "2020-03-01"],
+        ["2019-01-01", "2021-06-01"],
+        "2021-06-01",
+        0,
+        "count-met-last",
+    ),
+    (
+        ["2020-01-01", "2020-02-01", "2022-03-01"],
+        ["2019-01-01"] * 4,
+        "2022-03-01",
+        0,
+        "group-met-last",
+    ),
+    (
+        ["2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01"],
+        ["2019-01-01"],
+        "2020-04-01",
+        0,
+        "four-members-fifth-instrument",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("group_days", "other_days", "met", "remaining"), [c[:4] for c in AT_LEAST],
-                         ids=[c[-1] for c in AT_LEAST])
-def test_at_least_k_of_a_group(group_days: list[str], other_days: list[str], met: str | None,
-                               remaining: int) -> None:
+@pytest.mark.parametrize(
+    ("group_days", "other_days", "met", "remaining"),
+    [c[:4] for c in AT_LEAST],
+    ids=[c[-1] for c in AT_LEAST],
+)
+def test_at_least_k_of_a_group(
+    group_days: list[str], other_days: list[str], met: str | None, remaining: int
+) -> None:
     ev = run(rule(**COE), *members(*group_days), *states(*other_days))
     assert ev.threshold_met_on == (D(met) if met else None)
     assert ev.remaining == remaining
@@ -273,8 +327,11 @@ def test_at_least_k_of_a_group(group_days: list[str], other_days: list[str], met
 
 # ---- outside-data conditions --------------------------------------------------------------------
 
-PARIS = {"threshold": 3, "delay": {"days": 30},
-         "conditions": [{"key": "emissions", "description": "55% of global emissions"}]}
+PARIS = {
+    "threshold": 3,
+    "delay": {"days": 30},
+    "conditions": [{"key": "emissions", "description": "55% of global emissions"}],
+}
 PARIS_DEPOSITS = ("2016-09-03", "2016-09-21", "2016-09-21")
 
 CONDITIONS = [
@@ -287,13 +344,21 @@ CONDITIONS = [
 ]
 
 
-@pytest.mark.parametrize(("confirmed", "as_of", "met", "computed", "state"), [c[:5] for c in CONDITIONS],
-                         ids=[c[-1] for c in CONDITIONS])
-def test_condition_confirmation(confirmed: str | None, as_of: str | None, met: str | None,
-                                computed: str | None, state: str) -> None:
+@pytest.mark.parametrize(
+    ("confirmed", "as_of", "met", "computed", "state"),
+    [c[:5] for c in CONDITIONS],
+    ids=[c[-1] for c in CONDITIONS],
+)
+def test_condition_confirmation(
+    confirmed: str | None, as_of: str | None, met: str | None, computed: str | None, state: str
+) -> None:
     confirmations = {"emissions": D(confirmed)} if confirmed else None
-    ev = run(rule(**PARIS), *states(*PARIS_DEPOSITS), confirmations=confirmations,
-             as_of=D(as_of) if as_of else None)
+    ev = run(
+        rule(**PARIS),
+        *states(*PARIS_DEPOSITS),
+        confirmations=confirmations,
+        as_of=D(as_of) if as_of else None,
+    )
     assert ev.remaining == 0
     assert ev.threshold_met_on == (D(met) if met else None)
     assert ev.computed == (D(computed) if computed else None)
@@ -335,6 +400,7 @@ def test_fixed_date_and_not_before(spec: dict[str, Any], met: str, eif: str) -> 
 
 
 # ---- in_force_from ------------------------------------------------------------------------------
+
 
 def test_in_force_from() -> None:
     r = rule(threshold=2, later={"days": 30})
@@ -387,8 +453,12 @@ def test_published_and_agrees(eif: str | None, published: str | None, agrees: bo
 
 
 def test_published_after_as_of_is_not_published() -> None:
-    ev = run(rule(), *states("2020-01-01", "2020-02-01", "2020-03-01"), eif="2020-05-30",
-             as_of=D("2020-04-01"))
+    ev = run(
+        rule(),
+        *states("2020-01-01", "2020-02-01", "2020-03-01"),
+        eif="2020-05-30",
+        as_of=D("2020-04-01"),
+    )
     assert ev.published is None and ev.agrees is None
     assert ev.computed == D("2020-05-30")
 
@@ -412,8 +482,12 @@ EARLIEST = [
     ("as_of", "today", "earliest"), [c[:3] for c in EARLIEST], ids=[c[-1] for c in EARLIEST]
 )
 def test_earliest_when_not_met(as_of: str | None, today: str | None, earliest: str | None) -> None:
-    ev = run(rule(), *states("2020-01-01"), as_of=D(as_of) if as_of else None,
-             today=D(today) if today else None)
+    ev = run(
+        rule(),
+        *states("2020-01-01"),
+        as_of=D(as_of) if as_of else None,
+        today=D(today) if today else None,
+    )
     assert ev.computed is None
     assert ev.earliest == (D(earliest) if earliest else None)
 
@@ -429,6 +503,7 @@ def test_no_earliest_once_met() -> None:
 
 
 # ---- successions --------------------------------------------------------------------------------
+
 
 def heirs() -> list[Participant]:
     return [
@@ -460,12 +535,24 @@ def test_predecessor_instrument_can_decide() -> None:
 
 
 def test_predecessor_instrument_cut_by_as_of() -> None:
-    ev = run(rule(threshold=2), *heirs(), *states("1970-01-01"), footnotes=FOOTNOTE, as_of=D("1975-12-22"))
+    ev = run(
+        rule(threshold=2),
+        *heirs(),
+        *states("1970-01-01"),
+        footnotes=FOOTNOTE,
+        as_of=D("1975-12-22"),
+    )
     assert names(ev.instruments) == ["State QAA"]
 
 
 def test_predecessor_instrument_counts_before_its_successors_rows() -> None:
-    ev = run(rule(threshold=2), *heirs(), *states("1970-01-01"), footnotes=FOOTNOTE, as_of=D("1980-01-01"))
+    ev = run(
+        rule(threshold=2),
+        *heirs(),
+        *states("1970-01-01"),
+        footnotes=FOOTNOTE,
+        as_of=D("1980-01-01"),
+    )
     assert names(ev.instruments) == ["State QAA", "Czechoslovakia"]
     assert ev.threshold_met_on == D("1975-12-23")
     assert set(ev.in_force_from) == {"QAA"}  # the heirs' rows are dated after as_of
@@ -479,7 +566,10 @@ def test_unreadable_succession_after_as_of_is_not_warned() -> None:
 
 @pytest.mark.parametrize(
     ("counts", "counted", "word"),
-    [(None, False, "not counted"), (["ratification", "succession"], True, "counted as successions")],
+    [
+        (None, False, "not counted"),
+        (["ratification", "succession"], True, "counted as successions"),
+    ],
     ids=["succession-not-counted", "succession-counted"],
 )
 def test_unreadable_succession_warns(counts: list[str] | None, counted: bool, word: str) -> None:
@@ -502,9 +592,15 @@ def cybercrime_status(*extra: Participant, eu_day: str = "2026-02-01") -> Treaty
     rows: list[Participant] = []
     for n, iso in zip(range(71), codes()):
         consent = (D("2026-01-01") + timedelta(days=n)).isoformat() if n < 39 else None
-        rows.append(member(f"State {iso}", iso, sig="2025-10-25", consent=consent, letter=LETTERS[n % 4]))
-    rows.append(member("European Union", None, sig="2025-10-25", consent=eu_day, letter="AA", reio=True))
-    return status(*rows, *extra, treaty="XVIII-16", title="United Nations Convention against Cybercrime")
+        rows.append(
+            member(f"State {iso}", iso, sig="2025-10-25", consent=consent, letter=LETTERS[n % 4])
+        )
+    rows.append(
+        member("European Union", None, sig="2025-10-25", consent=eu_day, letter="AA", reio=True)
+    )
+    return status(
+        *rows, *extra, treaty="XVIII-16", title="United Nations Convention against Cybercrime"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,9 @@ ADD_MONTHS = [
 ]
 
 
-@pytest.mark.parametrize(("start", "months", "expected", "_id"), ADD_MONTHS, ids=[c[-1] for c in ADD_MONTHS])
+@pytest.mark.parametrize(
+    ("start", "months", "expected", "_id"), ADD_MONTHS, ids=[c[-1] for c in ADD_MONTHS]
+)
 def test_add_months(start: str, months: int, expected: str, _id: str) -> None:
     assert add_months(D(start), months) == D(expected)
 
@@ -68,7 +70,13 @@ DELAYS = [
     ("months", 3, "1976-01-03", "1976-04-03", "months-iccpr"),
     # Rome Statute art. 126: first day of the month after the 60th day following the deposit.
     ("first_of_month_after_days", 60, "2002-04-11", "2002-07-01", "rome-statute"),
-    ("first_of_month_after_days", 60, "2002-04-02", "2002-07-01", "plus-n-lands-on-1-jun-next-month"),
+    (
+        "first_of_month_after_days",
+        60,
+        "2002-04-02",
+        "2002-07-01",
+        "plus-n-lands-on-1-jun-next-month",
+    ),
     ("first_of_month_after_days", 60, "2002-04-01", "2002-06-01", "plus-n-lands-on-31-may"),
     ("first_of_month_after_days", 30, "2023-12-15", "2024-02-01", "days-across-year-end"),
     # CMW art. 87: first day of the month following three months after the deposit.
@@ -85,7 +93,9 @@ DELAYS = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "n", "deposit", "expected", "_id"), DELAYS, ids=[c[-1] for c in DELAYS])
+@pytest.mark.parametrize(
+    ("kind", "n", "deposit", "expected", "_id"), DELAYS, ids=[c[-1] for c in DELAYS]
+)
 def test_delay_apply(kind: str, n: int, deposit: str, expected: str, _id: str) -> None:
     assert Delay(kind, n).apply(D(deposit)) == D(expected)
 
@@ -143,11 +153,31 @@ BAD_SPECS = [
         "needs 0 < k <= members",
         "k-zero",
     ),
-    (spec(at_least=[{"label": "members", "participants": ["ALB"]}]), "needs a whole number k", "k-missing"),
-    (spec(all_of={"label": "a2", "participants": ["DZA", "XX1"]}), "ISO3 codes; not XX1", "bad-iso3-digit"),
-    (spec(all_of={"label": "a2", "participants": ["DZA", "FRAN"]}), "ISO3 codes; not FRAN", "bad-iso3-long"),
-    (spec(all_of={"label": "annex 2", "participants": []}), "needs a label and a list", "empty-group"),
-    (spec(conditions=[{"key": "emissions"}]), "condition needs a key and a description", "condition-no-desc"),
+    (
+        spec(at_least=[{"label": "members", "participants": ["ALB"]}]),
+        "needs a whole number k",
+        "k-missing",
+    ),
+    (
+        spec(all_of={"label": "a2", "participants": ["DZA", "XX1"]}),
+        "ISO3 codes; not XX1",
+        "bad-iso3-digit",
+    ),
+    (
+        spec(all_of={"label": "a2", "participants": ["DZA", "FRAN"]}),
+        "ISO3 codes; not FRAN",
+        "bad-iso3-long",
+    ),
+    (
+        spec(all_of={"label": "annex 2", "participants": []}),
+        "needs a label and a list",
+        "empty-group",
+    ),
+    (
+        spec(conditions=[{"key": "emissions"}]),
+        "condition needs a key and a description",
+        "condition-no-desc",
+    ),
 ]
 
 
@@ -203,34 +233,78 @@ CYBERCRIME = spec(
 )
 
 WORDS = [
-    (CYBERCRIME, ["40 instruments of ratification, acceptance, approval or accession",
-                  "90 days after the day the last of these is met",
-                  "not counted as additional to those of its member States",
-                  "30 days after its own deposit",
-                  "Source: art. 65(1) and (2) (catalogue)."], "cybercrime"),
-    (spec(counts=["ratification"], reio="not_counted", delay={"on_deposit": True}),
-     ["Needs 40 instruments of ratification.",
-      "Enters into force on the day the last",
-      "organization is not counted."], "on-deposit-not-counted"),
-    (spec(reio="as_state", delay={"first_of_month_after_days": 60}),
-     ["first day of the month after the 60th day after",
-      "counts like a State's"], "rome"),
-    (spec(delay={"first_of_month_after_months": 3}),
-     ["first day of the month following 3 months after"], "cmw"),
-    (spec(delay={"first_of_nth_month_after_month": 6}),
-     ["first day of the 6th month after the month of"], "ottawa"),
+    (
+        CYBERCRIME,
+        [
+            "40 instruments of ratification, acceptance, approval or accession",
+            "90 days after the day the last of these is met",
+            "not counted as additional to those of its member States",
+            "30 days after its own deposit",
+            "Source: art. 65(1) and (2) (catalogue).",
+        ],
+        "cybercrime",
+    ),
+    (
+        spec(counts=["ratification"], reio="not_counted", delay={"on_deposit": True}),
+        [
+            "Needs 40 instruments of ratification.",
+            "Enters into force on the day the last",
+            "organization is not counted.",
+        ],
+        "on-deposit-not-counted",
+    ),
+    (
+        spec(reio="as_state", delay={"first_of_month_after_days": 60}),
+        ["first day of the month after the 60th day after", "counts like a State's"],
+        "rome",
+    ),
+    (
+        spec(delay={"first_of_month_after_months": 3}),
+        ["first day of the month following 3 months after"],
+        "cmw",
+    ),
+    (
+        spec(delay={"first_of_nth_month_after_month": 6}),
+        ["first day of the 6th month after the month of"],
+        "ottawa",
+    ),
     (spec(delay={"months": 3}), ["3 months after"], "months"),
-    (spec(threshold=65, delay={"days": 180}, not_before="1995-01-13"),
-     ["65 instruments", "180 days after", "Not before 1995-01-13."], "cwc-not-before"),
-    (spec(threshold=20, fixed_date="2019-01-01"),
-     ["on 2019-01-01 if this is met by then, otherwise 90 days after"], "kigali-fixed-date"),
-    (spec(threshold=None, all_of={"label": "the States of annex 2", "participants": ["DZA", "FRA"]}),
-     ["an instrument of ratification, acceptance, approval or accession from each of the States of annex 2"],
-     "ctbt-all-of"),
-    (spec(threshold=5, at_least=[{"k": 3, "label": "member States", "participants": ["ALB", "AND", "ARM"]}]),
-     ["5 instruments", "at least 3 of them from member States"], "at-least"),
-    (spec(threshold=55, conditions=[{"key": "emissions", "description": "55% of global emissions"}]),
-     ["55% of global emissions (confirmed by an operator)"], "condition"),
+    (
+        spec(threshold=65, delay={"days": 180}, not_before="1995-01-13"),
+        ["65 instruments", "180 days after", "Not before 1995-01-13."],
+        "cwc-not-before",
+    ),
+    (
+        spec(threshold=20, fixed_date="2019-01-01"),
+        ["on 2019-01-01 if this is met by then, otherwise 90 days after"],
+        "kigali-fixed-date",
+    ),
+    (
+        spec(
+            threshold=None,
+            all_of={"label": "the States of annex 2", "participants": ["DZA", "FRA"]},
+        ),
+        [
+            "an instrument of ratification, acceptance, approval or accession from each of the States of annex 2"
+        ],
+        "ctbt-all-of",
+    ),
+    (
+        spec(
+            threshold=5,
+            at_least=[{"k": 3, "label": "member States", "participants": ["ALB", "AND", "ARM"]}],
+        ),
+        ["5 instruments", "at least 3 of them from member States"],
+        "at-least",
+    ),
+    (
+        spec(
+            threshold=55,
+            conditions=[{"key": "emissions", "description": "55% of global emissions"}],
+        ),
+        ["55% of global emissions (confirmed by an operator)"],
+        "condition",
+    ),
 ]
 
 
@@ -258,12 +332,30 @@ ROUND_TRIP = [
     (spec(threshold=65, delay={"days": 180}, not_before=date(1995, 1, 13), title="CWC"), "cwc"),
     (spec(threshold=20, fixed_date="2019-01-01", notes="Kigali"), "kigali"),
     (spec(threshold=None, all_of={"label": "annex 2", "participants": ["DZA", "FRA"]}), "all-of"),
-    (spec(threshold=44, all_of={"label": "annex 2", "participants": ["DZA"]},
-          at_least=[{"k": 2, "label": "g", "participants": ["ALB", "AND", "ARM"]},
-                    {"k": 1, "label": "h", "participants": ["BEL"]}]), "groups"),
-    (spec(conditions=[{"key": "emissions", "description": "55%"}, {"key": "tonnage", "description": "50%"}]),
-     "conditions"),
-    (spec(delay={"first_of_nth_month_after_month": 6}, later={"first_of_month_after_days": 30}), "later"),
+    (
+        spec(
+            threshold=44,
+            all_of={"label": "annex 2", "participants": ["DZA"]},
+            at_least=[
+                {"k": 2, "label": "g", "participants": ["ALB", "AND", "ARM"]},
+                {"k": 1, "label": "h", "participants": ["BEL"]},
+            ],
+        ),
+        "groups",
+    ),
+    (
+        spec(
+            conditions=[
+                {"key": "emissions", "description": "55%"},
+                {"key": "tonnage", "description": "50%"},
+            ]
+        ),
+        "conditions",
+    ),
+    (
+        spec(delay={"first_of_nth_month_after_month": 6}, later={"first_of_month_after_days": 30}),
+        "later",
+    ),
 ]
 
 

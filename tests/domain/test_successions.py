@@ -22,7 +22,7 @@ CZECHOSLOVAKIA = (
     "Nations, Treaty Series , vol. 999, pp. 283 and 289. Subsequently, on 12 March 1991, the "
     "Government of Czechoslovakia had declared the following: [The Czech and Slovak Federal "
     "Republic] recognizes the competence of the Human Rights Committee. Further, on 7 June "
-    "1991, the Government of Czechoslovakia had made the following objection: \"The Government "
+    '1991, the Government of Czechoslovakia had made the following objection: "The Government '
     'of the Czech and Slovak Federal Republic considers the reservations incompatible."'
 )
 GDR = (
@@ -153,7 +153,10 @@ def test_wordings_read_and_refused() -> None:
     same_day = "Czechoslovakia had signed and approved the Convention on 5 May 1980."
     assert read_footnote(same_day) == [("Czechoslovakia", "approval", date(1980, 5, 5))]
     # Three dates for two acts: no single instrument date to take.
-    assert read_footnote(
-        "Yugoslavia had signed and ratified the Convention, and deposited its notification "
-        "under article 25 thereof on 1 May 1980, 2 May 1981 and 3 May 1982, respectively."
-    ) == []
+    assert (
+        read_footnote(
+            "Yugoslavia had signed and ratified the Convention, and deposited its notification "
+            "under article 25 thereof on 1 May 1980, 2 May 1981 and 3 May 1982, respectively."
+        )
+        == []
+    )

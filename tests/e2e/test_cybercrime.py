@@ -44,13 +44,15 @@ def _page(ratified: int, stamp: str) -> bytes:
         rows.append(Row(name, signature=HANOI + timedelta(days=i % 2), consent=consent))
     rows.append(Row("European Union", signature=HANOI, consent=date(2026, 3, 2), letter="AA"))
     rows.sort(key=lambda r: r.name)
-    return render(Page(
-        treaty_id="XVIII-16",
-        title="United Nations Convention against Cybercrime",
-        rows=rows,
-        eif_text_not_in_force="(see article 65).",
-        status_as_at=stamp,
-    ))
+    return render(
+        Page(
+            treaty_id="XVIII-16",
+            title="United Nations Convention against Cybercrime",
+            rows=rows,
+            eif_text_not_in_force="(see article 65).",
+            status_as_at=stamp,
+        )
+    )
 
 
 @pytest.fixture
@@ -77,7 +79,11 @@ def test_one_short_then_the_fortieth_state_crosses_it(env, capsys, tmp_path):
     assert (short["signatories"], short["parties"]) == (72, 40)
     assert short["rule"]["threshold"] == 40 and short["rule"]["reio"] == "not_additional"
     assert short["rule"]["origin"] == "catalogue" and "65(1)" in short["rule"]["citation"]
-    assert (short["qualifying_instruments"], short["remaining"], short["threshold_met_on"]) == (39, 1, None)
+    assert (short["qualifying_instruments"], short["remaining"], short["threshold_met_on"]) == (
+        39,
+        1,
+        None,
+    )
     assert short["entry_into_force"]["computed"] is None
 
     assert run(capsys, "ingest", "--source", "untc", str(after))[0] == 0
@@ -85,17 +91,24 @@ def test_one_short_then_the_fortieth_state_crosses_it(env, capsys, tmp_path):
     assert (crossed["qualifying_instruments"], crossed["remaining"]) == (40, 0)
     assert crossed["threshold_met_on"] == FORTIETH.isoformat()
     assert crossed["entry_into_force"] == {
-        "computed": ENTRY_INTO_FORCE.isoformat(), "published": None, "agrees": None, "earliest": None,
+        "computed": ENTRY_INTO_FORCE.isoformat(),
+        "published": None,
+        "agrees": None,
+        "earliest": None,
     }
     fortieth = STATES[39]
     assert [d["participant"] for d in crossed["deciding_deposits"]] == [fortieth]
     in_force = {p["name"]: p["in_force_from"] for p in crossed["participants"]}
     assert in_force[fortieth] == in_force["Albania"] == ENTRY_INTO_FORCE.isoformat()
-    assert in_force["European Union"] == ENTRY_INTO_FORCE.isoformat()  # deposited before: with the treaty
+    assert (
+        in_force["European Union"] == ENTRY_INTO_FORCE.isoformat()
+    )  # deposited before: with the treaty
     assert in_force["Uruguay"] is None  # signed only
 
     history = json.loads(run(capsys, "history", "XVIII-16", "--json")[1])
-    rule_events = [e for e in history["events"] if e["kind"] in ("approaching", "threshold_crossed")]
+    rule_events = [
+        e for e in history["events"] if e["kind"] in ("approaching", "threshold_crossed")
+    ]
     assert [(e["kind"], e["legal_date"], e["observed_at"][:10]) for e in rule_events] == [
         ("approaching", THIRTY_NINTH.isoformat(), "2026-09-01"),  # one remaining, seen at baseline
         ("threshold_crossed", FORTIETH.isoformat(), "2026-09-20"),
@@ -110,7 +123,11 @@ def test_one_short_then_the_fortieth_state_crosses_it(env, capsys, tmp_path):
     # As it stood the day before the 40th deposit: one short.
     day_before = (FORTIETH - timedelta(days=1)).isoformat()
     then = json.loads(run(capsys, "status", "XVIII-16", "--as-of", day_before, "--json")[1])
-    assert (then["qualifying_instruments"], then["remaining"], then["threshold_met_on"]) == (39, 1, None)
+    assert (then["qualifying_instruments"], then["remaining"], then["threshold_met_on"]) == (
+        39,
+        1,
+        None,
+    )
 
     rule = json.loads(run(capsys, "rules", "XVIII-16", "--json")[1])
     assert rule["spec"]["delay"] == {"days": 90} and rule["tracked"] is True

@@ -27,8 +27,11 @@ START = date(2020, 1, 6)
 def parties(n: int, *, first: int = 0, day: str | None = None, start: date = START) -> list:
     """n parties with consecutive deposit days from `start` (or all on `day`)."""
     return [
-        member(f"State {i:03d}", f"Q{i // 26 % 26:c}{i % 26:c}".translate(_LETTERS),
-               consent=day or (start + timedelta(days=i)).isoformat())
+        member(
+            f"State {i:03d}",
+            f"Q{i // 26 % 26:c}{i % 26:c}".translate(_LETTERS),
+            consent=day or (start + timedelta(days=i)).isoformat(),
+        )
         for i in range(first, first + n)
     ]
 
@@ -52,7 +55,10 @@ def test_a_treaty_long_in_force_at_first_sight_gets_baseline_events(session_fact
     assert crossed.details["baseline"] is True and in_force.details["baseline"] is True
     assert crossed.observed_at == at("2026-02-03")
     assert crossed.details["entry_into_force"] == {
-        "computed": "2020-05-24", "published": "2020-05-24", "agrees": True, "earliest": None,
+        "computed": "2020-05-24",
+        "published": "2020-05-24",
+        "agrees": True,
+        "earliest": None,
     }
     assert crossed.participant_name == "State 049"
 
@@ -77,9 +83,9 @@ def test_crossing_while_watched_approaching_then_crossed_then_in_force_on_the_da
     with session_factory.begin() as session:  # the day before: nothing
         assert evaluate_all(session, now=datetime(2020, 5, 23, 23, 59, tzinfo=UTC))[0].created == []
     with session_factory.begin() as session:  # on the day
-        assert evaluate_all(session, now=datetime(2020, 5, 24, 0, 0, 30, tzinfo=UTC))[0].created == [
-            "entered_into_force"
-        ]
+        assert evaluate_all(session, now=datetime(2020, 5, 24, 0, 0, 30, tzinfo=UTC))[
+            0
+        ].created == ["entered_into_force"]
     with session_factory.begin() as session:  # and never again
         assert evaluate_all(session, now=datetime(2020, 6, 1, tzinfo=UTC))[0].created == []
     assert kinds(session_factory) == ["approaching", "threshold_crossed", "entered_into_force"]
@@ -106,14 +112,20 @@ def test_a_threshold_found_late_keeps_its_legal_date_and_observation_time(sessio
     # Entry into force (2020-05-24) is already past when seen: recorded at the same time.
     in_force = rule_events(session_factory)[-1]
     assert (in_force.kind, in_force.legal_date, in_force.observed_at) == (
-        "entered_into_force", date(2020, 5, 24), at("2020-06-30"))
+        "entered_into_force",
+        date(2020, 5, 24),
+        at("2020-06-30"),
+    )
 
 
 def test_re_ingesting_and_re_evaluating_adds_no_rule_event(session_factory):
     ingest_page(session_factory, page(status(*parties(46)), "2020-03-02"))
     ingest_page(session_factory, page(status(*parties(50)), "2020-03-04"))
     before = [(e.id, e.kind) for e in rule_events(session_factory)]
-    assert ingest_page(session_factory, page(status(*parties(50)), "2020-03-05")).outcome == "unchanged"
+    assert (
+        ingest_page(session_factory, page(status(*parties(50)), "2020-03-05")).outcome
+        == "unchanged"
+    )
     for _ in range(3):
         with session_factory.begin() as session:
             evaluate_all(session, now=datetime(2020, 3, 6, tzinfo=UTC))
@@ -124,13 +136,24 @@ def test_the_database_refuses_a_second_rule_event_of_a_kind(session_factory):
     ingest_page(session_factory, page(status(*parties(50)), "2020-03-04"))
     with pytest.raises(IntegrityError), session_factory.begin() as session:
         first = session.scalars(select(Event).where(Event.once_key == "threshold_crossed")).one()
-        session.add(Event(treaty_id=first.treaty_id, kind="threshold_crossed", observed_at=first.observed_at,
-                          details={}, state="final", once_key="threshold_crossed"))
+        session.add(
+            Event(
+                treaty_id=first.treaty_id,
+                kind="threshold_crossed",
+                observed_at=first.observed_at,
+                details={},
+                state="final",
+                once_key="threshold_crossed",
+            )
+        )
 
 
 def test_a_quarantined_page_never_makes_a_rule_event(session_factory):
     ingest_page(session_factory, page(status(*parties(49)), "2020-03-01"))
-    assert ingest_page(session_factory, page(b"REJECT: maintenance page", "2020-03-02")).outcome == "quarantined"
+    assert (
+        ingest_page(session_factory, page(b"REJECT: maintenance page", "2020-03-02")).outcome
+        == "quarantined"
+    )
     assert kinds(session_factory) == ["approaching"]
 
 
@@ -146,16 +169,27 @@ def test_status_as_of_a_date_gives_the_rule_fields_then(session_factory):
     with session_factory() as session:
         now = treaty_status(session, "XXVI-9")
         before = treaty_status(session, "XXVI-9", as_of=date(2020, 2, 20), today=date(2026, 2, 3))
-    assert (now["qualifying_instruments"], now["remaining"], now["threshold_met_on"]) == (52, 0, "2020-02-24")
+    assert (now["qualifying_instruments"], now["remaining"], now["threshold_met_on"]) == (
+        52,
+        0,
+        "2020-02-24",
+    )
     assert now["rule"]["origin"] == "catalogue" and now["rule"]["threshold"] == 50
     assert now["entry_into_force"]["agrees"] is True
     assert [d["participant"] for d in now["deciding_deposits"]] == ["State 049"]
     in_force = {p["name"]: p["in_force_from"] for p in now["participants"]}
     assert in_force["State 000"] == "2020-05-24"
     assert in_force["State 051"] == "2020-05-26"  # deposited 2020-02-26, 90 days later
-    assert (before["qualifying_instruments"], before["remaining"], before["threshold_met_on"]) == (46, 4, None)
+    assert (before["qualifying_instruments"], before["remaining"], before["threshold_met_on"]) == (
+        46,
+        4,
+        None,
+    )
     assert before["entry_into_force"] == {
-        "computed": None, "published": None, "agrees": None, "earliest": "2020-05-20",
+        "computed": None,
+        "published": None,
+        "agrees": None,
+        "earliest": "2020-05-20",
     }
     assert {p["in_force_from"] for p in before["participants"]} == {None}
 
@@ -178,8 +212,14 @@ def test_a_condition_awaits_confirmation_then_the_operator_confirms_it(session_f
     assert waiting["conditions"][0]["state"] == "awaiting confirmation"
     assert kinds(session_factory) == []
     with session_factory.begin() as session:
-        done = confirm_condition(session, PARIS, "emissions_55", date(2016, 10, 5), note="UNFCCC table",
-                                 now=datetime(2016, 10, 6, tzinfo=UTC))
+        done = confirm_condition(
+            session,
+            PARIS,
+            "emissions_55",
+            date(2016, 10, 5),
+            note="UNFCCC table",
+            now=datetime(2016, 10, 6, tzinfo=UTC),
+        )
     assert done["events"] == ["threshold_crossed"]
     (crossed,) = rule_events(session_factory)
     assert crossed.legal_date == date(2016, 10, 5)
@@ -188,25 +228,36 @@ def test_a_condition_awaits_confirmation_then_the_operator_confirms_it(session_f
     with session_factory() as session:
         confirmed = treaty_status(session, PARIS)
     assert confirmed["conditions"][0] == {
-        "key": "emissions_55", "description": confirmed["conditions"][0]["description"],
-        "state": "confirmed", "met_on": "2016-10-05",
+        "key": "emissions_55",
+        "description": confirmed["conditions"][0]["description"],
+        "state": "confirmed",
+        "met_on": "2016-10-05",
     }
 
 
 @pytest.mark.parametrize(
     ("treaty", "key", "met_on", "message"),
     [
-        (PARIS, "tonnage", date(2016, 10, 5), "has no condition 'tonnage' (its conditions: emissions_55)"),
+        (
+            PARIS,
+            "tonnage",
+            date(2016, 10, 5),
+            "has no condition 'tonnage' (its conditions: emissions_55)",
+        ),
         (PARIS, "emissions_55", date(2016, 10, 7), "cannot be confirmed as met in the future"),
         ("XXVI-9", "emissions_55", date(2016, 10, 5), "(its conditions: none)"),
     ],
 )
-def test_a_bad_confirmation_is_refused_and_changes_nothing(session_factory, treaty, key, met_on, message):
+def test_a_bad_confirmation_is_refused_and_changes_nothing(
+    session_factory, treaty, key, met_on, message
+):
     _paris(session_factory)
     ingest_page(session_factory, page(status(*parties(3)), "2016-10-01"))
     with pytest.raises(BadCondition, match=message.replace("(", r"\(").replace(")", r"\)")):
         with session_factory.begin() as session:
-            confirm_condition(session, treaty, key, met_on, note=None, now=datetime(2016, 10, 6, tzinfo=UTC))
+            confirm_condition(
+                session, treaty, key, met_on, note=None, now=datetime(2016, 10, 6, tzinfo=UTC)
+            )
     assert kinds(session_factory) == []
 
 

@@ -88,7 +88,8 @@ def history(folder: Path, until: date | None = None) -> list[HistoryFile]:
         if until is not None and day > until:
             break
         same_day = sum(1 for f in result if f.day == day)
-        observed = datetime(day.year, day.month, day.day, 12, tzinfo=UTC) + timedelta(minutes=same_day)
+        noon = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+        observed = noon + timedelta(minutes=same_day)
         header, rows = read_csv(path)
         result.append(HistoryFile(path, day, sha, observed, header, rows))
     return result

@@ -73,7 +73,9 @@ def _column_changes(column: Column, old: Participant, new: Participant) -> list[
         if b is None and a is not None:
             changes.append(_change(_ADDED[column], new, a, after=a.to_dict()))
         elif b is not None and a is not None and (b.date, b.kind) == (a.date, a.kind):
-            kind = ChangeKind.WITHDRAWAL if a.withdrawn and not b.withdrawn else ChangeKind.CORRECTION
+            kind = (
+                ChangeKind.WITHDRAWAL if a.withdrawn and not b.withdrawn else ChangeKind.CORRECTION
+            )
             changes.append(_change(kind, new, a, before=b.to_dict(), after=a.to_dict()))
         else:
             changes.append(

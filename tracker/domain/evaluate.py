@@ -35,7 +35,12 @@ class Instrument:
         return self.successors if self.via else ((self.iso3,) if self.iso3 else ())
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"participant": self.name, "iso3": self.iso3, "kind": self.kind, "date": self.date.isoformat()}
+        d = {
+            "participant": self.name,
+            "iso3": self.iso3,
+            "kind": self.kind,
+            "date": self.date.isoformat(),
+        }
         if self.withdrawn:
             d["withdrawn"] = True
         if self.via:
@@ -55,7 +60,12 @@ class ConditionState:
 
     def to_dict(self) -> dict[str, Any]:
         met = self.met_on.isoformat() if self.met_on else None
-        return {"key": self.key, "description": self.description, "state": self.state, "met_on": met}
+        return {
+            "key": self.key,
+            "description": self.description,
+            "state": self.state,
+            "met_on": met,
+        }
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,8 @@ def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
     acts = [
         a
         for a in p.actions
-        if a.kind in rule.counts and (a.column is Column.CONSENT or a.kind == "definitive_signature")
+        if a.kind in rule.counts
+        and (a.column is Column.CONSENT or a.kind == "definitive_signature")
     ]
     if not acts:
         return None
@@ -139,7 +150,9 @@ def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
     return Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn)
 
 
-def qualifying_instruments(rule: Rule, status: TreatyStatus, successions: Successions) -> list[Instrument]:
+def qualifying_instruments(
+    rule: Rule, status: TreatyStatus, successions: Successions
+) -> list[Instrument]:
     """Every instrument that counts, oldest first: the rows' own and their predecessors'."""
     found: list[Instrument] = []
     for p in status.participants:
@@ -155,8 +168,13 @@ def qualifying_instruments(rule: Rule, status: TreatyStatus, successions: Succes
         if pred.kind in rule.counts:
             found.append(
                 Instrument(
-                    "predecessor:" + pred.predecessor, pred.predecessor, None, pred.kind, pred.date,
-                    via=", ".join(pred.successors), successors=pred.successors,
+                    "predecessor:" + pred.predecessor,
+                    pred.predecessor,
+                    None,
+                    pred.kind,
+                    pred.date,
+                    via=", ".join(pred.successors),
+                    successors=pred.successors,
                 )
             )
     return sorted(found, key=lambda i: (i.date, i.name))
@@ -207,7 +225,7 @@ def _consent(p: Participant) -> Action | None:
 def _in_force_from(
     rule: Rule, status: TreatyStatus, met: date, eif: date, as_of: date | None
 ) -> dict[str, date]:
-    """Entry into force for each participant with a consent: the treaty's date, or its own later one."""
+    """Entry into force for each participant with a consent: the treaty's date, or its own."""
     result: dict[str, date] = {}
     for p in status.participants:
         consent = _consent(p)
@@ -236,13 +254,19 @@ def evaluate(
     carries the footnote that gives its predecessor's earlier instrument.
     """
     successions = predecessor_instruments(status)
-    instruments = [i for i in qualifying_instruments(rule, status, successions) if as_of is None or i.date <= as_of]
+    instruments = [
+        i
+        for i in qualifying_instruments(rule, status, successions)
+        if as_of is None or i.date <= as_of
+    ]
     warnings = []
     unreadable = [u for u in successions.unreadable if as_of is None or u.date <= as_of]
     if unreadable:
         listed = ", ".join(f"{u.name} ({u.date.isoformat()})" for u in unreadable)
         counted = "counted as successions" if "succession" in rule.counts else "not counted"
-        warnings.append(f"successions whose predecessor's instrument no footnote gives ({counted}): {listed}")
+        warnings.append(
+            f"successions whose predecessor's instrument no footnote gives ({counted}): {listed}"
+        )
     met_dates: list[date | None] = []
     remaining = 0
     count_met = None
@@ -250,23 +274,36 @@ def evaluate(
         remaining = max(0, rule.threshold - len(instruments))
         count_met = instruments[rule.threshold - 1].date if not remaining else None
         met_dates.append(count_met)
-    groups = tuple(_group_state(g, instruments) for g in ((rule.all_of,) if rule.all_of else ()) + rule.at_least)
+    groups = tuple(
+        _group_state(g, instruments)
+        for g in ((rule.all_of,) if rule.all_of else ()) + rule.at_least
+    )
     for g in groups:
         remaining = max(remaining, g.remaining)
         met_dates.append(g.met_on)
     confirmed = dict(confirmations or {})
     conditions = tuple(
-        ConditionState(c.key, c.description, d if (d := confirmed.get(c.key)) and (as_of is None or d <= as_of) else None)
+        ConditionState(
+            c.key,
+            c.description,
+            d if (d := confirmed.get(c.key)) and (as_of is None or d <= as_of) else None,
+        )
         for c in rule.conditions
     )
     met_dates.extend(c.met_on for c in conditions)
     met = max(met_dates) if met_dates and all(met_dates) else None  # type: ignore[type-var]
     computed = _entry_date(rule, met) if met else None
-    published = status.eif_date if status.eif_date and (as_of is None or status.eif_date <= as_of) else None
+    published = (
+        status.eif_date if status.eif_date and (as_of is None or status.eif_date <= as_of) else None
+    )
     if published and computed is None:
         warnings.append("the depositary prints an entry-into-force date but the rule is not met")
     base = as_of or today
-    earliest = _entry_date(rule, base) if met is None and base and not any(c.met_on is None for c in conditions) else None
+    earliest = (
+        _entry_date(rule, base)
+        if met is None and base and not any(c.met_on is None for c in conditions)
+        else None
+    )
     withdrawn = [i.name for i in instruments if i.withdrawn]
     if withdrawn:
         warnings.append("counted although later withdrawn: " + ", ".join(withdrawn))
@@ -282,6 +319,8 @@ def evaluate(
         computed=computed,
         published=published,
         earliest=earliest,
-        in_force_from=_in_force_from(rule, status, met, computed, as_of) if met and computed else {},
+        in_force_from=_in_force_from(rule, status, met, computed, as_of)
+        if met and computed
+        else {},
         warnings=tuple(warnings),
     )

@@ -40,8 +40,13 @@ SIGNATURE_LETTER_KINDS: dict[str, str] = {
 }
 # In a provisional-application column an unlettered date is provisional application too.
 PROVISIONAL_LETTER_KINDS: dict[str, str] = {"": "provisional_application"}
-KINDS: frozenset[str] = frozenset(LETTER_KINDS.values()) | frozenset(SIGNATURE_LETTER_KINDS.values())
-_COLUMN_LETTER_KINDS = {Column.SIGNATURE: SIGNATURE_LETTER_KINDS, Column.PROVISIONAL: PROVISIONAL_LETTER_KINDS}
+KINDS: frozenset[str] = frozenset(LETTER_KINDS.values()) | frozenset(
+    SIGNATURE_LETTER_KINDS.values()
+)
+_COLUMN_LETTER_KINDS = {
+    Column.SIGNATURE: SIGNATURE_LETTER_KINDS,
+    Column.PROVISIONAL: PROVISIONAL_LETTER_KINDS,
+}
 
 
 def kind_for(column: Column, letter: str) -> str:
@@ -227,7 +232,9 @@ class TreatyStatus:
             eif_date=_date(d.get("eif_date")),
             published_signatories=d.get("published_signatories"),
             published_parties=d.get("published_parties"),
-            status_as_at=datetime.fromisoformat(d["status_as_at"]) if d.get("status_as_at") else None,
+            status_as_at=datetime.fromisoformat(d["status_as_at"])
+            if d.get("status_as_at")
+            else None,
             columns=tuple(d.get("columns", ())),
             participants=tuple(Participant.from_dict(p) for p in d.get("participants", ())),
             footnotes=tuple(Footnote(f["ref"], f["text"]) for f in d.get("footnotes", ())),
@@ -241,6 +248,8 @@ class TreatyStatus:
         """
         body = self.to_dict()
         body.pop("status_as_at")
-        body["participants"] = sorted(body["participants"], key=lambda p: (p["name"], p["iso3"] or ""))
+        body["participants"] = sorted(
+            body["participants"], key=lambda p: (p["name"], p["iso3"] or "")
+        )
         raw = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()

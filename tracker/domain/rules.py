@@ -63,7 +63,7 @@ DELAY_KINDS: dict[str, str] = {
 
 
 def add_months(day: date, months: int) -> date:
-    """The same day `months` later; a day the target month lacks becomes its last day (31 Aug + 3 = 30 Nov)."""
+    """The same day `months` later, or that month's last day (31 Aug + 3 months: 30 Nov)."""
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
@@ -109,7 +109,10 @@ class Delay:
     def words(self) -> str:
         one = self.n == 1
         return DELAY_KINDS[self.kind].format(
-            n=self.n, nth=ordinal(self.n), days="day" if one else "days", months="month" if one else "months"
+            n=self.n,
+            nth=ordinal(self.n),
+            days="day" if one else "days",
+            months="month" if one else "months",
         )
 
     def to_spec(self) -> dict[str, Any]:
@@ -129,7 +132,7 @@ class Delay:
 
 @dataclass(frozen=True)
 class Group:
-    """Named participants (ISO3 codes): all of them must be in (all_of), or at least k (at_least)."""
+    """Named participants (ISO3): all must be in (all_of), or at least k of them (at_least)."""
 
     label: str
     participants: tuple[str, ...]
@@ -148,7 +151,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Condition:
-    """A condition on outside data (emissions share, tonnage) that an operator confirms with a date."""
+    """A condition on outside data (emissions, tonnage) that an operator confirms with a date."""
 
     key: str
     description: str
@@ -190,10 +193,14 @@ class Rule:
                 + (f"; unknown: {', '.join(unknown)}" if unknown else "")
             )
         if self.origin not in ("catalogue", "extracted"):
-            raise RuleError(f"{self.treaty_id}: origin is catalogue or extracted, not {self.origin!r}")
+            raise RuleError(
+                f"{self.treaty_id}: origin is catalogue or extracted, not {self.origin!r}"
+            )
         for group in self.at_least:
             if group.k is None or not 0 < group.k <= len(group.participants):
-                raise RuleError(f"{self.treaty_id}: at_least {group.label!r} needs 0 < k <= members")
+                raise RuleError(
+                    f"{self.treaty_id}: at_least {group.label!r} needs 0 < k <= members"
+                )
 
     def later_delay(self) -> Delay:
         return self.later or self.delay
@@ -220,13 +227,19 @@ class Rule:
         if self.not_before is not None:
             lines.append(f"Not before {self.not_before.isoformat()}.")
         lines.append(_REIO_WORDS[self.reio])
-        lines.append(f"For a participant joining later: {self.later_delay().words()} its own deposit.")
+        lines.append(
+            f"For a participant joining later: {self.later_delay().words()} its own deposit."
+        )
         if self.citation:
             lines.append(f"Source: {self.citation} ({self.origin}).")
         return " ".join(lines)
 
     def to_spec(self) -> dict[str, Any]:
-        spec: dict[str, Any] = {"counts": list(self.counts), "reio": self.reio.value, "delay": self.delay.to_spec()}
+        spec: dict[str, Any] = {
+            "counts": list(self.counts),
+            "reio": self.reio.value,
+            "delay": self.delay.to_spec(),
+        }
         if self.threshold is not None:
             spec["threshold"] = self.threshold
         if self.later is not None:
@@ -248,11 +261,11 @@ class Rule:
         return spec
 
 
+_REIO = "An instrument of a regional economic integration organization"
 _REIO_WORDS = {
-    Reio.NOT_ADDITIONAL: "An instrument of a regional economic integration organization is not counted "
-    "as additional to those of its member States.",
-    Reio.NOT_COUNTED: "An instrument of a regional economic integration organization is not counted.",
-    Reio.AS_STATE: "An instrument of a regional economic integration organization counts like a State's.",
+    Reio.NOT_ADDITIONAL: f"{_REIO} is not counted as additional to those of its member States.",
+    Reio.NOT_COUNTED: f"{_REIO} is not counted.",
+    Reio.AS_STATE: f"{_REIO} counts like a State's.",
 }
 
 
@@ -264,8 +277,19 @@ def _join_words(words: list[str]) -> str:
 
 _SPEC_KEYS = frozenset(
     {
-        "threshold", "counts", "reio", "delay", "later", "not_before", "fixed_date", "all_of",
-        "at_least", "conditions", "citation", "title", "notes",
+        "threshold",
+        "counts",
+        "reio",
+        "delay",
+        "later",
+        "not_before",
+        "fixed_date",
+        "all_of",
+        "at_least",
+        "conditions",
+        "citation",
+        "title",
+        "notes",
     }
 )
 
@@ -291,7 +315,9 @@ def _group(spec: Any, treaty_id: str, *, with_k: bool) -> Group:
     k = spec.get("k") if with_k else None
     if with_k and not isinstance(k, int):
         raise RuleError(f"{treaty_id}: at_least needs a whole number k")
-    return Group(label=str(spec.get("label") or "the named participants"), participants=members, k=k)
+    return Group(
+        label=str(spec.get("label") or "the named participants"), participants=members, k=k
+    )
 
 
 def rule_from_spec(treaty_id: str, spec: dict[str, Any], origin: str = "catalogue") -> Rule:

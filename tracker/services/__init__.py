@@ -1,1 +1,1 @@
-"""Use cases over the database: ingest, queries. They own the transaction; dependencies are arguments."""
+"""Use cases over the database: ingest, queries, rules. Dependencies are arguments."""

@@ -56,7 +56,9 @@ def confirmations(session: Session, treaty_id: int) -> dict[str, date]:
     return {key: met_on for key, met_on in rows}
 
 
-def rule_and_status(session: Session, treaty: Treaty, snapshot: Snapshot | None = None) -> tuple[Rule | None, TreatyStatus | None, Snapshot | None]:
+def rule_and_status(
+    session: Session, treaty: Treaty, snapshot: Snapshot | None = None
+) -> tuple[Rule | None, TreatyStatus | None, Snapshot | None]:
     """The treaty's rule and its latest (or given) accepted status."""
     snapshot = snapshot or latest_snapshot(session, treaty.id)
     if snapshot is None:
@@ -97,8 +99,16 @@ def _details(ev: Evaluation, observed_at: datetime, baseline: bool) -> dict[str,
     }
 
 
-def _record_once(session: Session, treaty: Treaty, snapshot: Snapshot, kind: str, legal_date: date | None,
-                 observed_at: datetime, details: dict[str, Any], participant: str | None = None) -> bool:
+def _record_once(
+    session: Session,
+    treaty: Treaty,
+    snapshot: Snapshot,
+    kind: str,
+    legal_date: date | None,
+    observed_at: datetime,
+    details: dict[str, Any],
+    participant: str | None = None,
+) -> bool:
     """Insert a rule event unless the treaty already has one of this kind (racing writers too)."""
     if session.scalar(select(Event.id).where(Event.treaty_id == treaty.id, Event.once_key == kind)):
         return False
@@ -106,8 +116,15 @@ def _record_once(session: Session, treaty: Treaty, snapshot: Snapshot, kind: str
         with session.begin_nested():
             session.add(
                 Event(
-                    treaty_id=treaty.id, snapshot_id=snapshot.id, kind=kind, participant_name=participant,
-                    legal_date=legal_date, observed_at=observed_at, details=details, state="final", once_key=kind,
+                    treaty_id=treaty.id,
+                    snapshot_id=snapshot.id,
+                    kind=kind,
+                    participant_name=participant,
+                    legal_date=legal_date,
+                    observed_at=observed_at,
+                    details=details,
+                    state="final",
+                    once_key=kind,
                 )
             )
     except IntegrityError:  # another process recorded it first
@@ -116,15 +133,23 @@ def _record_once(session: Session, treaty: Treaty, snapshot: Snapshot, kind: str
 
 
 def _is_baseline(session: Session, treaty: Treaty, legal_date: date | None) -> bool:
-    """True if the treaty's first snapshot was observed on or after `legal_date` and is its only one."""
+    """True if the treaty has one snapshot so far, observed on or after `legal_date`."""
     first, count = session.execute(
-        select(func.min(Snapshot.observed_at), func.count(Snapshot.id)).where(Snapshot.treaty_id == treaty.id)
+        select(func.min(Snapshot.observed_at), func.count(Snapshot.id)).where(
+            Snapshot.treaty_id == treaty.id
+        )
     ).one()
     return bool(count == 1 and legal_date is not None and first.date() >= legal_date)
 
 
-def evaluate_treaty(session: Session, treaty: Treaty, *, now: datetime, approaching: int = DEFAULT_APPROACHING,
-                    snapshot: Snapshot | None = None) -> Detection:
+def evaluate_treaty(
+    session: Session,
+    treaty: Treaty,
+    *,
+    now: datetime,
+    approaching: int = DEFAULT_APPROACHING,
+    snapshot: Snapshot | None = None,
+) -> Detection:
     """Evaluate the treaty's rule on its latest snapshot and record the rule events now due."""
     result = Detection(treaty.external_id)
     rule, status, snapshot = rule_and_status(session, treaty, snapshot)
@@ -136,7 +161,9 @@ def evaluate_treaty(session: Session, treaty: Treaty, *, now: datetime, approach
     if met is None:
         if 0 < ev.remaining <= approaching:
             last = ev.instruments[-1].date if ev.instruments else None
-            details = _details(ev, now, _is_baseline(session, treaty, last)) | {"approaching_at": approaching}
+            details = _details(ev, now, _is_baseline(session, treaty, last)) | {
+                "approaching_at": approaching
+            }
             if _record_once(session, treaty, snapshot, "approaching", last, now, details):
                 result.created.append("approaching")
         return result
@@ -154,9 +181,13 @@ def evaluate_treaty(session: Session, treaty: Treaty, *, now: datetime, approach
     return result
 
 
-def evaluate_all(session: Session, *, now: datetime, approaching: int = DEFAULT_APPROACHING) -> list[Detection]:
+def evaluate_all(
+    session: Session, *, now: datetime, approaching: int = DEFAULT_APPROACHING
+) -> list[Detection]:
     """Evaluate every treaty that has an accepted snapshot (the daily job)."""
     treaties = session.scalars(
-        select(Treaty).where(select(Snapshot.id).where(Snapshot.treaty_id == Treaty.id).exists()).order_by(Treaty.id)
+        select(Treaty)
+        .where(select(Snapshot.id).where(Snapshot.treaty_id == Treaty.id).exists())
+        .order_by(Treaty.id)
     ).all()
     return [evaluate_treaty(session, t, now=now, approaching=approaching) for t in treaties]

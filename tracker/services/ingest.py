@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import SQLITE_BEGIN
-from sqlalchemy import select
-
 from db.models import Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.models import TreatyStatus

@@ -153,7 +153,9 @@ def treaty_status(
         "entry_into_force": _iso(status.eif_date),
         "entry_into_force_text": status.eif_text,
     }
-    rule_answer = rule_fields(session, treaty, slug, status, as_of, today or datetime.now(UTC).date())
+    rule_answer = rule_fields(
+        session, treaty, slug, status, as_of, today or datetime.now(UTC).date()
+    )
     in_force_from = rule_answer.pop("_in_force_from")
     participants = [v.as_dict() for v in views]
     for p, v in zip(participants, views, strict=True):
@@ -177,19 +179,36 @@ def treaty_status(
 
 
 def rule_fields(
-    session: Session, treaty: Treaty, slug: str, status: TreatyStatus, as_of: date | None, today: date
+    session: Session,
+    treaty: Treaty,
+    slug: str,
+    status: TreatyStatus,
+    as_of: date | None,
+    today: date,
 ) -> dict[str, Any]:
     """The entry-into-force part of the status answer (all null where no rule is known)."""
     rule = rule_for(slug, treaty.external_id, status)
     if rule is None:
         return {
-            "rule": None, "qualifying_instruments": None, "remaining": None, "threshold_met_on": None,
-            "entry_into_force": {"computed": None, "published": _iso(status.eif_date), "agrees": None,
-                                 "earliest": None},
-            "deciding_deposits": [], "groups": [], "conditions": [], "warnings": ["no entry-into-force rule known"],
+            "rule": None,
+            "qualifying_instruments": None,
+            "remaining": None,
+            "threshold_met_on": None,
+            "entry_into_force": {
+                "computed": None,
+                "published": _iso(status.eif_date),
+                "agrees": None,
+                "earliest": None,
+            },
+            "deciding_deposits": [],
+            "groups": [],
+            "conditions": [],
+            "warnings": ["no entry-into-force rule known"],
             "_in_force_from": {},
         }
-    ev = evaluate(rule, status, as_of=as_of, confirmations=confirmations(session, treaty.id), today=today)
+    ev = evaluate(
+        rule, status, as_of=as_of, confirmations=confirmations(session, treaty.id), today=today
+    )
     return {
         "rule": rule_summary(rule),
         "qualifying_instruments": ev.qualifying,

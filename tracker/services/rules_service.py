@@ -1,4 +1,4 @@
-"""Rules for people and operators: list and show rules, confirm outside-data conditions, evaluate."""
+"""Rules for people and operators: list and show rules, confirm conditions, evaluate now."""
 
 from __future__ import annotations
 
@@ -29,16 +29,21 @@ class BadCondition(ValueError):
     """A confirmation names a condition the treaty's rule does not have."""
 
 
-def _describe(treaty_id: str, rule: Rule, tracked: bool, confirmed: dict[str, date]) -> dict[str, Any]:
+def _describe(
+    treaty_id: str, rule: Rule, tracked: bool, confirmed: dict[str, date]
+) -> dict[str, Any]:
     return {
         "treaty": treaty_id,
         "title": rule.title,
         "tracked": tracked,
         **rule_summary(rule),
         "conditions": [
-            {"key": c.key, "description": c.description,
-             "met_on": confirmed[c.key].isoformat() if c.key in confirmed else None,
-             "state": "confirmed" if c.key in confirmed else "awaiting confirmation"}
+            {
+                "key": c.key,
+                "description": c.description,
+                "met_on": confirmed[c.key].isoformat() if c.key in confirmed else None,
+                "state": "confirmed" if c.key in confirmed else "awaiting confirmation",
+            }
             for c in rule.conditions
         ],
     }
@@ -54,7 +59,9 @@ def list_rules(session: Session) -> list[dict[str, Any]]:
             continue
         rule, status, _ = rule_and_status(session, treaty)
         if rule is not None:
-            rows.append(_describe(tid, rule, True, {}) | {"title": status.title if status else None})
+            rows.append(
+                _describe(tid, rule, True, {}) | {"title": status.title if status else None}
+            )
     return sorted(rows, key=lambda r: sort_key(r["treaty"]))
 
 
@@ -66,7 +73,9 @@ def show_rule(session: Session, treaty_id: str) -> dict[str, Any]:
     except NotFound:
         rule = curated.rules.get(treaty_id) or curated.rules.get(treaty_id.strip().upper())
         if rule is None:
-            raise NotFound(f"no rule for {treaty_id!r}: not in the catalogue and not tracked") from None
+            raise NotFound(
+                f"no rule for {treaty_id!r}: not in the catalogue and not tracked"
+            ) from None
         return _describe(rule.treaty_id, rule, False, {}) | {"catalogue_version": curated.version}
     rule, status, _ = rule_and_status(session, treaty)
     if rule is None:
@@ -82,7 +91,13 @@ def show_rule(session: Session, treaty_id: str) -> dict[str, Any]:
 
 
 def confirm_condition(
-    session: Session, treaty_id: str, key: str, met_on: date, *, note: str | None, now: datetime,
+    session: Session,
+    treaty_id: str,
+    key: str,
+    met_on: date,
+    *,
+    note: str | None,
+    now: datetime,
     approaching: int = DEFAULT_APPROACHING,
 ) -> dict[str, Any]:
     """Record an operator's confirmation that a condition was met on `met_on`, then re-evaluate."""
@@ -91,9 +106,13 @@ def confirm_condition(
     keys = [c.key for c in rule.conditions] if rule else []
     if key not in keys:
         known = ", ".join(keys) or "none"
-        raise BadCondition(f"{treaty.external_id} has no condition {key!r} (its conditions: {known})")
+        raise BadCondition(
+            f"{treaty.external_id} has no condition {key!r} (its conditions: {known})"
+        )
     if met_on > now.date():
-        raise BadCondition(f"a condition cannot be confirmed as met in the future ({met_on.isoformat()})")
+        raise BadCondition(
+            f"a condition cannot be confirmed as met in the future ({met_on.isoformat()})"
+        )
     row = session.scalar(
         select(ConditionConfirmation).where(
             ConditionConfirmation.treaty_id == treaty.id, ConditionConfirmation.key == key
@@ -105,11 +124,17 @@ def confirm_condition(
     row.met_on, row.note, row.confirmed_at = met_on, note, now
     session.flush()
     detection = evaluate_treaty(session, treaty, now=now, approaching=approaching)
-    return {"treaty": treaty.external_id, "condition": key, "met_on": met_on.isoformat(),
-            "events": detection.created}
+    return {
+        "treaty": treaty.external_id,
+        "condition": key,
+        "met_on": met_on.isoformat(),
+        "events": detection.created,
+    }
 
 
-def evaluate_now(session: Session, *, now: datetime, approaching: int = DEFAULT_APPROACHING) -> dict[str, Any]:
+def evaluate_now(
+    session: Session, *, now: datetime, approaching: int = DEFAULT_APPROACHING
+) -> dict[str, Any]:
     """Evaluate every tracked treaty (the scheduled job); say which events were created."""
     detections = evaluate_all(session, now=now, approaching=approaching)
     pending = {

@@ -149,7 +149,8 @@ def upgrade() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         _time("created_at"),
         sa.CheckConstraint(
-            "state IN ('final', 'suspicious', 'confirmed', 'retracted')", name=op.f("ck_events_state")
+            "state IN ('final', 'suspicious', 'confirmed', 'retracted')",
+            name=op.f("ck_events_state"),
         ),
         _fk("events", "participant_id", "participants"),
         _fk("events", "snapshot_id", "snapshots"),
@@ -171,7 +172,8 @@ def upgrade() -> None:
         _time("observed_at", nullable=True),
         _time("created_at"),
         sa.CheckConstraint(
-            "kind IN ('rejected_page', 'fetch_failure', 'out_of_order')", name=op.f("ck_quarantine_kind")
+            "kind IN ('rejected_page', 'fetch_failure', 'out_of_order')",
+            name=op.f("ck_quarantine_kind"),
         ),
         _fk("quarantine", "raw_page_id", "raw_pages"),
         _fk("quarantine", "source_id", "sources"),
