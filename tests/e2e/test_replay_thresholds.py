@@ -309,15 +309,6 @@ def test_doha_replay_rule_events(session_factory: SessionFactory) -> None:
 
 @needs_doha
 @pytest.mark.db
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: tracker/catalogue/untc.toml gives XXVII-7-c reio = \"as_state\", so the EU's "
-        "acceptance (21 Dec 2017) counts towards the 144: the 144th instrument is then Jamaica's "
-        "of 1 Oct 2020 and the computed entry into force 30 Dec 2020. The depositary's date is "
-        "31 Dec 2020 (144 instruments excluding the EU: Nigeria's of 2 Oct 2020 is the 144th)."
-    ),
-)
 def test_doha_threshold_and_entry_into_force_match_the_depositary(
     session_factory: SessionFactory,
 ) -> None:

@@ -81,7 +81,10 @@ def rule_summary(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _details(ev: Evaluation, observed_at: datetime, baseline: bool) -> dict[str, Any]:
+def _details(
+    session: Session, treaty: Treaty, ev: Evaluation, observed_at: datetime, legal: date | None
+) -> dict[str, Any]:
+    """The event's details; `lag_days` from its legal date to its observation."""
     met = ev.threshold_met_on
     return {
         "threshold": ev.rule.threshold,
@@ -93,8 +96,8 @@ def _details(ev: Evaluation, observed_at: datetime, baseline: bool) -> dict[str,
         "conditions": [c.to_dict() for c in ev.conditions],
         "rule": {"origin": ev.rule.origin, "citation": ev.rule.citation},
         # Seen at `observed_at`; `baseline` when the tracker's first view already showed it.
-        "lag_days": (observed_at.date() - met).days if met else None,
-        "baseline": baseline,
+        "lag_days": (observed_at.date() - legal).days if legal else None,
+        "baseline": _is_baseline(session, treaty, legal),
         "warnings": list(ev.warnings),
     }
 
@@ -161,19 +164,17 @@ def evaluate_treaty(
     if met is None:
         if 0 < ev.remaining <= approaching:
             last = ev.instruments[-1].date if ev.instruments else None
-            details = _details(ev, now, _is_baseline(session, treaty, last)) | {
-                "approaching_at": approaching
-            }
+            details = _details(session, treaty, ev, now, last) | {"approaching_at": approaching}
             if _record_once(session, treaty, snapshot, "approaching", last, now, details):
                 result.created.append("approaching")
         return result
-    details = _details(ev, now, _is_baseline(session, treaty, met))
+    details = _details(session, treaty, ev, now, met)
     deciding = ev.deciding[0].name if len(ev.deciding) == 1 else None
     if _record_once(session, treaty, snapshot, "threshold_crossed", met, now, details, deciding):
         result.created.append("threshold_crossed")
     eif = ev.computed
     if eif is not None and eif <= now.date():
-        details = _details(ev, now, _is_baseline(session, treaty, eif))
+        details = _details(session, treaty, ev, now, eif)
         if _record_once(session, treaty, snapshot, "entered_into_force", eif, now, details):
             result.created.append("entered_into_force")
     for kind in result.created:
