@@ -113,7 +113,7 @@ def _rule_lines(s: dict[str, Any]) -> list[str]:
     eif = s["entry_into_force"]
     agree = {True: "agrees with", False: "DISAGREES with", None: "nothing printed to compare with"}
     lines = [
-        f"rule ({rule['origin']}, {rule['citation'] or 'no citation'}): {rule['words']}",
+        f"rule: {rule['words']}",
         f"qualifying instruments: {s['qualifying_instruments']}"
         + (f" of {rule['threshold']}" if rule["threshold"] else "")
         + f"; remaining: {s['remaining']}; threshold met on: {s['threshold_met_on'] or '-'}",
