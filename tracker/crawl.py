@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,29 @@ from typing import Any
 
 from tracker.settings import Settings
 from tracker.sources.untc_urls import chapter_of
+
+
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float = 30) -> None:
+    """SIGTERM the crawl's process group (Scrapy closes cleanly), SIGKILL after `grace` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def stop_running_crawls(grace: float = 30) -> int:
+    """Stop every crawl subprocess this process started (service shutdown); return how many."""
+    running = list(_RUNNING)
+    for proc in running:
+        _stop(proc, grace)
+    return len(running)
 
 
 @dataclass
@@ -67,16 +91,16 @@ def run_crawl(
         if base_url:
             extra["TRACKER_UNTC_BASE_URL"] = base_url.rstrip("/")
         proc = subprocess.Popen(cmd, env=settings.child_env(**extra), start_new_session=True)
+        _RUNNING.add(proc)
         try:
             returncode = proc.wait(timeout=settings.crawl_timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            _stop(proc)
             return CrawlReport(returncode=124, error=f"timed out after {settings.crawl_timeout}s")
+        finally:
+            _RUNNING.discard(proc)
+        if returncode < 0:
+            return CrawlReport(returncode=returncode, error=f"stopped by signal {-returncode}")
         if not summary_file.exists():
             return CrawlReport(
                 returncode=returncode or 1, error=f"scrapy exited with status {returncode}"

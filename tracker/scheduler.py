@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
-from datetime import UTC, date, datetime, time
+from collections.abc import Iterator
 from types import FrameType
+from datetime import UTC, date, datetime, time
 
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from db.engine import session_factory_for
+from db.engine import make_engine, make_session_factory, session_factory_for
 from db.migrate import upgrade
-from tracker.crawl import run_crawl
+from tracker.crawl import run_crawl, stop_running_crawls
 from tracker.services.rules_service import evaluate_now
 from tracker.settings import Settings
+from tracker.web.app import create_app
 
 log = logging.getLogger("tracker.service")
 
@@ -72,9 +77,11 @@ def schedule_entry_into_force(
     )
 
 
-def build_scheduler(settings: Settings) -> BlockingScheduler:
-    """A scheduler with one crawl job per source: never overlapping, missed runs coalesced."""
-    scheduler = BlockingScheduler(timezone=UTC)
+def build_scheduler(
+    settings: Settings, scheduler_cls: type[BaseScheduler] = BlockingScheduler
+) -> BaseScheduler:
+    """The jobs: each source's crawl, the daily evaluation; never overlapping, missed runs coalesced."""
+    scheduler = scheduler_cls(timezone=UTC)
     scheduler.add_job(
         crawl_job,
         IntervalTrigger(hours=CRAWL_INTERVAL_HOURS, jitter=CRAWL_JITTER_SECONDS, timezone=UTC),
@@ -98,25 +105,56 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
     return scheduler
 
 
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling (it re-raises the signal after shutdown, which
+    would kill the process before the scheduler and the database are closed)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
-    """Upgrade the database, then run the scheduled jobs until SIGTERM or SIGINT."""
+    """Upgrade the database, start the scheduled jobs and serve HTTP until SIGTERM or SIGINT."""
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     settings.ensure_data_dir()
     upgrade(settings.database_url)
-    scheduler = build_scheduler(settings)
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        log.info("signal %d: shutting down", signum)
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, _stop)
+    engine = make_engine(settings.database_url)
+    scheduler = build_scheduler(settings, BackgroundScheduler)
+    server = _Server(
+        uvicorn.Config(
+            create_app(make_session_factory(engine), settings),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+    )
     log.info(
-        "service started: database %s, crawling %s every %d h",
+        "service started: database %s, crawling %s every %d h, serving http://%s:%d",
         settings.database_url,
         settings.untc_base_url,
         CRAWL_INTERVAL_HOURS,
+        host,
+        port,
     )
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: shutting down", signum)
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     scheduler.start()
+    try:
+        server.run()  # returns after SIGTERM/SIGINT, once open requests are answered
+    finally:
+        scheduler.shutdown(wait=False)
+        stopped = stop_running_crawls()
+        if stopped:
+            log.info("stopped %d running crawl(s)", stopped)
+        engine.dispose()
+        log.info("service stopped")
     return 0

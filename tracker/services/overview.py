@@ -1,0 +1,216 @@
+"""Read side for the API and dashboard: treaties with their rule progress, events, countries.
+
+Each treaty's evaluation is cached per (snapshot, confirmations, day): a snapshot never changes,
+so a poll that finds nothing new costs no re-evaluation.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import ActionRow, Event, Snapshot, Source, Treaty
+from db.models import Participant as ParticipantRow
+from tracker.catalogue import catalogue, rule_for
+from tracker.domain.evaluate import evaluate
+from tracker.domain.models import TreatyStatus
+from tracker.services.detection import RULE_EVENT_KINDS, confirmations
+from tracker.services.queries import list_treaties
+from tracker.services.repository import latest_snapshot
+from tracker.services.status_view import sort_key
+
+CHANGE_EVENT_KINDS = (
+    "signature",
+    "consent",
+    "provisional_application",
+    "withdrawal",
+    "correction",
+    "participant_disappeared",
+)
+EVENT_KINDS = CHANGE_EVENT_KINDS + RULE_EVENT_KINDS
+STAGES = ("not in force", "threshold met", "in force")
+_CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_CACHE_SIZE = 4096
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[str, Any]:
+    snapshot = latest_snapshot(session, treaty.id)
+    if snapshot is None:
+        return {}
+    confirmed = confirmations(session, treaty.id)
+    key = (snapshot.id, tuple(sorted(confirmed.items())), today, catalogue(slug).version)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    status = TreatyStatus.from_dict(snapshot.data)
+    rule = rule_for(slug, treaty.external_id, status)
+    found: dict[str, Any] = {
+        "threshold": None,
+        "qualifying_instruments": None,
+        "remaining": None,
+        "threshold_met_on": None,
+        "entry_into_force": None,
+        "rule_origin": None,
+        "published_entry_into_force": _iso(status.eif_date),
+    }
+    if rule is not None:
+        ev = evaluate(rule, status, confirmations=confirmed, today=today)
+        needed = (
+            rule.threshold if rule.threshold is not None else sum(g.group.needed for g in ev.groups)
+        )
+        found |= {
+            "threshold": needed,
+            "qualifying_instruments": ev.qualifying,
+            "remaining": ev.remaining,
+            "threshold_met_on": _iso(ev.threshold_met_on),
+            "entry_into_force": _iso(ev.computed),
+            "rule_origin": rule.origin,
+            "agrees": ev.agrees,
+        }
+    _CACHE[key] = found
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return found
+
+
+def stage(row: dict[str, Any], today: date) -> str:
+    """not in force / threshold met / in force: by the computed date, else the printed one."""
+    eif = row.get("entry_into_force") or row.get("published_entry_into_force")
+    if (eif and eif <= today.isoformat()) or (row.get("in_force") and row.get("threshold") is None):
+        return "in force"
+    if row.get("threshold_met_on"):
+        return "threshold met"
+    return "not in force"
+
+
+def treaties_overview(
+    session: Session,
+    *,
+    today: date,
+    q: str | None = None,
+    source: str | None = None,
+    in_force: bool | None = None,
+    sort: str = "treaty",
+) -> list[dict[str, Any]]:
+    """Every tracked treaty with counts, rule progress, stage and its source's health."""
+    health = {s.slug: s for s in session.scalars(select(Source))}
+    treaties = {(t.external_id, slug): t for t, slug in _treaties(session)}
+    rows = []
+    for row in list_treaties(session):
+        if source and row["source"] != source:
+            continue
+        if q and q.casefold() not in f"{row['treaty']} {row['title']}".casefold():
+            continue
+        treaty = treaties.get((row["treaty"], row["source"]))
+        if treaty is None:
+            continue
+        row = row | _progress(session, treaty, row["source"], today)
+        row["stage"] = stage(row, today)
+        src = health.get(row["source"])
+        row["source_healthy"] = src.healthy if src else None
+        if in_force is not None and (row["stage"] == "in force") != in_force:
+            continue
+        rows.append(row)
+    if sort == "remaining":
+        rows.sort(
+            key=lambda r: (r["remaining"] is None, r["remaining"] or 0, sort_key(r["treaty"]))
+        )
+    return rows
+
+
+def _treaties(session: Session) -> list[tuple[Treaty, str]]:
+    query = select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id)
+    return [(t, slug) for t, slug in session.execute(query)]
+
+
+def event_dict(e: Event, treaty: str, iso3: str | None) -> dict[str, Any]:
+    """One event, in the same form as `tracker history --json` (plus its treaty)."""
+    return {
+        "id": e.id,
+        "treaty": treaty,
+        "kind": e.kind,
+        "participant": e.participant_name,
+        "iso3": iso3,
+        "legal_date": _iso(e.legal_date),
+        "observed_at": _iso(e.observed_at),
+        "state": e.state,
+        "snapshot_id": e.snapshot_id,
+        "details": e.details,
+    }
+
+
+def events(
+    session: Session,
+    *,
+    treaty_id: int | None = None,
+    since: datetime | None = None,
+    kind: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Events, newest observation first, filtered by treaty, observation time and kind."""
+    query = (
+        select(Event, Treaty.external_id, ParticipantRow.iso3)
+        .join(Treaty, Treaty.id == Event.treaty_id)
+        .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
+        .order_by(Event.observed_at.desc(), Event.id.desc())
+        .limit(limit)
+    )
+    if treaty_id is not None:
+        query = query.where(Event.treaty_id == treaty_id)
+    if since is not None:
+        query = query.where(Event.observed_at >= since)
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    return [event_dict(e, t, iso3) for e, t, iso3 in session.execute(query)]
+
+
+def country(session: Session, iso3: str) -> dict[str, Any] | None:
+    """A State's current actions across every tracked treaty (None: never seen)."""
+    participant = session.scalar(select(ParticipantRow).where(ParticipantRow.iso3 == iso3.upper()))
+    if participant is None:
+        return None
+    query = (
+        select(ActionRow, Treaty.external_id, Treaty.title)
+        .join(Treaty, Treaty.id == ActionRow.treaty_id)
+        .where(ActionRow.participant_id == participant.id, ActionRow.ended_snapshot_id.is_(None))
+        .order_by(ActionRow.legal_date)
+    )
+    per_treaty: dict[str, dict[str, Any]] = {}
+    for action, treaty, title in session.execute(query):
+        entry = per_treaty.setdefault(treaty, {"treaty": treaty, "title": title, "actions": []})
+        entry["actions"].append(
+            {
+                "column": action.column,
+                "kind": action.kind,
+                "date": _iso(action.legal_date),
+                "withdrawn": action.withdrawn,
+                "printed_name": action.printed_name,
+                "first_observed_at": _iso(action.first_observed_at),
+            }
+        )
+    return {
+        "iso3": participant.iso3,
+        "name": participant.name,
+        "reio": participant.reio,
+        "treaties": sorted(per_treaty.values(), key=lambda t: sort_key(t["treaty"])),
+    }
+
+
+def snapshots_series(session: Session, treaty_id: int) -> list[dict[str, Any]]:
+    """Observed snapshots of a treaty (for charts): observation time and counts."""
+    rows = session.execute(
+        select(Snapshot.id, Snapshot.observed_at, Snapshot.signatories, Snapshot.parties)
+        .where(Snapshot.treaty_id == treaty_id)
+        .order_by(Snapshot.observed_at, Snapshot.id)
+    )
+    return [
+        {"id": i, "observed_at": _iso(o), "signatories": s, "parties": p} for i, o, s, p in rows
+    ]

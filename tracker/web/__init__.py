@@ -1,0 +1,1 @@
+"""HTTP: the JSON API, exports, Atom feeds, health and metrics, and the server-rendered dashboard."""

@@ -1,0 +1,119 @@
+"""The FastAPI application: API, feeds, dashboard, /healthz and /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Event, Source, Treaty
+from tracker.settings import Settings
+from tracker.web import api, feeds
+
+
+class _DatabaseCollector(Collector):
+    """Gauges read from the database at scrape time: source health, treaties, events by kind."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        healthy = GaugeMetricFamily(
+            "tracker_source_healthy", "1 if the source is healthy", labels=["source"]
+        )
+        failures = GaugeMetricFamily(
+            "tracker_source_consecutive_failures", "failed crawls in a row", labels=["source"]
+        )
+        treaties = GaugeMetricFamily("tracker_treaties", "tracked treaties")
+        events = GaugeMetricFamily("tracker_events", "events recorded", labels=["kind"])
+        with self.sessions() as session:
+            for s in session.scalars(select(Source)):
+                healthy.add_metric([s.slug], 1.0 if s.healthy else 0.0)
+                failures.add_metric([s.slug], float(s.consecutive_failures or 0))
+            treaties.add_metric([], float(session.scalar(select(func.count(Treaty.id))) or 0))
+            for kind, n in session.execute(
+                select(Event.kind, func.count(Event.id)).group_by(Event.kind)
+            ):
+                events.add_metric([kind], float(n))
+        yield from (healthy, failures, treaties, events)
+
+
+def _metrics(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    registry = CollectorRegistry()
+    requests = Counter(
+        "tracker_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "tracker_http_request_seconds", "HTTP request latency", ["route"], registry=registry
+    )
+    registry.register(_DatabaseCollector(sessions))
+
+    @app.middleware("http")
+    async def count(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(
+    sessions: sessionmaker[Session],
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The application over a session factory (the caller owns the engine)."""
+    app = FastAPI(
+        title="Treaty ratification tracker",
+        version="0.1.0",
+        description="Signature and ratification status of multilateral treaties, their "
+        "entry-into-force rules, and what changed when.",
+    )
+    app.state.sessions = sessions
+    app.state.settings = settings
+    app.state.clock = clock
+    app.include_router(api.router)
+    app.include_router(feeds.router)
+    _metrics(app, sessions)
+
+    @app.get("/healthz", summary="Liveness and database reachability")
+    def healthz() -> JSONResponse:
+        try:
+            with sessions() as session:
+                session.execute(text("SELECT 1"))
+                unhealthy = [
+                    s for s in session.scalars(select(Source.slug).where(Source.healthy.is_(False)))
+                ]
+        except Exception as error:  # the database is down: say so, with 503
+            return JSONResponse({"status": "error", "database": str(error).splitlines()[0]}, 503)
+        body: dict[str, Any] = {
+            "status": "ok",
+            "database": "ok",
+            "unhealthy_sources": unhealthy,
+            "time": datetime.now(UTC).isoformat(),
+        }
+        return JSONResponse(body)
+
+    return app

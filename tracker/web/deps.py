@@ -1,0 +1,21 @@
+"""Per-request database sessions and the clock, from the app's state (set by create_app)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A read-only session per request (closed after the response)."""
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def today(request: Request) -> date:
+    """Today's UTC date (tests may pin it through app.state.clock)."""
+    clock = getattr(request.app.state, "clock", None)
+    return (clock() if clock else datetime.now(UTC)).date()

@@ -1,0 +1,71 @@
+"""Atom feeds of events: all treaties, or one (feedgen writes the XML)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from feedgen.feed import FeedGenerator
+
+from tracker.services import overview
+from tracker.services.queries import NotFound, find_treaty
+from tracker.web.api import DB, TreatyId
+
+router = APIRouter(prefix="/feeds", tags=["feeds"])
+ATOM = "application/atom+xml; charset=utf-8"
+FEED_SIZE = 100
+
+
+def _title(e: dict[str, Any]) -> str:
+    who = f" by {e['participant']}" if e["participant"] else ""
+    when = f" on {e['legal_date']}" if e["legal_date"] else ""
+    return f"{e['treaty']}: {e['kind'].replace('_', ' ')}{who}{when}"
+
+
+def _summary(e: dict[str, Any]) -> str:
+    d = e["details"] or {}
+    parts = [f"state: {e['state']}"]
+    if "remaining" in d:
+        parts.append(f"remaining instruments: {d['remaining']}")
+    eif = (d.get("entry_into_force") or {}).get("computed")
+    if eif:
+        parts.append(f"entry into force: {eif}")
+    return "; ".join(parts)
+
+
+def _feed(request: Request, title: str, path: str, events: list[dict[str, Any]]) -> Response:
+    base = str(request.base_url).rstrip("/")
+    fg = FeedGenerator()
+    fg.id(f"{base}{path}")
+    fg.title(title)
+    fg.link(href=f"{base}{path}", rel="self")
+    fg.author({"name": "treaty tracker"})
+    updated = max((e["observed_at"] for e in events), default=None)
+    fg.updated(datetime.fromisoformat(updated) if updated else datetime(1970, 1, 1, tzinfo=UTC))
+    for e in reversed(events):  # feedgen prepends: add oldest first
+        entry = fg.add_entry()
+        entry.id(f"{base}/api/events/{e['id']}")
+        entry.title(_title(e))
+        entry.updated(datetime.fromisoformat(e["observed_at"]))
+        entry.link(href=f"{base}/treaties/{e['treaty']}")
+        entry.summary(_summary(e))
+    return Response(fg.atom_str(pretty=True), media_type=ATOM)
+
+
+@router.get("/events.atom", summary="Atom feed of the latest events")
+def events_feed(request: Request, session: DB) -> Response:
+    rows = overview.events(session, limit=FEED_SIZE)
+    return _feed(request, "Treaty tracker: events", "/feeds/events.atom", rows)
+
+
+@router.get("/treaties/{treaty_id}.atom", summary="Atom feed of one treaty's events")
+def treaty_feed(treaty_id: TreatyId, request: Request, session: DB) -> Response:
+    try:
+        treaty, _ = find_treaty(session, treaty_id)
+    except NotFound as error:
+        raise HTTPException(404, detail=str(error)) from None
+    rows = overview.events(session, treaty_id=treaty.id, limit=FEED_SIZE)
+    path = f"/feeds/treaties/{treaty.external_id}.atom"
+    return _feed(request, f"Treaty tracker: {treaty.external_id} {treaty.title}", path, rows)
