@@ -24,3 +24,6 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+demo: $(STAMP)
+	$(BIN)/tracker demo

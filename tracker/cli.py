@@ -128,6 +128,23 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_service(settings, host=args.host, port=args.port)
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.demo import DemoError, run_demo
+
+    try:
+        return run_demo(
+            settings,
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            pages_dir=args.pages,
+            open_browser=not args.no_browser,
+            verbose=args.verbose,
+        )
+    except DemoError as error:
+        raise UsageError(f"tracker demo: {error}") from None
+
+
 def cmd_treaties(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.queries import list_treaties
 
@@ -218,6 +235,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.set_defaults(handler=cmd_run)
+    demo = sub.add_parser(
+        "demo",
+        help="the whole system offline: recorded pages served on loopback, crawled, dashboard",
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--data-dir", type=Path, default=Path("data/demo"), metavar="DIR")
+    demo.add_argument(
+        "--pages",
+        type=Path,
+        metavar="DIR",
+        help="recorded UNTC status pages (*.html); default: ../shared/fixtures/real, "
+        "else tests/fixtures/untc",
+    )
+    demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    demo.add_argument(
+        "--verbose", action="store_true", help="log at TRACKER_LOG_LEVEL (default: warnings only)"
+    )
+    demo.set_defaults(handler=cmd_demo)
     treaties = sub.add_parser("treaties", help="list the tracked treaties")
     treaties.add_argument("--json", action="store_true")
     treaties.set_defaults(handler=cmd_treaties)
