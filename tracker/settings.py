@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ USER_AGENT = (
     "treaty-tracker/0.1 (+https://github.com/treaty-tracker; ratification status monitor; "
     "polite crawler, obeys robots.txt)"
 )
+
+LOG_FORMATS = ("json", "text")
 
 
 class ConfigError(ValueError):
@@ -45,6 +48,22 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not (value > 0 and math.isfinite(value)):
+        raise ConfigError(f"{name} must be a positive number, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
+    value = (env.get(name) or "").strip().lower()
+    if value == "":
+        return None
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, read once by `Settings.from_env()` and passed down."""
@@ -65,6 +84,15 @@ class Settings:
     log_level: str = "INFO"
     # Rule events: "approaching" when this many qualifying instruments or fewer remain.
     approaching_remaining: int = 5
+    # Source health: unhealthy when the last good crawl is older than this, or after this many
+    # consecutive failed or quarantined crawls (tracker.services.health).
+    freshness_hours: float = 12.0
+    unhealthy_after: int = 2
+    # `tracker run`: how often a standby process tries to take the scheduler (tracker.leader).
+    leader_poll_seconds: float = 10.0
+    # Log lines: "json" (one object per line) or "text"; None: the command's default (`tracker
+    # run`: json, passed on to its crawls; other commands: text).
+    log_format: str | None = None
 
     @property
     def http_cache_dir(self) -> Path:
@@ -96,6 +124,10 @@ class Settings:
             crawl_timeout=_int(env, "TRACKER_CRAWL_TIMEOUT", 3600),
             log_level=(env.get("TRACKER_LOG_LEVEL") or "INFO").upper(),
             approaching_remaining=_positive(env, "TRACKER_APPROACHING_REMAINING", 5),
+            freshness_hours=_positive_float(env, "TRACKER_FRESHNESS_HOURS", 12.0),
+            unhealthy_after=_positive(env, "TRACKER_UNHEALTHY_AFTER", 2),
+            leader_poll_seconds=_positive_float(env, "TRACKER_LEADER_POLL_SECONDS", 10.0),
+            log_format=_choice(env, "TRACKER_LOG_FORMAT", LOG_FORMATS),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -115,6 +147,10 @@ class Settings:
             "TRACKER_CRAWL_TIMEOUT": str(self.crawl_timeout),
             "TRACKER_LOG_LEVEL": self.log_level,
             "TRACKER_APPROACHING_REMAINING": str(self.approaching_remaining),
+            "TRACKER_FRESHNESS_HOURS": str(self.freshness_hours),
+            "TRACKER_UNHEALTHY_AFTER": str(self.unhealthy_after),
+            "TRACKER_LEADER_POLL_SECONDS": str(self.leader_poll_seconds),
+            **({"TRACKER_LOG_FORMAT": self.log_format} if self.log_format else {}),
         }
 
     def child_env(self, **extra: str) -> dict[str, str]:

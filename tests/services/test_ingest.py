@@ -75,6 +75,7 @@ def test_rejected_page_is_quarantined_with_its_raw_body_and_marks_the_source(ses
         assert quarantined.reason == "maintenance page"
         assert load_raw_body(session, quarantined.raw_page_id) == b"REJECT: maintenance page"
         source = session.scalars(select(Source)).one()
+        # A page that fails validation marks the source unhealthy at once.
         assert (source.healthy, source.last_error) == (False, "maintenance page")
     assert counts(session_factory)["snapshots"] == 0
     assert counts(session_factory)["treaties"] == 0
@@ -168,7 +169,8 @@ def test_record_fetch_failure_keeps_the_response_and_marks_the_source(session_fa
         assert (row.kind, row.url, row.reason) == ("fetch_failure", "https://x/p", "HTTP 500")
         assert load_raw_body(session, row.raw_page_id) == b"<h1>error</h1>"
         source = session.scalars(select(Source)).one()
-        assert (source.healthy, source.last_error) == (False, "HTTP 500")
+        # A fetch failure counts through its crawl (N failed crawls in a row: tracker.services.health).
+        assert (source.healthy, source.last_error) == (True, "HTTP 500")
     record_fetch_failure(session_factory, "untc", "https://x/q", "timeout", at("2019-01-03"), None)
     with session_factory() as session:
         assert (

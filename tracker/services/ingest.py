@@ -19,6 +19,7 @@ from tracker import sources
 from tracker.domain.models import TreatyStatus
 from tracker.services import detection, timeline
 from tracker.services.detection import DEFAULT_APPROACHING
+from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
 from tracker.services.repository import (
     get_or_create_source,
     latest_snapshot,
@@ -95,10 +96,11 @@ def _later(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate > current else current
 
 
-def _mark_unhealthy(source: Source, reason: str, at: datetime) -> None:
-    source.healthy = False
+def _note_problem(source: Source, reason: str, at: datetime) -> None:
+    """A page failed: keep the reason as the source's last error. Health is decided per crawl
+    (`record_crawl`, tracker.services.health), never by a single page."""
     source.last_error = reason
-    source.last_checked_at = at
+    source.last_checked_at = _later(source.last_checked_at, at)
 
 
 def ingest_page(
@@ -161,7 +163,9 @@ def _reject_page(session_factory: SessionFactory, page: FetchedPage, reason: str
         _begin(session)
         source = get_or_create_source(session, page.source, page.url)
         _quarantine(session, source, page, "rejected_page", reason)
-        _mark_unhealthy(source, reason, page.fetched_at)
+        _note_problem(source, reason, page.fetched_at)
+        session.flush()
+        apply_health(source, page.fetched_at)  # a page that fails validation: unhealthy at once
     return IngestResult("quarantined", page.expected_treaty, None, reason)
 
 
@@ -227,21 +231,28 @@ def record_crawl(
     ok: bool,
     error: str | None,
     at: datetime,
-) -> None:
-    """Record a finished crawl on the source row: stats, health, failure streak, last success."""
+    *,
+    policy: HealthPolicy = DEFAULT_POLICY,
+) -> Health:
+    """Record a finished crawl on the source row: stats, failure streak, last success, health.
+
+    A good crawl (`ok`) resets the streak and makes the source healthy again; a failed or
+    quarantined one adds one to the streak; `healthy` is then the rule of
+    tracker.services.health (unhealthy after `policy.unhealthy_after` bad crawls in a row, or
+    when the last good crawl is older than `policy.freshness`). Returns the verdict.
+    """
     _require_aware("at", at)
     with session_factory.begin() as session:
         _begin(session)
-        row = get_or_create_source(session, source)
+        row = lock_source(session, source)
         row.last_crawl = {**stats, "ok": ok, "error": error, "finished_at": at.isoformat()}
         row.last_checked_at = at
         if ok:
-            row.healthy, row.consecutive_failures, row.last_success_at = True, 0, at
-            row.last_error = None
+            row.consecutive_failures, row.last_success_at, row.last_error = 0, at, None
         else:
-            row.healthy = False
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
             row.last_error = error or "crawl failed"
+        return apply_health(row, at, policy)
 
 
 def record_fetch_failure(
@@ -253,13 +264,17 @@ def record_fetch_failure(
     body: bytes | None = None,
     expected_treaty: str | None = None,
 ) -> None:
-    """Keep a failed response in quarantine and mark the source unhealthy."""
+    """Keep a failed response in quarantine and note its reason as the source's last error.
+
+    It does not change `healthy`: the page's crawl counts as one failed crawl when it ends
+    (`record_crawl`), and health follows the N-consecutive-crawls rule, not single pages.
+    """
     page = FetchedPage(source, url, body or b"", at, None, expected_treaty)
     with session_factory.begin() as session:
         _begin(session)
-        row = get_or_create_source(session, source, url)
+        row = lock_source(session, source, url)
         _quarantine(session, row, page, "fetch_failure", reason)
-        _mark_unhealthy(row, reason, at)
+        _note_problem(row, reason, at)
 
 
 __all__ = ["FetchedPage", "IngestResult", "ingest_page", "record_crawl", "record_fetch_failure"]

@@ -1,0 +1,335 @@
+"""Source health: the pure rule (table-driven) and its bookkeeping (crawls, fetch failures, the
+periodic job, the scheduler's crawl job)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select, update
+
+from db.models import Source
+from tracker import scheduler
+from tracker.crawl import CrawlReport
+from tracker.services.health import (
+    DEFAULT_POLICY,
+    HealthPolicy,
+    crawl_recorded_since,
+    refresh_health,
+    source_health,
+)
+from tracker.services.ingest import record_crawl, record_fetch_failure
+from tracker.settings import ConfigError, Settings
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+H = timedelta(hours=1)
+
+
+def row(
+    *,
+    success_ago: timedelta | None = None,
+    failures: int | None = 0,
+    created_ago: timedelta = 30 * 24 * H,
+    error: str | None = None,
+) -> SimpleNamespace:
+    return SimpleNamespace(
+        last_success_at=None if success_ago is None else NOW - success_ago,
+        consecutive_failures=failures,
+        created_at=NOW - created_ago,
+        last_error=error,
+    )
+
+
+# (case, row, policy, healthy, reason fragments)
+RULE_CASES = [
+    ("fresh success, no failures", row(success_ago=H), DEFAULT_POLICY, True, []),
+    ("one bad crawl is tolerated", row(success_ago=6 * H, failures=1), DEFAULT_POLICY, True, []),
+    (
+        "two bad crawls in a row",
+        row(success_ago=6 * H, failures=2, error="1 quarantined, 0 failed"),
+        DEFAULT_POLICY,
+        False,
+        ["2 consecutive failed or quarantined crawls (last: 1 quarantined, 0 failed)"],
+    ),
+    ("exactly at the deadline is fresh", row(success_ago=12 * H), DEFAULT_POLICY, True, []),
+    (
+        "just past the deadline is stale",
+        row(success_ago=12 * H + timedelta(seconds=1)),
+        DEFAULT_POLICY,
+        False,
+        ["stale: last successful crawl at", "older than 12 h"],
+    ),
+    (
+        "stale and failing: both reasons",
+        row(success_ago=48 * H, failures=5),
+        DEFAULT_POLICY,
+        False,
+        ["5 consecutive", "stale:"],
+    ),
+    ("never crawled, just added", row(created_ago=H), DEFAULT_POLICY, True, []),
+    (
+        "never crawled, added long ago",
+        row(created_ago=13 * H),
+        DEFAULT_POLICY,
+        False,
+        ["no successful crawl since the source was added"],
+    ),
+    (
+        "threshold 3: two bad crawls still healthy",
+        row(success_ago=H, failures=2),
+        HealthPolicy(unhealthy_after=3),
+        True,
+        [],
+    ),
+    (
+        "threshold 1: one bad crawl is enough",
+        row(success_ago=H, failures=1),
+        HealthPolicy(unhealthy_after=1),
+        False,
+        ["1 consecutive"],
+    ),
+    (
+        "a 2 h deadline",
+        row(success_ago=3 * H),
+        HealthPolicy(freshness=2 * H),
+        False,
+        ["older than 2 h"],
+    ),
+    ("no failures recorded (NULL)", row(success_ago=H, failures=None), DEFAULT_POLICY, True, []),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "policy", "healthy", "fragments"),
+    [case[1:] for case in RULE_CASES],
+    ids=[case[0] for case in RULE_CASES],
+)
+def test_the_rule(source, policy, healthy, fragments):
+    health = source_health(source, NOW, policy)
+    assert health.healthy is healthy
+    assert bool(health.reasons) is (not healthy)
+    text = " | ".join(health.reasons)
+    for fragment in fragments:
+        assert fragment in text
+
+
+def test_the_rule_wants_an_aware_time():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        source_health(row(), NOW.replace(tzinfo=None))
+
+
+def test_policy_from_settings_and_bad_values(tmp_path):
+    settings = Settings(tmp_path, "sqlite://", freshness_hours=1.5, unhealthy_after=4)
+    assert HealthPolicy.from_settings(settings) == HealthPolicy(timedelta(minutes=90), 4)
+    with pytest.raises(ValueError):
+        HealthPolicy(unhealthy_after=0)
+    with pytest.raises(ValueError):
+        HealthPolicy(freshness=timedelta(0))
+
+
+def test_settings_read_the_health_variables():
+    env = {"TRACKER_FRESHNESS_HOURS": "24", "TRACKER_UNHEALTHY_AFTER": "3"}
+    settings = Settings.from_env(env)
+    assert (settings.freshness_hours, settings.unhealthy_after) == (24.0, 3)
+    defaults = Settings.from_env({})
+    assert (defaults.freshness_hours, defaults.unhealthy_after) == (12.0, 2)
+    assert Settings.from_env(settings.to_env()) == settings
+    for bad in ({"TRACKER_FRESHNESS_HOURS": "0"}, {"TRACKER_UNHEALTHY_AFTER": "0"},
+                {"TRACKER_FRESHNESS_HOURS": "soon"}):
+        with pytest.raises(ConfigError):
+            Settings.from_env(bad)
+
+
+# --- bookkeeping -------------------------------------------------------------------------------
+
+
+def source_row(session_factory) -> Source:
+    with session_factory() as session:
+        return session.scalars(select(Source).where(Source.slug == "untc")).one()
+
+
+def crawl(session_factory, ok: bool, when: datetime, policy=DEFAULT_POLICY):
+    error = None if ok else "1 quarantined, 0 failed"
+    return record_crawl(session_factory, "untc", {"pages": 3}, ok, error, when, policy=policy)
+
+
+
+@pytest.mark.db
+def test_n_consecutive_bad_crawls_make_the_source_unhealthy_and_a_good_one_heals_it(
+    session_factory,
+):
+    now = datetime.now(UTC)
+    assert crawl(session_factory, True, now).healthy
+    first = crawl(session_factory, False, now + H)
+    assert first.healthy  # one bad crawl: still healthy (N = 2)
+    assert (source_row(session_factory).healthy, source_row(session_factory).consecutive_failures) \
+        == (True, 1)
+    second = crawl(session_factory, False, now + 2 * H)
+    assert not second.healthy and "2 consecutive" in second.reasons[0]
+    source = source_row(session_factory)
+    assert (source.healthy, source.consecutive_failures) == (False, 2)
+    assert source.last_error == "1 quarantined, 0 failed"
+    crawl(session_factory, False, now + 3 * H)
+    assert source_row(session_factory).consecutive_failures == 3
+    assert crawl(session_factory, True, now + 4 * H).healthy  # recovers by itself
+    source = source_row(session_factory)
+    assert (source.healthy, source.consecutive_failures, source.last_error) == (True, 0, None)
+    assert source.last_success_at == now + 4 * H
+
+
+@pytest.mark.db
+def test_the_threshold_is_a_parameter(session_factory):
+    now, policy = datetime.now(UTC), HealthPolicy(unhealthy_after=3)
+    for hours in (1, 2):
+        assert crawl(session_factory, False, now + hours * H, policy).healthy
+    assert not crawl(session_factory, False, now + 3 * H, policy).healthy
+
+
+@pytest.mark.db
+def test_failed_pages_inside_one_crawl_count_as_one_bad_crawl(session_factory):
+    """Many fetch failures within a crawl do not make the source unhealthy by themselves; the
+    crawl they belong to counts once when it ends."""
+    now = datetime.now(UTC)
+    crawl(session_factory, True, now)
+    for n in range(5):
+        record_fetch_failure(session_factory, "untc", f"https://x/{n}", "HTTP 503", now + H)
+    source = source_row(session_factory)
+    assert (source.healthy, source.consecutive_failures, source.last_error) == (
+        True,
+        0,
+        "HTTP 503",
+    )
+    assert crawl(session_factory, False, now + H).healthy  # that crawl: failure 1 of 2
+    assert source_row(session_factory).consecutive_failures == 1
+
+
+@pytest.mark.db
+@pytest.mark.usefixtures("fake_parser")
+def test_a_page_that_fails_validation_marks_the_source_unhealthy_at_once(session_factory):
+    """Unlike a fetch failure, a quarantined page (maintenance page, layout change) makes the
+    source unhealthy immediately; the crawl ends bad and it stays so; the next good crawl heals."""
+    from statuses import page
+
+    from tracker.services.ingest import ingest_page
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    crawl(session_factory, True, now)
+    fetched = page(b"REJECT: maintenance page", "2019-01-02")
+    fetched = dataclasses.replace(fetched, fetched_at=now + H)
+    assert ingest_page(session_factory, fetched).outcome == "quarantined"
+    source = source_row(session_factory)
+    assert (source.healthy, source.last_error) == (False, "maintenance page")
+    verdict = crawl(session_factory, False, now + 2 * H)  # that crawl ends with 1 quarantined
+    assert not verdict.healthy and "failed validation" in verdict.reasons[0]
+    assert crawl(session_factory, True, now + 3 * H).healthy
+
+
+@pytest.mark.db
+def test_the_periodic_job_marks_a_stale_source_and_a_good_crawl_heals_it(session_factory):
+    now = datetime.now(UTC)
+    crawl(session_factory, True, now)
+    assert refresh_health(session_factory, now + 11 * H)["untc"].healthy
+    verdict = refresh_health(session_factory, now + 13 * H)["untc"]
+    assert not verdict.healthy and verdict.reasons[0].startswith("stale: ")
+    source = source_row(session_factory)
+    assert source.healthy is False
+    assert source.last_error == verdict.reasons[0]  # an explanation where there was none
+    assert crawl(session_factory, True, now + 14 * H).healthy
+    assert refresh_health(session_factory, now + 15 * H)["untc"].healthy
+    assert source_row(session_factory).last_error is None
+
+
+@pytest.mark.db
+def test_a_source_never_crawled_turns_unhealthy_after_the_deadline(session_factory):
+    now = datetime.now(UTC)
+    assert refresh_health(session_factory, now, known=("untc",))["untc"].healthy  # row created
+    with session_factory.begin() as session:  # as if the service first saw it 13 h ago
+        session.execute(update(Source).values(created_at=now - 13 * H))
+    verdict = refresh_health(session_factory, now, known=("untc",))["untc"]
+    assert not verdict.healthy and "no successful crawl since the source was added" in (
+        verdict.reasons[0]
+    )
+    assert source_row(session_factory).healthy is False
+
+
+@pytest.mark.db
+def test_health_job_uses_the_configured_deadline(settings, session_factory):
+    now = datetime.now(UTC)
+    crawl(session_factory, True, now - 3 * H)
+    scheduler.health_job(settings)
+    assert source_row(session_factory).healthy is True  # 3 h < 12 h
+    scheduler.health_job(dataclasses.replace(settings, freshness_hours=2))
+    assert source_row(session_factory).healthy is False
+
+
+@pytest.mark.db
+def test_crawl_recorded_since(session_factory):
+    now = datetime.now(UTC)
+    assert not crawl_recorded_since(session_factory, "untc", now)
+    crawl(session_factory, False, now)
+    assert crawl_recorded_since(session_factory, "untc", now)
+    assert not crawl_recorded_since(session_factory, "untc", now + timedelta(seconds=1))
+
+
+def fake_run_crawl(monkeypatch, session_factory, report: CrawlReport, records: bool):
+    """Replace the crawl subprocess: optionally record the crawl as the pipeline would."""
+
+    def run_crawl(settings, source="untc", **_):
+        if records:
+            record_crawl(
+                session_factory, source, report.stats, report.returncode == 0,
+                None if report.returncode == 0 else "1 quarantined, 0 failed", datetime.now(UTC),
+            )
+        return report
+
+    monkeypatch.setattr(scheduler, "run_crawl", run_crawl)
+
+
+@pytest.mark.db
+def test_a_crawl_that_died_unrecorded_counts_as_a_failed_crawl(
+    settings, session_factory, monkeypatch
+):
+    died = CrawlReport(124, error="timed out after 5s")
+    fake_run_crawl(monkeypatch, session_factory, died, False)
+    scheduler.crawl_job(settings, "untc")
+    source = source_row(session_factory)
+    assert (source.consecutive_failures, source.last_error) == (1, "timed out after 5s")
+    assert source.last_crawl is not None and source.last_crawl["ok"] is False
+    scheduler.crawl_job(settings, "untc")
+    assert (source_row(session_factory).consecutive_failures, source_row(session_factory).healthy) \
+        == (2, False)
+
+
+@pytest.mark.db
+def test_a_recorded_crawl_is_not_counted_twice_and_is_logged_as_one_json_record(
+    settings, session_factory, monkeypatch, caplog
+):
+    stats = {
+        "source": "untc", "pages": 3, "accepted": 1, "unchanged": 1, "quarantined": 1,
+        "rejected": 0, "failed": 0, "events": 2, "requests": 7, "not_modified": 1,
+    }
+    fake_run_crawl(monkeypatch, session_factory, CrawlReport(1, stats), True)
+    with caplog.at_level(logging.INFO, logger="tracker.service"):
+        scheduler.crawl_job(settings, "untc")
+    assert source_row(session_factory).consecutive_failures == 1
+    (record,) = [r for r in caplog.records if getattr(r, "event", None) == "crawl"]
+    assert record.levelname == "WARNING"  # a crawl with a quarantined page
+    fields = {k: getattr(record, k) for k in (
+        "source", "ok", "pages", "accepted", "unchanged", "quarantined", "failed", "events",
+        "source_healthy",
+    )}
+    assert fields == {
+        "source": "untc", "ok": False, "pages": 3, "accepted": 1, "unchanged": 1,
+        "quarantined": 1, "failed": 0, "events": 2, "source_healthy": True,
+    }
+    assert "3 pages, 1 accepted, 1 unchanged, 1 quarantined" in record.getMessage()
+
+
+@pytest.mark.db
+def test_the_scheduler_checks_health_every_15_minutes(settings):
+    job = scheduler.build_scheduler(settings).get_job("health")
+    assert job is not None and job.trigger.interval == timedelta(minutes=15)
+    assert (job.max_instances, job.coalesce) == (1, True)
