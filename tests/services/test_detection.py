@@ -61,6 +61,7 @@ def test_a_treaty_long_in_force_at_first_sight_gets_baseline_events(session_fact
         "earliest": None,
     }
     assert crossed.participant_name == "State 049"
+    assert crossed.participant_id is not None  # linked, so the API can show its ISO code
 
 
 def test_crossing_while_watched_approaching_then_crossed_then_in_force_on_the_day(session_factory):

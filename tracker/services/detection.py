@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import ConditionConfirmation, Event, Snapshot, Source, Treaty
+from db.models import Participant as ParticipantRow
 from tracker.catalogue import rule_for
-from tracker.domain.evaluate import Evaluation, evaluate
+from tracker.domain.evaluate import Evaluation, Instrument, evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
 from tracker.services.repository import latest_snapshot
@@ -110,11 +111,16 @@ def _record_once(
     legal_date: date | None,
     observed_at: datetime,
     details: dict[str, Any],
-    participant: str | None = None,
+    deciding: Instrument | None = None,
 ) -> bool:
     """Insert a rule event unless the treaty already has one of this kind (racing writers too)."""
     if session.scalar(select(Event.id).where(Event.treaty_id == treaty.id, Event.once_key == kind)):
         return False
+    participant_id = None
+    if deciding is not None and not deciding.via:
+        participant_id = session.scalar(
+            select(ParticipantRow.id).where(ParticipantRow.key == deciding.participant)
+        )
     try:
         with session.begin_nested():
             session.add(
@@ -122,7 +128,8 @@ def _record_once(
                     treaty_id=treaty.id,
                     snapshot_id=snapshot.id,
                     kind=kind,
-                    participant_name=participant,
+                    participant_id=participant_id,
+                    participant_name=deciding.name if deciding else None,
                     legal_date=legal_date,
                     observed_at=observed_at,
                     details=details,
@@ -169,7 +176,7 @@ def evaluate_treaty(
                 result.created.append("approaching")
         return result
     details = _details(session, treaty, ev, now, met)
-    deciding = ev.deciding[0].name if len(ev.deciding) == 1 else None
+    deciding = ev.deciding[0] if len(ev.deciding) == 1 else None
     if _record_once(session, treaty, snapshot, "threshold_crossed", met, now, details, deciding):
         result.created.append("threshold_crossed")
     eif = ev.computed

@@ -1,7 +1,7 @@
 """Read side for the API and dashboard: treaties with their rule progress, events, countries.
 
-Each treaty's evaluation is cached per (snapshot, confirmations, day): a snapshot never changes,
-so a poll that finds nothing new costs no re-evaluation.
+Each treaty's evaluation is cached per (snapshot and its content hash, confirmations, day): a
+snapshot never changes, so a poll that finds nothing new costs no re-evaluation.
 """
 
 from __future__ import annotations
@@ -46,7 +46,17 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
     if snapshot is None:
         return {}
     confirmed = confirmations(session, treaty.id)
-    key = (snapshot.id, tuple(sorted(confirmed.items())), today, catalogue(slug).version)
+    # The content hash too: snapshot ids repeat across databases (one process may serve several,
+    # as the test suite does), and an id alone returned another treaty's progress.
+    key = (
+        slug,
+        treaty.external_id,
+        snapshot.id,
+        snapshot.content_hash,
+        tuple(sorted(confirmed.items())),
+        today,
+        catalogue(slug).version,
+    )
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]

@@ -85,13 +85,21 @@ def list_treaties(session: Session) -> list[dict[str, Any]]:
 
 def _first_observed(session: Session, treaty_id: int) -> dict[tuple[ActKey, str, bool], datetime]:
     query = (
-        select(ParticipantRow.key, ActionRow)
+        select(
+            ParticipantRow.key,
+            ActionRow.column,
+            ActionRow.kind,
+            ActionRow.legal_date,
+            ActionRow.letter,
+            ActionRow.withdrawn,
+            ActionRow.first_observed_at,
+        )
         .join(ParticipantRow, ParticipantRow.id == ActionRow.participant_id)
         .where(ActionRow.treaty_id == treaty_id, ActionRow.ended_snapshot_id.is_(None))
     )
     return {
-        ((key, a.column, a.kind, a.legal_date), a.letter, a.withdrawn): a.first_observed_at
-        for key, a in session.execute(query)
+        ((key, column, kind, legal), letter, withdrawn): first
+        for key, column, kind, legal, letter, withdrawn, first in session.execute(query)
     }
 
 

@@ -2,29 +2,80 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from fastapi.responses import Response
-from sqlalchemy import select
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, BeforeValidator
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db.models import Source
+from db.models import Snapshot, Source
 from tracker.services import overview
+from tracker.services.detection import confirmations
 from tracker.services.queries import NotFound, find_treaty, treaty_status
 from tracker.services.rules_service import show_rule
 from tracker.web.deps import get_session, today
 from tracker.web.export import Format, respond
 
 router = APIRouter(prefix="/api", tags=["api"])
+log = logging.getLogger(__name__)
 
-DB = Annotated[Session, Depends(get_session)]
+
+def _session(session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+    """The request's session; a database that cannot be reached is a 503, not a 500."""
+    try:
+        yield session
+    except OperationalError as error:
+        log.warning("database unavailable: %s", str(error).splitlines()[0])
+        raise HTTPException(503, detail="database unavailable (see /healthz)") from None
+
+
+DB = Annotated[Session, Depends(_session)]
 Today = Annotated[date, Depends(today)]
 TreatyId = Annotated[
-    str, Path(min_length=1, max_length=64, description="depositary id, e.g. XXVI-9")
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        # no control characters: PostgreSQL text cannot hold NUL, and no treaty id has one
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="depositary id, e.g. XXVI-9 (printable characters only)",
+        openapi_examples={"TPNW": {"value": "XXVI-9"}, "CTBT": {"value": "XXVI-4"}},
+    ),
 ]
-AsOf = Annotated[date | None, Query(description="answer as of this legal date (YYYY-MM-DD)")]
+
+
+def _iso_text(pattern: str, expected: str) -> BeforeValidator:
+    """Refuse what is not ISO 8601 text (pydantic would read `0` or `20200101` as Unix time)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(pattern, value):
+            raise ValueError(f"expected {expected}")
+        return value
+
+    return BeforeValidator(check)
+
+
+AsOf = Annotated[
+    date | None,
+    _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"),
+    Query(description="answer as of this legal date (YYYY-MM-DD)"),
+]
+Since = Annotated[
+    datetime | None,
+    _iso_text(r"\d{4}-\d{2}-\d{2}([T ].*)?", "an ISO 8601 date or time, e.g. 2026-02-03T15:00Z"),
+    Query(description="observed at or after (ISO 8601; without a zone: UTC)"),
+]
 Fmt = Annotated[Format, Query(alias="format", description="json (default) or csv")]
 EventKind = Literal[overview.EVENT_KINDS]  # type: ignore[valid-type]
 
@@ -74,11 +125,99 @@ EVENT_COLUMNS = (
 COUNTRY_COLUMNS = ("treaty", "title", "column", "kind", "date", "withdrawn", "printed_name")
 
 
+class Problem(BaseModel):
+    """A 4xx answer: what was wrong with the request."""
+
+    detail: str
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "Not found"}}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The rows as JSON, or as CSV with a header row (`format=csv`)",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def _not_found(error: NotFound) -> HTTPException:
     return HTTPException(status_code=404, detail=str(error))
 
 
-@router.get("/treaties", summary="Tracked treaties with counts, rule progress and stage")
+class _Answers:
+    """Current status answers (no as_of), per database, keyed by all they are computed from.
+
+    An answer reads the treaty row (its last check), its snapshots (immutable; actions change
+    only when one is added), its operator confirmations and today (the catalogue is fixed for
+    the process). Three small queries give that key; a hit skips the rest, about two thirds of
+    the request's time. Answers with an as_of are not kept (any date may be asked; memory).
+    Answers are shared: callers must not mutate them.
+    """
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._by_engine: WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], dict[str, Any]]]
+        self._by_engine = WeakKeyDictionary()
+
+    def get(
+        self, session: Session, treaty_id: str, as_of: date | None, day: date
+    ) -> dict[str, Any]:
+        if as_of is not None:
+            return treaty_status(session, treaty_id, as_of=as_of, today=day)
+        treaty, _ = find_treaty(session, treaty_id)
+        snapshots = select(func.max(Snapshot.id), func.count(Snapshot.id)).where(
+            Snapshot.treaty_id == treaty.id
+        )
+        last_snapshot, n_snapshots = session.execute(snapshots).one()
+        confirmed = tuple(sorted(confirmations(session, treaty.id).items()))
+        key = (treaty.id, treaty.last_checked_at, last_snapshot, n_snapshots, confirmed, day)
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        with self._lock:
+            answers = self._by_engine.setdefault(engine, OrderedDict())
+            if key in answers:
+                answers.move_to_end(key)
+                return answers[key]
+        answer = treaty_status(session, treaty_id, today=day)
+        with self._lock:
+            answers[key] = answer
+            while len(answers) > self.size:
+                answers.popitem(last=False)
+        return answer
+
+
+_ANSWERS = _Answers()
+
+
+def _status(session: Session, treaty_id: str, as_of: date | None, day: date) -> dict[str, Any]:
+    """treaty_status, with its errors as 4xx: unknown treaty, or an as_of too late to compute."""
+    try:
+        return _ANSWERS.get(session, treaty_id, as_of, day)
+    except NotFound as error:
+        raise _not_found(error) from None
+    except OverflowError:  # a delay added to a date near 9999-12-31 leaves the calendar
+        if as_of is None:
+            raise
+        message = (
+            f"as_of {as_of.isoformat()} is too late: dates computed from it (such as entry "
+            "into force after the rule's delay) would fall after 9999-12-31"
+        )
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "as_of"),
+                    "msg": message,
+                    "input": str(as_of),
+                }
+            ]
+        ) from None
+
+
+@router.get(
+    "/treaties", summary="Tracked treaties with counts, rule progress and stage", responses=CSV
+)
 def treaties(
     session: DB,
     day: Today,
@@ -95,13 +234,12 @@ def treaties(
 
 
 @router.get(
-    "/treaties/{treaty_id}", summary="A treaty's status: the object of `tracker status --json`"
+    "/treaties/{treaty_id}",
+    summary="A treaty's status: the object of `tracker status --json`",
+    responses=NOT_FOUND,
 )
 def treaty(treaty_id: TreatyId, session: DB, day: Today, as_of: AsOf = None) -> dict[str, Any]:
-    try:
-        return treaty_status(session, treaty_id, as_of=as_of, today=day)
-    except NotFound as error:
-        raise _not_found(error) from None
+    return _status(session, treaty_id, as_of, day)
 
 
 ParticipantFilter = Literal["all", "signed_not_ratified", "parties", "withdrawn"]
@@ -117,7 +255,11 @@ def _keep(p: dict[str, Any], which: ParticipantFilter) -> bool:
     return True
 
 
-@router.get("/treaties/{treaty_id}/participants", summary="A treaty's participants")
+@router.get(
+    "/treaties/{treaty_id}/participants",
+    summary="A treaty's participants",
+    responses=CSV | NOT_FOUND,
+)
 def participants(
     treaty_id: TreatyId,
     session: DB,
@@ -126,15 +268,16 @@ def participants(
     which: Annotated[ParticipantFilter, Query(alias="filter")] = "all",
     fmt: Fmt = "json",
 ) -> Response:
-    try:
-        found = treaty_status(session, treaty_id, as_of=as_of, today=day)
-    except NotFound as error:
-        raise _not_found(error) from None
+    found = _status(session, treaty_id, as_of, day)
     rows = [p for p in found["participants"] if _keep(p, which)]
     return respond(rows, fmt, PARTICIPANT_COLUMNS, f"{found['treaty']}-participants")
 
 
-@router.get("/treaties/{treaty_id}/events", summary="A treaty's change and rule events")
+@router.get(
+    "/treaties/{treaty_id}/events",
+    summary="A treaty's change and rule events",
+    responses=CSV | NOT_FOUND,
+)
 def treaty_events(treaty_id: TreatyId, session: DB, fmt: Fmt = "json") -> Response:
     try:
         found, _ = find_treaty(session, treaty_id)
@@ -144,7 +287,9 @@ def treaty_events(treaty_id: TreatyId, session: DB, fmt: Fmt = "json") -> Respon
     return respond(rows, fmt, EVENT_COLUMNS, f"{found.external_id}-events")
 
 
-@router.get("/treaties/{treaty_id}/rule", summary="A treaty's entry-into-force rule")
+@router.get(
+    "/treaties/{treaty_id}/rule", summary="A treaty's entry-into-force rule", responses=NOT_FOUND
+)
 def treaty_rule(treaty_id: TreatyId, session: DB) -> dict[str, Any]:
     try:
         return show_rule(session, treaty_id)
@@ -152,23 +297,44 @@ def treaty_rule(treaty_id: TreatyId, session: DB) -> dict[str, Any]:
         raise _not_found(error) from None
 
 
-@router.get("/events", summary="Events across treaties, newest first")
+def _utc(moment: datetime) -> datetime:
+    """`moment` in UTC (naive: already UTC); beyond the calendar's ends: its first or last instant."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
+@router.get("/events", summary="Events across treaties, newest first", responses=CSV)
 def all_events(
     session: DB,
-    since: Annotated[datetime | None, Query(description="observed at or after (ISO 8601)")] = None,
+    since: Since = None,
     kind: EventKind | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     fmt: Fmt = "json",
 ) -> Response:
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+    if since is not None:
+        since = _utc(since)
     rows = overview.events(session, since=since, kind=kind, limit=limit)
     return respond(rows, fmt, EVENT_COLUMNS, "events")
 
 
-@router.get("/countries/{iso3}", summary="A State's actions across every tracked treaty")
+@router.get(
+    "/countries/{iso3}",
+    summary="A State's actions across every tracked treaty",
+    responses=CSV | NOT_FOUND,
+)
 def country(
-    iso3: Annotated[str, Path(pattern="^[A-Za-z]{3}$", description="ISO 3166 alpha-3")],
+    iso3: Annotated[
+        str,
+        Path(
+            pattern="^[A-Za-z]{3}$",
+            description="ISO 3166 alpha-3",
+            openapi_examples={"Austria": {"value": "AUT"}},
+        ),
+    ],
     session: DB,
     fmt: Fmt = "json",
 ) -> Response:
@@ -184,8 +350,6 @@ def country(
             for a in t["actions"]
         ]
         return respond(rows, "csv", COUNTRY_COLUMNS, f"{found['iso3']}-actions")
-    from fastapi.responses import JSONResponse
-
     return JSONResponse(found)
 
 

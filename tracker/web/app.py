@@ -19,11 +19,12 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Event, Source, Treaty
 from tracker.settings import Settings
-from tracker.web import api, feeds
+from tracker.web import api, dashboard, feeds
 
 
 class _DatabaseCollector(Collector):
@@ -41,16 +42,23 @@ class _DatabaseCollector(Collector):
         )
         treaties = GaugeMetricFamily("tracker_treaties", "tracked treaties")
         events = GaugeMetricFamily("tracker_events", "events recorded", labels=["kind"])
-        with self.sessions() as session:
-            for s in session.scalars(select(Source)):
-                healthy.add_metric([s.slug], 1.0 if s.healthy else 0.0)
-                failures.add_metric([s.slug], float(s.consecutive_failures or 0))
-            treaties.add_metric([], float(session.scalar(select(func.count(Treaty.id))) or 0))
-            for kind, n in session.execute(
-                select(Event.kind, func.count(Event.id)).group_by(Event.kind)
-            ):
-                events.add_metric([kind], float(n))
-        yield from (healthy, failures, treaties, events)
+        up = GaugeMetricFamily("tracker_database_up", "1 if the database answered this scrape")
+        try:
+            with self.sessions() as session:
+                for s in session.scalars(select(Source)):
+                    healthy.add_metric([s.slug], 1.0 if s.healthy else 0.0)
+                    failures.add_metric([s.slug], float(s.consecutive_failures or 0))
+                treaties.add_metric([], float(session.scalar(select(func.count(Treaty.id))) or 0))
+                for kind, n in session.execute(
+                    select(Event.kind, func.count(Event.id)).group_by(Event.kind)
+                ):
+                    events.add_metric([kind], float(n))
+        except SQLAlchemyError:  # the database is down: the HTTP metrics are still served
+            up.add_metric([], 0.0)
+            yield up
+            return
+        up.add_metric([], 1.0)
+        yield from (up, healthy, failures, treaties, events)
 
 
 def _metrics(app: FastAPI, sessions: sessionmaker[Session]) -> None:
@@ -96,6 +104,8 @@ def create_app(
     app.state.clock = clock
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(dashboard.router)
+    dashboard.mount_static(app)
     _metrics(app, sessions)
 
     @app.get("/healthz", summary="Liveness and database reachability")

@@ -16,6 +16,22 @@ from tracker.web.api import DB, TreatyId
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 ATOM = "application/atom+xml; charset=utf-8"
 FEED_SIZE = 100
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "Unknown treaty",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"detail": {"type": "string"}}}
+            }
+        },
+    }
+}
+
+
+class AtomResponse(Response):
+    """An Atom 1.0 document (so the OpenAPI document names the media type)."""
+
+    media_type = ATOM
 
 
 def _title(e: dict[str, Any]) -> str:
@@ -51,16 +67,21 @@ def _feed(request: Request, title: str, path: str, events: list[dict[str, Any]])
         entry.updated(datetime.fromisoformat(e["observed_at"]))
         entry.link(href=f"{base}/treaties/{e['treaty']}")
         entry.summary(_summary(e))
-    return Response(fg.atom_str(pretty=True), media_type=ATOM)
+    return AtomResponse(fg.atom_str(pretty=True))
 
 
-@router.get("/events.atom", summary="Atom feed of the latest events")
+@router.get("/events.atom", summary="Atom feed of the latest events", response_class=AtomResponse)
 def events_feed(request: Request, session: DB) -> Response:
     rows = overview.events(session, limit=FEED_SIZE)
     return _feed(request, "Treaty tracker: events", "/feeds/events.atom", rows)
 
 
-@router.get("/treaties/{treaty_id}.atom", summary="Atom feed of one treaty's events")
+@router.get(
+    "/treaties/{treaty_id}.atom",
+    summary="Atom feed of one treaty's events",
+    response_class=AtomResponse,
+    responses=NOT_FOUND,
+)
 def treaty_feed(treaty_id: TreatyId, request: Request, session: DB) -> Response:
     try:
         treaty, _ = find_treaty(session, treaty_id)

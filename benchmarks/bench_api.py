@@ -1,0 +1,355 @@
+"""Requests per second and p50/p99 latency of `GET /api/treaties/{id}` at 32 concurrent clients,
+beside a static JSON file of the same size served by the same server in the same run.
+
+The 30 real UNTC pages of Feb 2026 are ingested into a temporary SQLite database (or a fresh
+schema of `--postgres URL`); the server is uvicorn as `tracker run` starts it (one process, no
+access log, `create_app` over `make_session_factory(make_engine(url))`), plus, in this script
+only, a StaticFiles mount holding the API's own answer saved to a file. Load comes from `wrk`
+(a separate C process: it costs the server the least CPU) when installed, else from a separate
+Python process with 32 asyncio httpx clients. Each target gets a warm-up, then a fixed duration.
+
+    .venv/bin/python benchmarks/bench_api.py [--treaty XXVI-9] [--duration 10] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
+STATIC_PREFIX = "/bench-static"
+CONCURRENCY = 32
+UNCACHED_ENV = "TRACKER_BENCH_UNCACHED"
+
+
+# --- the database -------------------------------------------------------------------------
+
+
+def build_database(url: str) -> int:
+    """Migrate `url` and ingest the 30 real ViewDetails pages; return how many were accepted."""
+    from db.engine import make_engine, make_session_factory
+    from db.migrate import upgrade
+    from tracker.services.ingest import FetchedPage, ingest_page
+
+    upgrade(url)
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    observed = datetime(2026, 2, 3, 15, tzinfo=UTC)
+    accepted = 0
+    for entry in json.loads((REAL / "index.json").read_text("utf-8")):
+        if entry["kind"] != "untc_viewdetails_html":
+            continue
+        body = (REAL.parent.parent / entry["path"]).read_bytes()
+        page = FetchedPage(
+            "untc", entry["original_url"], body, observed, expected_treaty=entry["mtdsg"]
+        )
+        accepted += ingest_page(sessions, page).outcome == "accepted"
+    engine.dispose()
+    return accepted
+
+
+def _with_schema(url: str, schema: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+# --- the server (a subprocess running this file with --serve) ------------------------------
+
+
+def serve(url: str, port: int, static_dir: str) -> None:
+    """uvicorn as `tracker run` configures it, plus the benchmark's static mount."""
+    import uvicorn
+    from fastapi.staticfiles import StaticFiles
+
+    from db.engine import make_engine, make_session_factory
+    from tracker.services.queries import treaty_status
+    from tracker.web import api
+    from tracker.web.app import create_app
+
+    if os.environ.get(UNCACHED_ENV):  # every request computes its answer (for comparison)
+
+        def compute(session: Any, treaty: str, as_of: Any, day: Any) -> dict[str, Any]:
+            return treaty_status(session, treaty, as_of=as_of, today=day)
+
+        api._ANSWERS.get = compute  # type: ignore[method-assign]
+
+    app = create_app(make_session_factory(make_engine(url)))
+    app.mount(STATIC_PREFIX, StaticFiles(directory=static_dir), name="bench-static")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", log_config=None, access_log=False
+    )
+    uvicorn.Server(config).run()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_up(base: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the server did not answer {base}/healthz within {timeout} s")
+
+
+def _get(url: str) -> tuple[int, bytes, str]:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return answer.status, answer.read(), answer.headers.get("content-type", "")
+
+
+# --- load: wrk, or a separate Python process ------------------------------------------------
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(found.group(1)) * _UNITS[found.group(2)]
+
+
+def run_wrk(url: str, seconds: float) -> dict[str, Any]:
+    threads = max(1, min(CONCURRENCY, os.cpu_count() or 1))
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    try:
+        return _parse_wrk(out)
+    except ValueError as error:
+        raise SystemExit(f"could not read wrk's output ({error}):\n{out}") from None
+
+
+def _parse_wrk(out: str) -> dict[str, Any]:
+    def find(pattern: str) -> str:
+        found = re.search(pattern, out, re.MULTILINE)
+        if found is None:
+            raise ValueError(f"no match for {pattern!r}")
+        return found.group(1)
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    return {
+        "requests": int(find(r"(\d+) requests in")),
+        "rps": float(find(r"^Requests/sec:\s+([\d.]+)")),
+        "p50": _ms(find(r"^\s*50%\s+(\S+)[ \t]*$")),
+        "p99": _ms(find(r"^\s*99%\s+(\S+)[ \t]*$")),
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0)
+        + (sum(int(n) for n in sockets.groups()) if sockets else 0),
+    }
+
+
+async def _python_load(url: str, seconds: float) -> dict[str, Any]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        stop = started + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                try:
+                    answer = await client.get(url)
+                    await answer.aread()
+                    ok = answer.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - t0) * 1000)
+                errors += not ok
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "rps": len(ordered) / elapsed,
+        "p50": statistics.median(ordered),
+        "p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
+        "errors": errors,
+    }
+
+
+def run_python(url: str, seconds: float) -> dict[str, Any]:
+    """The Python load generator, in its own process (so it does not share the server's GIL)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--load", url, "--duration", str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return dict(json.loads(out))
+
+
+# --- the benchmark ----------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--treaty", default="XXVI-9")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per target")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds per target")
+    parser.add_argument("--postgres", metavar="URL", help="also run on a fresh schema of URL")
+    parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument(
+        "--uncached", action="store_true", help="turn off the API's cache of status answers"
+    )
+    parser.add_argument(
+        "--serve", nargs=3, metavar=("DB_URL", "PORT", "STATIC_DIR"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--load", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]), args.serve[2])
+        return 0
+    if args.load:
+        print(json.dumps(asyncio.run(_python_load(args.load, args.duration))))
+        return 0
+    if not (REAL / "index.json").exists():
+        print(f"skipped: {REAL} is absent (the real pages are needed)")
+        return 0
+    loader = args.loader
+    if loader == "auto":
+        loader = "wrk" if shutil.which("wrk") else "python"
+    if loader == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk), or use --loader python")
+    load = run_wrk if loader == "wrk" else run_python
+
+    work = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    databases = [("sqlite", f"sqlite:///{work / 'tracker.sqlite3'}", None)]
+    if args.postgres:
+        schema = f"bench_api_{uuid.uuid4().hex[:8]}"
+        databases.append(("postgresql", _with_schema(args.postgres, schema), schema))
+    print(
+        f"GET /api/treaties/{args.treaty} vs the same bytes as a static file; {CONCURRENCY} "
+        f"concurrent clients ({loader}), {args.warmup:g} s warm-up + {args.duration:g} s each; "
+        f"{os.cpu_count()} CPUs, load average {_load()}"
+        + ("; the API's answer cache off" if args.uncached else "")
+    )
+    rows = []
+    try:
+        for label, url, schema in databases:
+            if schema is not None:
+                _create_schema(args.postgres, schema)
+            try:
+                rows += _bench_one(label, url, args, work, load)
+            finally:
+                if schema is not None:
+                    _drop_schema(args.postgres, schema)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load average after: {_load()}")
+    print()
+    print(
+        f"{'database':<11} {'target':<34} {'requests':>9} {'rps':>9} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'errors':>6}"
+    )
+    for r in rows:
+        print(
+            f"{r['database']:<11} {r['target']:<34} {r['requests']:>9} {r['rps']:>9.0f} "
+            f"{r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>6}"
+        )
+    return 0
+
+
+def _bench_one(
+    label: str, url: str, args: argparse.Namespace, work: Path, load: Any
+) -> list[dict[str, Any]]:
+    started = time.perf_counter()
+    accepted = build_database(url)
+    print(f"{label}: {accepted} real pages ingested in {time.perf_counter() - started:.1f} s")
+    static_dir = work / f"static-{label}"
+    static_dir.mkdir()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if args.uncached:
+        env[UNCACHED_ENV] = "1"
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", url, str(port), str(static_dir)], env=env, cwd=ROOT
+    )
+    try:
+        _wait_up(base, server)
+        api_path = f"/api/treaties/{args.treaty}"
+        status, body, media = _get(base + api_path)
+        if status != 200 or media != "application/json":
+            raise SystemExit(f"{api_path}: {status} {media}")
+        (static_dir / f"{args.treaty}.json").write_bytes(body)
+        static_path = f"{STATIC_PREFIX}/{args.treaty}.json"
+        status, same, _ = _get(base + static_path)
+        assert status == 200 and same == body
+        print(f"{label}: answer {len(body)} bytes; server pid {server.pid}")
+        targets = [(f"static {static_path}", static_path), (f"api {api_path}", api_path)]
+        for _, path in targets:
+            load(base + path, args.warmup)
+        rows = []
+        for name, path in targets:
+            rows.append({"database": label, "target": name, **load(base + path, args.duration)})
+        return rows
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _create_schema(url: str, schema: str) -> None:
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    from sqlalchemy import text
+
+    from db.engine import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The dashboard: server-rendered HTML pages over the read side (overview, treaty, country).
+
+Query parameters are read as text and checked here, so that bad input gets an HTML page with
+a clear message (422) rather than the API's JSON; unknown treaties and countries get a 404 page.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Source
+from tracker.services import overview
+from tracker.services.queries import NotFound, find_treaty, treaty_status
+from tracker.web import dashboard_view as view
+from tracker.web.dashboard_chart import layout, series_for
+from tracker.web.deps import get_session, today
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["when"] = view.when
+templates.env.filters["sentence"] = view.sentence
+router = APIRouter(include_in_schema=False)
+
+DB = Annotated[Session, Depends(get_session)]
+Today = Annotated[date, Depends(today)]
+EVENTS_SHOWN = 50  # newest first; the rest through the API's CSV/JSON and the feed
+
+
+def mount_static(app: FastAPI) -> None:
+    """Serve the dashboard's CSS and JS under /static."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _error(request: Request, status_code: int, title: str, message: str) -> HTMLResponse:
+    return _page(request, "error.html", status_code, title=title, message=message)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(
+    request: Request, session: DB, day: Today, q: str | None = None, sort: str | None = None
+) -> HTMLResponse:
+    """Every tracked treaty: counts, progress to the threshold, stage and source health."""
+    try:
+        order = view.choice("sort", sort, view.OVERVIEW_SORTS)
+    except view.BadInput as error:
+        return _error(request, 422, "Bad request", str(error))
+    text = (q or "").strip()[:200]
+    rows = overview.treaties_overview(session, today=day, q=text or None, sort=order)
+    for row in rows:
+        row["progress"] = view.named_progress(row)
+    sources = list(session.scalars(select(Source).order_by(Source.slug)))
+    return _page(
+        request,
+        "overview.html",
+        rows=rows,
+        q=text,
+        sort=order,
+        unhealthy=[s for s in sources if not s.healthy],
+    )
+
+
+@router.get("/treaties/{treaty_id}", response_class=HTMLResponse)
+def treaty_page(
+    request: Request,
+    treaty_id: str,
+    session: DB,
+    day: Today,
+    as_of: str | None = None,
+    filter: str | None = None,  # noqa: A002 - the public parameter name
+    sort: str | None = None,
+) -> HTMLResponse:
+    """A treaty: counts, rule, dates, chart, participants and events."""
+    try:
+        on = view.parse_as_of(as_of)
+        which = view.choice("filter", filter, view.FILTERS)
+        order = view.choice("sort", sort, view.PARTICIPANT_SORTS)
+    except view.BadInput as error:
+        return _error(request, 422, "Bad request", str(error))
+    try:
+        found = treaty_status(session, treaty_id, as_of=on, today=day)
+        treaty, _ = find_treaty(session, treaty_id)
+    except NotFound as error:
+        return _error(request, 404, "Treaty not found", str(error))
+    series = series_for(session, treaty_id, on, day)
+    participants = sorted(found["participants"], key=view.participant_key(order))
+    for p in participants:
+        p["categories"] = view.categories(p)
+    counts = {k: sum(1 for p in participants if k in p["categories"]) for k in view.FILTERS}
+    counts["all"] = len(participants)
+    names = {p["iso3"]: p["name"] for p in participants if p["iso3"]}
+    for code in {m for g in found["groups"] for m in g["missing"]} - names.keys():
+        names[code] = view.country_name(code)
+    return _page(
+        request,
+        "treaty.html",
+        t=found,
+        stage=view.treaty_stage(found, on or day),
+        goal=view.named_progress(found | {"threshold": view.needed(found)}),
+        chart=layout(series) if series else None,
+        participants=participants,
+        filters=view.FILTERS,
+        filter=which,
+        counts=counts,
+        sort=order,
+        names=names,
+        events=overview.events(session, treaty_id=treaty.id, limit=EVENTS_SHOWN + 1),
+        events_shown=EVENTS_SHOWN,
+        as_of=on,
+        link=view.linker(
+            found["treaty"], as_of=on.isoformat() if on else None, filter=which, sort=order
+        ),
+    )
+
+
+@router.get("/countries/{iso3}", response_class=HTMLResponse)
+def country_page(request: Request, iso3: str, session: DB) -> HTMLResponse:
+    """A State's actions across every tracked treaty."""
+    if not re.fullmatch(r"[A-Za-z]{3}", iso3):
+        message = f"a country is named by its ISO 3166 alpha-3 code (e.g. AUT); got {iso3!r}"
+        return _error(request, 422, "Bad request", message)
+    found = overview.country(session, iso3)
+    if found is None:
+        message = f"no participant with ISO code {iso3.upper()!r} in any tracked treaty"
+        return _error(request, 404, "Country not found", message)
+    return _page(request, "country.html", c=found)

@@ -1,0 +1,135 @@
+"""The treaty page's chart: qualifying instruments over time against the threshold, as SVG geometry.
+
+Pure layout: `series_for` reads the rule's evaluation, `layout` turns dates and counts into
+coordinates that `templates/_chart.html` draws as an inline SVG step line.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from tracker.catalogue import rule_for
+from tracker.domain.evaluate import evaluate
+from tracker.domain.models import TreatyStatus
+from tracker.services.detection import confirmations
+from tracker.services.queries import find_treaty
+from tracker.services.repository import latest_snapshot
+
+WIDTH, HEIGHT = 760, 320
+LEFT, RIGHT, TOP, BOTTOM = 56, 24, 20, 44
+
+
+@dataclass(frozen=True)
+class Series:
+    """Cumulative counts by legal date, the line they aim at, and the entry-into-force date."""
+
+    label: str
+    dates: tuple[date, ...]  # one per counted instrument, oldest first
+    threshold: int | None
+    entry_into_force: date | None
+    end: date  # the as-of date, or today
+
+
+@dataclass
+class Chart:
+    """Coordinates in a WIDTH x HEIGHT view box."""
+
+    series: Series
+    path: str
+    threshold_y: float | None = None
+    threshold_label_y: float | None = None
+    eif_x: float | None = None
+    x_ticks: list[tuple[float, str]] = field(default_factory=list)
+    y_ticks: list[tuple[float, int]] = field(default_factory=list)
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+
+    @property
+    def final(self) -> int:
+        return len(self.series.dates)
+
+
+def series_for(session: Session, treaty_id: str, as_of: date | None, today: date) -> Series | None:
+    """The instruments that count towards the rule (for a rule of named States only: theirs)."""
+    treaty, slug = find_treaty(session, treaty_id)
+    snapshot = latest_snapshot(session, treaty.id)
+    if snapshot is None:
+        return None
+    status = TreatyStatus.from_dict(snapshot.data)
+    rule = rule_for(slug, treaty.external_id, status)
+    if rule is None:
+        return None
+    ev = evaluate(
+        rule, status, as_of=as_of, confirmations=confirmations(session, treaty.id), today=today
+    )
+    eif = ev.computed or ev.published
+    end = as_of or today
+    if rule.threshold is not None or not ev.groups:
+        dates = tuple(i.date for i in ev.instruments)
+        return Series("qualifying instruments", dates, rule.threshold, eif, end)
+    group = ev.groups[0]
+    first: dict[str, date] = {}
+    for i in ev.instruments:  # oldest first
+        for member in i.members:
+            if member in group.group.participants:
+                first.setdefault(member, i.date)
+    label = f"instruments from {group.group.label}"
+    return Series(label, tuple(sorted(first.values())), group.group.needed, eif, end)
+
+
+def _nice_step(span: float, most: int) -> int:
+    raw = max(1.0, span / most)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if raw <= m * magnitude:
+            return int(m * magnitude)
+    return int(10 * magnitude)
+
+
+def layout(series: Series) -> Chart:
+    """Place the step line, threshold line, entry-into-force marker and axis ticks."""
+    points = list(series.dates)
+    start = min(points + [d for d in (series.entry_into_force, series.end) if d])
+    stop = max(points + [d for d in (series.entry_into_force, series.end) if d])
+    start = date(start.year, 1, 1)
+    stop = max(stop, start + timedelta(days=365))
+    top_value = max(len(points), series.threshold or 0, 1)
+    step = _nice_step(top_value, 5)
+    y_max = step * math.ceil(top_value * 1.08 / step)
+    chart = Chart(series, path="")
+    days = (stop - start).days or 1
+
+    def x(d: date) -> float:
+        return round(chart.left + (chart.right - chart.left) * (d - start).days / days, 1)
+
+    def y(n: float) -> float:
+        return round(chart.bottom - (chart.bottom - chart.top) * n / y_max, 1)
+
+    parts = [f"M{x(start)} {y(0)}"]
+    for n, d in enumerate(points, start=1):
+        parts.append(f"H{x(d)} V{y(n)}")
+    parts.append(f"H{x(series.end)}")
+    chart.path = " ".join(parts)
+    if series.threshold is not None:
+        chart.threshold_y = y(series.threshold)
+        line_above = 0 <= chart.threshold_y - y(len(points)) <= 22  # label would sit on it
+        chart.threshold_label_y = chart.threshold_y + (16 if line_above else -6)
+    if series.entry_into_force is not None:
+        chart.eif_x = x(series.entry_into_force)
+    chart.y_ticks = [(y(v), v) for v in range(0, y_max + 1, step)]
+    years = _nice_step(stop.year - start.year + 1, 8)
+    first_year = start.year + (-start.year % years)
+    chart.x_ticks = [
+        (x(date(year, 1, 1)), str(year))
+        for year in range(first_year, stop.year + 1, years)
+        if date(year, 1, 1) <= stop
+    ]
+    return chart
