@@ -93,6 +93,8 @@ class Settings:
     # Log lines: "json" (one object per line) or "text"; None: the command's default (`tracker
     # run`: json, passed on to its crawls; other commands: text).
     log_format: str | None = None
+    # Bearer token for the HTTP API's operator endpoints (unset: they are disabled).
+    admin_token: str | None = None
 
     @property
     def http_cache_dir(self) -> Path:
@@ -128,6 +130,7 @@ class Settings:
             unhealthy_after=_positive(env, "TRACKER_UNHEALTHY_AFTER", 2),
             leader_poll_seconds=_positive_float(env, "TRACKER_LEADER_POLL_SECONDS", 10.0),
             log_format=_choice(env, "TRACKER_LOG_FORMAT", LOG_FORMATS),
+            admin_token=env.get("TRACKER_ADMIN_TOKEN") or None,
         )
 
     def to_env(self) -> dict[str, str]:

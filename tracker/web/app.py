@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Event, Source, Treaty
 from tracker.settings import Settings
-from tracker.web import api, dashboard, feeds
+from tracker.web import admin, api, dashboard, feeds
 
 
 class _DatabaseCollector(Collector):
@@ -103,6 +103,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.include_router(api.router)
+    app.include_router(admin.router)
     app.include_router(feeds.router)
     app.include_router(dashboard.router)
     dashboard.mount_static(app)
