@@ -16,6 +16,7 @@ from tracker.web.api import TreatyId
 
 router = APIRouter(prefix="/api", tags=["operators"])
 FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A body that is not JSON"},
     401: {"description": "Missing or wrong bearer token"},
     403: {"description": "Operator endpoints are disabled (TRACKER_ADMIN_TOKEN unset)"},
 }
