@@ -1,5 +1,5 @@
 """Tables: sources, treaties, raw pages, snapshots, participants, actions, events, quarantine,
-operators' confirmations of entry-into-force conditions."""
+operators' confirmations of entry-into-force conditions, subscriptions and their deliveries."""
 
 from __future__ import annotations
 
@@ -194,4 +194,56 @@ class Quarantine(Base):
     raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
     fetched_at: Mapped[datetime]
     observed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+SUBSCRIPTION_CHANNELS: tuple[str, ...] = ("email", "webhook", "apprise")
+SUBSCRIPTION_STATES: tuple[str, ...] = ("pending", "active", "unsubscribed")
+DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead")
+
+
+class Subscription(Base):
+    """A channel and its filters (empty list: everything); email starts pending until confirmed."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'webhook', 'apprise')", name="channel"),
+        CheckConstraint("state IN ('pending', 'active', 'unsubscribed')", name="state"),
+        CheckConstraint("digest IN ('immediate', 'daily')", name="digest"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(Text)  # address, URL or Apprise URL
+    secret: Mapped[str | None] = mapped_column(String(128))  # webhook HMAC key
+    treaties: Mapped[list[str]] = mapped_column(JSON, default=list)
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    digest: Mapped[str] = mapped_column(String(16), default="immediate")
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """The outbox: one row per (event, subscription), written in the event's transaction."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'sending', 'sent', 'dead')", name="state"),
+        UniqueConstraint("event_id", "subscription_id"),
+        Index("ix_deliveries_state_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -31,6 +31,8 @@ def test_first_page_is_accepted_as_a_baseline_without_events(session_factory):
         "events": 0,
         "quarantine": 0,
         "condition_confirmations": 0,
+        "subscriptions": 0,
+        "deliveries": 0,
     }
     with session_factory() as session:
         snap = session.get_one(Snapshot, result.snapshot_id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.models import ConditionConfirmation, Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
+from tracker.alerts import outbox
 from tracker.catalogue import rule_for
 from tracker.domain.evaluate import Evaluation, Instrument, evaluate
 from tracker.domain.models import TreatyStatus
@@ -123,20 +124,21 @@ def _record_once(
         )
     try:
         with session.begin_nested():
-            session.add(
-                Event(
-                    treaty_id=treaty.id,
-                    snapshot_id=snapshot.id,
-                    kind=kind,
-                    participant_id=participant_id,
-                    participant_name=deciding.name if deciding else None,
-                    legal_date=legal_date,
-                    observed_at=observed_at,
-                    details=details,
-                    state="final",
-                    once_key=kind,
-                )
+            event = Event(
+                treaty_id=treaty.id,
+                snapshot_id=snapshot.id,
+                kind=kind,
+                participant_id=participant_id,
+                participant_name=deciding.name if deciding else None,
+                legal_date=legal_date,
+                observed_at=observed_at,
+                details=details,
+                state="final",
+                once_key=kind,
             )
+            session.add(event)
+            session.flush()
+            outbox.enqueue(session, [event.id], observed_at)  # same transaction as the event
     except IntegrityError:  # another process recorded it first
         return False
     return True

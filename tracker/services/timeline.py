@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import ActionRow, Event
+from tracker.alerts import outbox
 from tracker.domain.changes import Change, ChangeKind, diff
 from tracker.domain.models import Participant, TreatyStatus
 from tracker.services.repository import participant_ids, table_of
@@ -183,7 +184,8 @@ def record_changes(
     missing = {c.participant_key for c in changes} - ids.keys()
     if missing:
         ids = {**ids, **participant_ids(session, missing)}
-    session.execute(
-        insert(table_of(Event)), [_event_row(c, treaty_id, snapshot_id, ids, at) for c in changes]
-    )
+    rows = [_event_row(c, treaty_id, snapshot_id, ids, at) for c in changes]
+    events = table_of(Event)
+    event_ids = list(session.scalars(insert(events).returning(events.c.id), rows))
+    outbox.enqueue(session, event_ids, at)  # deliveries in the same transaction as the events
     return len(changes)

@@ -1,0 +1,1 @@
+"""Alerts: subscriptions, the delivery outbox, the dispatcher and its channels."""

@@ -1,0 +1,43 @@
+"""What a channel receives and how it fails; the registry of channels by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The subscription a message goes to."""
+
+    id: int
+    channel: str  # email | webhook | apprise
+    target: str  # address, URL, Apprise URL
+    secret: str | None = None  # webhook HMAC key
+
+
+@dataclass(frozen=True)
+class Message:
+    """One alert, rendered for every channel."""
+
+    subject: str
+    text: str  # plain text (email text part, chat body)
+    payload: dict[str, Any]  # JSON body of a webhook
+    idempotency_key: str  # the same on every retry of one delivery
+    unsubscribe_url: str | None = None  # one-click (RFC 8058) link, email only
+    manage_url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class DeliveryError(Exception):
+    """A send that failed; `retryable` False gives up at once (bad address, 4xx)."""
+
+    def __init__(self, reason: str, *, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class Channel(Protocol):
+    def send(self, recipient: Recipient, message: Message) -> None:
+        """Deliver or raise DeliveryError."""

@@ -1,0 +1,150 @@
+"""Short, useful alert messages: what happened, the treaty, the counts before and after, what
+remains, the projected entry into force, a link, and the evidence (source URL, snapshot,
+observation time, legal date)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Delivery, Event, Snapshot, Subscription, Treaty
+from db.models import Participant as ParticipantRow
+from tracker.alerts.channels import Message
+
+HEADLINES = {
+    "signature": "{who} signed",
+    "consent": "{who} became a party ({how})",
+    "withdrawal": "{who} withdrew",
+    "correction": "the depositary corrected {who}'s entry",
+    "approaching": "{remaining} instruments remain before the entry-into-force threshold",
+    "threshold_crossed": "the entry-into-force threshold was met on {legal_date}",
+    "entered_into_force": "entered into force on {legal_date}",
+}
+
+
+@dataclass(frozen=True)
+class AlertContext:
+    """Everything a message says, read once from the database."""
+
+    event: Event
+    treaty: Treaty
+    snapshot: Snapshot | None
+    previous: Snapshot | None
+    iso3: str | None
+
+
+def load_context(session: Session, delivery: Delivery) -> AlertContext:
+    event = session.get_one(Event, delivery.event_id)
+    treaty = session.get_one(Treaty, event.treaty_id)
+    snapshot = session.get(Snapshot, event.snapshot_id) if event.snapshot_id else None
+    previous = None
+    if snapshot is not None:
+        previous = session.scalars(
+            select(Snapshot)
+            .where(Snapshot.treaty_id == treaty.id, Snapshot.observed_at < snapshot.observed_at)
+            .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+            .limit(1)
+        ).first()
+    iso3 = None
+    if event.participant_id:
+        iso3 = session.scalar(
+            select(ParticipantRow.iso3).where(ParticipantRow.id == event.participant_id)
+        )
+    return AlertContext(event, treaty, snapshot, previous, iso3)
+
+
+def _headline(event: Event) -> str:
+    details = event.details or {}
+    template = HEADLINES.get(event.kind, event.kind.replace("_", " "))
+    return template.format(
+        who=event.participant_name or "a participant",
+        how=(details.get("action_kind") or details.get("kind") or "instrument").replace("_", " "),
+        remaining=details.get("remaining", "?"),
+        legal_date=event.legal_date.isoformat() if event.legal_date else "an unknown date",
+    )
+
+
+def payload(ctx: AlertContext, treaty_url: str) -> dict[str, Any]:
+    """The JSON body of a webhook (and the facts every other rendering uses)."""
+    e, s, p = ctx.event, ctx.snapshot, ctx.previous
+    details = e.details or {}
+    return {
+        "event": {
+            "id": e.id,
+            "kind": e.kind,
+            "participant": e.participant_name,
+            "iso3": ctx.iso3 or details.get("iso3"),
+            "legal_date": e.legal_date.isoformat() if e.legal_date else None,
+            "observed_at": e.observed_at.isoformat(),
+            "state": e.state,
+        },
+        "treaty": {"id": ctx.treaty.external_id, "title": ctx.treaty.title, "url": treaty_url},
+        "counts": {
+            "before": {"signatories": p.signatories, "parties": p.parties} if p else None,
+            "after": {"signatories": s.signatories, "parties": s.parties} if s else None,
+        },
+        "remaining": details.get("remaining"),
+        "entry_into_force": details.get("entry_into_force"),
+        "deciding_deposits": details.get("deciding_deposits"),
+        "evidence": {
+            "source_url": s.url if s else None,
+            "snapshot_id": s.id if s else None,
+            "observed_at": s.observed_at.isoformat() if s else e.observed_at.isoformat(),
+            "legal_date": e.legal_date.isoformat() if e.legal_date else None,
+        },
+    }
+
+
+def render(
+    ctx: AlertContext,
+    delivery: Delivery,
+    subscription: Subscription,
+    public_url: str,
+    links: dict[str, str] | None = None,
+) -> Message:
+    """The message of one delivery (same idempotency key on every retry)."""
+    treaty_url = f"{public_url.rstrip('/')}/treaties/{ctx.treaty.external_id}"
+    body = payload(ctx, treaty_url)
+    headline = _headline(ctx.event)
+    subject = f"{ctx.treaty.external_id}: {headline}"
+    lines = [
+        f"{ctx.treaty.title} ({ctx.treaty.external_id})",
+        "",
+        headline[:1].upper() + headline[1:] + ".",
+    ]
+    before, after = body["counts"]["before"], body["counts"]["after"]
+    if after:
+        was = (
+            f"{before['parties']} parties, {before['signatories']} signatories -> "
+            if before
+            else ""
+        )
+        lines.append(
+            f"Counts: {was}{after['parties']} parties, {after['signatories']} signatories."
+        )
+    if body["remaining"] is not None:
+        lines.append(f"Qualifying instruments still needed: {body['remaining']}.")
+    eif = (body["entry_into_force"] or {}).get("computed")
+    if eif:
+        lines.append(f"Entry into force (computed): {eif}.")
+    evidence = body["evidence"]
+    lines += [
+        "",
+        f"Treaty page: {treaty_url}",
+        f"Evidence: {evidence['source_url'] or '-'} (snapshot {evidence['snapshot_id']}, "
+        f"observed {evidence['observed_at']}, legal date {evidence['legal_date'] or '-'}).",
+    ]
+    links = links or {}
+    if links.get("manage_url"):
+        lines += ["", f"Manage or end this subscription: {links['manage_url']}"]
+    return Message(
+        subject=subject,
+        text="\n".join(lines) + "\n",
+        payload=body | {"delivery": delivery.idempotency_key, "subscription": subscription.id},
+        idempotency_key=delivery.idempotency_key,
+        unsubscribe_url=links.get("unsubscribe_url"),
+        manage_url=links.get("manage_url"),
+    )

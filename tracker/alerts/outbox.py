@@ -1,0 +1,69 @@
+"""The outbox: for each new alertable event, one delivery row per matching active subscription,
+written in the transaction that writes the event (so an event is never without its deliveries).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Delivery, Event, Subscription, Treaty
+from db.models import Participant as ParticipantRow
+from tracker.alerts.model import EventFacts, Filters, next_digest, wants
+
+
+def facts(event: Event, treaty: str | None, iso3: str | None) -> EventFacts:
+    details = event.details or {}
+    return EventFacts(
+        kind=event.kind,
+        treaty=treaty,
+        iso3=iso3 or details.get("iso3"),
+        state=event.state,
+        baseline=bool(details.get("baseline")),
+    )
+
+
+def filters_of(sub: Subscription) -> Filters:
+    return Filters(tuple(sub.treaties or ()), tuple(sub.countries or ()), tuple(sub.kinds or ()))
+
+
+def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
+    """Write the deliveries of these events (in the caller's transaction); return how many."""
+    ids = list(event_ids)
+    if not ids:
+        return 0
+    subscriptions = list(
+        session.scalars(select(Subscription).where(Subscription.state == "active"))
+    )
+    if not subscriptions:
+        return 0
+    rows = session.execute(
+        select(Event, Treaty.external_id, ParticipantRow.iso3)
+        .join(Treaty, Treaty.id == Event.treaty_id)
+        .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
+        .where(Event.id.in_(ids))
+    ).all()
+    added = 0
+    for event, treaty, iso3 in rows:
+        about = facts(event, treaty, iso3)
+        for sub in subscriptions:
+            if not wants(filters_of(sub), about):
+                continue
+            due = next_digest(now) if sub.digest == "daily" else now
+            session.add(
+                Delivery(
+                    event_id=event.id,
+                    subscription_id=sub.id,
+                    idempotency_key=uuid.uuid4().hex,
+                    state="pending",
+                    attempts=0,
+                    due_at=due,
+                )
+            )
+            added += 1
+    session.flush()
+    return added
