@@ -254,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="log at TRACKER_LOG_LEVEL (default: warnings only)"
     )
     demo.set_defaults(handler=cmd_demo)
+    from tracker.cli_alerts import add_commands
+
+    add_commands(sub)
     treaties = sub.add_parser("treaties", help="list the tracked treaties")
     treaties.add_argument("--json", action="store_true")
     treaties.set_defaults(handler=cmd_treaties)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Mapping
@@ -15,6 +16,9 @@ USER_AGENT = (
 )
 
 LOG_FORMATS = ("json", "text")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_MAIL_FROM = "treaty-tracker@localhost"
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
 
 
 class ConfigError(ValueError):
@@ -64,6 +68,27 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str 
     return value
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP networks (CIDR; a bare address is a /32 or /128), normalized."""
+    nets = []
+    for item in (env.get(name) or "").split(","):
+        if item.strip():
+            try:
+                nets.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise ConfigError(f"{name}: {item.strip()!r} is not an IP network") from None
+    return tuple(nets)
+
+
+def _url(
+    env: Mapping[str, str], name: str, default: str | None, schemes: tuple[str, ...]
+) -> str | None:
+    raw = (env.get(name) or "").strip() or default
+    if raw is not None and raw.partition("://")[0].lower() not in schemes:
+        raise ConfigError(f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, read once by `Settings.from_env()` and passed down."""
@@ -95,6 +120,15 @@ class Settings:
     log_format: str | None = None
     # Bearer token for the HTTP API's operator endpoints (unset: they are disabled).
     admin_token: str | None = None
+    # Alerts. Webhook targets in these networks may be private or loopback (SSRF allow-list).
+    webhook_allowlist: tuple[str, ...] = ()
+    # Key of subscribers' signed links (confirm, unsubscribe, manage); unset: no email alerts.
+    secret_key: str | None = None
+    # Base URL of those links, as subscribers reach the service.
+    public_url: str = DEFAULT_PUBLIC_URL
+    # smtp://user:pass@host:port, smtp+starttls://..., smtps://...; unset: no email alerts.
+    smtp_url: str | None = None
+    mail_from: str = DEFAULT_MAIL_FROM
 
     @property
     def http_cache_dir(self) -> Path:
@@ -131,6 +165,13 @@ class Settings:
             leader_poll_seconds=_positive_float(env, "TRACKER_LEADER_POLL_SECONDS", 10.0),
             log_format=_choice(env, "TRACKER_LOG_FORMAT", LOG_FORMATS),
             admin_token=env.get("TRACKER_ADMIN_TOKEN") or None,
+            webhook_allowlist=_networks(env, "TRACKER_WEBHOOK_ALLOWLIST"),
+            secret_key=env.get("TRACKER_SECRET_KEY") or None,
+            public_url=str(
+                _url(env, "TRACKER_PUBLIC_URL", DEFAULT_PUBLIC_URL, ("http", "https"))
+            ).rstrip("/"),
+            smtp_url=_url(env, "TRACKER_SMTP_URL", None, SMTP_SCHEMES),
+            mail_from=(env.get("TRACKER_MAIL_FROM") or "").strip() or DEFAULT_MAIL_FROM,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -154,6 +195,11 @@ class Settings:
             "TRACKER_UNHEALTHY_AFTER": str(self.unhealthy_after),
             "TRACKER_LEADER_POLL_SECONDS": str(self.leader_poll_seconds),
             **({"TRACKER_LOG_FORMAT": self.log_format} if self.log_format else {}),
+            "TRACKER_WEBHOOK_ALLOWLIST": ",".join(self.webhook_allowlist),
+            **({"TRACKER_SECRET_KEY": self.secret_key} if self.secret_key else {}),
+            "TRACKER_PUBLIC_URL": self.public_url,
+            **({"TRACKER_SMTP_URL": self.smtp_url} if self.smtp_url else {}),
+            "TRACKER_MAIL_FROM": self.mail_from,
         }
 
     def child_env(self, **extra: str) -> dict[str, str]:

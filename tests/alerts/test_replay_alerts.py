@@ -1,0 +1,102 @@
+"""TPNW replay (2018 XML, then 2026 HTML) with a real webhook receiver on loopback, through the
+command line: the threshold-crossed alert arrives exactly once, signed, with its evidence."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tracker.alerts.webhook import verify
+from tracker.cli import main
+
+pytestmark = pytest.mark.db
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
+XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
+HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver():
+    Receiver.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def env(monkeypatch, settings):
+    monkeypatch.setenv("TRACKER_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("TRACKER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("TRACKER_WEBHOOK_ALLOWLIST", "127.0.0.0/8")
+
+
+def run(capsys, *argv: str) -> str:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+@pytest.mark.skipif(not REAL.exists(), reason=f"real fixtures absent: {REAL}")
+def test_threshold_crossed_arrives_once_signed(env, capsys, receiver):
+    sub = json.loads(
+        run(
+            capsys,
+            "subscribe",
+            "--webhook",
+            receiver,
+            "--treaty",
+            "XXVI-9",
+            "--event",
+            "threshold_crossed",
+            "--json",
+        )
+    )
+    other = json.loads(
+        run(capsys, "subscribe", "--webhook", receiver, "--country", "AUT", "--json")
+    )
+    run(capsys, "ingest", "--source", "untc", "--observed-at", "2018-01-15", str(XML))
+    run(capsys, "ingest", "--source", "untc", str(HTML))
+    assert run(capsys, "dispatch").startswith("dispatch: ")
+    assert run(capsys, "dispatch").strip() == "dispatch: 0 claimed, 0 sent, 0 to retry, 0 dead"
+
+    by_sub: dict[int, list[dict]] = {}
+    for headers, body in Receiver.received:
+        payload = json.loads(body)
+        by_sub.setdefault(payload["subscription"], []).append(payload)
+        secret = sub["secret"] if payload["subscription"] == sub["id"] else other["secret"]
+        assert verify(secret, body, headers["X-Tracker-Signature"])
+        assert not verify("wrong", body, headers["X-Tracker-Signature"])
+        assert headers["Idempotency-Key"] == payload["delivery"]
+    (crossed,) = by_sub[sub["id"]]
+    assert crossed["event"]["kind"] == "threshold_crossed"
+    assert crossed["event"]["legal_date"] == "2020-10-24"
+    assert crossed["entry_into_force"]["computed"] == "2021-01-22"
+    assert (
+        crossed["counts"]["before"]["parties"] == 3 and crossed["counts"]["after"]["parties"] == 74
+    )
+    assert crossed["evidence"]["source_url"].endswith("XXVI-9__tpnw.html")
+    assert crossed["evidence"]["observed_at"].startswith("2026-02-03")
+    # Austria's subscriber hears of Austria only (its ratification of 2018, seen in 2026).
+    assert [p["event"]["iso3"] for p in by_sub[other["id"]]] == ["AUT"]

@@ -1,0 +1,198 @@
+"""Email over SMTP: one kept-open connection, plain text, RFC 8058 one-click unsubscribe."""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+import functools
+import re
+import smtplib
+import ssl
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.headerregistry import HeaderRegistry
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import NoReturn
+from urllib.parse import unquote, urlsplit
+
+from tracker.alerts.channels import DeliveryError, Message, Recipient
+from tracker.alerts.links import DAY, MAX_AGE
+
+PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+
+
+class _Headers(HeaderRegistry):
+    """The standard registry, making each header class once: rendering gets ~1.5x faster."""
+
+    @functools.cache  # noqa: B019 (one registry for the process)
+    def __getitem__(self, name: str) -> type:
+        return super().__getitem__(name)
+
+
+POLICY = email.policy.SMTP.clone(header_factory=_Headers())
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """`TRACKER_SMTP_URL` taken apart."""
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, url: str) -> SmtpServer:
+        """`smtp://user:pass@host:port`, `smtp+starttls://...`, `smtps://...`; else ValueError."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in PORTS or not parts.hostname:
+            raise ValueError("SMTP URL must be smtp://, smtps:// or smtp+starttls://host[:port]")
+        user, password = (unquote(v) if v else None for v in (parts.username, parts.password))
+        return cls(scheme, parts.hostname, parts.port or PORTS[scheme], user, password)
+
+
+class EmailChannel:
+    """Sends each message on one SMTP connection kept open across sends (thread-safe)."""
+
+    def __init__(self, smtp_url: str, sender: str, timeout: float = 30) -> None:
+        self.server = SmtpServer.parse(smtp_url)
+        self.sender = sender
+        self.envelope_from = parseaddr(sender)[1] or sender
+        self.domain = self.envelope_from.rpartition("@")[2] or "localhost"
+        self.timeout = timeout
+        self._conn: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
+        self.connections = 0  # connections opened so far
+
+    def render(self, recipient: Recipient, message: Message) -> EmailMessage:
+        """The message as sent: text part, delivery and unsubscribe headers."""
+        msg = EmailMessage(policy=POLICY)
+        key = re.sub(r"[^A-Za-z0-9._-]", "-", message.idempotency_key)
+        msg["Subject"] = message.subject
+        msg["From"] = self.sender
+        msg["To"] = recipient.target
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = f"<{key}@{self.domain}>"  # the same on every retry
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Tracker-Delivery"] = message.idempotency_key
+        if message.unsubscribe_url:
+            msg["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        for name, value in message.headers.items():  # extra headers, never replacing ours
+            if name not in msg:
+                msg[name] = value
+        msg.set_content(message.text, cte="quoted-printable")
+        return msg
+
+    def send(self, recipient: Recipient, message: Message) -> None:
+        try:
+            rendered = self.render(recipient, message)
+            utf8 = not (recipient.target + self.envelope_from).isascii()
+            data = rendered.as_bytes(policy=POLICY.clone(utf8=True) if utf8 else POLICY)
+        except (ValueError, TypeError) as exc:
+            raise DeliveryError(f"cannot build the message: {exc}", retryable=False) from None
+        with self._lock:
+            for attempt in (1, 2):
+                conn = self._connection()
+                try:
+                    self._envelope(conn, recipient.target, utf8)
+                    break
+                except ConnectionError as exc:  # gone before anything was sent: reconnect
+                    self._drop()
+                    if attempt == 2:
+                        raise DeliveryError(f"SMTP connection lost: {exc}") from None
+            reply: object
+            try:
+                code, reply = conn.data(data)
+            except smtplib.SMTPDataError as exc:  # DATA itself refused
+                code, reply = exc.smtp_code, exc.smtp_error
+            except OSError as exc:
+                self._drop()
+                raise DeliveryError(f"SMTP error while sending: {exc}") from None
+            if code != 250:
+                self._refused(conn, "message refused", code, reply, code < 500)
+
+    def _envelope(self, conn: smtplib.SMTP, to: str, utf8: bool) -> None:
+        """MAIL FROM and RCPT TO; ConnectionError when the kept connection turns out gone."""
+        if utf8 and not conn.has_extn("smtputf8"):
+            raise DeliveryError("the SMTP server cannot take non-ASCII addresses", retryable=False)
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
+        try:
+            what, retry = f"sender {self.envelope_from} refused", True
+            code, reply = conn.mail(self.envelope_from, options)
+            if code == 250:
+                what, (code, reply) = f"recipient {to} refused", conn.rcpt(to)
+                retry = code < 500
+        except OSError as exc:  # SMTPServerDisconnected too
+            raise ConnectionError(str(exc) or type(exc).__name__) from None
+        if code in (250, 251):
+            return
+        if code == 421:
+            raise ConnectionError(f"server closing: {reply.decode(errors='replace')}")
+        self._refused(conn, what, code, reply, retry)
+
+    def _refused(
+        self, conn: smtplib.SMTP, what: str, code: int, reply: object, retry: bool
+    ) -> NoReturn:
+        """Reset the transaction (or drop the connection) and raise the refusal."""
+        try:
+            conn.rset()
+        except OSError:  # SMTPException is an OSError
+            self._drop()
+        text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        raise DeliveryError(f"{what}: {code} {text}", retryable=retry)
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is not None:
+            return self._conn
+        conn: smtplib.SMTP | None = None
+        srv, tls = self.server, ssl.create_default_context()
+        try:
+            if srv.scheme == "smtps":
+                conn = smtplib.SMTP_SSL(srv.host, srv.port, timeout=self.timeout, context=tls)
+            else:
+                conn = smtplib.SMTP(srv.host, srv.port, timeout=self.timeout)
+            if srv.scheme == "smtp+starttls":
+                conn.starttls(context=tls)  # says EHLO before; again below
+            conn.ehlo()
+            if srv.username:
+                conn.login(srv.username, srv.password or "")
+        except OSError as exc:  # SMTPException is an OSError
+            if conn is not None:
+                conn.close()
+            raise DeliveryError(f"cannot connect to SMTP {srv.host}:{srv.port}: {exc}") from None
+        self._conn = conn
+        self.connections += 1
+        return conn
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        """QUIT and close the kept connection, if any."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                with contextlib.suppress(OSError):
+                    conn.quit()
+                conn.close()
+
+
+def opt_in_message(links: Mapping[str, str], covers: str, *, key: str) -> Message:
+    """The double opt-in email; `links` from `links_for`, `covers`: the filters in words."""
+    text = (
+        "Someone, probably you, asked to receive treaty ratification alerts at this address.\n\n"
+        f"The subscription covers: {covers}\n\n"
+        f"To confirm it, open this link (it works for {MAX_AGE['confirm'] // DAY} days):\n"
+        f"{links['confirm_url']}\n\n"
+        "If you did not ask for this, ignore this message: nothing will be sent to you.\n"
+    )
+    payload = {"kind": "confirm", "covers": covers, "confirm_url": links["confirm_url"]}
+    unsubscribe, manage = links.get("unsubscribe_url"), links.get("manage_url")
+    return Message("Confirm your subscription", text, payload, key, unsubscribe, manage)

@@ -1,0 +1,176 @@
+"""Subscriptions: create (validated per channel), list, end; the channels built from settings."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Subscription
+from tracker.alerts.channels import Channel, Recipient
+from tracker.alerts.model import ALERT_KINDS
+from tracker.settings import Settings
+
+EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class BadSubscription(ValueError):
+    """A subscription that cannot be made, with the reason."""
+
+
+def _codes(values: Sequence[str], what: str, pattern: str) -> list[str]:
+    out = []
+    for v in values:
+        v = v.strip()
+        if not re.fullmatch(pattern, v):
+            raise BadSubscription(f"bad {what} {v!r}")
+        out.append(v.upper() if what == "country" else v)
+    return sorted(set(out))
+
+
+def covers(sub: Subscription) -> str:
+    """The filters in words, for people."""
+    parts = [
+        "treaties " + ", ".join(sub.treaties) if sub.treaties else "all treaties",
+        "countries " + ", ".join(sub.countries) if sub.countries else "all countries",
+        "events " + ", ".join(sub.kinds) if sub.kinds else "all events",
+        "a daily digest" if sub.digest == "daily" else "each event as it happens",
+    ]
+    return "; ".join(parts)
+
+
+def describe(sub: Subscription, *, with_secret: bool = False) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "id": sub.id,
+        "channel": sub.channel,
+        "target": sub.target,
+        "treaties": sub.treaties,
+        "countries": sub.countries,
+        "kinds": sub.kinds,
+        "digest": sub.digest,
+        "state": sub.state,
+        "created_at": sub.created_at.isoformat() if sub.created_at else None,
+        "covers": covers(sub),
+    }
+    if with_secret and sub.secret:
+        found["secret"] = sub.secret
+    return found
+
+
+def _check_target(settings: Settings, channel: str, target: str) -> None:
+    if channel == "email":
+        if not EMAIL.match(target):
+            raise BadSubscription(f"not an email address: {target!r}")
+        if not settings.secret_key:
+            raise BadSubscription("email subscriptions need TRACKER_SECRET_KEY (for signed links)")
+        if not settings.smtp_url:
+            raise BadSubscription("email subscriptions need TRACKER_SMTP_URL")
+    elif channel == "webhook":
+        from tracker.alerts.webhook import check_target
+
+        try:
+            check_target(target, settings.webhook_allowlist)
+        except ValueError as refused:
+            raise BadSubscription(str(refused)) from None
+    elif channel == "apprise":
+        from tracker.alerts.apprise_channel import check_apprise_url
+
+        try:
+            check_apprise_url(target)
+        except ValueError as refused:
+            raise BadSubscription(str(refused)) from None
+    else:
+        raise BadSubscription(f"unknown channel {channel!r}")
+
+
+def create(
+    session: Session,
+    settings: Settings,
+    *,
+    channel: str,
+    target: str,
+    treaties: Sequence[str] = (),
+    countries: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    digest: str = "immediate",
+    now: datetime,
+) -> Subscription:
+    """A new subscription: active at once, except email, pending until confirmed."""
+    _check_target(settings, channel, target)
+    unknown = sorted(set(kinds) - set(ALERT_KINDS))
+    if unknown:
+        raise BadSubscription(
+            f"unknown event kind(s) {', '.join(unknown)}; known: {', '.join(ALERT_KINDS)}"
+        )
+    if digest not in ("immediate", "daily"):
+        raise BadSubscription("digest is immediate or daily")
+    sub = Subscription(
+        channel=channel,
+        target=target,
+        secret=secrets.token_hex(32) if channel == "webhook" else None,
+        treaties=_codes(treaties, "treaty", r"[A-Za-z0-9.\-]{1,64}"),
+        countries=_codes(countries, "country", r"[A-Za-z]{3}"),
+        kinds=sorted(set(kinds)),
+        digest=digest,
+        state="pending" if channel == "email" else "active",
+        created_at=now,
+        confirmed_at=None if channel == "email" else now,
+    )
+    session.add(sub)
+    session.flush()
+    return sub
+
+
+def send_opt_in(settings: Settings, sub: Subscription) -> None:
+    """Send the double opt-in email (nothing else is sent before it is confirmed)."""
+    from tracker.alerts.email import EmailChannel, opt_in_message
+    from tracker.alerts.links import links_for
+
+    links = links_for(settings.public_url, settings.secret_key, sub.id)
+    channel = EmailChannel(settings.smtp_url or "", settings.mail_from)
+    try:
+        channel.send(
+            Recipient(sub.id, "email", sub.target),
+            opt_in_message(links, covers(sub), key=f"confirm-{sub.id}"),
+        )
+    finally:
+        channel.close()
+
+
+def end(session: Session, sub_id: int, now: datetime) -> Subscription | None:
+    sub = session.get(Subscription, sub_id)
+    if sub is not None and sub.state != "unsubscribed":
+        sub.state, sub.unsubscribed_at = "unsubscribed", now
+    return sub
+
+
+def confirm(session: Session, sub_id: int, now: datetime) -> Subscription | None:
+    sub = session.get(Subscription, sub_id)
+    if sub is not None and sub.state == "pending":
+        sub.state, sub.confirmed_at = "active", now
+    return sub
+
+
+def listing(session: Session) -> list[dict[str, Any]]:
+    return [describe(s) for s in session.scalars(select(Subscription).order_by(Subscription.id))]
+
+
+def channels_from_settings(settings: Settings) -> dict[str, Channel]:
+    """The channels this configuration can use (email only with TRACKER_SMTP_URL)."""
+    from tracker.alerts.apprise_channel import AppriseChannel
+    from tracker.alerts.webhook import WebhookChannel
+
+    channels: dict[str, Channel] = {
+        "webhook": WebhookChannel(settings.webhook_allowlist),
+        "apprise": AppriseChannel(),
+    }
+    if settings.smtp_url:
+        from tracker.alerts.email import EmailChannel
+
+        channels["email"] = EmailChannel(settings.smtp_url, settings.mail_from)
+    return channels

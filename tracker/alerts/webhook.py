@@ -1,0 +1,187 @@
+"""Webhooks: a signed JSON POST, refused for non-public targets unless allow-listed (SSRF)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from tracker.alerts.channels import DeliveryError, Message, Recipient
+
+USER_AGENT = "treaty-tracker/0.1 (alerts; webhook)"
+SIGNATURE_HEADER = "X-Tracker-Signature"
+DELIVERY_HEADER = "X-Tracker-Delivery"
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_RETRY_STATUSES = frozenset({408, 429})
+MAX_RESPONSE = 64 * 1024  # bytes of a receiver's answer read; the rest is dropped
+
+
+def body_bytes(payload: dict[str, Any]) -> bytes:
+    """The one serialization that is signed and sent: compact, sorted keys, UTF-8."""
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The `X-Tracker-Signature` value: `sha256=<hex HMAC-SHA256(secret, body)>`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, header: str | None) -> bool:
+    """For receivers: does `header` sign exactly `body` with `secret`? (constant time)"""
+    expected = sign(secret, body).encode()
+    return hmac.compare_digest(expected, (header or "").strip().encode("utf-8", "replace"))
+
+
+def networks(items: Iterable[str | Network]) -> list[Network]:
+    """Allow-list entries (CIDR strings or networks) as networks."""
+    return [ipaddress.ip_network(str(item).strip(), strict=False) for item in items]
+
+
+def _split(url: str) -> httpx.URL:
+    """Parse `url`, refusing anything but http(s) with a host (ValueError)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"webhook URL {url!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https"):
+        raise ValueError(f"webhook URL {url!r} must be http:// or https://")
+    if not parsed.host:
+        raise ValueError(f"webhook URL {url!r} has no host")
+    return parsed
+
+
+def _resolve(parsed: httpx.URL) -> list[IPAddress]:
+    """Every address the host resolves to (an IP literal is itself); OSError if none."""
+    try:
+        return [ipaddress.ip_address(parsed.host)]
+    except ValueError:
+        pass
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    infos = socket.getaddrinfo(parsed.raw_host.decode("ascii"), port, type=socket.SOCK_STREAM)
+    found = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    if not found:
+        raise OSError(f"{parsed.host} has no address")
+    return sorted(found, key=lambda a: (a.version, int(a)))
+
+
+def _forbidden(addr: IPAddress) -> str | None:
+    """Why `addr` is not a public unicast address, or None if it is."""
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    for kind in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
+        if getattr(addr, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None if addr.is_global else "non-public"
+
+
+def _refusal(parsed: httpx.URL, addrs: list[IPAddress], allow: list[Network]) -> str | None:
+    for addr in addrs:
+        kind = _forbidden(addr)
+        if kind and not any(addr in net for net in allow):
+            return (
+                f"webhook host {parsed.host} resolves to {kind} address {addr}; refused "
+                "(add its network to TRACKER_WEBHOOK_ALLOWLIST to allow it)"
+            )
+    return None
+
+
+def check_target(url: str, allowlist: Iterable[str | Network] = ()) -> list[IPAddress]:
+    """Subscribe-time check: an http(s) URL whose every address is public or allow-listed.
+
+    Returns the addresses; raises ValueError with the reason otherwise."""
+    parsed = _split(url)
+    try:
+        addrs = _resolve(parsed)
+    except OSError as exc:
+        raise ValueError(f"webhook host {parsed.host} does not resolve: {exc}") from None
+    reason = _refusal(parsed, addrs, networks(allowlist))
+    if reason:
+        raise ValueError(reason)
+    return addrs
+
+
+class WebhookChannel:
+    """POSTs `message.payload`, signed with the recipient's secret, to the recipient's URL.
+
+    The host is resolved and checked on every send, and the request goes to the checked address
+    (Host header and TLS server name kept), so a DNS answer cannot change between check and use.
+    """
+
+    def __init__(
+        self,
+        allowlist: Iterable[str | Network] = (),
+        timeout: float = 10,
+        client: httpx.Client | None = None,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        self.allowlist = networks(allowlist)
+        self.user_agent = user_agent
+        self._own = client is None
+        self.client = client or httpx.Client(
+            timeout=timeout, follow_redirects=False, trust_env=False
+        )
+
+    def send(self, recipient: Recipient, message: Message) -> None:
+        if not recipient.secret:
+            raise DeliveryError("webhook subscription has no signing secret", retryable=False)
+        try:
+            parsed = _split(recipient.target)
+            body = body_bytes(message.payload)
+        except (ValueError, TypeError) as exc:
+            raise DeliveryError(str(exc), retryable=False) from None
+        try:
+            addrs = _resolve(parsed)
+        except OSError as exc:
+            raise DeliveryError(f"cannot resolve {parsed.host}: {exc}") from None
+        reason = _refusal(parsed, addrs, self.allowlist)
+        if reason:
+            raise DeliveryError(reason, retryable=False)
+        headers = httpx.Headers(message.headers)  # extra headers; ours below replace any same name
+        headers.update(
+            {
+                "Host": parsed.netloc.decode("ascii"),
+                "Content-Type": "application/json",
+                "User-Agent": self.user_agent,
+                SIGNATURE_HEADER: sign(recipient.secret, body),
+                "Idempotency-Key": message.idempotency_key,
+                DELIVERY_HEADER: message.idempotency_key,
+            }
+        )
+        request = self.client.build_request(
+            "POST",
+            parsed.copy_with(host=str(addrs[0])),
+            content=body,
+            headers=headers,
+            extensions={"sni_hostname": parsed.raw_host.decode("ascii")},
+        )
+        try:
+            response = self.client.send(request, stream=True, follow_redirects=False)
+            try:  # read (up to a cap, unparsed) so that the connection can be reused
+                read = 0
+                for chunk in response.iter_raw():
+                    read += len(chunk)
+                    if read > MAX_RESPONSE:
+                        break
+            finally:
+                response.close()
+        except httpx.TimeoutException as exc:
+            raise DeliveryError(f"webhook timed out: {type(exc).__name__}") from None
+        except httpx.TransportError as exc:
+            raise DeliveryError(f"webhook connection failed: {exc or type(exc).__name__}") from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        retryable = status in _RETRY_STATUSES or status >= 500
+        raise DeliveryError(f"webhook answered HTTP {status}", retryable=retryable)
+
+    def close(self) -> None:
+        """Close the HTTP client if this channel made it."""
+        if self._own:
+            self.client.close()

@@ -1,0 +1,154 @@
+"""Command line for alerts: `tracker subscribe | subscriptions | unsubscribe | dispatch`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from tracker.alerts.model import ALERT_KINDS
+from tracker.settings import Settings
+
+
+def _database(settings: Settings) -> Any:
+    from tracker.cli import _database as database
+
+    return database(settings)
+
+
+def _usage(message: str) -> Exception:
+    from tracker.cli import UsageError
+
+    return UsageError(message)
+
+
+def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.alerts import subscriptions
+
+    channel, target = next(
+        (name, value)
+        for name, value in (
+            ("email", args.email),
+            ("webhook", args.webhook),
+            ("apprise", args.apprise),
+        )
+        if value
+    )
+    with _database(settings) as session_factory, session_factory.begin() as session:
+        try:
+            sub = subscriptions.create(
+                session,
+                settings,
+                channel=channel,
+                target=target,
+                treaties=args.treaty or (),
+                countries=args.country or (),
+                kinds=args.event or (),
+                digest=args.digest,
+                now=datetime.now(UTC),
+            )
+        except subscriptions.BadSubscription as bad:
+            raise _usage(f"tracker subscribe: {bad}") from None
+        if channel == "email":
+            subscriptions.send_opt_in(settings, sub)  # failure rolls the subscription back
+        found = subscriptions.describe(sub, with_secret=True)
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        state = (
+            "pending: a confirmation email was sent" if found["state"] == "pending" else "active"
+        )
+        print(f"subscription {found['id']} ({found['channel']} {found['target']}): {state}")
+        print(f"covers {found['covers']}")
+        if "secret" in found:
+            print(f"webhook secret (X-Tracker-Signature HMAC-SHA256 key): {found['secret']}")
+    return 0
+
+
+def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.alerts import subscriptions
+    from tracker.cli_format import table
+
+    with _database(settings) as session_factory, session_factory() as session:
+        rows = subscriptions.listing(session)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif not rows:
+        print("no subscriptions (see `tracker subscribe --help`)")
+    else:
+        print(
+            table(
+                ("id", "channel", "target", "state", "covers"),
+                [(r["id"], r["channel"], r["target"], r["state"], r["covers"]) for r in rows],
+            )
+        )
+    return 0
+
+
+def cmd_unsubscribe(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.alerts import subscriptions
+
+    with _database(settings) as session_factory, session_factory.begin() as session:
+        sub = subscriptions.end(session, args.id, datetime.now(UTC))
+    if sub is None:
+        raise _usage(f"tracker unsubscribe: no subscription {args.id}")
+    print(f"subscription {args.id}: unsubscribed")
+    return 0
+
+
+def cmd_dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.alerts.dispatch import dispatch_due
+    from tracker.alerts.links import links_for
+    from tracker.alerts.subscriptions import channels_from_settings
+
+    channels = channels_from_settings(settings)
+
+    def links(sub_id: int) -> dict[str, str]:
+        return (
+            links_for(settings.public_url, settings.secret_key, sub_id)
+            if settings.secret_key
+            else {}
+        )
+
+    with _database(settings) as session_factory:
+        report = dispatch_due(
+            session_factory, channels, public_url=settings.public_url, links=links
+        )
+    for channel in channels.values():
+        close = getattr(channel, "close", None)
+        if close:
+            close()
+    print(report.summary())
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register the alert commands on the `tracker` sub-parsers."""
+    subscribe = sub.add_parser("subscribe", help="subscribe a channel to events")
+    where = subscribe.add_mutually_exclusive_group(required=True)
+    where.add_argument("--email", metavar="ADDR")
+    where.add_argument("--webhook", metavar="URL")
+    where.add_argument("--apprise", metavar="URL")
+    subscribe.add_argument(
+        "--treaty", action="append", metavar="ID", help="repeatable; default all"
+    )
+    subscribe.add_argument("--country", action="append", metavar="ISO3", help="repeatable")
+    subscribe.add_argument(
+        "--event",
+        action="append",
+        choices=ALERT_KINDS,
+        metavar="KIND",
+        help="repeatable: " + ", ".join(ALERT_KINDS),
+    )
+    subscribe.add_argument("--digest", choices=("immediate", "daily"), default="immediate")
+    subscribe.add_argument("--json", action="store_true")
+    subscribe.set_defaults(handler=cmd_subscribe)
+    listing = sub.add_parser("subscriptions", help="list subscriptions")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_subscriptions)
+    unsubscribe = sub.add_parser("unsubscribe", help="end a subscription")
+    unsubscribe.add_argument("id", type=int, metavar="ID")
+    unsubscribe.set_defaults(handler=cmd_unsubscribe)
+    dispatch = sub.add_parser("dispatch", help="deliver the alerts due now, once")
+    dispatch.set_defaults(handler=cmd_dispatch)
