@@ -98,28 +98,11 @@ def cmd_unsubscribe(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.alerts.dispatch import dispatch_due
-    from tracker.alerts.links import links_for
-    from tracker.alerts.subscriptions import channels_from_settings
+    from tracker.alerts.job import dispatch_once
 
-    channels = channels_from_settings(settings)
-
-    def links(sub_id: int) -> dict[str, str]:
-        return (
-            links_for(settings.public_url, settings.secret_key, sub_id)
-            if settings.secret_key
-            else {}
-        )
-
-    with _database(settings) as session_factory:
-        report = dispatch_due(
-            session_factory, channels, public_url=settings.public_url, links=links
-        )
-    for channel in channels.values():
-        close = getattr(channel, "close", None)
-        if close:
-            close()
-    print(report.summary())
+    with _database(settings):  # upgrades the schema first
+        pass
+    print(dispatch_once(settings).summary())
     return 0
 
 

@@ -30,6 +30,7 @@ from db.engine import make_engine, make_session_factory, session_factory_for
 from db.migrate import upgrade
 from db.models import Source
 from tracker import sources
+from tracker.alerts.job import DISPATCH_INTERVAL_SECONDS, dispatch_once
 from tracker.crawl import CrawlReport, run_crawl, stop_running_crawls
 from tracker.leader import LeaderLock, make_leader_lock
 from tracker.logs import configure_logging
@@ -95,6 +96,11 @@ def crawl_job(settings: Settings, source: str) -> CrawlReport:
         },
     )
     return report
+
+
+def dispatch_job(settings: Settings) -> None:
+    """Deliver the alerts due now (a failing channel is recorded per delivery, not raised)."""
+    dispatch_once(settings)  # logs its summary when it delivered anything
 
 
 def health_job(settings: Settings) -> None:
@@ -179,8 +185,8 @@ def first_crawl_at(settings: Settings, source: str, now: datetime) -> datetime:
 def build_scheduler(
     settings: Settings, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
-    """The jobs: each source's crawl, the daily evaluation, the health check; never overlapping,
-    missed runs coalesced."""
+    """The jobs: each source's crawl, the daily evaluation, the health check, the alert
+    dispatcher (every minute); never overlapping, missed runs coalesced."""
     scheduler = scheduler_cls(timezone=UTC)
     now = datetime.now(UTC)
     scheduler.add_job(
@@ -212,6 +218,16 @@ def build_scheduler(
         coalesce=True,
         misfire_grace_time=None,
         next_run_time=now,  # at start too: catches up after downtime
+    )
+    scheduler.add_job(
+        dispatch_job,
+        IntervalTrigger(seconds=DISPATCH_INTERVAL_SECONDS, timezone=UTC),
+        args=(settings,),
+        id="dispatch",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=now,
     )
     return scheduler
 

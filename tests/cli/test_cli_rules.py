@@ -153,6 +153,9 @@ def test_build_scheduler_has_the_daily_evaluation(settings):
     assert job is not None and job.max_instances == 1 and job.coalesce is True
     assert str(job.trigger) == "cron[hour='0', minute='5']"
     assert scheduler.get_job("crawl:untc") is not None
+    dispatch = scheduler.get_job("dispatch")
+    assert dispatch is not None and dispatch.max_instances == 1
+    assert str(dispatch.trigger) == "interval[0:01:00]"
 
 
 def test_evaluate_job_schedules_a_run_on_the_entry_into_force_day(settings, session_factory):

@@ -1,0 +1,32 @@
+"""One dispatch run with the configured channels: what `tracker dispatch` and the service's
+scheduled job both do."""
+
+from __future__ import annotations
+
+from db.engine import session_factory_for
+from tracker.alerts.dispatch import DispatchReport, dispatch_due
+from tracker.alerts.links import links_for
+from tracker.alerts.subscriptions import channels_from_settings
+from tracker.settings import Settings
+
+DISPATCH_INTERVAL_SECONDS = 60
+
+
+def dispatch_once(settings: Settings) -> DispatchReport:
+    """Deliver everything due now through the channels this configuration has."""
+    channels = channels_from_settings(settings)
+
+    def links(sub_id: int) -> dict[str, str]:
+        if not settings.secret_key:
+            return {}
+        return links_for(settings.public_url, settings.secret_key, sub_id)
+
+    sessions = session_factory_for(settings.database_url)
+    try:
+        return dispatch_due(sessions, channels, public_url=settings.public_url, links=links)
+    finally:
+        for channel in channels.values():
+            close = getattr(channel, "close", None)
+            if close is not None:
+                close()
+        sessions.kw["bind"].dispose()
