@@ -106,6 +106,63 @@ def cmd_dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy import select
+
+    from db.models import Delivery, Event, Subscription
+    from tracker.cli_format import table
+
+    query = (
+        select(Delivery, Event.kind, Subscription.channel, Subscription.target)
+        .join(Event, Event.id == Delivery.event_id)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .order_by(Delivery.id.desc())
+        .limit(args.limit)
+    )
+    if args.state:
+        query = query.where(Delivery.state == args.state)
+    with _database(settings) as session_factory, session_factory() as session:
+        rows = [
+            {
+                "id": d.id,
+                "event_id": d.event_id,
+                "event": kind,
+                "subscription": d.subscription_id,
+                "channel": channel,
+                "target": target,
+                "state": d.state,
+                "attempts": d.attempts,
+                "due_at": d.due_at.isoformat(),
+                "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                "last_error": d.last_error,
+                "idempotency_key": d.idempotency_key,
+            }
+            for d, kind, channel, target in session.execute(query)
+        ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(
+            table(
+                ("id", "event", "subscription", "state", "attempts", "last error"),
+                [
+                    (
+                        r["id"],
+                        r["event"],
+                        r["subscription"],
+                        r["state"],
+                        r["attempts"],
+                        r["last_error"] or "",
+                    )
+                    for r in rows
+                ],
+            )
+            if rows
+            else "no deliveries"
+        )
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     """Register the alert commands on the `tracker` sub-parsers."""
     subscribe = sub.add_parser("subscribe", help="subscribe a channel to events")
@@ -135,3 +192,8 @@ def add_commands(sub: Any) -> None:
     unsubscribe.set_defaults(handler=cmd_unsubscribe)
     dispatch = sub.add_parser("dispatch", help="deliver the alerts due now, once")
     dispatch.set_defaults(handler=cmd_dispatch)
+    deliveries = sub.add_parser("deliveries", help="the outbox: deliveries and their outcome")
+    deliveries.add_argument("--state", choices=("pending", "sending", "sent", "dead"))
+    deliveries.add_argument("--limit", type=int, default=100)
+    deliveries.add_argument("--json", action="store_true")
+    deliveries.set_defaults(handler=cmd_deliveries)

@@ -172,3 +172,23 @@ def test_a_daily_digest_delivery_waits_for_the_digest_hour(session_factory):
     crossing(session_factory)
     (delivery,) = deliveries(session_factory)
     assert delivery.due_at == datetime(2020, 3, 2, 7, tzinfo=UTC)  # observed 2020-03-01 12:00
+
+
+def test_a_daily_digest_is_one_message_for_all_its_due_deliveries(session_factory):
+    subscribe(session_factory, digest="daily")
+    ingest_page(session_factory, page(status(*parties(28)), "2020-02-01"))
+    two = [
+        member("Austria", "AUT", consent="2020-01-30"),
+        member("Chile", "CHL", consent="2020-01-31"),
+    ]
+    ingest_page(session_factory, page(status(*parties(28), *two), "2020-03-01"))
+    assert len(deliveries(session_factory)) == 2
+    inbox = Inbox()
+    report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW)
+    assert (report.claimed, report.sent) == (2, 2)
+    ((_, message),) = inbox.sent
+    assert message.subject == "Treaty tracker: 2 updates (daily digest)"
+    assert [p["event"]["iso3"] for p in message.payload["digest"]] == ["AUT", "CHL"]
+    assert "Austria became a party" in message.text and "Chile became a party" in message.text
+    assert message.idempotency_key.startswith("digest-")
+    assert {d.state for d in deliveries(session_factory)} == {"sent"}

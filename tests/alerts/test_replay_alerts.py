@@ -100,3 +100,51 @@ def test_threshold_crossed_arrives_once_signed(env, capsys, receiver):
     assert crossed["evidence"]["observed_at"].startswith("2026-02-03")
     # Austria's subscriber hears of Austria only (its ratification of 2018, seen in 2026).
     assert [p["event"]["iso3"] for p in by_sub[other["id"]]] == ["AUT"]
+
+
+def test_dead_deliveries_are_listed(env, capsys, monkeypatch):
+    """A webhook that always refuses: after dispatch, `tracker deliveries --state dead` lists it."""
+    refused = ThreadingHTTPServer(("127.0.0.1", 0), _Refuse)
+    thread = threading.Thread(target=refused.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{refused.server_address[1]}/hook"
+        run(capsys, "subscribe", "--webhook", url)
+        _two_snapshots(capsys, monkeypatch)
+        assert run(capsys, "dispatch").strip() == "dispatch: 1 claimed, 0 sent, 0 to retry, 1 dead"
+    finally:
+        refused.shutdown()
+        refused.server_close()
+    (row,) = json.loads(run(capsys, "deliveries", "--state", "dead", "--json"))
+    assert (row["event"], row["attempts"], row["last_error"]) == ("consent", 1, row["last_error"])
+    assert "404" in row["last_error"]
+    assert "dead" in run(capsys, "deliveries")
+
+
+class _Refuse(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _two_snapshots(capsys, monkeypatch) -> None:
+    """One consent event through the fake parser (JSON statuses)."""
+    from statuses import body_of, fake_parse, member, status
+
+    from tracker import sources
+
+    monkeypatch.setattr(sources, "_parsers", lambda: {"untc": fake_parse})
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        first, second = Path(tmp) / "a.json", Path(tmp) / "b.json"
+        first.write_bytes(body_of(status(member("Chile", "CHL", sig="2017-09-20"))))
+        second.write_bytes(
+            body_of(status(member("Chile", "CHL", sig="2017-09-20", consent="2019-03-01")))
+        )
+        run(capsys, "ingest", "--source", "untc", "--observed-at", "2019-01-01", str(first))
+        run(capsys, "ingest", "--source", "untc", "--observed-at", "2019-04-01", str(second))

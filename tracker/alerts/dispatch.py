@@ -9,6 +9,7 @@ claimed again and sent with the same idempotency key, the only way a delivery re
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import SQLITE_BEGIN
 from db.models import Delivery, Subscription
-from tracker.alerts.channels import Channel, DeliveryError, Recipient
+from tracker.alerts.channels import Channel, DeliveryError, Message, Recipient
 from tracker.alerts.messages import load_context, render
 from tracker.alerts.model import backoff
 
@@ -94,28 +95,58 @@ def _outcome(
         return "dead"
 
 
-def _send_one(
+def _groups(sessions: sessionmaker[Session], ids: list[int]) -> list[list[int]]:
+    """One group per immediate delivery; one per daily-digest subscription (one message)."""
+    with sessions() as session:
+        rows = session.execute(
+            select(Delivery.id, Delivery.subscription_id, Subscription.digest)
+            .join(Subscription, Subscription.id == Delivery.subscription_id)
+            .where(Delivery.id.in_(ids))
+            .order_by(Delivery.id)
+        ).all()
+    single = [[d] for d, _, digest in rows if digest != "daily"]
+    daily: dict[int, list[int]] = {}
+    for d, sub, digest in rows:
+        if digest == "daily":
+            daily.setdefault(sub, []).append(d)
+    return single + list(daily.values())
+
+
+def digest_of(messages: list[Message]) -> Message:
+    """Several alerts as one message; its key is derived from theirs (the same on a retry)."""
+    if len(messages) == 1:
+        return messages[0]
+    keys = "".join(sorted(m.idempotency_key for m in messages))
+    first = messages[0]
+    return Message(
+        subject=f"Treaty tracker: {len(messages)} updates (daily digest)",
+        text="\n----\n\n".join(m.text for m in messages),
+        payload={"digest": [m.payload for m in messages]},
+        idempotency_key="digest-" + hashlib.sha256(keys.encode()).hexdigest()[:40],
+        unsubscribe_url=first.unsubscribe_url,
+        manage_url=first.manage_url,
+    )
+
+
+def _send(
     sessions: sessionmaker[Session],
-    delivery_id: int,
+    group: list[int],
     channels: Mapping[str, Channel],
     public_url: str,
     links: Links | None,
 ) -> None:
-    """Render and send one claimed delivery; raise DeliveryError on failure."""
+    """Render and send one claimed delivery, or one digest of several; raise DeliveryError."""
     with sessions() as session:
-        delivery = session.get_one(Delivery, delivery_id)
-        sub = session.get_one(Subscription, delivery.subscription_id)
+        deliveries = [session.get_one(Delivery, i) for i in group]
+        sub = session.get_one(Subscription, deliveries[0].subscription_id)
         if sub.state != "active":
             raise DeliveryError(f"subscription {sub.id} is {sub.state}", retryable=False)
         channel = channels.get(sub.channel)
         if channel is None:
             raise DeliveryError(f"channel {sub.channel} is not configured")
-        message = render(
-            load_context(session, delivery),
-            delivery,
-            sub,
-            public_url,
-            links(sub.id) if links and sub.channel == "email" else None,
+        extra = links(sub.id) if links and sub.channel == "email" else None
+        message = digest_of(
+            [render(load_context(session, d), d, sub, public_url, extra) for d in deliveries]
         )
         recipient = Recipient(sub.id, sub.channel, sub.target, sub.secret)
     channel.send(recipient, message)
@@ -136,17 +167,18 @@ def dispatch_due(
     report = DispatchReport()
     while ids := claim(sessions, now(), batch, lease):
         report.claimed += len(ids)
-        for delivery_id in ids:
+        for group in _groups(sessions, ids):
             error: DeliveryError | None = None
             try:
-                _send_one(sessions, delivery_id, channels, public_url, links)
+                _send(sessions, group, channels, public_url, links)
             except DeliveryError as failed:
                 error = failed
             except Exception as crash:  # a bug in a channel must not stop the others
-                log.exception("delivery %d: channel error", delivery_id)
+                log.exception("deliveries %s: channel error", group)
                 error = DeliveryError(f"{type(crash).__name__}: {crash}")
-            result = _outcome(sessions, delivery_id, now(), error, max_attempts)
-            setattr(report, result, getattr(report, result) + 1)
+            for delivery_id in group:
+                result = _outcome(sessions, delivery_id, now(), error, max_attempts)
+                setattr(report, result, getattr(report, result) + 1)
     if report.claimed:
         log.info("%s", report.summary(), extra={"event": "dispatch", **report.__dict__})
     return report
