@@ -112,11 +112,17 @@ def _groups(sessions: sessionmaker[Session], ids: list[int]) -> list[list[int]]:
     return single + list(daily.values())
 
 
+def _in_order(message: Message) -> tuple[str, str, str]:
+    event = message.payload["event"]
+    return (event["observed_at"], event["legal_date"] or "", event["participant"] or "")
+
+
 def digest_of(messages: list[Message]) -> Message:
     """Several alerts as one message; its key is derived from theirs (the same on a retry)."""
     if len(messages) == 1:
         return messages[0]
     keys = "".join(sorted(m.idempotency_key for m in messages))
+    messages = sorted(messages, key=_in_order)
     first = messages[0]
     return Message(
         subject=f"Treaty tracker: {len(messages)} updates (daily digest)",
