@@ -1,14 +1,25 @@
-"""Operator endpoints of the API (bearer token `TRACKER_ADMIN_TOKEN`; disabled when unset)."""
+"""Operator endpoints of the API (bearer token `TRACKER_ADMIN_TOKEN`; disabled when unset):
+outside-data conditions, subscriptions (create, list, end) and the delivery outbox."""
 
 from __future__ import annotations
 
 import hmac
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from db.models import DELIVERY_STATES, Delivery, Event, Subscription, Treaty
+from tracker.alerts import subscriptions
+from tracker.alerts.channels import DeliveryError
+from tracker.alerts.model import ALERT_KINDS
 from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.queries import NotFound
 from tracker.services.rules_service import BadCondition, confirm_condition
@@ -75,3 +86,245 @@ def confirm(
     except BadCondition as error:
         raise HTTPException(422, detail=str(error)) from None
     return done  # cached answers key on confirmations: the next GET sees this one
+
+
+# --- subscriptions and deliveries -------------------------------------------------------------
+
+log = logging.getLogger(__name__)
+AUTH: dict[int | str, dict[str, Any]] = {
+    401: FORBIDDEN[401],
+    403: FORBIDDEN[403],
+    503: {"description": "The database cannot be reached"},
+}
+MAX_ID = 2**31 - 1  # the database's integer ids
+AlertKind = Literal[ALERT_KINDS]  # type: ignore[valid-type]
+
+
+@contextmanager
+def _database(request: Request, *, write: bool) -> Iterator[Session]:
+    """A session (in a transaction when `write`); a database that is down is a 503."""
+    sessions = request.app.state.sessions
+    try:
+        with sessions.begin() if write else sessions() as session:
+            yield session
+    except OperationalError as error:
+        log.warning("database unavailable: %s", str(error).splitlines()[0])
+        raise HTTPException(503, detail="database unavailable (see /healthz)") from None
+
+
+class NewSubscription(BaseModel):
+    """A channel and its filters; an empty filter list means everything."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["email", "webhook", "apprise"]
+    target: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=r"^[^\x00-\x1f\x7f]+$",  # no control characters (header injection, NUL)
+        description="email address, webhook URL (http/https; public, or allow-listed in "
+        "TRACKER_WEBHOOK_ALLOWLIST) or Apprise URL",
+    )
+    treaties: list[str] = Field(default=[], max_length=500, description="treaty ids; [] all")
+    countries: list[str] = Field(default=[], max_length=500, description="ISO3 codes; [] all")
+    kinds: list[AlertKind] = Field(default=[], max_length=20, description="event kinds; [] all")
+    digest: Literal["immediate", "daily"] = "immediate"
+
+
+class SubscriptionOut(BaseModel):
+    """A subscription as operators see it (the webhook secret only when it is created)."""
+
+    id: int
+    channel: str
+    target: str
+    treaties: list[str]
+    countries: list[str]
+    kinds: list[str]
+    digest: str
+    state: Literal["pending", "active", "unsubscribed"]
+    created_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    covers: str = Field(description="the filters in words")
+    secret: str | None = Field(
+        default=None,
+        description="webhooks, on creation only: the HMAC-SHA256 key of X-Tracker-Signature",
+    )
+
+
+def _out(sub: Subscription, *, with_secret: bool = False) -> SubscriptionOut:
+    found = subscriptions.describe(sub, with_secret=with_secret)
+    found |= {"confirmed_at": sub.confirmed_at, "unsubscribed_at": sub.unsubscribed_at}
+    return SubscriptionOut.model_validate(found)
+
+
+@router.post(
+    "/subscriptions",
+    summary="Subscribe a channel to events (operators); email starts pending (double opt-in)",
+    dependencies=[Depends(require_admin)],
+    status_code=201,
+    response_model=SubscriptionOut,
+    response_model_exclude_none=True,
+    responses=FORBIDDEN
+    | AUTH
+    | {
+        422: {"description": "Bad input: unknown channel or kind, bad address, refused URL"},
+        502: {"description": "The confirmation email could not be sent; nothing was created"},
+        503: {
+            "description": "The database cannot be reached, or email is not configured "
+            "(TRACKER_SECRET_KEY, TRACKER_SMTP_URL)"
+        },
+    },
+)
+def create_subscription(body: NewSubscription, request: Request) -> SubscriptionOut:
+    """Webhooks and Apprise are active at once (a webhook's `secret` is in the answer, once);
+    an email subscription is pending until its address confirms the link sent to it now."""
+    settings = request.app.state.settings
+    if body.channel == "email":
+        missing = [
+            name
+            for name, value in (
+                ("TRACKER_SECRET_KEY", settings.secret_key),
+                ("TRACKER_SMTP_URL", settings.smtp_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise HTTPException(
+                503, detail=f"email subscriptions are unavailable: set {' and '.join(missing)}"
+            )
+    try:
+        with _database(request, write=True) as session:
+            sub = subscriptions.create(
+                session,
+                settings,
+                channel=body.channel,
+                target=body.target.strip(),
+                treaties=body.treaties,
+                countries=body.countries,
+                kinds=body.kinds,
+                digest=body.digest,
+                now=datetime.now(UTC),
+            )
+            if sub.channel == "email":
+                subscriptions.send_opt_in(settings, sub)  # failure rolls the subscription back
+            return _out(sub, with_secret=True)
+    except subscriptions.BadSubscription as bad:
+        raise HTTPException(422, detail=str(bad)) from None
+    except DeliveryError as failed:
+        raise HTTPException(
+            502,
+            detail=f"the confirmation email could not be sent ({failed.reason}); "
+            "no subscription was made",
+        ) from None
+
+
+@router.get(
+    "/subscriptions",
+    summary="Every subscription (operators)",
+    dependencies=[Depends(require_admin)],
+    response_model=list[SubscriptionOut],
+    response_model_exclude_none=True,
+    responses=AUTH,
+)
+def list_subscriptions(request: Request) -> list[SubscriptionOut]:
+    with _database(request, write=False) as session:
+        rows = session.scalars(select(Subscription).order_by(Subscription.id))
+        return [_out(sub) for sub in rows]
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    summary="End a subscription (operators); ending an ended one changes nothing",
+    dependencies=[Depends(require_admin)],
+    response_model=SubscriptionOut,
+    response_model_exclude_none=True,
+    responses=AUTH | {404: {"description": "No such subscription"}, 422: {"description": "Bad id"}},
+)
+def delete_subscription(
+    subscription_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request
+) -> SubscriptionOut:
+    """The subscription is kept, ended (`unsubscribed`): its deliveries stay visible."""
+    with _database(request, write=True) as session:
+        sub = subscriptions.end(session, subscription_id, datetime.now(UTC))
+        if sub is None:
+            raise HTTPException(404, detail=f"no subscription {subscription_id}")
+        return _out(sub)
+
+
+class EventRef(BaseModel):
+    id: int
+    kind: str
+    treaty: str
+    participant: str | None
+    legal_date: date | None
+
+
+class SubscriptionRef(BaseModel):
+    id: int
+    channel: str
+    target: str
+
+
+class DeliveryOut(BaseModel):
+    """One row of the outbox: an event for a subscription, and how sending it went."""
+
+    id: int
+    state: Literal["pending", "sending", "sent", "dead"]
+    event: EventRef
+    subscription: SubscriptionRef
+    idempotency_key: str
+    attempts: int
+    last_error: str | None
+    due_at: datetime
+    sent_at: datetime | None
+    created_at: datetime | None = None
+
+
+@router.get(
+    "/deliveries",
+    summary="The delivery outbox, newest first (operators): e.g. the dead ones",
+    dependencies=[Depends(require_admin)],
+    response_model=list[DeliveryOut],
+    responses=AUTH | {422: {"description": "Bad state or limit"}},
+)
+def list_deliveries(
+    request: Request,
+    state: Annotated[
+        Literal[DELIVERY_STATES] | None,  # type: ignore[valid-type]
+        Query(description="only deliveries in this state (default: all)"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 100,
+) -> list[DeliveryOut]:
+    query = (
+        select(Delivery, Event, Treaty.external_id, Subscription)
+        .join(Event, Event.id == Delivery.event_id)
+        .join(Treaty, Treaty.id == Event.treaty_id)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    if state is not None:
+        query = query.where(Delivery.state == state)
+    with _database(request, write=False) as session:
+        return [
+            DeliveryOut(
+                id=d.id,
+                state=d.state,  # type: ignore[arg-type]
+                event=EventRef(
+                    id=e.id,
+                    kind=e.kind,
+                    treaty=treaty,
+                    participant=e.participant_name,
+                    legal_date=e.legal_date,
+                ),
+                subscription=SubscriptionRef(id=s.id, channel=s.channel, target=s.target),
+                idempotency_key=d.idempotency_key,
+                attempts=d.attempts,
+                last_error=d.last_error,
+                due_at=d.due_at,
+                sent_at=d.sent_at,
+                created_at=d.created_at,
+            )
+            for d, e, treaty, s in session.execute(query)
+        ]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Event, Source, Treaty
 from tracker.settings import Settings
-from tracker.web import admin, api, dashboard, feeds
+from tracker.web import admin, api, dashboard, feeds, subscribers
 
 
 class _DatabaseCollector(Collector):
@@ -106,6 +106,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(feeds.router)
     app.include_router(dashboard.router)
+    app.include_router(subscribers.router)  # signed links: confirm, unsubscribe, manage
     dashboard.mount_static(app)
     _metrics(app, sessions)
 

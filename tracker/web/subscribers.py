@@ -1,0 +1,256 @@
+"""Subscribers' own pages, reached through signed links only (no account): confirm, unsubscribe,
+manage.
+
+A GET never changes anything (mail scanners and link previews fetch links): it shows a page with
+a button, and the button POSTs. The unsubscribe POST is also RFC 8058's one-click unsubscribe
+(`List-Unsubscribe=One-Click` in a form body, sent by mail clients): it ends the subscription
+and answers 200, again on every later POST. The token is the only credential: a bad, tampered
+or wrong-purpose token is a 400 page, an expired one says so, an unknown subscription is a 404,
+and without TRACKER_SECRET_KEY the pages are a 503. HTML pages, not in the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from db.models import Subscription
+from tracker.alerts import subscriptions
+from tracker.alerts.links import DAY, MAX_AGE, PATHS, BadLink, make_token, read_token
+from tracker.web.dashboard import templates
+
+router = APIRouter(prefix="/subscriptions", include_in_schema=False)
+log = logging.getLogger(__name__)
+
+# The pages carry their token in the URL: never cached, never sent on as a Referer, not indexed.
+PRIVATE = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+MAX_BODY = 4096  # a form with at most two short fields
+DIGESTS = {"immediate": "each event as it happens", "daily": "one daily digest"}
+STATES = {
+    "pending": "waiting for confirmation",
+    "active": "active",
+    "unsubscribed": "ended (unsubscribed)",
+}
+
+
+class _Refused(Exception):
+    """An answer other than the page asked for: status, title and message."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.title, self.message = status, title, message
+
+
+def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    response.headers.update(PRIVATE)
+    return response
+
+
+def _message(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    return _page(request, "subscription_message.html", status, title=title, message=message)
+
+
+def _now(request: Request) -> datetime:
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else datetime.now(UTC)
+
+
+def _secret(request: Request) -> str:
+    settings = request.app.state.settings
+    secret = settings.secret_key if settings is not None else None
+    if not secret:
+        raise _Refused(
+            503,
+            "Subscription links are unavailable",
+            "This service has no TRACKER_SECRET_KEY, so it cannot check subscription links. "
+            "Please try again later or contact the operator.",
+        )
+    return str(secret)
+
+
+def _subscription_id(request: Request, purpose: str, token: str) -> int:
+    """The id signed in `token` for `purpose`; _Refused (400, 503) otherwise."""
+    secret = _secret(request)
+    try:
+        return read_token(secret, purpose, token)
+    except BadLink as bad:
+        if bad.expired:
+            days = MAX_AGE[purpose] // DAY
+            message = (
+                f"This {purpose} link has expired (links of this kind work for {days} days). "
+                + (
+                    "Subscribe again to get a new confirmation email."
+                    if purpose == "confirm"
+                    else "Every alert email carries fresh links: use the one in the latest."
+                )
+            )
+            raise _Refused(400, "Link expired", message) from None
+        raise _Refused(
+            400,
+            "Invalid link",
+            f"This is not a valid {purpose} link: it may have been cut or altered. "
+            "Copy the whole link from the email.",
+        ) from None
+
+
+def _load(session: Session, sub_id: int, *, lock: bool) -> Subscription:
+    sub = session.get(Subscription, sub_id, with_for_update=lock)
+    if sub is None:
+        raise _Refused(404, "Subscription not found", f"There is no subscription {sub_id}.")
+    return sub
+
+
+def _view(request: Request, sub: Subscription) -> dict[str, Any]:
+    """What the pages show of a subscription, with fresh links."""
+    secret = _secret(request)
+    return {
+        "id": sub.id,
+        "channel": sub.channel,
+        "target": sub.target,
+        "treaties": list(sub.treaties or ()),
+        "countries": list(sub.countries or ()),
+        "kinds": [k.replace("_", " ") for k in sub.kinds or ()],
+        "digest": sub.digest,
+        "digest_words": DIGESTS.get(sub.digest, sub.digest),
+        "state": sub.state,
+        "state_words": STATES.get(sub.state, sub.state),
+        "covers": subscriptions.covers(sub),
+        # forms post back to this server, whatever its public URL
+        "unsubscribe_path": PATHS["unsubscribe"] + make_token(secret, "unsubscribe", sub.id),
+        "manage_path": PATHS["manage"] + make_token(secret, "manage", sub.id),
+    }
+
+
+def _run(
+    request: Request,
+    purpose: str,
+    token: str,
+    act: Callable[[Session, Subscription], HTMLResponse],
+    *,
+    write: bool,
+) -> HTMLResponse:
+    """Check the token, load the subscription (in a transaction when `write`), act."""
+    try:
+        sub_id = _subscription_id(request, purpose, token)
+        sessions = request.app.state.sessions
+        if write:
+            with sessions.begin() as session:
+                return act(session, _load(session, sub_id, lock=True))
+        with sessions() as session:
+            return act(session, _load(session, sub_id, lock=False))
+    except _Refused as refused:
+        return _message(request, refused.status, refused.title, refused.message)
+    except SQLAlchemyError as error:
+        log.warning("subscription page: database unavailable: %s", str(error).splitlines()[0])
+        return _message(
+            request,
+            503,
+            "Temporarily unavailable",
+            "The subscription database cannot be reached. Please try again in a few minutes.",
+        )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The urlencoded form fields of a small POST body (first value of each); others ignored."""
+    body = await request.body()
+    if len(body) > MAX_BODY or "urlencoded" not in request.headers.get("content-type", ""):
+        return {}
+    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items() if values}
+
+
+@router.get("/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, token: str) -> HTMLResponse:
+    """What the subscription covers and a Confirm button; changes nothing."""
+
+    def show(session: Session, sub: Subscription) -> HTMLResponse:
+        return _page(request, "subscription_confirm.html", sub=_view(request, sub), done=False)
+
+    return _run(request, "confirm", token, show, write=False)
+
+
+@router.post("/confirm/{token}", response_class=HTMLResponse)
+def confirm(request: Request, token: str) -> HTMLResponse:
+    """Activate a pending subscription (again: 200, nothing changes)."""
+
+    def activate(session: Session, sub: Subscription) -> HTMLResponse:
+        if sub.state == "unsubscribed":
+            raise _Refused(
+                409,
+                "Subscription ended",
+                "This subscription was ended, so it cannot be confirmed. Subscribe again.",
+            )
+        subscriptions.confirm(session, sub.id, _now(request))
+        return _page(request, "subscription_confirm.html", sub=_view(request, sub), done=True)
+
+    return _run(request, "confirm", token, activate, write=True)
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
+    """An Unsubscribe button; changes nothing."""
+
+    def show(session: Session, sub: Subscription) -> HTMLResponse:
+        return _page(request, "subscription_unsubscribe.html", sub=_view(request, sub), done=False)
+
+    return _run(request, "unsubscribe", token, show, write=False)
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe(request: Request, token: str) -> HTMLResponse:
+    """End the subscription: RFC 8058 one-click (body `List-Unsubscribe=One-Click`) or the
+    page's button. The token is the credential, so any POST body is accepted; idempotent."""
+
+    def end(session: Session, sub: Subscription) -> HTMLResponse:
+        subscriptions.end(session, sub.id, _now(request))
+        return _page(request, "subscription_unsubscribe.html", sub=_view(request, sub), done=True)
+
+    return _run(request, "unsubscribe", token, end, write=True)
+
+
+@router.get("/manage/{token}", response_class=HTMLResponse)
+def manage_page(request: Request, token: str) -> HTMLResponse:
+    """The subscription (target, filters in words, state) with its buttons; changes nothing."""
+
+    def show(session: Session, sub: Subscription) -> HTMLResponse:
+        return _page(request, "subscription_manage.html", sub=_view(request, sub), changed=None)
+
+    return _run(request, "manage", token, show, write=False)
+
+
+@router.post("/manage/{token}", response_class=HTMLResponse)
+async def manage(request: Request, token: str) -> HTMLResponse:
+    """Change the digest mode (`digest=immediate|daily`) of a subscription that has not ended."""
+    fields = await _form(request)
+    digest = fields.get("digest", "")
+
+    def change(session: Session, sub: Subscription) -> HTMLResponse:
+        if digest not in DIGESTS:
+            raise _Refused(
+                422, "Nothing to change", "Choose a delivery mode: immediate or daily digest."
+            )
+        if sub.state == "unsubscribed":
+            raise _Refused(
+                409, "Subscription ended", "This subscription was ended: subscribe again."
+            )
+        changed = sub.digest != digest
+        sub.digest = digest
+        session.flush()
+        return _page(request, "subscription_manage.html", sub=_view(request, sub), changed=changed)
+
+    # the database work is synchronous: off the event loop, like the sync routes
+    return await run_in_threadpool(_run, request, "manage", token, change, write=True)
