@@ -192,3 +192,32 @@ def test_a_daily_digest_is_one_message_for_all_its_due_deliveries(session_factor
     assert "Austria became a party" in message.text and "Chile became a party" in message.text
     assert message.idempotency_key.startswith("digest-")
     assert {d.state for d in deliveries(session_factory)} == {"sent"}
+
+
+class _DiesAfterSending(Inbox):
+    """Sends, then the process 'dies' before recording the outcome."""
+
+    def send(self, recipient: Recipient, message: Message) -> None:
+        super().send(recipient, message)
+        raise KeyboardInterrupt
+
+
+def test_a_digest_repeated_after_a_crash_keeps_its_key_and_contents(session_factory):
+    subscribe(session_factory, digest="daily")
+    ingest_page(session_factory, page(status(*parties(28)), "2020-02-01"))
+    two = [
+        member("Austria", "AUT", consent="2020-01-30"),
+        member("Chile", "CHL", consent="2020-01-31"),
+    ]
+    ingest_page(session_factory, page(status(*parties(28), *two), "2020-03-01"))
+    dying = _DiesAfterSending()
+    with pytest.raises(KeyboardInterrupt):
+        dispatch_due(session_factory, {"webhook": dying}, now=lambda: NOW)
+    assert {d.state for d in deliveries(session_factory)} == {"sending"}
+    inbox = Inbox()
+    later = NOW + timedelta(minutes=6)  # the lease has run out
+    assert dispatch_due(session_factory, {"webhook": inbox}, now=lambda: later).sent == 2
+    ((_, first),) = dying.sent
+    ((_, again),) = inbox.sent
+    assert again.idempotency_key == first.idempotency_key
+    assert again.payload == first.payload

@@ -50,65 +50,84 @@ def claim(
     sessions: sessionmaker[Session], now: datetime, batch: int, lease: timedelta
 ) -> list[int]:
     """Take up to `batch` due deliveries (or ones whose lease ran out) for this process."""
+    return list(_claim(sessions, now, batch, lease))
+
+
+def _claim(
+    sessions: sessionmaker[Session], now: datetime, batch: int, lease: timedelta
+) -> dict[int, datetime | None]:
+    """Claim a batch; map each id to its previous lease (None: a fresh row), which tells the
+    rows of one earlier claim apart so that a re-claimed digest keeps its composition."""
     with sessions.begin() as session:
         session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         due = or_(
             and_(Delivery.state == "pending", Delivery.due_at <= now),
             and_(Delivery.state == "sending", Delivery.claimed_until < now),
         )
-        query = select(Delivery.id).where(due).order_by(Delivery.due_at, Delivery.id).limit(batch)
+        query = (
+            select(Delivery.id, Delivery.claimed_until)
+            .where(due)
+            .order_by(Delivery.due_at, Delivery.id)
+            .limit(batch)
+        )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        ids = list(session.scalars(query))
-        if ids:
+        claimed = {i: previous for i, previous in session.execute(query)}
+        if claimed:
             session.execute(
                 update(Delivery)
-                .where(Delivery.id.in_(ids))
+                .where(Delivery.id.in_(list(claimed)))
                 .values(
                     state="sending",
                     claimed_until=now + lease,
                     attempts=Delivery.attempts + 1,
                 )
             )
-    return ids
+    return claimed
 
 
-def _outcome(
+def _outcomes(
     sessions: sessionmaker[Session],
-    delivery_id: int,
+    group: list[int],
     now: datetime,
     error: DeliveryError | None,
     max_attempts: int,
-) -> str:
+) -> list[str]:
+    """Record one send's outcome on all its deliveries, in one transaction (a digest is one)."""
+    results = []
     with sessions.begin() as session:
         session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
-        row = session.get_one(Delivery, delivery_id, with_for_update=True)
-        if error is None:
-            row.state, row.sent_at, row.last_error, row.claimed_until = "sent", now, None, None
-            return "sent"
-        row.last_error = error.reason[:2000]
-        row.claimed_until = None
-        if error.retryable and row.attempts < max_attempts:
-            row.state, row.due_at = "pending", now + backoff(row.attempts)
-            return "retried"
-        row.state = "dead"
-        return "dead"
+        for delivery_id in group:
+            row = session.get_one(Delivery, delivery_id, with_for_update=True)
+            row.claimed_until = None
+            if error is None:
+                row.state, row.sent_at, row.last_error = "sent", now, None
+            elif error.retryable and row.attempts < max_attempts:
+                row.state, row.due_at = "pending", now + backoff(row.attempts)
+                row.last_error = error.reason[:2000]
+            else:
+                row.state, row.last_error = "dead", error.reason[:2000]
+            results.append({"sent": "sent", "pending": "retried", "dead": "dead"}[row.state])
+    return results
 
 
-def _groups(sessions: sessionmaker[Session], ids: list[int]) -> list[list[int]]:
-    """One group per immediate delivery; one per daily-digest subscription (one message)."""
+def _groups(
+    sessions: sessionmaker[Session], claimed: dict[int, datetime | None]
+) -> list[list[int]]:
+    """One group per immediate delivery; for daily digests one per (subscription, earlier
+    claim): a digest re-claimed after a crash is re-sent whole, with the same key."""
     with sessions() as session:
         rows = session.execute(
             select(Delivery.id, Delivery.subscription_id, Subscription.digest)
             .join(Subscription, Subscription.id == Delivery.subscription_id)
-            .where(Delivery.id.in_(ids))
+            .where(Delivery.id.in_(list(claimed)))
             .order_by(Delivery.id)
         ).all()
     single = [[d] for d, _, digest in rows if digest != "daily"]
-    daily: dict[int, list[int]] = {}
+    daily: dict[tuple[int, datetime | None], list[int]] = {}
     for d, sub, digest in rows:
         if digest == "daily":
-            daily.setdefault(sub, []).append(d)
+            daily.setdefault((sub, claimed[d]), []).append(d)
     return single + list(daily.values())
 
 
@@ -171,9 +190,9 @@ def dispatch_due(
 ) -> DispatchReport:
     """Deliver everything due now, batch after batch, once each; report what happened."""
     report = DispatchReport()
-    while ids := claim(sessions, now(), batch, lease):
-        report.claimed += len(ids)
-        for group in _groups(sessions, ids):
+    while claimed := _claim(sessions, now(), batch, lease):
+        report.claimed += len(claimed)
+        for group in _groups(sessions, claimed):
             error: DeliveryError | None = None
             try:
                 _send(sessions, group, channels, public_url, links)
@@ -182,8 +201,7 @@ def dispatch_due(
             except Exception as crash:  # a bug in a channel must not stop the others
                 log.exception("deliveries %s: channel error", group)
                 error = DeliveryError(f"{type(crash).__name__}: {crash}")
-            for delivery_id in group:
-                result = _outcome(sessions, delivery_id, now(), error, max_attempts)
+            for result in _outcomes(sessions, group, now(), error, max_attempts):
                 setattr(report, result, getattr(report, result) + 1)
     if report.claimed:
         log.info("%s", report.summary(), extra={"event": "dispatch", **report.__dict__})
