@@ -149,7 +149,8 @@ class Event(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    treaty_id: Mapped[int] = mapped_column(ForeignKey("treaties.id"))
+    treaty_id: Mapped[int | None] = mapped_column(ForeignKey("treaties.id"))  # None: about a source
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
     kind: Mapped[str] = mapped_column(String(40))
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))

@@ -221,3 +221,33 @@ def test_a_digest_repeated_after_a_crash_keeps_its_key_and_contents(session_fact
     ((_, again),) = inbox.sent
     assert again.idempotency_key == first.idempotency_key
     assert again.payload == first.payload
+
+
+def test_operators_hear_when_a_source_turns_unhealthy_and_recovers(session_factory):
+    from tracker.services.ingest import record_crawl
+
+    ops = subscribe(session_factory, kinds=["source_unhealthy", "source_recovered"])
+    subscribe(session_factory, treaties=["XXVI-9"])  # a treaty watcher hears nothing of it
+    record_crawl(session_factory, "untc", {"pages": 3}, True, None, NOW)
+    for hours in (1, 2):  # two failed crawls in a row: unhealthy
+        record_crawl(
+            session_factory,
+            "untc",
+            {"pages": 0},
+            False,
+            "0 pages, 1 failed",
+            NOW + timedelta(hours=hours),
+        )
+    record_crawl(session_factory, "untc", {"pages": 3}, True, None, NOW + timedelta(hours=3))
+    inbox = Inbox()
+    assert (
+        dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW + timedelta(hours=4)).sent
+        == 2
+    )
+    assert {r.id for r, _ in inbox.sent} == {ops}
+    subjects = [m.subject for _, m in inbox.sent]
+    assert subjects == ["Source untc is unhealthy", "Source untc recovered"]
+    assert "2 consecutive failed or quarantined crawls" in inbox.sent[0][1].text
+    with session_factory() as session:
+        kinds = [e.kind for e in session.scalars(select(Event).order_by(Event.id))]
+    assert kinds == ["source_unhealthy", "source_recovered"]

@@ -63,8 +63,11 @@ def receiver() -> Iterator[Receiver]:
             for name, value in state.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            try:
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:  # the client gave up (timeout tests): nothing to answer
+                self.close_connection = True
 
         def log_message(self, *args: object) -> None:
             pass

@@ -135,7 +135,7 @@ def test_wrong_treaty_is_quarantined_with_the_treaty_expected(session_factory):
     assert counts(session_factory)["snapshots"] == 0
 
 
-def test_record_crawl_updates_only_the_source_row(session_factory):
+def test_record_crawl_updates_the_source_row_and_records_health_changes(session_factory):
     ingest_page(session_factory, page(BASE, "2019-01-02"))
     before = counts(session_factory)
     record_crawl(session_factory, "untc", {"pages": 3}, False, "1 failed", at("2019-01-03"))
@@ -159,7 +159,8 @@ def test_record_crawl_updates_only_the_source_row(session_factory):
             "error": None,
             "finished_at": at("2019-01-05").isoformat(),
         }
-    assert counts(session_factory) == before
+    # The source turned unhealthy, then recovered: two operators' events, nothing else.
+    assert counts(session_factory) == before | {"events": before["events"] + 2}
 
 
 def test_record_fetch_failure_keeps_the_response_and_marks_the_source(session_factory):

@@ -133,7 +133,7 @@ def _groups(
 
 def _in_order(message: Message) -> tuple[str, str, str]:
     event = message.payload["event"]
-    return (event["observed_at"], event["legal_date"] or "", event["participant"] or "")
+    return (event["observed_at"], event.get("legal_date") or "", event.get("participant") or "")
 
 
 def digest_of(messages: list[Message]) -> Message:

@@ -30,7 +30,7 @@ class AlertContext:
     """Everything a message says, read once from the database."""
 
     event: Event
-    treaty: Treaty
+    treaty: Treaty | None  # None: an event about a source (operators)
     snapshot: Snapshot | None
     previous: Snapshot | None
     iso3: str | None
@@ -38,10 +38,10 @@ class AlertContext:
 
 def load_context(session: Session, delivery: Delivery) -> AlertContext:
     event = session.get_one(Event, delivery.event_id)
-    treaty = session.get_one(Treaty, event.treaty_id)
+    treaty = session.get(Treaty, event.treaty_id) if event.treaty_id else None
     snapshot = session.get(Snapshot, event.snapshot_id) if event.snapshot_id else None
     previous = None
-    if snapshot is not None:
+    if snapshot is not None and treaty is not None:
         previous = session.scalars(
             select(Snapshot)
             .where(Snapshot.treaty_id == treaty.id, Snapshot.observed_at < snapshot.observed_at)
@@ -106,6 +106,8 @@ def render(
     links: dict[str, str] | None = None,
 ) -> Message:
     """The message of one delivery (same idempotency key on every retry)."""
+    if ctx.treaty is None:
+        return _render_source(ctx, delivery, subscription, public_url, links or {})
     treaty_url = f"{public_url.rstrip('/')}/treaties/{ctx.treaty.external_id}"
     body = payload(ctx, treaty_url)
     headline = _headline(ctx.event)
@@ -144,6 +146,45 @@ def render(
         subject=subject,
         text="\n".join(lines) + "\n",
         payload=body | {"delivery": delivery.idempotency_key, "subscription": subscription.id},
+        idempotency_key=delivery.idempotency_key,
+        unsubscribe_url=links.get("unsubscribe_url"),
+        manage_url=links.get("manage_url"),
+    )
+
+
+def _render_source(
+    ctx: AlertContext,
+    delivery: Delivery,
+    subscription: Subscription,
+    public_url: str,
+    links: dict[str, str],
+) -> Message:
+    """An operators' alert: a source turned unhealthy, or recovered."""
+    e = ctx.event
+    details = e.details or {}
+    slug = details.get("source", "?")
+    state = "recovered" if e.kind == "source_recovered" else "is unhealthy"
+    reasons = details.get("reasons") or []
+    lines = [f"Source {slug} {state} (observed {e.observed_at.isoformat()})."]
+    lines += [f"- {r}" for r in reasons]
+    lines += ["", f"Sources: {public_url.rstrip('/')}/api/sources"]
+    if links.get("manage_url"):
+        lines += ["", f"Manage or end this subscription: {links['manage_url']}"]
+    body = {
+        "event": {
+            "id": e.id,
+            "kind": e.kind,
+            "observed_at": e.observed_at.isoformat(),
+            "state": e.state,
+        },
+        "source": {"slug": slug, "reasons": reasons, "last_error": details.get("last_error")},
+        "delivery": delivery.idempotency_key,
+        "subscription": subscription.id,
+    }
+    return Message(
+        subject=f"Source {slug} {state}",
+        text="\n".join(lines) + "\n",
+        payload=body,
         idempotency_key=delivery.idempotency_key,
         unsubscribe_url=links.get("unsubscribe_url"),
         manage_url=links.get("manage_url"),

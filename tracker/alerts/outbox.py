@@ -43,7 +43,7 @@ def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
         return 0
     rows = session.execute(
         select(Event, Treaty.external_id, ParticipantRow.iso3)
-        .join(Treaty, Treaty.id == Event.treaty_id)
+        .outerjoin(Treaty, Treaty.id == Event.treaty_id)  # None: an event about a source
         .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
         .where(Event.id.in_(ids))
     ).all()

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from db.engine import SQLITE_BEGIN
-from db.models import Quarantine, Source
+from db.models import Event, Quarantine, Source
 from tracker.services.repository import get_or_create_source
 
 if TYPE_CHECKING:
@@ -132,6 +132,7 @@ def apply_health(source: Source, now: datetime, policy: HealthPolicy = DEFAULT_P
     if not health.healthy and source.last_error is None:
         source.last_error = health.reasons[0]
     if was is not None and was != health.healthy:
+        _record_change(source, health, now)
         log.log(
             logging.INFO if health.healthy else logging.WARNING,
             "source %s: %s",
@@ -145,6 +146,26 @@ def apply_health(source: Source, now: datetime, policy: HealthPolicy = DEFAULT_P
             },
         )
     return health
+
+
+def _record_change(source: Source, health: Health, now: datetime) -> None:
+    """An operators' event (source_unhealthy / source_recovered) and its deliveries."""
+    from tracker.alerts import outbox
+
+    session = object_session(source)
+    if session is None:
+        return
+    event = Event(
+        treaty_id=None,
+        source_id=source.id,
+        kind="source_recovered" if health.healthy else "source_unhealthy",
+        observed_at=now,
+        details={"source": source.slug, "reasons": health.reasons, "last_error": source.last_error},
+        state="final",
+    )
+    session.add(event)
+    session.flush()
+    outbox.enqueue(session, [event.id], now)
 
 
 def _rejected_since_success(source: Source) -> datetime | None:
@@ -184,9 +205,10 @@ def refresh_health(
         for slug in known:
             get_or_create_source(session, slug)
         rows = session.scalars(
-            select(Source).order_by(Source.id).with_for_update().execution_options(
-                populate_existing=True
-            )
+            select(Source)
+            .order_by(Source.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         for row in rows:
             verdicts[row.slug] = apply_health(row, now, policy)
