@@ -120,6 +120,10 @@ class Settings:
     log_format: str | None = None
     # Bearer token for the HTTP API's operator endpoints (unset: they are disabled).
     admin_token: str | None = None
+    # Alert delivery: tries before a delivery is dead; how long a claim holds before another
+    # dispatcher may take it again (after a crash).
+    delivery_max_attempts: int = 8
+    delivery_lease_seconds: int = 300
     # Alerts. Webhook targets in these networks may be private or loopback (SSRF allow-list).
     webhook_allowlist: tuple[str, ...] = ()
     # Key of subscribers' signed links (confirm, unsubscribe, manage); unset: no email alerts.
@@ -165,6 +169,8 @@ class Settings:
             leader_poll_seconds=_positive_float(env, "TRACKER_LEADER_POLL_SECONDS", 10.0),
             log_format=_choice(env, "TRACKER_LOG_FORMAT", LOG_FORMATS),
             admin_token=env.get("TRACKER_ADMIN_TOKEN") or None,
+            delivery_max_attempts=_positive(env, "TRACKER_DELIVERY_MAX_ATTEMPTS", 8),
+            delivery_lease_seconds=_positive(env, "TRACKER_DELIVERY_LEASE_SECONDS", 300),
             webhook_allowlist=_networks(env, "TRACKER_WEBHOOK_ALLOWLIST"),
             secret_key=env.get("TRACKER_SECRET_KEY") or None,
             public_url=str(
@@ -200,6 +206,8 @@ class Settings:
             "TRACKER_PUBLIC_URL": self.public_url,
             **({"TRACKER_SMTP_URL": self.smtp_url} if self.smtp_url else {}),
             "TRACKER_MAIL_FROM": self.mail_from,
+            "TRACKER_DELIVERY_MAX_ATTEMPTS": str(self.delivery_max_attempts),
+            "TRACKER_DELIVERY_LEASE_SECONDS": str(self.delivery_lease_seconds),
         }
 
     def child_env(self, **extra: str) -> dict[str, str]:

@@ -148,3 +148,27 @@ def _two_snapshots(capsys, monkeypatch) -> None:
         )
         run(capsys, "ingest", "--source", "untc", "--observed-at", "2019-01-01", str(first))
         run(capsys, "ingest", "--source", "untc", "--observed-at", "2019-04-01", str(second))
+
+
+class _Busy(_Refuse):
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(503)
+        self.end_headers()
+
+
+@pytest.mark.parametrize(
+    ("attempts", "summary"), [("1", "0 to retry, 1 dead"), ("", "1 to retry, 0 dead")]
+)
+def test_the_number_of_tries_is_a_setting(env, capsys, monkeypatch, attempts, summary):
+    monkeypatch.setenv("TRACKER_DELIVERY_MAX_ATTEMPTS", attempts)
+    busy = ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    thread = threading.Thread(target=busy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        run(capsys, "subscribe", "--webhook", f"http://127.0.0.1:{busy.server_address[1]}/hook")
+        _two_snapshots(capsys, monkeypatch)
+        assert run(capsys, "dispatch").strip().endswith(summary)
+    finally:
+        busy.shutdown()
+        busy.server_close()

@@ -3,6 +3,8 @@ scheduled job both do."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from db.engine import session_factory_for
 from tracker.alerts.dispatch import DispatchReport, dispatch_due
 from tracker.alerts.links import links_for
@@ -23,7 +25,14 @@ def dispatch_once(settings: Settings) -> DispatchReport:
 
     sessions = session_factory_for(settings.database_url)
     try:
-        return dispatch_due(sessions, channels, public_url=settings.public_url, links=links)
+        return dispatch_due(
+            sessions,
+            channels,
+            public_url=settings.public_url,
+            links=links,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+            max_attempts=settings.delivery_max_attempts,
+        )
     finally:
         for channel in channels.values():
             close = getattr(channel, "close", None)
