@@ -107,29 +107,18 @@ def cmd_dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy import select
-
-    from db.models import Delivery, Event, Subscription
+    from tracker.alerts.outbox import deliveries
     from tracker.cli_format import table
 
-    query = (
-        select(Delivery, Event.kind, Subscription.channel, Subscription.target)
-        .join(Event, Event.id == Delivery.event_id)
-        .join(Subscription, Subscription.id == Delivery.subscription_id)
-        .order_by(Delivery.id.desc())
-        .limit(args.limit)
-    )
-    if args.state:
-        query = query.where(Delivery.state == args.state)
     with _database(settings) as session_factory, session_factory() as session:
         rows = [
             {
                 "id": d.id,
                 "event_id": d.event_id,
-                "event": kind,
+                "event": e.kind,
                 "subscription": d.subscription_id,
-                "channel": channel,
-                "target": target,
+                "channel": s.channel,
+                "target": s.target,
                 "state": d.state,
                 "attempts": d.attempts,
                 "due_at": d.due_at.isoformat(),
@@ -137,7 +126,7 @@ def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
                 "last_error": d.last_error,
                 "idempotency_key": d.idempotency_key,
             }
-            for d, kind, channel, target in session.execute(query)
+            for d, e, _, s in deliveries(session, args.state, args.limit)
         ]
     if args.json:
         print(json.dumps(rows, indent=2))

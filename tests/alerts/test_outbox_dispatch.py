@@ -251,3 +251,9 @@ def test_operators_hear_when_a_source_turns_unhealthy_and_recovers(session_facto
     with session_factory() as session:
         kinds = [e.kind for e in session.scalars(select(Event).order_by(Event.id))]
     assert kinds == ["source_unhealthy", "source_recovered"]
+    # The outbox lists them too (the API's and the CLI's listing), with no treaty.
+    from tracker.alerts.outbox import deliveries as outbox_rows
+
+    with session_factory() as session:
+        listed = [(e.kind, treaty, d.state) for d, e, treaty, _ in outbox_rows(session, "sent")]
+    assert listed == [("source_recovered", None, "sent"), ("source_unhealthy", None, "sent")]

@@ -67,3 +67,21 @@ def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
             added += 1
     session.flush()
     return added
+
+
+def deliveries(
+    session: Session, state: str | None = None, limit: int = 100
+) -> list[tuple[Delivery, Event, str | None, Subscription]]:
+    """The outbox, newest first: each delivery with its event, the event's treaty id (None for
+    an event about a source) and its subscription."""
+    query = (
+        select(Delivery, Event, Treaty.external_id, Subscription)
+        .join(Event, Event.id == Delivery.event_id)
+        .outerjoin(Treaty, Treaty.id == Event.treaty_id)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    if state is not None:
+        query = query.where(Delivery.state == state)
+    return [(d, e, treaty, s) for d, e, treaty, s in session.execute(query)]

@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db.models import DELIVERY_STATES, Delivery, Event, Subscription, Treaty
+from db.models import DELIVERY_STATES, Subscription
 from tracker.alerts import subscriptions
 from tracker.alerts.channels import DeliveryError
 from tracker.alerts.model import ALERT_KINDS
+from tracker.alerts.outbox import deliveries
 from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.queries import NotFound
 from tracker.services.rules_service import BadCondition, confirm_condition
@@ -255,7 +256,7 @@ def delete_subscription(
 class EventRef(BaseModel):
     id: int
     kind: str
-    treaty: str
+    treaty: str | None  # None: an event about a source (source_unhealthy, source_recovered)
     participant: str | None
     legal_date: date | None
 
@@ -296,16 +297,6 @@ def list_deliveries(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 100,
 ) -> list[DeliveryOut]:
-    query = (
-        select(Delivery, Event, Treaty.external_id, Subscription)
-        .join(Event, Event.id == Delivery.event_id)
-        .join(Treaty, Treaty.id == Event.treaty_id)
-        .join(Subscription, Subscription.id == Delivery.subscription_id)
-        .order_by(Delivery.id.desc())
-        .limit(limit)
-    )
-    if state is not None:
-        query = query.where(Delivery.state == state)
     with _database(request, write=False) as session:
         return [
             DeliveryOut(
@@ -326,5 +317,5 @@ def list_deliveries(
                 sent_at=d.sent_at,
                 created_at=d.created_at,
             )
-            for d, e, treaty, s in session.execute(query)
+            for d, e, treaty, s in deliveries(session, state, limit)
         ]
