@@ -71,8 +71,18 @@ class ConditionState:
 @dataclass(frozen=True)
 class GroupState:
     group: Group
-    have: tuple[str, ...]  # ISO3 of members with a qualifying instrument
+    first: Mapping[str, date]  # each member with a qualifying instrument: its first deposit
     met_on: date | None
+
+    @property
+    def have(self) -> tuple[str, ...]:
+        """ISO3 of the members with a qualifying instrument."""
+        return tuple(sorted(self.first))
+
+    @property
+    def dates(self) -> list[date]:
+        """The members' first deposits, oldest first."""
+        return sorted(self.first.values())
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -188,7 +198,7 @@ def _group_state(group: Group, instruments: list[Instrument]) -> GroupState:
                 first.setdefault(member, i.date)
     dates = sorted(first.values())
     met = dates[group.needed - 1] if len(dates) >= group.needed else None
-    return GroupState(group, tuple(sorted(first)), met)
+    return GroupState(group, first, met)
 
 
 def _deciding(

@@ -19,7 +19,7 @@ from tracker.catalogue import catalogue, rule_for
 from tracker.domain.evaluate import evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.services.detection import RULE_EVENT_KINDS, confirmations
-from tracker.services.queries import list_treaties
+from tracker.services.queries import event_dict, list_treaties
 from tracker.services.repository import latest_snapshot
 from tracker.services.status_view import sort_key
 
@@ -141,22 +141,6 @@ def _treaties(session: Session) -> list[tuple[Treaty, str]]:
     return [(t, slug) for t, slug in session.execute(query)]
 
 
-def event_dict(e: Event, treaty: str, iso3: str | None) -> dict[str, Any]:
-    """One event, in the same form as `tracker history --json` (plus its treaty)."""
-    return {
-        "id": e.id,
-        "treaty": treaty,
-        "kind": e.kind,
-        "participant": e.participant_name,
-        "iso3": iso3,
-        "legal_date": _iso(e.legal_date),
-        "observed_at": _iso(e.observed_at),
-        "state": e.state,
-        "snapshot_id": e.snapshot_id,
-        "details": e.details,
-    }
-
-
 def events(
     session: Session,
     *,
@@ -179,7 +163,7 @@ def events(
         query = query.where(Event.observed_at >= since)
     if kind is not None:
         query = query.where(Event.kind == kind)
-    return [event_dict(e, t, iso3) for e, t, iso3 in session.execute(query)]
+    return [event_dict(e, iso3, t) for e, t, iso3 in session.execute(query)]
 
 
 def country(session: Session, iso3: str) -> dict[str, Any] | None:

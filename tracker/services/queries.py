@@ -264,18 +264,23 @@ def treaty_history(session: Session, treaty_id: str) -> dict[str, Any]:
             }
             for s in snapshots
         ],
-        "events": [
-            {
-                "id": e.id,
-                "kind": e.kind,
-                "participant": e.participant_name,
-                "iso3": iso3,
-                "legal_date": _iso(e.legal_date),
-                "observed_at": _iso(e.observed_at),
-                "state": e.state,
-                "snapshot_id": e.snapshot_id,
-                "details": e.details,
-            }
-            for e, iso3 in events
-        ],
+        "events": [event_dict(e, iso3) for e, iso3 in events],
+    }
+
+
+def event_dict(e: Event, iso3: str | None, treaty: str | None = None) -> dict[str, Any]:
+    """One event as answered (`tracker history --json`); with its treaty where events of
+    several treaties are listed."""
+    found: dict[str, Any] = {"id": e.id}
+    if treaty is not None:
+        found["treaty"] = treaty
+    return found | {
+        "kind": e.kind,
+        "participant": e.participant_name,
+        "iso3": iso3,
+        "legal_date": _iso(e.legal_date),
+        "observed_at": _iso(e.observed_at),
+        "state": e.state,
+        "snapshot_id": e.snapshot_id,
+        "details": e.details,
     }

@@ -76,13 +76,8 @@ def series_for(session: Session, treaty_id: str, as_of: date | None, today: date
         dates = tuple(i.date for i in ev.instruments)
         return Series("qualifying instruments", dates, rule.threshold, eif, end)
     group = ev.groups[0]
-    first: dict[str, date] = {}
-    for i in ev.instruments:  # oldest first
-        for member in i.members:
-            if member in group.group.participants:
-                first.setdefault(member, i.date)
     label = f"instruments from {group.group.label}"
-    return Series(label, tuple(sorted(first.values())), group.group.needed, eif, end)
+    return Series(label, tuple(group.dates), group.group.needed, eif, end)
 
 
 def _nice_step(span: float, most: int) -> int:
