@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from db.models import ActionRow, Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.catalogue import rule_for
-from tracker.domain.evaluate import evaluate
+from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.services.detection import confirmations, rule_summary
 from tracker.services.repository import latest_snapshot
@@ -137,6 +138,23 @@ def _last_seen_unbracketed(session: Session, treaty_id: int) -> dict[ActKey, dat
 def treaty_status(
     session: Session, treaty_id: str, as_of: date | None = None, today: date | None = None
 ) -> dict[str, Any]:
+    """Answer the status of a treaty from its latest snapshot, optionally as of a legal date
+    (see `treaty_answer`)."""
+    return treaty_answer(session, treaty_id, as_of, today).status
+
+
+@dataclass(frozen=True)
+class TreatyAnswer:
+    """The status answer, with the treaty row and the rule's evaluation it was built from."""
+
+    status: dict[str, Any]
+    treaty: Treaty
+    evaluation: Evaluation | None
+
+
+def treaty_answer(
+    session: Session, treaty_id: str, as_of: date | None = None, today: date | None = None
+) -> TreatyAnswer:
     """Answer the status of a treaty from its latest snapshot, optionally as of a legal date.
 
     With `as_of=D` only actions whose legal date is on or before D count, participants with
@@ -161,14 +179,14 @@ def treaty_status(
         "entry_into_force": _iso(status.eif_date),
         "entry_into_force_text": status.eif_text,
     }
-    rule_answer = rule_fields(
+    rule_answer, ev = rule_fields(
         session, treaty, slug, status, as_of, today or datetime.now(UTC).date()
     )
-    in_force_from = rule_answer.pop("_in_force_from")
+    in_force_from = ev.in_force_from if ev is not None else {}
     participants = [v.as_dict() for v in views]
     for p, v in zip(participants, views, strict=True):
         p["in_force_from"] = _iso(in_force_from.get(v.participant.key))
-    return {
+    answer = {
         "treaty": treaty.external_id,
         "title": status.title,
         "source": slug,
@@ -184,6 +202,7 @@ def treaty_status(
         **rule_answer,
         "participants": participants,
     }
+    return TreatyAnswer(answer, treaty, ev)
 
 
 def rule_fields(
@@ -193,8 +212,9 @@ def rule_fields(
     status: TreatyStatus,
     as_of: date | None,
     today: date,
-) -> dict[str, Any]:
-    """The entry-into-force part of the status answer (all null where no rule is known)."""
+) -> tuple[dict[str, Any], Evaluation | None]:
+    """The entry-into-force part of the status answer (all null where no rule is known), and
+    the evaluation it comes from."""
     rule = rule_for(slug, treaty.external_id, status)
     if rule is None:
         return {
@@ -212,8 +232,7 @@ def rule_fields(
             "groups": [],
             "conditions": [],
             "warnings": ["no entry-into-force rule known"],
-            "_in_force_from": {},
-        }
+        }, None
     ev = evaluate(
         rule, status, as_of=as_of, confirmations=confirmations(session, treaty.id), today=today
     )
@@ -227,8 +246,7 @@ def rule_fields(
         "groups": [g.to_dict() for g in ev.groups],
         "conditions": [c.to_dict() for c in ev.conditions],
         "warnings": list(ev.warnings),
-        "_in_force_from": ev.in_force_from,
-    }
+    }, ev
 
 
 def treaty_history(session: Session, treaty_id: str) -> dict[str, Any]:

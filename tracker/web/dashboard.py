@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Source
 from tracker.services import overview
-from tracker.services.queries import NotFound, find_treaty, treaty_status
+from tracker.services.queries import NotFound, treaty_answer
 from tracker.web import dashboard_view as view
 from tracker.web.dashboard_chart import layout, series_for
 from tracker.web.deps import get_session, today
@@ -92,11 +92,11 @@ def treaty_page(
     except view.BadInput as error:
         return _error(request, 422, "Bad request", str(error))
     try:
-        found = treaty_status(session, treaty_id, as_of=on, today=day)
-        treaty, _ = find_treaty(session, treaty_id)
+        answer = treaty_answer(session, treaty_id, as_of=on, today=day)
     except NotFound as error:
         return _error(request, 404, "Treaty not found", str(error))
-    series = series_for(session, treaty_id, on, day)
+    found, treaty, ev = answer.status, answer.treaty, answer.evaluation
+    series = series_for(ev, on or day) if ev is not None else None
     participants = sorted(found["participants"], key=view.participant_key(order))
     for p in participants:
         p["categories"] = view.categories(p)

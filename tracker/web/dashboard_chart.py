@@ -10,14 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy.orm import Session
-
-from tracker.catalogue import rule_for
-from tracker.domain.evaluate import evaluate
-from tracker.domain.models import TreatyStatus
-from tracker.services.detection import confirmations
-from tracker.services.queries import find_treaty
-from tracker.services.repository import latest_snapshot
+from tracker.domain.evaluate import Evaluation
 
 WIDTH, HEIGHT = 760, 320
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 20, 44
@@ -57,24 +50,13 @@ class Chart:
         return len(self.series.dates)
 
 
-def series_for(session: Session, treaty_id: str, as_of: date | None, today: date) -> Series | None:
-    """The instruments that count towards the rule (for a rule of named States only: theirs)."""
-    treaty, slug = find_treaty(session, treaty_id)
-    snapshot = latest_snapshot(session, treaty.id)
-    if snapshot is None:
-        return None
-    status = TreatyStatus.from_dict(snapshot.data)
-    rule = rule_for(slug, treaty.external_id, status)
-    if rule is None:
-        return None
-    ev = evaluate(
-        rule, status, as_of=as_of, confirmations=confirmations(session, treaty.id), today=today
-    )
+def series_for(ev: Evaluation, end: date) -> Series:
+    """The instruments that count towards the rule (for a rule of named States only: theirs),
+    up to `end` (the as-of date, or today)."""
     eif = ev.computed or ev.published
-    end = as_of or today
-    if rule.threshold is not None or not ev.groups:
+    if ev.rule.threshold is not None or not ev.groups:
         dates = tuple(i.date for i in ev.instruments)
-        return Series("qualifying instruments", dates, rule.threshold, eif, end)
+        return Series("qualifying instruments", dates, ev.rule.threshold, eif, end)
     group = ev.groups[0]
     label = f"instruments from {group.group.label}"
     return Series(label, tuple(group.dates), group.group.needed, eif, end)
