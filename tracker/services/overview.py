@@ -19,7 +19,7 @@ from tracker.catalogue import catalogue, rule_for
 from tracker.domain.evaluate import evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.services.detection import RULE_EVENT_KINDS, confirmations
-from tracker.services.queries import event_dict, list_treaties
+from tracker.services.queries import event_dict, iso_or_none, list_treaties
 from tracker.services.repository import latest_snapshot
 from tracker.services.status_view import sort_key
 
@@ -35,10 +35,6 @@ EVENT_KINDS = CHANGE_EVENT_KINDS + RULE_EVENT_KINDS
 STAGES = ("not in force", "threshold met", "in force")
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _CACHE_SIZE = 4096
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[str, Any]:
@@ -69,7 +65,7 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
         "threshold_met_on": None,
         "entry_into_force": None,
         "rule_origin": None,
-        "published_entry_into_force": _iso(status.eif_date),
+        "published_entry_into_force": iso_or_none(status.eif_date),
     }
     if rule is not None:
         ev = evaluate(rule, status, confirmations=confirmed, today=today)
@@ -80,8 +76,8 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
             "threshold": needed,
             "qualifying_instruments": ev.qualifying,
             "remaining": ev.remaining,
-            "threshold_met_on": _iso(ev.threshold_met_on),
-            "entry_into_force": _iso(ev.computed),
+            "threshold_met_on": iso_or_none(ev.threshold_met_on),
+            "entry_into_force": iso_or_none(ev.computed),
             "rule_origin": rule.origin,
             "agrees": ev.agrees,
         }
@@ -184,10 +180,10 @@ def country(session: Session, iso3: str) -> dict[str, Any] | None:
             {
                 "column": action.column,
                 "kind": action.kind,
-                "date": _iso(action.legal_date),
+                "date": iso_or_none(action.legal_date),
                 "withdrawn": action.withdrawn,
                 "printed_name": action.printed_name,
-                "first_observed_at": _iso(action.first_observed_at),
+                "first_observed_at": iso_or_none(action.first_observed_at),
             }
         )
     return {
@@ -206,5 +202,6 @@ def snapshots_series(session: Session, treaty_id: int) -> list[dict[str, Any]]:
         .order_by(Snapshot.observed_at, Snapshot.id)
     )
     return [
-        {"id": i, "observed_at": _iso(o), "signatories": s, "parties": p} for i, o, s, p in rows
+        {"id": i, "observed_at": iso_or_none(o), "signatories": s, "parties": p}
+        for i, o, s, p in rows
     ]

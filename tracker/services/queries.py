@@ -23,7 +23,7 @@ class NotFound(LookupError):
     """No treaty (or no accepted snapshot of it) under that id."""
 
 
-def _iso(value: date | datetime | None) -> str | None:
+def iso_or_none(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -75,8 +75,8 @@ def list_treaties(session: Session) -> list[dict[str, Any]]:
             "signatories": signatories,
             "parties": parties,
             "in_force": in_force,
-            "observed_at": _iso(observed),
-            "last_checked_at": _iso(treaty.last_checked_at),
+            "observed_at": iso_or_none(observed),
+            "last_checked_at": iso_or_none(treaty.last_checked_at),
             "source_url": treaty.url,
         }
         for treaty, slug, observed, signatories, parties, in_force in session.execute(query)
@@ -176,7 +176,7 @@ def treaty_answer(
     published = {
         "signatories": status.published_signatories,
         "parties": status.published_parties,
-        "entry_into_force": _iso(status.eif_date),
+        "entry_into_force": iso_or_none(status.eif_date),
         "entry_into_force_text": status.eif_text,
     }
     rule_answer, ev = rule_fields(
@@ -185,7 +185,7 @@ def treaty_answer(
     in_force_from = ev.in_force_from if ev is not None else {}
     participants = [v.as_dict() for v in views]
     for p, v in zip(participants, views, strict=True):
-        p["in_force_from"] = _iso(in_force_from.get(v.participant.key))
+        p["in_force_from"] = iso_or_none(in_force_from.get(v.participant.key))
     answer = {
         "treaty": treaty.external_id,
         "title": status.title,
@@ -194,10 +194,10 @@ def treaty_answer(
         "parties": sum(1 for v in views if v.party),
         "published": published if any(v is not None for v in published.values()) else None,
         "in_force": in_force,
-        "as_of": _iso(as_of),
-        "observed_at": _iso(snapshot.observed_at),
-        "status_as_at": _iso(snapshot.status_as_at),
-        "last_checked_at": _iso(treaty.last_checked_at),
+        "as_of": iso_or_none(as_of),
+        "observed_at": iso_or_none(snapshot.observed_at),
+        "status_as_at": iso_or_none(snapshot.status_as_at),
+        "last_checked_at": iso_or_none(treaty.last_checked_at),
         "source_url": snapshot.url,
         **rule_answer,
         "participants": participants,
@@ -224,7 +224,7 @@ def rule_fields(
             "threshold_met_on": None,
             "entry_into_force": {
                 "computed": None,
-                "published": _iso(status.eif_date),
+                "published": iso_or_none(status.eif_date),
                 "agrees": None,
                 "earliest": None,
             },
@@ -240,7 +240,7 @@ def rule_fields(
         "rule": rule_summary(rule),
         "qualifying_instruments": ev.qualifying,
         "remaining": ev.remaining,
-        "threshold_met_on": _iso(ev.threshold_met_on),
+        "threshold_met_on": iso_or_none(ev.threshold_met_on),
         "entry_into_force": ev.entry_into_force(),
         "deciding_deposits": [i.to_dict() for i in ev.deciding],
         "groups": [g.to_dict() for g in ev.groups],
@@ -270,9 +270,9 @@ def treaty_history(session: Session, treaty_id: str) -> dict[str, Any]:
         "snapshots": [
             {
                 "id": s.id,
-                "observed_at": _iso(s.observed_at),
-                "fetched_at": _iso(s.fetched_at),
-                "status_as_at": _iso(s.status_as_at),
+                "observed_at": iso_or_none(s.observed_at),
+                "fetched_at": iso_or_none(s.fetched_at),
+                "status_as_at": iso_or_none(s.status_as_at),
                 "hash": s.content_hash,
                 "url": s.url,
                 "signatories": s.signatories,
@@ -296,8 +296,8 @@ def event_dict(e: Event, iso3: str | None, treaty: str | None = None) -> dict[st
         "kind": e.kind,
         "participant": e.participant_name,
         "iso3": iso3,
-        "legal_date": _iso(e.legal_date),
-        "observed_at": _iso(e.observed_at),
+        "legal_date": iso_or_none(e.legal_date),
+        "observed_at": iso_or_none(e.observed_at),
         "state": e.state,
         "snapshot_id": e.snapshot_id,
         "details": e.details,
