@@ -37,6 +37,7 @@ def stop_running_crawls(grace: float = 30) -> int:
     running = list(_RUNNING)
     for proc in running:
         _stop(proc, grace)
+        _RUNNING.discard(proc)  # stopped: a second call (leader step-down, then exit) skips it
     return len(running)
 
 
