@@ -12,7 +12,6 @@ project's own small, illustrative fixtures in `tests/fixtures/untc/`.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import signal
@@ -139,8 +138,7 @@ def demo_settings(settings: Settings, data_dir: Path, base_url: str) -> Settings
     Always SQLite in the demo folder: a TRACKER_DATABASE_URL in the environment (a real
     database) is never written to by the demo.
     """
-    return dataclasses.replace(
-        settings,
+    return settings.replace(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'tracker.sqlite3'}",
         untc_base_url=base_url,
@@ -286,7 +284,7 @@ def run_demo(
     try:
         demo = demo_settings(settings, data_dir, mirror.base_url)
         if not verbose:  # Scrapy's, uvicorn's and the scheduler's INFO logs would bury the URL
-            demo = dataclasses.replace(demo, log_level="WARNING")
+            demo = demo.replace(log_level="WARNING")
         say(f"demo: mirror of treaties.un.org on {mirror.base_url}; database {demo.database_url}")
         with _interruptible():
             upgrade(demo.database_url)

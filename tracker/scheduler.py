@@ -8,7 +8,6 @@ and shuts the scheduler down (and stops its running crawls) on losing it.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import signal
 import threading
@@ -361,7 +360,7 @@ class _Server(uvicorn.Server):
 def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     """Upgrade the database, serve HTTP, and run the scheduled jobs while this process is the
     leader (tracker.leader), until SIGTERM or SIGINT."""
-    settings = dataclasses.replace(settings, log_format=settings.log_format or "json")
+    settings = settings.replace(log_format=settings.log_format or "json")
     configure_logging(settings.log_format or "json", settings.log_level)
     settings.ensure_data_dir()
     upgrade(settings.database_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
 import os
@@ -133,6 +134,10 @@ class Settings:
     # smtp://user:pass@host:port, smtp+starttls://..., smtps://...; unset: no email alerts.
     smtp_url: str | None = None
     mail_from: str = DEFAULT_MAIL_FROM
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with `changes` applied (validated like values read from the environment)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     @property
     def http_cache_dir(self) -> Path:

@@ -15,7 +15,6 @@ requests), or the second (after 250). Three dispatcher processes:
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import signal
@@ -119,7 +118,7 @@ def test_killed_dispatcher_loses_nothing_and_repeats_only_with_the_same_key(
     sessions: sessionmaker[Session],
     kill_after: int,
 ) -> None:
-    config = dataclasses.replace(settings, webhook_allowlist=(LOOPBACK,))
+    config = settings.replace(webhook_allowlist=(LOOPBACK,))
     env = cli_env | {"TRACKER_WEBHOOK_ALLOWLIST": LOOPBACK, "TRACKER_LOG_LEVEL": "WARNING"}
     with webhook_receiver(delay=DELAY) as receiver:
         secrets: dict[int, str] = {}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import time
 import types
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import itsdangerous.timed
@@ -28,7 +27,7 @@ ONE_CLICK = {"content-type": "application/x-www-form-urlencoded"}
 
 @pytest.fixture
 def configured(settings):
-    return replace(settings, secret_key=KEY, public_url=PUBLIC, smtp_url="smtp://127.0.0.1:1")
+    return settings.replace(secret_key=KEY, public_url=PUBLIC, smtp_url="smtp://127.0.0.1:1")
 
 
 @pytest.fixture
@@ -228,7 +227,7 @@ def test_unknown_subscription_is_404(client, purpose):
 def test_without_a_secret_key_the_links_are_503(session_factory, configured):
     sub_id = new_email(session_factory, configured)
     urls = links(sub_id)
-    app = create_app(session_factory, replace(configured, secret_key=None))
+    app = create_app(session_factory, configured.replace(secret_key=None))
     with TestClient(app) as c:
         for url in urls.values():
             for answer in (c.get(url), c.post(url)):

@@ -261,7 +261,7 @@ def test_health_job_uses_the_configured_deadline(settings, session_factory):
     crawl(session_factory, True, now - 3 * H)
     scheduler.health_job(settings)
     assert source_row(session_factory).healthy is True  # 3 h < 12 h
-    scheduler.health_job(dataclasses.replace(settings, freshness_hours=2))
+    scheduler.health_job(settings.replace(freshness_hours=2))
     assert source_row(session_factory).healthy is False
 
 

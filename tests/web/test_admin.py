@@ -28,9 +28,8 @@ def _paris(session_factory) -> None:
 @pytest.fixture
 def client(session_factory, settings):
     _paris(session_factory)
-    from dataclasses import replace
 
-    app = create_app(session_factory, replace(settings, admin_token="s3cret"))
+    app = create_app(session_factory, settings.replace(admin_token="s3cret"))
     with TestClient(app) as c:
         yield c
 
