@@ -16,6 +16,7 @@ class PageItem:
     fetched_at: str  # ISO 8601, aware UTC
     expected_treaty: str | None = None
     content_type: str | None = None
+    revalidated: bool = False  # the cached body, confirmed by a 304 (not a fresh observation)
 
 
 @dataclass

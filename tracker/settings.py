@@ -134,6 +134,20 @@ class Settings:
     # smtp://user:pass@host:port, smtp+starttls://..., smtps://...; unset: no email alerts.
     smtp_url: str | None = None
     mail_from: str = DEFAULT_MAIL_FROM
+    # A participant missing from a page stays suspicious until a fresh, fetched, validated page
+    # observed at least this long after the disappearance still lacks it (not a 304 or a copy).
+    disappearance_confirm_hours: float = 24.0
+    # Operators' source_unhealthy / source_recovered alerts wait until the new state has held
+    # for this many recorded crawls, or for this many minutes, whichever comes first.
+    health_alert_hold_crawls: int = 2
+    health_alert_hold_minutes: float = 60.0
+    # A 429 / 503 answer's Retry-After is honoured up to this many seconds.
+    retry_after_max: float = 300.0
+    # HTTP requests whose body is larger are refused (413) before the body is read.
+    max_request_body: int = 1024 * 1024
+    # A database error while ingesting a fetched page: tries before the page is spooled to disk
+    # (data_dir/spool) as failed, for the next crawl or `tracker ingest` to recover.
+    ingest_retries: int = 3
 
     def replace(self, **changes: object) -> Settings:
         """A copy with `changes` applied (validated like values read from the environment)."""
@@ -142,6 +156,11 @@ class Settings:
     @property
     def http_cache_dir(self) -> Path:
         return self.data_dir / "httpcache"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Fetched pages that could not be stored (database error), kept for recovery."""
+        return self.data_dir / "spool"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -183,6 +202,16 @@ class Settings:
             ).rstrip("/"),
             smtp_url=_url(env, "TRACKER_SMTP_URL", None, SMTP_SCHEMES),
             mail_from=(env.get("TRACKER_MAIL_FROM") or "").strip() or DEFAULT_MAIL_FROM,
+            disappearance_confirm_hours=_positive_float(
+                env, "TRACKER_DISAPPEARANCE_CONFIRM_HOURS", 24.0
+            ),
+            health_alert_hold_crawls=_positive(env, "TRACKER_HEALTH_ALERT_HOLD_CRAWLS", 2),
+            health_alert_hold_minutes=_positive_float(
+                env, "TRACKER_HEALTH_ALERT_HOLD_MINUTES", 60.0
+            ),
+            retry_after_max=_positive_float(env, "TRACKER_RETRY_AFTER_MAX", 300.0),
+            max_request_body=_positive(env, "TRACKER_MAX_REQUEST_BODY", 1024 * 1024),
+            ingest_retries=_positive(env, "TRACKER_INGEST_RETRIES", 3),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -213,6 +242,12 @@ class Settings:
             "TRACKER_MAIL_FROM": self.mail_from,
             "TRACKER_DELIVERY_MAX_ATTEMPTS": str(self.delivery_max_attempts),
             "TRACKER_DELIVERY_LEASE_SECONDS": str(self.delivery_lease_seconds),
+            "TRACKER_DISAPPEARANCE_CONFIRM_HOURS": str(self.disappearance_confirm_hours),
+            "TRACKER_HEALTH_ALERT_HOLD_CRAWLS": str(self.health_alert_hold_crawls),
+            "TRACKER_HEALTH_ALERT_HOLD_MINUTES": str(self.health_alert_hold_minutes),
+            "TRACKER_RETRY_AFTER_MAX": str(self.retry_after_max),
+            "TRACKER_MAX_REQUEST_BODY": str(self.max_request_body),
+            "TRACKER_INGEST_RETRIES": str(self.ingest_retries),
         }
 
     def child_env(self, **extra: str) -> dict[str, str]:

@@ -48,6 +48,9 @@ class FetchedPage:
     observed_at: datetime | None = None  # when the content was true; defaults to fetched_at
     expected_treaty: str | None = None
     content_type: str | None = None
+    # The body is the HTTP cache's copy, re-served on a 304 Not Modified: it proves the server
+    # answered, not that the content was observed again (never a second observation).
+    revalidated: bool = False
 
     def __post_init__(self) -> None:
         _require_aware("fetched_at", self.fetched_at)
