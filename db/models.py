@@ -200,7 +200,7 @@ class Quarantine(Base):
 
 SUBSCRIPTION_CHANNELS: tuple[str, ...] = ("email", "webhook", "apprise")
 SUBSCRIPTION_STATES: tuple[str, ...] = ("pending", "active", "unsubscribed")
-DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead")
+DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead", "cancelled")
 
 
 class Subscription(Base):
@@ -232,7 +232,9 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        CheckConstraint("state IN ('pending', 'sending', 'sent', 'dead')", name="state"),
+        CheckConstraint(
+            "state IN ('pending', 'sending', 'sent', 'dead', 'cancelled')", name="state"
+        ),
         UniqueConstraint("event_id", "subscription_id"),
         Index("ix_deliveries_state_due", "state", "due_at"),
     )

@@ -126,3 +126,24 @@ def test_db_package_imports_nothing_from_tracker_or_spiders():
                 if name.split(".")[0] in ("tracker", "spiders"):
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []
+
+
+def test_delivery_states_are_checked_by_the_database(session_factory):
+    """Migration 0005: `cancelled` is a delivery state; anything else outside the list is refused."""
+    from sqlalchemy.exc import IntegrityError
+
+    from db.models import Delivery, Event, Subscription
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with session_factory.begin() as session:
+        sub = Subscription(channel="webhook", target="http://x", state="active")
+        events = [Event(kind="signature", observed_at=now, details={}, state="final") for _ in "ab"]
+        session.add_all([sub, *events])
+        session.flush()
+        first, second = ({"event_id": e.id, "subscription_id": sub.id} for e in events)
+    common = {"due_at": now, "attempts": 0}
+    with session_factory.begin() as session:
+        session.add(Delivery(idempotency_key="k1", state="cancelled", **first, **common))
+    with pytest.raises(IntegrityError, match="(?i)check"):
+        with session_factory.begin() as session:
+            session.add(Delivery(idempotency_key="k2", state="skipped", **second, **common))
