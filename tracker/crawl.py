@@ -97,7 +97,7 @@ def run_crawl(
             returncode = proc.wait(timeout=settings.crawl_timeout)
         except subprocess.TimeoutExpired:
             _stop(proc)
-            return CrawlReport(returncode=124, error=f"timed out after {settings.crawl_timeout}s")
+            return CrawlReport(returncode=124, error=f"timed out after {settings.crawl_timeout:g}s")
         finally:
             _RUNNING.discard(proc)
         if returncode < 0:

@@ -1,15 +1,33 @@
-"""Configuration: the only module that reads the environment. Imports nothing from the project."""
+"""Configuration: the only module that reads the environment. Imports nothing from the project.
+
+`Settings` is a frozen pydantic-settings model. `Settings.from_env()` reads the TRACKER_*
+variables and validates every value as it reads it: a bad value raises `ConfigError` with one
+line that names the variable, what it must be and what it was (the CLI prints it and exits 2).
+Building `Settings(...)` directly (tests, derived settings) reads no environment at all.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import math
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+ENV_PREFIX = "TRACKER_"
 DEFAULT_UNTC_BASE_URL = "https://treaties.un.org"
 USER_AGENT = (
     "treaty-tracker/0.1 (+https://github.com/treaty-tracker; ratification status monitor; "
@@ -17,6 +35,7 @@ USER_AGENT = (
 )
 
 LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "treaty-tracker@localhost"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
@@ -26,132 +45,293 @@ class ConfigError(ValueError):
     """A configuration value is missing or malformed."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+# Fields whose variable is not TRACKER_<FIELD NAME> (kept for compatibility with older set-ups).
+_ENV_NAMES = {
+    "concurrent_requests_per_domain": "TRACKER_CONCURRENCY",
+    "autothrottle_target_concurrency": "TRACKER_AUTOTHROTTLE_TARGET",
+}
 
 
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _int(env, name, default)
-    if value < 1:
-        raise ConfigError(f"{name} must be a positive integer, got {value}")
-    return value
+def env_name(field: str) -> str:
+    """The environment variable of a settings field (`download_delay` -> TRACKER_DOWNLOAD_DELAY)."""
+    return _ENV_NAMES.get(field, ENV_PREFIX + field.upper())
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+def _env(field: str) -> str:
+    """The alias that makes a field read its own variable (code still sets it by field name)."""
+    return env_name(field)
 
 
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
-    value = _float(env, name, default)
-    if not (value > 0 and math.isfinite(value)):
-        raise ConfigError(f"{name} must be a positive number, got {value}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str | None:
-    value = (env.get(name) or "").strip().lower()
-    if value == "":
+def _scheme_check(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is None:
         return None
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    if value.partition("://")[0].lower() not in schemes:
+        raise ValueError(f"must be a {' or '.join(s + '://' for s in schemes)} URL")
     return value
 
 
-def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """Comma-separated IP networks (CIDR; a bare address is a /32 or /128), normalized."""
-    nets = []
-    for item in (env.get(name) or "").split(","):
-        if item.strip():
-            try:
-                nets.append(str(ipaddress.ip_network(item.strip(), strict=False)))
-            except ValueError:
-                raise ConfigError(f"{name}: {item.strip()!r} is not an IP network") from None
-    return tuple(nets)
+# --- reading a given mapping instead of os.environ (Settings.from_env(env)) ---------------------
+
+_READING: ContextVar[Mapping[str, str] | None] = ContextVar("tracker_settings_env", default=None)
 
 
-def _url(
-    env: Mapping[str, str], name: str, default: str | None, schemes: tuple[str, ...]
-) -> str | None:
-    raw = (env.get(name) or "").strip() or default
-    if raw is not None and raw.partition("://")[0].lower() not in schemes:
-        raise ConfigError(f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL")
-    return raw
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping of variables."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._mapping = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._mapping, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
 
 
-@dataclass(frozen=True)
-class Settings:
+@contextmanager
+def _reading(env: Mapping[str, str]) -> Iterator[None]:
+    token = _READING.set(env)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+# --- one line per bad value ---------------------------------------------------------------------
+
+_MESSAGES = {
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_parsing": "must be a boolean (1/0, true/false, yes/no, on/off)",
+    "string_type": "must be text",
+}
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = error.get("loc") or ()
+    field = str(loc[0]) if loc else "?"
+    name = field if field.startswith(ENV_PREFIX) else env_name(field)
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    if kind in _MESSAGES:
+        what = _MESSAGES[kind]
+    elif kind == "greater_than_equal":
+        what = f"must be at least {ctx.get('ge'):g}"
+    elif kind == "greater_than":
+        what = f"must be greater than {ctx.get('gt'):g}"
+    elif kind == "literal_error":
+        what = f"must be one of {ctx.get('expected', '').replace(' or ', ', ')}"
+        what = what.replace("'", "")
+    elif kind == "value_error":
+        what = str(ctx.get("error") or error.get("msg", "is not valid"))
+    else:
+        what = str(error.get("msg", "is not valid")).lower()
+    raw = error.get("input")
+    got = f", got {raw!r}" if isinstance(raw, (str, int, float)) else ""
+    return f"{name} {what}{got}"
+
+
+def _one_line(error: ValidationError) -> str:
+    return "; ".join(_describe(e) for e in error.errors(include_url=False))
+
+
+PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class Settings(BaseSettings):
     """Everything configurable, read once by `Settings.from_env()` and passed down."""
 
-    data_dir: Path
-    database_url: str
-    untc_base_url: str = DEFAULT_UNTC_BASE_URL
-    user_agent: str = USER_AGENT
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="ignore",
+        env_ignore_empty=True,  # TRACKER_X= (empty) means "the default", as it always did
+        validate_default=True,
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(Path("data"), validation_alias=_env("data_dir"))
+    # Empty: the SQLite file in data_dir (filled in by the validator below).
+    database_url: str = Field("", validation_alias=_env("database_url"))
+    untc_base_url: str = Field(DEFAULT_UNTC_BASE_URL, validation_alias=_env("untc_base_url"))
+    user_agent: str = Field(USER_AGENT, min_length=1, validation_alias=_env("user_agent"))
     # Politeness: one request at a time per domain, AutoThrottle on top of a base delay.
-    download_delay: float = 1.0
-    concurrent_requests_per_domain: int = 1
-    autothrottle_target_concurrency: float = 1.0
-    download_timeout: int = 60
-    retry_times: int = 3
-    max_response_size: int = 20 * 1024 * 1024
-    http_cache: bool = True
-    crawl_timeout: int = 3600
-    log_level: str = "INFO"
+    download_delay: float = Field(
+        1.0, ge=0, allow_inf_nan=False, validation_alias=_env("download_delay")
+    )
+    concurrent_requests_per_domain: int = Field(
+        1, ge=1, validation_alias=_env("concurrent_requests_per_domain")
+    )
+    autothrottle_target_concurrency: float = Field(
+        1.0, gt=0, allow_inf_nan=False, validation_alias=_env("autothrottle_target_concurrency")
+    )
+    download_timeout: PositiveSeconds = Field(60.0, validation_alias=_env("download_timeout"))
+    retry_times: int = Field(3, ge=0, validation_alias=_env("retry_times"))
+    max_response_size: int = Field(
+        20 * 1024 * 1024, ge=1, validation_alias=_env("max_response_size")
+    )
+    http_cache: bool = Field(True, validation_alias=_env("http_cache"))
+    crawl_timeout: PositiveSeconds = Field(3600.0, validation_alias=_env("crawl_timeout"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", validation_alias=_env("log_level")
+    )
     # Rule events: "approaching" when this many qualifying instruments or fewer remain.
-    approaching_remaining: int = 5
+    approaching_remaining: int = Field(5, ge=1, validation_alias=_env("approaching_remaining"))
     # Source health: unhealthy when the last good crawl is older than this, or after this many
     # consecutive failed or quarantined crawls (tracker.services.health).
-    freshness_hours: float = 12.0
-    unhealthy_after: int = 2
+    freshness_hours: PositiveSeconds = Field(12.0, validation_alias=_env("freshness_hours"))
+    unhealthy_after: int = Field(2, ge=1, validation_alias=_env("unhealthy_after"))
     # `tracker run`: how often a standby process tries to take the scheduler (tracker.leader).
-    leader_poll_seconds: float = 10.0
+    leader_poll_seconds: PositiveSeconds = Field(10.0, validation_alias=_env("leader_poll_seconds"))
     # Log lines: "json" (one object per line) or "text"; None: the command's default (`tracker
     # run`: json, passed on to its crawls; other commands: text).
-    log_format: str | None = None
+    log_format: Literal["json", "text"] | None = Field(None, validation_alias=_env("log_format"))
     # Bearer token for the HTTP API's operator endpoints (unset: they are disabled).
-    admin_token: str | None = None
+    admin_token: str | None = Field(None, validation_alias=_env("admin_token"))
     # Alert delivery: tries before a delivery is dead; how long a claim holds before another
     # dispatcher may take it again (after a crash).
-    delivery_max_attempts: int = 8
-    delivery_lease_seconds: int = 300
-    # Alerts. Webhook targets in these networks may be private or loopback (SSRF allow-list).
-    webhook_allowlist: tuple[str, ...] = ()
+    delivery_max_attempts: int = Field(8, ge=1, validation_alias=_env("delivery_max_attempts"))
+    delivery_lease_seconds: int = Field(300, ge=1, validation_alias=_env("delivery_lease_seconds"))
+    # Alerts. Webhook targets in these networks may be private or loopback (SSRF allow-list);
+    # comma-separated CIDR in the environment.
+    webhook_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias=_env("webhook_allowlist")
+    )
     # Key of subscribers' signed links (confirm, unsubscribe, manage); unset: no email alerts.
-    secret_key: str | None = None
+    secret_key: str | None = Field(None, validation_alias=_env("secret_key"))
     # Base URL of those links, as subscribers reach the service.
-    public_url: str = DEFAULT_PUBLIC_URL
+    public_url: str = Field(DEFAULT_PUBLIC_URL, validation_alias=_env("public_url"))
     # smtp://user:pass@host:port, smtp+starttls://..., smtps://...; unset: no email alerts.
-    smtp_url: str | None = None
-    mail_from: str = DEFAULT_MAIL_FROM
+    smtp_url: str | None = Field(None, validation_alias=_env("smtp_url"))
+    mail_from: str = Field(DEFAULT_MAIL_FROM, validation_alias=_env("mail_from"))
     # A participant missing from a page stays suspicious until a fresh, fetched, validated page
     # observed at least this long after the disappearance still lacks it (not a 304 or a copy).
-    disappearance_confirm_hours: float = 24.0
+    disappearance_confirm_hours: PositiveSeconds = Field(
+        24.0, validation_alias=_env("disappearance_confirm_hours")
+    )
     # Operators' source_unhealthy / source_recovered alerts wait until the new state has held
     # for this many recorded crawls, or for this many minutes, whichever comes first.
-    health_alert_hold_crawls: int = 2
-    health_alert_hold_minutes: float = 60.0
+    health_alert_hold_crawls: int = Field(
+        2, ge=1, validation_alias=_env("health_alert_hold_crawls")
+    )
+    health_alert_hold_minutes: PositiveSeconds = Field(
+        60.0, validation_alias=_env("health_alert_hold_minutes")
+    )
     # A 429 / 503 answer's Retry-After is honoured up to this many seconds.
-    retry_after_max: float = 300.0
+    retry_after_max: PositiveSeconds = Field(300.0, validation_alias=_env("retry_after_max"))
     # HTTP requests whose body is larger are refused (413) before the body is read.
-    max_request_body: int = 1024 * 1024
+    max_request_body: int = Field(1024 * 1024, ge=1, validation_alias=_env("max_request_body"))
     # A database error while ingesting a fetched page: tries before the page is spooled to disk
     # (data_dir/spool) as failed, for the next crawl or `tracker ingest` to recover.
-    ingest_retries: int = 3
+    ingest_retries: int = Field(3, ge=1, validation_alias=_env("ingest_retries"))
 
-    def replace(self, **changes: object) -> Settings:
-        """A copy with `changes` applied (validated like values read from the environment)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **values: Any) -> None:
+        """`Settings(data_dir, database_url, **others)`: the two may be given by position."""
+        if len(args) > 2:
+            raise TypeError(f"Settings takes at most 2 positional arguments, got {len(args)}")
+        values.update(zip(("data_dir", "database_url"), args, strict=False))
+        super().__init__(**values)
+
+    # --- where values come from ---------------------------------------------------------------
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Values given in code, plus the environment only inside `from_env` (no .env files)."""
+        env = _READING.get()
+        if env is None:
+            return (init_settings,)
+        return (init_settings, _MappingSource(settings_cls, env))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from TRACKER_* variables (the process environment by default).
+
+        Raises ConfigError, one line naming each bad variable, when a value is not valid.
+        """
+        with _reading(os.environ if env is None else env):
+            try:
+                return cls()
+            except ValidationError as error:
+                raise ConfigError(_one_line(error)) from None
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied, validated like values read from the environment."""
+        try:
+            return type(self)(**{**self.model_dump(), **changes})
+        except ValidationError as error:
+            raise ConfigError(_one_line(error)) from None
+
+    # --- validation of single values ----------------------------------------------------------
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("untc_base_url", "public_url", mode="after")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("smtp_url", mode="after")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        return _scheme_check(value.strip() if value else None, SMTP_SCHEMES)
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _case(cls, value: Any, info: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("mail_from", mode="after")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        return value.strip() or DEFAULT_MAIL_FROM
+
+    @field_validator("admin_token", "secret_key", mode="after")
+    @classmethod
+    def _unset_if_empty(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("webhook_allowlist", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> tuple[str, ...]:
+        """Comma-separated IP networks (CIDR; a bare address is a /32 or /128), normalized."""
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        nets = []
+        for item in (str(i).strip() for i in items):
+            if item:
+                try:
+                    nets.append(str(ipaddress.ip_network(item, strict=False)))
+                except ValueError:
+                    raise ValueError(
+                        f"must be comma-separated IP networks (CIDR; {item!r} is not one)"
+                    ) from None
+        return tuple(nets)
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            default = f"sqlite:///{self.data_dir / 'tracker.sqlite3'}"
+            object.__setattr__(self, "database_url", default)  # frozen: set once, here
+        return self
+
+    # --- derived values ------------------------------------------------------------------------
 
     @property
     def http_cache_dir(self) -> Path:
@@ -162,93 +342,15 @@ class Settings:
         """Fetched pages that could not be stored (database error), kept for recovery."""
         return self.data_dir / "spool"
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from TRACKER_* variables (the process environment by default)."""
-        env = os.environ if env is None else env
-        data_dir = Path(env.get("TRACKER_DATA_DIR") or "data").expanduser()
-        database_url = (
-            env.get("TRACKER_DATABASE_URL") or f"sqlite:///{data_dir / 'tracker.sqlite3'}"
-        )
-        base_url = (env.get("TRACKER_UNTC_BASE_URL") or DEFAULT_UNTC_BASE_URL).rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"TRACKER_UNTC_BASE_URL must be an http(s) URL, got {base_url!r}")
-        return cls(
-            data_dir=data_dir,
-            database_url=database_url,
-            untc_base_url=base_url,
-            user_agent=env.get("TRACKER_USER_AGENT") or USER_AGENT,
-            download_delay=_float(env, "TRACKER_DOWNLOAD_DELAY", 1.0),
-            concurrent_requests_per_domain=_int(env, "TRACKER_CONCURRENCY", 1),
-            autothrottle_target_concurrency=_float(env, "TRACKER_AUTOTHROTTLE_TARGET", 1.0),
-            download_timeout=_int(env, "TRACKER_DOWNLOAD_TIMEOUT", 60),
-            retry_times=_int(env, "TRACKER_RETRY_TIMES", 3),
-            max_response_size=_int(env, "TRACKER_MAX_RESPONSE_SIZE", 20 * 1024 * 1024),
-            http_cache=(env.get("TRACKER_HTTP_CACHE", "1") not in ("0", "false", "no")),
-            crawl_timeout=_int(env, "TRACKER_CRAWL_TIMEOUT", 3600),
-            log_level=(env.get("TRACKER_LOG_LEVEL") or "INFO").upper(),
-            approaching_remaining=_positive(env, "TRACKER_APPROACHING_REMAINING", 5),
-            freshness_hours=_positive_float(env, "TRACKER_FRESHNESS_HOURS", 12.0),
-            unhealthy_after=_positive(env, "TRACKER_UNHEALTHY_AFTER", 2),
-            leader_poll_seconds=_positive_float(env, "TRACKER_LEADER_POLL_SECONDS", 10.0),
-            log_format=_choice(env, "TRACKER_LOG_FORMAT", LOG_FORMATS),
-            admin_token=env.get("TRACKER_ADMIN_TOKEN") or None,
-            delivery_max_attempts=_positive(env, "TRACKER_DELIVERY_MAX_ATTEMPTS", 8),
-            delivery_lease_seconds=_positive(env, "TRACKER_DELIVERY_LEASE_SECONDS", 300),
-            webhook_allowlist=_networks(env, "TRACKER_WEBHOOK_ALLOWLIST"),
-            secret_key=env.get("TRACKER_SECRET_KEY") or None,
-            public_url=str(
-                _url(env, "TRACKER_PUBLIC_URL", DEFAULT_PUBLIC_URL, ("http", "https"))
-            ).rstrip("/"),
-            smtp_url=_url(env, "TRACKER_SMTP_URL", None, SMTP_SCHEMES),
-            mail_from=(env.get("TRACKER_MAIL_FROM") or "").strip() or DEFAULT_MAIL_FROM,
-            disappearance_confirm_hours=_positive_float(
-                env, "TRACKER_DISAPPEARANCE_CONFIRM_HOURS", 24.0
-            ),
-            health_alert_hold_crawls=_positive(env, "TRACKER_HEALTH_ALERT_HOLD_CRAWLS", 2),
-            health_alert_hold_minutes=_positive_float(
-                env, "TRACKER_HEALTH_ALERT_HOLD_MINUTES", 60.0
-            ),
-            retry_after_max=_positive_float(env, "TRACKER_RETRY_AFTER_MAX", 300.0),
-            max_request_body=_positive(env, "TRACKER_MAX_REQUEST_BODY", 1024 * 1024),
-            ingest_retries=_positive(env, "TRACKER_INGEST_RETRIES", 3),
-        )
-
     def to_env(self) -> dict[str, str]:
         """These settings as TRACKER_* variables, for a child process (e.g. a crawl)."""
-        return {
-            "TRACKER_DATA_DIR": str(self.data_dir),
-            "TRACKER_DATABASE_URL": self.database_url,
-            "TRACKER_UNTC_BASE_URL": self.untc_base_url,
-            "TRACKER_USER_AGENT": self.user_agent,
-            "TRACKER_DOWNLOAD_DELAY": str(self.download_delay),
-            "TRACKER_CONCURRENCY": str(self.concurrent_requests_per_domain),
-            "TRACKER_AUTOTHROTTLE_TARGET": str(self.autothrottle_target_concurrency),
-            "TRACKER_DOWNLOAD_TIMEOUT": str(self.download_timeout),
-            "TRACKER_RETRY_TIMES": str(self.retry_times),
-            "TRACKER_MAX_RESPONSE_SIZE": str(self.max_response_size),
-            "TRACKER_HTTP_CACHE": "1" if self.http_cache else "0",
-            "TRACKER_CRAWL_TIMEOUT": str(self.crawl_timeout),
-            "TRACKER_LOG_LEVEL": self.log_level,
-            "TRACKER_APPROACHING_REMAINING": str(self.approaching_remaining),
-            "TRACKER_FRESHNESS_HOURS": str(self.freshness_hours),
-            "TRACKER_UNHEALTHY_AFTER": str(self.unhealthy_after),
-            "TRACKER_LEADER_POLL_SECONDS": str(self.leader_poll_seconds),
-            **({"TRACKER_LOG_FORMAT": self.log_format} if self.log_format else {}),
-            "TRACKER_WEBHOOK_ALLOWLIST": ",".join(self.webhook_allowlist),
-            **({"TRACKER_SECRET_KEY": self.secret_key} if self.secret_key else {}),
-            "TRACKER_PUBLIC_URL": self.public_url,
-            **({"TRACKER_SMTP_URL": self.smtp_url} if self.smtp_url else {}),
-            "TRACKER_MAIL_FROM": self.mail_from,
-            "TRACKER_DELIVERY_MAX_ATTEMPTS": str(self.delivery_max_attempts),
-            "TRACKER_DELIVERY_LEASE_SECONDS": str(self.delivery_lease_seconds),
-            "TRACKER_DISAPPEARANCE_CONFIRM_HOURS": str(self.disappearance_confirm_hours),
-            "TRACKER_HEALTH_ALERT_HOLD_CRAWLS": str(self.health_alert_hold_crawls),
-            "TRACKER_HEALTH_ALERT_HOLD_MINUTES": str(self.health_alert_hold_minutes),
-            "TRACKER_RETRY_AFTER_MAX": str(self.retry_after_max),
-            "TRACKER_MAX_REQUEST_BODY": str(self.max_request_body),
-            "TRACKER_INGEST_RETRIES": str(self.ingest_retries),
-        }
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            env[env_name(name)] = _env_text(value)
+        return env
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """The environment for a child process: ours, with these settings and `extra` on top."""
@@ -257,3 +359,13 @@ class Settings:
     def ensure_data_dir(self) -> None:
         """Create the data directory when the SQLite default lives there."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _env_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    return str(value)

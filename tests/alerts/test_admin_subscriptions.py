@@ -8,7 +8,6 @@ import email
 import email.policy
 import socket
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,8 +63,7 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 
 @pytest.fixture
 def configured(settings, smtp):
-    return replace(
-        settings,
+    return settings.replace(
         admin_token=TOKEN,
         webhook_allowlist=("127.0.0.0/8",),
         secret_key=KEY,
@@ -107,7 +105,7 @@ def test_the_token_is_required(client, session_factory, method, url, body):
 
 @pytest.mark.parametrize(("method", "url", "body"), OPERATIONS)
 def test_disabled_without_an_admin_token(session_factory, configured, method, url, body):
-    app = create_app(session_factory, replace(configured, admin_token=None))
+    app = create_app(session_factory, configured.replace(admin_token=None))
     with TestClient(app) as c:
         answer = c.request(method, url, headers=AUTH, **({"json": body} if body else {}))
     assert answer.status_code == 403 and "TRACKER_ADMIN_TOKEN" in answer.json()["detail"]
@@ -197,7 +195,7 @@ def test_an_email_subscription_is_pending_and_gets_its_opt_in_email(client, smtp
 
 
 def test_when_the_opt_in_email_fails_nothing_is_kept(session_factory, configured, smtp):
-    down = replace(configured, smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nobody listens
+    down = configured.replace(smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nobody listens
     with TestClient(create_app(session_factory, down)) as c:
         answer = c.post(
             "/api/subscriptions",
@@ -212,7 +210,7 @@ def test_when_the_opt_in_email_fails_nothing_is_kept(session_factory, configured
 
 
 def test_email_without_a_secret_key_is_unavailable(session_factory, configured, smtp):
-    with TestClient(create_app(session_factory, replace(configured, secret_key=None))) as c:
+    with TestClient(create_app(session_factory, configured.replace(secret_key=None))) as c:
         answer = c.post(
             "/api/subscriptions", headers=AUTH, json={"channel": "email", "target": "a@b.example"}
         )
