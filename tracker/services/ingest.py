@@ -123,7 +123,11 @@ def ingest_page(
             return same
     try:
         status = sources.parse(
-            page.source, page.body, url=page.url, expected_treaty=page.expected_treaty
+            page.source,
+            page.body,
+            url=page.url,
+            expected_treaty=page.expected_treaty,
+            content_type=page.content_type,
         )
     except sources.PageRejected as rejected:
         return _reject_page(session_factory, page, rejected.reason)
