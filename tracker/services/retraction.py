@@ -122,18 +122,13 @@ def _still_holds(event: Event, ev: Evaluation) -> tuple[bool, str]:
 
 def _subscriptions_sent(session: Session, event_id: int) -> list[Subscription]:
     """The active subscriptions that were sent, or are being sent, this event."""
-    query = (
-        select(Subscription)
-        .join(Delivery, Delivery.subscription_id == Subscription.id)
-        .where(
-            Delivery.event_id == event_id,
-            Delivery.state.in_(("sent", "sending")),
-            Subscription.state == "active",
-        )
-        .order_by(Subscription.id)
-        .distinct()
+    sent = (
+        select(Delivery.subscription_id)
+        .where(Delivery.event_id == event_id, Delivery.state.in_(("sent", "sending")))
+        .scalar_subquery()
     )
-    return list(session.scalars(query))
+    query = select(Subscription).where(Subscription.id.in_(sent), Subscription.state == "active")
+    return list(session.scalars(query.order_by(Subscription.id)))
 
 
 def retract(
