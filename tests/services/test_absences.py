@@ -8,7 +8,7 @@ The treaty is XXVI-9 (TPNW: 50 instruments, entry into force 90 days later), sta
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -267,7 +267,9 @@ def test_one_correct_page_after_a_wrong_one_retracts_nothing(session_factory):
 def test_a_confirmed_wrong_page_is_retracted_and_whoever_was_sent_it_is_told(session_factory):
     subs = wrong_crossing(session_factory)
     inbox = Inbox()
-    assert dispatch(session_factory, inbox, at(T_WRONG, 13)) == 6 + 1  # everything: 5 consents and the crossing; thresholds: the crossing
+    assert (
+        dispatch(session_factory, inbox, at(T_WRONG, 13)) == 6 + 1
+    )  # everything: 5 consents and the crossing; thresholds: the crossing
     assert {r.id for r, _ in inbox.sent} == {subs["everything"], subs["thresholds"]}
     pending = [d for d in deliveries(session_factory) if d.state == "pending"]
     assert {d.subscription_id for d in pending} == {subs["digest"]}
@@ -410,5 +412,12 @@ def test_a_participant_whose_events_were_retracted_comes_back_and_the_told_hear_
     assert "Cook Islands is listed again" in message.text
 
 
-def test_times_are_aware(session_factory):
-    assert at("2019-01-02").tzinfo is UTC
+def test_reappearance_is_opt_in_and_retraction_is_never_matched_by_filters():
+    from tracker.alerts.model import ALERT_KINDS, EventFacts, Filters, wants
+
+    back = EventFacts("reappearance", "XXVI-9", "COK", "final")
+    assert "reappearance" in ALERT_KINDS and "retraction" not in ALERT_KINDS
+    assert not wants(Filters(), back)
+    assert wants(Filters(kinds=("reappearance",)), back)
+    assert not wants(Filters(), EventFacts("retraction", "XXVI-9", None, "final"))
+    assert not wants(Filters(), EventFacts("action_disappeared", "XXVI-9", None, "suspicious"))
