@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class IngestPipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         settings = Settings.from_env()
         self.approaching = settings.approaching_remaining
+        self.confirm_after = timedelta(hours=settings.disappearance_confirm_hours)
         settings.ensure_data_dir()
         upgrade(settings.database_url)
         self.engine = make_engine(settings.database_url)
@@ -61,8 +62,10 @@ class IngestPipeline:
                     fetched_at=datetime.fromisoformat(item.fetched_at),
                     expected_treaty=item.expected_treaty,
                     content_type=item.content_type,
+                    revalidated=item.revalidated,
                 ),
                 approaching=self.approaching,
+                confirm_after=self.confirm_after,
             )
             self.counts["pages"] += 1
             self.counts[result.outcome] += 1

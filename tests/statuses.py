@@ -92,7 +92,9 @@ def page(
     )
 
 
-def fake_parse(body: bytes, *, url: str, expected_treaty: str | None = None) -> TreatyStatus:
+def fake_parse(
+    body: bytes, *, url: str, expected_treaty: str | None = None, content_type: str | None = None
+) -> TreatyStatus:
     """Stand-in for the UNTC parser: JSON status in, TreatyStatus out."""
     if body.startswith(b"REJECT:"):
         raise PageRejected(body[len(b"REJECT:") :].decode().strip())

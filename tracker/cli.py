@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -102,7 +102,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     with _database(settings) as session_factory:
         for _, _, path, body, stamp in plans:
             page = FetchedPage(args.source, path.resolve().as_uri(), body, now, stamp)
-            result = ingest_page(session_factory, page, approaching=settings.approaching_remaining)
+            result = ingest_page(
+                session_factory,
+                page,
+                approaching=settings.approaching_remaining,
+                confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
+            )
             print(cli_format.ingest_line(str(path), result), flush=True)
             failed += result.outcome in ("rejected", "quarantined")
     return 1 if failed else 0

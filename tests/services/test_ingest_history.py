@@ -67,7 +67,16 @@ def test_disappearance_is_suspicious_then_confirmed_by_a_second_observation(sess
         ("participant_disappeared", "Cook Islands", date(2018, 9, 4), "suspicious")
     ]
     before = counts(session_factory)
+    # the same bytes a day later are a copy, not a second observation
     assert ingest_page(session_factory, page(without, "2019-01-04")).outcome == "unchanged"
+    assert counts(session_factory) == before
+    (event,) = events(session_factory)
+    assert event.state == "suspicious"
+    # a fresh printing of the same content, 24 h or more after the disappearance, confirms it
+    fresh = status(AUT, DZA, as_at=at("2019-01-04", 13))
+    assert ingest_page(session_factory, page(fresh, "2019-01-04", "2019-01-04")).outcome == (
+        "unchanged"
+    )
     assert counts(session_factory) == before
     (event,) = events(session_factory)
     assert event.state == "confirmed"

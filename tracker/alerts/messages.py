@@ -22,6 +22,7 @@ HEADLINES = {
     "approaching": "{remaining} instruments remain before the entry-into-force threshold",
     "threshold_crossed": "the entry-into-force threshold was met on {legal_date}",
     "entered_into_force": "entered into force on {legal_date}",
+    "reappearance": "{who} is listed again, as before its disappearance",
 }
 
 
@@ -34,6 +35,7 @@ class AlertContext:
     snapshot: Snapshot | None
     previous: Snapshot | None
     iso3: str | None
+    retracted: Event | None = None  # for a retraction notice: the event it withdraws
 
 
 def load_context(session: Session, delivery: Delivery) -> AlertContext:
@@ -53,7 +55,10 @@ def load_context(session: Session, delivery: Delivery) -> AlertContext:
         iso3 = session.scalar(
             select(ParticipantRow.iso3).where(ParticipantRow.id == event.participant_id)
         )
-    return AlertContext(event, treaty, snapshot, previous, iso3)
+    retracted = None
+    if event.kind == "retraction" and (event.details or {}).get("retracted_event"):
+        retracted = session.get(Event, event.details["retracted_event"])
+    return AlertContext(event, treaty, snapshot, previous, iso3, retracted)
 
 
 def _headline(event: Event) -> str:
@@ -111,12 +116,13 @@ def render(
     treaty_url = f"{public_url.rstrip('/')}/treaties/{ctx.treaty.external_id}"
     body = payload(ctx, treaty_url)
     headline = _headline(ctx.event)
+    lines = [f"{ctx.treaty.title} ({ctx.treaty.external_id})", ""]
+    if ctx.event.kind == "retraction":
+        headline, said = _retraction_lines(ctx, body)
+        lines += said
+    else:
+        lines.append(headline[:1].upper() + headline[1:] + ".")
     subject = f"{ctx.treaty.external_id}: {headline}"
-    lines = [
-        f"{ctx.treaty.title} ({ctx.treaty.external_id})",
-        "",
-        headline[:1].upper() + headline[1:] + ".",
-    ]
     before, after = body["counts"]["before"], body["counts"]["after"]
     if after:
         was = (
@@ -150,6 +156,32 @@ def render(
         unsubscribe_url=links.get("unsubscribe_url"),
         manage_url=links.get("manage_url"),
     )
+
+
+def _retraction_lines(ctx: AlertContext, body: dict[str, Any]) -> tuple[str, list[str]]:
+    """A retraction notice: which alert is withdrawn, and why (the evidence is below it)."""
+    details = ctx.event.details or {}
+    original = ctx.retracted
+    what = _headline(original) if original is not None else details.get("retracted_kind", "?")
+    when = original.observed_at.isoformat() if original is not None else "?"
+    body["retracted"] = {
+        "event_id": details.get("retracted_event"),
+        "kind": details.get("retracted_kind"),
+        "headline": what,
+        "legal_date": original.legal_date.isoformat()
+        if original is not None and original.legal_date
+        else None,
+        "observed_at": when,
+    }
+    body["reason"] = details.get("reason")
+    headline = f"withdrawn: {what}"
+    lines = [
+        f"We withdraw an earlier alert: {what[:1].upper() + what[1:]} "
+        f"(event {details.get('retracted_event')}, observed {when}).",
+        f"Why: {details.get('reason') or 'the page it came from was shown wrong'}.",
+        "Nothing else in that alert stands unless a later alert says so.",
+    ]
+    return headline, lines
 
 
 def _render_source(

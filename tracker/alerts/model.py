@@ -16,7 +16,11 @@ ALERT_KINDS: tuple[str, ...] = (
     "entered_into_force",
     "source_unhealthy",
     "source_recovered",
+    "reappearance",
 )
+# Kinds a subscription gets only when it names them (an empty kind filter leaves them out):
+# a participant listed again after a confirmed disappearance, with the same entry, is no news.
+OPT_IN_KINDS: frozenset[str] = frozenset({"reappearance"})
 CHANNELS: tuple[str, ...] = ("email", "webhook", "apprise")
 DIGEST_AT = time(7, 0)  # UTC: the daily digest goes out at this time
 BACKOFF_BASE = timedelta(minutes=1)
@@ -55,6 +59,8 @@ def wants(filters: Filters, event: EventFacts) -> bool:
     if not alertable(event):
         return False
     if filters.kinds and event.kind not in filters.kinds:
+        return False
+    if not filters.kinds and event.kind in OPT_IN_KINDS:
         return False
     if filters.treaties and event.treaty not in filters.treaties:
         return False

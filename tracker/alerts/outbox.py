@@ -69,6 +69,31 @@ def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
     return added
 
 
+def enqueue_to(
+    session: Session, event_id: int, subscriptions: Iterable[Subscription], now: datetime
+) -> int:
+    """Write deliveries of one event to exactly these subscriptions, whatever their filters
+    (a retraction notice goes to whoever was sent the retracted event); return how many."""
+    added = 0
+    for sub in subscriptions:
+        if sub.state != "active":
+            continue
+        due = next_digest(now) if sub.digest == "daily" else now
+        session.add(
+            Delivery(
+                event_id=event_id,
+                subscription_id=sub.id,
+                idempotency_key=uuid.uuid4().hex,
+                state="pending",
+                attempts=0,
+                due_at=due,
+            )
+        )
+        added += 1
+    session.flush()
+    return added
+
+
 def deliveries(
     session: Session, state: str | None = None, limit: int = 100
 ) -> list[tuple[Delivery, Event, str | None, Subscription]]:

@@ -17,6 +17,15 @@ class ChangeKind(StrEnum):
     WITHDRAWAL = "withdrawal"
     CORRECTION = "correction"
     PARTICIPANT_DISAPPEARED = "participant_disappeared"
+    # A dated cell gone from a later page, not bracketed as withdrawn: suspicious like a
+    # participant's disappearance (the later page may be the wrong one) until confirmed.
+    ACTION_DISAPPEARED = "action_disappeared"
+
+
+# Absences: suspicious until a fresh page observed long enough later confirms them.
+ABSENCES: frozenset[ChangeKind] = frozenset(
+    {ChangeKind.PARTICIPANT_DISAPPEARED, ChangeKind.ACTION_DISAPPEARED}
+)
 
 
 _ADDED = {
@@ -62,31 +71,35 @@ def _column_changes(column: Column, old: Participant, new: Participant) -> list[
         return []
     if not before:
         return [_change(_ADDED[column], new, a, after=a.to_dict()) for a in after]
-    changes: list[Change] = []
-    # Pair actions by position in date order: a withdrawal keeps the date and adds brackets;
-    # a correction changes the date or the letter of the same cell.
-    for i in range(max(len(before), len(after))):
-        b = before[i] if i < len(before) else None
-        a = after[i] if i < len(after) else None
-        if b == a:
-            continue
-        if b is None and a is not None:
-            changes.append(_change(_ADDED[column], new, a, after=a.to_dict()))
-        elif b is not None and a is not None and (b.date, b.kind) == (a.date, a.kind):
-            kind = (
-                ChangeKind.WITHDRAWAL if a.withdrawn and not b.withdrawn else ChangeKind.CORRECTION
-            )
-            changes.append(_change(kind, new, a, before=b.to_dict(), after=a.to_dict()))
+    # 1. Cells printed alike on both pages are no change.
+    gone = list(before)
+    came: list[Action] = []
+    for a in after:
+        if a in gone:
+            gone.remove(a)
         else:
-            changes.append(
-                _change(
-                    ChangeKind.CORRECTION,
-                    new,
-                    a or b,
-                    before=b.to_dict() if b else None,
-                    after=a.to_dict() if a else None,
-                )
-            )
+            came.append(a)
+    changes: list[Change] = []
+    # 2. The same act (date and kind) printed differently: a withdrawal adds brackets; anything
+    # else (brackets removed, another letter of the same kind) is a correction.
+    for a in list(came):
+        b = next((b for b in gone if (b.date, b.kind) == (a.date, a.kind)), None)
+        if b is None:
+            continue
+        gone.remove(b)
+        came.remove(a)
+        kind = ChangeKind.WITHDRAWAL if a.withdrawn and not b.withdrawn else ChangeKind.CORRECTION
+        changes.append(_change(kind, new, a, before=b.to_dict(), after=a.to_dict()))
+    # 3. What is left pairs by position in date order: the depositary corrected a date or kind.
+    for b, a in zip(gone, came, strict=False):
+        changes.append(
+            _change(ChangeKind.CORRECTION, new, a, before=b.to_dict(), after=a.to_dict())
+        )
+    # 4. Then new cells are added acts, and cells gone without a replacement vanished.
+    for a in came[len(gone) :]:
+        changes.append(_change(_ADDED[column], new, a, after=a.to_dict()))
+    for b in gone[len(came) :]:
+        changes.append(_change(ChangeKind.ACTION_DISAPPEARED, new, b, before=b.to_dict()))
     return changes
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -101,8 +102,11 @@ class Participant:
 
     @property
     def key(self) -> str:
-        """Identity across snapshots and renames: ISO3 where one exists, else the folded name."""
-        return self.iso3 or "name:" + " ".join(self.name.casefold().split())
+        """Identity across snapshots and renames: ISO3 where one exists, else the folded name
+        (NFC first: a name written with combining accents is the same participant)."""
+        if self.iso3:
+            return self.iso3
+        return "name:" + " ".join(unicodedata.normalize("NFC", self.name).casefold().split())
 
     def _first(self, column: Column) -> Action | None:
         found = [a for a in self.actions if a.column is column]

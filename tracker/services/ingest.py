@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import SQLITE_BEGIN
-from db.models import Quarantine, RawPage, Snapshot, Source, Treaty
+from db.models import Event, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.models import TreatyStatus
-from tracker.services import detection, timeline
+from tracker.services import detection, retraction, timeline
 from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
 from tracker.services.repository import (
@@ -27,6 +27,7 @@ from tracker.services.repository import (
     store_raw_page,
     upsert_participants,
 )
+from tracker.services.timeline import DEFAULT_CONFIRM_AFTER, Observation
 
 Outcome = Literal["accepted", "unchanged", "quarantined", "rejected"]
 SessionFactory = sessionmaker[Session]
@@ -107,12 +108,19 @@ def _note_problem(source: Source, reason: str, at: datetime) -> None:
 
 
 def ingest_page(
-    session_factory: SessionFactory, page: FetchedPage, *, approaching: int = DEFAULT_APPROACHING
+    session_factory: SessionFactory,
+    page: FetchedPage,
+    *,
+    approaching: int = DEFAULT_APPROACHING,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> IngestResult:
     """Parse and store one page in one transaction: accepted, unchanged, quarantined or rejected.
 
     An accepted page's change events and rule events (see tracker.services.detection) are
     written in the same transaction as its snapshot; `approaching` is K for the approaching event.
+    `confirm_after` (settings.disappearance_confirm_hours): how long after an absence a fresh
+    page must still show it to confirm it (tracker.services.timeline); confirmed absences
+    retract the events they show unfounded (tracker.services.retraction).
     """
     if page.source not in sources.SOURCES:
         raise KeyError(f"unknown source {page.source!r}; known: {', '.join(sources.SOURCES)}")
@@ -123,7 +131,11 @@ def ingest_page(
             return same
     try:
         status = sources.parse(
-            page.source, page.body, url=page.url, expected_treaty=page.expected_treaty
+            page.source,
+            page.body,
+            url=page.url,
+            expected_treaty=page.expected_treaty,
+            content_type=page.content_type,
         )
     except sources.PageRejected as rejected:
         return _reject_page(session_factory, page, rejected.reason)
@@ -131,11 +143,13 @@ def ingest_page(
         return _reject_page(session_factory, page, f"parser error: {type(crash).__name__}: {crash}")
     with session_factory.begin() as session:
         _begin(session)
-        return _ingest_status(session, page, status, approaching)
+        return _ingest_status(session, page, status, approaching, confirm_after)
 
 
 def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult | None:
-    """The byte-identical page of the latest snapshot (e.g. a 304) is unchanged: no re-parse."""
+    """The byte-identical page of the latest snapshot (e.g. a 304) is unchanged: no re-parse.
+
+    It confirms nothing: a copy of a page already seen is not a second observation."""
     if not page.expected_treaty:
         return None
     query = (
@@ -156,8 +170,6 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
     source = session.get_one(Source, treaty.source_id)
     treaty.last_checked_at = _later(treaty.last_checked_at, page.fetched_at)
     source.last_checked_at = _later(source.last_checked_at, page.fetched_at)
-    present = {p.key for p in TreatyStatus.from_dict(latest.data).participants}
-    timeline.confirm_disappearances(session, treaty.id, present, page.observed, None)
     return IngestResult("unchanged", treaty.external_id, latest.id)
 
 
@@ -172,8 +184,42 @@ def _reject_page(session_factory: SessionFactory, page: FetchedPage, reason: str
     return IngestResult("quarantined", page.expected_treaty, None, reason)
 
 
+def _observation(
+    page: FetchedPage, status: TreatyStatus, snapshot_id: int, new: bool
+) -> Observation:
+    return Observation(
+        at=page.observed,
+        snapshot_id=snapshot_id,
+        digest=hashlib.sha256(page.body).hexdigest(),
+        fresh=not page.revalidated,
+        status_as_at=status.status_as_at,
+        new_snapshot=new,
+    )
+
+
+def _settle_absences(
+    session: Session,
+    treaty: Treaty,
+    obs: Observation,
+    confirmed: list[Any],
+    reappearances: list[tuple[int, list[Any]]],
+) -> tuple[int, bool]:
+    """Retract what confirmed absences show unfounded; tell of returns. (events, rule retracted)"""
+    done = retraction.retract_unfounded(
+        session, treaty, confirmed, obs, detection.confirmations(session, treaty.id)
+    )
+    for event_id, returned in reappearances:
+        event = session.get_one(Event, event_id)
+        retraction.notify_return(session, event, returned, obs.at)
+    return done.events, bool(done.rule_events)
+
+
 def _ingest_status(
-    session: Session, page: FetchedPage, status: TreatyStatus, approaching: int
+    session: Session,
+    page: FetchedPage,
+    status: TreatyStatus,
+    approaching: int,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> IngestResult:
     source = get_or_create_source(session, page.source, page.url)
     treaty = lock_treaty(session, source, status.treaty_id, status.title)
@@ -189,10 +235,18 @@ def _ingest_status(
     treaty.last_checked_at = _later(treaty.last_checked_at, page.fetched_at)
     source.last_checked_at = _later(source.last_checked_at, page.fetched_at)
     content_hash = status.content_hash()
-    present = {p.key for p in status.participants}
     if latest is not None and latest.content_hash == content_hash:
-        timeline.confirm_disappearances(session, treaty.id, present, observed, None)
-        return IngestResult("unchanged", status.treaty_id, latest.id)
+        obs = _observation(page, status, latest.id, new=False)
+        confirmed = timeline.confirm_absences(session, treaty.id, status, obs, confirm_after)
+        events = 0
+        if confirmed:
+            events, rule_retracted = _settle_absences(session, treaty, obs, confirmed, [])
+            if rule_retracted:  # a genuine crossing the latest snapshot shows fires again
+                again = detection.evaluate_treaty(
+                    session, treaty, now=observed, approaching=approaching, snapshot=latest
+                )
+                events += len(again.created)
+        return IngestResult("unchanged", status.treaty_id, latest.id, None, events)
     treaty.title, treaty.url = status.title, page.url
     snapshot = Snapshot(
         treaty_id=treaty.id,
@@ -217,9 +271,15 @@ def _ingest_status(
     events = 0
     if latest is not None:  # the first snapshot of a treaty is a baseline: no change events
         previous = TreatyStatus.from_dict(latest.data)
-        events = timeline.record_changes(
-            session, treaty.id, snapshot.id, previous, status, ids, observed
+        obs = _observation(page, status, snapshot.id, new=True)
+        recorded = timeline.record_changes(
+            session, treaty.id, snapshot.id, previous, status, ids, obs, confirm_after
         )
+        events = recorded.events
+        if recorded.confirmed or recorded.reappearances:
+            events += _settle_absences(
+                session, treaty, obs, recorded.confirmed, recorded.reappearances
+            )[0]
     detected = detection.evaluate_treaty(
         session, treaty, now=observed, approaching=approaching, snapshot=snapshot
     )

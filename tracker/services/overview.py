@@ -30,6 +30,9 @@ CHANGE_EVENT_KINDS = (
     "withdrawal",
     "correction",
     "participant_disappeared",
+    "action_disappeared",
+    "reappearance",
+    "retraction",
 )
 EVENT_KINDS = CHANGE_EVENT_KINDS + RULE_EVENT_KINDS
 STAGES = ("not in force", "threshold met", "in force")

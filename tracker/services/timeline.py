@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from db.models import ActionRow, Event
+from db.models import ActionRow, Event, RawPage, Snapshot
 from tracker.alerts import outbox
-from tracker.domain.changes import Change, ChangeKind, diff
-from tracker.domain.models import Participant, TreatyStatus
+from tracker.domain.changes import ABSENCES, Change, ChangeKind, diff
+from tracker.domain.models import Action, Participant, TreatyStatus
 from tracker.services.repository import participant_ids, table_of
 
 # What makes an action row "the same" from one snapshot to the next.
@@ -22,6 +22,9 @@ ActionIdentity = tuple[int, str, str, str, str, date, bool]
 ActOf = tuple[int, str, str, date]
 
 DISAPPEARED = ChangeKind.PARTICIPANT_DISAPPEARED.value
+ABSENCE_KINDS: tuple[str, ...] = tuple(sorted(k.value for k in ABSENCES))
+REAPPEARANCE = "reappearance"
+DEFAULT_CONFIRM_AFTER = timedelta(hours=24)
 
 
 def _identities(status: TreatyStatus, ids: dict[str, int]) -> Counter[ActionIdentity]:
@@ -109,11 +112,42 @@ def sync_actions(
     session.execute(insert(t), rows)
 
 
-def _suspicious(session: Session, treaty_id: int) -> list[Event]:
+@dataclass(frozen=True)
+class Observation:
+    """One accepted page as evidence: when it was true, the snapshot that stands for it (the one
+    it made, or the latest when its content was unchanged) and whether it is a fresh page.
+
+    `fresh` is False for a 304's cached copy (`FetchedPage.revalidated`). A page whose bytes
+    equal an earlier snapshot's page, or that prints the same "status as at" stamp, is not a
+    second observation either (checked per absence, see `confirm_absences`)."""
+
+    at: datetime
+    snapshot_id: int
+    digest: str  # sha256 of the raw body
+    fresh: bool = True
+    status_as_at: datetime | None = None
+    new_snapshot: bool = False  # the page made `snapshot_id` (exclude it from "seen before")
+
+
+@dataclass
+class Recorded:
+    """What one accepted page did to the history of absences and events."""
+
+    events: int = 0
+    confirmed: list[Event] = field(default_factory=list)  # absences confirmed by this page
+    reappeared: list[Event] = field(default_factory=list)  # confirmed absences now back
+    # each reappearance event written, with the confirmed absences it ends
+    reappearances: list[tuple[int, list[Event]]] = field(default_factory=list)
+
+
+def _open_absences(session: Session, treaty_id: int, states: tuple[str, ...]) -> list[Event]:
+    """Absence events (a participant or a cell gone) in `states`, not yet seen back."""
     query = select(Event).where(
-        Event.treaty_id == treaty_id, Event.kind == DISAPPEARED, Event.state == "suspicious"
+        Event.treaty_id == treaty_id, Event.kind.in_(ABSENCE_KINDS), Event.state.in_(states)
     )
-    return list(session.scalars(query.order_by(Event.id)))
+    return [
+        e for e in session.scalars(query.order_by(Event.id)) if not e.details.get("returned_at")
+    ]
 
 
 def _settle(event: Event, state: str, at: datetime, snapshot_id: int | None) -> None:
@@ -125,15 +159,87 @@ def _settle(event: Event, state: str, at: datetime, snapshot_id: int | None) -> 
     }
 
 
-def confirm_disappearances(
-    session: Session, treaty_id: int, present: set[str], at: datetime, snapshot_id: int | None
-) -> int:
-    """Confirm suspicious disappearances of participants still absent; return how many."""
-    confirmed = 0
-    for event in _suspicious(session, treaty_id):
-        if event.details.get("participant_key") not in present:
-            _settle(event, "confirmed", at, snapshot_id)
-            confirmed += 1
+def _same_act(a: Action, b: Action) -> bool:
+    return (a.column, a.kind, a.date) == (b.column, b.kind, b.date)
+
+
+def absent(event: Event, index: dict[str, Participant]) -> bool:
+    """True while what the absence event is about is still missing from a status."""
+    key = event.details.get("participant_key")
+    found = index.get(key) if isinstance(key, str) else None
+    if event.kind == DISAPPEARED:
+        return found is None
+    if found is None:
+        return True
+    gone = Action.from_dict(event.details["before"])
+    return not any(_same_act(gone, a) for a in found.actions)
+
+
+def _seen_before(session: Session, treaty_id: int, obs: Observation, since: datetime) -> bool:
+    """True when the page is a copy of one already seen since `since` (same bytes)."""
+    query = (
+        select(Snapshot.id)
+        .join(RawPage, RawPage.id == Snapshot.raw_page_id)
+        .where(
+            Snapshot.treaty_id == treaty_id,
+            Snapshot.observed_at >= since,
+            RawPage.sha256 == obs.digest,
+        )
+    )
+    if obs.new_snapshot:
+        query = query.where(Snapshot.id != obs.snapshot_id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def _not_second_observation(
+    session: Session, treaty_id: int, event: Event, obs: Observation, confirm_after: timedelta
+) -> str | None:
+    """Why `obs` cannot confirm `event` (None: it can)."""
+    if not obs.fresh:
+        return "a 304 or cached copy"
+    if obs.at - event.observed_at < confirm_after:
+        return "too soon"
+    if _seen_before(session, treaty_id, obs, event.observed_at):
+        return "byte-identical to a page already seen"
+    if obs.status_as_at is not None and event.snapshot_id is not None:
+        stamp = session.scalar(
+            select(Snapshot.status_as_at).where(Snapshot.id == event.snapshot_id)
+        )
+        if stamp is not None and _aware(stamp) == _aware(obs.status_as_at):
+            return "the same printing (same status-as-at stamp)"
+    return None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def confirm_absences(
+    session: Session,
+    treaty_id: int,
+    current: TreatyStatus,
+    obs: Observation,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
+) -> list[Event]:
+    """Confirm the suspicious absences that `obs`, a second observation, still shows.
+
+    A second observation is a fresh page (not a 304's copy), accepted, observed at least
+    `confirm_after` after the absence was first seen, and not a copy of a page already seen since
+    (same bytes, or the same "status as at" printing). Returns the events it confirmed."""
+    index = {p.key: p for p in current.participants}
+    confirmed = []
+    for event in _open_absences(session, treaty_id, ("suspicious",)):
+        if not absent(event, index):
+            continue
+        if _not_second_observation(session, treaty_id, event, obs, confirm_after) is not None:
+            continue
+        _settle(event, "confirmed", obs.at, obs.snapshot_id)
+        event.details = {
+            **event.details,
+            "confirmed_by_page": obs.digest,
+            "confirm_after_hours": confirm_after.total_seconds() / 3600,
+        }
+        confirmed.append(event)
     return confirmed
 
 
@@ -150,7 +256,49 @@ def _event_row(
         "legal_date": change.legal_date,
         "observed_at": at,
         "details": details,
-        "state": "suspicious" if change.kind is ChangeKind.PARTICIPANT_DISAPPEARED else "final",
+        "state": "suspicious" if change.kind in ABSENCES else "final",
+    }
+
+
+def _restore(baseline: dict[str, Participant], event: Event) -> None:
+    """Put what an absence event lost back into the baseline the next page is compared with."""
+    key = event.details["participant_key"]
+    if event.kind == DISAPPEARED:
+        if key not in baseline and event.details.get("before"):
+            baseline[key] = Participant.from_dict(event.details["before"])
+        return
+    found = baseline.get(key)
+    gone = Action.from_dict(event.details["before"])
+    if found is not None and not any(_same_act(gone, a) for a in found.actions):
+        baseline[key] = replace(found, actions=(*found.actions, gone))
+
+
+def _reappearance_row(
+    key: str,
+    returned: list[Event],
+    current: Participant,
+    treaty_id: int,
+    snapshot_id: int,
+    ids: dict[str, int],
+    at: datetime,
+) -> dict[str, Any]:
+    last = max(current.actions, key=lambda a: a.date) if current.actions else None
+    return {
+        "treaty_id": treaty_id,
+        "snapshot_id": snapshot_id,
+        "kind": REAPPEARANCE,
+        "participant_id": ids.get(key),
+        "participant_name": current.name,
+        "legal_date": last.date if last else None,
+        "observed_at": at,
+        "details": {
+            "participant_key": key,
+            "iso3": current.iso3,
+            "absences": [e.id for e in returned],
+            "absent_since": min(e.observed_at for e in returned).isoformat(),
+            "after": current.to_dict(),
+        },
+        "state": "final",
     }
 
 
@@ -161,31 +309,58 @@ def record_changes(
     previous: TreatyStatus,
     current: TreatyStatus,
     ids: dict[str, int],
-    at: datetime,
-) -> int:
-    """Insert the events from `previous` to `current`, settle pending disappearances; count them.
+    obs: Observation,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
+) -> Recorded:
+    """Insert the events from `previous` to `current` and settle the pending absences.
 
-    A participant that comes back after a suspicious disappearance retracts that event and is
-    compared with its state before it vanished, so its reappearance alone emits nothing.
-    """
-    present = {p.key for p in current.participants}
-    restored: dict[str, Participant] = {}
-    for event in _suspicious(session, treaty_id):
-        key = event.details.get("participant_key")
-        if key in present and event.details.get("before"):
-            restored[key] = Participant.from_dict(event.details["before"])
+    What comes back after an absence is compared with its state before it vanished, so its
+    return alone emits no signature or consent event: a suspicious absence is retracted; a
+    confirmed one ends with one `reappearance` event per participant (not alerted by default).
+    Differences from the state before the absence are events as usual."""
+    at = obs.at
+    index = {p.key: p for p in current.participants}
+    baseline = {p.key: p for p in previous.participants}
+    done = Recorded()
+    pending = _open_absences(session, treaty_id, ("suspicious", "confirmed"))
+    # Whole participants first: a cell that vanished before its participant did goes back
+    # into the participant restored from its state before it vanished.
+    for event in sorted(pending, key=lambda e: (e.kind != DISAPPEARED, e.id)):
+        if absent(event, index):
+            continue
+        _restore(baseline, event)
+        if event.state == "suspicious":
             _settle(event, "retracted", at, snapshot_id)
-    confirm_disappearances(session, treaty_id, present, at, snapshot_id)
-    known = {p.key for p in previous.participants}
-    extra = tuple(p for k, p in restored.items() if k not in known)
-    changes = diff(replace(previous, participants=previous.participants + extra), current)
-    if not changes:
-        return 0
-    missing = {c.participant_key for c in changes} - ids.keys()
+        else:
+            done.reappeared.append(event)
+    done.confirmed = confirm_absences(session, treaty_id, current, obs, confirm_after)
+    changes = diff(replace(previous, participants=tuple(baseline.values())), current)
+    returned: dict[str, list[Event]] = {}
+    for event in done.reappeared:
+        returned.setdefault(event.details["participant_key"], []).append(event)
+    keys = {c.participant_key for c in changes} | returned.keys()
+    missing = keys - ids.keys()
     if missing:
         ids = {**ids, **participant_ids(session, missing)}
     rows = [_event_row(c, treaty_id, snapshot_id, ids, at) for c in changes]
+    rows += [
+        _reappearance_row(key, found, index[key], treaty_id, snapshot_id, ids, at)
+        for key, found in returned.items()
+    ]
+    if not rows:
+        return done
     events = table_of(Event)
     event_ids = list(session.scalars(insert(events).returning(events.c.id), rows))
+    for key, found in returned.items():
+        event_id = event_ids[len(changes) + list(returned).index(key)]
+        done.reappearances.append((event_id, found))
+        for event in found:
+            event.details = {
+                **event.details,
+                "returned_at": at.isoformat(),
+                "returned_by_snapshot": snapshot_id,
+                "reappearance_event": event_id,
+            }
     outbox.enqueue(session, event_ids, at)  # deliveries in the same transaction as the events
-    return len(changes)
+    done.events = len(rows)
+    return done

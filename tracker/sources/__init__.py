@@ -1,6 +1,6 @@
 """What a depositary's page means: one pure parser module per source slug (no Scrapy, no I/O).
 
-`parse(slug, body, url=..., expected_treaty=...)` returns a validated `TreatyStatus` or raises
+`parse(slug, body, url=..., expected_treaty=..., content_type=...)` returns a validated `TreatyStatus` or raises
 `PageRejected` with a reason a person can act on. A rejected page never becomes a snapshot.
 """
 
@@ -31,9 +31,17 @@ def _parsers() -> dict[str, Parser]:
 SOURCES: tuple[str, ...] = ("untc",)
 
 
-def parse(slug: str, body: bytes, *, url: str, expected_treaty: str | None = None) -> TreatyStatus:
-    """Parse and validate one fetched page of source `slug`."""
+def parse(
+    slug: str,
+    body: bytes,
+    *,
+    url: str,
+    expected_treaty: str | None = None,
+    content_type: str | None = None,
+) -> TreatyStatus:
+    """Parse and validate one fetched page of source `slug`; `content_type` is the HTTP
+    Content-Type header it was fetched with (its charset counts in choosing the encoding)."""
     parsers = _parsers()
     if slug not in parsers:
         raise KeyError(f"unknown source {slug!r}; known: {', '.join(sorted(parsers))}")
-    return parsers[slug](body, url=url, expected_treaty=expected_treaty)
+    return parsers[slug](body, url=url, expected_treaty=expected_treaty, content_type=content_type)

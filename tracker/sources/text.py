@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,12 +24,31 @@ _LITERAL_TAG_RE = re.compile(
     r"</?\s*(?:i|b|u|em|strong|a|br|p|span|sup|sub|superscript|text)\b[^<>]{0,300}>", re.I
 )
 _WS_RE = re.compile(r"\s+")
+# What no parsed text may hold (so no feed, CSV or JSON answer can fail on it): C0 controls but
+# TAB, LF and CR (whitespace, folded into a space), DEL and the C1 controls, surrogates and the
+# non-characters U+FFFE/U+FFFF (illegal in XML 1.0), and the invisible format characters that
+# would make a different participant of the same printed name (soft hyphen, zero-width space and
+# joiners, directional marks, embeddings and isolates, word joiner, stray BOM).
+_CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+    "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def strip_controls(text: str) -> str:
+    """Remove control, non-XML and invisible format characters (TAB, LF, CR stay)."""
+    return _CONTROL_RE.sub("", text)
 
 
 def clean(text: str | None) -> str:
-    """Fold every run of whitespace (NBSP, tabs, CR/LF included) into one space and strip."""
+    """One line of page text: controls stripped, Unicode NFC, every run of whitespace (NBSP,
+    tabs, CR/LF included) folded into one space, stripped.
+
+    NFC makes "Côte d'Ivoire" written with a combining accent (NFD) the same text, so the same
+    participant, as the precomposed form."""
     if not text:
         return ""
+    text = unicodedata.normalize("NFC", strip_controls(text))
     return _WS_RE.sub(" ", text.replace("\xa0", " ")).strip()
 
 
@@ -87,6 +107,17 @@ def strip_superscripts(text: str) -> tuple[str, tuple[str, ...]]:
     for m in _SUPERSCRIPT_RE.finditer(text):
         refs.extend(split_refs(m.group(1)))
     return clean(_SUPERSCRIPT_RE.sub(" ", text)), tuple(refs)
+
+
+_LITERAL_CODE_RE = re.compile(
+    r"<\s*(script|style)\b[^<>]{0,300}>.*?<\s*/\s*\1\s*>|<!--.*?-->", re.S | re.I
+)
+
+
+def strip_literal_code(text: str) -> str:
+    """Remove literal `<script>...</script>`, `<style>...</style>` and `<!-- -->` (contents
+    included) kept as escaped text, as the MTDSG XML keeps its inline markup."""
+    return _LITERAL_CODE_RE.sub("", text) if "<" in text else text
 
 
 def strip_literal_tags(text: str) -> str:

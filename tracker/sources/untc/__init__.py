@@ -18,20 +18,27 @@ def is_xml(body: bytes, url: str) -> bool:
     head = body[:512]
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8) :]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head.decode("utf-16", errors="ignore").encode("ascii", errors="ignore")
     head = head.lstrip()
     if head.startswith((b"<?xml", b"<Document")):
         return True
     return urlparse(url).path.lower().endswith(".xml")
 
 
-def parse(body: bytes, *, url: str, expected_treaty: str | None = None) -> TreatyStatus:
-    """Parse and validate one UNTC page (ViewDetails HTML or MTDSG XML); PageRejected if not."""
+def parse(
+    body: bytes, *, url: str, expected_treaty: str | None = None, content_type: str | None = None
+) -> TreatyStatus:
+    """Parse and validate one UNTC page (ViewDetails HTML or MTDSG XML); PageRejected if not.
+
+    `content_type` is the HTTP Content-Type the page came with: its charset decides the
+    encoding unless the body starts with a byte order mark (tracker.sources.encoding)."""
     if not body or not body.strip():
         raise PageRejected("empty response body")
     if is_xml(body, url):
-        return parse_xml(body, expected_treaty=expected_treaty)
+        return parse_xml(body, expected_treaty=expected_treaty, content_type=content_type)
     try:
-        return parse_html(body, expected_treaty=expected_treaty)
+        return parse_html(body, expected_treaty=expected_treaty, content_type=content_type)
     except PageRejected:
         raise
     except Exception as exc:

@@ -11,7 +11,8 @@ from lxml import etree
 
 from tracker.domain.models import Footnote, Participant, TreatyStatus
 from tracker.sources import PageRejected
-from tracker.sources.text import clean, leading_date, place_and_date, split_refs
+from tracker.sources.encoding import UndecodablePage, decode
+from tracker.sources.text import clean, leading_date, place_and_date, split_refs, strip_controls
 from tracker.sources.untc.table import build_participant, column_roles
 from tracker.sources.untc.validate import check_header, check_status
 
@@ -25,19 +26,20 @@ _IDS = {
     "stamp": "_div3",
     "table": "tblgrid",
 }
-_CHARSET_RE = re.compile(rb"charset=[\"']?([A-Za-z0-9_-]+)", re.I)
 _STAMP_RE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})\s+(\d{1,2}):(\d{2}):(\d{2})")
 _NUMBER_RE = re.compile(r"^\d+(?:-?[a-z]{1,2})?\s*\.\s*")
 
 
-def _root(body: bytes) -> etree._Element:
-    m = _CHARSET_RE.search(body[:4096])
-    encoding = m.group(1).decode("ascii") if m else "utf-8"
+def _root(body: bytes, content_type: str | None) -> etree._Element:
+    """The document, decoded as a browser would (tracker.sources.encoding), strictly."""
     try:
-        parser = etree.HTMLParser(encoding=encoding)
-    except LookupError:
-        parser = etree.HTMLParser(encoding="utf-8")
-    root = etree.fromstring(body, parser)
+        decoded = decode(body, content_type)
+    except UndecodablePage as exc:
+        raise PageRejected(str(exc)) from None
+    # Re-encoded as UTF-8 and parsed with that encoding forced: a <meta charset> inside can no
+    # longer switch libxml2 to another decoding halfway through the document.
+    text = strip_controls(decoded.text)
+    root = etree.fromstring(text.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
     if root is None:
         raise PageRejected("empty or unreadable HTML document")
     return root
@@ -47,34 +49,47 @@ def _tag(el: etree._Element) -> str:
     return el.tag.lower() if isinstance(el.tag, str) else ""
 
 
-def _text(el: etree._Element, skip: Iterable[etree._Element] = ()) -> str:
-    """Text of an element without its <sup> footnote markers (nor the `skip` elements)."""
+# Elements whose content is never text of the page: scripts, style sheets, inert templates.
+# Comments and processing instructions have no str tag and are never walked either.
+_NOT_TEXT = frozenset({"script", "style", "template"})
+
+
+def _text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: bool = True) -> str:
+    """The text nodes of an element, in document order: `<br>` is a space; script, style,
+    template, comments and processing instructions give nothing; `<sup>` only when `sup`."""
     skipped = set(skip)
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
-        if node.text and isinstance(node.tag, str):
+        if node.text:
             parts.append(node.text)
         for child in node:
-            if _tag(child) == "br":
+            tag = _tag(child)
+            if tag == "br":
                 parts.append(" ")
-            elif _tag(child) and _tag(child) != "sup" and child not in skipped:
+            elif tag and tag not in _NOT_TEXT and (sup or tag != "sup") and child not in skipped:
                 walk(child)
             if child.tail:
                 parts.append(child.tail)
 
-    walk(el)
-    return clean("".join(parts))
+    if isinstance(el.tag, str) and _tag(el) not in _NOT_TEXT:
+        walk(el)
+    return "".join(parts)
+
+
+def _text(el: etree._Element, skip: Iterable[etree._Element] = ()) -> str:
+    """Text of an element without its <sup> footnote markers (nor the `skip` elements)."""
+    return clean(_text_nodes(el, skip, sup=False))
 
 
 def _refs(el: etree._Element) -> tuple[str, ...]:
     """Footnote refs printed in the <sup> markers inside an element."""
     refs: list[str] = []
     for sup in el.iter():
-        if _tag(sup) != "sup":
+        if _tag(sup) != "sup" or any(_tag(a) in _NOT_TEXT for a in sup.iterancestors()):
             continue
-        anchors = [clean("".join(a.itertext())) for a in sup.iter() if _tag(a) == "a"]
-        found = [a for a in anchors if a] or list(split_refs("".join(sup.itertext())))
+        anchors = [clean(_text_nodes(a)) for a in sup.iter() if _tag(a) == "a"]
+        found = [a for a in anchors if a] or list(split_refs(_text_nodes(sup)))
         refs.extend(found)
     return tuple(refs)
 
@@ -90,6 +105,8 @@ def _find(root: etree._Element) -> dict[str, list[etree._Element]]:
         ident = el.get("id")
         if not ident or not ident.endswith(_ALL_SUFFIXES):
             continue
+        if any(_tag(a) in _NOT_TEXT for a in el.iterancestors()):
+            continue  # inside a <template>: inert, never shown
         for key, suffix in _SUFFIXES.items():
             if ident.endswith(suffix):
                 found[key].append(el)
@@ -162,7 +179,7 @@ def _participants(table: etree._Element) -> tuple[tuple[str, ...], tuple[Partici
         tds = [td for td in tr if _tag(td) in ("td", "th")]
         if not tds:
             continue
-        raw = ["".join(td.itertext()) for td in tds[1:]]
+        raw = [_text_nodes(td) for td in tds[1:]]
         people.append(build_participant(_text(tds[0]), _refs(tds[0]), raw, roles, number))
     return columns, tuple(people)
 
@@ -177,9 +194,11 @@ def _footnotes(notes: list[etree._Element]) -> tuple[Footnote, ...]:
     return tuple(found)
 
 
-def parse_html(body: bytes, *, expected_treaty: str | None = None) -> TreatyStatus:
-    """Parse and validate one ViewDetails.aspx status page."""
-    root = _root(body)
+def parse_html(
+    body: bytes, *, expected_treaty: str | None = None, content_type: str | None = None
+) -> TreatyStatus:
+    """Parse and validate one ViewDetails.aspx status page (`content_type`: the HTTP header)."""
+    root = _root(body, content_type)
     found = _find(root)
     title_raw = _first_text(found, "title")
     treaty_id = _treaty_id(root)

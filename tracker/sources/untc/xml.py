@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 
 from lxml import etree
 
 from tracker.domain.models import Footnote, Participant, TreatyStatus
-from tracker.sources import PageRejected
+from tracker.sources import PageRejected, encoding
 from tracker.sources.text import (
     leading_date,
     parse_count,
     place_and_date,
+    strip_controls,
+    strip_literal_code,
     strip_literal_tags,
     strip_superscripts,
 )
@@ -20,34 +21,32 @@ from tracker.sources.untc.table import build_participant, column_roles
 from tracker.sources.untc.validate import NOT_A_STATUS_PAGE, check_header, check_status
 
 _DECL_RE = re.compile(r"^\s*<\?xml[^>]*?\?>", re.S)
-_ENCODING_RE = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']", re.S)
-# The 2018 files carry UTF-16 punctuation cut down to its low byte; restore it, drop other C0.
+# The 2018 files carry UTF-16 punctuation cut down to its low byte; restore it. Every other
+# control character goes (tracker.sources.text.strip_controls).
 _PUNCTUATION = {0x18: "\u2018", 0x19: "\u2019", 0x1C: "\u201c", 0x1D: "\u201d", 0x13: "\u2013"}
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_PUNCTUATION_RE = re.compile("[\x13\x18\x19\x1c\x1d]")
 # A bare `&` (or an HTML entity such as `&nbsp;`) is not XML; libxml2's recovery mode then drops
 # every later entity, `&lt;superscript&gt;` included. Escape it before parsing.
 _BARE_AMP_RE = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
+# Elements whose content is never text (a hostile file may nest them in an Entry).
+_NOT_TEXT = frozenset({"script", "style", "template"})
 _CHAPTER_RE = re.compile(r"CHAPTER\s+([IVXLC]+)\b", re.I)
 HEADER_ONLY = "header-only MTDSG file: no participants table"
 
 
-def decode(body: bytes) -> str:
-    """Decode with the declared encoding (Latin-1 in practice); fall back to Latin-1 on errors."""
-    if body.startswith(codecs.BOM_UTF8):
-        body, encoding = body[len(codecs.BOM_UTF8) :], "utf-8"
-    else:
-        m = _ENCODING_RE.match(body)
-        encoding = m.group(1).decode("ascii") if m else "utf-8"
+def decode(body: bytes, content_type: str | None = None) -> str:
+    """Decode as a browser reads XML (BOM, HTTP charset, XML declaration, detection), strictly:
+    UndecodablePage when the bytes do not read cleanly (see tracker.sources.encoding)."""
+    return encoding.decode(body, content_type, xml=True).text
+
+
+def _root(body: bytes, content_type: str | None = None) -> etree._Element:
     try:
-        codecs.lookup(encoding)
-        return body.decode(encoding)
-    except (LookupError, UnicodeDecodeError):
-        return body.decode("latin-1")
-
-
-def _root(body: bytes) -> etree._Element:
-    text = _DECL_RE.sub("", decode(body), count=1)
-    text = _CONTROL_RE.sub(lambda m: _PUNCTUATION.get(ord(m.group()), ""), text)
+        text = decode(body, content_type)
+    except encoding.UndecodablePage as exc:
+        raise PageRejected(str(exc)) from None
+    text = _DECL_RE.sub("", text, count=1)
+    text = strip_controls(_PUNCTUATION_RE.sub(lambda m: _PUNCTUATION[ord(m.group())], text))
     text = _BARE_AMP_RE.sub("&amp;", text)
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=True)
     root = etree.fromstring(text, parser)  # str without its declaration: no re-encoding
@@ -56,8 +55,29 @@ def _root(body: bytes) -> etree._Element:
     return root
 
 
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname.lower() if isinstance(el.tag, str) else ""
+
+
 def _raw(el: etree._Element | None) -> str:
-    return "".join(el.itertext()) if el is not None else ""
+    """The element's text nodes (not comments, processing instructions, script or style), with
+    literal script/style/comment markup kept as escaped text removed too."""
+    if el is None or _local(el) in _NOT_TEXT:
+        return ""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            name = _local(child)
+            if name and name not in _NOT_TEXT:
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    return strip_literal_code("".join(parts))
 
 
 def _plain(el: etree._Element | None) -> str:
@@ -140,10 +160,12 @@ def _status(root: etree._Element, expected_treaty: str | None) -> TreatyStatus:
     return check_status(status, table_found=table is not None, no_table_reason=reason)
 
 
-def parse_xml(body: bytes, *, expected_treaty: str | None = None) -> TreatyStatus:
+def parse_xml(
+    body: bytes, *, expected_treaty: str | None = None, content_type: str | None = None
+) -> TreatyStatus:
     """Parse and validate one MTDSG XML file; every failure becomes PageRejected."""
     try:
-        return _status(_root(body), expected_treaty)
+        return _status(_root(body, content_type), expected_treaty)
     except PageRejected:
         raise
     except Exception as exc:

@@ -1,0 +1,278 @@
+"""Retract the events a wrong page caused, and tell whoever was alerted.
+
+Evidence. A page is shown wrong only by confirmed absences (tracker.services.timeline): a
+participant, or a dated cell not bracketed as withdrawn, that a later accepted page no longer
+shows, and that a second observation (a fresh page, not a 304's copy nor a copy of a page already
+seen, observed at least `disappearance_confirm_hours` later) still does not show. A single page,
+wrong or right, never retracts anything: a wrong page that drops good deposits only makes
+suspicious absences, which its correction retracts.
+
+What is retracted, once the absence is confirmed:
+- a `signature`, `consent` or `provisional_application` event whose cell is the one gone (the
+  deposit was never there: the depositary's page no longer shows it, and not as withdrawn);
+- a rule event (`approaching`, `threshold_crossed`, `entered_into_force`) whose page held the
+  deposits now gone, and whose condition no longer holds on that same page without them (the
+  rule re-evaluated as on the day of the event): the threshold is not met, or met on another
+  date; the entry into force is not that day; more than K instruments remain. A rule event
+  whose condition still holds without them stands.
+
+A retracted event keeps its row: state `retracted`, the reason, the evidence snapshot and the
+absences in its details. Its pending deliveries are `cancelled`; its once_key is freed, so a
+genuine crossing fires again (at once when the latest snapshot shows one). A `retraction` event
+references it, and goes to exactly the subscriptions that were sent (or are being sent) the
+original, whatever their filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.models import Delivery, Event, Snapshot, Source, Subscription, Treaty
+from tracker.alerts import outbox
+from tracker.catalogue import rule_for
+from tracker.domain.evaluate import Evaluation, evaluate
+from tracker.domain.models import Action, Participant, TreatyStatus
+from tracker.services.timeline import DISAPPEARED, Observation
+
+RETRACTION = "retraction"
+CHANGE_KINDS: tuple[str, ...] = ("signature", "consent", "provisional_application")
+RULE_KINDS: tuple[str, ...] = ("approaching", "threshold_crossed", "entered_into_force")
+# A deposit as the history names it: participant key, column, kind, legal date.
+Deposit = tuple[str, str, str, date]
+
+
+@dataclass
+class Retracted:
+    """What one retraction pass did."""
+
+    change_events: list[int] = field(default_factory=list)
+    rule_events: list[int] = field(default_factory=list)
+    notices: list[int] = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return len(self.notices)
+
+
+def _deposit(key: str, action: Action) -> Deposit:
+    return (key, action.column.value, action.kind, action.date)
+
+
+def vanished(absences: list[Event]) -> dict[Deposit, Event]:
+    """The deposits that confirmed absences show were never there, with their absence."""
+    found: dict[Deposit, Event] = {}
+    for event in absences:
+        key = event.details.get("participant_key")
+        before = event.details.get("before")
+        if not isinstance(key, str) or not before:
+            continue
+        if event.kind == DISAPPEARED:
+            for action in Participant.from_dict(before).actions:
+                found.setdefault(_deposit(key, action), event)
+        else:
+            found.setdefault(_deposit(key, Action.from_dict(before)), event)
+    return found
+
+
+def _without(status: TreatyStatus, gone: set[Deposit]) -> TreatyStatus:
+    """The status with the vanished deposits taken out (and participants left with none)."""
+    kept = []
+    for p in status.participants:
+        actions = tuple(a for a in p.actions if _deposit(p.key, a) not in gone)
+        if actions or not p.actions:
+            kept.append(replace(p, actions=actions))
+    return replace(status, participants=tuple(kept))
+
+
+def _absent_since(absences: list[Event]) -> str:
+    first = min(absences, key=lambda e: e.observed_at)
+    confirmed = max(absences, key=lambda e: e.details.get("confirmed_at") or "")
+    return (
+        f"absent from the page since {first.observed_at.isoformat()} (snapshot "
+        f"{first.snapshot_id}), confirmed on {confirmed.details.get('confirmed_at')} by a fresh "
+        f"page (snapshot {confirmed.details.get('confirmed_by_snapshot')})"
+    )
+
+
+def _names(deposits: list[Deposit], status: TreatyStatus) -> str:
+    names = {p.key: p.name for p in status.participants}
+    shown = sorted({f"{names.get(d[0], d[0])} ({d[2].replace('_', ' ')} {d[3]})" for d in deposits})
+    return ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+
+
+def _still_holds(event: Event, ev: Evaluation) -> tuple[bool, str]:
+    """Whether a rule event's condition holds on the evaluation; what the evaluation says."""
+    if event.kind == "approaching":
+        k = int(event.details.get("approaching_at") or 0)
+        return ev.remaining <= k, f"{ev.remaining} instruments remain (approaching at {k})"
+    if event.kind == "threshold_crossed":
+        met = ev.threshold_met_on
+        return met == event.legal_date, (
+            f"the threshold is met on {met}" if met else "the threshold is not met"
+        )
+    eif = ev.computed
+    return eif == event.legal_date, (
+        f"entry into force computes to {eif}" if eif else "no entry into force follows"
+    )
+
+
+def _subscriptions_sent(session: Session, event_id: int) -> list[Subscription]:
+    """The active subscriptions that were sent, or are being sent, this event."""
+    sent = (
+        select(Delivery.subscription_id)
+        .where(Delivery.event_id == event_id, Delivery.state.in_(("sent", "sending")))
+        .scalar_subquery()
+    )
+    query = select(Subscription).where(Subscription.id.in_(sent), Subscription.state == "active")
+    return list(session.scalars(query.order_by(Subscription.id)))
+
+
+def retract(
+    session: Session,
+    event: Event,
+    reason: str,
+    obs: Observation,
+    absences: list[Event],
+) -> Event:
+    """Retract one event, cancel what was not sent yet, and notify whoever was sent it."""
+    event.state = "retracted"
+    event.details = {
+        **event.details,
+        "retracted_at": obs.at.isoformat(),
+        "retracted_reason": reason,
+        "retracted_by_snapshot": obs.snapshot_id,
+        "retracted_because": sorted(a.id for a in absences),
+        **({"once_key": event.once_key} if event.once_key else {}),
+    }
+    event.once_key = None  # a genuine crossing may fire again
+    session.flush()
+    session.execute(
+        update(Delivery)
+        .where(Delivery.event_id == event.id, Delivery.state == "pending")
+        .values(state="cancelled", last_error=f"event retracted: {reason}"[:2000])
+    )
+    notice = Event(
+        treaty_id=event.treaty_id,
+        snapshot_id=obs.snapshot_id,
+        kind=RETRACTION,
+        participant_id=event.participant_id,
+        participant_name=event.participant_name,
+        legal_date=event.legal_date,
+        observed_at=obs.at,
+        details={
+            "retracted_event": event.id,
+            "retracted_kind": event.kind,
+            "reason": reason,
+            "iso3": event.details.get("iso3"),
+            "participant_key": event.details.get("participant_key"),
+            "absences": sorted(a.id for a in absences),
+        },
+        state="final",
+    )
+    session.add(notice)
+    session.flush()
+    outbox.enqueue_to(session, notice.id, _subscriptions_sent(session, event.id), obs.at)
+    return notice
+
+
+def _change_events(session: Session, treaty_id: int) -> list[Event]:
+    query = select(Event).where(
+        Event.treaty_id == treaty_id, Event.kind.in_(CHANGE_KINDS), Event.state == "final"
+    )
+    return list(session.scalars(query.order_by(Event.id)))
+
+
+def _rule_events(session: Session, treaty_id: int) -> list[Event]:
+    query = select(Event).where(
+        Event.treaty_id == treaty_id,
+        Event.kind.in_(RULE_KINDS),
+        Event.state == "final",
+        Event.once_key.is_not(None),
+    )
+    return list(session.scalars(query.order_by(Event.id)))
+
+
+def retract_unfounded(
+    session: Session,
+    treaty: Treaty,
+    confirmed: list[Event],
+    obs: Observation,
+    confirmations: dict[str, date] | None = None,
+) -> Retracted:
+    """Retract the change and rule events that the confirmed absences show were unfounded."""
+    done = Retracted()
+    gone = vanished(confirmed)
+    if not gone:
+        return done
+    for event in _change_events(session, treaty.id):
+        after = event.details.get("after")
+        key = event.details.get("participant_key")
+        if not after or not isinstance(key, str):
+            continue
+        deposit = _deposit(key, Action.from_dict(after))
+        if deposit not in gone:
+            continue
+        absence = gone[deposit]
+        what = f"{event.participant_name}'s {deposit[2].replace('_', ' ')} of {deposit[3]}"
+        reason = f"{what} was never there: it is {_absent_since([absence])}, and not as withdrawn"
+        done.notices.append(retract(session, event, reason, obs, [absence]).id)
+        done.change_events.append(event.id)
+    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    for event in _rule_events(session, treaty.id):
+        data = session.scalar(select(Snapshot.data).where(Snapshot.id == event.snapshot_id))
+        if not data:
+            continue
+        status = TreatyStatus.from_dict(data)
+        held = [
+            d for p in status.participants for a in p.actions if (d := _deposit(p.key, a)) in gone
+        ]
+        if not held:
+            continue  # the event's page did not hold the deposits now gone
+        pruned = _without(status, set(held))
+        rule = rule_for(slug, treaty.external_id, pruned)
+        if rule is None:
+            continue
+        ev = evaluate(rule, pruned, confirmations=confirmations, today=event.observed_at.date())
+        holds, now = _still_holds(event, ev)
+        if holds:
+            continue
+        absences = sorted({gone[d].id: gone[d] for d in held}.values(), key=lambda e: e.id)
+        reason = (
+            f"the page it came from (snapshot {event.snapshot_id}) held deposits that were never "
+            f"there: {_names(held, status)}, {_absent_since(absences)}; without them {now}"
+        )
+        done.notices.append(retract(session, event, reason, obs, absences).id)
+        done.rule_events.append(event.id)
+    return done
+
+
+def notify_return(
+    session: Session, reappearance: Event, returned: list[Event], at: datetime
+) -> int:
+    """Send a reappearance to whoever was told that this participant's events were retracted
+    (as well as to the subscriptions that ask for reappearances, enqueued with the event)."""
+    absence_ids = {e.id for e in returned}
+    notices = session.scalars(
+        select(Event).where(Event.treaty_id == reappearance.treaty_id, Event.kind == RETRACTION)
+    )
+    told: dict[int, Subscription] = {}
+    for notice in notices:
+        if not absence_ids & set(notice.details.get("absences") or ()):
+            continue
+        for sub in _subscriptions_sent(session, notice.id):
+            told[sub.id] = sub
+    already = set(
+        session.scalars(
+            select(Delivery.subscription_id).where(Delivery.event_id == reappearance.id)
+        )
+    )
+    return outbox.enqueue_to(
+        session, reappearance.id, [s for k, s in told.items() if k not in already], at
+    )
+
+
+__all__ = ["RETRACTION", "Retracted", "notify_return", "retract", "retract_unfounded", "vanished"]
