@@ -109,15 +109,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.crawl import run_crawl
+    from tracker.crawl import run_crawl, stop_on_signals
     from tracker.sources.untc_urls import BadTreatyId
 
-    _upgrade(settings)
-    try:
-        report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
-    except BadTreatyId as bad:
-        raise UsageError(str(bad)) from None
-    print(report.summary())
+    with stop_on_signals():  # SIGTERM / Ctrl-C: the crawl is stopped, its files removed
+        _upgrade(settings)
+        try:
+            report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
+        except BadTreatyId as bad:
+            raise UsageError(str(bad)) from None
+    print(report.summary(), flush=True)
     return report.returncode
 
 
