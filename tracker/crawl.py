@@ -104,6 +104,8 @@ def _stop(
     (or at once when `force` receives a second signal). `reason`: stopped on purpose (not a
     failure of the source); None: a timeout."""
     grace = STOP_GRACE_SECONDS if grace is None else grace
+    if proc.poll() is not None:  # ended by itself meanwhile: nothing to stop
+        return
     if reason is not None:
         with _LOCK:
             _STOPPED.setdefault(proc, reason)
