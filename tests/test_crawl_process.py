@@ -349,12 +349,12 @@ def test_tracker_run_restarted_after_a_sigkill_stops_the_orphaned_crawl_first(
     }
     services: list[subprocess.Popen[bytes]] = []
 
-    def start(name: str) -> tuple[subprocess.Popen[bytes], Path]:
+    def start(name: str, **extra: str) -> tuple[subprocess.Popen[bytes], Path]:
         log = tmp_path / f"{name}.log"
         with log.open("wb") as sink:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "tracker.cli", "run", "--port", str(free_port())],
-                env=env, stdout=sink, stderr=subprocess.STDOUT,
+                env={**env, **extra}, stdout=sink, stderr=subprocess.STDOUT,
             )
         services.append(proc)
         return proc, log
@@ -368,7 +368,7 @@ def test_tracker_run_restarted_after_a_sigkill_stops_the_orphaned_crawl_first(
         time.sleep(1)
         assert not gone(orphan["pid"])  # stuck in its clean stop (the site hangs)
 
-        second, log = start("second")
+        second, log = start("second", TRACKER_DOWNLOAD_TIMEOUT="2")  # its own crawl: quick stop
         crawl = wait_for(
             "the second service crawls",
             lambda: (c := running_crawl(env)) and c["parent_pid"] == second.pid and c,
@@ -381,7 +381,7 @@ def test_tracker_run_restarted_after_a_sigkill_stops_the_orphaned_crawl_first(
         assert stopped and f"pid {orphan['pid']}" in stopped[0], said
 
         second.send_signal(signal.SIGTERM)  # and the service stops its own crawl on the way out
-        assert second.wait(45) == 0
+        assert second.wait(30) == 0
         assert gone(crawl["pid"])
         assert running_crawl(env) is None and temp_dirs(env) == []
     finally:
