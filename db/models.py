@@ -35,13 +35,29 @@ class Source(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     base_url: Mapped[str | None] = mapped_column(Text)
-    healthy: Mapped[bool] = mapped_column(Boolean, default=True)
+    healthy: Mapped[bool] = mapped_column(Boolean, default=False)  # until a crawl succeeds
     last_checked_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_crawl: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Hysteresis of operators' alerts (tracker.services.health): the state now (`pending`: no
+    # crawl yet; `healthy`; `unhealthy`), since when and over how many recorded crawls; and the
+    # state operators were last told of (NULL: none yet), since when, crawls since then.
+    health_state: Mapped[str | None] = mapped_column(String(16))
+    health_state_since: Mapped[datetime | None]
+    health_state_crawls: Mapped[int] = mapped_column(Integer, default=0)
+    alert_state: Mapped[str | None] = mapped_column(String(16))
+    alert_state_since: Mapped[datetime | None]
+    alert_state_crawls: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        CheckConstraint(
+            "health_state IN ('pending', 'healthy', 'unhealthy')", name="health_state"
+        ),
+        CheckConstraint("alert_state IN ('healthy', 'unhealthy')", name="alert_state"),
+    )
 
 
 class Treaty(Base):

@@ -15,6 +15,7 @@ from scrapy.crawler import Crawler
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from spiders.items import FetchFailure, PageItem
+from spiders.lifeline import stop_reason
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl, record_fetch_failure
 from tracker.settings import Settings
 
@@ -102,7 +103,14 @@ class IngestPipeline:
                 + (", catalogue index empty" if index_empty else "")
                 + (", no pages" if summary["pages"] == 0 else "")
             )
-        record_crawl(self.sessions, summary["source"], summary, ok, error, datetime.now(UTC))
+        stopped = stop_reason(self.crawler)  # SIGTERM, the parent gone: neither good nor bad
+        if stopped:
+            summary["stopped"] = stopped
+            ok, error = False, stopped + (f" ({error})" if error else "")
+        record_crawl(
+            self.sessions, summary["source"], summary, ok, error, datetime.now(UTC),
+            stopped=bool(stopped),
+        )
         log.info("crawl summary %s", json.dumps(summary, sort_keys=True))
         if self.summary_file:
             Path(self.summary_file).write_text(json.dumps(summary, indent=2, sort_keys=True))

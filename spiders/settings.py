@@ -24,6 +24,9 @@ DOWNLOAD_MAXSIZE = _settings.max_response_size
 DOWNLOAD_WARNSIZE = _settings.max_response_size // 2
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control runs Python code sent over HTTP and leaves a job file (with its token)
+# in ~/.local/state/scrapy when the crawl is killed: not in a tracker.
+REMOTE_CONTROL_ENABLED = False
 
 # Retries with exponential backoff (replaces Scrapy's immediate retry).
 RETRY_ENABLED = True
@@ -48,8 +51,12 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 ITEM_PIPELINES = {"spiders.pipelines.IngestPipeline": 300}
+# The crawl stops itself when the process that started it is gone (enabled by tracker/crawl.py).
+EXTENSIONS = {"spiders.lifeline.Lifeline": 100}
 
 LOG_LEVEL = _settings.log_level
+# JSON logs (`tracker run`): spiders/child.py has installed the one root handler.
+LOG_INSTALL_ROOT_HANDLER = _settings.log_format != "json"
 FEED_EXPORT_ENCODING = "utf-8"
 
 UNTC_BASE_URL = _settings.untc_base_url

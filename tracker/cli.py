@@ -1,5 +1,5 @@
-"""Command line: `tracker db upgrade | ingest | crawl | run | treaties | status | history | rules |
-confirm | evaluate`.
+"""Command line: `tracker db upgrade | ingest | crawl | run | sources | treaties | status | history |
+rules | confirm | evaluate`.
 
 Thin: parses arguments, reads Settings once, calls services, prints. Errors a user can fix
 print one line on stderr and exit 2.
@@ -114,15 +114,16 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.crawl import run_crawl
+    from tracker.crawl import run_crawl, stop_on_signals
     from tracker.sources.untc_urls import BadTreatyId
 
-    _upgrade(settings)
-    try:
-        report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
-    except BadTreatyId as bad:
-        raise UsageError(str(bad)) from None
-    print(report.summary())
+    with stop_on_signals():  # SIGTERM / Ctrl-C: the crawl is stopped, its files removed
+        _upgrade(settings)
+        try:
+            report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
+        except BadTreatyId as bad:
+            raise UsageError(str(bad)) from None
+    print(report.summary(), flush=True)
     return report.returncode
 
 
@@ -209,6 +210,16 @@ def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.health import HealthPolicy, list_sources
+
+    policy = HealthPolicy.from_settings(settings)
+    with _database(settings) as session_factory, session_factory() as session:
+        rows = list_sources(session, datetime.now(UTC), policy, sources.SOURCES)
+    _show(rows, args.json, cli_format.sources_table)
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.rules_service import evaluate_now
 
@@ -288,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     confirm.add_argument("--met-on", type=_date, required=True, metavar="YYYY-MM-DD")
     confirm.add_argument("--note", metavar="TEXT", help="where the figure comes from")
     confirm.set_defaults(handler=cmd_confirm)
+    listed = sub.add_parser("sources", help="each depositary source and its health")
+    listed.add_argument("--json", action="store_true")
+    listed.set_defaults(handler=cmd_sources)
     evaluate = sub.add_parser(
         "evaluate", help="evaluate every treaty's rule now and record due events (the daily job)"
     )

@@ -187,3 +187,25 @@ def evaluation_text(e: dict[str, Any]) -> str:
     lines += [f"  {ev['treaty']}: {ev['kind']}" for ev in e["events"]]
     lines += [f"  {t}: enters into force on {d}" for t, d in e["pending_entry_into_force"].items()]
     return "\n".join(lines)
+
+
+def sources_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Render the sources and their health, then why each one that is not healthy is not."""
+    if not rows:
+        return "no sources"
+    body = [
+        (
+            r["slug"],
+            "yes" if r["healthy"] else ("no (pending)" if r["state"] == "pending" else "no"),
+            r["last_success_at"] or "never",
+            r["last_checked_at"] or "never",
+            r["consecutive_failures"],
+            _short(r["last_error"] or "", 60),
+        )
+        for r in rows
+    ]
+    headers = ("source", "healthy", "last success", "last checked", "failures", "last error")
+    lines = [table(headers, body)]
+    for r in rows:
+        lines += [f"{r['slug']}: {reason}" for reason in r["reasons"]]
+    return "\n".join(lines)

@@ -1,4 +1,20 @@
-"""Run a crawl: `scrapy crawl <slug>` in a subprocess (Twisted's reactor cannot restart in-process)."""
+"""Run a crawl: `scrapy crawl <slug>` in a subprocess (Twisted's reactor cannot restart in-process).
+
+The subprocess (`python -m spiders.child`, Scrapy with the tracker's log format) runs in its own
+session and process group. It never outlives the process that started it:
+
+- stopped on purpose (`tracker crawl` got SIGTERM, SIGINT or SIGHUP; the service shuts down or
+  steps down as leader; the crawl timed out): its group gets SIGTERM, Scrapy closes cleanly
+  (the pipeline records the crawl as stopped: neither a success nor a failure), SIGKILL after
+  `STOP_GRACE_SECONDS`; a second signal to `tracker crawl` kills it at once;
+- the parent dies (even by SIGKILL): the child holds the read end of a pipe whose only write end
+  is the parent's; at EOF it stops itself (spiders/lifeline.py), hard after the same grace;
+- `tracker run` restarted after a SIGKILL finds an orphan left running through the source's
+  lock-and-pid file (tracker/crawl_guard.py) and stops it before it crawls again.
+
+The temporary directory (the crawl's summary file) is removed in every case but the parent's
+SIGKILL, where the orphaned child removes it as it stops.
+"""
 
 from __future__ import annotations
 
@@ -9,56 +25,189 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
+from tracker.crawl_guard import CrawlGuard, OrphanSurvived
 from tracker.settings import Settings
 from tracker.sources.untc_urls import chapter_of
 
+STOP_GRACE_SECONDS = 30.0  # a stopped crawl's time to close cleanly before SIGKILL
+POLL_SECONDS = 0.2
+EX_TEMPFAIL = 75  # another crawl of the source runs: try again later
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 _RUNNING: set[subprocess.Popen[bytes]] = set()
+_STOPPED: dict[subprocess.Popen[bytes], str] = {}  # crawls stopped on purpose, and why
+_LOCK = threading.Lock()
 
 
-def _stop(proc: subprocess.Popen[bytes], grace: float = 30) -> None:
-    """SIGTERM the crawl's process group (Scrapy closes cleanly), SIGKILL after `grace` seconds."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
+class StopRequest:
+    """Signals received by `tracker crawl` (installed by `stop_on_signals`): the first stops the
+    crawl cleanly, a second one kills it."""
+
+    def __init__(self) -> None:
+        self.signals: list[int] = []
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.signals.append(signum)  # nothing else here: the crawl's wait loop acts on it
+
+    @property
+    def signum(self) -> int | None:
+        return self.signals[0] if self.signals else None
+
+    @property
+    def forced(self) -> bool:
+        return len(self.signals) > 1
+
+
+_REQUESTS: list[StopRequest] = []
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[StopRequest]:
+    """While in the block, SIGTERM / SIGINT / SIGHUP stop the running crawl (main thread only):
+    `run_crawl` then returns a report that says it was stopped (exit status 128 + signal)."""
+    request = StopRequest()
+    previous = {s: signal.signal(s, request) for s in STOP_SIGNALS}
+    _REQUESTS.append(request)
     try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        yield request
+    finally:
+        _REQUESTS.remove(request)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def stop_running_crawls(grace: float = 30) -> int:
+def _requested() -> StopRequest | None:
+    return next((r for r in _REQUESTS if r.signum is not None), None)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signum)
+
+
+def _stop(
+    proc: subprocess.Popen[bytes],
+    grace: float | None = None,
+    reason: str | None = None,
+    force: StopRequest | None = None,
+) -> None:
+    """SIGTERM the crawl's process group (Scrapy closes cleanly), SIGKILL after `grace` seconds
+    (or at once when `force` receives a second signal). `reason`: stopped on purpose (not a
+    failure of the source); None: a timeout."""
+    grace = STOP_GRACE_SECONDS if grace is None else grace
+    if proc.poll() is not None:  # ended by itself meanwhile: nothing to stop
+        return
+    if reason is not None:
+        with _LOCK:
+            _STOPPED.setdefault(proc, reason)
+    _signal_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            proc.wait(timeout=POLL_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        if time.monotonic() >= deadline or (force is not None and force.forced):
+            break
+    _signal_group(proc, signal.SIGKILL)
+    proc.wait()
+
+
+def stop_running_crawls(grace: float | None = None, reason: str = "the service stopping") -> int:
     """Stop every crawl subprocess this process started (service shutdown); return how many."""
     running = list(_RUNNING)
     for proc in running:
-        _stop(proc, grace)
+        _stop(proc, grace, reason)
         _RUNNING.discard(proc)  # stopped: a second call (leader step-down, then exit) skips it
     return len(running)
 
 
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 @dataclass
 class CrawlReport:
-    """What one crawl did: the pipeline's summary plus the subprocess outcome."""
+    """What one crawl did: the pipeline's summary plus the subprocess outcome.
+
+    `stopped`: why the crawl was stopped on purpose before its end (a signal, the service
+    stopping, another crawl of the source running): not a failure of the source.
+    """
 
     returncode: int
     stats: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    stopped: str | None = None
 
     def summary(self) -> str:
         """One line for people: pages, accepted, unchanged, quarantined, failed, events."""
-        if self.error:
-            return f"crawl failed: {self.error}"
         s = self.stats
-        return (
-            f"crawl {s.get('source', '?')}: {s.get('pages', 0)} pages, {s.get('accepted', 0)} accepted, "
+        counts = (
+            f"{s.get('pages', 0)} pages, {s.get('accepted', 0)} accepted, "
             f"{s.get('unchanged', 0)} unchanged, {s.get('quarantined', 0)} quarantined, "
             f"{s.get('rejected', 0)} rejected, {s.get('failed', 0)} failed, {s.get('events', 0)} events"
         )
+        if self.returncode == EX_TEMPFAIL:
+            return f"crawl not started: {self.error}"
+        if self.stopped:
+            return f"crawl {s.get('source', '?')} stopped ({self.stopped}): {counts}"
+        if self.error:
+            return f"crawl failed: {self.error}"
+        return f"crawl {s.get('source', '?')}: {counts}"
+
+
+def _command(
+    source: str, summary_file: Path, lifeline: int, tmp: str, treaties: list[str] | None, fmt: str
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "spiders.child",
+        "crawl",
+        source,
+        "-s",
+        f"TRACKER_SUMMARY_FILE={summary_file}",
+        "-s",
+        f"TRACKER_LIFELINE_FD={lifeline}",
+        "-s",
+        f"TRACKER_LIFELINE_GRACE={STOP_GRACE_SECONDS}",
+        "-s",
+        f"TRACKER_CRAWL_TMPDIR={tmp}",
+    ]
+    if treaties:
+        cmd += ["-a", "treaty=" + ",".join(treaties)]
+    if fmt != "html":
+        cmd += ["-a", f"format={fmt}"]
+    return cmd
+
+
+def _wait(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, bool]:
+    """Wait for the crawl, acting on stop requests; returns (returncode, timed out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return proc.wait(timeout=POLL_SECONDS), False
+        except subprocess.TimeoutExpired:
+            pass
+        request = _requested()
+        if request is not None and request.signum is not None:
+            _stop(proc, reason=_signal_name(request.signum), force=request)
+        elif time.monotonic() >= deadline:
+            _stop(proc)
+            return proc.wait(), True
 
 
 def run_crawl(
@@ -73,39 +222,75 @@ def run_crawl(
     for treaty in treaties or []:
         chapter_of(treaty)  # raises BadTreatyId with a clear message before any work starts
     settings.ensure_data_dir()
+    with CrawlGuard(settings.data_dir, source) as guard:
+        if not guard.acquire():
+            running = guard.read()
+            return CrawlReport(
+                returncode=EX_TEMPFAIL,
+                error=f"a crawl of {source} is already running"
+                + (f" ({running.describe()})" if running else ""),
+                stopped="another crawl of the source is running",
+            )
+        try:
+            guard.stop_orphan()
+        except OrphanSurvived as error:
+            return CrawlReport(returncode=1, error=str(error))
+        return _run(settings, guard, treaties, base_url, source, fmt)
+
+
+def _run(
+    settings: Settings,
+    guard: CrawlGuard,
+    treaties: list[str] | None,
+    base_url: str | None,
+    source: str,
+    fmt: str,
+) -> CrawlReport:
+    request = _requested()
+    if request is not None and request.signum is not None:  # a signal before the crawl began
+        name = _signal_name(request.signum)
+        return CrawlReport(128 + request.signum, {"source": source}, f"stopped by {name}", name)
     with tempfile.TemporaryDirectory(prefix="tracker-crawl-") as tmp:
         summary_file = Path(tmp) / "summary.json"
-        cmd = [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            source,
-            "-s",
-            f"TRACKER_SUMMARY_FILE={summary_file}",
-        ]
-        if treaties:
-            cmd += ["-a", "treaty=" + ",".join(treaties)]
-        if fmt != "html":
-            cmd += ["-a", f"format={fmt}"]
         extra = {"SCRAPY_SETTINGS_MODULE": "spiders.settings"}
         if base_url:
             extra["TRACKER_UNTC_BASE_URL"] = base_url.rstrip("/")
-        proc = subprocess.Popen(cmd, env=settings.child_env(**extra), start_new_session=True)
+        lifeline, keep_alive = os.pipe()  # the child reads; only this process can write
+        try:
+            proc = subprocess.Popen(
+                _command(source, summary_file, lifeline, tmp, treaties, fmt),
+                env=settings.child_env(**extra),
+                start_new_session=True,
+                pass_fds=(lifeline,),
+            )
+        except BaseException:
+            os.close(keep_alive)
+            raise
+        finally:
+            os.close(lifeline)
         _RUNNING.add(proc)
         try:
-            returncode = proc.wait(timeout=settings.crawl_timeout)
-        except subprocess.TimeoutExpired:
-            _stop(proc)
-            return CrawlReport(returncode=124, error=f"timed out after {settings.crawl_timeout:g}s")
+            guard.record(proc.pid, tmp)
+            returncode, timed_out = _wait(proc, settings.crawl_timeout)
+        except BaseException:  # KeyboardInterrupt, a bug: never leave the crawl running
+            _stop(proc, reason="interrupted")
+            raise
         finally:
             _RUNNING.discard(proc)
-        if returncode < 0:
-            return CrawlReport(returncode=returncode, error=f"stopped by signal {-returncode}")
-        if not summary_file.exists():
-            return CrawlReport(
-                returncode=returncode or 1, error=f"scrapy exited with status {returncode}"
-            )
-        stats = json.loads(summary_file.read_text())
+            os.close(keep_alive)
+            guard.clear()
+            with _LOCK:
+                stopped = _STOPPED.pop(proc, None)
+        stats = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    if stopped is not None:
+        signum = next((s for s in STOP_SIGNALS if s.name == stopped), signal.SIGTERM)
+        stats.setdefault("source", source)
+        return CrawlReport(128 + signum, stats, f"stopped by {stopped}", stopped)
+    if timed_out:
+        return CrawlReport(124, stats, f"timed out after {settings.crawl_timeout:g}s")
+    if returncode < 0:
+        return CrawlReport(returncode, stats, f"stopped by signal {_signal_name(-returncode)}")
+    if not stats:
+        return CrawlReport(returncode or 1, error=f"scrapy exited with status {returncode}")
     problems = stats.get("quarantined", 0) + stats.get("failed", 0)
     return CrawlReport(returncode=returncode or (1 if problems else 0), stats=stats)

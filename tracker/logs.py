@@ -69,6 +69,7 @@ def configure_logging(fmt: str = "json", level: str = "INFO", stream: TextIO | N
         raise ValueError(f"log format must be json or text, got {fmt!r}")
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setLevel(level)  # also when a library lowers the root logger's level (Scrapy)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

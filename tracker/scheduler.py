@@ -31,6 +31,7 @@ from db.models import Source
 from tracker import sources
 from tracker.alerts.job import DISPATCH_INTERVAL_SECONDS, dispatch_once
 from tracker.crawl import CrawlReport, run_crawl, stop_running_crawls
+from tracker.crawl_guard import stop_orphaned_crawls
 from tracker.leader import LeaderLock, make_leader_lock
 from tracker.logs import configure_logging
 from tracker.services.health import HealthPolicy, crawl_recorded_since, refresh_health
@@ -57,7 +58,8 @@ def crawl_job(settings: Settings, source: str) -> CrawlReport:
 
     The crawl records itself (`record_crawl` in the pipeline); a crawl that died before it could
     (timeout, killed, Scrapy crash) is recorded here as a failed crawl, so it counts towards the
-    source's failure streak. Health is then re-evaluated with this service's settings.
+    source's failure streak; a crawl stopped on purpose (the service stopping, another crawl of
+    the source running) is not. Health is then re-evaluated with this service's settings.
     """
     started = datetime.now(UTC)
     report = run_crawl(settings, source=source)
@@ -66,7 +68,8 @@ def crawl_job(settings: Settings, source: str) -> CrawlReport:
     sessions = session_factory_for(settings.database_url)
     try:
         policy = HealthPolicy.from_settings(settings)
-        if report.error and not crawl_recorded_since(sessions, source, started):
+        failed = report.error and not report.stopped
+        if failed and not crawl_recorded_since(sessions, source, started):
             record_crawl(
                 sessions, source, report.stats, False, report.error, finished, policy=policy
             )
@@ -90,6 +93,7 @@ def crawl_job(settings: Settings, source: str) -> CrawlReport:
             "not_modified": stats.get("not_modified", 0),
             "returncode": report.returncode,
             "error": report.error,
+            "stopped": report.stopped,
             "duration_s": round((finished - started).total_seconds(), 3),
             "source_healthy": healthy,
         },
@@ -348,6 +352,13 @@ def _stop_crawls() -> None:
         log.info("stopped %d running crawl(s)", stopped)
 
 
+def start_scheduler(settings: Settings) -> BaseScheduler:
+    """On taking the scheduler: stop any crawl left running by a leader that died here (its pid
+    file, verified against /proc), then build the scheduler (not started)."""
+    stop_orphaned_crawls(settings.data_dir, sources.SOURCES)
+    return build_scheduler(settings, BackgroundScheduler)
+
+
 class _Server(uvicorn.Server):
     """Uvicorn without its own signal handling (it re-raises the signal after shutdown, which
     would kill the process before the scheduler and the database are closed)."""
@@ -378,7 +389,7 @@ def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
     )
     leadership = Leadership(
         make_leader_lock(settings),
-        lambda: build_scheduler(settings, BackgroundScheduler),
+        lambda: start_scheduler(settings),
         settings.leader_poll_seconds,
         on_step_down=_stop_crawls,
     )

@@ -229,16 +229,20 @@ def test_operators_hear_when_a_source_turns_unhealthy_and_recovers(session_facto
     ops = subscribe(session_factory, kinds=["source_unhealthy", "source_recovered"])
     subscribe(session_factory, treaties=["XXVI-9"])  # a treaty watcher hears nothing of it
     record_crawl(session_factory, "untc", {"pages": 3}, True, None, NOW)
-    for hours in (1, 2):  # two failed crawls in a row: unhealthy
+    # Two failed crawls in a row: unhealthy; a third: it held for two crawls, operators hear.
+    for minutes in (60, 120, 130):
         record_crawl(
             session_factory,
             "untc",
             {"pages": 0},
             False,
             "0 pages, 1 failed",
-            NOW + timedelta(hours=hours),
+            NOW + timedelta(minutes=minutes),
         )
-    record_crawl(session_factory, "untc", {"pages": 3}, True, None, NOW + timedelta(hours=3))
+    for minutes in (180, 190):  # healthy again, and it held for two crawls
+        record_crawl(
+            session_factory, "untc", {"pages": 3}, True, None, NOW + timedelta(minutes=minutes)
+        )
     inbox = Inbox()
     assert (
         dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW + timedelta(hours=4)).sent
@@ -247,7 +251,14 @@ def test_operators_hear_when_a_source_turns_unhealthy_and_recovers(session_facto
     assert {r.id for r, _ in inbox.sent} == {ops}
     subjects = [m.subject for _, m in inbox.sent]
     assert subjects == ["Source untc is unhealthy", "Source untc recovered"]
-    assert "2 consecutive failed or quarantined crawls" in inbox.sent[0][1].text
+    assert "3 consecutive failed or quarantined crawls" in inbox.sent[0][1].text
+    # Each says how long the new state has held and how long the previous one lasted.
+    assert "(2 crawls, 10 min); before: healthy for 2 h 0 min since" in inbox.sent[0][1].text
+    assert "(2 crawls, 10 min); before: unhealthy for 1 h 0 min since" in inbox.sent[1][1].text
+    previous = inbox.sent[1][1].payload["source"]["previous"]
+    assert (previous["state"], previous["duration_seconds"], previous["crawls"]) == (
+        "unhealthy", 3600, 2
+    )
     with session_factory() as session:
         kinds = [e.kind for e in session.scalars(select(Event).order_by(Event.id))]
     assert kinds == ["source_unhealthy", "source_recovered"]

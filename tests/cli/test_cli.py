@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from statuses import at, body_of, member, status
@@ -236,3 +237,49 @@ def test_subprocess_unknown_treaty_is_one_line_without_traceback(cli_env):
     assert (
         one_error_line(done.stderr) == "tracker: unknown treaty 'XXVI-99' (see `tracker treaties`)"
     )
+
+
+def test_sources_lists_each_known_source_even_before_its_first_crawl(env, capsys):
+    code, out, _ = run(capsys, "sources", "--json")
+    assert code == 0
+    (untc,) = json.loads(out)
+    assert untc["slug"] == "untc" and untc["healthy"] is False and untc["state"] == "pending"
+    assert untc["reasons"][0].startswith("not crawled yet")
+    for key in ("last_success_at", "last_checked_at", "last_error"):
+        assert untc[key] is None
+    assert untc["consecutive_failures"] == 0
+    code, out, _ = run(capsys, "sources")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["source", "healthy", "last", "success", "last", "checked",
+                                "failures", "last", "error"]
+    assert lines[2].split()[:4] == ["untc", "no", "(pending)", "never"]
+    assert lines[3].startswith("untc: not crawled yet")
+
+
+def test_sources_after_crawls(env, capsys, settings):
+    from db.engine import make_engine, make_session_factory
+    from tracker.services.ingest import record_crawl
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    good, bad = now - timedelta(hours=20), now - timedelta(hours=1)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    record_crawl(sessions, "untc", {"pages": 3}, True, None, good)
+    record_crawl(sessions, "untc", {"pages": 0}, False, "0 pages, 1 failed", bad)
+    engine.dispose()
+    code, out, _ = run(capsys, "sources", "--json")
+    (untc,) = json.loads(out)
+    assert untc == {
+        **untc,
+        "slug": "untc",
+        "last_success_at": good.isoformat(),
+        "last_checked_at": bad.isoformat(),
+        "consecutive_failures": 1,
+        "last_error": "0 pages, 1 failed",
+        "alerted_state": "healthy",
+    }
+    # Judged now (the last success is 20 h old): stale, with the reason.
+    assert untc["healthy"] is False and any(r.startswith("stale:") for r in untc["reasons"])
+    code, out, _ = run(capsys, "sources")
+    assert "0 pages, 1 failed" in out.splitlines()[2] and "untc: stale:" in out

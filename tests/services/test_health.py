@@ -69,13 +69,40 @@ RULE_CASES = [
         False,
         ["5 consecutive", "stale:"],
     ),
-    ("never crawled, just added", row(created_ago=H), DEFAULT_POLICY, True, []),
+    (
+        "never crawled, just added: pending, not healthy",
+        row(created_ago=H),
+        DEFAULT_POLICY,
+        False,
+        ["not crawled yet: no crawl recorded since it became known at 2026-11-22T11:00:00"],
+    ),
     (
         "never crawled, added long ago",
         row(created_ago=13 * H),
         DEFAULT_POLICY,
         False,
         ["no successful crawl since the source was added"],
+    ),
+    (
+        "its first crawl failed: unhealthy at once",
+        row(failures=1, created_ago=H, error="0 pages, 1 failed"),
+        DEFAULT_POLICY,
+        False,
+        ["no successful crawl yet: its first crawl failed (last: 0 pages, 1 failed)"],
+    ),
+    (
+        "never succeeded in two crawls",
+        row(failures=2, created_ago=H),
+        DEFAULT_POLICY,
+        False,
+        ["2 consecutive failed or quarantined crawls"],
+    ),
+    (
+        "never succeeded, threshold 3",
+        row(failures=2, created_ago=H),
+        HealthPolicy(unhealthy_after=3),
+        False,
+        ["no successful crawl yet: all its 2 crawls failed"],
     ),
     (
         "threshold 3: two bad crawls still healthy",
@@ -114,6 +141,15 @@ def test_the_rule(source, policy, healthy, fragments):
     text = " | ".join(health.reasons)
     for fragment in fragments:
         assert fragment in text
+
+
+def test_only_a_source_with_no_crawl_at_all_is_pending():
+    assert source_health(row(created_ago=H), NOW).pending
+    assert source_health(row(created_ago=H), NOW).state == "pending"
+    for other in (row(created_ago=13 * H), row(failures=1, created_ago=H), row(success_ago=H)):
+        assert not source_health(other, NOW).pending
+    assert source_health(row(failures=1, created_ago=H), NOW).state == "unhealthy"
+    assert source_health(row(success_ago=H), NOW).state == "healthy"
 
 
 def test_the_rule_wants_an_aware_time():
@@ -183,6 +219,7 @@ def test_n_consecutive_bad_crawls_make_the_source_unhealthy_and_a_good_one_heals
 @pytest.mark.db
 def test_the_threshold_is_a_parameter(session_factory):
     now, policy = datetime.now(UTC), HealthPolicy(unhealthy_after=3)
+    assert crawl(session_factory, True, now, policy).healthy
     for hours in (1, 2):
         assert crawl(session_factory, False, now + hours * H, policy).healthy
     assert not crawl(session_factory, False, now + 3 * H, policy).healthy
@@ -245,13 +282,18 @@ def test_the_periodic_job_marks_a_stale_source_and_a_good_crawl_heals_it(session
 @pytest.mark.db
 def test_a_source_never_crawled_turns_unhealthy_after_the_deadline(session_factory):
     now = datetime.now(UTC)
-    assert refresh_health(session_factory, now, known=("untc",))["untc"].healthy  # row created
+    fresh = refresh_health(session_factory, now, known=("untc",))["untc"]  # row created
+    assert fresh.pending and not fresh.healthy  # not healthy, but nothing has failed yet
+    assert fresh.reasons == [
+        f"not crawled yet: no crawl recorded since it became known at "
+        f"{source_row(session_factory).created_at.isoformat()}"
+    ]
+    assert source_row(session_factory).last_error is None  # "not crawled yet" is no error
     with session_factory.begin() as session:  # as if the service first saw it 13 h ago
         session.execute(update(Source).values(created_at=now - 13 * H))
     verdict = refresh_health(session_factory, now, known=("untc",))["untc"]
-    assert not verdict.healthy and "no successful crawl since the source was added" in (
-        verdict.reasons[0]
-    )
+    assert not verdict.healthy and not verdict.pending
+    assert any("no successful crawl since the source was added" in r for r in verdict.reasons)
     assert source_row(session_factory).healthy is False
 
 
@@ -311,6 +353,7 @@ def test_a_recorded_crawl_is_not_counted_twice_and_is_logged_as_one_json_record(
         "source": "untc", "pages": 3, "accepted": 1, "unchanged": 1, "quarantined": 1,
         "rejected": 0, "failed": 0, "events": 2, "requests": 7, "not_modified": 1,
     }
+    crawl(session_factory, True, datetime.now(UTC) - H)  # it worked before
     fake_run_crawl(monkeypatch, session_factory, CrawlReport(1, stats), True)
     with caplog.at_level(logging.INFO, logger="tracker.service"):
         scheduler.crawl_job(settings, "untc")
@@ -333,3 +376,160 @@ def test_the_scheduler_checks_health_every_15_minutes(settings):
     job = scheduler.build_scheduler(settings).get_job("health")
     assert job is not None and job.trigger.interval == timedelta(minutes=15)
     assert (job.max_instances, job.coalesce) == (1, True)
+
+
+# --- the first crawl, and operators' alerts with hysteresis -----------------------------------
+
+
+def alerts(session_factory) -> list[tuple[str, dict]]:
+    from db.models import Event
+
+    with session_factory() as session:
+        rows = session.scalars(
+            select(Event).where(Event.kind.in_(("source_unhealthy", "source_recovered")))
+            .order_by(Event.id)
+        )
+        return [(e.kind, e.details) for e in rows]
+
+
+@pytest.mark.db
+def test_the_first_crawl_that_fails_makes_a_new_source_unhealthy_at_once(session_factory):
+    now = datetime.now(UTC)
+    verdict = crawl(session_factory, False, now)
+    assert not verdict.healthy and not verdict.pending
+    assert verdict.reasons == [
+        "no successful crawl yet: its first crawl failed (last: 1 quarantined, 0 failed)"
+    ]
+    source = source_row(session_factory)
+    assert (source.healthy, source.health_state, source.consecutive_failures) == (
+        False, "unhealthy", 1
+    )
+    assert alerts(session_factory) == []  # the flag changes at once; the alert waits
+    crawl(session_factory, False, now + 10 * timedelta(minutes=1))  # it held for two crawls
+    ((kind, details),) = alerts(session_factory)
+    assert kind == "source_unhealthy"
+    assert details["previous"]["state"] is None  # operators had been told nothing of it yet
+    assert "; never healthy since it became known at" in details["lasted"]
+    assert details["held_crawls"] == 2 and details["state"] == "unhealthy"
+
+
+@pytest.mark.db
+def test_a_new_source_that_works_alerts_nobody(session_factory):
+    now = datetime.now(UTC)
+    assert refresh_health(session_factory, now, known=("untc",))["untc"].pending
+    assert crawl(session_factory, True, now + H).healthy
+    assert refresh_health(session_factory, now + 3 * H)["untc"].healthy
+    assert alerts(session_factory) == []
+    assert source_row(session_factory).alert_state == "healthy"
+
+
+@pytest.mark.db
+def test_a_flapping_source_alerts_nobody_but_its_flag_follows_each_crawl(session_factory):
+    """Good, bad, good, bad ... (a quarantined page each other crawl: unhealthy at once), ten
+    minutes apart: no state holds for two crawls or an hour, so no operators' event."""
+    now = datetime.now(UTC)
+    policy = HealthPolicy(unhealthy_after=1)  # each bad crawl turns it unhealthy at once
+    flags = []
+    for n in range(8):
+        verdict = crawl(session_factory, n % 2 == 0, now + n * timedelta(minutes=10), policy)
+        flags.append(verdict.healthy)
+        assert source_row(session_factory).healthy is verdict.healthy  # the API's flag: at once
+    assert flags == [True, False] * 4
+    # The periodic job in between (every 15 minutes) finds no state that held an hour either.
+    refresh_health(session_factory, now + 75 * timedelta(minutes=1), policy)
+    assert alerts(session_factory) == []
+
+
+@pytest.mark.db
+def test_an_unhealthy_state_alerts_after_two_crawls_and_says_how_long_the_previous_lasted(
+    session_factory,
+):
+    now = datetime.now(UTC).replace(microsecond=0)
+    minute = timedelta(minutes=1)
+    policy = HealthPolicy(unhealthy_after=1)
+    for n in range(3):  # healthy for three crawls, 20 minutes apart
+        crawl(session_factory, True, now + n * 20 * minute, policy)
+    crawl(session_factory, False, now + 60 * minute, policy)  # unhealthy ...
+    assert alerts(session_factory) == []
+    crawl(session_factory, False, now + 65 * minute, policy)  # ... held for two crawls
+    ((kind, details),) = alerts(session_factory)
+    assert kind == "source_unhealthy"
+    previous = details["previous"]
+    assert previous == {
+        "state": "healthy",
+        "since": now.isoformat(),
+        "until": (now + 60 * minute).isoformat(),
+        "duration_seconds": 3600,
+        "crawls": 3,
+    }
+    assert details["lasted"] == (
+        f"unhealthy since {(now + 60 * minute).isoformat()} (2 crawls, 5 min); "
+        f"before: healthy for 1 h 0 min since {now.isoformat()} (3 crawls)"
+    )
+    # It recovers: one good crawl is not enough, the second one is.
+    crawl(session_factory, True, now + 70 * minute, policy)
+    assert len(alerts(session_factory)) == 1 and source_row(session_factory).healthy
+    crawl(session_factory, True, now + 75 * minute, policy)
+    kinds = [k for k, _ in alerts(session_factory)]
+    assert kinds == ["source_unhealthy", "source_recovered"]
+    recovered = alerts(session_factory)[1][1]["previous"]
+    assert (recovered["state"], recovered["duration_seconds"], recovered["crawls"]) == (
+        "unhealthy", 600, 2
+    )
+
+
+@pytest.mark.db
+def test_the_periodic_job_alerts_once_a_state_has_held_for_the_hold_time(session_factory):
+    now = datetime.now(UTC)
+    minute = timedelta(minutes=1)
+    policy = HealthPolicy(unhealthy_after=1, alert_hold_crawls=5, alert_hold=30 * minute)
+    crawl(session_factory, True, now, policy)
+    crawl(session_factory, False, now + minute, policy)  # unhealthy: one crawl of five
+    refresh_health(session_factory, now + 30 * minute, policy)  # 29 minutes: not yet
+    assert alerts(session_factory) == []
+    refresh_health(session_factory, now + 31 * minute, policy)  # held 30 minutes: now
+    ((kind, details),) = alerts(session_factory)
+    assert kind == "source_unhealthy" and details["held_crawls"] == 1
+    assert details["held_seconds"] == 30 * 60
+    refresh_health(session_factory, now + 60 * minute, policy)  # told once, not again
+    assert len(alerts(session_factory)) == 1
+
+
+@pytest.mark.db
+def test_a_stopped_crawl_is_neither_a_success_nor_a_failure(session_factory):
+    now = datetime.now(UTC)
+    crawl(session_factory, True, now)
+    record_crawl(
+        session_factory, "untc", {"pages": 1}, False, "stopped before its end", now + H,
+        stopped=True,
+    )
+    source = source_row(session_factory)
+    assert (source.consecutive_failures, source.last_success_at, source.last_error) == (
+        0, now, None
+    )
+    assert source.last_crawl["stopped"] == "stopped before its end"
+    assert source.last_checked_at == now  # it proves nothing about the site
+    assert source.health_state_crawls == 1  # not a crawl of the state either
+    assert not crawl_recorded_since(session_factory, "untc", now + H)  # no outcome recorded
+
+
+def test_health_alert_hold_comes_from_the_settings(settings):
+    policy = HealthPolicy.from_settings(
+        settings.replace(health_alert_hold_crawls=3, health_alert_hold_minutes=7.5)
+    )
+    assert (policy.alert_hold_crawls, policy.alert_hold) == (3, timedelta(minutes=7.5))
+    with pytest.raises(ValueError):
+        HealthPolicy(alert_hold_crawls=0)
+    with pytest.raises(ValueError):
+        HealthPolicy(alert_hold=timedelta(0))
+
+
+@pytest.mark.db
+def test_a_crawl_stopped_by_the_service_is_not_counted_as_failed(
+    settings, session_factory, monkeypatch
+):
+    crawl(session_factory, True, datetime.now(UTC) - H)
+    stopped = CrawlReport(143, {"source": "untc"}, "stopped by the service stopping", "the service")
+    fake_run_crawl(monkeypatch, session_factory, stopped, False)
+    scheduler.crawl_job(settings, "untc")
+    assert source_row(session_factory).consecutive_failures == 0

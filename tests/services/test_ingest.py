@@ -99,6 +99,7 @@ def test_identical_raw_bodies_are_stored_once(session_factory):
 
 def test_page_older_than_the_latest_snapshot_is_rejected_and_kept(session_factory):
     ingest_page(session_factory, page(BASE, "2019-06-01"))
+    record_crawl(session_factory, "untc", {"pages": 1}, True, None, at("2019-06-01"))
     before = counts(session_factory)
     older = status(AUT, DZA, as_at=at("2019-01-01"))
     result = ingest_page(session_factory, page(older, "2019-06-02", observed="2019-01-01"))
@@ -159,11 +160,15 @@ def test_record_crawl_updates_the_source_row_and_records_health_changes(session_
             "error": None,
             "finished_at": at("2019-01-05").isoformat(),
         }
+    # Unhealthy for two crawls: one operators' event; healthy for one crawl: not yet.
+    assert counts(session_factory) == before | {"events": before["events"] + 1}
+    record_crawl(session_factory, "untc", {"pages": 4}, True, None, at("2019-01-06"))
     # The source turned unhealthy, then recovered: two operators' events, nothing else.
     assert counts(session_factory) == before | {"events": before["events"] + 2}
 
 
 def test_record_fetch_failure_keeps_the_response_and_marks_the_source(session_factory):
+    record_crawl(session_factory, "untc", {"pages": 1}, True, None, at("2019-01-01"))
     record_fetch_failure(
         session_factory, "untc", "https://x/p", "HTTP 500", at("2019-01-02"), b"<h1>error</h1>"
     )

@@ -30,7 +30,7 @@ from support.untc_render import Page, Row, render
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
-from tracker.services.ingest import FetchedPage, ingest_page
+from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
 from tracker.services.overview import EVENT_KINDS, STAGES
 from tracker.services.queries import treaty_status
 from tracker.services.status_view import sort_key
@@ -173,6 +173,8 @@ def database(
             "untc", cyber_url, _cyber_page(ratified), seen, expected_treaty="XVIII-16"
         )
         assert ingest_page(sessions, page).outcome == "accepted"
+    # The pages came from a good crawl (a source never crawled successfully is not healthy).
+    record_crawl(sessions, "untc", {"pages": len(pages) + 2}, True, None, CYBER_AFTER)
     engine.dispose()
     yield url, tuple(t for t, _, _ in pages) + ("XVIII-16",)
     if schema is not None and _pg_admin is not None:

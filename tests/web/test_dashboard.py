@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from lxml import html as lxml_html
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from statuses import member, page, status
+from statuses import at, member, page, status
 
 from db.models import Source
 from tracker.services import overview
-from tracker.services.ingest import FetchedPage, ingest_page
+from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
 from tracker.services.queries import treaty_status
 from tracker.web.app import create_app
 
@@ -67,6 +67,8 @@ def seed_built(session_factory: sessionmaker[Session], printed_eif: date | None 
         day = date.fromisoformat(fetched)
         shown = printed_eif if printed_eif and printed_eif <= day else None
         ingest_page(session_factory, page(built_status(day, shown), fetched))
+    # ... by a good crawl (a source never crawled successfully is not healthy).
+    record_crawl(session_factory, "untc", {"pages": 1}, True, None, at("2021-06-01"))
 
 
 def seed_real(session_factory: sessionmaker[Session]) -> None:

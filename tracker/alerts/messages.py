@@ -199,6 +199,8 @@ def _render_source(
     reasons = details.get("reasons") or []
     lines = [f"Source {slug} {state} (observed {e.observed_at.isoformat()})."]
     lines += [f"- {r}" for r in reasons]
+    if details.get("lasted"):  # how long the new state has held, and the previous one lasted
+        lines += ["", f"State: {details['lasted']}."]
     lines += ["", f"Sources: {public_url.rstrip('/')}/api/sources"]
     if links.get("manage_url"):
         lines += ["", f"Manage or end this subscription: {links['manage_url']}"]
@@ -209,7 +211,12 @@ def _render_source(
             "observed_at": e.observed_at.isoformat(),
             "state": e.state,
         },
-        "source": {"slug": slug, "reasons": reasons, "last_error": details.get("last_error")},
+        "source": {
+            "slug": slug,
+            "reasons": reasons,
+            "last_error": details.get("last_error"),
+            **{k: details[k] for k in ("state", "since", "held_crawls", "previous") if k in details},
+        },
         "delivery": delivery.idempotency_key,
         "subscription": subscription.id,
     }

@@ -2,9 +2,12 @@
 
 A source is unhealthy when
 
+- it never had a successful crawl: its first crawl failed (or every one since), or no crawl was
+  recorded yet ("pending": a newly known source; not healthy, but nothing to alert about until
+  a crawl fails or the freshness deadline passes);
 - its last successful crawl is older than the freshness deadline (a source never crawled
   successfully counts from when it was added, so a source whose crawls never run turns
-  unhealthy too), or
+  unhealthy, and alerts, too), or
 - its last `unhealthy_after` crawls in a row failed or had a quarantined page, or
 - a page failed validation (maintenance page, layout change, shrunken table: kept in quarantine)
   since its last good crawl: that makes the source unhealthy at once (the brief's rule); a page
@@ -13,10 +16,15 @@ A source is unhealthy when
 It is healthy again as soon as a good crawl is recorded (the failure streak drops to 0 and the
 last success is now). The streak counts *crawls* (`record_crawl`), never single pages: a page
 that could not be fetched or was quarantined is kept with its reason and noted as the source's
-`last_error`, and the crawl it belongs to then counts as one failed crawl when it ends.
+`last_error`, and the crawl it belongs to then counts as one failed crawl when it ends. A crawl
+stopped on purpose (SIGTERM, the service stopping) is neither a success nor a failure.
 
-`Source.healthy` stores the verdict (the API, /healthz and /metrics read it); it is refreshed by
-every recorded crawl and by the service's periodic health job (staleness needs no crawl to pass).
+`Source.healthy` stores the verdict (the API, /healthz and /metrics read it) and changes at once;
+it is refreshed by every recorded crawl and by the service's periodic health job (staleness
+needs no crawl to pass). Operators' alerts have hysteresis: `source_unhealthy` and
+`source_recovered` are recorded only once the new state has held for `alert_hold_crawls`
+recorded crawls or for `alert_hold` (whichever comes first; the periodic job checks the time),
+and they say how long the previous state lasted. A source flapping good/bad alerts nobody.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
@@ -41,24 +49,40 @@ log = logging.getLogger("tracker.health")
 
 DEFAULT_FRESHNESS = timedelta(hours=12)  # two crawl intervals
 DEFAULT_UNHEALTHY_AFTER = 2
+DEFAULT_ALERT_HOLD_CRAWLS = 2
+DEFAULT_ALERT_HOLD = timedelta(minutes=60)
+
+PENDING, HEALTHY, UNHEALTHY = "pending", "healthy", "unhealthy"
 
 
 @dataclass(frozen=True)
 class HealthPolicy:
-    """The rule's two parameters (settings TRACKER_FRESHNESS_HOURS, TRACKER_UNHEALTHY_AFTER)."""
+    """The rule's parameters (settings TRACKER_FRESHNESS_HOURS, TRACKER_UNHEALTHY_AFTER) and the
+    alerts' hold (TRACKER_HEALTH_ALERT_HOLD_CRAWLS, TRACKER_HEALTH_ALERT_HOLD_MINUTES)."""
 
     freshness: timedelta = DEFAULT_FRESHNESS
     unhealthy_after: int = DEFAULT_UNHEALTHY_AFTER
+    alert_hold_crawls: int = DEFAULT_ALERT_HOLD_CRAWLS
+    alert_hold: timedelta = DEFAULT_ALERT_HOLD
 
     def __post_init__(self) -> None:
         if self.freshness <= timedelta(0):
             raise ValueError(f"freshness must be positive, got {self.freshness}")
         if self.unhealthy_after < 1:
             raise ValueError(f"unhealthy_after must be at least 1, got {self.unhealthy_after}")
+        if self.alert_hold_crawls < 1:
+            raise ValueError(f"alert_hold_crawls must be at least 1, got {self.alert_hold_crawls}")
+        if self.alert_hold <= timedelta(0):
+            raise ValueError(f"alert_hold must be positive, got {self.alert_hold}")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HealthPolicy:
-        return cls(timedelta(hours=settings.freshness_hours), settings.unhealthy_after)
+        return cls(
+            timedelta(hours=settings.freshness_hours),
+            settings.unhealthy_after,
+            settings.health_alert_hold_crawls,
+            timedelta(minutes=settings.health_alert_hold_minutes),
+        )
 
 
 DEFAULT_POLICY = HealthPolicy()
@@ -79,10 +103,16 @@ class SourceRow(Protocol):
 
 @dataclass(frozen=True)
 class Health:
-    """The verdict: healthy, or not with the reasons why (for people)."""
+    """The verdict: healthy, or not with the reasons why (for people). `pending`: not healthy
+    only because no crawl was recorded yet (a newly known source)."""
 
     healthy: bool
     reasons: list[str] = field(default_factory=list)
+    pending: bool = False
+
+    @property
+    def state(self) -> str:
+        return HEALTHY if self.healthy else PENDING if self.pending else UNHEALTHY
 
 
 def _hours(delta: timedelta) -> str:
@@ -110,6 +140,19 @@ def source_health(
     if failures >= policy.unhealthy_after:
         last = f" (last: {source.last_error})" if source.last_error else ""
         reasons.append(f"{failures} consecutive failed or quarantined crawls{last}")
+    never = source.last_success_at is None
+    if never and 0 < failures < policy.unhealthy_after:
+        last = f" (last: {source.last_error})" if source.last_error else ""
+        crawls = "its first crawl" if failures == 1 else f"all its {failures} crawls"
+        reasons.append(f"no successful crawl yet: {crawls} failed{last}")
+    pending = never and failures == 0
+    if pending:
+        known = (
+            f" since it became known at {source.created_at.isoformat()}"
+            if (source.created_at is not None)
+            else ""
+        )
+        reasons.append(f"not crawled yet: no crawl recorded{known}")
     if source.last_success_at is not None:
         if now - source.last_success_at > policy.freshness:
             reasons.append(
@@ -121,18 +164,31 @@ def source_health(
             f"stale: no successful crawl since the source was added at "
             f"{source.created_at.isoformat()}, more than {_hours(policy.freshness)} ago"
         )
-    return Health(healthy=not reasons, reasons=reasons)
+    return Health(healthy=not reasons, reasons=reasons, pending=pending and len(reasons) == 1)
 
 
-def apply_health(source: Source, now: datetime, policy: HealthPolicy = DEFAULT_POLICY) -> Health:
-    """Store the verdict on the row (`healthy`; `last_error` if it had none); log a change."""
+def apply_health(
+    source: Source, now: datetime, policy: HealthPolicy = DEFAULT_POLICY, *, crawl: bool = False
+) -> Health:
+    """Store the verdict on the row (`healthy` at once; `last_error` if it had none), follow
+    its state (since when, over how many crawls: `crawl` is a recorded crawl) and record the
+    operators' event once a new state has held (`policy.alert_hold_crawls` / `alert_hold`)."""
     health = source_health(source, now, policy, _rejected_since_success(source))
-    was = source.healthy
+    state, was = health.state, source.health_state
+    if was != state:
+        source.health_state = state
+        first_pending = was is None and state == PENDING and source.created_at is not None
+        source.health_state_since = source.created_at if first_pending else now
+        source.health_state_crawls = 1 if crawl else 0
+    elif crawl:
+        source.health_state_crawls = (source.health_state_crawls or 0) + 1
+    if crawl:
+        source.alert_state_crawls = (source.alert_state_crawls or 0) + 1
+    changed = source.healthy != health.healthy
     source.healthy = health.healthy
-    if not health.healthy and source.last_error is None:
+    if not health.healthy and not health.pending and source.last_error is None:
         source.last_error = health.reasons[0]
-    if was is not None and was != health.healthy:
-        _record_change(source, health, now)
+    if changed and was is not None:
         log.log(
             logging.INFO if health.healthy else logging.WARNING,
             "source %s: %s",
@@ -145,10 +201,83 @@ def apply_health(source: Source, now: datetime, policy: HealthPolicy = DEFAULT_P
                 "reasons": health.reasons,
             },
         )
+    _alert_if_held(source, health, now, policy)
     return health
 
 
-def _record_change(source: Source, health: Health, now: datetime) -> None:
+def _duration(delta: timedelta) -> str:
+    """3 d 4 h, 5 h 10 min, 12 min, 40 s: for people."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def _crawls(n: int) -> str:
+    return f"{n} crawl{'' if n == 1 else 's'}"
+
+
+def _alert_if_held(source: Source, health: Health, now: datetime, policy: HealthPolicy) -> None:
+    """Tell operators of a new state once it has held; a state that did not hold (flapping)
+    tells nobody. The first state of a new source is told only when it is unhealthy."""
+    state = source.health_state
+    if state == PENDING or state == source.alert_state or source.health_state_since is None:
+        return
+    crawls = source.health_state_crawls or 0
+    held_for = now - source.health_state_since
+    previous, previous_since = source.alert_state, source.alert_state_since or source.created_at
+    first_good = previous is None and state == HEALTHY  # a new source that works: nothing to
+    if not first_good and crawls < policy.alert_hold_crawls and held_for < policy.alert_hold:
+        return  # recover from, so nothing to hold either
+    previous_crawls = max(0, (source.alert_state_crawls or 0) - crawls)
+    source.alert_state, source.alert_state_since = state, source.health_state_since
+    source.alert_state_crawls = crawls
+    if first_good:
+        return
+    lasted = source.health_state_since - previous_since if previous_since is not None else None
+    held = (
+        f"{state} since {source.health_state_since.isoformat()} ({_crawls(crawls)}, "
+        f"{_duration(held_for)})"
+    )
+    if previous is None:
+        before = "never healthy" + (
+            f" since it became known at {previous_since.isoformat()}" if previous_since else ""
+        )
+    else:
+        before = (
+            f"before: {previous} for {_duration(lasted) if lasted is not None else '?'}"
+            + (f" since {previous_since.isoformat()}" if previous_since else "")
+            + f" ({_crawls(previous_crawls)})"
+        )
+    _record_change(
+        source,
+        health,
+        now,
+        {
+            "state": state,
+            "since": source.health_state_since.isoformat(),
+            "held_crawls": crawls,
+            "held_seconds": int(held_for.total_seconds()),
+            "previous": {
+                "state": previous,
+                "since": previous_since.isoformat() if previous_since else None,
+                "until": source.health_state_since.isoformat(),
+                "duration_seconds": int(lasted.total_seconds()) if lasted is not None else None,
+                "crawls": previous_crawls,
+            },
+            "lasted": f"{held}; {before}",
+        },
+    )
+
+
+def _record_change(source: Source, health: Health, now: datetime, held: dict[str, Any]) -> None:
     """An operators' event (source_unhealthy / source_recovered) and its deliveries."""
     from tracker.alerts import outbox
 
@@ -160,12 +289,25 @@ def _record_change(source: Source, health: Health, now: datetime) -> None:
         source_id=source.id,
         kind="source_recovered" if health.healthy else "source_unhealthy",
         observed_at=now,
-        details={"source": source.slug, "reasons": health.reasons, "last_error": source.last_error},
+        details={
+            "source": source.slug,
+            "reasons": health.reasons,
+            "last_error": source.last_error,
+            **held,
+        },
         state="final",
     )
     session.add(event)
     session.flush()
     outbox.enqueue(session, [event.id], now)
+    log.log(
+        logging.INFO if health.healthy else logging.WARNING,
+        "source %s: alert %s (%s)",
+        source.slug,
+        event.kind,
+        held["lasted"],
+        extra={"event": "source_alert", "source": source.slug, "kind": event.kind},
+    )
 
 
 def _rejected_since_success(source: Source) -> datetime | None:
@@ -218,16 +360,74 @@ def refresh_health(
 def crawl_recorded_since(
     session_factory: sessionmaker[Session], slug: str, since: datetime
 ) -> bool:
-    """Whether a crawl of `slug` finishing at or after `since` was recorded (by `record_crawl`)."""
+    """Whether a crawl of `slug` finishing at or after `since` was recorded (by `record_crawl`)
+    with an outcome (a crawl recorded as stopped has none)."""
     with session_factory() as session:
         row = session.scalar(select(Source).where(Source.slug == slug))
-        finished = (row.last_crawl or {}).get("finished_at") if row is not None else None
-    if not finished:
+        last = (row.last_crawl or {}) if row is not None else {}
+    finished = last.get("finished_at")
+    if not finished or last.get("stopped"):  # a crawl stopped on purpose is not an outcome
         return False
     try:
         return datetime.fromisoformat(finished) >= since
     except (TypeError, ValueError):
         return False
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def list_sources(
+    session: Session,
+    now: datetime,
+    policy: HealthPolicy = DEFAULT_POLICY,
+    known: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """Each source (every row, and each of `known` even before it has one) with its health as
+    the rule says at `now` (read-only: the stored flag is refreshed by crawls and the periodic
+    job), the reasons, and the alerts' state (`tracker sources`)."""
+    rows = {row.slug: row for row in session.scalars(select(Source).order_by(Source.slug))}
+    listed = []
+    for slug in sorted(set(rows) | set(known)):
+        row = rows.get(slug)
+        if row is None:
+            health = Health(
+                False, ["not crawled yet: no crawl recorded, not seen by the service"], pending=True
+            )
+            listed.append(
+                {
+                    "slug": slug,
+                    "healthy": False,
+                    "state": PENDING,
+                    "reasons": health.reasons,
+                    "last_success_at": None,
+                    "last_checked_at": None,
+                    "consecutive_failures": 0,
+                    "last_error": None,
+                    "state_since": None,
+                    "alerted_state": None,
+                }
+            )
+            continue
+        health = source_health(row, now, policy, _rejected_since_success(row))
+        listed.append(
+            {
+                "slug": slug,
+                "healthy": health.healthy,
+                "state": health.state,
+                "reasons": health.reasons,
+                "last_success_at": _iso(row.last_success_at),
+                "last_checked_at": _iso(row.last_checked_at),
+                "consecutive_failures": row.consecutive_failures or 0,
+                "last_error": row.last_error,
+                "state_since": _iso(row.health_state_since)
+                if row.health_state == health.state
+                else None,
+                "alerted_state": row.alert_state,
+            }
+        )
+    return listed
 
 
 __all__ = [
@@ -236,6 +436,7 @@ __all__ = [
     "HealthPolicy",
     "apply_health",
     "crawl_recorded_since",
+    "list_sources",
     "lock_source",
     "refresh_health",
     "source_health",

@@ -296,26 +296,32 @@ def record_crawl(
     at: datetime,
     *,
     policy: HealthPolicy = DEFAULT_POLICY,
+    stopped: bool = False,
 ) -> Health:
     """Record a finished crawl on the source row: stats, failure streak, last success, health.
 
     A good crawl (`ok`) resets the streak and makes the source healthy again; a failed or
     quarantined one adds one to the streak; `healthy` is then the rule of
     tracker.services.health (unhealthy after `policy.unhealthy_after` bad crawls in a row, or
-    when the last good crawl is older than `policy.freshness`). Returns the verdict.
+    when the last good crawl is older than `policy.freshness`, or when it never succeeded).
+    A crawl `stopped` on purpose before its end (SIGTERM, the service stopping, its parent
+    gone) is kept as the last crawl but is neither a success nor a failure. Returns the verdict.
     """
     _require_aware("at", at)
     with session_factory.begin() as session:
         _begin(session)
         row = lock_source(session, source)
         row.last_crawl = {**stats, "ok": ok, "error": error, "finished_at": at.isoformat()}
-        row.last_checked_at = at
-        if ok:
+        if stopped:
+            row.last_crawl["stopped"] = row.last_crawl.get("stopped") or error or "stopped"
+        elif ok:
             row.consecutive_failures, row.last_success_at, row.last_error = 0, at, None
         else:
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
             row.last_error = error or "crawl failed"
-        return apply_health(row, at, policy)
+        if not stopped:
+            row.last_checked_at = at
+        return apply_health(row, at, policy, crawl=not stopped)
 
 
 def record_fetch_failure(

@@ -45,7 +45,14 @@ def get_or_create_source(session: Session, slug: str, url: str | None = None) ->
     source = session.scalar(select(Source).where(Source.slug == slug))
     if source is None:
         base_url = _origin(url) if url else None
-        values = {"slug": slug, "base_url": base_url, "healthy": True, "consecutive_failures": 0}
+        values = {  # not healthy until a crawl succeeded (tracker.services.health)
+            "slug": slug,
+            "base_url": base_url,
+            "healthy": False,
+            "consecutive_failures": 0,
+            "health_state_crawls": 0,
+            "alert_state_crawls": 0,
+        }
         session.execute(insert_ignoring_conflicts(session, Source, ["slug"]).values(**values))
         source = session.scalars(select(Source).where(Source.slug == slug)).one()
     return source
