@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import Event, Source, Treaty
 from tracker.settings import Settings
 from tracker.web import admin, api, dashboard, feeds, subscribers
+from tracker.web.export import CleanJSONResponse
 
 
 class _DatabaseCollector(Collector):
@@ -98,6 +99,7 @@ def create_app(
         version="0.1.0",
         description="Signature and ratification status of multilateral treaties, their "
         "entry-into-force rules, and what changed when.",
+        default_response_class=CleanJSONResponse,  # no stored control character breaks JSON
     )
     app.state.sessions = sessions
     app.state.settings = settings
@@ -111,7 +113,7 @@ def create_app(
     _metrics(app, sessions)
 
     @app.get("/healthz", summary="Liveness and database reachability")
-    def healthz() -> JSONResponse:
+    def healthz() -> CleanJSONResponse:
         try:
             with sessions() as session:
                 session.execute(text("SELECT 1"))
@@ -119,13 +121,14 @@ def create_app(
                     s for s in session.scalars(select(Source.slug).where(Source.healthy.is_(False)))
                 ]
         except Exception as error:  # the database is down: say so, with 503
-            return JSONResponse({"status": "error", "database": str(error).splitlines()[0]}, 503)
+            message = str(error).splitlines()[0]
+            return CleanJSONResponse({"status": "error", "database": message}, 503)
         body: dict[str, Any] = {
             "status": "ok",
             "database": "ok",
             "unhealthy_sources": unhealthy,
             "time": datetime.now(UTC).isoformat(),
         }
-        return JSONResponse(body)
+        return CleanJSONResponse(body)
 
     return app
