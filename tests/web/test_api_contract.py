@@ -34,6 +34,7 @@ from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
 from tracker.services.overview import EVENT_KINDS, STAGES
 from tracker.services.queries import treaty_status
 from tracker.services.status_view import sort_key
+from tracker.settings import Settings
 from tracker.web.api import (
     COUNTRY_COLUMNS,
     EVENT_COLUMNS,
@@ -50,6 +51,7 @@ TODAY = date(2026, 11, 22)
 CLOCK = datetime(2026, 11, 22, 12, tzinfo=UTC)
 REAL_OBSERVED = datetime(2026, 2, 3, 15, tzinfo=UTC)
 ATOM = "{http://www.w3.org/2005/Atom}"
+PUBLIC = "https://tracker.example.org"  # TRACKER_PUBLIC_URL: feed ids and links are under it
 
 # A Cybercrime Convention (XVIII-16) history: 39 State ratifications, then the 40th.
 STATES = [
@@ -187,7 +189,8 @@ def api(database: tuple[str, tuple[str, ...]]) -> Iterator[Api]:
     url, treaty_ids = database
     engine = make_engine(url)
     sessions = make_session_factory(engine)
-    with TestClient(create_app(sessions, clock=lambda: CLOCK)) as client:
+    settings = Settings(data_dir=Path("data"), database_url=url, public_url=PUBLIC)
+    with TestClient(create_app(sessions, settings, clock=lambda: CLOCK)) as client:
         yield Api(client, sessions, url, treaty_ids)
     engine.dispose()
 
@@ -637,14 +640,12 @@ def test_events_feed(api):
     events = get_json(api, "/api/events?limit=100")
     entries = root.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}id") for e in entries] == [
-        f"http://testserver/api/events/{e['id']}" for e in events
+        f"{PUBLIC}/api/events/{e['id']}" for e in events
     ]
     assert root.findtext(f"{ATOM}updated") == max(e["observed_at"] for e in events)
     first = entries[0]
     assert first.findtext(f"{ATOM}title").startswith(f"{events[0]['treaty']}: ")
-    assert (
-        first.find(f"{ATOM}link").get("href") == f"http://testserver/treaties/{events[0]['treaty']}"
-    )
+    assert first.find(f"{ATOM}link").get("href") == f"{PUBLIC}/treaties/{events[0]['treaty']}"
 
 
 def test_treaty_feed(api):
@@ -655,7 +656,7 @@ def test_treaty_feed(api):
     )
     self_link = root.find(f"{ATOM}link[@rel='self']")
     assert self_link is not None
-    assert self_link.get("href") == "http://testserver/feeds/treaties/XVIII-16.atom"
+    assert self_link.get("href") == f"{PUBLIC}/feeds/treaties/XVIII-16.atom"
     titles = [e.findtext(f"{ATOM}title") for e in root.findall(f"{ATOM}entry")]
     assert len(titles) == len(events)
     assert f"XVIII-16: consent by {STATES[39]} on {FORTIETH.isoformat()}" in titles

@@ -1,16 +1,21 @@
 """Operator endpoints of the API (bearer token `TRACKER_ADMIN_TOKEN`; disabled when unset):
-outside-data conditions, subscriptions (create, list, end) and the delivery outbox."""
+outside-data conditions, subscriptions (create, list, end) and the delivery outbox.
+
+The token is checked before anything else of the request (`OperatorRoute`): an unauthenticated
+request gets its 401 (403 when disabled) whatever its body, parameters or size, and its body is
+never read or parsed."""
 
 from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -26,11 +31,13 @@ from tracker.services.queries import NotFound
 from tracker.services.rules_service import BadCondition, confirm_condition
 from tracker.web.api import TreatyId
 
-router = APIRouter(prefix="/api", tags=["operators"])
 FORBIDDEN: dict[int | str, dict[str, Any]] = {
     400: {"description": "A body that is not JSON"},
-    401: {"description": "Missing or wrong bearer token"},
+    401: {"description": "Missing or wrong bearer token (checked before the body is read)"},
     403: {"description": "Operator endpoints are disabled (TRACKER_ADMIN_TOKEN unset)"},
+}
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"description": "Request body over TRACKER_MAX_REQUEST_BODY bytes (refused unread)"}
 }
 
 
@@ -47,6 +54,23 @@ def require_admin(request: Request, authorization: Annotated[str | None, Header(
         )
 
 
+class OperatorRoute(APIRoute):
+    """An operator route: the bearer token is checked first, before FastAPI reads and parses
+    the body or validates parameters (it solves dependencies only after the body)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def authenticated(request: Request) -> Response:
+            require_admin(request, request.headers.get("authorization"))
+            return await handler(request)
+
+        return authenticated
+
+
+router = APIRouter(prefix="/api", tags=["operators"], route_class=OperatorRoute)
+
+
 class Confirmation(BaseModel):
     """An operator's word that an outside-data condition was met on a legal date."""
 
@@ -61,6 +85,7 @@ class Confirmation(BaseModel):
     summary="Confirm that a rule's outside-data condition was met (operators)",
     dependencies=[Depends(require_admin)],
     responses=FORBIDDEN
+    | TOO_LARGE
     | {404: {"description": "Unknown treaty"}, 422: {"description": "Bad input"}},
 )
 def confirm(
@@ -168,6 +193,7 @@ def _out(sub: Subscription, *, with_secret: bool = False) -> SubscriptionOut:
     response_model_exclude_none=True,
     responses=FORBIDDEN
     | AUTH
+    | TOO_LARGE
     | {
         422: {"description": "Bad input: unknown channel or kind, bad address, refused URL"},
         502: {"description": "The confirmation email could not be sent; nothing was created"},
@@ -271,7 +297,7 @@ class DeliveryOut(BaseModel):
     """One row of the outbox: an event for a subscription, and how sending it went."""
 
     id: int
-    state: Literal["pending", "sending", "sent", "dead"]
+    state: Literal[DELIVERY_STATES]  # type: ignore[valid-type]
     event: EventRef
     subscription: SubscriptionRef
     idempotency_key: str

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -21,10 +21,16 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import Match
+from starlette.types import Scope
 
 from db.models import Event, Source, Treaty
-from tracker.settings import Settings
+from tracker.settings import DEFAULT_PUBLIC_URL, Settings
 from tracker.web import admin, api, dashboard, feeds, subscribers
+from tracker.web.export import CleanJSONResponse
+from tracker.web.guards import BodyLimit, PublicRedirects
+
+DEFAULT_MAX_REQUEST_BODY = 1024 * 1024  # without settings (tests): Settings' default
 
 
 class _DatabaseCollector(Collector):
@@ -87,6 +93,11 @@ def _metrics(app: FastAPI, sessions: sessionmaker[Session]) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+def _operator_route(scope: Scope) -> bool:
+    """Whether the request goes to an operator route (its token is checked before its body)."""
+    return any(route.matches(scope)[0] is not Match.NONE for route in admin.router.routes)
+
+
 def create_app(
     sessions: sessionmaker[Session],
     settings: Settings | None = None,
@@ -98,6 +109,7 @@ def create_app(
         version="0.1.0",
         description="Signature and ratification status of multilateral treaties, their "
         "entry-into-force rules, and what changed when.",
+        default_response_class=CleanJSONResponse,  # no stored control character breaks JSON
     )
     app.state.sessions = sessions
     app.state.settings = settings
@@ -108,10 +120,19 @@ def create_app(
     app.include_router(dashboard.router)
     app.include_router(subscribers.router)  # signed links: confirm, unsubscribe, manage
     dashboard.mount_static(app)
+    app.add_middleware(
+        BodyLimit,  # inside the metrics middleware, so its 413s are counted
+        limit=settings.max_request_body if settings is not None else DEFAULT_MAX_REQUEST_BODY,
+        authenticate_first=_operator_route,
+    )
     _metrics(app, sessions)
+    app.add_middleware(
+        PublicRedirects,
+        public_url=settings.public_url if settings is not None else DEFAULT_PUBLIC_URL,
+    )
 
     @app.get("/healthz", summary="Liveness and database reachability")
-    def healthz() -> JSONResponse:
+    def healthz() -> CleanJSONResponse:
         try:
             with sessions() as session:
                 session.execute(text("SELECT 1"))
@@ -119,13 +140,14 @@ def create_app(
                     s for s in session.scalars(select(Source.slug).where(Source.healthy.is_(False)))
                 ]
         except Exception as error:  # the database is down: say so, with 503
-            return JSONResponse({"status": "error", "database": str(error).splitlines()[0]}, 503)
+            message = str(error).splitlines()[0]
+            return CleanJSONResponse({"status": "error", "database": message}, 503)
         body: dict[str, Any] = {
             "status": "ok",
             "database": "ok",
             "unhealthy_sources": unhealthy,
             "time": datetime.now(UTC).isoformat(),
         }
-        return JSONResponse(body)
+        return CleanJSONResponse(body)
 
     return app

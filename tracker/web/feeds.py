@@ -1,4 +1,10 @@
-"""Atom feeds of events: all treaties, or one (feedgen writes the XML)."""
+"""Atom feeds of events: all treaties, or one (feedgen writes the XML).
+
+Ids and links are absolute URLs under TRACKER_PUBLIC_URL, never under the request's Host header
+(a forged Host would otherwise be copied into every reader's feed, or a shared cache's copy).
+Stored text is stripped of characters XML 1.0 cannot carry (`export.printable`), so no row from
+older data can make a feed fail.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from feedgen.feed import FeedGenerator
 from tracker.services import overview
 from tracker.services.queries import NotFound, find_treaty
 from tracker.web.api import DB, TreatyId
+from tracker.web.deps import public_url
+from tracker.web.export import printable
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 ATOM = "application/atom+xml; charset=utf-8"
@@ -52,7 +60,8 @@ def _summary(e: dict[str, Any]) -> str:
 
 
 def _feed(request: Request, title: str, path: str, events: list[dict[str, Any]]) -> Response:
-    base = str(request.base_url).rstrip("/")
+    base = public_url(request)
+    title, events = printable(title), printable(events)
     fg = FeedGenerator()
     fg.id(f"{base}{path}")
     fg.title(title)

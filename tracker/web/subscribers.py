@@ -164,11 +164,16 @@ def _run(
         )
 
 
-async def _form(request: Request) -> dict[str, str]:
-    """The urlencoded form fields of a small POST body (first value of each); others ignored."""
-    body = await request.body()
-    if len(body) > MAX_BODY or "urlencoded" not in request.headers.get("content-type", ""):
+async def _form(request: Request) -> dict[str, str] | None:
+    """The urlencoded form fields of a small POST body (first value of each); others ignored.
+    None when the body is over MAX_BODY bytes: reading stops there (the rest is never read)."""
+    if "urlencoded" not in request.headers.get("content-type", ""):
         return {}
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
     fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return {name: values[0] for name, values in fields.items() if values}
 
@@ -236,6 +241,10 @@ def manage_page(request: Request, token: str) -> HTMLResponse:
 async def manage(request: Request, token: str) -> HTMLResponse:
     """Change the digest mode (`digest=immediate|daily`) of a subscription that has not ended."""
     fields = await _form(request)
+    if fields is None:
+        return _message(
+            request, 413, "Request too large", "This form takes a few short fields only."
+        )
     digest = fields.get("digest", "")
 
     def change(session: Session, sub: Subscription) -> HTMLResponse:
