@@ -1,4 +1,4 @@
-"""Command line: `tracker db upgrade | ingest | crawl | run | treaties | status | history | rules |
+"""Command line: `tracker db upgrade | ingest [--spool] | crawl | run | treaties | status | history | rules |
 confirm | evaluate`.
 
 Thin: parses arguments, reads Settings once, calls services, prints. Errors a user can fix
@@ -85,6 +85,14 @@ def _observed(path: Path, body: bytes, source: str, override: date | None) -> da
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if args.spool:
+        if args.files or args.observed_at:
+            raise UsageError("tracker ingest: --spool takes no files and no --observed-at")
+        return _ingest_spool(settings)
+    if not args.files:
+        raise UsageError("tracker ingest: give FILE... (with --source), or --spool")
+    if args.source is None:
+        raise UsageError("tracker ingest: --source is required with files")
     from tracker.services.ingest import FetchedPage, ingest_page
 
     paths = [Path(f) for f in args.files]
@@ -106,6 +114,29 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             print(cli_format.ingest_line(str(path), result), flush=True)
             failed += result.outcome in ("rejected", "quarantined")
     return 1 if failed else 0
+
+
+def _ingest_spool(settings: Settings) -> int:
+    """Store the pages crawls fetched but could not store (database errors), oldest first."""
+    from tracker.services.spool import recover_spool
+
+    def show(spooled: Any, result: Any) -> None:
+        label = f"{spooled.page.url} (fetched {spooled.page.fetched_at.isoformat()})"
+        print(cli_format.ingest_line(label, result), flush=True)
+
+    with _database(settings) as session_factory:
+        recovery = recover_spool(
+            session_factory,
+            settings.spool_dir,
+            approaching=settings.approaching_remaining,
+            retries=settings.ingest_retries,
+            on_page=show,
+        )
+    for path, why in recovery.left:
+        print(f"{'left':<11} {path}: {why}", flush=True)
+    print(f"spool {settings.spool_dir}: {len(recovery.recovered)} recovered, "
+          f"{len(recovery.left)} left")
+    return 1 if recovery.left else 0
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
@@ -222,10 +253,16 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(handler=cmd_db)
-    ingest = sub.add_parser("ingest", help="load saved pages (archives), oldest first")
-    ingest.add_argument("--source", required=True, choices=sources.SOURCES)
+    ingest = sub.add_parser(
+        "ingest", help="load saved pages (archives), oldest first; --spool: the crawls' spool"
+    )
+    ingest.add_argument("--source", choices=sources.SOURCES)
     ingest.add_argument("--observed-at", type=_date, metavar="YYYY-MM-DD")
-    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.add_argument(
+        "--spool", action="store_true",
+        help="store the fetched pages that a database error kept in the spool (data_dir/spool)",
+    )
+    ingest.add_argument("files", nargs="*", metavar="FILE")
     ingest.set_defaults(handler=cmd_ingest)
     crawl = sub.add_parser("crawl", help="fetch the depositary's pages and ingest them")
     crawl.add_argument("--treaty", action="append", metavar="ID", help="repeatable")
