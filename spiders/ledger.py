@@ -30,8 +30,8 @@ class PageRecord:
     detail: str | None = None  # rejected (out of order), lost, spooled, dropped, error
     reason: str | None = None
     url: str | None = None  # where the answer came from
-    sent: bool = False  # a request of this page reached the downloader
-    answered: bool = False  # a response or a download error came back for it
+    sent: bool = False  # its last request reached the downloader
+    answered: bool = False  # a response came back for its last request
     settled_twice: list[str] = field(default_factory=list)
 
 
@@ -48,7 +48,9 @@ class Ledger:
         return record
 
     def scheduled(self, page: str, kind: str, url: str) -> None:
-        self._get(page, kind, url).last_url = url
+        """A request of the page (the first, a retry or a redirect) entered the scheduler."""
+        record = self._get(page, kind, url)
+        record.last_url, record.sent, record.answered = url, False, False
 
     def sent(self, page: str) -> None:
         if page in self.pages:  # robots.txt and the like are downloaded, never scheduled
@@ -89,7 +91,7 @@ class Ledger:
                 elif not record.answered:
                     stage = "sent but no answer came back"
                 else:
-                    stage = "answered but no outcome was recorded"
+                    stage = "answered, but no outcome was recorded"
                 self.settle(
                     record.page, "failed", detail="lost",
                     reason=f"lost: {record.last_url}: {stage}",

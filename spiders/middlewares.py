@@ -18,7 +18,6 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spiders import Spider
-from scrapy.utils.url import url_is_from_any_domain
 from w3lib.url import canonicalize_url
 
 log = logging.getLogger(__name__)
@@ -115,6 +114,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await asyncio.sleep(wait)
 
 
+def _on_site(url: str, domains: list[str]) -> bool:
+    """The offsite filter's rule: the host is an allowed domain or a subdomain of one."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains if d)
+
+
 def _canonical(url: str) -> str:
     return canonicalize_url(url, keep_fragments=False)
 
@@ -131,7 +136,7 @@ class GuardedRedirectMiddleware(RedirectMiddleware):
         if _canonical(redirected.url) in {_canonical(u) for u in chain}:
             raise IgnoreRequest(f"redirect loop ({reason}): {path}")
         domains = getattr(self.crawler.spider, "allowed_domains", None) or []
-        if domains and not url_is_from_any_domain(redirected.url, domains):
+        if domains and not _on_site(redirected.url, domains):
             raise IgnoreRequest(f"redirect to another host ({reason}): {path}")
         try:
             return super()._redirect(redirected, request, reason)

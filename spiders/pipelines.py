@@ -42,6 +42,11 @@ from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# What the HTTP cache did (spiders.httpcache), copied into the summary.
+CACHE_STATS = (
+    "firsthand", "revalidate", "invalidate", "store", "rejected", "removed",
+    "errorrecovery_refused", "etag_mismatch",
+)
 
 
 def _page_of(request: Request) -> str:
@@ -273,6 +278,12 @@ class IngestPipeline:
             "not_modified": stats.get("httpcache/revalidate", 0),
             "index_empty": bool(stats.get("tracker/index_empty")),
             "spool": self.spool,
+            "cache": {key: stats.get(f"httpcache/{key}", 0) for key in CACHE_STATS},
+            "retries": {
+                "count": stats.get("retry/count", 0),
+                "retry_after": stats.get("retry/retry_after", 0),
+                "retry_after_over_cap": stats.get("retry/retry_after_over_cap", 0),
+            },
             "started_at": self.started.isoformat(),
         }
         problems = []

@@ -148,7 +148,13 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
     except BadTreatyId as bad:
         raise UsageError(str(bad)) from None
-    print(report.summary())
+    if args.json:
+        summary = {**report.stats, "returncode": report.returncode}
+        if report.error:
+            summary.update(ok=False, error=report.error)
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        print(report.summary())
     return report.returncode
 
 
@@ -267,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = sub.add_parser("crawl", help="fetch the depositary's pages and ingest them")
     crawl.add_argument("--treaty", action="append", metavar="ID", help="repeatable")
     crawl.add_argument("--base-url", metavar="URL")
+    crawl.add_argument(
+        "--json", action="store_true", help="print the crawl's summary (every page's outcome)"
+    )
     crawl.set_defaults(handler=cmd_crawl)
     run = sub.add_parser("run", help="run the service (scheduled crawls; the HTTP API comes later)")
     run.add_argument("--host", default="127.0.0.1")
