@@ -235,6 +235,11 @@ class IngestPipeline:
             self._spool(page, fetched, f"database error: {one_line(error)}")
             self._settled(item.cache_key, "failed")
             return
+        except Exception as error:  # a bug must not lose the page either: keep it for later
+            log.exception("ingest error on %s", item.url)
+            self._spool(page, fetched, f"ingest error: {type(error).__name__}: {error}")
+            self._settled(item.cache_key, "failed")
+            return
         self.events += result.events
         if result.outcome in ("quarantined", "rejected"):
             log.warning("%s %s: %s", result.outcome, item.url, result.reason)

@@ -132,3 +132,14 @@ def test_with_retries_retries_database_errors_only():
     assert with_retries(flaky, 3, sleep=lambda s: None) == "stored" and len(calls) == 3
     with pytest.raises(ValueError):
         with_retries(lambda: (_ for _ in ()).throw(ValueError("bug")), 3, sleep=lambda s: None)
+
+
+def test_a_page_that_cannot_be_ingested_is_left_and_the_others_are_recovered(
+    session_factory, spool
+):
+    spool_page(spool, dataclasses.replace(page(V1, "2019-01-01"), source="nosuch"), "down")
+    spool_page(spool, page(V1, "2019-01-02"), "down")
+    done = recover_spool(session_factory, spool)
+    assert [r.outcome for _, r in done.recovered] == ["accepted"]
+    ((left, why),) = done.left
+    assert "ingest error: KeyError" in why and spool_files(spool) == [left]

@@ -9,7 +9,13 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError, TimeoutError
 
 from spiders import signals as tracker_signals
-from spiders.httpcache import CACHE_KEY, REVALIDATED, UNCONDITIONAL, TrackerHttpCacheMiddleware, etags_agree
+from spiders.httpcache import (
+    CACHE_KEY,
+    REVALIDATED,
+    UNCONDITIONAL,
+    TrackerHttpCacheMiddleware,
+    etags_agree,
+)
 from spiders.untc import UntcSpider
 
 URL = "http://127.0.0.1:9/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XXVI-9&chapter=26&clang=_en"
@@ -96,7 +102,7 @@ def test_a_failed_fetch_is_never_answered_with_the_cached_copy(cache):
 def test_a_304_naming_another_etag_drops_the_copy_and_fetches_again_without_validators(cache):
     first, _ = answer(cache)
     settle(cache, first, "accepted")
-    request, again = answer(cache, status=304, body=b"", etag='"other"')
+    _, again = answer(cache, status=304, body=b"", etag='"other"')
     assert isinstance(again, Request) and again.meta[UNCONDITIONAL] and again.dont_filter
     assert again.headers.get("If-None-Match") is None and cached(cache) is None
     assert cache.process_request(again) is None

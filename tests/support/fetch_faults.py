@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from support.untc_render import Page, Row, render
-
 from tracker.sources.untc_urls import status_page_url
 
 Handler = BaseHTTPRequestHandler
@@ -273,7 +272,7 @@ class CrawlResult:
 def tracker(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tracker.cli", *args],
-        env=env, capture_output=True, text=True, timeout=timeout,
+        env=env, capture_output=True, text=True, timeout=timeout, check=False,
     )
 
 

@@ -10,7 +10,8 @@ Recovery (`recover_spool`: at the start of every crawl, and `tracker ingest --sp
 the files oldest first with their original fetch time, each under a receipt (its digest) written
 in the same transaction as its outcome, and deletes a file only once its page was stored. It is
 idempotent: a file recovered twice (a crash between the commit and the delete, or two
-recoverers) is ingested once. Recovery stops at the first database error and leaves the rest.
+recoverers) is ingested once. Recovery stops at the first database error and leaves the rest;
+a file it cannot read or ingest is left in place, reported, and skipped.
 """
 
 from __future__ import annotations
@@ -217,10 +218,13 @@ def recover_spool(
                     retries,
                     sleep,
                 )
-            except SQLAlchemyError as error:
+            except SQLAlchemyError as error:  # the database is down: stop, keep the rest
                 why = f"database error: {one_line(error)}"
                 done.left.extend((p, why) for p in files[index:])
                 return done
+            except Exception as error:  # noqa: BLE001 (a bug ingesting this page: keep it, go on)
+                done.left.append((path, f"ingest error: {type(error).__name__}: {error}"))
+                continue
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             done.recovered.append((path, result))
