@@ -23,12 +23,14 @@ def _ensure_sqlite_dir(url: URL) -> None:
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _on_sqlite_connect(
+    dbapi_connection: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _on_sqlite_begin)
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
@@ -43,12 +45,18 @@ def _on_sqlite_begin(conn: Connection) -> None:
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """Create an engine; on SQLite create the file's directory and set the connection pragmas."""
+    """Create an engine; on SQLite create the file's directory and set the connection pragmas
+    (the busy timeout is 30 s, or the URL's `?timeout=SECONDS`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _ensure_sqlite_dir(parsed)
+        busy_ms = SQLITE_BUSY_TIMEOUT_MS
+        if "timeout" in parsed.query:
+            busy_ms = int(float(str(parsed.query["timeout"])) * 1000)
         engine = create_engine(parsed, **kwargs)
-        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(
+            engine, "connect", lambda conn, rec: _on_sqlite_connect(conn, rec, busy_ms)
+        )
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)

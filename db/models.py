@@ -214,6 +214,19 @@ class Quarantine(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class IngestReceipt(Base):
+    """A spooled page that was ingested (its key is the spool file's digest): recovery runs at
+    most once per page, whatever crash interrupts it."""
+
+    __tablename__ = "ingest_receipts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    treaty: Mapped[str | None] = mapped_column(String(64))
+    snapshot_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 SUBSCRIPTION_CHANNELS: tuple[str, ...] = ("email", "webhook", "apprise")
 SUBSCRIPTION_STATES: tuple[str, ...] = ("pending", "active", "unsubscribed")
 DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead", "cancelled")

@@ -28,21 +28,34 @@ TELNETCONSOLE_ENABLED = False
 # in ~/.local/state/scrapy when the crawl is killed: not in a tracker.
 REMOTE_CONTROL_ENABLED = False
 
-# Retries with exponential backoff (replaces Scrapy's immediate retry).
+# Retries with exponential backoff (replaces Scrapy's immediate retry); a 429 / 503 with
+# Retry-After waits what the server asked, up to RETRY_AFTER_MAX (above it: given up at once).
 RETRY_ENABLED = True
 RETRY_TIMES = _settings.retry_times
 RETRY_BACKOFF_BASE = 2.0
 RETRY_BACKOFF_MAX = 120.0
+RETRY_AFTER_MAX = _settings.retry_after_max
+# Redirects: a loop, a redirect to another host or more than REDIRECT_MAX_TIMES fail the page
+# with their reason (spiders.middlewares.GuardedRedirectMiddleware). A <meta refresh> is not
+# followed: the page goes to ingestion as it is (and is quarantined if it is not a status page).
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "spiders.middlewares.GuardedRedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "spiders.httpcache.TrackerHttpCacheMiddleware": 900,
 }
 
 # An unchanged page costs one conditional request: responses are cached on disk and
 # revalidated on every crawl (If-None-Match / If-Modified-Since; the cached body is reused
-# only on 304 Not Modified, never in place of an error).
+# only on a 304 Not Modified that names the cached ETag, never in place of an error or a
+# timeout). A response is stored only once ingestion accepted its page or found it unchanged.
 HTTPCACHE_ENABLED = _settings.http_cache
 HTTPCACHE_POLICY = "spiders.httpcache.RevalidatingPolicy"
+HTTPCACHE_STORAGE = "spiders.httpcache.TrackerCacheStorage"
 HTTPCACHE_DIR = str(_settings.http_cache_dir.resolve())
 HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 408, 429]
 DEFAULT_REQUEST_HEADERS = {

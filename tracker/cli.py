@@ -1,5 +1,5 @@
-"""Command line: `tracker db upgrade | ingest | crawl | run | sources | treaties | status | history |
-rules | confirm | evaluate`.
+"""Command line: `tracker db upgrade | ingest [--spool] | crawl | run | sources | treaties | status |
+history | rules | confirm | evaluate`.
 
 Thin: parses arguments, reads Settings once, calls services, prints. Errors a user can fix
 print one line on stderr and exit 2.
@@ -85,6 +85,14 @@ def _observed(path: Path, body: bytes, source: str, override: date | None) -> da
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if args.spool:
+        if args.files or args.observed_at:
+            raise UsageError("tracker ingest: --spool takes no files and no --observed-at")
+        return _ingest_spool(settings)
+    if not args.files:
+        raise UsageError("tracker ingest: give FILE... (with --source), or --spool")
+    if args.source is None:
+        raise UsageError("tracker ingest: --source is required with files")
     from tracker.services.ingest import FetchedPage, ingest_page
 
     paths = [Path(f) for f in args.files]
@@ -113,6 +121,30 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def _ingest_spool(settings: Settings) -> int:
+    """Store the pages crawls fetched but could not store (database errors), oldest first."""
+    from tracker.services.spool import recover_spool
+
+    def show(spooled: Any, result: Any) -> None:
+        label = f"{spooled.page.url} (fetched {spooled.page.fetched_at.isoformat()})"
+        print(cli_format.ingest_line(label, result), flush=True)
+
+    with _database(settings) as session_factory:
+        recovery = recover_spool(
+            session_factory,
+            settings.spool_dir,
+            approaching=settings.approaching_remaining,
+            confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
+            retries=settings.ingest_retries,
+            on_page=show,
+        )
+    for path, why in recovery.left:
+        print(f"{'left':<11} {path}: {why}", flush=True)
+    print(f"spool {settings.spool_dir}: {len(recovery.recovered)} recovered, "
+          f"{len(recovery.left)} left")
+    return 1 if recovery.left else 0
+
+
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.crawl import run_crawl, stop_on_signals
     from tracker.sources.untc_urls import BadTreatyId
@@ -123,7 +155,13 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
         except BadTreatyId as bad:
             raise UsageError(str(bad)) from None
-    print(report.summary(), flush=True)
+    if args.json:
+        summary = {**report.stats, "returncode": report.returncode}
+        if report.error:
+            summary.update(ok=False, error=report.error)
+        print(json.dumps(summary, indent=2, sort_keys=True), flush=True)
+    else:
+        print(report.summary(), flush=True)
     return report.returncode
 
 
@@ -238,14 +276,23 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(handler=cmd_db)
-    ingest = sub.add_parser("ingest", help="load saved pages (archives), oldest first")
-    ingest.add_argument("--source", required=True, choices=sources.SOURCES)
+    ingest = sub.add_parser(
+        "ingest", help="load saved pages (archives), oldest first; --spool: the crawls' spool"
+    )
+    ingest.add_argument("--source", choices=sources.SOURCES)
     ingest.add_argument("--observed-at", type=_date, metavar="YYYY-MM-DD")
-    ingest.add_argument("files", nargs="+", metavar="FILE")
+    ingest.add_argument(
+        "--spool", action="store_true",
+        help="store the fetched pages that a database error kept in the spool (data_dir/spool)",
+    )
+    ingest.add_argument("files", nargs="*", metavar="FILE")
     ingest.set_defaults(handler=cmd_ingest)
     crawl = sub.add_parser("crawl", help="fetch the depositary's pages and ingest them")
     crawl.add_argument("--treaty", action="append", metavar="ID", help="repeatable")
     crawl.add_argument("--base-url", metavar="URL")
+    crawl.add_argument(
+        "--json", action="store_true", help="print the crawl's summary (every page's outcome)"
+    )
     crawl.set_defaults(handler=cmd_crawl)
     run = sub.add_parser("run", help="run the service (scheduled crawls; the HTTP API comes later)")
     run.add_argument("--host", default="127.0.0.1")

@@ -153,19 +153,31 @@ class CrawlReport:
     stopped: str | None = None
 
     def summary(self) -> str:
-        """One line for people: pages, accepted, unchanged, quarantined, failed, events."""
+        """One line for people: every page asked for (status and navigation pages) is one of
+        accepted, unchanged, quarantined or failed; then events, and what went wrong."""
         s = self.stats
-        counts = (
-            f"{s.get('pages', 0)} pages, {s.get('accepted', 0)} accepted, "
-            f"{s.get('unchanged', 0)} unchanged, {s.get('quarantined', 0)} quarantined, "
-            f"{s.get('rejected', 0)} rejected, {s.get('failed', 0)} failed, {s.get('events', 0)} events"
-        )
         if self.returncode == EX_TEMPFAIL:
             return f"crawl not started: {self.error}"
+        if self.error and not self.stopped:
+            return f"crawl failed: {self.error}"
+        asked = s.get("asked", s.get("pages", 0))
+        counts = (
+            f"{asked} page{'' if asked == 1 else 's'}, "
+            f"{s.get('accepted', 0)} accepted, {s.get('unchanged', 0)} unchanged, "
+            f"{s.get('quarantined', 0)} quarantined, {s.get('failed', 0)} failed, "
+            f"{s.get('events', 0)} events"
+        )
+        if "asked" in s:
+            counts += (
+                f" ({s.get('pages', 0)} status pages; {s.get('rejected', 0)} out of order, "
+                f"{s.get('lost', 0)} lost, {s.get('spooled', 0)} spooled)"
+            )
+        else:  # a summary from before the four-way accounting
+            counts += f" ({s.get('rejected', 0)} rejected)"
         if self.stopped:
             return f"crawl {s.get('source', '?')} stopped ({self.stopped}): {counts}"
-        if self.error:
-            return f"crawl failed: {self.error}"
+        if s.get("error"):
+            counts += f"; not ok: {s['error']}"
         return f"crawl {s.get('source', '?')}: {counts}"
 
 
@@ -292,5 +304,17 @@ def _run(
         return CrawlReport(returncode, stats, f"stopped by signal {_signal_name(-returncode)}")
     if not stats:
         return CrawlReport(returncode or 1, error=f"scrapy exited with status {returncode}")
-    problems = stats.get("quarantined", 0) + stats.get("failed", 0)
-    return CrawlReport(returncode=returncode or (1 if problems else 0), stats=stats)
+    return CrawlReport(returncode=returncode or (0 if crawl_ok(stats) else 1), stats=stats)
+
+
+def crawl_ok(stats: dict[str, Any]) -> bool:
+    """A crawl is good only if every page it asked for was accepted or unchanged, it asked for
+    at least one status page, its catalogue index listed chapters, and the pipeline agrees."""
+    problems = stats.get("quarantined", 0) + stats.get("failed", 0) + stats.get("rejected", 0)
+    return (
+        stats.get("ok", True) is True
+        and problems == 0
+        and stats.get("pages", 0) > 0
+        and not stats.get("index_empty", False)
+        and stats.get("balanced", True) is True
+    )

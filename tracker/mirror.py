@@ -12,7 +12,7 @@ import email.utils
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -68,14 +68,29 @@ class Mirror:
         return self.root / entry["file"], entry["content_type"]
 
 
-def _handler(mirror: Mirror, log: list[str]) -> type[BaseHTTPRequestHandler]:
+# A test's own answer for one target: called with the request handler (which has `recorded()`
+# for the recorded page's body and content type); returns True when it answered, False to let
+# the mirror answer as usual (e.g. after a side effect such as cutting a database connection).
+Responder = Callable[[BaseHTTPRequestHandler], bool]
+
+
+def _handler(
+    mirror: Mirror, log: list[str], responders: dict[str, Responder]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "tracker-mirror/1"
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             log.append(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''}")
 
+        def recorded(self) -> tuple[bytes, str] | None:
+            found = mirror.lookup(self.path)
+            return (found[0].read_bytes(), found[1]) if found else None
+
         def do_GET(self) -> None:  # noqa: N802
+            responder = responders.get(normalize_target(self.path)) or responders.get("*")
+            if responder is not None and responder(self):
+                return
             if urlsplit(self.path).path == "/robots.txt" and mirror.lookup(self.path) is None:
                 return self._send(HTTPStatus.OK, DEFAULT_ROBOTS, "text/plain", None, None)
             found = mirror.lookup(self.path)
@@ -119,9 +134,21 @@ class MirrorServer:
 
     def __init__(self, mirror: Mirror, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[str] = []
-        self.httpd = ThreadingHTTPServer((host, port), _handler(mirror, self.requests))
+        # Tests may answer some targets themselves (faults): normalized target, or "*" for all.
+        self.responders: dict[str, Responder] = {}
+        self.httpd = ThreadingHTTPServer(
+            (host, port), _handler(mirror, self.requests, self.responders)
+        )
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def respond(self, target: str, responder: Responder | None) -> None:
+        """Answer `target` (path and query, or "*") with `responder`; None restores the mirror."""
+        key = target if target == "*" else normalize_target(target)
+        if responder is None:
+            self.responders.pop(key, None)
+        else:
+            self.responders[key] = responder
 
     @property
     def base_url(self) -> str:

@@ -46,7 +46,12 @@ leader_log = logging.getLogger("tracker.leader")
 CRAWL_INTERVAL_HOURS = 6
 CRAWL_JITTER_SECONDS = 600
 HEALTH_INTERVAL_MINUTES = 15
-CRAWL_COUNTS = ("pages", "accepted", "unchanged", "quarantined", "rejected", "failed", "events")
+# A crawl's counts in its log record (spiders.pipelines: asked = accepted + unchanged +
+# quarantined + failed; pages = status pages; rejected, lost and spooled are details).
+CRAWL_COUNTS = (
+    "asked", "pages", "accepted", "unchanged", "quarantined", "rejected", "failed", "lost",
+    "spooled", "events",
+)
 
 
 EVALUATE_AT = time(0, 5)  # UTC: daily evaluation, just after a legal date begins

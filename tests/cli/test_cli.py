@@ -154,6 +154,9 @@ def test_history_and_treaties_tables(env, capsys, files):
         (("status", "XXVI-9", "--as-of", "2018-13-01"), "bad date '2018-13-01'"),
         (("ingest", "--source", "untc", "--observed-at", "yesterday", "f"), "bad date 'yesterday'"),
         (("ingest", "--source", "nosuch", "f"), "invalid choice: 'nosuch'"),
+        (("ingest", "f"), "--source is required with files"),
+        (("ingest",), "give FILE... (with --source), or --spool"),
+        (("ingest", "--spool", "f"), "--spool takes no files"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
     ],
 )

@@ -49,7 +49,9 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
     pages = [RecordedPage(TREATY, render(tpnw()), "TPNW"), RecordedPage("IV-4", MAINTENANCE, "ICCPR")]
     with serve(build_untc_mirror(mirror_dir, pages)) as server:
         first = tracker(crawl_env, "crawl", "--base-url", server.base_url)
-        assert "2 pages, 1 accepted, 0 unchanged, 1 quarantined" in first.stdout, first.stdout + first.stderr
+        # Every page is accounted for: the index, chapters 4 and 26, and the 2 status pages.
+        line = "5 pages, 4 accepted, 0 unchanged, 1 quarantined, 0 failed, 0 events (2 status pages;"
+        assert line in first.stdout, first.stdout + first.stderr
         assert first.returncode != 0  # a quarantined page is a problem worth a non-zero exit
         # The catalogue was discovered from the index and chapter pages.
         assert any("ParticipationStatus.aspx" in r for r in server.requests)
@@ -70,7 +72,9 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
         # Nothing changed: no new snapshot, and the page cost a conditional request (304).
         server.requests.clear()
         again = tracker(crawl_env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
-        assert "1 pages, 0 accepted, 1 unchanged" in again.stdout, again.stdout + again.stderr
+        assert "1 page, 0 accepted, 1 unchanged, 0 quarantined, 0 failed" in again.stdout, (
+            again.stdout + again.stderr
+        )
         assert again.returncode == 0
         assert any("ViewDetails" in r and "304" in r for r in server.requests), server.requests
         history = json.loads(tracker(crawl_env, "history", TREATY, "--json").stdout)
@@ -98,7 +102,9 @@ def test_server_errors_are_failures_not_unchanged(crawl_env, tmp_path):
     with serve(build_untc_mirror(tmp_path / "m", [])) as server:  # every status page is a 404
         result = tracker(crawl_env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
     assert result.returncode != 0
-    assert "1 failed" in result.stdout, result.stdout + result.stderr
+    assert "1 page, 0 accepted, 0 unchanged, 0 quarantined, 1 failed" in result.stdout, (
+        result.stdout + result.stderr
+    )
     assert tracker(crawl_env, "treaties", "--json").stdout.strip() in ("[]", "")
 
 
@@ -106,4 +112,6 @@ def test_unreachable_catalogue_is_a_failure(crawl_env, tmp_path):
     """Nothing listening at the base URL: the crawl fails loudly instead of finding 0 treaties."""
     result = tracker(crawl_env, "crawl", "--base-url", "http://127.0.0.1:9")
     assert result.returncode != 0
-    assert "0 pages" in result.stdout and "1 failed" in result.stdout, result.stdout + result.stderr
+    line = "1 page, 0 accepted, 0 unchanged, 0 quarantined, 1 failed, 0 events (0 status pages;"
+    assert line in result.stdout, result.stdout + result.stderr
+    assert "no status pages" in result.stdout

@@ -165,7 +165,9 @@ def run_and_check(demo: list[Demo], tmp_path: Path, pages: list[str], expect: di
 def test_demo_on_the_real_recorded_pages(demo, tmp_path):
     out = run_and_check(demo, tmp_path, [], {"treaties": 30, "treaty": "XXVI-9", "parties": 74})
     assert "serving 30 pages: the real UNTC status pages" in out
-    assert "crawl untc: 30 pages, 30 accepted, 0 unchanged, 0 quarantined" in out, out
+    # 30 status pages, the catalogue index and 2 chapter pages: every one accepted.
+    line = "crawl untc: 33 pages, 33 accepted, 0 unchanged, 0 quarantined, 0 failed"
+    assert line in out and "(30 status pages;" in out, out
 
 
 @pytest.mark.slow
@@ -175,7 +177,8 @@ def test_demo_on_the_project_fixtures(demo, tmp_path):
     out = run_and_check(demo, tmp_path, ["--pages", str(FIXTURE_PAGES)], expect)
     assert "illustrative" in out
     assert "left out 2 file(s)" in out and "viewdetails_maintenance.html" in out
-    assert "crawl untc: 3 pages, 3 accepted" in out, out
+    assert "crawl untc: 6 pages, 6 accepted, 0 unchanged, 0 quarantined, 0 failed" in out, out
+    assert "(3 status pages;" in out, out
 
 
 @pytest.mark.slow

@@ -69,3 +69,68 @@ def test_project_settings_are_polite(monkeypatch):
     assert "treaty-tracker" in s.get("USER_AGENT")
     assert s.getint("DOWNLOAD_MAXSIZE") > 0 and s.getbool("HTTPCACHE_ENABLED")
     assert s.get("HTTPCACHE_POLICY") == "spiders.httpcache.RevalidatingPolicy"
+    assert s.get("HTTPCACHE_STORAGE") == "spiders.httpcache.TrackerCacheStorage"
+    middlewares = s.getdict("DOWNLOADER_MIDDLEWARES")
+    for stock, ours in [
+        ("scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware", "spiders.httpcache.TrackerHttpCacheMiddleware"),
+        ("scrapy.downloadermiddlewares.redirect.RedirectMiddleware", "spiders.middlewares.GuardedRedirectMiddleware"),
+        ("scrapy.downloadermiddlewares.retry.RetryMiddleware", "spiders.middlewares.BackoffRetryMiddleware"),
+    ]:
+        assert middlewares[stock] is None and middlewares[ours] > 0
+    assert not s.getbool("METAREFRESH_ENABLED") and s.getint("REDIRECT_MAX_TIMES") == 5
+    assert s.getfloat("RETRY_AFTER_MAX") == 300.0
+
+
+def retry_mw(**settings):
+    crawler = get_crawler(UntcSpider, settings_dict={"RETRY_TIMES": 3, **settings})
+    crawler.spider = UntcSpider.from_crawler(crawler)
+    return BackoffRetryMiddleware.from_crawler(crawler)
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date():
+    from datetime import UTC, datetime
+
+    from spiders.middlewares import retry_after_seconds
+
+    now = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds(b"120", now) == 120.0
+    assert retry_after_seconds("Tue, 01 Dec 2026 12:00:30 GMT", now) == 30.0
+    assert retry_after_seconds("Tue, 01 Dec 2026 11:00:00 GMT", now) == 0.0  # already past
+    for unreadable in (None, b"", b"soon", b"-5", b"1.5"):
+        assert retry_after_seconds(unreadable, now) is None
+
+
+def test_retry_after_replaces_the_backoff_and_pauses_the_host():
+    mw = retry_mw(RETRY_AFTER_MAX=10.0)
+    request = Request("http://x/p")
+    for status in (503, 429):
+        retry = mw.process_response(
+            request, Response("http://x/p", status=status, headers={"Retry-After": "7"})
+        )
+        assert isinstance(retry, Request) and retry.meta["backoff_delay"] == 7.0
+    assert mw.not_before["x"] - time.monotonic() > 6  # other requests to the host wait too
+    # Without (or with an unreadable) Retry-After: the exponential backoff.
+    retry = mw.process_response(request, Response("http://x/p", status=503, headers={"Retry-After": "?"}))
+    assert 1.6 <= retry.meta["backoff_delay"] <= 2.4
+
+
+def test_a_retry_after_above_the_cap_gives_up_at_once():
+    from spiders.middlewares import FAIL_REASON
+
+    mw = retry_mw(RETRY_AFTER_MAX=2.0)
+    request = Request("http://x/p")
+    response = Response("http://x/p", status=503, headers={"Retry-After": "3600"})
+    assert mw.process_response(request, response) is response  # no retry: a failed fetch
+    assert "above the cap of 2 s" in request.meta[FAIL_REASON]
+    assert "x" not in mw.not_before  # and the crawl is not held up
+
+
+def test_a_paused_host_holds_its_next_request_but_never_beyond_the_cap():
+    mw = retry_mw(RETRY_AFTER_MAX=0.3, RETRY_BACKOFF_MAX=0.3)
+    mw.not_before["x"] = time.monotonic() + 3600  # whatever happened, the wait is bounded
+    started = time.monotonic()
+    asyncio.run(mw.process_request(Request("http://x/other")))
+    assert 0.25 <= time.monotonic() - started < 1.0
+    started = time.monotonic()
+    asyncio.run(mw.process_request(Request("http://y/other")))  # another host: no wait
+    assert time.monotonic() - started < 0.1

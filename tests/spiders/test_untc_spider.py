@@ -5,7 +5,7 @@ import asyncio
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from spiders.items import FetchFailure, PageItem
+from spiders.items import FetchFailure, NavigationPage, PageItem
 from spiders.untc import UntcSpider
 from tracker.mirror_untc import chapter_page, index_page
 
@@ -43,18 +43,47 @@ def test_xml_format_requests_the_mtdsg_files():
     assert request.url == BASE + "/doc/Publication/MTDSG/Volume%20II/Chapter%20XXVI/XXVI-9.en.xml"
 
 
+def split(output):
+    output = list(output)
+    requests = [o for o in output if isinstance(o, Request)]
+    (navigation,) = [o for o in output if isinstance(o, NavigationPage)]
+    assert len(requests) + 1 == len(output)
+    return requests, navigation
+
+
 def test_index_and_chapter_pages_are_followed_by_link_form():
     spider = make_spider()
     index = HtmlResponse(BASE + "/Pages/ParticipationStatus.aspx?clang=_en", body=index_page([26, 4]))
-    chapters = [r.url for r in spider.parse_index(index)]
+    requests, navigation = split(spider.parse_index(index))
+    chapters = [r.url for r in requests]
     assert chapters == [
         BASE + "/Pages/Treaties.aspx?id=4&subid=A&clang=_en",
         BASE + "/Pages/Treaties.aspx?id=26&subid=A&clang=_en",
     ]
+    assert [r.meta["tracker_kind"] for r in requests] == ["chapter", "chapter"]
+    assert (navigation.kind, navigation.outcome) == ("index", "accepted")
     page = chapter_page(26, [("XXVI-9", "TPNW"), ("XXVI-8", "ATT"), ("XXVI-9", "TPNW again")])
     chapter = HtmlResponse(chapters[1], body=page)
-    treaties = [r.meta["treaty"] for r in spider.parse_chapter(chapter)]
-    assert treaties == ["XXVI-9", "XXVI-8"]  # duplicates followed once
+    requests, navigation = split(spider.parse_chapter(chapter))
+    assert [r.meta["treaty"] for r in requests] == ["XXVI-9", "XXVI-8"]  # duplicates followed once
+    assert [r.meta["tracker_page"] for r in requests] == [r.url for r in requests]
+    assert (navigation.kind, navigation.outcome) == ("chapter", "accepted")
+    # The same chapter again: every treaty already asked for, still a good chapter page.
+    requests, navigation = split(spider.parse_chapter(chapter))
+    assert requests == [] and navigation.outcome == "accepted"
+
+
+def test_a_catalogue_page_without_links_is_quarantined_not_followed():
+    spider = make_spider()
+    index = HtmlResponse(BASE + "/Pages/ParticipationStatus.aspx?clang=_en", body=index_page([]))
+    requests, navigation = split(spider.parse_index(index))
+    assert requests == [] and navigation.outcome == "quarantined"
+    assert "no chapter links" in navigation.reason and navigation.body == index.body
+    assert spider.crawler.stats.get_value("tracker/index_empty") == 1
+    chapter = HtmlResponse(BASE + "/Pages/Treaties.aspx?id=26&subid=A&clang=_en", body=b"<html/>")
+    requests, navigation = split(spider.parse_chapter(chapter))
+    assert requests == [] and navigation.outcome == "quarantined"
+    assert "no treaty links" in navigation.reason
 
 
 def test_status_page_is_passed_on_raw_with_the_treaty_asked_for():

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import SQLITE_BEGIN
-from db.models import Event, Quarantine, RawPage, Snapshot, Source, Treaty
+from db.models import Event, IngestReceipt, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.models import TreatyStatus
 from tracker.services import detection, retraction, timeline
@@ -81,6 +81,19 @@ def _begin(session: Session) -> None:
 def _quarantine(
     session: Session, source: Source, page: FetchedPage, kind: str, reason: str
 ) -> None:
+    """Keep the page with its reason; the same fetch quarantined again (the same URL, fetch
+    time, kind and reason, e.g. a spooled page recovered twice) adds nothing."""
+    again = session.scalar(
+        select(Quarantine.id).where(
+            Quarantine.source_id == source.id,
+            Quarantine.fetched_at == page.fetched_at,
+            Quarantine.url == page.url,
+            Quarantine.kind == kind,
+            Quarantine.reason == reason,
+        ).limit(1)
+    )
+    if again is not None:
+        return
     raw_id = store_raw_page(session, page.body, page.content_type) if page.body else None
     session.add(
         Quarantine(
@@ -113,6 +126,7 @@ def ingest_page(
     *,
     approaching: int = DEFAULT_APPROACHING,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
+    receipt: str | None = None,
 ) -> IngestResult:
     """Parse and store one page in one transaction: accepted, unchanged, quarantined or rejected.
 
@@ -121,14 +135,24 @@ def ingest_page(
     `confirm_after` (settings.disappearance_confirm_hours): how long after an absence a fresh
     page must still show it to confirm it (tracker.services.timeline); confirmed absences
     retract the events they show unfounded (tracker.services.retraction).
+    With a `receipt` (a spooled page's key) the outcome is recorded under it in that same
+    transaction, and a page whose receipt exists is not ingested again (its recorded outcome is
+    returned).
     """
     if page.source not in sources.SOURCES:
         raise KeyError(f"unknown source {page.source!r}; known: {', '.join(sources.SOURCES)}")
     with session_factory.begin() as session:
         _begin(session)
+        if receipt is not None and (done := session.get(IngestReceipt, receipt)) is not None:
+            return IngestResult(
+                done.outcome,  # type: ignore[arg-type]
+                done.treaty,
+                done.snapshot_id,
+                "already ingested (spool receipt)",
+            )
         same = _same_bytes_as_latest(session, page)
         if same is not None:
-            return same
+            return _receipted(session, receipt, same)
     try:
         status = sources.parse(
             page.source,
@@ -138,12 +162,27 @@ def ingest_page(
             content_type=page.content_type,
         )
     except sources.PageRejected as rejected:
-        return _reject_page(session_factory, page, rejected.reason)
+        return _reject_page(session_factory, page, rejected.reason, receipt)
     except Exception as crash:  # a parser bug must not lose the page: keep it for a re-parse
-        return _reject_page(session_factory, page, f"parser error: {type(crash).__name__}: {crash}")
+        reason = f"parser error: {type(crash).__name__}: {crash}"
+        return _reject_page(session_factory, page, reason, receipt)
     with session_factory.begin() as session:
         _begin(session)
-        return _ingest_status(session, page, status, approaching, confirm_after)
+        result = _ingest_status(session, page, status, approaching, confirm_after)
+        return _receipted(session, receipt, result)
+
+
+def _receipted(session: Session, receipt: str | None, result: IngestResult) -> IngestResult:
+    if receipt is not None:
+        session.add(
+            IngestReceipt(
+                key=receipt,
+                outcome=result.outcome,
+                treaty=result.treaty_id,
+                snapshot_id=result.snapshot_id,
+            )
+        )
+    return result
 
 
 def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult | None:
@@ -173,7 +212,9 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
     return IngestResult("unchanged", treaty.external_id, latest.id)
 
 
-def _reject_page(session_factory: SessionFactory, page: FetchedPage, reason: str) -> IngestResult:
+def _reject_page(
+    session_factory: SessionFactory, page: FetchedPage, reason: str, receipt: str | None = None
+) -> IngestResult:
     with session_factory.begin() as session:
         _begin(session)
         source = get_or_create_source(session, page.source, page.url)
@@ -181,7 +222,14 @@ def _reject_page(session_factory: SessionFactory, page: FetchedPage, reason: str
         _note_problem(source, reason, page.fetched_at)
         session.flush()
         apply_health(source, page.fetched_at)  # a page that fails validation: unhealthy at once
-    return IngestResult("quarantined", page.expected_treaty, None, reason)
+        result = IngestResult("quarantined", page.expected_treaty, None, reason)
+        return _receipted(session, receipt, result)
+
+
+def quarantine_page(session_factory: SessionFactory, page: FetchedPage, reason: str) -> IngestResult:
+    """Quarantine a fetched page that is not what it must be without parsing it (e.g. a
+    catalogue index with no chapter links): kept with its reason, like a rejected status page."""
+    return _reject_page(session_factory, page, reason)
 
 
 def _observation(
@@ -346,4 +394,11 @@ def record_fetch_failure(
         _note_problem(row, reason, at)
 
 
-__all__ = ["FetchedPage", "IngestResult", "ingest_page", "record_crawl", "record_fetch_failure"]
+__all__ = [
+    "FetchedPage",
+    "IngestResult",
+    "ingest_page",
+    "quarantine_page",
+    "record_crawl",
+    "record_fetch_failure",
+]
