@@ -86,7 +86,8 @@ def test_every_line_of_tracker_run_is_json_crawl_included(cli_env, tmp_path):
     assert {"scrapy.core.engine", "scrapy.middleware", "spiders.pipelines"} <= loggers, loggers
     assert any(r["message"].startswith("Spider closed (finished)") for r in records)
     (crawl,) = [r for r in records if r.get("event") == "crawl"]
-    assert (crawl["ok"], crawl["pages"], crawl["accepted"]) == (True, 1, 1), crawl
+    # One status page; with the index and chapter pages, three pages asked for and accepted.
+    assert (crawl["ok"], crawl["pages"], crawl["asked"], crawl["accepted"]) == (True, 1, 3, 3), crawl
     assert any(r["level"] == "DEBUG" and r["logger"].startswith("scrapy") for r in records)
 
 

@@ -7,6 +7,7 @@ The treaty is XXVI-9 (TPNW: 50 instruments, entry into force 90 days later), sta
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -167,7 +168,9 @@ def test_the_crawl_pipeline_passes_the_setting_and_the_304_flag(
     monkeypatch.setenv("TRACKER_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("TRACKER_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("TRACKER_DISAPPEARANCE_CONFIRM_HOURS", "2")
-    crawler = SimpleNamespace(settings={}, stats=None, spider=None)
+    from scrapy.signalmanager import SignalManager
+
+    crawler = SimpleNamespace(settings={}, stats=None, spider=None, signals=SignalManager())
     pipeline = IngestPipeline(crawler)  # type: ignore[arg-type]
     pipeline.open_spider()
     try:
@@ -177,11 +180,14 @@ def test_the_crawl_pipeline_passes_the_setting_and_the_304_flag(
             fetched = at("2019-01-03", hour).isoformat()
             return PageItem("untc", "https://x/v", body, 200, fetched, "XXVI-9", None, revalidated)
 
-        pipeline.process_item(item(BASE, 9))
-        pipeline.process_item(item(WITHOUT, 10))
-        pipeline.process_item(item(WITHOUT, 13, revalidated=True))
+        def feed(page: PageItem) -> None:  # the pipeline's ingestion is a coroutine
+            asyncio.run(pipeline.process_item(page))
+
+        feed(item(BASE, 9))
+        feed(item(WITHOUT, 10))
+        feed(item(WITHOUT, 13, revalidated=True))
         assert gone(session_factory).state == "suspicious"  # a 304 is no observation
-        pipeline.process_item(item(WITHOUT, 13))
+        feed(item(WITHOUT, 13))
         assert gone(session_factory).state == "confirmed"  # 3 h > 2 h
     finally:
         pipeline.engine.dispose()
