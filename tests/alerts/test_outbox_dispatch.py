@@ -142,16 +142,24 @@ def test_retried_with_backoff_then_dead(session_factory):
             assert (report.dead, delivery.state) == (1, "dead")
 
 
-def test_a_refused_delivery_is_dead_at_once(session_factory):
+def test_a_refused_delivery_is_retried_until_its_last_try_then_dead(session_factory):
+    """A permanent refusal (HTTP 404) is a try like any other: dead only after max_attempts."""
     subscribe(session_factory)
     crossing(session_factory)
-    dispatch_due(
-        session_factory,
-        {"webhook": Inbox(fail=DeliveryError("HTTP 404", retryable=False))},
-        now=lambda: NOW,
-    )
-    (delivery,) = deliveries(session_factory)
-    assert (delivery.state, delivery.attempts) == ("dead", 1)
+    refusing = Inbox(fail=DeliveryError("HTTP 404", retryable=False))
+    clock = [NOW]
+    for attempt in range(1, 4):
+        report = dispatch_due(
+            session_factory, {"webhook": refusing}, now=lambda: clock[0], max_attempts=3
+        )
+        (delivery,) = deliveries(session_factory)
+        assert delivery.attempts == attempt
+        assert delivery.last_error == "HTTP 404 (refused; retried all the same)"
+        if attempt < 3:
+            assert (report.retried, report.dead, delivery.state) == (1, 0, "pending")
+            clock[0] = delivery.due_at
+        else:
+            assert (report.retried, report.dead, delivery.state) == (0, 1, "dead")
 
 
 def test_a_lost_claim_is_taken_again_after_its_lease_with_the_same_key(session_factory):
@@ -163,7 +171,7 @@ def test_a_lost_claim_is_taken_again_after_its_lease_with_the_same_key(session_f
     later = NOW + timedelta(minutes=6)
     assert dispatch_due(session_factory, {"webhook": inbox}, now=lambda: later).sent == 1
     (delivery,) = deliveries(session_factory)
-    assert delivery.id == first and delivery.attempts == 2
+    assert delivery.id == first and delivery.attempts == 1  # the claim alone was not a try
     assert inbox.sent[0][1].idempotency_key == delivery.idempotency_key
 
 
