@@ -26,18 +26,20 @@ the first check.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import ipaddress
+import logging
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import apprise
 
 from tracker.alerts.channels import DeliveryError, Message, Recipient
-from tracker.alerts.redact import redact_text
+from tracker.alerts.redact import mask_secrets, redact_text, secrets_of
 from tracker.alerts.webhook import IPAddress, Network, networks, refusal, resolve_host
 
 # Plugin modes that talk to the service's own public host, whatever the URL's host part holds.
@@ -90,7 +92,8 @@ def check_apprise_url(url: str, allowlist: Iterable[str | Network] = ()) -> None
     names is public or allow-listed."""
     if not url or not url.strip():
         raise ValueError("Apprise URL is empty")
-    instance = instantiate(url)
+    with apprise_context(url):
+        instance = instantiate(url)
     if instance is None:
         raise ValueError(
             "not an Apprise URL that Apprise can use (unknown service or malformed); "
@@ -108,8 +111,23 @@ def check_apprise_url(url: str, allowlist: Iterable[str | Network] = ()) -> None
 
 @dataclass
 class _Guard:
-    allow: list[Network]
+    allow: list[Network] | None  # None: log scrubbing only, resolution unchecked
+    secrets: frozenset[str] = frozenset()  # what Apprise's log lines must not show
+    quiet: bool = False  # drop Apprise's log lines altogether
     refused: list[str] = field(default_factory=list)
+
+
+class _Scrub(logging.Filter):
+    """On Apprise's logger: inside a call of ours, the target's secrets are masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        guard = _GUARD.get()
+        if guard is None:
+            return True
+        if guard.quiet:
+            return False
+        record.msg, record.args = mask_secrets(record.getMessage(), guard.secrets), None
+        return True
 
 
 _GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar(
@@ -122,7 +140,7 @@ def _guarded(real: Any) -> Any:
     def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         results = real(host, port, *args, **kwargs)
         guard = _GUARD.get()
-        if guard is None:  # not inside an Apprise send of ours: unchanged
+        if guard is None or guard.allow is None:  # not inside an Apprise send of ours
             return results
         name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
         addrs: list[IPAddress] = sorted(
@@ -140,10 +158,38 @@ def _guarded(real: Any) -> Any:
 
 
 def install_guard() -> None:
-    """Wrap `socket.getaddrinfo` once (inert outside an Apprise send of this module)."""
+    """Wrap `socket.getaddrinfo` and filter Apprise's log once (both inert outside an Apprise
+    send of this module)."""
     with _install_lock:
         if not getattr(socket.getaddrinfo, "tracker_guard", False):
             socket.getaddrinfo = _guarded(socket.getaddrinfo)
+        logger = logging.getLogger("apprise")
+        if not any(isinstance(f, _Scrub) for f in logger.filters):
+            logger.addFilter(_Scrub())
+
+
+@contextlib.contextmanager
+def apprise_context(target: str, allow: list[Network] | None = None) -> Iterator[_Guard]:
+    """While Apprise works on `target`: its log lines scrubbed of the target's secrets and,
+    with `allow`, every name it resolves checked against the guard."""
+    install_guard()
+    guard = _Guard(allow, frozenset(secrets_of(target)) if target else frozenset())
+    token = _GUARD.set(guard)
+    try:
+        yield guard
+    finally:
+        _GUARD.reset(token)
+
+
+@contextlib.contextmanager
+def quiet_apprise() -> Iterator[None]:
+    """Apprise's log lines dropped (while parsing a URL only to show it redacted)."""
+    install_guard()
+    token = _GUARD.set(_Guard(None, quiet=True))
+    try:
+        yield
+    finally:
+        _GUARD.reset(token)
 
 
 def _reason(result: object, target: str) -> str:
@@ -162,6 +208,10 @@ class AppriseChannel:
         self.allowlist = networks(allowlist)
 
     def send(self, recipient: Recipient, message: Message) -> None:
+        with apprise_context(recipient.target, self.allowlist) as guard:
+            self._send(recipient, message, guard)
+
+    def _send(self, recipient: Recipient, message: Message, guard: _Guard) -> None:
         instance = instantiate(recipient.target) if recipient.target.strip() else None
         if instance is None:
             raise DeliveryError("not a usable Apprise URL", retryable=False)
@@ -173,9 +223,6 @@ class AppriseChannel:
             raise DeliveryError(f"cannot resolve the Apprise host: {exc}") from None
         notifier = apprise.Apprise()
         notifier.add(instance)
-        install_guard()
-        guard = _Guard(self.allowlist)
-        token = _GUARD.set(guard)
         try:
             result = notifier.notify(
                 title=message.subject, body=message.text, body_format=apprise.NotifyFormat.TEXT
@@ -183,8 +230,6 @@ class AppriseChannel:
         except Exception as exc:  # noqa: BLE001 (a plugin's bug or network error: retry later)
             reason = redact_text(f"{type(exc).__name__}: {exc}", recipient.target)
             raise DeliveryError(f"Apprise failed: {reason}") from None
-        finally:
-            _GUARD.reset(token)
         if guard.refused:
             raise DeliveryError(guard.refused[0], retryable=False)
         if not result:

@@ -109,10 +109,11 @@ def _mask_url(url: str, keep: set[str] | None = None) -> str:
 def _apprise_private(url: str) -> str | None:
     """Apprise's privacy-mode form of `url`, or None if Apprise cannot parse it."""
     try:
-        import apprise
+        from tracker.alerts.apprise_channel import instantiate, quiet_apprise
 
-        instance = apprise.Apprise.instantiate(url.strip())
-        return None if instance is None else str(instance.url(privacy=True))
+        with quiet_apprise():  # Apprise would log the URL it parses
+            instance = instantiate(url)
+            return None if instance is None else str(instance.url(privacy=True))
     except Exception:  # noqa: BLE001 (an unparsable URL is shown masked, never raises)
         return None
 
@@ -152,7 +153,11 @@ def _channel_of(target: str) -> str:
 def redact_text(text: str, target: str | None = None, channel: str | None = None) -> str:
     """`text` (an error, a log line) with the secrets of `target` and any URL's credentials
     masked."""
-    if target:
-        for secret in sorted(secrets_of(target, channel), key=len, reverse=True):
-            text = text.replace(secret, MASK)
+    return mask_secrets(text, secrets_of(target, channel) if target else set())
+
+
+def mask_secrets(text: str, secrets: set[str] | frozenset[str]) -> str:
+    """`text` with each of `secrets`, and any URL's credentials, masked."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
     return _URL_IN_TEXT.sub(lambda m: _mask_url(m.group(0)), text)
