@@ -386,4 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m tracker.cli`: run the imported module's main, so that the exception classes
+    # other modules raise (tracker.cli.UsageError) are the ones main catches, not __main__'s.
+    from tracker.cli import main as imported_main
+
+    sys.exit(imported_main())

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from db.models import DELIVERY_STATES
+from tracker.alerts.dispatch import DEFAULT_BATCH
 from tracker.alerts.model import ALERT_KINDS
 from tracker.settings import Settings
 
@@ -17,6 +19,16 @@ def _database(settings: Settings) -> Any:
     return database(settings)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
 def _usage(message: str) -> Exception:
     from tracker.cli import UsageError
 
@@ -25,6 +37,7 @@ def _usage(message: str) -> Exception:
 
 def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.alerts import subscriptions
+    from tracker.alerts.channels import DeliveryError
 
     channel, target = next(
         (name, value)
@@ -51,7 +64,13 @@ def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
         except subscriptions.BadSubscription as bad:
             raise _usage(f"tracker subscribe: {bad}") from None
         if channel == "email":
-            subscriptions.send_opt_in(settings, sub)  # failure rolls the subscription back
+            try:  # a failure rolls the subscription back: nothing is left behind
+                subscriptions.send_opt_in(settings, sub)
+            except DeliveryError as failed:
+                raise _usage(
+                    "tracker subscribe: the confirmation email could not be sent "
+                    f"({' '.join(failed.reason.split())}); no subscription was made"
+                ) from None
         found = subscriptions.describe(sub, with_secret=True)
     if args.json:
         print(json.dumps(found, indent=2))
@@ -102,12 +121,13 @@ def cmd_dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     with _database(settings):  # upgrades the schema first
         pass
-    print(dispatch_once(settings).summary())
+    print(dispatch_once(settings, batch=args.batch).summary())
     return 0
 
 
 def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.alerts.outbox import deliveries
+    from tracker.alerts.redact import redact_target, redact_text
     from tracker.cli_format import table
 
     with _database(settings) as session_factory, session_factory() as session:
@@ -118,12 +138,14 @@ def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
                 "event": e.kind,
                 "subscription": d.subscription_id,
                 "channel": s.channel,
-                "target": s.target,
+                "target": redact_target(s.channel, s.target),
                 "state": d.state,
                 "attempts": d.attempts,
                 "due_at": d.due_at.isoformat(),
                 "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-                "last_error": d.last_error,
+                "last_error": redact_text(d.last_error, s.target, s.channel)
+                if d.last_error
+                else None,
                 "idempotency_key": d.idempotency_key,
             }
             for d, e, _, s in deliveries(session, args.state, args.limit)
@@ -180,9 +202,16 @@ def add_commands(sub: Any) -> None:
     unsubscribe.add_argument("id", type=int, metavar="ID")
     unsubscribe.set_defaults(handler=cmd_unsubscribe)
     dispatch = sub.add_parser("dispatch", help="deliver the alerts due now, once")
+    dispatch.add_argument(
+        "--batch",
+        type=_positive,
+        default=DEFAULT_BATCH,
+        metavar="N",
+        help=f"deliveries claimed at a time (default {DEFAULT_BATCH})",
+    )
     dispatch.set_defaults(handler=cmd_dispatch)
     deliveries = sub.add_parser("deliveries", help="the outbox: deliveries and their outcome")
-    deliveries.add_argument("--state", choices=("pending", "sending", "sent", "dead"))
+    deliveries.add_argument("--state", choices=DELIVERY_STATES)
     deliveries.add_argument("--limit", type=int, default=100)
     deliveries.add_argument("--json", action="store_true")
     deliveries.set_defaults(handler=cmd_deliveries)

@@ -142,16 +142,24 @@ def test_retried_with_backoff_then_dead(session_factory):
             assert (report.dead, delivery.state) == (1, "dead")
 
 
-def test_a_refused_delivery_is_dead_at_once(session_factory):
+def test_a_refused_delivery_is_retried_until_its_last_try_then_dead(session_factory):
+    """A permanent refusal (HTTP 404) is a try like any other: dead only after max_attempts."""
     subscribe(session_factory)
     crossing(session_factory)
-    dispatch_due(
-        session_factory,
-        {"webhook": Inbox(fail=DeliveryError("HTTP 404", retryable=False))},
-        now=lambda: NOW,
-    )
-    (delivery,) = deliveries(session_factory)
-    assert (delivery.state, delivery.attempts) == ("dead", 1)
+    refusing = Inbox(fail=DeliveryError("HTTP 404", retryable=False))
+    clock = [NOW]
+    for attempt in range(1, 4):
+        report = dispatch_due(
+            session_factory, {"webhook": refusing}, now=lambda: clock[0], max_attempts=3
+        )
+        (delivery,) = deliveries(session_factory)
+        assert delivery.attempts == attempt
+        assert delivery.last_error == "HTTP 404 (refused; retried all the same)"
+        if attempt < 3:
+            assert (report.retried, report.dead, delivery.state) == (1, 0, "pending")
+            clock[0] = delivery.due_at
+        else:
+            assert (report.retried, report.dead, delivery.state) == (0, 1, "dead")
 
 
 def test_a_lost_claim_is_taken_again_after_its_lease_with_the_same_key(session_factory):
@@ -163,7 +171,7 @@ def test_a_lost_claim_is_taken_again_after_its_lease_with_the_same_key(session_f
     later = NOW + timedelta(minutes=6)
     assert dispatch_due(session_factory, {"webhook": inbox}, now=lambda: later).sent == 1
     (delivery,) = deliveries(session_factory)
-    assert delivery.id == first and delivery.attempts == 2
+    assert delivery.id == first and delivery.attempts == 1  # the claim alone was not a try
     assert inbox.sent[0][1].idempotency_key == delivery.idempotency_key
 
 
@@ -268,3 +276,146 @@ def test_operators_hear_when_a_source_turns_unhealthy_and_recovers(session_facto
     with session_factory() as session:
         listed = [(e.kind, treaty, d.state) for d, e, treaty, _ in outbox_rows(session, "sent")]
     assert listed == [("source_recovered", None, "sent"), ("source_unhealthy", None, "sent")]
+
+
+# --- attempts, leases and the states that are not failures ------------------------------------
+
+
+def test_a_claim_spends_no_attempt_and_a_try_is_recorded_before_the_send(session_factory):
+    subscribe(session_factory)
+    crossing(session_factory)
+    (claimed,) = claim(session_factory, NOW, 10, timedelta(minutes=5))
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.state, delivery.attempts) == ("sending", 0)
+
+    seen: list[int] = []
+
+    class Watching(Inbox):
+        def send(self, recipient: Recipient, message: Message) -> None:
+            (row,) = deliveries(session_factory)  # what a crash now would leave behind
+            seen.append(row.attempts)
+            super().send(recipient, message)
+
+    later = NOW + timedelta(minutes=6)
+    dispatch_due(session_factory, {"webhook": Watching()}, now=lambda: later)
+    assert seen == [1]  # committed before the channel was called
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.id, delivery.state, delivery.attempts) == (claimed, "sent", 1)
+
+
+def test_a_claim_taken_over_after_its_lease_is_not_tried_by_the_one_that_lost_it(
+    session_factory,
+):
+    from tracker.alerts.dispatch import _begin_try, _Lost, renew
+
+    subscribe(session_factory)
+    crossing(session_factory)
+    lease = timedelta(seconds=30)
+    (row,) = claim(session_factory, NOW, 10, lease, token="a" * 32)
+    assert renew(session_factory, "a" * 32, NOW, lease) == 1
+    later = NOW + timedelta(minutes=1)  # a's lease ran out (a stopped renewing it)
+    assert claim(session_factory, later, 10, lease, token="b" * 32) == [row]
+    assert renew(session_factory, "a" * 32, later, lease) == 0
+    with pytest.raises(_Lost):
+        _begin_try(session_factory, [row], "a" * 32, later, lease)
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.attempts, delivery.claim_token) == (0, "b" * 32)
+    _begin_try(session_factory, [row], "b" * 32, later, lease)
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.attempts, delivery.claimed_until) == (1, later + lease)
+
+
+def test_the_heartbeat_keeps_a_claim_while_its_batch_is_sent(session_factory):
+    """Real clock: a 0.3 s lease over a batch that takes ~1.2 s; nobody can claim its rows."""
+    import time
+
+    from tracker.alerts.dispatch import dispatch_due as dispatch
+
+    for _ in range(4):
+        subscribe(session_factory)
+    crossing(session_factory)
+    lease = timedelta(seconds=0.3)
+    stolen: list[list[int]] = []
+
+    class Slow(Inbox):
+        def send(self, recipient: Recipient, message: Message) -> None:
+            time.sleep(0.3)
+            stolen.append(claim(session_factory, datetime.now(UTC), 10, lease))
+            super().send(recipient, message)
+
+    report = dispatch(session_factory, {"webhook": Slow()}, batch=4, lease=lease)
+    assert (report.claimed, report.sent, report.lost) == (4, 4, 0)
+    assert stolen == [[], [], [], []]
+    assert {d.attempts for d in deliveries(session_factory)} == {1}
+
+
+def test_an_ended_subscription_cancels_its_deliveries_and_none_is_dead(session_factory):
+    from tracker.alerts.subscriptions import end
+
+    sub = subscribe(session_factory)
+    crossing(session_factory)
+    claim(session_factory, NOW, 10, timedelta(minutes=5))  # claimed, then the subscriber leaves
+    with session_factory.begin() as session:
+        end(session, sub, NOW)
+    inbox = Inbox()
+    report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW + timedelta(hours=1))
+    assert (report.cancelled, report.dead, inbox.sent) == (1, 0, [])
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.state, delivery.attempts) == ("cancelled", 0)
+
+    other = subscribe(session_factory, countries=["CHL"])
+    ingest_page(
+        session_factory,
+        page(
+            status(
+                *parties(28),
+                member("Austria", "AUT", consent="2020-01-30"),
+                member("Chile", "CHL", consent="2020-01-31"),
+            ),
+            "2020-04-01",
+        ),
+    )
+    with session_factory.begin() as session:
+        end(session, other, NOW)  # pending deliveries are cancelled at once
+    assert [d.state for d in deliveries(session_factory) if d.subscription_id == other] == [
+        "cancelled"
+    ]
+
+
+def test_a_channel_not_configured_is_not_a_try_and_never_dead(session_factory):
+    from tracker.alerts.dispatch import DEFERRAL
+
+    subscribe(session_factory)
+    crossing(session_factory)
+    clock = [NOW]
+    for _ in range(12):  # more runs than max_attempts
+        report = dispatch_due(session_factory, {}, now=lambda: clock[0], max_attempts=3)
+        assert (report.deferred, report.dead) == (1, 0)
+        (delivery,) = deliveries(session_factory)
+        assert (delivery.state, delivery.attempts) == ("pending", 0)
+        assert delivery.due_at == clock[0] + DEFERRAL
+        assert "not configured" in delivery.last_error
+        clock[0] = delivery.due_at
+    inbox = Inbox()
+    assert dispatch_due(session_factory, {"webhook": inbox}, now=lambda: clock[0]).sent == 1
+
+
+def test_a_message_that_cannot_be_rendered_is_not_a_try(session_factory, monkeypatch):
+    from tracker.alerts import dispatch as dispatcher
+
+    subscribe(session_factory)
+    crossing(session_factory)
+
+    def broken(*args, **kwargs):
+        raise KeyError("counts")
+
+    monkeypatch.setattr(dispatcher, "render", broken)
+    report = dispatch_due(session_factory, {"webhook": Inbox()}, now=lambda: NOW, max_attempts=1)
+    (delivery,) = deliveries(session_factory)
+    assert (report.deferred, report.dead, delivery.state, delivery.attempts) == (
+        1,
+        0,
+        "pending",
+        0,
+    )
+    assert "cannot render" in delivery.last_error

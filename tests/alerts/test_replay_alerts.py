@@ -103,7 +103,9 @@ def test_threshold_crossed_arrives_once_signed(env, capsys, receiver):
 
 
 def test_dead_deliveries_are_listed(env, capsys, monkeypatch):
-    """A webhook that always refuses: after dispatch, `tracker deliveries --state dead` lists it."""
+    """A webhook that always refuses, one try allowed: after dispatch, `tracker deliveries
+    --state dead` lists it."""
+    monkeypatch.setenv("TRACKER_DELIVERY_MAX_ATTEMPTS", "1")
     refused = ThreadingHTTPServer(("127.0.0.1", 0), _Refuse)
     thread = threading.Thread(target=refused.serve_forever, daemon=True)
     thread.start()

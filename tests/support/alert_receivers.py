@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import random
 import re
 import socket
 import threading
@@ -30,14 +31,22 @@ class Received:
     headers: dict[str, str]
     phase: int  # the receiver's phase when the request arrived (tests set it)
     at: float  # time.monotonic()
+    path: str = ""  # the request's path
 
 
 @dataclass
 class WebhookReceiver:
-    """A real HTTP server on 127.0.0.1 that keeps every request and answers `status`."""
+    """A real HTTP server on 127.0.0.1 that keeps every request and answers `status`.
+
+    A request is recorded as soon as its body has arrived, before the answer's delay."""
 
     delay: float = 0.0  # seconds before each answer
     status: int = 204
+    jitter: float = 0.0  # up to this many seconds more, at random, before each answer
+    failing: str | None = None  # paths starting with this are answered 503
+    slow: str | None = None  # paths starting with this are answered after `slow_delay`
+    slow_delay: float = 0.0
+    host: str = "127.0.0.1"
     port: int = 0
     phase: int = 1
     requests: list[Received] = field(default_factory=list)
@@ -45,7 +54,7 @@ class WebhookReceiver:
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def count(self) -> int:
         with self._lock:
@@ -59,9 +68,11 @@ class WebhookReceiver:
         with self._lock:
             self.phase = phase
 
-    def _record(self, key: str | None, body: bytes, headers: dict[str, str]) -> None:
+    def _record(
+        self, key: str | None, body: bytes, headers: dict[str, str], path: str = ""
+    ) -> None:
         with self._lock:
-            self.requests.append(Received(key, body, headers, self.phase, time.monotonic()))
+            self.requests.append(Received(key, body, headers, self.phase, time.monotonic(), path))
 
     def start(self) -> WebhookReceiver:
         receiver = self
@@ -72,17 +83,23 @@ class WebhookReceiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver._record(self.headers.get("Idempotency-Key"), body, dict(self.headers))
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                self.send_response(receiver.status)
+                receiver._record(
+                    self.headers.get("Idempotency-Key"), body, dict(self.headers), self.path
+                )
+                wait = receiver.delay + (
+                    random.uniform(0, receiver.jitter) if receiver.jitter else 0
+                )
+                if wait:
+                    time.sleep(wait)
+                failing = receiver.failing is not None and self.path.startswith(receiver.failing)
+                self.send_response(503 if failing else receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server = ThreadingHTTPServer((self.host, self.port), Handler)
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
@@ -97,8 +114,25 @@ class WebhookReceiver:
 
 
 @contextmanager
-def webhook_receiver(delay: float = 0.0, status: int = 204) -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver(delay=delay, status=status).start()
+def webhook_receiver(
+    delay: float = 0.0,
+    status: int = 204,
+    *,
+    jitter: float = 0.0,
+    failing: str | None = None,
+    slow: str | None = None,
+    slow_delay: float = 0.0,
+    host: str = "127.0.0.1",
+) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(
+        delay=delay,
+        status=status,
+        jitter=jitter,
+        failing=failing,
+        slow=slow,
+        slow_delay=slow_delay,
+        host=host,
+    ).start()
     try:
         yield receiver
     finally:
@@ -156,7 +190,7 @@ def _serve(conn: Connection, start: Callable[[_Keys], tuple[int, Callable[[], No
 def _webhook_child(conn: Connection, delay: float) -> None:
     def start(keys: _Keys) -> tuple[int, Callable[[], None]]:
         receiver = WebhookReceiver(delay=delay)
-        receiver._record = lambda key, body, headers: keys.add(key)  # type: ignore[method-assign]
+        receiver._record = lambda key, *_: keys.add(key)  # type: ignore[method-assign]
         receiver.start()
         return receiver.port, receiver.stop
 

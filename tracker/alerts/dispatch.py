@@ -1,19 +1,40 @@
 """The dispatcher: claim due deliveries, send them, record each outcome; retry with backoff.
 
-A claim marks rows `sending` with a lease and counts the attempt, in its own transaction
-(`FOR UPDATE SKIP LOCKED` on PostgreSQL, so dispatchers never claim the same row; SQLite
-serializes writers). The send happens outside any transaction; the outcome is written after.
-A process killed between claim and outcome loses nothing: when the lease expires the row is
-claimed again and sent with the same idempotency key, the only way a delivery repeats.
+Guarantees (each one tested by killing real dispatcher processes, tests/alerts):
+
+- A claim marks a batch of rows `sending` under a lease and a claim token, in its own
+  transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes writers). A claim is
+  not a try: it spends no attempt.
+- A try is recorded (`attempts + 1`, in its own committed transaction, only on rows that still
+  carry this claim's token) just before the message is handed to the channel. A process killed
+  during a send has therefore counted that try; one killed between claim and send has not.
+- While a batch is being worked through, a heartbeat thread renews the lease of every row the
+  claim still holds, every third of the lease. So a live dispatcher keeps its claim however
+  long the batch takes, and a second dispatcher only takes rows over from one that stopped
+  renewing (killed, or unable to reach the database for two thirds of a lease). A dispatcher
+  that finds a row of its batch taken over does not send it.
+- A row taken over after a crash is sent again with the same idempotency key (and the same
+  bytes): the only way a delivery repeats.
+- Outcomes: sent; or, after a failed try, `pending` again after `backoff(attempts)` until
+  `attempts` reaches `max_attempts`, then `dead`. A refusal the channel calls permanent (HTTP
+  4xx, SMTP 5xx, an address the guard refuses at send time) is retried like any other failure:
+  receivers get fixed, and a delivery is never dead unless it was tried `max_attempts` times.
+- Not a try, so never dead: a delivery whose subscription has ended is `cancelled`; one whose
+  channel is not configured in this process (e.g. email without TRACKER_SMTP_URL), or whose
+  message cannot be rendered (a bug, logged), goes back to `pending` for `DEFERRAL`, attempts
+  unchanged, with the reason in `last_error`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Self
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,12 +44,14 @@ from db.models import Delivery, Subscription
 from tracker.alerts.channels import Channel, DeliveryError, Message, Recipient
 from tracker.alerts.messages import load_context, render
 from tracker.alerts.model import backoff
+from tracker.alerts.redact import redact_text
 
 log = logging.getLogger("tracker.alerts")
 
 DEFAULT_BATCH = 200
 DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_MAX_ATTEMPTS = 8
+DEFERRAL = timedelta(minutes=10)  # wait before a delivery that was not tried is claimed again
 Links = Callable[[int], dict[str, str]]
 
 
@@ -38,26 +61,46 @@ class DispatchReport:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    cancelled: int = 0  # subscription ended: never sent, not a failure
+    deferred: int = 0  # not tried (channel not configured, message not rendered): later
+    lost: int = 0  # taken over by another dispatcher before this one tried them
 
     def summary(self) -> str:
-        return (
+        text = (
             f"dispatch: {self.claimed} claimed, {self.sent} sent, {self.retried} to retry, "
             f"{self.dead} dead"
         )
+        for name, count in (
+            ("cancelled", self.cancelled),
+            ("deferred (not tried)", self.deferred),
+            ("taken over by another dispatcher", self.lost),
+        ):
+            if count:
+                text += f", {count} {name}"
+        return text
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
 
 
 def claim(
-    sessions: sessionmaker[Session], now: datetime, batch: int, lease: timedelta
+    sessions: sessionmaker[Session],
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    token: str | None = None,
 ) -> list[int]:
     """Take up to `batch` due deliveries (or ones whose lease ran out) for this process."""
-    return list(_claim(sessions, now, batch, lease))
+    return list(_claim(sessions, now, batch, lease, token or new_token()))
 
 
 def _claim(
-    sessions: sessionmaker[Session], now: datetime, batch: int, lease: timedelta
-) -> dict[int, datetime | None]:
-    """Claim a batch; map each id to its previous lease (None: a fresh row), which tells the
-    rows of one earlier claim apart so that a re-claimed digest keeps its composition."""
+    sessions: sessionmaker[Session], now: datetime, batch: int, lease: timedelta, token: str
+) -> dict[int, str | None]:
+    """Claim a batch under `token`; map each id to its previous claim's token (None: never
+    claimed), which tells the rows of one earlier claim apart, so that a digest re-claimed after
+    a crash or a failed try keeps its composition (and its key)."""
     with sessions.begin() as session:
         session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         due = or_(
@@ -65,7 +108,7 @@ def _claim(
             and_(Delivery.state == "sending", Delivery.claimed_until < now),
         )
         query = (
-            select(Delivery.id, Delivery.claimed_until)
+            select(Delivery.id, Delivery.claim_token)
             .where(due)
             .order_by(Delivery.due_at, Delivery.id)
             .limit(batch)
@@ -77,45 +120,157 @@ def _claim(
             session.execute(
                 update(Delivery)
                 .where(Delivery.id.in_(list(claimed)))
-                .values(
-                    state="sending",
-                    claimed_until=now + lease,
-                    attempts=Delivery.attempts + 1,
-                )
+                .values(state="sending", claimed_until=now + lease, claim_token=token)
             )
     return claimed
 
 
-def _outcomes(
+def _ours(token: str) -> tuple:
+    return (Delivery.claim_token == token, Delivery.state == "sending")
+
+
+def renew(sessions: sessionmaker[Session], token: str, now: datetime, lease: timedelta) -> int:
+    """Extend the lease of every row this claim still holds; return how many."""
+    with sessions.begin() as session:
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        result = session.execute(
+            update(Delivery).where(*_ours(token)).values(claimed_until=now + lease)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class _Heartbeat:
+    """Renews a claim's lease every third of it, in a thread, until stopped.
+
+    `lock` serializes its writes with the dispatcher's own (one process, one writer at a time:
+    no lock waits between the two on either database)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        token: str,
+        lease: timedelta,
+        now: Callable[[], datetime],
+        lock: threading.Lock,
+    ) -> None:
+        self.sessions, self.token, self.lease, self.now, self.lock = (
+            sessions,
+            token,
+            lease,
+            now,
+            lock,
+        )
+        self.period = max(lease.total_seconds() / 3, 0.01)
+        self.renewals = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="delivery-lease", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                with self.lock:
+                    renew(self.sessions, self.token, self.now(), self.lease)
+                self.renewals += 1
+            except Exception as error:  # noqa: BLE001 (the next beat tries again)
+                log.warning(
+                    "could not renew the lease of claim %s: %s",
+                    self.token[:8],
+                    str(error).splitlines()[0] if str(error) else type(error).__name__,
+                )
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class _Lost(Exception):
+    """Some rows of a group no longer belong to this claim (another dispatcher took them)."""
+
+
+def _begin_try(
     sessions: sessionmaker[Session],
     group: list[int],
+    token: str,
     now: datetime,
-    error: DeliveryError | None,
+    lease: timedelta,
+) -> None:
+    """Record a try on every row of `group` (and renew its lease), committed before the send;
+    _Lost, with nothing recorded, if any of them is no longer this claim's."""
+    with sessions.begin() as session:
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(group), *_ours(token))
+            .values(attempts=Delivery.attempts + 1, claimed_until=now + lease)
+        )
+        if (result.rowcount or 0) != len(group):  # type: ignore[attr-defined]
+            raise _Lost  # rolls the transaction back: no try recorded
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    kind: str  # sent | tried (failed) | cancelled | deferred
+    error: str | None = None
+
+
+def _record(
+    sessions: sessionmaker[Session],
+    group: list[int],
+    token: str,
+    now: datetime,
+    outcome: _Outcome,
     max_attempts: int,
 ) -> list[str]:
-    """Record one send's outcome on all its deliveries, in one transaction (a digest is one)."""
+    """Write one outcome on all the rows of a group this claim still holds, in one transaction
+    (a digest is one send); return the report field of each row written."""
     results = []
     with sessions.begin() as session:
         session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
-        for delivery_id in group:
-            row = session.get_one(Delivery, delivery_id, with_for_update=True)
+        rows = session.scalars(
+            select(Delivery)
+            .where(Delivery.id.in_(group), *_ours(token))
+            .order_by(Delivery.id)
+            .with_for_update()
+        ).all()
+        if len(rows) != len(group):
+            log.warning(
+                "deliveries %s: taken over by another dispatcher while this one held them "
+                "(its lease ran out); outcome %s not recorded, a repeat carries the same key",
+                sorted(set(group) - {r.id for r in rows}),
+                outcome.kind,
+            )
+        for row in rows:
             row.claimed_until = None
-            if error is None:
+            error = (outcome.error or "")[:2000] or None
+            if outcome.kind == "sent":
                 row.state, row.sent_at, row.last_error = "sent", now, None
-            elif error.retryable and row.attempts < max_attempts:
-                row.state, row.due_at = "pending", now + backoff(row.attempts)
-                row.last_error = error.reason[:2000]
+                results.append("sent")
+            elif outcome.kind == "cancelled":
+                row.state, row.last_error = "cancelled", error
+                results.append("cancelled")
+            elif outcome.kind == "deferred":
+                row.state, row.due_at, row.last_error = "pending", now + DEFERRAL, error
+                results.append("deferred")
+            elif row.attempts < max_attempts:
+                row.state, row.due_at, row.last_error = (
+                    "pending",
+                    now + backoff(row.attempts),
+                    error,
+                )
+                results.append("retried")
             else:
-                row.state, row.last_error = "dead", error.reason[:2000]
-            results.append({"sent": "sent", "pending": "retried", "dead": "dead"}[row.state])
+                row.state, row.last_error = "dead", error
+                results.append("dead")
     return results
 
 
-def _groups(
-    sessions: sessionmaker[Session], claimed: dict[int, datetime | None]
-) -> list[list[int]]:
+def _groups(sessions: sessionmaker[Session], claimed: dict[int, str | None]) -> list[list[int]]:
     """One group per immediate delivery; for daily digests one per (subscription, earlier
-    claim): a digest re-claimed after a crash is re-sent whole, with the same key."""
+    claim): a digest claimed again after a crash or a failed try is re-sent whole, same key."""
     with sessions() as session:
         rows = session.execute(
             select(Delivery.id, Delivery.subscription_id, Subscription.digest)
@@ -124,7 +279,7 @@ def _groups(
             .order_by(Delivery.id)
         ).all()
     single = [[d] for d, _, digest in rows if digest != "daily"]
-    daily: dict[tuple[int, datetime | None], list[int]] = {}
+    daily: dict[tuple[int, str | None], list[int]] = {}
     for d, sub, digest in rows:
         if digest == "daily":
             daily.setdefault((sub, claimed[d]), []).append(d)
@@ -153,28 +308,60 @@ def digest_of(messages: list[Message]) -> Message:
     )
 
 
-def _send(
+@dataclass(frozen=True)
+class _Prepared:
+    """A group ready to send, or the reason it will not be tried now."""
+
+    recipient: Recipient
+    channel: Channel | None = None
+    message: Message | None = None
+    skip: _Outcome | None = None
+
+
+def _prepare(
     sessions: sessionmaker[Session],
     group: list[int],
     channels: Mapping[str, Channel],
     public_url: str,
     links: Links | None,
-) -> None:
-    """Render and send one claimed delivery, or one digest of several; raise DeliveryError."""
+) -> _Prepared:
+    """Load and render one claimed delivery, or one digest of several (no try yet)."""
     with sessions() as session:
         deliveries = [session.get_one(Delivery, i) for i in group]
         sub = session.get_one(Subscription, deliveries[0].subscription_id)
+        recipient = Recipient(sub.id, sub.channel, sub.target, sub.secret)
         if sub.state != "active":
-            raise DeliveryError(f"subscription {sub.id} is {sub.state}", retryable=False)
+            return _Prepared(recipient, skip=_Outcome("cancelled", f"subscription {sub.state}"))
         channel = channels.get(sub.channel)
         if channel is None:
-            raise DeliveryError(f"channel {sub.channel} is not configured")
-        extra = links(sub.id) if links and sub.channel == "email" else None
-        message = digest_of(
-            [render(load_context(session, d), d, sub, public_url, extra) for d in deliveries]
-        )
-        recipient = Recipient(sub.id, sub.channel, sub.target, sub.secret)
-    channel.send(recipient, message)
+            reason = f"channel {sub.channel} is not configured in this dispatcher; not tried"
+            return _Prepared(recipient, skip=_Outcome("deferred", reason))
+        try:
+            extra = links(sub.id) if links and sub.channel == "email" else None
+            message = digest_of(
+                [render(load_context(session, d), d, sub, public_url, extra) for d in deliveries]
+            )
+        except Exception as crash:  # a bug in rendering: not a try, never dead
+            log.exception("deliveries %s: cannot render the message", group)
+            reason = f"cannot render the message ({type(crash).__name__}); not tried"
+            return _Prepared(recipient, skip=_Outcome("deferred", reason))
+    return _Prepared(recipient, channel, message)
+
+
+def _send(prepared: _Prepared, group: list[int]) -> _Outcome:
+    """Hand the message to its channel: the try itself."""
+    assert prepared.channel is not None and prepared.message is not None
+    target = prepared.recipient.target
+    try:
+        prepared.channel.send(prepared.recipient, prepared.message)
+    except DeliveryError as failed:
+        kind = "" if failed.retryable else " (refused; retried all the same)"
+        return _Outcome("tried", redact_text(failed.reason, target) + kind)
+    except Exception as crash:  # noqa: BLE001 (a bug in a channel must not stop the others)
+        reason = redact_text(f"{type(crash).__name__}: {crash}", target)
+        log.error("deliveries %s: channel error: %s", group, reason)
+        return _Outcome("tried", reason)
+    return _Outcome("sent")
 
 
 def dispatch_due(
@@ -190,19 +377,35 @@ def dispatch_due(
 ) -> DispatchReport:
     """Deliver everything due now, batch after batch, once each; report what happened."""
     report = DispatchReport()
-    while claimed := _claim(sessions, now(), batch, lease):
+    writes = threading.Lock()  # this process's writes: the heartbeat's and the sends'
+    while True:
+        token = new_token()
+        with writes:
+            claimed = _claim(sessions, now(), batch, lease, token)
+        if not claimed:
+            break
         report.claimed += len(claimed)
-        for group in _groups(sessions, claimed):
-            error: DeliveryError | None = None
-            try:
-                _send(sessions, group, channels, public_url, links)
-            except DeliveryError as failed:
-                error = failed
-            except Exception as crash:  # a bug in a channel must not stop the others
-                log.exception("deliveries %s: channel error", group)
-                error = DeliveryError(f"{type(crash).__name__}: {crash}")
-            for result in _outcomes(sessions, group, now(), error, max_attempts):
-                setattr(report, result, getattr(report, result) + 1)
+        with _Heartbeat(sessions, token, lease, now, writes):
+            for group in _groups(sessions, claimed):
+                prepared = _prepare(sessions, group, channels, public_url, links)
+                outcome = prepared.skip
+                if outcome is None:
+                    try:
+                        with writes:
+                            _begin_try(sessions, group, token, now(), lease)
+                    except _Lost:
+                        log.warning(
+                            "deliveries %s: taken over by another dispatcher before being "
+                            "tried (the lease ran out); not sent by this one",
+                            group,
+                        )
+                        report.lost += len(group)
+                        continue
+                    outcome = _send(prepared, group)
+                with writes:
+                    results = _record(sessions, group, token, now(), outcome, max_attempts)
+                for result in results:
+                    setattr(report, result, getattr(report, result) + 1)
     if report.claimed:
         log.info("%s", report.summary(), extra={"event": "dispatch", **report.__dict__})
     return report

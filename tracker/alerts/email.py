@@ -23,6 +23,18 @@ from tracker.alerts.links import DAY, MAX_AGE
 PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 
+def one_address(text: str) -> str:
+    """`text` as one email address, normalized; ValueError (the reason) for anything else: a
+    list, a display name, a trailing newline, a quoted local part, an IP literal, a special-use
+    domain. Syntax only: no DNS (check_deliverability off)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return str(validate_email(text, check_deliverability=False).normalized)
+    except EmailNotValidError as bad:
+        raise ValueError(str(bad)) from None
+
+
 class _Headers(HeaderRegistry):
     """The standard registry, making each header class once: rendering gets ~1.5x faster."""
 
@@ -89,6 +101,10 @@ class EmailChannel:
         return msg
 
     def send(self, recipient: Recipient, message: Message) -> None:
+        try:
+            one_address(recipient.target)  # a row stored before addresses were validated
+        except ValueError as bad:
+            raise DeliveryError(f"not one email address: {bad}", retryable=False) from None
         try:
             rendered = self.render(recipient, message)
             utf8 = not (recipient.target + self.envelope_from).isascii()

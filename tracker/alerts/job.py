@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from db.engine import session_factory_for
-from tracker.alerts.dispatch import DispatchReport, dispatch_due
+from tracker.alerts.dispatch import DEFAULT_BATCH, DispatchReport, dispatch_due
 from tracker.alerts.links import links_for
 from tracker.alerts.subscriptions import channels_from_settings
 from tracker.settings import Settings
@@ -14,7 +14,7 @@ from tracker.settings import Settings
 DISPATCH_INTERVAL_SECONDS = 60
 
 
-def dispatch_once(settings: Settings) -> DispatchReport:
+def dispatch_once(settings: Settings, *, batch: int = DEFAULT_BATCH) -> DispatchReport:
     """Deliver everything due now through the channels this configuration has."""
     channels = channels_from_settings(settings)
 
@@ -30,6 +30,7 @@ def dispatch_once(settings: Settings) -> DispatchReport:
             channels,
             public_url=settings.public_url,
             links=links,
+            batch=batch,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             max_attempts=settings.delivery_max_attempts,
         )

@@ -8,15 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import Subscription
+from db.models import Delivery, Subscription
 from tracker.alerts.channels import Channel, Recipient
 from tracker.alerts.model import ALERT_KINDS
+from tracker.alerts.redact import redact_target
 from tracker.settings import Settings
-
-EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 class BadSubscription(ValueError):
@@ -48,7 +47,7 @@ def describe(sub: Subscription, *, with_secret: bool = False) -> dict[str, Any]:
     found: dict[str, Any] = {
         "id": sub.id,
         "channel": sub.channel,
-        "target": sub.target,
+        "target": redact_target(sub.channel, sub.target),  # credentials masked; stored whole
         "treaties": sub.treaties,
         "countries": sub.countries,
         "kinds": sub.kinds,
@@ -62,10 +61,22 @@ def describe(sub: Subscription, *, with_secret: bool = False) -> dict[str, Any]:
     return found
 
 
-def _check_target(settings: Settings, channel: str, target: str) -> None:
+def email_address(text: str) -> str:
+    """One email address, normalized (domain lowercased, IDNA, Unicode NFC); BadSubscription
+    for anything else: a list, a display name, a trailing newline, a quoted local part, an IP
+    literal, a special-use domain. Syntax only (no DNS: check_deliverability is off)."""
+    from tracker.alerts.email import one_address
+
+    try:
+        return one_address(text)
+    except ValueError as bad:
+        raise BadSubscription(f"not an email address: {text!r} ({bad})") from None
+
+
+def _check_target(settings: Settings, channel: str, target: str) -> str:
+    """The target to store (an email address normalized), or BadSubscription."""
     if channel == "email":
-        if not EMAIL.match(target):
-            raise BadSubscription(f"not an email address: {target!r}")
+        target = email_address(target)
         if not settings.secret_key:
             raise BadSubscription("email subscriptions need TRACKER_SECRET_KEY (for signed links)")
         if not settings.smtp_url:
@@ -81,11 +92,12 @@ def _check_target(settings: Settings, channel: str, target: str) -> None:
         from tracker.alerts.apprise_channel import check_apprise_url
 
         try:
-            check_apprise_url(target)
+            check_apprise_url(target, settings.webhook_allowlist)
         except ValueError as refused:
             raise BadSubscription(str(refused)) from None
     else:
         raise BadSubscription(f"unknown channel {channel!r}")
+    return target
 
 
 def create(
@@ -101,7 +113,7 @@ def create(
     now: datetime,
 ) -> Subscription:
     """A new subscription: active at once, except email, pending until confirmed."""
-    _check_target(settings, channel, target)
+    target = _check_target(settings, channel, target)
     unknown = sorted(set(kinds) - set(ALERT_KINDS))
     if unknown:
         raise BadSubscription(
@@ -143,9 +155,17 @@ def send_opt_in(settings: Settings, sub: Subscription) -> None:
 
 
 def end(session: Session, sub_id: int, now: datetime) -> Subscription | None:
+    """End a subscription; its deliveries not yet sent are `cancelled` (a delivery a dispatcher
+    is sending right now finishes; one claimed but not yet tried is cancelled by the dispatcher
+    when it finds the subscription ended)."""
     sub = session.get(Subscription, sub_id)
     if sub is not None and sub.state != "unsubscribed":
         sub.state, sub.unsubscribed_at = "unsubscribed", now
+        session.execute(
+            update(Delivery)
+            .where(Delivery.subscription_id == sub_id, Delivery.state == "pending")
+            .values(state="cancelled", last_error="subscription ended", claimed_until=None)
+        )
     return sub
 
 
@@ -167,7 +187,7 @@ def channels_from_settings(settings: Settings) -> dict[str, Channel]:
 
     channels: dict[str, Channel] = {
         "webhook": WebhookChannel(settings.webhook_allowlist),
-        "apprise": AppriseChannel(),
+        "apprise": AppriseChannel(settings.webhook_allowlist),
     }
     if settings.smtp_url:
         from tracker.alerts.email import EmailChannel

@@ -57,18 +57,27 @@ def _split(url: str) -> httpx.URL:
     return parsed
 
 
+def resolve_host(host: str, port: int) -> list[IPAddress]:
+    """Every address `host` resolves to (an IP literal is itself), sorted; OSError if none."""
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    found = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    if not found:
+        raise OSError(f"{host} has no address")
+    return sorted(found, key=lambda a: (a.version, int(a)))
+
+
 def _resolve(parsed: httpx.URL) -> list[IPAddress]:
-    """Every address the host resolves to (an IP literal is itself); OSError if none."""
+    """Every address the URL's host resolves to; OSError if none."""
     try:
         return [ipaddress.ip_address(parsed.host)]
     except ValueError:
         pass
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    infos = socket.getaddrinfo(parsed.raw_host.decode("ascii"), port, type=socket.SOCK_STREAM)
-    found = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
-    if not found:
-        raise OSError(f"{parsed.host} has no address")
-    return sorted(found, key=lambda a: (a.version, int(a)))
+    return resolve_host(parsed.raw_host.decode("ascii"), port)
 
 
 def _forbidden(addr: IPAddress) -> str | None:
@@ -81,15 +90,23 @@ def _forbidden(addr: IPAddress) -> str | None:
     return None if addr.is_global else "non-public"
 
 
-def _refusal(parsed: httpx.URL, addrs: list[IPAddress], allow: list[Network]) -> str | None:
+def refusal(
+    host: str, addrs: list[IPAddress], allow: list[Network], what: str = "webhook"
+) -> str | None:
+    """Why a connection to `host` (resolved to `addrs`) is refused, or None if allowed: every
+    address must be public, or inside an allow-listed network."""
     for addr in addrs:
         kind = _forbidden(addr)
         if kind and not any(addr in net for net in allow):
             return (
-                f"webhook host {parsed.host} resolves to {kind} address {addr}; refused "
+                f"{what} host {host} resolves to {kind} address {addr}; refused "
                 "(add its network to TRACKER_WEBHOOK_ALLOWLIST to allow it)"
             )
     return None
+
+
+def _refusal(parsed: httpx.URL, addrs: list[IPAddress], allow: list[Network]) -> str | None:
+    return refusal(parsed.host, addrs, allow)
 
 
 def check_target(url: str, allowlist: Iterable[str | Network] = ()) -> list[IPAddress]:

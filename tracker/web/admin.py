@@ -26,6 +26,7 @@ from tracker.alerts import subscriptions
 from tracker.alerts.channels import DeliveryError
 from tracker.alerts.model import ALERT_KINDS
 from tracker.alerts.outbox import deliveries
+from tracker.alerts.redact import redact_target, redact_text
 from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.queries import NotFound
 from tracker.services.rules_service import BadCondition, confirm_condition
@@ -290,7 +291,7 @@ class EventRef(BaseModel):
 class SubscriptionRef(BaseModel):
     id: int
     channel: str
-    target: str
+    target: str = Field(description="credentials in URLs masked (the stored target is whole)")
 
 
 class DeliveryOut(BaseModel):
@@ -335,10 +336,12 @@ def list_deliveries(
                     participant=e.participant_name,
                     legal_date=e.legal_date,
                 ),
-                subscription=SubscriptionRef(id=s.id, channel=s.channel, target=s.target),
+                subscription=SubscriptionRef(
+                    id=s.id, channel=s.channel, target=redact_target(s.channel, s.target)
+                ),
                 idempotency_key=d.idempotency_key,
                 attempts=d.attempts,
-                last_error=d.last_error,
+                last_error=redact_text(d.last_error, s.target, s.channel) if d.last_error else None,
                 due_at=d.due_at,
                 sent_at=d.sent_at,
                 created_at=d.created_at,

@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from db.models import Subscription
 from tracker.alerts import subscriptions
 from tracker.alerts.links import DAY, MAX_AGE, PATHS, BadLink, make_token, read_token
+from tracker.alerts.redact import redact_target
 from tracker.web.dashboard import templates
 
 router = APIRouter(prefix="/subscriptions", include_in_schema=False)
@@ -120,7 +121,7 @@ def _view(request: Request, sub: Subscription) -> dict[str, Any]:
     return {
         "id": sub.id,
         "channel": sub.channel,
-        "target": sub.target,
+        "target": redact_target(sub.channel, sub.target),
         "treaties": list(sub.treaties or ()),
         "countries": list(sub.countries or ()),
         "kinds": [k.replace("_", " ") for k in sub.kinds or ()],
@@ -199,6 +200,16 @@ def confirm(request: Request, token: str) -> HTMLResponse:
                 "Subscription ended",
                 "This subscription was ended, so it cannot be confirmed. Subscribe again.",
             )
+        if sub.channel == "email" and sub.state == "pending":
+            try:  # a subscription made before addresses were validated
+                subscriptions.email_address(sub.target)
+            except subscriptions.BadSubscription:
+                raise _Refused(
+                    422,
+                    "Not one email address",
+                    "This subscription's address is not a single email address, so it cannot "
+                    "be confirmed. Subscribe again with one address.",
+                ) from None
         subscriptions.confirm(session, sub.id, _now(request))
         return _page(request, "subscription_confirm.html", sub=_view(request, sub), done=True)
 
