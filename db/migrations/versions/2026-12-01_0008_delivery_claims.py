@@ -5,7 +5,7 @@ still carry its own token, so a claim taken over after its lease ran out is neve
 the dispatcher that lost it. Rows claimed before this revision have no token; their lease runs
 out and they are claimed again, as after a crash.
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
