@@ -131,7 +131,9 @@ def _store(
             s.last_error = note
         sub = Subscription(
             channel="webhook",
-            target="https://hooks.example.org/" + note,
+            # Not `note`: listings redact whatever of the target looks like a secret, from
+            # the error texts too (tracker.alerts.redact), and the errors below are `note`.
+            target="https://hooks.example.org/h\x07o\x1fok\x7f",
             secret="s" * 40,
             treaties=[],
             countries=[],
