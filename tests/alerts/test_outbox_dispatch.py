@@ -265,7 +265,9 @@ def test_operators_hear_when_a_source_turns_unhealthy_and_recovers(session_facto
     assert "(2 crawls, 10 min); before: unhealthy for 1 h 0 min since" in inbox.sent[1][1].text
     previous = inbox.sent[1][1].payload["source"]["previous"]
     assert (previous["state"], previous["duration_seconds"], previous["crawls"]) == (
-        "unhealthy", 3600, 2
+        "unhealthy",
+        3600,
+        2,
     )
     with session_factory() as session:
         kinds = [e.kind for e in session.scalars(select(Event).order_by(Event.id))]
@@ -419,3 +421,94 @@ def test_a_message_that_cannot_be_rendered_is_not_a_try(session_factory, monkeyp
         0,
     )
     assert "cannot render" in delivery.last_error
+
+
+# --- a retracted event is never sent; a row with no try left is dead without another ----------
+
+
+def _retract(session_factory, kind: str = "consent") -> int:
+    """Retract the event as tracker.services.retraction does (state only: what the dispatcher
+    reads), after its deliveries were written."""
+    with session_factory.begin() as session:
+        event = session.scalars(select(Event).where(Event.kind == kind)).one()
+        event.state = "retracted"
+        return event.id
+
+
+class RetractingInbox(Inbox):
+    """Fails the send, and while it was in flight the event was retracted."""
+
+    def __init__(self, session_factory) -> None:
+        super().__init__(DeliveryError("HTTP 503"))
+        self.session_factory = session_factory
+
+    def send(self, recipient: Recipient, message: Message) -> None:
+        _retract(self.session_factory)
+        super().send(recipient, message)
+
+
+def test_a_delivery_of_a_retracted_event_is_cancelled_unsent(session_factory):
+    subscribe(session_factory)
+    crossing(session_factory)
+    _retract(session_factory)
+    inbox = Inbox()
+    report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW)
+    assert inbox.sent == [] and (report.claimed, report.cancelled, report.sent) == (1, 1, 0)
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.state, delivery.attempts) == ("cancelled", 0)
+    assert "retracted" in delivery.last_error
+
+
+def test_a_failed_try_of_an_event_retracted_meanwhile_is_not_retried(session_factory):
+    subscribe(session_factory)
+    crossing(session_factory)
+    report = dispatch_due(
+        session_factory, {"webhook": RetractingInbox(session_factory)}, now=lambda: NOW
+    )
+    assert (report.cancelled, report.retried, report.dead) == (1, 0, 0)
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.state, delivery.attempts) == ("cancelled", 1)
+    assert delivery.last_error.startswith("event retracted; last try: HTTP 503")
+    later = NOW + timedelta(days=1)
+    assert dispatch_due(session_factory, {"webhook": Inbox()}, now=lambda: later).claimed == 0
+
+
+def test_a_digest_leaves_out_its_retracted_alerts(session_factory):
+    subscribe(session_factory, digest="daily")
+    ingest_page(session_factory, page(status(*parties(28)), "2020-02-01"))
+    two = [
+        member("Austria", "AUT", consent="2020-01-30"),
+        member("Chile", "CHL", consent="2020-01-31"),
+    ]
+    ingest_page(session_factory, page(status(*parties(28), *two), "2020-03-01"))
+    with session_factory.begin() as session:
+        austria = session.scalars(
+            select(Event).where(Event.kind == "consent", Event.participant_name == "Austria")
+        ).one()
+        austria.state = "retracted"
+    inbox = Inbox()
+    digest_time = NOW + timedelta(days=2)
+    report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: digest_time)
+    assert (report.sent, report.cancelled) == (len(deliveries(session_factory)) - 1, 1)
+    ((_, message),) = inbox.sent
+    assert "Austria" not in message.text and "Chile" in message.text
+    by_event = {d.event_id: d.state for d in deliveries(session_factory)}
+    assert by_event.pop(austria.id) == "cancelled" and set(by_event.values()) == {"sent"}
+
+
+def test_a_row_taken_over_with_every_try_spent_is_dead_without_another(session_factory):
+    subscribe(session_factory)
+    crossing(session_factory)
+    max_attempts = 3
+    with session_factory.begin() as session:  # the third try was cut short by a crash
+        (row,) = session.scalars(select(Delivery))
+        row.state, row.attempts, row.claim_token = "sending", max_attempts, "gone"
+        row.claimed_until, row.last_error = NOW - timedelta(seconds=1), "HTTP 503"
+    inbox = Inbox()
+    report = dispatch_due(
+        session_factory, {"webhook": inbox}, now=lambda: NOW, max_attempts=max_attempts
+    )
+    assert inbox.sent == [] and report.dead == 1
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.state, delivery.attempts) == ("dead", max_attempts)
+    assert "the last try was interrupted" in delivery.last_error

@@ -16,9 +16,14 @@ Guarantees (each one tested by killing real dispatcher processes, tests/alerts):
 - A row taken over after a crash is sent again with the same idempotency key (and the same
   bytes): the only way a delivery repeats.
 - Outcomes: sent; or, after a failed try, `pending` again after `backoff(attempts)` until
-  `attempts` reaches `max_attempts`, then `dead`. A refusal the channel calls permanent (HTTP
-  4xx, SMTP 5xx, an address the guard refuses at send time) is retried like any other failure:
-  receivers get fixed, and a delivery is never dead unless it was tried `max_attempts` times.
+  `attempts` reaches `max_attempts`, then `dead`. A row taken over with `max_attempts` tries
+  already counted (the last one cut short by a crash) is `dead` without another try. A refusal
+  the channel calls permanent (HTTP 4xx, SMTP 5xx, an address the guard refuses at send time)
+  is retried like any other failure: receivers get fixed, and a delivery is never dead unless
+  it was tried `max_attempts` times.
+- A delivery whose event was retracted (tracker.services.retraction) is never sent: `cancelled`
+  when it comes up, and a failed try of it is not retried but `cancelled` (its recipients get
+  the retraction notice instead, if they were sent anything). A digest leaves such rows out.
 - Not a try, so never dead: a delivery whose subscription has ended is `cancelled`; one whose
   channel is not configured in this process (e.g. email without TRACKER_SMTP_URL), or whose
   message cannot be rendered (a bug, logged), goes back to `pending` for `DEFERRAL`, attempts
@@ -40,7 +45,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import SQLITE_BEGIN
-from db.models import Delivery, Subscription
+from db.models import Delivery, Event, Subscription
 from tracker.alerts.channels import Channel, DeliveryError, Message, Recipient
 from tracker.alerts.messages import load_context, render
 from tracker.alerts.model import backoff
@@ -213,7 +218,7 @@ def _begin_try(
 
 @dataclass(frozen=True)
 class _Outcome:
-    kind: str  # sent | tried (failed) | cancelled | deferred
+    kind: str  # sent | tried (failed) | cancelled | deferred | exhausted (no try left)
     error: str | None = None
 
 
@@ -243,15 +248,22 @@ def _record(
                 sorted(set(group) - {r.id for r in rows}),
                 outcome.kind,
             )
+        retracted = _retracted(session, [row.event_id for row in rows])
         for row in rows:
             row.claimed_until = None
             error = (outcome.error or "")[:2000] or None
-            if outcome.kind == "sent":
+            if outcome.kind == "tried" and row.event_id in retracted:
+                row.state, row.last_error = "cancelled", f"event retracted; last try: {error}"
+                results.append("cancelled")
+            elif outcome.kind == "sent":
                 row.state, row.sent_at, row.last_error = "sent", now, None
                 results.append("sent")
             elif outcome.kind == "cancelled":
                 row.state, row.last_error = "cancelled", error
                 results.append("cancelled")
+            elif outcome.kind == "exhausted":
+                row.state, row.last_error = "dead", error
+                results.append("dead")
             elif outcome.kind == "deferred":
                 row.state, row.due_at, row.last_error = "pending", now + DEFERRAL, error
                 results.append("deferred")
@@ -266,6 +278,14 @@ def _record(
                 row.state, row.last_error = "dead", error
                 results.append("dead")
     return results
+
+
+def _retracted(session: Session, event_ids: list[int]) -> set[int]:
+    """Which of these events were retracted (never to be sent from now on)."""
+    if not event_ids:
+        return set()
+    query = select(Event.id).where(Event.id.in_(set(event_ids)), Event.state == "retracted")
+    return set(session.scalars(query))
 
 
 def _groups(sessions: sessionmaker[Session], claimed: dict[int, str | None]) -> list[list[int]]:
@@ -316,6 +336,7 @@ class _Prepared:
     channel: Channel | None = None
     message: Message | None = None
     skip: _Outcome | None = None
+    retracted: tuple[int, ...] = ()  # rows of a digest left out: their events were retracted
 
 
 def _prepare(
@@ -324,6 +345,7 @@ def _prepare(
     channels: Mapping[str, Channel],
     public_url: str,
     links: Links | None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> _Prepared:
     """Load and render one claimed delivery, or one digest of several (no try yet)."""
     with sessions() as session:
@@ -332,10 +354,24 @@ def _prepare(
         recipient = Recipient(sub.id, sub.channel, sub.target, sub.secret)
         if sub.state != "active":
             return _Prepared(recipient, skip=_Outcome("cancelled", f"subscription {sub.state}"))
+        retracted = _retracted(session, [d.event_id for d in deliveries])
+        if len(retracted) == len({d.event_id for d in deliveries}):
+            return _Prepared(
+                recipient, skip=_Outcome("cancelled", "event retracted before it was sent")
+            )
+        dropped = tuple(d.id for d in deliveries if d.event_id in retracted)
+        deliveries = [d for d in deliveries if d.event_id not in retracted]
+        if any(d.attempts >= max_attempts for d in deliveries):  # the last try was cut short
+            reason = (
+                f"tried {max_attempts} times; the last try was interrupted (the dispatcher "
+                f"stopped during the send), its outcome unknown; last error: "
+                f"{deliveries[0].last_error or 'none'}"
+            )
+            return _Prepared(recipient, skip=_Outcome("exhausted", reason), retracted=dropped)
         channel = channels.get(sub.channel)
         if channel is None:
             reason = f"channel {sub.channel} is not configured in this dispatcher; not tried"
-            return _Prepared(recipient, skip=_Outcome("deferred", reason))
+            return _Prepared(recipient, skip=_Outcome("deferred", reason), retracted=dropped)
         try:
             extra = links(sub.id) if links and sub.channel == "email" else None
             message = digest_of(
@@ -344,8 +380,8 @@ def _prepare(
         except Exception as crash:  # a bug in rendering: not a try, never dead
             log.exception("deliveries %s: cannot render the message", group)
             reason = f"cannot render the message ({type(crash).__name__}); not tried"
-            return _Prepared(recipient, skip=_Outcome("deferred", reason))
-    return _Prepared(recipient, channel, message)
+            return _Prepared(recipient, skip=_Outcome("deferred", reason), retracted=dropped)
+    return _Prepared(recipient, channel, message, retracted=dropped)
 
 
 def _send(prepared: _Prepared, group: list[int]) -> _Outcome:
@@ -387,7 +423,20 @@ def dispatch_due(
         report.claimed += len(claimed)
         with _Heartbeat(sessions, token, lease, now, writes):
             for group in _groups(sessions, claimed):
-                prepared = _prepare(sessions, group, channels, public_url, links)
+                prepared = _prepare(sessions, group, channels, public_url, links, max_attempts)
+                if prepared.retracted:  # a digest: its retracted rows are cancelled, unsent
+                    cancelled = _Outcome("cancelled", "event retracted before it was sent")
+                    with writes:
+                        done = _record(
+                            sessions,
+                            list(prepared.retracted),
+                            token,
+                            now(),
+                            cancelled,
+                            max_attempts,
+                        )
+                    report.cancelled += len(done)
+                    group = [d for d in group if d not in prepared.retracted]
                 outcome = prepared.skip
                 if outcome is None:
                     try:
