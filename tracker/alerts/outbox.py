@@ -31,6 +31,18 @@ def filters_of(sub: Subscription) -> Filters:
     return Filters(tuple(sub.treaties or ()), tuple(sub.countries or ()), tuple(sub.kinds or ()))
 
 
+def _delivery(event_id: int, sub: Subscription, now: datetime) -> Delivery:
+    """A new pending delivery of an event to a subscription (a digest waits for its hour)."""
+    return Delivery(
+        event_id=event_id,
+        subscription_id=sub.id,
+        idempotency_key=uuid.uuid4().hex,
+        state="pending",
+        attempts=0,
+        due_at=next_digest(now) if sub.digest == "daily" else now,
+    )
+
+
 def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
     """Write the deliveries of these events (in the caller's transaction); return how many."""
     ids = list(event_ids)
@@ -53,17 +65,7 @@ def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
         for sub in subscriptions:
             if not wants(filters_of(sub), about):
                 continue
-            due = next_digest(now) if sub.digest == "daily" else now
-            session.add(
-                Delivery(
-                    event_id=event.id,
-                    subscription_id=sub.id,
-                    idempotency_key=uuid.uuid4().hex,
-                    state="pending",
-                    attempts=0,
-                    due_at=due,
-                )
-            )
+            session.add(_delivery(event.id, sub, now))
             added += 1
     session.flush()
     return added
@@ -78,17 +80,7 @@ def enqueue_to(
     for sub in subscriptions:
         if sub.state != "active":
             continue
-        due = next_digest(now) if sub.digest == "daily" else now
-        session.add(
-            Delivery(
-                event_id=event_id,
-                subscription_id=sub.id,
-                idempotency_key=uuid.uuid4().hex,
-                state="pending",
-                attempts=0,
-                due_at=due,
-            )
-        )
+        session.add(_delivery(event_id, sub, now))
         added += 1
     session.flush()
     return added
