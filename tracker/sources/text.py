@@ -17,11 +17,11 @@ _MONTHS: dict[str, int] = {
 _DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
 _DATE_RE = re.compile(_DATE)
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
-_TRAILING_DATE_RE = re.compile(r"^(.*?),?\s*" + _DATE + r"\s*$", re.S)
+_TRAILING_DATE_RE = re.compile(r"^(.*?),?\s*" + _DATE + r"\s*$", re.DOTALL)
 _CELL_RE = re.compile(r"^(\[)?\s*" + _DATE + r"(?:\s+([A-Za-z]{1,2}))?\s*(\])?$")
-_SUPERSCRIPT_RE = re.compile(r"<\s*superscript\s*>(.*?)<\s*/\s*superscript\s*>", re.S | re.I)
+_SUPERSCRIPT_RE = re.compile(r"<\s*superscript\s*>(.*?)<\s*/\s*superscript\s*>", re.DOTALL | re.IGNORECASE)
 _LITERAL_TAG_RE = re.compile(
-    r"</?\s*(?:i|b|u|em|strong|a|br|p|span|sup|sub|superscript|text)\b[^<>]{0,300}>", re.I
+    r"</?\s*(?:i|b|u|em|strong|a|br|p|span|sup|sub|superscript|text)\b[^<>]{0,300}>", re.IGNORECASE
 )
 _WS_RE = re.compile(r"\s+")
 # What no parsed text may hold (so no feed, CSV or JSON answer can fail on it): C0 controls but
@@ -29,15 +29,22 @@ _WS_RE = re.compile(r"\s+")
 # non-characters U+FFFE/U+FFFF (illegal in XML 1.0), and the invisible format characters that
 # would make a different participant of the same printed name (soft hyphen, zero-width space and
 # joiners, directional marks, embeddings and isolates, word joiner, stray BOM).
+_UNPRINTABLE = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+_UNPRINTABLE_RE = re.compile(f"[{_UNPRINTABLE}]")
 _CONTROL_RE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
-    "\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+    f"[{_UNPRINTABLE}\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 
 
 def strip_controls(text: str) -> str:
     """Remove control, non-XML and invisible format characters (TAB, LF, CR stay)."""
     return _CONTROL_RE.sub("", text)
+
+
+def strip_unprintable(text: str) -> str:
+    """Remove only what no JSON, CSV or XML output may carry: C0 controls but TAB, LF and CR,
+    DEL, C1, surrogates, U+FFFE and U+FFFF (the outputs' guard for text stored earlier)."""
+    return _UNPRINTABLE_RE.sub("", text) if _UNPRINTABLE_RE.search(text) else text
 
 
 def clean(text: str | None) -> str:
@@ -110,7 +117,7 @@ def strip_superscripts(text: str) -> tuple[str, tuple[str, ...]]:
 
 
 _LITERAL_CODE_RE = re.compile(
-    r"<\s*(script|style)\b[^<>]{0,300}>.*?<\s*/\s*\1\s*>|<!--.*?-->", re.S | re.I
+    r"<\s*(script|style)\b[^<>]{0,300}>.*?<\s*/\s*\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE
 )
 
 

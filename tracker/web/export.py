@@ -17,11 +17,10 @@ from typing import Any, Literal
 
 from fastapi.responses import JSONResponse, Response
 
+from tracker.sources.text import strip_unprintable
+
 Format = Literal["json", "csv"]
 
-# C0 controls but TAB, LF and CR; DEL and the C1 controls; surrogates (no UTF-8 for them); and
-# U+FFFE, U+FFFF. All but DEL and C1 are illegal in XML 1.0, which lxml (feeds) refuses.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,7 +29,7 @@ def printable(value: Any) -> Any:
     """`value` with control and XML-illegal characters removed from every string in it (dict
     keys too); other values unchanged. Returns new containers: the input is never mutated."""
     if isinstance(value, str):
-        return _UNPRINTABLE.sub("", value) if _UNPRINTABLE.search(value) else value
+        return strip_unprintable(value)
     if isinstance(value, dict):
         return {printable(k): printable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
