@@ -146,15 +146,23 @@ def _ingest_spool(settings: Settings) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.crawl import run_crawl, stop_on_signals
+    from tracker.crawl import record_unrecorded, run_crawl, stop_on_signals
+    from tracker.services.health import HealthPolicy
     from tracker.sources.untc_urls import BadTreatyId
 
     with stop_on_signals():  # SIGTERM / Ctrl-C: the crawl is stopped, its files removed
         _upgrade(settings)
+        started = datetime.now(UTC)
         try:
             report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
         except BadTreatyId as bad:
             raise UsageError(str(bad)) from None
+    try:  # a crawl that died, or could not record itself, still counts on the source row
+        with _database(settings) as sessions:
+            policy = HealthPolicy.from_settings(settings)
+            record_unrecorded(sessions, "untc", report, started, datetime.now(UTC), policy)
+    except sa_exc.SQLAlchemyError as error:
+        print(f"tracker: could not record the crawl: {_one_line(error)}", file=sys.stderr)
     if args.json:
         summary = {**report.stats, "returncode": report.returncode}
         if report.error:

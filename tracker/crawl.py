@@ -29,11 +29,16 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from tracker.crawl_guard import CrawlGuard, OrphanSurvived
+from tracker.services.health import HealthPolicy, crawl_recorded_since
+from tracker.services.ingest import record_crawl
 from tracker.settings import Settings
 from tracker.sources.untc_urls import chapter_of
 
@@ -305,6 +310,33 @@ def _run(
     if not stats:
         return CrawlReport(returncode or 1, error=f"scrapy exited with status {returncode}")
     return CrawlReport(returncode=returncode or (0 if crawl_ok(stats) else 1), stats=stats)
+
+
+def record_unrecorded(
+    sessions: sessionmaker[Session],
+    source: str,
+    report: CrawlReport,
+    started: datetime,
+    finished: datetime,
+    policy: HealthPolicy,
+) -> bool:
+    """Record on the source row a crawl that did not record itself; return whether it did.
+
+    The crawl records itself at its end (`record_crawl` in the pipeline). One that died before
+    it could (timed out, killed, Scrapy crashed), or whose own record failed (its summary says
+    `recorded: false`: the database was down at the end), is recorded here with the pipeline's
+    verdict, or as failed, so it counts towards the source's failure streak. A crawl stopped on
+    purpose (a signal, the service stopping, another crawl of the source running) is neither.
+    """
+    if report.stopped:
+        return False
+    unrecorded = report.stats.get("recorded") is False
+    if not (report.error or unrecorded) or crawl_recorded_since(sessions, source, started):
+        return False
+    ok = bool(report.error is None and report.stats.get("ok") is True and crawl_ok(report.stats))
+    error = report.error or report.stats.get("error") or (None if ok else "crawl failed")
+    record_crawl(sessions, source, report.stats, ok, error, finished, policy=policy)
+    return True
 
 
 def crawl_ok(stats: dict[str, Any]) -> bool:

@@ -17,25 +17,24 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-from sqlalchemy import make_url, select
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import make_url, select
 
 from db.engine import make_engine, make_session_factory, session_factory_for
 from db.migrate import upgrade
 from db.models import Source
 from tracker import sources
 from tracker.alerts.job import DISPATCH_INTERVAL_SECONDS, dispatch_once
-from tracker.crawl import CrawlReport, run_crawl, stop_running_crawls
+from tracker.crawl import CrawlReport, record_unrecorded, run_crawl, stop_running_crawls
 from tracker.crawl_guard import stop_orphaned_crawls
 from tracker.leader import LeaderLock, make_leader_lock
 from tracker.logs import configure_logging
-from tracker.services.health import HealthPolicy, crawl_recorded_since, refresh_health
-from tracker.services.ingest import record_crawl
+from tracker.services.health import HealthPolicy, refresh_health
 from tracker.services.rules_service import evaluate_now
 from tracker.settings import Settings
 from tracker.web.app import create_app
@@ -73,11 +72,7 @@ def crawl_job(settings: Settings, source: str) -> CrawlReport:
     sessions = session_factory_for(settings.database_url)
     try:
         policy = HealthPolicy.from_settings(settings)
-        failed = report.error and not report.stopped
-        if failed and not crawl_recorded_since(sessions, source, started):
-            record_crawl(
-                sessions, source, report.stats, False, report.error, finished, policy=policy
-            )
+        record_unrecorded(sessions, source, report, started, finished, policy)
         healthy = refresh_health(sessions, finished, policy, known=(source,))[source].healthy
     except Exception:  # the database is down: the log line below still says what happened
         log.exception("crawl %s: could not record its outcome", source)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -187,6 +187,9 @@ def test_every_command_creates_and_upgrades_the_default_database(capsys, monkeyp
 @dataclass
 class FakeReport:
     returncode: int
+    stats: dict = field(default_factory=lambda: {"recorded": True})  # the crawl recorded itself
+    error: str | None = None
+    stopped: str | None = None
 
     def summary(self) -> str:
         return "crawl untc: 2 pages"
