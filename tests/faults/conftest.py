@@ -57,7 +57,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 def verdict(request: pytest.FixtureRequest) -> Callable[..., Verdict]:
-    def make(fault: str, group: str, expected: str = "") -> Verdict:
-        return Verdict(request, fault, group, expected)
+    def make(fault: str, group: str, expected: str = "", kind: str = "fault") -> Verdict:
+        return Verdict(request, fault, group, expected, kind)
 
     return make

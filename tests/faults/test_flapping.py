@@ -118,7 +118,12 @@ def test_flapping_page(story: dict[str, Any], flap: Flap, verdict) -> None:
 
 def test_flapping_source_health_does_not_alert(story: dict[str, Any], verdict) -> None:
     scenario: Scenario = story["scenario"]
-    v = verdict("flapping source health", GROUP, "health follows each crawl, no operator alert")
+    v = verdict(
+        "flapping source health",
+        GROUP,
+        "health follows each crawl, no operator alert",
+        kind="check",
+    )
     base = scenario.baseline
     assert base is not None and base.source is not None
     last_success = base.source["last_success_at"]

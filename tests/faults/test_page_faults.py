@@ -248,7 +248,9 @@ def test_the_crawl_with_faulty_pages(story: dict[str, Any], verdict) -> None:
     bad: Observation = story["fault"]
     base = scenario.baseline
     assert base is not None and base.source is not None
-    v = verdict("a crawl with faulty pages", GROUP, "exit != 0, every page counted once")
+    v = verdict(
+        "a crawl with faulty pages", GROUP, "exit != 0, every page counted once", kind="check"
+    )
     asked = len(FAULTS)
     s = bad.summary
     v.check(bad.run.exit != 0, f"the crawl exits non-zero ({bad.run.tail()})")
@@ -291,7 +293,10 @@ def test_the_crawl_after_the_restore(story: dict[str, Any], verdict) -> None:
     good: Observation = story["restore"]
     bad: Observation = story["fault"]
     v = verdict(
-        "the good site again after faulty pages", GROUP, "exit 0, healthy, last success now"
+        "the good site again after faulty pages",
+        GROUP,
+        "exit 0, healthy, last success now",
+        kind="check",
     )
     v.check(good.run.exit == 0, f"the crawl of good pages exits 0 ({good.run.tail()})")
     src, before = good.source or {}, bad.source or {}

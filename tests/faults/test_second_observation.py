@@ -198,7 +198,9 @@ def test_second_observation(story: dict[str, Any], second: Second, verdict) -> N
 
 def test_control_treaty_untouched(story: dict[str, Any], verdict) -> None:
     scenario: Scenario = story["scenario"]
-    v = verdict("control treaty next to plausible wrong pages", GROUP, "unchanged throughout")
+    v = verdict(
+        "control treaty next to plausible wrong pages", GROUP, "unchanged throughout", kind="check"
+    )
     outcomes = [o.outcome(CONTROL).outcome for o in scenario.observations[1:]]
     v.check(outcomes == ["unchanged"] * 3, f"unchanged in every crawl: {outcomes}")
     v.check(

@@ -47,6 +47,7 @@ class Verdict:
     fault: str
     group: str
     expected: str = ""
+    kind: str = "fault"  # or "check": a promise about a whole crawl of a scenario, not a fault
     broken: list[str] = field(default_factory=list)
 
     def check(self, ok: object, promise: str) -> bool:
@@ -63,6 +64,7 @@ class Verdict:
             self.check(False, f"{pages_lost} page(s) lost (no outcome at all)")
         entry = {
             "fault": self.fault,
+            "kind": self.kind,
             "group": self.group,
             "backend": backend(),
             "expected": self.expected,
@@ -98,14 +100,18 @@ def merge(config: pytest.Config) -> dict[str, Any] | None:
         ]
     if not entries:
         return None
-    entries.sort(key=lambda e: (e["group"], e["fault"]))
+    entries.sort(key=lambda e: (e["backend"], e["group"], e.get("kind") != "fault", e["fault"]))
+    faults = [e for e in entries if e.get("kind", "fault") == "fault"]
+    checks = [e for e in entries if e.get("kind", "fault") != "fault"]
     totals = {
-        "faults_tried": len(entries),
-        "held": sum(e["held"] for e in entries),
-        "broken": sum(not e["held"] for e in entries),
+        "faults_tried": len(faults),
+        "held": sum(e["held"] for e in faults),
+        "broken": sum(not e["held"] for e in faults),
+        "crawl_checks": len(checks),
+        "crawl_checks_held": sum(e["held"] for e in checks),
         "false_alerts": sum(e["false_alerts"] for e in entries),
         "pages_lost": sum(e["pages_lost"] for e in entries),
-        "backends": dict(Counter(e["backend"] for e in entries)),
+        "backends": dict(Counter(e["backend"] for e in faults)),
     }
     return {"totals": totals, "faults": entries}
 
@@ -123,6 +129,52 @@ def write_report(config: pytest.Config) -> tuple[Path, dict[str, Any]] | None:
 def summary_line(path: Path, report: dict[str, Any]) -> str:
     t = report["totals"]
     return (
-        f"faults: {t['faults_tried']} tried, {t['held']} held, {t['broken']} broken, "
+        f"faults: {t['faults_tried']} tried, {t['held']} held, {t['broken']} broken "
+        f"(crawl checks: {t['crawl_checks_held']}/{t['crawl_checks']} held), "
         f"{t['false_alerts']} false alerts, {t['pages_lost']} pages lost -> {path}"
     )
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as the README's table: every fault tried, what the tracker did, held or not."""
+    t = report["totals"]
+    lines = [
+        "| Backend | Group | Fault | Expected | What the tracker did | Held |",
+        "|---|---|---|---|---|---|",
+    ]
+    for e in report["faults"]:
+        did = e["outcome"].replace("|", "/").replace("\n", " ")
+        if len(did) > 160:
+            did = did[:157] + "..."
+        mark = "yes" if e["held"] else "**no**: " + "; ".join(e["broken"])[:200].replace("|", "/")
+        name = e["fault"] + (" (crawl check)" if e.get("kind") == "check" else "")
+        lines.append(
+            f"| {e['backend']} | {e['group']} | {name} | {e['expected']} | {did} | {mark} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Faults tried: {t['faults_tried']}, held: {t['held']}, broken: {t['broken']}; "
+        f"crawl checks held: {t['crawl_checks_held']} of {t['crawl_checks']}; "
+        f"false alerts: {t['false_alerts']}; pages lost: {t['pages_lost']}."
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python tests/support/fault_record.py REPORT.json [...] > table.md
+    import sys
+
+    merged: dict[str, Any] = {"faults": []}
+    for name in sys.argv[1:]:
+        merged["faults"] += json.loads(Path(name).read_text(encoding="utf-8"))["faults"]
+    faults = [e for e in merged["faults"] if e.get("kind", "fault") == "fault"]
+    checks = [e for e in merged["faults"] if e.get("kind", "fault") != "fault"]
+    merged["totals"] = {
+        "faults_tried": len(faults),
+        "held": sum(e["held"] for e in faults),
+        "broken": sum(not e["held"] for e in faults),
+        "crawl_checks": len(checks),
+        "crawl_checks_held": sum(e["held"] for e in checks),
+        "false_alerts": sum(e["false_alerts"] for e in merged["faults"]),
+        "pages_lost": sum(e["pages_lost"] for e in merged["faults"]),
+    }
+    print(markdown(merged))
