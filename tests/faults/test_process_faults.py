@@ -157,13 +157,15 @@ def test_sigkill_of_the_crawl_child_mid_work(
         child = crawl_child(running.proc.pid)
         _wait_for_pages(site, mark, 3, running.proc)
         time.sleep(rng.uniform(0, PACE / 2))
+        tree = descendants(running.proc.pid)  # the child and anything it started
         os.kill(child, signal.SIGKILL)
         killed = running.wait(60)
-        left = descendants(running.proc.pid)
+        time.sleep(0.2)
+        left = {pid: cmd for pid, cmd in tree.items() if alive(pid)}
         v.check(
             killed.exit != 0, f"`tracker crawl` exits non-zero when its child dies: {killed.tail()}"
         )
-        v.check(not alive(child) and not left, f"no crawl process is left: {left}")
+        v.check(not left, f"no crawl process is left: {left}")
         problems = consistency_problems(scenario.db_url)
         v.check(not problems, f"the database is consistent after the kill: {problems}")
         obs = scenario.observe("killed", killed, mark)
@@ -237,20 +239,24 @@ def test_database_outage_mid_crawl(reference, new_database, receiver, tmp_path, 
                 lock.release()
                 run = running.wait(150)
             obs = scenario.observe("outage", run, mark)
-            v.check(run.exit != 0, f"the crawl is not ok: {run.tail()}")
+            stored = [t for t in TREATIES if obs.outcome(t).outcome == "accepted"]
+            all_stored = len(stored) == len(TREATIES)  # e.g. after retries outlasting a lock
+            v.check(
+                run.exit != 0 or all_stored,
+                f"a crawl that could not store every page is not ok: {run.tail()}",
+            )
             v.check(
                 (obs.source or {}).get("last_success_at") == base.source["last_success_at"],
                 "last_success_at does not move",
             )
             problems = consistency_problems(crawl_url)
             v.check(not problems, f"the database is consistent after the outage: {problems}")
-            stored = [t for t in TREATIES if obs.outcome(t).outcome == "accepted"]
             spool = scenario.env["TRACKER_DATA_DIR"] + "/spool"
             spooled = (
                 [p for p in Path(spool).rglob("*") if p.is_file()] if Path(spool).is_dir() else []
             )
             v.check(
-                len(stored) == len(TREATIES) or spooled,
+                all_stored or spooled,
                 f"every page ends stored or spooled: {len(stored)} stored, "
                 f"{len(spooled)} files in {spool}",
             )
