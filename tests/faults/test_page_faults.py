@@ -262,6 +262,7 @@ def test_the_crawl_with_faulty_pages(story: dict[str, Any], verdict) -> None:
             f"{s.accounted} accounted {s.counts}",
         )
         v.check(s.asked in (None, asked), f"the summary's `asked` is {asked}, not {s.asked}")
+        v.check(s.balanced in (None, True), f"the summary is balanced: {dict(s.raw)}")
         v.check(
             s.lost in (None, 0) or s.lost <= s.count("failed"),
             "pages lost are counted among the failed",

@@ -205,11 +205,12 @@ def descendants(pid: int) -> dict[int, str]:
 
 
 def crawl_child(pid: int, timeout: float = 30) -> int:
-    """The pid of the Scrapy process under `tracker crawl` `pid` (waits for it to start)."""
+    """The pid of the Scrapy process under `tracker crawl` `pid` (`python -m scrapy crawl`, or
+    `python -m spiders.child`), waiting for it to start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for child, cmd in descendants(pid).items():
-            if "scrapy" in cmd and "crawl" in cmd:
+            if ("scrapy" in cmd and "crawl" in cmd) or "spiders.child" in cmd:
                 return child
         time.sleep(0.02)
     raise TimeoutError(f"no Scrapy child under pid {pid} after {timeout} s")

@@ -221,16 +221,24 @@ def dispatch(env: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Summary:
-    """A crawl's summary. Outcomes are those of the issue (accepted, unchanged, quarantined,
-    failed); `asked` and `lost` are None while the tracker does not report them."""
+    """A crawl's summary, about its status pages. Outcomes are those of the issue (accepted,
+    unchanged, quarantined, failed). Where the summary breaks its counts down by kind of page
+    (`by_kind`: status pages, and the catalogue's navigation pages), the status pages' counts
+    are used; `asked`, `lost` and `balanced` are None while the tracker does not report them."""
 
     raw: Mapping[str, Any]
     source: str = "record"  # "record" (the JSON on the source row) or "stdout" (the printed line)
 
+    @property
+    def status_pages(self) -> Mapping[str, Any]:
+        by_kind = self.raw.get("by_kind")
+        return by_kind.get("status", {}) if isinstance(by_kind, Mapping) else self.raw
+
     def count(self, outcome: str) -> int:
-        if outcome == "quarantined":  # today's "rejected" (out of order) is a quarantine too
-            return int(self.raw.get("quarantined", 0)) + int(self.raw.get("rejected", 0))
-        return int(self.raw.get(outcome, 0))
+        found = self.status_pages
+        if outcome == "quarantined":  # a "rejected" (out of order) page is a quarantine too
+            return int(found.get("quarantined", 0)) + int(found.get("rejected", 0))
+        return int(found.get(outcome, 0))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -242,13 +250,19 @@ class Summary:
 
     @property
     def asked(self) -> int | None:
-        value = self.raw.get("asked")
+        value = self.status_pages.get("asked")
         return None if value is None else int(value)
 
     @property
     def lost(self) -> int | None:
         value = self.raw.get("lost")
         return None if value is None else int(value)
+
+    @property
+    def balanced(self) -> bool | None:
+        """Every page asked for (status and navigation) settled as exactly one outcome."""
+        value = self.raw.get("balanced")
+        return None if value is None else bool(value)
 
     @property
     def ok(self) -> bool | None:
