@@ -146,3 +146,28 @@ def fake_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     from tracker import sources
 
     monkeypatch.setattr(sources, "_parsers", lambda: {"untc": fake_parse})
+
+
+# --- the fault-injection suite's record (tests/faults, support/fault_record.py) ----------------
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Merge what each worker recorded of the faults it tried into one JSON report."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    from support.fault_record import write_report
+
+    written = write_report(session.config)
+    if written is not None:
+        session.config.stash[_FAULTS_REPORT] = written
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    written = terminalreporter.config.stash.get(_FAULTS_REPORT, None)
+    if written is not None:
+        from support.fault_record import summary_line
+
+        terminalreporter.write_line(summary_line(*written))
+
+
+_FAULTS_REPORT = pytest.StashKey[tuple[Path, dict]]()
