@@ -36,6 +36,19 @@ def _content_type(response: Response) -> str | None:
     return response.headers.get(b"Content-Type", b"").decode("latin-1") or None
 
 
+def failure_reason(failure: Failure) -> str:
+    """One line for a failed fetch. Twisted's "response never received" and "response failed"
+    carry a list of inner failures whose repr would otherwise be the message."""
+    inner = getattr(failure.value, "reasons", None)
+    if isinstance(inner, list) and inner:
+        parts = [
+            f"{f.type.__name__}: {f.getErrorMessage()}" if isinstance(f, Failure) else str(f)
+            for f in inner
+        ]
+        return f"{failure.type.__name__} ({'; '.join(parts)})"
+    return failure.getErrorMessage() or failure.type.__name__
+
+
 class UntcSpider(scrapy.Spider):
     """`scrapy crawl untc [-a treaty=XXVI-9,IV-4] [-a base_url=URL] [-a format=html|xml]`."""
 
@@ -157,7 +170,7 @@ class UntcSpider(scrapy.Spider):
         """Report a page that could not be fetched, keeping any body it came with."""
         request = failure.request  # type: ignore[attr-defined]
         response = getattr(failure.value, "response", None)
-        reason = failure.getErrorMessage() or failure.type.__name__
+        reason = failure_reason(failure)
         if response is not None:
             reason = f"HTTP {response.status}: {reason}"
         if request.meta.get(FAIL_REASON):

@@ -305,8 +305,9 @@ def _run(
         return CrawlReport(128 + signum, stats, f"stopped by {stopped}", stopped)
     if timed_out:
         return CrawlReport(124, stats, f"timed out after {settings.crawl_timeout:g}s")
-    if returncode < 0:
-        return CrawlReport(returncode, stats, f"stopped by signal {_signal_name(-returncode)}")
+    if returncode < 0:  # the child died of a signal: exit as a shell would (128 + signal)
+        why = f"the crawl child died of signal {_signal_name(-returncode)}"
+        return CrawlReport(128 - returncode, stats, why)
     if not stats:
         return CrawlReport(returncode or 1, error=f"scrapy exited with status {returncode}")
     return CrawlReport(returncode=returncode or (0 if crawl_ok(stats) else 1), stats=stats)

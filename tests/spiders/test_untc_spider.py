@@ -123,3 +123,18 @@ def test_malformed_treaty_id_fails_fast():
 
     with pytest.raises(BadTreatyId):
         make_spider(treaty="not-a-treaty")
+
+
+def test_a_failed_fetch_says_what_failed_in_one_line():
+    from twisted.internet.error import ConnectionDone, ConnectionRefusedError
+    from twisted.python.failure import Failure
+    from twisted.web._newclient import ResponseNeverReceived
+
+    from spiders.untc import failure_reason
+
+    never = Failure(ResponseNeverReceived([Failure(ConnectionDone())]))
+    assert failure_reason(never) == (
+        "ResponseNeverReceived (ConnectionDone: Connection was closed cleanly.)"
+    )
+    refused = Failure(ConnectionRefusedError("111: Connection refused"))
+    assert failure_reason(refused) == "Connection was refused by other side: 111: Connection refused."
