@@ -31,6 +31,7 @@ from spiders import signals as tracker_signals
 from spiders.items import FetchFailure, NavigationPage, PageItem
 from spiders.ledger import KIND_META, PAGE_META, Ledger
 from spiders.lifeline import stop_reason
+from tracker.services.health import HealthPolicy
 from tracker.services.ingest import (
     FetchedPage,
     ingest_page,
@@ -128,6 +129,7 @@ class IngestPipeline:
         self.settings = settings = Settings.from_env()
         self.approaching = settings.approaching_remaining
         self.confirm_after = timedelta(hours=settings.disappearance_confirm_hours)
+        self.health = HealthPolicy.from_settings(settings)
         settings.ensure_data_dir()
         upgrade(settings.database_url)
         self.engine = make_engine(settings.database_url)
@@ -142,6 +144,7 @@ class IngestPipeline:
             recovery = recover_spool(
                 self.sessions, self.settings.spool_dir, approaching=self.approaching,
                 confirm_after=self.confirm_after,
+                health=self.health,
                 on_page=lambda s, r: log.info(
                     "spool: recovered %s fetched %s: %s", s.page.url,
                     s.page.fetched_at.isoformat(), r.outcome,
@@ -209,7 +212,9 @@ class IngestPipeline:
                 content_type=item.content_type, revalidated=item.revalidated,
             )
             try:
-                await self._database(lambda: quarantine_page(self.sessions, fetched, reason))
+                await self._database(
+                    lambda: quarantine_page(self.sessions, fetched, reason, self.health)
+                )
             except SQLAlchemyError as error:
                 log.error("could not quarantine %s: %s", item.url, one_line(error))
             self.ledger.settle(page, "quarantined", kind=item.kind, reason=reason, url=item.url)
@@ -237,6 +242,7 @@ class IngestPipeline:
                     fetched,
                     approaching=self.approaching,
                     confirm_after=self.confirm_after,
+                    health=self.health,
                 )
             )
         except SQLAlchemyError as error:
@@ -323,7 +329,7 @@ class IngestPipeline:
             with_retries(
                 lambda: record_crawl(
                     self.sessions, summary["source"], summary, summary["ok"], summary["error"],
-                    finished, stopped=bool(stopped),
+                    finished, stopped=bool(stopped), policy=self.health,
                 ),
                 self.settings.ingest_retries,
             )

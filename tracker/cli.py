@@ -93,6 +93,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("tracker ingest: give FILE... (with --source), or --spool")
     if args.source is None:
         raise UsageError("tracker ingest: --source is required with files")
+    from tracker.services.health import HealthPolicy
     from tracker.services.ingest import FetchedPage, ingest_page
 
     paths = [Path(f) for f in args.files]
@@ -115,6 +116,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 page,
                 approaching=settings.approaching_remaining,
                 confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
+                health=HealthPolicy.from_settings(settings),
             )
             print(cli_format.ingest_line(str(path), result), flush=True)
             failed += result.outcome in ("rejected", "quarantined")
@@ -123,6 +125,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _ingest_spool(settings: Settings) -> int:
     """Store the pages crawls fetched but could not store (database errors), oldest first."""
+    from tracker.services.health import HealthPolicy
     from tracker.services.spool import recover_spool
 
     def show(spooled: Any, result: Any) -> None:
@@ -135,6 +138,7 @@ def _ingest_spool(settings: Settings) -> int:
             settings.spool_dir,
             approaching=settings.approaching_remaining,
             confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
+            health=HealthPolicy.from_settings(settings),
             retries=settings.ingest_retries,
             on_page=show,
         )

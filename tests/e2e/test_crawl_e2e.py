@@ -29,28 +29,44 @@ def tpnw(*extra: Row) -> Page:
     return Page(TREATY, "Treaty on the Prohibition of Nuclear Weapons", rows)
 
 
-MAINTENANCE = b"<html><body><h1>Site under maintenance</h1><p>Please come back later.</p></body></html>"
+MAINTENANCE = (
+    b"<html><body><h1>Site under maintenance</h1><p>Please come back later.</p></body></html>"
+)
 
 
 def tracker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tracker.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "tracker.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 @pytest.fixture
 def crawl_env(cli_env, tmp_path):
-    return {**cli_env, "TRACKER_DATA_DIR": str(tmp_path / "data"), "TRACKER_DOWNLOAD_DELAY": "0",
-            "TRACKER_RETRY_TIMES": "0", "TRACKER_LOG_LEVEL": "WARNING"}
+    return {
+        **cli_env,
+        "TRACKER_DATA_DIR": str(tmp_path / "data"),
+        "TRACKER_DOWNLOAD_DELAY": "0",
+        "TRACKER_RETRY_TIMES": "0",
+        "TRACKER_LOG_LEVEL": "WARNING",
+    }
 
 
 def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
     mirror_dir = tmp_path / "mirror"
-    pages = [RecordedPage(TREATY, render(tpnw()), "TPNW"), RecordedPage("IV-4", MAINTENANCE, "ICCPR")]
+    pages = [
+        RecordedPage(TREATY, render(tpnw()), "TPNW"),
+        RecordedPage("IV-4", MAINTENANCE, "ICCPR"),
+    ]
     with serve(build_untc_mirror(mirror_dir, pages)) as server:
         first = tracker(crawl_env, "crawl", "--base-url", server.base_url)
         # Every page is accounted for: the index, chapters 4 and 26, and the 2 status pages.
-        line = "5 pages, 4 accepted, 0 unchanged, 1 quarantined, 0 failed, 0 events (2 status pages;"
+        line = (
+            "5 pages, 4 accepted, 0 unchanged, 1 quarantined, 0 failed, 0 events (2 status pages;"
+        )
         assert line in first.stdout, first.stdout + first.stderr
         assert first.returncode != 0  # a quarantined page is a problem worth a non-zero exit
         # The catalogue was discovered from the index and chapter pages.
@@ -83,7 +99,9 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
     # The page changes: Algeria ratifies. One consent event, with its legal date.
     changed = tpnw()
     changed.rows[0] = Row("Algeria", signature=date(2017, 9, 20), consent=date(2026, 3, 2))
-    with serve(build_untc_mirror(tmp_path / "mirror2", [RecordedPage(TREATY, render(changed))])) as server:
+    with serve(
+        build_untc_mirror(tmp_path / "mirror2", [RecordedPage(TREATY, render(changed))])
+    ) as server:
         third = tracker(crawl_env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
     assert "1 accepted" in third.stdout and third.returncode == 0, third.stdout + third.stderr
     history = json.loads(tracker(crawl_env, "history", TREATY, "--json").stdout)
@@ -93,7 +111,9 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
     ]
     status = json.loads(tracker(crawl_env, "status", TREATY, "--json").stdout)
     assert status["parties"] == 3
-    before = json.loads(tracker(crawl_env, "status", TREATY, "--as-of", "2026-03-01", "--json").stdout)
+    before = json.loads(
+        tracker(crawl_env, "status", TREATY, "--as-of", "2026-03-01", "--json").stdout
+    )
     assert before["parties"] == 2
 
 
@@ -115,3 +135,33 @@ def test_unreachable_catalogue_is_a_failure(crawl_env, tmp_path):
     line = "1 page, 0 accepted, 0 unchanged, 0 quarantined, 1 failed, 0 events (0 status pages;"
     assert line in result.stdout, result.stdout + result.stderr
     assert "no status pages" in result.stdout
+
+
+@pytest.mark.parametrize(("hold", "alerted"), [("1", ["source_unhealthy"]), ("3", [])])
+def test_the_crawl_applies_the_configured_health_policy(
+    crawl_env, cli_env, tmp_path, hold, alerted
+):
+    """The health settings reach the crawl itself (not only the service's periodic job): with
+    TRACKER_UNHEALTHY_AFTER=1 one failed crawl after a good one makes the source unhealthy
+    (the default needs two), and with TRACKER_HEALTH_ALERT_HOLD_CRAWLS=1 that alerts operators;
+    with a hold of 3 it does not yet (the hold in minutes is far away)."""
+    from sqlalchemy import select
+
+    from db.engine import make_engine, make_session_factory
+    from db.models import Event
+
+    env = {**crawl_env, "TRACKER_UNHEALTHY_AFTER": "1", "TRACKER_HEALTH_ALERT_HOLD_CRAWLS": hold}
+    with serve(build_untc_mirror(tmp_path / "m", [RecordedPage(TREATY, render(tpnw()))])) as server:
+        good = tracker(env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
+        assert good.returncode == 0, good.stdout + good.stderr
+    bad = tracker(env, "crawl", "--treaty", TREATY, "--base-url", "http://127.0.0.1:9")
+    assert bad.returncode == 1 and "1 failed" in bad.stdout, bad.stdout + bad.stderr
+    engine = make_engine(cli_env["TRACKER_DATABASE_URL"])
+    try:
+        with make_session_factory(engine)() as session:
+            kinds = session.scalars(
+                select(Event.kind).where(Event.kind.in_(("source_unhealthy", "source_recovered")))
+            ).all()
+    finally:
+        engine.dispose()
+    assert kinds == alerted

@@ -127,6 +127,7 @@ def ingest_page(
     approaching: int = DEFAULT_APPROACHING,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
     receipt: str | None = None,
+    health: HealthPolicy = DEFAULT_POLICY,
 ) -> IngestResult:
     """Parse and store one page in one transaction: accepted, unchanged, quarantined or rejected.
 
@@ -162,10 +163,10 @@ def ingest_page(
             content_type=page.content_type,
         )
     except sources.PageRejected as rejected:
-        return _reject_page(session_factory, page, rejected.reason, receipt)
+        return _reject_page(session_factory, page, rejected.reason, receipt, health)
     except Exception as crash:  # a parser bug must not lose the page: keep it for a re-parse
         reason = f"parser error: {type(crash).__name__}: {crash}"
-        return _reject_page(session_factory, page, reason, receipt)
+        return _reject_page(session_factory, page, reason, receipt, health)
     with session_factory.begin() as session:
         _begin(session)
         result = _ingest_status(session, page, status, approaching, confirm_after)
@@ -213,7 +214,11 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
 
 
 def _reject_page(
-    session_factory: SessionFactory, page: FetchedPage, reason: str, receipt: str | None = None
+    session_factory: SessionFactory,
+    page: FetchedPage,
+    reason: str,
+    receipt: str | None = None,
+    health: HealthPolicy = DEFAULT_POLICY,
 ) -> IngestResult:
     with session_factory.begin() as session:
         _begin(session)
@@ -221,15 +226,20 @@ def _reject_page(
         _quarantine(session, source, page, "rejected_page", reason)
         _note_problem(source, reason, page.fetched_at)
         session.flush()
-        apply_health(source, page.fetched_at)  # a page that fails validation: unhealthy at once
+        apply_health(source, page.fetched_at, health)  # failed validation: unhealthy at once
         result = IngestResult("quarantined", page.expected_treaty, None, reason)
         return _receipted(session, receipt, result)
 
 
-def quarantine_page(session_factory: SessionFactory, page: FetchedPage, reason: str) -> IngestResult:
+def quarantine_page(
+    session_factory: SessionFactory,
+    page: FetchedPage,
+    reason: str,
+    health: HealthPolicy = DEFAULT_POLICY,
+) -> IngestResult:
     """Quarantine a fetched page that is not what it must be without parsing it (e.g. a
     catalogue index with no chapter links): kept with its reason, like a rejected status page."""
-    return _reject_page(session_factory, page, reason)
+    return _reject_page(session_factory, page, reason, health=health)
 
 
 def _observation(

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.services.detection import DEFAULT_APPROACHING
+from tracker.services.health import DEFAULT_POLICY, HealthPolicy
 from tracker.services.ingest import FetchedPage, IngestResult, SessionFactory, ingest_page
 from tracker.services.timeline import DEFAULT_CONFIRM_AFTER
 
@@ -196,6 +197,7 @@ def recover_spool(
     *,
     approaching: int = DEFAULT_APPROACHING,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
+    health: HealthPolicy = DEFAULT_POLICY,
     retries: int = 1,
     sleep: Callable[[float], None] = time.sleep,
     on_page: Callable[[SpooledPage, IngestResult], None] | None = None,
@@ -220,6 +222,7 @@ def recover_spool(
                         approaching=approaching,
                         confirm_after=confirm_after,
                         receipt=s.key,
+                        health=health,
                     ),
                     retries,
                     sleep,
