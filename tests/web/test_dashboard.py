@@ -147,6 +147,16 @@ def test_unhealthy_sources_are_listed_first(built, session_factory):
     assert '<span class="badge unhealthy">unhealthy</span>' in text
 
 
+def test_a_source_not_crawled_yet_says_so_instead_of_counting_failures(built, session_factory):
+    with session_factory.begin() as session:
+        source = session.scalar(select(Source).where(Source.slug == "untc"))
+        source.healthy, source.health_state = False, "pending"
+        source.consecutive_failures, source.last_success_at = 0, None
+    text = built.get("/").text
+    assert "Unhealthy sources" in text and "untc</strong>: not crawled yet" in text
+    assert "0 failed crawl(s) in a row" not in text
+
+
 def test_treaty_page_counts_rule_dates_and_events(built, session_factory):
     answer = built.get("/treaties/XXVI-9")
     assert answer.status_code == 200
