@@ -41,7 +41,16 @@ class CleanJSONResponse(JSONResponse):
     """JSON whose strings carry no control or XML-illegal characters (the app's default)."""
 
     def render(self, content: Any) -> bytes:
-        return super().render(printable(content))
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        if _ESCAPED_UNPRINTABLE.search(text):  # rare: walk the content and strip, then render
+            return super().render(printable(content))
+        return text.encode("utf-8")
+
+
+# What json.dumps leaves of an unprintable character: C0 controls are escaped (\u0007; TAB, LF
+# and CR as \t, \n, \r), the others stay raw. A literal backslash before "u00.." in a text
+# also matches (escaped as \\u00..): harmless, that answer only takes the slower path.
+_ESCAPED_UNPRINTABLE = re.compile(r"\\u00[01][0-9a-fA-F]|[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def neutralize(cell: str) -> str:
