@@ -534,3 +534,22 @@ def test_the_outbox_lists_deliveries_in_every_state(session_factory, settings):
             answer = client.get(f"/api/deliveries?state={state}", headers=AUTH)
             assert answer.status_code == 200, (state, answer.text[:200])
             assert state in {d["state"] for d in answer.json()}
+
+
+@pytest.mark.parametrize(
+    ("body", "clean"),
+    [
+        (b'{"a":"T\\u0001x\\b\\f\\u001f y\\t"}', {"a": "Tx y\t"}),
+        ('{"a":"del\x7f c1\x85 fffe\ufffe ok \u00e9 \u00b0"}'.encode(), {"a": "del c1 fffe ok é °"}),
+        (b'{"a":"a literal \\\\u0007 and \\\\b stay"}', None),  # escaped backslashes: text
+        (b'{"a":"nothing to do \xc2\xb0"}', None),
+    ],
+)
+def test_the_json_guard_strips_what_the_encoder_left(body, clean):
+    from tracker.web.guards import _clean_json
+
+    cleaned = _clean_json(body)
+    if clean is None:
+        assert cleaned is None or json.loads(cleaned) == json.loads(body)
+    else:
+        assert json.loads(cleaned) == clean

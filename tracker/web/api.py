@@ -13,7 +13,7 @@ from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
@@ -25,7 +25,7 @@ from tracker.services.detection import confirmations
 from tracker.services.queries import NotFound, find_treaty, treaty_status
 from tracker.services.rules_service import show_rule
 from tracker.web.deps import get_session, today
-from tracker.web.export import CleanJSONResponse, Format, respond
+from tracker.web.export import Format, respond
 
 router = APIRouter(prefix="/api", tags=["api"])
 log = logging.getLogger(__name__)
@@ -350,7 +350,7 @@ def country(
             for a in t["actions"]
         ]
         return respond(rows, "csv", COUNTRY_COLUMNS, f"{found['iso3']}-actions")
-    return CleanJSONResponse(found)
+    return JSONResponse(found)
 
 
 @router.get("/sources", summary="Each depositary source and its health")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -27,8 +27,7 @@ from starlette.types import Scope
 from db.models import Event, Source, Treaty
 from tracker.settings import DEFAULT_PUBLIC_URL, Settings
 from tracker.web import admin, api, dashboard, feeds, subscribers
-from tracker.web.export import CleanJSONResponse
-from tracker.web.guards import BodyLimit, PublicRedirects
+from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
 
 DEFAULT_MAX_REQUEST_BODY = 1024 * 1024  # without settings (tests): Settings' default
 
@@ -109,7 +108,6 @@ def create_app(
         version="0.1.0",
         description="Signature and ratification status of multilateral treaties, their "
         "entry-into-force rules, and what changed when.",
-        default_response_class=CleanJSONResponse,  # no stored control character breaks JSON
     )
     app.state.sessions = sessions
     app.state.settings = settings
@@ -126,13 +124,14 @@ def create_app(
         authenticate_first=_operator_route,
     )
     _metrics(app, sessions)
+    app.add_middleware(CleanJSON)  # no stored control character in a JSON answer
     app.add_middleware(
         PublicRedirects,
         public_url=settings.public_url if settings is not None else DEFAULT_PUBLIC_URL,
     )
 
     @app.get("/healthz", summary="Liveness and database reachability")
-    def healthz() -> CleanJSONResponse:
+    def healthz() -> JSONResponse:
         try:
             with sessions() as session:
                 session.execute(text("SELECT 1"))
@@ -141,13 +140,13 @@ def create_app(
                 ]
         except Exception as error:  # the database is down: say so, with 503
             message = str(error).splitlines()[0]
-            return CleanJSONResponse({"status": "error", "database": message}, 503)
+            return JSONResponse({"status": "error", "database": message}, 503)
         body: dict[str, Any] = {
             "status": "ok",
             "database": "ok",
             "unhealthy_sources": unhealthy,
             "time": datetime.now(UTC).isoformat(),
         }
-        return CleanJSONResponse(body)
+        return JSONResponse(body)
 
     return app

@@ -81,7 +81,7 @@ def treaty_page(
     session: DB,
     day: Today,
     as_of: str | None = None,
-    filter: str | None = None,  # noqa: A002 - the public parameter name
+    filter: str | None = None,
     sort: str | None = None,
 ) -> HTMLResponse:
     """A treaty: counts, rule, dates, chart, participants and events."""

@@ -37,22 +37,6 @@ def printable(value: Any) -> Any:
     return value
 
 
-class CleanJSONResponse(JSONResponse):
-    """JSON whose strings carry no control or XML-illegal characters (the app's default)."""
-
-    def render(self, content: Any) -> bytes:
-        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        if _ESCAPED_UNPRINTABLE.search(text):  # rare: walk the content and strip, then render
-            return super().render(printable(content))
-        return text.encode("utf-8")
-
-
-# What json.dumps leaves of an unprintable character: C0 controls are escaped (\u0007; TAB, LF
-# and CR as \t, \n, \r), the others stay raw. A literal backslash before "u00.." in a text
-# also matches (escaped as \\u00..): harmless, that answer only takes the slower path.
-_ESCAPED_UNPRINTABLE = re.compile(r"\\u00[01][0-9a-fA-F]|[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
 def neutralize(cell: str) -> str:
     """A CSV cell a spreadsheet will show as text, never run: `'` before a formula start."""
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
@@ -91,4 +75,4 @@ def respond(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-    return CleanJSONResponse(list(rows))
+    return JSONResponse(list(rows))

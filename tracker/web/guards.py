@@ -9,16 +9,21 @@ operators') check their credentials before they read a body, so there a declared
 enforced when the body is first read: an unauthenticated request gets its 401 whatever it
 carries. Whenever an answer leaves a large or unbounded body unread, it says
 `Connection: close`, so the server closes instead of reading the rest.
+
+`CleanJSON`: no stored control character reaches a JSON answer (see the class).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tracker.web.export import printable
 
 CLOSE = (b"connection", b"close")
 
@@ -157,3 +162,67 @@ class PublicRedirects:
             return header
         rest = target.path + (f"?{target.query}" if target.query else "")
         return name, (self.public_url + rest).encode("latin-1")
+
+
+# Bytes that announce an unprintable character in a UTF-8 JSON body: a C0 control escaped by
+# the encoder (a backslash, then u00XX, or b and f for BS and FF; TAB, LF and CR are fine), DEL,
+# the lead byte of C1 (and of the rest of U+0080-U+00BF, hence the precise check after), U+FFFE
+# and U+FFFF.
+_SUSPECT = (b"\\u00", b"\\b", b"\\f", b"\x7f", b"\xc2", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_UNPRINTABLE_JSON = re.compile(
+    rb"\\u00[01][0-9a-fA-F]|\\[bf]|\x7f|\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]"
+)
+
+
+def _clean_json(body: bytes) -> bytes | None:
+    """The body without unprintable characters in its strings, or None when it has none (the
+    common case costs a few substring scans) or is not JSON."""
+    if not any(s in body for s in _SUSPECT) or not _UNPRINTABLE_JSON.search(body):
+        return None
+    try:
+        content = json.loads(body)
+    except ValueError:
+        return None
+    return json.dumps(
+        printable(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode("utf-8")
+
+
+class CleanJSON:
+    """JSON answers whose strings carry no control or XML-illegal character, whatever text was
+    stored before the parsers stripped them (tracker.sources.text does at parse time). Works on
+    the encoded body (gathered when it comes in parts), so FastAPI keeps its fast serializer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        parts: list[bytes] = []
+
+        async def cleaning_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", ()))
+                if headers.get(b"content-type", b"").startswith(b"application/json"):
+                    start = message  # held until the whole body is seen
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                parts.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                held, start = start, None
+                body = b"".join(parts)
+                cleaned = _clean_json(body)
+                if cleaned is not None:
+                    headers = [(n, v) for n, v in held.get("headers", ()) if n != b"content-length"]
+                    headers.append((b"content-length", str(len(cleaned)).encode()))
+                    held, body = {**held, "headers": headers}, cleaned
+                await send(held)
+                message = {"type": "http.response.body", "body": body}
+            await send(message)
+
+        await self.app(scope, receive, cleaning_send)
