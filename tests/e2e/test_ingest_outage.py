@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from support.fetch_faults import TcpProxy, crawl, crawl_env, status_body, target, tracker
+from support.db_outage import TcpProxy
+from support.fetch_faults import crawl, crawl_env, status_body, target, tracker
 
 from db.models import IngestReceipt, Quarantine, Snapshot, Source
 from tracker.mirror import serve
@@ -63,11 +64,8 @@ def outage(db_url: str) -> Iterator[Outage]:
         yield Outage(f"{db_url}?timeout=0.2", cut, restore)
         restore()
         return
-    proxy = TcpProxy(("127.0.0.1", make_url(db_url).port or 5432))
-    url = make_url(db_url).set(host="127.0.0.1", port=proxy.port)
-    rendered = url.render_as_string(hide_password=False)
-    yield Outage(f"{rendered}&connect_timeout=2", proxy.cut, proxy.restore)
-    proxy.close()
+    with TcpProxy.for_url(db_url) as proxy:
+        yield Outage(f"{proxy.url(db_url)}&connect_timeout=2", proxy.cut, proxy.restore)
 
 
 def cut_on_first_status_request(server, outage: Outage, *treaties: str) -> None:

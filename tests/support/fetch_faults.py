@@ -12,7 +12,6 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -170,82 +169,6 @@ class InTurn:
         self.seen.note(handler)
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         return answer(handler)
-
-
-class TcpProxy:
-    """A loopback TCP proxy to `upstream`; `cut()` closes its listener and every connection
-    (clients then get refused or reset), `restore()` listens again on the same port."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.port = 0
-        self.lock = threading.Lock()
-        self.conns: list[socket.socket] = []
-        self.listener: socket.socket | None = None
-        self.cuts = 0
-        self.restore()
-
-    def restore(self) -> None:
-        with self.lock:
-            if self.listener is not None:
-                return
-            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", self.port))
-            listener.listen(64)
-            self.port = listener.getsockname()[1]
-            self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def cut(self) -> None:
-        with self.lock:
-            self.cuts += 1
-            listener, self.listener = self.listener, None
-            conns, self.conns = self.conns, []
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                conn.close()
-
-    def close(self) -> None:
-        self.cut()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.upstream, timeout=5)
-                server.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                if self.listener is not listener:  # cut meanwhile
-                    client.close()
-                    server.close()
-                    return
-                self.conns += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.close()
 
 
 @dataclass
