@@ -327,6 +327,34 @@ def test_a_genuine_crossing_later_fires_again(session_factory):
     assert crossings[1].once_key == "threshold_crossed"
 
 
+def test_a_crossing_computed_while_a_deposit_was_absent_is_withdrawn_when_it_comes_back(
+    session_factory,
+):
+    """The earliest deposit vanishes for more than a day (confirmed): the crossing moves to the
+    next instrument's date. When the deposit comes back, that later crossing is withdrawn in its
+    turn and the crossing fires again on its true date."""
+    first, second = START + timedelta(days=49), START + timedelta(days=50)
+    ingest_page(session_factory, fresh(status(*parties(49)), "2020-03-01"))
+    ingest_page(session_factory, fresh(status(*parties(51)), "2020-03-02"))
+    without_first = status(*parties(50, first=1))
+    ingest_page(session_factory, fresh(without_first, "2020-03-03"))
+    ingest_page(session_factory, fresh(without_first, "2020-03-05"))  # confirms the absence
+    crossings = by_kind(session_factory, "threshold_crossed")
+    assert [(e.state, e.legal_date) for e in crossings] == [
+        ("retracted", first),
+        ("final", second),
+    ]
+    ingest_page(session_factory, fresh(status(*parties(51)), "2020-03-06"))  # it is back
+    crossings = by_kind(session_factory, "threshold_crossed")
+    assert [(e.state, e.legal_date) for e in crossings] == [
+        ("retracted", first),
+        ("retracted", second),
+        ("final", first),
+    ]
+    assert "they are back" in crossings[1].details["retracted_reason"]
+    assert len(by_kind(session_factory, "reappearance")) == 1
+
+
 def test_a_rule_event_that_holds_without_the_vanished_deposits_stands(session_factory):
     ingest_page(session_factory, fresh(status(*parties(49)), "2020-03-01"))
     late = member("Late", "ZZZ", consent="2020-02-29")

@@ -261,15 +261,23 @@ def _settle_absences(
     obs: Observation,
     confirmed: list[Any],
     reappearances: list[tuple[int, list[Any]]],
+    current: TreatyStatus | None = None,
 ) -> tuple[int, bool]:
-    """Retract what confirmed absences show unfounded; tell of returns. (events, rule retracted)"""
-    done = retraction.retract_unfounded(
-        session, treaty, confirmed, obs, detection.confirmations(session, treaty.id)
-    )
+    """Retract what confirmed absences show unfounded, and rule events computed without
+    deposits that are now back; tell of returns. Returns (events, a rule event was retracted)."""
+    confirmations = detection.confirmations(session, treaty.id)
+    done = retraction.retract_unfounded(session, treaty, confirmed, obs, confirmations)
+    events, rule_retracted = done.events, bool(done.rule_events)
     for event_id, returned in reappearances:
         event = session.get_one(Event, event_id)
         retraction.notify_return(session, event, returned, obs.at)
-    return done.events, bool(done.rule_events)
+        if current is not None:
+            again = retraction.recheck_after_return(
+                session, treaty, current, returned, obs, confirmations
+            )
+            events += again.events
+            rule_retracted = rule_retracted or bool(again.rule_events)
+    return events, rule_retracted
 
 
 def _ingest_status(
@@ -336,7 +344,7 @@ def _ingest_status(
         events = recorded.events
         if recorded.confirmed or recorded.reappearances:
             events += _settle_absences(
-                session, treaty, obs, recorded.confirmed, recorded.reappearances
+                session, treaty, obs, recorded.confirmed, recorded.reappearances, status
             )[0]
     detected = detection.evaluate_treaty(
         session, treaty, now=observed, approaching=approaching, snapshot=snapshot

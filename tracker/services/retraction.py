@@ -250,6 +250,59 @@ def retract_unfounded(
     return done
 
 
+def recheck_after_return(
+    session: Session,
+    treaty: Treaty,
+    current: TreatyStatus,
+    returned: list[Event],
+    obs: Observation,
+    confirmations: dict[str, date] | None = None,
+) -> Retracted:
+    """Rule events computed while deposits were absent, once those deposits are back.
+
+    Retracting a rule event frees its once_key, so the crossing fires again from the snapshot
+    without the absent deposits (e.g. a later threshold date). When those deposits return (a
+    confirmed absence ends), such a later event can be wrong in its turn: each final rule event
+    of a kind retracted because of these absences, recorded after that retraction, is checked
+    against the current page, and retracted (with notices) if it no longer holds. The crossing
+    then fires again from the current snapshot, as after any retraction.
+    """
+    done = Retracted()
+    ids = {e.id for e in returned}
+    if not ids:
+        return done
+    retracted = session.scalars(
+        select(Event).where(
+            Event.treaty_id == treaty.id, Event.kind.in_(RULE_KINDS), Event.state == "retracted"
+        )
+    )
+    since: dict[str, datetime] = {}  # kind -> when an event of it was retracted for these
+    for event in retracted:
+        if ids & set(event.details.get("retracted_because") or ()):
+            at = datetime.fromisoformat(event.details["retracted_at"])
+            since[event.kind] = min(since.get(event.kind, at), at)
+    if not since:
+        return done
+    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    rule = rule_for(slug, treaty.external_id, current)
+    if rule is None:
+        return done
+    for event in _rule_events(session, treaty.id):
+        if event.kind not in since or event.observed_at < since[event.kind]:
+            continue
+        ev = evaluate(rule, current, confirmations=confirmations, today=event.observed_at.date())
+        holds, now = _still_holds(event, ev)
+        if holds:
+            continue
+        reason = (
+            f"it was computed while deposits were absent from the page; they are back "
+            f"(snapshot {obs.snapshot_id}), and with them {now}"
+        )
+        done.notices.append(retract(session, event, reason, obs, returned).id)
+        done.rule_events.append(event.id)
+    return done
+
+
 def notify_return(
     session: Session, reappearance: Event, returned: list[Event], at: datetime
 ) -> int:
@@ -275,4 +328,12 @@ def notify_return(
     )
 
 
-__all__ = ["RETRACTION", "Retracted", "notify_return", "retract", "retract_unfounded", "vanished"]
+__all__ = [
+    "RETRACTION",
+    "Retracted",
+    "notify_return",
+    "recheck_after_return",
+    "retract",
+    "retract_unfounded",
+    "vanished",
+]

@@ -350,7 +350,9 @@ def record_changes(
     if not rows:
         return done
     events = table_of(Event)
-    event_ids = list(session.scalars(insert(events).returning(events.c.id), rows))
+    # Ids in the order of `rows` (positions below depend on it).
+    returning = insert(events).returning(events.c.id, sort_by_parameter_order=True)
+    event_ids = list(session.scalars(returning, rows))
     for key, found in returned.items():
         event_id = event_ids[len(changes) + list(returned).index(key)]
         done.reappearances.append((event_id, found))
