@@ -512,3 +512,87 @@ def test_a_row_taken_over_with_every_try_spent_is_dead_without_another(session_f
     (delivery,) = deliveries(session_factory)
     assert (delivery.state, delivery.attempts) == ("dead", max_attempts)
     assert "the last try was interrupted" in delivery.last_error
+
+
+def _retract_with_notice(session_factory, when: datetime, kind: str = "consent") -> None:
+    """Retract as tracker.services.retraction does: pending deliveries cancelled, a notice to
+    whoever may have received the event."""
+    from tracker.services.retraction import retract
+    from tracker.services.timeline import Observation
+
+    with session_factory.begin() as session:
+        event = session.scalars(select(Event).where(Event.kind == kind)).one()
+        obs = Observation(at=when, snapshot_id=event.snapshot_id, digest="0" * 64)
+        retract(session, event, "the page was wrong", obs, [])
+
+
+def _set_delivery(session_factory, **values) -> None:
+    with session_factory.begin() as session:
+        (row,) = session.scalars(select(Delivery).where(Delivery.state != "cancelled"))
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+def _notices(session_factory) -> list[Delivery]:
+    with session_factory() as session:
+        notice_ids = select(Event.id).where(Event.kind == "retraction")
+        return list(session.scalars(select(Delivery).where(Delivery.event_id.in_(notice_ids))))
+
+
+def test_a_notice_goes_where_the_alert_was_tried_even_if_that_try_failed(session_factory):
+    subscribe(session_factory)
+    crossing(session_factory)
+    # a try that timed out (it may have arrived), waiting for its retry
+    _set_delivery(
+        session_factory, attempts=1, last_error="timed out", due_at=NOW + timedelta(hours=1)
+    )
+    _retract_with_notice(session_factory, NOW)
+    inbox = Inbox()
+    report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW)
+    assert report.sent == 1
+    ((_, message),) = inbox.sent
+    assert message.payload["event"]["kind"] == "retraction"
+    original, notice = deliveries(session_factory)
+    assert (original.state, original.attempts) == ("cancelled", 1)  # never retried
+    assert notice.state == "sent" and notice.id == _notices(session_factory)[0].id
+
+
+def test_no_notice_where_the_alert_was_claimed_but_never_tried(session_factory):
+    subscribe(session_factory)
+    crossing(session_factory)
+    # claimed by a dispatcher that died before trying: `sending`, no attempt, lease over
+    _set_delivery(
+        session_factory,
+        state="sending",
+        claim_token="dead",
+        claimed_until=NOW - timedelta(seconds=1),
+    )
+    _retract_with_notice(session_factory, NOW)
+    assert len(_notices(session_factory)) == 1  # it might have been in flight
+    inbox = Inbox()
+    report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW)
+    assert inbox.sent == [] and report.cancelled == 2
+    (notice,) = _notices(session_factory)
+    assert notice.state == "cancelled" and "never reached this subscriber" in notice.last_error
+
+
+def test_a_retraction_landing_between_preparation_and_try_stops_the_send(
+    session_factory, monkeypatch
+):
+    import tracker.alerts.dispatch as dispatch
+
+    subscribe(session_factory)
+    crossing(session_factory)
+    prepare = dispatch._prepare
+
+    def prepared_then_retracted(*args, **kwargs):
+        done = prepare(*args, **kwargs)
+        _retract(session_factory)  # committed after the checks of _prepare
+        return done
+
+    monkeypatch.setattr(dispatch, "_prepare", prepared_then_retracted)
+    inbox = Inbox()
+    report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW)
+    assert inbox.sent == [] and report.cancelled == 1
+    (delivery,) = deliveries(session_factory)
+    assert (delivery.state, delivery.attempts) == ("cancelled", 0)

@@ -22,8 +22,10 @@ Guarantees (each one tested by killing real dispatcher processes, tests/alerts):
   is retried like any other failure: receivers get fixed, and a delivery is never dead unless
   it was tried `max_attempts` times.
 - A delivery whose event was retracted (tracker.services.retraction) is never sent: `cancelled`
-  when it comes up, and a failed try of it is not retried but `cancelled` (its recipients get
-  the retraction notice instead, if they were sent anything). A digest leaves such rows out.
+  when it comes up or when the retraction lands between its preparation and its try (checked in
+  the try's own transaction), and a failed try of it is not retried but `cancelled`. A digest
+  leaves such rows out. A retraction notice goes out only where the retracted alert may have
+  arrived (sent, or tried at least once); otherwise it is `cancelled` too.
 - Not a try, so never dead: a delivery whose subscription has ended is `cancelled`; one whose
   channel is not configured in this process (e.g. email without TRACKER_SMTP_URL), or whose
   message cannot be rendered (a bug, logged), goes back to `pending` for `DEFERRAL`, attempts
@@ -196,6 +198,14 @@ class _Lost(Exception):
     """Some rows of a group no longer belong to this claim (another dispatcher took them)."""
 
 
+class _Retracted(Exception):
+    """Some rows of a group carry an event retracted since the group was prepared."""
+
+    def __init__(self, rows: list[int]) -> None:
+        super().__init__(rows)
+        self.rows = rows
+
+
 def _begin_try(
     sessions: sessionmaker[Session],
     group: list[int],
@@ -204,9 +214,18 @@ def _begin_try(
     lease: timedelta,
 ) -> None:
     """Record a try on every row of `group` (and renew its lease), committed before the send;
-    _Lost, with nothing recorded, if any of them is no longer this claim's."""
+    _Lost, with nothing recorded, if any of them is no longer this claim's; _Retracted if an
+    event was retracted meanwhile (checked in the same transaction: a retraction committed
+    before this try is always seen, so its notice and this send cannot cross)."""
     with sessions.begin() as session:
         session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        retracted = session.scalars(
+            select(Delivery.id)
+            .join(Event, Event.id == Delivery.event_id)
+            .where(Delivery.id.in_(group), Event.state == "retracted")
+        ).all()
+        if retracted:
+            raise _Retracted(list(retracted))
         result = session.execute(
             update(Delivery)
             .where(Delivery.id.in_(group), *_ours(token))
@@ -218,7 +237,7 @@ def _begin_try(
 
 @dataclass(frozen=True)
 class _Outcome:
-    kind: str  # sent | tried (failed) | cancelled | deferred | exhausted (no try left)
+    kind: str  # sent | tried (failed) | cancelled | deferred | requeued | exhausted
     error: str | None = None
 
 
@@ -267,6 +286,9 @@ def _record(
             elif outcome.kind == "deferred":
                 row.state, row.due_at, row.last_error = "pending", now + DEFERRAL, error
                 results.append("deferred")
+            elif outcome.kind == "requeued":  # not tried: due again at once
+                row.state, row.due_at = "pending", now
+                results.append("deferred")
             elif row.attempts < max_attempts:
                 row.state, row.due_at, row.last_error = (
                     "pending",
@@ -278,6 +300,34 @@ def _record(
                 row.state, row.last_error = "dead", error
                 results.append("dead")
     return results
+
+
+def _unsendable(session: Session, deliveries: list[Delivery]) -> dict[int, str]:
+    """The deliveries that must never be sent, with why: their event was retracted; or it is a
+    retraction notice and the retracted alert never reached this subscriber (no try of it)."""
+    retracted = _retracted(session, [d.event_id for d in deliveries])
+    found = {
+        d.id: "event retracted before it was sent" for d in deliveries if d.event_id in retracted
+    }
+    events = {
+        e.id: e
+        for e in session.scalars(
+            select(Event).where(Event.id.in_({d.event_id for d in deliveries}))
+        )
+    }
+    for d in deliveries:
+        notice = events.get(d.event_id)
+        if d.id in found or notice is None or notice.kind != "retraction":
+            continue
+        original = session.scalar(
+            select(Delivery).where(
+                Delivery.event_id == notice.details.get("retracted_event"),
+                Delivery.subscription_id == d.subscription_id,
+            )
+        )
+        if original is None or (original.state != "sent" and original.attempts == 0):
+            found[d.id] = "the withdrawn alert never reached this subscriber: nothing to withdraw"
+    return found
 
 
 def _retracted(session: Session, event_ids: list[int]) -> set[int]:
@@ -336,7 +386,8 @@ class _Prepared:
     channel: Channel | None = None
     message: Message | None = None
     skip: _Outcome | None = None
-    retracted: tuple[int, ...] = ()  # rows of a digest left out: their events were retracted
+    # rows left out of the group (a digest), never to be sent, each with why: cancelled
+    dropped: tuple[tuple[int, str], ...] = ()
 
 
 def _prepare(
@@ -354,24 +405,22 @@ def _prepare(
         recipient = Recipient(sub.id, sub.channel, sub.target, sub.secret)
         if sub.state != "active":
             return _Prepared(recipient, skip=_Outcome("cancelled", f"subscription {sub.state}"))
-        retracted = _retracted(session, [d.event_id for d in deliveries])
-        if len(retracted) == len({d.event_id for d in deliveries}):
-            return _Prepared(
-                recipient, skip=_Outcome("cancelled", "event retracted before it was sent")
-            )
-        dropped = tuple(d.id for d in deliveries if d.event_id in retracted)
-        deliveries = [d for d in deliveries if d.event_id not in retracted]
+        unsendable = _unsendable(session, deliveries)
+        if len(unsendable) == len(deliveries):
+            return _Prepared(recipient, skip=_Outcome("cancelled", next(iter(unsendable.values()))))
+        dropped = tuple(unsendable.items())
+        deliveries = [d for d in deliveries if d.id not in unsendable]
         if any(d.attempts >= max_attempts for d in deliveries):  # the last try was cut short
             reason = (
                 f"tried {max_attempts} times; the last try was interrupted (the dispatcher "
                 f"stopped during the send), its outcome unknown; last error: "
                 f"{deliveries[0].last_error or 'none'}"
             )
-            return _Prepared(recipient, skip=_Outcome("exhausted", reason), retracted=dropped)
+            return _Prepared(recipient, skip=_Outcome("exhausted", reason), dropped=dropped)
         channel = channels.get(sub.channel)
         if channel is None:
             reason = f"channel {sub.channel} is not configured in this dispatcher; not tried"
-            return _Prepared(recipient, skip=_Outcome("deferred", reason), retracted=dropped)
+            return _Prepared(recipient, skip=_Outcome("deferred", reason), dropped=dropped)
         try:
             extra = links(sub.id) if links and sub.channel == "email" else None
             message = digest_of(
@@ -380,8 +429,8 @@ def _prepare(
         except Exception as crash:  # a bug in rendering: not a try, never dead
             log.exception("deliveries %s: cannot render the message", group)
             reason = f"cannot render the message ({type(crash).__name__}); not tried"
-            return _Prepared(recipient, skip=_Outcome("deferred", reason), retracted=dropped)
-    return _Prepared(recipient, channel, message, retracted=dropped)
+            return _Prepared(recipient, skip=_Outcome("deferred", reason), dropped=dropped)
+    return _Prepared(recipient, channel, message, dropped=dropped)
 
 
 def _send(prepared: _Prepared, group: list[int]) -> _Outcome:
@@ -424,24 +473,29 @@ def dispatch_due(
         with _Heartbeat(sessions, token, lease, now, writes):
             for group in _groups(sessions, claimed):
                 prepared = _prepare(sessions, group, channels, public_url, links, max_attempts)
-                if prepared.retracted:  # a digest: its retracted rows are cancelled, unsent
-                    cancelled = _Outcome("cancelled", "event retracted before it was sent")
+                for row, why in prepared.dropped:  # a digest's rows that are never sent
                     with writes:
                         done = _record(
-                            sessions,
-                            list(prepared.retracted),
-                            token,
-                            now(),
-                            cancelled,
-                            max_attempts,
+                            sessions, [row], token, now(), _Outcome("cancelled", why), max_attempts
                         )
                     report.cancelled += len(done)
-                    group = [d for d in group if d not in prepared.retracted]
+                    group = [d for d in group if d != row]
                 outcome = prepared.skip
                 if outcome is None:
                     try:
                         with writes:
                             _begin_try(sessions, group, token, now(), lease)
+                    except _Retracted as late:  # retracted since prepared: cancel, redo the rest
+                        why = _Outcome("cancelled", "event retracted before it was sent")
+                        rest = [d for d in group if d not in late.rows]
+                        with writes:
+                            done = _record(sessions, late.rows, token, now(), why, max_attempts)
+                            again = _record(
+                                sessions, rest, token, now(), _Outcome("requeued"), max_attempts
+                            )
+                        report.cancelled += len(done)
+                        report.deferred += len(again)
+                        continue
                     except _Lost:
                         log.warning(
                             "deliveries %s: taken over by another dispatcher before being "

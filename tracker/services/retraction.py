@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Delivery, Event, Snapshot, Source, Subscription, Treaty
@@ -121,10 +121,15 @@ def _still_holds(event: Event, ev: Evaluation) -> tuple[bool, str]:
 
 
 def _subscriptions_sent(session: Session, event_id: int) -> list[Subscription]:
-    """The active subscriptions that were sent, or are being sent, this event."""
+    """The active subscriptions that may have received this event: sent it, being sent it, or
+    tried at least once (a try that failed may still have arrived, e.g. a timeout). The
+    dispatcher drops the notice where the alert turns out never to have been tried."""
     sent = (
         select(Delivery.subscription_id)
-        .where(Delivery.event_id == event_id, Delivery.state.in_(("sent", "sending")))
+        .where(
+            Delivery.event_id == event_id,
+            or_(Delivery.state.in_(("sent", "sending")), Delivery.attempts > 0),
+        )
         .scalar_subquery()
     )
     query = select(Subscription).where(Subscription.id.in_(sent), Subscription.state == "active")
