@@ -314,3 +314,9 @@ def test_a_new_scheduler_crawls_now_unless_a_crawl_just_finished(settings, sessi
     assert first_crawl_at(settings, "untc", later) == later  # overdue: at once, as after downtime
     broken = Settings(settings.data_dir, "postgresql+psycopg://nobody@127.0.0.1:9/none")
     assert first_crawl_at(broken, "untc", now) == now
+    # A crawl stopped by the service's own shutdown (a restart, a deploy) did not finish: the
+    # next leader crawls at once instead of an interval after it.
+    record_crawl(
+        session_factory, "untc", {}, False, "stopped", now - timedelta(minutes=1), stopped=True
+    )
+    assert first_crawl_at(settings, "untc", now) == now

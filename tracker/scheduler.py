@@ -169,11 +169,14 @@ def schedule_entry_into_force(
 
 def first_crawl_at(settings: Settings, source: str, now: datetime) -> datetime:
     """When a new scheduler first crawls `source`: now, unless a crawl finished less than an
-    interval ago (e.g. by the leader this process takes over from): then an interval after it."""
+    interval ago (e.g. by the leader this process takes over from): then an interval after it.
+    A crawl stopped before its end (the service stopping, a signal) did not finish: crawl now."""
     sessions = session_factory_for(settings.database_url)
     try:
         with sessions() as session:
             last = session.scalar(select(Source.last_crawl).where(Source.slug == source)) or {}
+        if last.get("stopped"):
+            return now
         stamp = last.get("finished_at")
         finished = datetime.fromisoformat(str(stamp)) if stamp else None
     except Exception:  # no row, bad value, database down: crawl now, as after any downtime
