@@ -212,12 +212,13 @@ class Settings(BaseSettings):
         24.0, validation_alias=_env("disappearance_confirm_hours")
     )
     # Operators' source_unhealthy / source_recovered alerts wait until the new state has held
-    # for this many recorded crawls, or for this many minutes, whichever comes first.
+    # for this many recorded crawls, or for this many minutes, whichever comes first (13 h:
+    # more than two 6-hour crawl intervals, so the crawls decide and flapping alerts nobody).
     health_alert_hold_crawls: int = Field(
         2, ge=1, validation_alias=_env("health_alert_hold_crawls")
     )
     health_alert_hold_minutes: PositiveSeconds = Field(
-        60.0, validation_alias=_env("health_alert_hold_minutes")
+        780.0, validation_alias=_env("health_alert_hold_minutes")
     )
     # A 429 / 503 answer's Retry-After is honoured up to this many seconds.
     retry_after_max: PositiveSeconds = Field(300.0, validation_alias=_env("retry_after_max"))

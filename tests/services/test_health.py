@@ -173,8 +173,11 @@ def test_settings_read_the_health_variables():
     defaults = Settings.from_env({})
     assert (defaults.freshness_hours, defaults.unhealthy_after) == (12.0, 2)
     assert Settings.from_env(settings.to_env()) == settings
-    for bad in ({"TRACKER_FRESHNESS_HOURS": "0"}, {"TRACKER_UNHEALTHY_AFTER": "0"},
-                {"TRACKER_FRESHNESS_HOURS": "soon"}):
+    for bad in (
+        {"TRACKER_FRESHNESS_HOURS": "0"},
+        {"TRACKER_UNHEALTHY_AFTER": "0"},
+        {"TRACKER_FRESHNESS_HOURS": "soon"},
+    ):
         with pytest.raises(ConfigError):
             Settings.from_env(bad)
 
@@ -192,7 +195,6 @@ def crawl(session_factory, ok: bool, when: datetime, policy=DEFAULT_POLICY):
     return record_crawl(session_factory, "untc", {"pages": 3}, ok, error, when, policy=policy)
 
 
-
 @pytest.mark.db
 def test_n_consecutive_bad_crawls_make_the_source_unhealthy_and_a_good_one_heals_it(
     session_factory,
@@ -201,8 +203,10 @@ def test_n_consecutive_bad_crawls_make_the_source_unhealthy_and_a_good_one_heals
     assert crawl(session_factory, True, now).healthy
     first = crawl(session_factory, False, now + H)
     assert first.healthy  # one bad crawl: still healthy (N = 2)
-    assert (source_row(session_factory).healthy, source_row(session_factory).consecutive_failures) \
-        == (True, 1)
+    assert (
+        source_row(session_factory).healthy,
+        source_row(session_factory).consecutive_failures,
+    ) == (True, 1)
     second = crawl(session_factory, False, now + 2 * H)
     assert not second.healthy and "2 consecutive" in second.reasons[0]
     source = source_row(session_factory)
@@ -322,8 +326,12 @@ def fake_run_crawl(monkeypatch, session_factory, report: CrawlReport, records: b
     def run_crawl(settings, source="untc", **_):
         if records:
             record_crawl(
-                session_factory, source, report.stats, report.returncode == 0,
-                None if report.returncode == 0 else "1 quarantined, 0 failed", datetime.now(UTC),
+                session_factory,
+                source,
+                report.stats,
+                report.returncode == 0,
+                None if report.returncode == 0 else "1 quarantined, 0 failed",
+                datetime.now(UTC),
             )
         return report
 
@@ -341,8 +349,10 @@ def test_a_crawl_that_died_unrecorded_counts_as_a_failed_crawl(
     assert (source.consecutive_failures, source.last_error) == (1, "timed out after 5s")
     assert source.last_crawl is not None and source.last_crawl["ok"] is False
     scheduler.crawl_job(settings, "untc")
-    assert (source_row(session_factory).consecutive_failures, source_row(session_factory).healthy) \
-        == (2, False)
+    assert (
+        source_row(session_factory).consecutive_failures,
+        source_row(session_factory).healthy,
+    ) == (2, False)
 
 
 @pytest.mark.db
@@ -350,8 +360,16 @@ def test_a_recorded_crawl_is_not_counted_twice_and_is_logged_as_one_json_record(
     settings, session_factory, monkeypatch, caplog
 ):
     stats = {
-        "source": "untc", "pages": 3, "accepted": 1, "unchanged": 1, "quarantined": 1,
-        "rejected": 0, "failed": 0, "events": 2, "requests": 7, "not_modified": 1,
+        "source": "untc",
+        "pages": 3,
+        "accepted": 1,
+        "unchanged": 1,
+        "quarantined": 1,
+        "rejected": 0,
+        "failed": 0,
+        "events": 2,
+        "requests": 7,
+        "not_modified": 1,
     }
     crawl(session_factory, True, datetime.now(UTC) - H)  # it worked before
     fake_run_crawl(monkeypatch, session_factory, CrawlReport(1, stats), True)
@@ -360,13 +378,30 @@ def test_a_recorded_crawl_is_not_counted_twice_and_is_logged_as_one_json_record(
     assert source_row(session_factory).consecutive_failures == 1
     (record,) = [r for r in caplog.records if getattr(r, "event", None) == "crawl"]
     assert record.levelname == "WARNING"  # a crawl with a quarantined page
-    fields = {k: getattr(record, k) for k in (
-        "source", "ok", "pages", "accepted", "unchanged", "quarantined", "failed", "events",
-        "source_healthy",
-    )}
+    fields = {
+        k: getattr(record, k)
+        for k in (
+            "source",
+            "ok",
+            "pages",
+            "accepted",
+            "unchanged",
+            "quarantined",
+            "failed",
+            "events",
+            "source_healthy",
+        )
+    }
     assert fields == {
-        "source": "untc", "ok": False, "pages": 3, "accepted": 1, "unchanged": 1,
-        "quarantined": 1, "failed": 0, "events": 2, "source_healthy": True,
+        "source": "untc",
+        "ok": False,
+        "pages": 3,
+        "accepted": 1,
+        "unchanged": 1,
+        "quarantined": 1,
+        "failed": 0,
+        "events": 2,
+        "source_healthy": True,
     }
     assert "3 pages, 1 accepted, 1 unchanged, 1 quarantined" in record.getMessage()
 
@@ -386,7 +421,8 @@ def alerts(session_factory) -> list[tuple[str, dict]]:
 
     with session_factory() as session:
         rows = session.scalars(
-            select(Event).where(Event.kind.in_(("source_unhealthy", "source_recovered")))
+            select(Event)
+            .where(Event.kind.in_(("source_unhealthy", "source_recovered")))
             .order_by(Event.id)
         )
         return [(e.kind, e.details) for e in rows]
@@ -402,7 +438,9 @@ def test_the_first_crawl_that_fails_makes_a_new_source_unhealthy_at_once(session
     ]
     source = source_row(session_factory)
     assert (source.healthy, source.health_state, source.consecutive_failures) == (
-        False, "unhealthy", 1
+        False,
+        "unhealthy",
+        1,
     )
     assert alerts(session_factory) == []  # the flag changes at once; the alert waits
     crawl(session_factory, False, now + 10 * timedelta(minutes=1))  # it held for two crawls
@@ -441,6 +479,33 @@ def test_a_flapping_source_alerts_nobody_but_its_flag_follows_each_crawl(session
 
 
 @pytest.mark.db
+@pytest.mark.parametrize("pattern", ["bad, good", "bad, bad, good"])
+def test_flapping_at_the_service_pace_alerts_nobody_with_the_default_hold(session_factory, pattern):
+    """Crawls every 6 h (the service's interval) and the health job every 15 min, three days
+    long, with the default policy: a state that lasts a single crawl interval is never told
+    (the default time hold is longer than two intervals), however long that interval is."""
+    steps = [step == "good" for step in pattern.split(", ")]
+    now = datetime.now(UTC).replace(microsecond=0)
+    crawl(session_factory, True, now)  # a healthy start, told to nobody (a new source)
+    for n in range(1, 13):
+        at = now + n * timedelta(hours=6)
+        crawl(session_factory, steps[(n - 1) % len(steps)], at)
+        for quarter in range(1, 24):
+            refresh_health(session_factory, at + quarter * timedelta(minutes=15))
+    assert alerts(session_factory) == []
+
+
+@pytest.mark.db
+def test_at_the_service_pace_a_state_that_holds_two_crawls_is_told(session_factory):
+    now = datetime.now(UTC).replace(microsecond=0)
+    crawl(session_factory, True, now)
+    for n in (1, 2, 3):  # three bad crawls: unhealthy from the 2nd, held for two crawls at the 3rd
+        crawl(session_factory, False, now + n * timedelta(hours=6))
+    ((kind, details),) = alerts(session_factory)
+    assert kind == "source_unhealthy" and details["held_crawls"] == 2
+
+
+@pytest.mark.db
 def test_an_unhealthy_state_alerts_after_two_crawls_and_says_how_long_the_previous_lasted(
     session_factory,
 ):
@@ -474,7 +539,9 @@ def test_an_unhealthy_state_alerts_after_two_crawls_and_says_how_long_the_previo
     assert kinds == ["source_unhealthy", "source_recovered"]
     recovered = alerts(session_factory)[1][1]["previous"]
     assert (recovered["state"], recovered["duration_seconds"], recovered["crawls"]) == (
-        "unhealthy", 600, 2
+        "unhealthy",
+        600,
+        2,
     )
 
 
@@ -500,12 +567,19 @@ def test_a_stopped_crawl_is_neither_a_success_nor_a_failure(session_factory):
     now = datetime.now(UTC)
     crawl(session_factory, True, now)
     record_crawl(
-        session_factory, "untc", {"pages": 1}, False, "stopped before its end", now + H,
+        session_factory,
+        "untc",
+        {"pages": 1},
+        False,
+        "stopped before its end",
+        now + H,
         stopped=True,
     )
     source = source_row(session_factory)
     assert (source.consecutive_failures, source.last_success_at, source.last_error) == (
-        0, now, None
+        0,
+        now,
+        None,
     )
     assert source.last_crawl["stopped"] == "stopped before its end"
     assert source.last_checked_at == now  # it proves nothing about the site

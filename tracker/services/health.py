@@ -24,7 +24,9 @@ it is refreshed by every recorded crawl and by the service's periodic health job
 needs no crawl to pass). Operators' alerts have hysteresis: `source_unhealthy` and
 `source_recovered` are recorded only once the new state has held for `alert_hold_crawls`
 recorded crawls or for `alert_hold` (whichever comes first; the periodic job checks the time),
-and they say how long the previous state lasted. A source flapping good/bad alerts nobody.
+and they say how long the previous state lasted. The default hold (13 h) is longer than two
+crawl intervals, so at the service's pace a source flapping good/bad from crawl to crawl
+alerts nobody; a hold shorter than the crawl interval would let every flap through.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ log = logging.getLogger("tracker.health")
 DEFAULT_FRESHNESS = timedelta(hours=12)  # two crawl intervals
 DEFAULT_UNHEALTHY_AFTER = 2
 DEFAULT_ALERT_HOLD_CRAWLS = 2
-DEFAULT_ALERT_HOLD = timedelta(minutes=60)
+# More than two crawl intervals (6 h): at the service's pace two crawls decide first, so a state
+# that lasts one crawl (flapping) alerts nobody; the time covers states no crawl confirms.
+DEFAULT_ALERT_HOLD = timedelta(hours=13)
 
 PENDING, HEALTHY, UNHEALTHY = "pending", "healthy", "unhealthy"
 
