@@ -16,6 +16,7 @@ from tracker import scheduler
 from tracker.crawl import CrawlReport
 from tracker.services.health import (
     DEFAULT_POLICY,
+    DEFAULT_UNHEALTHY_AFTER,
     HealthPolicy,
     crawl_recorded_since,
     refresh_health,
@@ -479,19 +480,26 @@ def test_a_flapping_source_alerts_nobody_but_its_flag_follows_each_crawl(session
 
 
 @pytest.mark.db
-@pytest.mark.parametrize("pattern", ["bad, good", "bad, bad, good"])
-def test_flapping_at_the_service_pace_alerts_nobody_with_the_default_hold(session_factory, pattern):
+@pytest.mark.parametrize(
+    ("pattern", "unhealthy_after"), [("bad, good", 1), ("bad, bad, good", DEFAULT_UNHEALTHY_AFTER)]
+)
+def test_flapping_at_the_service_pace_alerts_nobody_with_the_default_hold(
+    session_factory, pattern, unhealthy_after
+):
     """Crawls every 6 h (the service's interval) and the health job every 15 min, three days
-    long, with the default policy: a state that lasts a single crawl interval is never told
-    (the default time hold is longer than two intervals), however long that interval is."""
+    long, with the default alert hold: a state that lasts a single crawl interval is never told
+    (the default time hold is longer than two intervals)."""
     steps = [step == "good" for step in pattern.split(", ")]
+    policy = HealthPolicy(unhealthy_after=unhealthy_after)  # the default alert hold
     now = datetime.now(UTC).replace(microsecond=0)
-    crawl(session_factory, True, now)  # a healthy start, told to nobody (a new source)
+    crawl(session_factory, True, now, policy)  # a healthy start, told to nobody (a new source)
+    flags = []
     for n in range(1, 13):
         at = now + n * timedelta(hours=6)
-        crawl(session_factory, steps[(n - 1) % len(steps)], at)
+        flags.append(crawl(session_factory, steps[(n - 1) % len(steps)], at, policy).healthy)
         for quarter in range(1, 24):
-            refresh_health(session_factory, at + quarter * timedelta(minutes=15))
+            refresh_health(session_factory, at + quarter * timedelta(minutes=15), policy)
+    assert False in flags and True in flags  # it did flap
     assert alerts(session_factory) == []
 
 
