@@ -15,8 +15,6 @@ Linux only (/proc); elsewhere nothing is identified and nothing is ever killed.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -27,6 +25,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
+
+from tracker.leader import lock_file, unlock_file
 
 log = logging.getLogger("tracker.crawl")
 
@@ -168,24 +168,13 @@ class CrawlGuard:
 
     def acquire(self) -> bool:
         """Take the lock without waiting; False when a live process holds it (a crawl runs)."""
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
+        if self._fd is None:
+            self._fd = lock_file(self.path)
+        return self._fd is not None
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        unlock_file(fd)
 
     def __enter__(self) -> Self:
         return self

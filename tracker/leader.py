@@ -163,6 +163,27 @@ class PostgresAdvisoryLock:
             self._engine = None
 
 
+def lock_file(path: Path) -> int | None:
+    """An exclusive, non-blocking `flock` on `path` (created if missing, never deleted): its
+    open descriptor, or None when another open file holds the lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def unlock_file(fd: int | None) -> None:
+    """Release a lock taken by `lock_file` and close its descriptor (None: nothing held)."""
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 class FileLock:
     """An exclusive, non-blocking `flock` on `path` (created if missing, never deleted)."""
 
@@ -182,12 +203,8 @@ class FileLock:
     def try_acquire(self) -> bool:
         if self._fd is not None:
             return self.still_held()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+        fd = lock_file(self.path)
+        if fd is None:
             return False
         if not self._same_file(fd):  # replaced between open and flock: try again next time
             os.close(fd)
@@ -207,10 +224,7 @@ class FileLock:
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        unlock_file(fd)
 
     def close(self) -> None:
         self.release()
