@@ -66,8 +66,13 @@ def rule_and_status(
     if snapshot is None:
         return None, None, None
     status = TreatyStatus.from_dict(snapshot.data)
+    return rule_of(session, treaty, status), status, snapshot
+
+
+def rule_of(session: Session, treaty: Treaty, status: TreatyStatus) -> Rule | None:
+    """The treaty's entry-into-force rule as it applies to `status` (None: no rule known)."""
     slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
-    return rule_for(slug, treaty.external_id, status), status, snapshot
+    return rule_for(slug, treaty.external_id, status)
 
 
 def rule_summary(rule: Rule) -> dict[str, Any]:

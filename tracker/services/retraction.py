@@ -31,11 +31,11 @@ from datetime import date, datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Delivery, Event, Snapshot, Source, Subscription, Treaty
+from db.models import Delivery, Event, Snapshot, Subscription, Treaty
 from tracker.alerts import outbox
-from tracker.catalogue import rule_for
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import Action, Participant, TreatyStatus
+from tracker.services.detection import rule_of
 from tracker.services.timeline import DISAPPEARED, Observation
 
 RETRACTION = "retraction"
@@ -226,7 +226,6 @@ def retract_unfounded(
         reason = f"{what} was never there: it is {_absent_since([absence])}, and not as withdrawn"
         done.notices.append(retract(session, event, reason, obs, [absence]).id)
         done.change_events.append(event.id)
-    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
     for event in _rule_events(session, treaty.id):
         data = session.scalar(select(Snapshot.data).where(Snapshot.id == event.snapshot_id))
         if not data:
@@ -238,14 +237,10 @@ def retract_unfounded(
         if not held:
             continue  # the event's page did not hold the deposits now gone
         pruned = _without(status, set(held))
-        rule = rule_for(slug, treaty.external_id, pruned)
-        if rule is None:
-            continue
-        ev = evaluate(rule, pruned, confirmations=confirmations, today=event.observed_at.date())
-        holds, now = _still_holds(event, ev)
-        if holds:
-            continue
         absences = sorted({gone[d].id: gone[d] for d in held}.values(), key=lambda e: e.id)
+        now = _no_longer_holds(session, treaty, event, pruned, confirmations)
+        if now is None:
+            continue
         reason = (
             f"the page it came from (snapshot {event.snapshot_id}) held deposits that were never "
             f"there: {_names(held, status)}, {_absent_since(absences)}; without them {now}"
@@ -253,6 +248,23 @@ def retract_unfounded(
         done.notices.append(retract(session, event, reason, obs, absences).id)
         done.rule_events.append(event.id)
     return done
+
+
+def _no_longer_holds(
+    session: Session,
+    treaty: Treaty,
+    event: Event,
+    status: TreatyStatus,
+    confirmations: dict[str, date] | None,
+) -> str | None:
+    """What the treaty's rule, evaluated on `status` as on the rule event's day, says when the
+    event's condition no longer holds there; None while it holds (or no rule is known)."""
+    rule = rule_of(session, treaty, status)
+    if rule is None:
+        return None
+    ev = evaluate(rule, status, confirmations=confirmations, today=event.observed_at.date())
+    holds, now = _still_holds(event, ev)
+    return None if holds else now
 
 
 def recheck_after_return(
@@ -286,18 +298,11 @@ def recheck_after_return(
         if ids & set(event.details.get("retracted_because") or ()):
             at = datetime.fromisoformat(event.details["retracted_at"])
             since[event.kind] = min(since.get(event.kind, at), at)
-    if not since:
-        return done
-    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
-    rule = rule_for(slug, treaty.external_id, current)
-    if rule is None:
-        return done
     for event in _rule_events(session, treaty.id):
         if event.kind not in since or event.observed_at < since[event.kind]:
             continue
-        ev = evaluate(rule, current, confirmations=confirmations, today=event.observed_at.date())
-        holds, now = _still_holds(event, ev)
-        if holds:
+        now = _no_longer_holds(session, treaty, event, current, confirmations)
+        if now is None:
             continue
         reason = (
             f"it was computed while deposits were absent from the page; they are back "
