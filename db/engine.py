@@ -16,6 +16,14 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_BEGIN = "sqlite_begin"
 
 
+def one_line(error: BaseException) -> str:
+    """The first line of a (database) error, for a log line or a message: the driver's own
+    message when SQLAlchemy wraps one, else the error's; its type when it says nothing."""
+    text = str(getattr(error, "orig", None) or error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
 def _ensure_sqlite_dir(url: URL) -> None:
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
@@ -54,9 +62,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         if "timeout" in parsed.query:
             busy_ms = int(float(str(parsed.query["timeout"])) * 1000)
         engine = create_engine(parsed, **kwargs)
-        event.listen(
-            engine, "connect", lambda conn, rec: _on_sqlite_connect(conn, rec, busy_ms)
-        )
+        event.listen(engine, "connect", lambda conn, rec: _on_sqlite_connect(conn, rec, busy_ms))
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)

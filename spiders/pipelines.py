@@ -25,7 +25,7 @@ from scrapy.http import Response
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
-from db.engine import make_engine, make_session_factory
+from db.engine import make_engine, make_session_factory, one_line
 from db.migrate import upgrade
 from spiders import signals as tracker_signals
 from spiders.items import FetchFailure, NavigationPage, PageItem
@@ -39,7 +39,7 @@ from tracker.services.ingest import (
     record_crawl,
     record_fetch_failure,
 )
-from tracker.services.spool import backoff, one_line, recover_spool, spool_page, with_retries
+from tracker.services.spool import recover_spool, spool_page, with_retries
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -163,19 +163,15 @@ class IngestPipeline:
         """Run a database action off the reactor thread, one at a time, retried on errors."""
         assert self._db is not None
         retries = self.settings.ingest_retries
+
+        def retrying(attempt: int, error: SQLAlchemyError) -> None:
+            log.warning(
+                "database error (try %d of %d), retrying: %s",
+                attempt + 1, retries + 1, one_line(error),
+            )
+
         async with self._db:
-            for attempt in range(retries + 1):
-                try:
-                    return await asyncio.to_thread(action)
-                except SQLAlchemyError as error:
-                    if attempt == retries:
-                        raise
-                    log.warning(
-                        "database error (try %d of %d), retrying: %s",
-                        attempt + 1, retries + 1, one_line(error),
-                    )
-                    await asyncio.sleep(backoff(attempt))
-        raise AssertionError("unreachable")
+            return await asyncio.to_thread(with_retries, action, retries, on_retry=retrying)
 
     def _settled(self, cache_key: str | None, outcome: str) -> None:
         self.crawler.signals.send_catch_log(

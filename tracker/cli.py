@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.engine import one_line
 from tracker import cli_format, sources
 from tracker.services.queries import NotFound
 from tracker.settings import ConfigError, Settings
@@ -144,8 +145,10 @@ def _ingest_spool(settings: Settings) -> int:
         )
     for path, why in recovery.left:
         print(f"{'left':<11} {path}: {why}", flush=True)
-    print(f"spool {settings.spool_dir}: {len(recovery.recovered)} recovered, "
-          f"{len(recovery.left)} left")
+    print(
+        f"spool {settings.spool_dir}: {len(recovery.recovered)} recovered, "
+        f"{len(recovery.left)} left"
+    )
     return 1 if recovery.left else 0
 
 
@@ -166,7 +169,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             policy = HealthPolicy.from_settings(settings)
             record_unrecorded(sessions, "untc", report, started, datetime.now(UTC), policy)
     except sa_exc.SQLAlchemyError as error:
-        print(f"tracker: could not record the crawl: {_one_line(error)}", file=sys.stderr)
+        print(f"tracker: could not record the crawl: {one_line(error)}", file=sys.stderr)
     if args.json:
         summary = {**report.stats, "returncode": report.returncode}
         if report.error:
@@ -294,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--source", choices=sources.SOURCES)
     ingest.add_argument("--observed-at", type=_date, metavar="YYYY-MM-DD")
     ingest.add_argument(
-        "--spool", action="store_true",
+        "--spool",
+        action="store_true",
         help="store the fetched pages that a database error kept in the spool (data_dir/spool)",
     )
     ingest.add_argument("files", nargs="*", metavar="FILE")
@@ -369,12 +373,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
@@ -391,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"tracker: configuration: {error}", file=sys.stderr)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sa_exc.OperationalError) as error:
-        print(f"tracker: database: {_one_line(error)}", file=sys.stderr)
+        print(f"tracker: database: {one_line(error)}", file=sys.stderr)
     except OSError as error:
         print(f"tracker: {error}", file=sys.stderr)
     return 2

@@ -46,7 +46,7 @@ from typing import Self
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import SQLITE_BEGIN
+from db.engine import SQLITE_BEGIN, one_line
 from db.models import Delivery, Event, Subscription
 from tracker.alerts.channels import Channel, DeliveryError, Message, Recipient
 from tracker.alerts.messages import load_context, render
@@ -182,7 +182,7 @@ class _Heartbeat:
                 log.warning(
                     "could not renew the lease of claim %s: %s",
                     self.token[:8],
-                    str(error).splitlines()[0] if str(error) else type(error).__name__,
+                    one_line(error),
                 )
 
     def __enter__(self) -> Self:

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from db.engine import one_line
 from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.health import DEFAULT_POLICY, HealthPolicy
 from tracker.services.ingest import FetchedPage, IngestResult, SessionFactory, ingest_page
@@ -152,7 +153,8 @@ def spool_files(spool_dir: Path) -> list[Path]:
     if not spool_dir.is_dir():
         return []
     return sorted(
-        p for p in spool_dir.iterdir()
+        p
+        for p in spool_dir.iterdir()
         if p.name.endswith(SUFFIX) and not p.name.startswith(".") and p.is_file()
     )
 
@@ -242,23 +244,23 @@ def recover_spool(
     return done
 
 
-def one_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
-
-
 def with_retries(
-    action: Callable[[], T], retries: int, sleep: Callable[[float], None] = time.sleep
+    action: Callable[[], T],
+    retries: int,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[int, SQLAlchemyError], None] | None = None,
 ) -> T:
     """Run `action`, retrying it up to `retries` times on a database error with a short backoff
-    (0.5 s, 1 s, 2 s, ... at most 5 s); the last error propagates."""
+    (0.5 s, 1 s, 2 s, ... at most 5 s); the last error propagates. `on_retry(attempt, error)`
+    is told of each error that is retried (attempt 0 is the first try)."""
     for attempt in range(retries + 1):
         try:
             return action()
-        except SQLAlchemyError:
+        except SQLAlchemyError as error:
             if attempt == retries:
                 raise
+            if on_retry is not None:
+                on_retry(attempt, error)
             sleep(backoff(attempt))
     raise AssertionError("unreachable")
 
