@@ -19,11 +19,15 @@ _DATE_RE = re.compile(_DATE)
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
 _TRAILING_DATE_RE = re.compile(r"^(.*?),?\s*" + _DATE + r"\s*$", re.DOTALL)
 _CELL_RE = re.compile(r"^(\[)?\s*" + _DATE + r"(?:\s+([A-Za-z]{1,2}))?\s*(\])?$")
-_SUPERSCRIPT_RE = re.compile(r"<\s*superscript\s*>(.*?)<\s*/\s*superscript\s*>", re.DOTALL | re.IGNORECASE)
+_SUPERSCRIPT_RE = re.compile(
+    r"<\s*superscript\s*>(.*?)<\s*/\s*superscript\s*>", re.DOTALL | re.IGNORECASE
+)
 _LITERAL_TAG_RE = re.compile(
     r"</?\s*(?:i|b|u|em|strong|a|br|p|span|sup|sub|superscript|text)\b[^<>]{0,300}>", re.IGNORECASE
 )
 _WS_RE = re.compile(r"\s+")
+# Elements whose content is never text, wherever a hostile page nests them.
+NOT_TEXT = frozenset({"script", "style", "template"})
 # What no parsed text may hold (so no feed, CSV or JSON answer can fail on it): C0 controls but
 # TAB, LF and CR (whitespace, folded into a space), DEL and the C1 controls, surrogates and the
 # non-characters U+FFFE/U+FFFF (illegal in XML 1.0), and the invisible format characters that

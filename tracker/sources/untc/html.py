@@ -12,7 +12,14 @@ from lxml import etree
 from tracker.domain.models import Footnote, Participant, TreatyStatus
 from tracker.sources import PageRejected
 from tracker.sources.encoding import UndecodablePage, decode
-from tracker.sources.text import clean, leading_date, place_and_date, split_refs, strip_controls
+from tracker.sources.text import (
+    NOT_TEXT,
+    clean,
+    leading_date,
+    place_and_date,
+    split_refs,
+    strip_controls,
+)
 from tracker.sources.untc.table import build_participant, column_roles
 from tracker.sources.untc.validate import check_header, check_status
 
@@ -51,7 +58,6 @@ def _tag(el: etree._Element) -> str:
 
 # Elements whose content is never text of the page: scripts, style sheets, inert templates.
 # Comments and processing instructions have no str tag and are never walked either.
-_NOT_TEXT = frozenset({"script", "style", "template"})
 
 
 def _text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: bool = True) -> str:
@@ -67,12 +73,12 @@ def _text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: bo
             tag = _tag(child)
             if tag == "br":
                 parts.append(" ")
-            elif tag and tag not in _NOT_TEXT and (sup or tag != "sup") and child not in skipped:
+            elif tag and tag not in NOT_TEXT and (sup or tag != "sup") and child not in skipped:
                 walk(child)
             if child.tail:
                 parts.append(child.tail)
 
-    if isinstance(el.tag, str) and _tag(el) not in _NOT_TEXT:
+    if isinstance(el.tag, str) and _tag(el) not in NOT_TEXT:
         walk(el)
     return "".join(parts)
 
@@ -86,7 +92,7 @@ def _refs(el: etree._Element) -> tuple[str, ...]:
     """Footnote refs printed in the <sup> markers inside an element."""
     refs: list[str] = []
     for sup in el.iter():
-        if _tag(sup) != "sup" or any(_tag(a) in _NOT_TEXT for a in sup.iterancestors()):
+        if _tag(sup) != "sup" or any(_tag(a) in NOT_TEXT for a in sup.iterancestors()):
             continue
         anchors = [clean(_text_nodes(a)) for a in sup.iter() if _tag(a) == "a"]
         found = [a for a in anchors if a] or list(split_refs(_text_nodes(sup)))
@@ -105,7 +111,7 @@ def _find(root: etree._Element) -> dict[str, list[etree._Element]]:
         ident = el.get("id")
         if not ident or not ident.endswith(_ALL_SUFFIXES):
             continue
-        if any(_tag(a) in _NOT_TEXT for a in el.iterancestors()):
+        if any(_tag(a) in NOT_TEXT for a in el.iterancestors()):
             continue  # inside a <template>: inert, never shown
         for key, suffix in _SUFFIXES.items():
             if ident.endswith(suffix):

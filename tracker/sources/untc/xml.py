@@ -9,6 +9,7 @@ from lxml import etree
 from tracker.domain.models import Footnote, Participant, TreatyStatus
 from tracker.sources import PageRejected, encoding
 from tracker.sources.text import (
+    NOT_TEXT,
     leading_date,
     parse_count,
     place_and_date,
@@ -28,8 +29,6 @@ _PUNCTUATION_RE = re.compile("[\x13\x18\x19\x1c\x1d]")
 # A bare `&` (or an HTML entity such as `&nbsp;`) is not XML; libxml2's recovery mode then drops
 # every later entity, `&lt;superscript&gt;` included. Escape it before parsing.
 _BARE_AMP_RE = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
-# Elements whose content is never text (a hostile file may nest them in an Entry).
-_NOT_TEXT = frozenset({"script", "style", "template"})
 _CHAPTER_RE = re.compile(r"CHAPTER\s+([IVXLC]+)\b", re.I)
 HEADER_ONLY = "header-only MTDSG file: no participants table"
 
@@ -62,7 +61,7 @@ def _local(el: etree._Element) -> str:
 def _raw(el: etree._Element | None) -> str:
     """The element's text nodes (not comments, processing instructions, script or style), with
     literal script/style/comment markup kept as escaped text removed too."""
-    if el is None or _local(el) in _NOT_TEXT:
+    if el is None or _local(el) in NOT_TEXT:
         return ""
     parts: list[str] = []
 
@@ -71,7 +70,7 @@ def _raw(el: etree._Element | None) -> str:
             parts.append(node.text)
         for child in node:
             name = _local(child)
-            if name and name not in _NOT_TEXT:
+            if name and name not in NOT_TEXT:
                 walk(child)
             if child.tail:
                 parts.append(child.tail)
