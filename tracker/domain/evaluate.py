@@ -6,14 +6,15 @@ operator's confirmations of outside-data conditions, and today's date for projec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rules import Group, Reio, Rule
 from tracker.domain.successions import Successions, predecessor_instruments
+from tracker.domain.withdrawals import Ending, read_withdrawals
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,31 @@ class Instrument:
     withdrawn: bool = False
     via: str | None = None
     successors: tuple[str, ...] = ()  # for a predecessor's instrument: the keys of its successors
+    ending: Ending | None = None  # the withdrawal that ended it, if one did or is due
+
+    @property
+    def ended_on(self) -> date | None:
+        """The day it stopped counting (its withdrawal took effect), where known."""
+        return self.ending.effective_on if self.ending else None
+
+    @property
+    def end_unknown(self) -> bool:
+        """Ended (or ending) on a date nobody has printed."""
+        return self.ending is not None and self.ending.effective_on is None
+
+    def counts_on(self, day: date, *, sure: bool = True) -> bool:
+        """True if it counts on `day`: deposited by then and not yet withdrawn. For an end of
+        unknown date, `sure` counts it only where the history shows it still in force, and
+        otherwise wherever it is not known to have ended."""
+        if self.date > day:
+            return False
+        if self.ending is None:
+            return True
+        if self.ending.effective_on is not None:
+            return day < self.ending.effective_on
+        if sure:
+            return self.ending.not_before is not None and day <= self.ending.not_before
+        return self.ending.not_after is None or day < self.ending.not_after
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -43,6 +69,8 @@ class Instrument:
         }
         if self.withdrawn:
             d["withdrawn"] = True
+        if self.ending is not None:
+            d["withdrawal"] = self.ending.to_dict()
         if self.via:
             d["predecessor_of"] = self.via
         return d
@@ -117,6 +145,7 @@ class Evaluation:
     earliest: date | None  # if what remains were deposited on the as-of date (or today)
     in_force_from: Mapping[str, date]
     warnings: tuple[str, ...]
+    counted: int | None = None  # instruments counting on the answer's day (withdrawn ones out)
 
     @property
     def agrees(self) -> bool | None:
@@ -127,7 +156,8 @@ class Evaluation:
 
     @property
     def qualifying(self) -> int:
-        return len(self.instruments)
+        """Instruments that count on the answer's day (as of, or today)."""
+        return len(self.instruments) if self.counted is None else self.counted
 
     def entry_into_force(self) -> dict[str, Any]:
         return {
@@ -160,10 +190,33 @@ def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
     return Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn)
 
 
+def _ending_of(instrument: Instrument, endings: Sequence[Ending], bracketed: bool) -> Ending | None:
+    """The withdrawal that ended (or will end) this instrument: the participant's first one not
+    before its deposit. A bracketed instrument with none gets an ending of unknown date."""
+    after = [
+        e
+        for e in endings
+        if (e.notified_on or e.effective_on or e.not_after or date.max) >= instrument.date
+    ]
+    after.sort(key=lambda e: e.notified_on or e.effective_on or e.not_after or date.max)
+    if after:
+        return after[0]
+    if bracketed:
+        return Ending(instrument.participant, "withdrawal", None, None, "unknown")
+    return None
+
+
 def qualifying_instruments(
-    rule: Rule, status: TreatyStatus, successions: Successions
+    rule: Rule,
+    status: TreatyStatus,
+    successions: Successions,
+    endings: Mapping[str, Sequence[Ending]] | None = None,
 ) -> list[Instrument]:
-    """Every instrument that counts, oldest first: the rows' own and their predecessors'."""
+    """Every instrument that counts, oldest first: the rows' own and their predecessors', each
+    with the withdrawal that ended it (`endings`: per participant key; read from the status's
+    footnotes when not given)."""
+    if endings is None:
+        endings = read_withdrawals(status, rule.withdrawal).endings
     found: list[Instrument] = []
     for p in status.participants:
         if not _counts_reio(rule, p):
@@ -173,7 +226,8 @@ def qualifying_instruments(
             continue  # the predecessor's instrument is what counted
         own = _own_instrument(rule, p)
         if own is not None:
-            found.append(own)
+            ending = _ending_of(own, endings.get(p.key, ()), own.withdrawn)
+            found.append(replace(own, ending=ending) if ending else own)
     for pred in successions.instruments:
         if pred.kind in rule.counts:
             found.append(
@@ -190,15 +244,63 @@ def qualifying_instruments(
     return sorted(found, key=lambda i: (i.date, i.name))
 
 
-def _group_state(group: Group, instruments: list[Instrument]) -> GroupState:
+def _first_day(
+    instruments: Sequence[Instrument],
+    needed: int,
+    *,
+    sure: bool = True,
+    members: tuple[str, ...] | None = None,
+) -> date | None:
+    """The first deposit day on which `needed` instruments (or members of `members`) count,
+    withdrawals in effect by then left out (see Instrument.counts_on for `sure`)."""
+    for day in sorted({i.date for i in instruments}):
+        counting = [i for i in instruments if i.counts_on(day, sure=sure)]
+        if members is None:
+            have = len(counting)
+        else:
+            have = len({m for i in counting for m in i.members if m in members})
+        if have >= needed:
+            return day
+    return None
+
+
+def _group_state(group: Group, instruments: list[Instrument], day: date) -> GroupState:
     first: dict[str, date] = {}
     for i in instruments:  # oldest first
+        if not i.counts_on(day):
+            continue
         for member in i.members:
             if member in group.participants:
                 first.setdefault(member, i.date)
-    dates = sorted(first.values())
-    met = dates[group.needed - 1] if len(dates) >= group.needed else None
+    met = _first_day(instruments, group.needed, members=group.participants)
     return GroupState(group, first, met)
+
+
+def _unknown_ends(
+    instruments: Sequence[Instrument],
+    needed: int,
+    members: tuple[str, ...] | None,
+    sure: date | None,
+) -> str | None:
+    """A warning when instruments withdrawn on unknown dates could make the rule met earlier
+    than the instruments known to count (None: they change nothing)."""
+    maybe = _first_day(instruments, needed, sure=False, members=members)
+    if maybe is None or maybe == sure:
+        return None
+    names = sorted(
+        {
+            i.name
+            for i in instruments
+            if i.end_unknown and i.counts_on(maybe, sure=False) and not i.counts_on(maybe)
+        }
+    )
+    known = (
+        f"it is met on {sure.isoformat()} without them" if sure else "it is not met without them"
+    )
+    return (
+        f"the threshold would be met on {maybe.isoformat()} counting {', '.join(names)}, "
+        f"withdrawn on a date not known; not declared met on their strength ({known})"
+    )
 
 
 def _deciding(
@@ -257,18 +359,26 @@ def evaluate(
     as_of: date | None = None,
     confirmations: Mapping[str, date] | None = None,
     today: date | None = None,
+    endings: Mapping[str, Sequence[Ending]] | None = None,
 ) -> Evaluation:
     """Evaluate `rule` on the whole `status`, counting only what was deposited by `as_of` if given.
 
     Pass the full status, not one cut to `as_of`: a successor's row dated after `as_of` still
     carries the footnote that gives its predecessor's earlier instrument.
+
+    An instrument counts from its deposit until its withdrawal takes effect (`endings`, per
+    participant key; read from the status's footnotes and the rule's withdrawal clause when not
+    given): one withdrawn before the rule was met does not count toward it, one withdrawn after
+    still counted when it did. A withdrawal of unknown date never makes the rule met.
     """
     successions = predecessor_instruments(status)
     instruments = [
         i
-        for i in qualifying_instruments(rule, status, successions)
+        for i in qualifying_instruments(rule, status, successions, endings)
         if as_of is None or i.date <= as_of
     ]
+    answer_day = as_of or today or date.max
+    counting = [i for i in instruments if i.counts_on(answer_day)]
     warnings = []
     unreadable = [u for u in successions.unreadable if as_of is None or u.date <= as_of]
     if unreadable:
@@ -281,16 +391,20 @@ def evaluate(
     remaining = 0
     count_met = None
     if rule.threshold is not None:
-        remaining = max(0, rule.threshold - len(instruments))
-        count_met = instruments[rule.threshold - 1].date if not remaining else None
+        count_met = _first_day(instruments, rule.threshold)
+        remaining = 0 if count_met else max(0, rule.threshold - len(counting))
         met_dates.append(count_met)
+        if unsure := _unknown_ends(instruments, rule.threshold, None, count_met):
+            warnings.append(unsure)
     groups = tuple(
-        _group_state(g, instruments)
+        _group_state(g, instruments, answer_day)
         for g in ((rule.all_of,) if rule.all_of else ()) + rule.at_least
     )
     for g in groups:
-        remaining = max(remaining, g.remaining)
+        remaining = max(remaining, 0 if g.met_on else g.remaining)
         met_dates.append(g.met_on)
+        if unsure := _unknown_ends(instruments, g.group.needed, g.group.participants, g.met_on):
+            warnings.append(f"{g.group.label}: {unsure}")
     confirmed = dict(confirmations or {})
     conditions = tuple(
         ConditionState(
@@ -314,9 +428,12 @@ def evaluate(
         if met is None and base and not any(c.met_on is None for c in conditions)
         else None
     )
-    withdrawn = [i.name for i in instruments if i.withdrawn]
-    if withdrawn:
-        warnings.append("counted although later withdrawn: " + ", ".join(withdrawn))
+    undated = [i.name for i in instruments if i.end_unknown and i.counts_on(answer_day, sure=False)]
+    if undated:
+        warnings.append(
+            "withdrawn on a date not known (not counted where it could change the answer): "
+            + ", ".join(undated)
+        )
     return Evaluation(
         rule=rule,
         as_of=as_of,
@@ -333,4 +450,5 @@ def evaluate(
         if met and computed
         else {},
         warnings=tuple(warnings),
+        counted=len(counting),
     )
