@@ -183,7 +183,7 @@ def test_instrument_withdrawn_after_entry_into_force_still_counted_when_it_did()
     assert ev.threshold_met_on == D("2020-03-01")
     assert ev.computed == D("2020-05-30")
     assert ev.remaining == 0 and ev.qualifying == 2  # 2 count today; the rule was met
-    leaving = [i for i in ev.instruments if i.name == "Leaver"][0]
+    leaving = next(i for i in ev.instruments if i.name == "Leaver")
     assert leaving.ended_on == D("2025-12-27")
     assert leaving.to_dict()["withdrawal"]["notified_on"] == "2025-06-27"
     assert not any("date not known" in w for w in ev.warnings)
