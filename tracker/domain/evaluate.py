@@ -6,14 +6,17 @@ operator's confirmations of outside-data conditions, and today's date for projec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rules import Group, Reio, Rule
 from tracker.domain.successions import Successions, predecessor_instruments
+
+if TYPE_CHECKING:
+    from tracker.domain.withdrawals import Ending
 
 
 @dataclass(frozen=True)
@@ -257,8 +260,12 @@ def evaluate(
     as_of: date | None = None,
     confirmations: Mapping[str, date] | None = None,
     today: date | None = None,
+    endings: Mapping[str, Sequence[Ending]] | None = None,
 ) -> Evaluation:
     """Evaluate `rule` on the whole `status`, counting only what was deposited by `as_of` if given.
+
+    `endings`: each participant's known ends (withdrawals, revocations, the as-of history's
+    bounds); accepted, not yet read here (the evaluation of ends is the integrator's).
 
     Pass the full status, not one cut to `as_of`: a successor's row dated after `as_of` still
     carries the footnote that gives its predecessor's earlier instrument.
