@@ -71,6 +71,14 @@ AsOf = Annotated[
     _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"),
     Query(description="answer as of this legal date (YYYY-MM-DD)"),
 ]
+KnownAt = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="answer from the snapshots observed by then only: a date (YYYY-MM-DD, the "
+        "end of that day UTC) or a date-time with its zone (e.g. 2026-02-03T15:00Z)",
+    ),
+]
 Since = Annotated[
     datetime | None,
     _iso_text(r"\d{4}-\d{2}-\d{2}([T ].*)?", "an ISO 8601 date or time, e.g. 2026-02-03T15:00Z"),
@@ -161,10 +169,15 @@ class _Answers:
         self._by_engine = WeakKeyDictionary()
 
     def get(
-        self, session: Session, treaty_id: str, as_of: date | None, day: date
+        self,
+        session: Session,
+        treaty_id: str,
+        as_of: date | None,
+        day: date,
+        known_at: datetime | None = None,
     ) -> dict[str, Any]:
-        if as_of is not None:
-            return treaty_status(session, treaty_id, as_of=as_of, today=day)
+        if as_of is not None or known_at is not None:
+            return treaty_status(session, treaty_id, as_of=as_of, today=day, known_at=known_at)
         treaty, _ = find_treaty(session, treaty_id)
         snapshots = select(func.max(Snapshot.id), func.count(Snapshot.id)).where(
             Snapshot.treaty_id == treaty.id
@@ -190,10 +203,39 @@ class _Answers:
 _ANSWERS = _Answers()
 
 
-def _status(session: Session, treaty_id: str, as_of: date | None, day: date) -> dict[str, Any]:
-    """treaty_status, with its errors as 4xx: unknown treaty, or an as_of too late to compute."""
+def _known_at(text: str | None) -> datetime | None:
+    """Read `known_at` (422 when it is not a date or an aware date-time)."""
+    if text is None:
+        return None
+    from tracker.domain.history import known_at_moment
+
     try:
-        return _ANSWERS.get(session, treaty_id, as_of, day)
+        return known_at_moment(text)
+    except (ValueError, OverflowError) as error:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "known_at"),
+                    "msg": f"expected a date (YYYY-MM-DD) or a date-time with its zone: {error}",
+                    "input": text,
+                }
+            ]
+        ) from None
+
+
+def _status(
+    session: Session,
+    treaty_id: str,
+    as_of: date | None,
+    day: date,
+    known_at: str | None = None,
+) -> dict[str, Any]:
+    """treaty_status, with its errors as 4xx: unknown treaty (or no snapshot observed by
+    known_at), a bad known_at, or an as_of too late to compute."""
+    moment = _known_at(known_at)
+    try:
+        return _ANSWERS.get(session, treaty_id, as_of, day, moment)
     except NotFound as error:
         raise _not_found(error) from None
     except OverflowError:  # a delay added to a date near 9999-12-31 leaves the calendar
@@ -238,8 +280,14 @@ def treaties(
     summary="A treaty's status: the object of `tracker status --json`",
     responses=NOT_FOUND,
 )
-def treaty(treaty_id: TreatyId, session: DB, day: Today, as_of: AsOf = None) -> dict[str, Any]:
-    return _status(session, treaty_id, as_of, day)
+def treaty(
+    treaty_id: TreatyId,
+    session: DB,
+    day: Today,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> dict[str, Any]:
+    return _status(session, treaty_id, as_of, day, known_at)
 
 
 ParticipantFilter = Literal["all", "signed_not_ratified", "parties", "withdrawn"]
@@ -267,8 +315,9 @@ def participants(
     as_of: AsOf = None,
     which: Annotated[ParticipantFilter, Query(alias="filter")] = "all",
     fmt: Fmt = "json",
+    known_at: KnownAt = None,
 ) -> Response:
-    found = _status(session, treaty_id, as_of, day)
+    found = _status(session, treaty_id, as_of, day, known_at)
     rows = [p for p in found["participants"] if _keep(p, which)]
     return respond(rows, fmt, PARTICIPANT_COLUMNS, f"{found['treaty']}-participants")
 
