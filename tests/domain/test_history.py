@@ -379,3 +379,16 @@ def test_known_at_reads_a_date_as_the_end_of_that_day_utc_and_requires_a_zone():
         known_at_moment("2026-02-03T10:00")
     with pytest.raises(ValueError):
         known_at_moment("yesterday")
+
+
+def test_a_misprint_rewritten_back_to_the_earlier_print_is_a_rewrite_not_a_revocation():
+    misprint = row("Austria", "AUT", cell(Column.CONSENT, "2018-05-18"))
+    history = derive(
+        [printed("2018-06-01", AUT), printed("2018-07-01", misprint), printed("2018-08-01", AUT)],
+        read=none_read,
+    )
+    wrong = history.act(("AUT", "consent", "ratification", D("2018-05-18")))
+    assert wrong is not None and wrong.ended_by == REWRITTEN
+    assert wrong.successor == ("AUT", "consent", "ratification", D("2018-05-08"))
+    answer = history.as_of(D("2018-07-15"))
+    assert answer.parties == 1 and answer.warnings == ()

@@ -421,11 +421,11 @@ def _settle_ends(
     gone: dict[tuple[int, str, str], list[ActKey]] = {}
     came: dict[tuple[int, str, str], list[ActKey]] = {}
     for key, t in traces.items():
-        final, first = t.shown[-1], t.shown[0]
-        if final < last:
-            gone.setdefault((final, key[0], key[1]), []).append(key)
-        if first > 0:
-            came.setdefault((first - 1, key[0], key[1]), []).append(key)
+        if t.shown[-1] < last:
+            gone.setdefault((t.shown[-1], key[0], key[1]), []).append(key)
+        for i in t.shown:  # new on page i, or back on it after an absence
+            if i > 0 and (i - 1) not in t.bracketed:
+                came.setdefault((i - 1, key[0], key[1]), []).append(key)
     for (i, participant, column), keys in gone.items():
         olds = sorted(keys, key=lambda k: k[3])
         news = sorted(came.get((i, participant, column), []), key=lambda k: k[3])
