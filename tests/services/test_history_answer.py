@@ -261,6 +261,10 @@ def test_api_known_at_and_as_of(ctbt_history):
             "/api/treaties/XXVI-4/participants?as_of=2024-01-01&filter=parties"
         ).json()
         assert sorted(p["name"] for p in parties) == ["France", "Japan"]
+        page = client.get("/treaties/XXVI-4?as_of=2024-01-01")
+        assert page.status_code == 200 and "standing not known" in page.text
+        assert "ended between 2018-01-15 and 2026-02-03" in page.text
+        assert "standing not known" not in client.get("/treaties/XXVI-4?as_of=2010-01-01").text
 
 
 def test_cli_known_at(ctbt_history, settings, monkeypatch, capsys):
