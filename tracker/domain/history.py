@@ -64,6 +64,11 @@ class Printed:
     status: TreatyStatus
     observed_at: datetime
     snapshot_id: int | None = None
+    digest: str = ""  # its content hash, where known (computed when not)
+
+    @property
+    def content(self) -> str:
+        return self.digest or self.status.content_hash()
 
     @property
     def printed_at(self) -> datetime:
@@ -288,7 +293,7 @@ def _standing(dated: list[tuple[ActHistory, str]]) -> str:
 
 def order_pages(pages: Iterable[Printed]) -> list[Printed]:
     """Pages by print time; pages printed at the same time in a fixed order (their content)."""
-    return sorted(pages, key=lambda p: (p.printed_at, p.status.content_hash(), p.observed_at))
+    return sorted(pages, key=lambda p: (p.printed_at, p.content, p.observed_at))
 
 
 def _last_printed_participants(pages: Sequence[Printed]) -> dict[str, Participant]:

@@ -8,11 +8,14 @@ the snapshots observed up to T only. Read only.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from db.models import Event, Snapshot, Treaty
 from tracker.domain.history import ActKey, AsOf, Printed, TreatyHistory, derive
@@ -33,12 +36,47 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+class _Histories:
+    """Derived histories, per database, keyed by the snapshots (immutable) and the confirmed
+    absences they were derived from: an as-of answer reads every snapshot, which the next
+    answer for another date need not parse again."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._by_engine: WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], TreatyHistory]]
+        self._by_engine = WeakKeyDictionary()
+
+    def get(self, session: Session, key: tuple[Any, ...]) -> TreatyHistory | None:
+        with self._lock:
+            found = self._by_engine.get(_engine(session), OrderedDict())
+            if key in found:
+                found.move_to_end(key)
+                return found[key]
+        return None
+
+    def put(self, session: Session, key: tuple[Any, ...], history: TreatyHistory) -> None:
+        with self._lock:
+            found = self._by_engine.setdefault(_engine(session), OrderedDict())
+            found[key] = history
+            while len(found) > self.size:
+                found.popitem(last=False)
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+_HISTORIES = _Histories()
+
+
 def load_history(
     session: Session, treaty: Treaty, known_at: datetime | None = None
 ) -> tuple[TreatyHistory, Snapshot]:
     """The history of `treaty` from its snapshots observed up to `known_at` (all: None), and
     the latest of them by observation (NotFound when there is none)."""
-    query = select(Snapshot).options(undefer(Snapshot.data)).where(Snapshot.treaty_id == treaty.id)
+    query = select(Snapshot).where(Snapshot.treaty_id == treaty.id)
     absences = select(Event).where(
         Event.treaty_id == treaty.id, Event.kind.in_(ABSENCE_KINDS), Event.state == "confirmed"
     )
@@ -63,10 +101,25 @@ def load_history(
         ):
             continue  # confirmed after T: not known then
         confirmed.update(vanished([event]))
-    pages = [
-        Printed(TreatyStatus.from_dict(s.data), _aware(s.observed_at), s.id) for s in snapshots
-    ]
-    return derive(pages, confirmed_gone=confirmed), snapshots[-1]
+    key = (
+        treaty.id,
+        tuple((s.id, s.content_hash, _aware(s.observed_at)) for s in snapshots),
+        frozenset(confirmed),
+    )
+    history = _HISTORIES.get(session, key)
+    if history is None:
+        data = dict(
+            session.execute(
+                select(Snapshot.id, Snapshot.data).where(Snapshot.id.in_([s.id for s in snapshots]))
+            ).all()
+        )
+        pages = [
+            Printed(TreatyStatus.from_dict(data[s.id]), _aware(s.observed_at), s.id, s.content_hash)
+            for s in snapshots
+        ]
+        history = derive(pages, confirmed_gone=confirmed)
+        _HISTORIES.put(session, key, history)
+    return history, snapshots[-1]
 
 
 def _first_observed(history: TreatyHistory, status: TreatyStatus) -> FirstObserved:
