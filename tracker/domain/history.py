@@ -30,6 +30,7 @@ absence event shows it too: until then its standing after the last page showing 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -512,15 +513,32 @@ def _bounded(
     return replace(a, ending=ending, confirmed=confirmed)
 
 
-def known_at_moment(text: str) -> datetime:
-    """Read "what we knew on T": an ISO date (the end of that day, UTC) or an aware date-time.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2})(?::(\d{2})(?:\.(\d+))?)?")
+_ZONE = re.compile(r"([Zz]|[+-]\d{2}:?\d{2})")
 
-    ValueError for anything else, a date-time without a zone included (it would be a guess)."""
+
+def known_at_moment(text: str) -> datetime:
+    """Read "what we knew on T": an ISO date (the end of that day, UTC) or an ISO date-time
+    with its zone (Z or an offset), returned in UTC (beyond the calendar's ends: its first or
+    last instant). ValueError for anything else, a date-time without a zone included (which
+    moment it means would be a guess)."""
     value = text.strip()
-    if len(value) == 10:
-        day = date.fromisoformat(value)
-        return datetime.combine(day, time.max, UTC)
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    if _DATE.fullmatch(value):
+        return datetime.combine(date.fromisoformat(value), time.max, UTC)
+    moment = _MOMENT.match(value)
+    if moment is None:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or a date-time (YYYY-MM-DDTHH:MM)")
+    zone = value[moment.end() :]
+    if not zone:
         raise ValueError(f"{text!r} has no time zone (write e.g. {value}Z, or a date alone)")
-    return moment.astimezone(UTC)
+    if not _ZONE.fullmatch(zone):
+        raise ValueError(f"{text!r}: {zone!r} is not a time zone (Z or +HH:MM)")
+    head, seconds, fraction = moment.groups()
+    seconds = min(seconds or "00", "59")  # a leap second is the last second of its minute
+    stamp = f"{head}:{seconds}.{(fraction or '0')[:6].ljust(6, '0')}"
+    parsed = datetime.fromisoformat(stamp + ("+00:00" if zone in "Zz" else zone))
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 is before year 1 in UTC
+        return (datetime.min if parsed.year == 1 else datetime.max).replace(tzinfo=UTC)

@@ -7,7 +7,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 from weakref import WeakKeyDictionary
 
@@ -71,10 +71,21 @@ AsOf = Annotated[
     _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"),
     Query(description="answer as of this legal date (YYYY-MM-DD)"),
 ]
+
+
+def _known_at_text(value: Any) -> Any:
+    """Read `known_at`: a date (the end of that day, UTC) or a date-time with its zone."""
+    if isinstance(value, str):
+        from tracker.domain.history import known_at_moment
+
+        return known_at_moment(value)  # ValueError: a 422 naming known_at
+    return value
+
+
 KnownAt = Annotated[
-    str | None,
+    datetime | date | None,
+    BeforeValidator(_known_at_text),
     Query(
-        max_length=64,
         description="answer from the snapshots observed by then only: a date (YYYY-MM-DD, the "
         "end of that day UTC) or a date-time with its zone (e.g. 2026-02-03T15:00Z)",
     ),
@@ -203,39 +214,19 @@ class _Answers:
 _ANSWERS = _Answers()
 
 
-def _known_at(text: str | None) -> datetime | None:
-    """Read `known_at` (422 when it is not a date or an aware date-time)."""
-    if text is None:
-        return None
-    from tracker.domain.history import known_at_moment
-
-    try:
-        return known_at_moment(text)
-    except (ValueError, OverflowError) as error:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ("query", "known_at"),
-                    "msg": f"expected a date (YYYY-MM-DD) or a date-time with its zone: {error}",
-                    "input": text,
-                }
-            ]
-        ) from None
-
-
 def _status(
     session: Session,
     treaty_id: str,
     as_of: date | None,
     day: date,
-    known_at: str | None = None,
+    known_at: datetime | date | None = None,
 ) -> dict[str, Any]:
     """treaty_status, with its errors as 4xx: unknown treaty (or no snapshot observed by
-    known_at), a bad known_at, or an as_of too late to compute."""
-    moment = _known_at(known_at)
+    known_at), or an as_of too late to compute."""
+    if isinstance(known_at, date) and not isinstance(known_at, datetime):
+        known_at = datetime.combine(known_at, time.max, UTC)
     try:
-        return _ANSWERS.get(session, treaty_id, as_of, day, moment)
+        return _ANSWERS.get(session, treaty_id, as_of, day, known_at)
     except NotFound as error:
         raise _not_found(error) from None
     except OverflowError:  # a delay added to a date near 9999-12-31 leaves the calendar
