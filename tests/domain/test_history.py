@@ -392,3 +392,14 @@ def test_a_misprint_rewritten_back_to_the_earlier_print_is_a_rewrite_not_a_revoc
     assert wrong.successor == ("AUT", "consent", "ratification", D("2018-05-08"))
     answer = history.as_of(D("2018-07-15"))
     assert answer.parties == 1 and answer.warnings == ()
+
+
+@pytest.mark.parametrize("text", ["2020-W01-1", "20200101", "2026-02-03T10:00 UTC", "2026-02-30"])
+def test_known_at_refuses_what_is_not_a_plain_date_or_zoned_time(text):
+    with pytest.raises(ValueError):
+        known_at_moment(text)
+
+
+def test_known_at_beyond_the_calendar_is_clamped_not_an_error():
+    assert known_at_moment("0001-01-01T00:00+05:00") == datetime.min.replace(tzinfo=UTC)
+    assert known_at_moment("9999-12-31T23:00-05:00") == datetime.max.replace(tzinfo=UTC)
