@@ -214,6 +214,18 @@ def test_reaccession_is_its_own_event_and_the_old_act_ended(paris_history):
     assert details["ended"]["date"] == "2016-09-03"
 
 
+def test_api_lists_reaccession_events_by_kind(paris_history):
+    with TestClient(create_app(paris_history)) as client:
+        found = client.get("/api/events?kind=reaccession")
+        assert found.status_code == 200, found.text
+        assert [(e["participant"], e["legal_date"]) for e in found.json()] == [
+            ("United States of America", "2021-01-20")
+        ]
+        assert client.get("/api/events?kind=revocation").json() == []
+        feed = client.get("/feeds/events.atom")
+        assert feed.status_code == 200 and "reaccession" in feed.text
+
+
 def test_as_of_answers_across_the_reaccession(paris_history):
     def usa(day: str):
         with paris_history() as session:
