@@ -403,3 +403,29 @@ def test_known_at_refuses_what_is_not_a_plain_date_or_zoned_time(text):
 def test_known_at_beyond_the_calendar_is_clamped_not_an_error():
     assert known_at_moment("0001-01-01T00:00+05:00") == datetime.min.replace(tzinfo=UTC)
     assert known_at_moment("9999-12-31T23:00-05:00") == datetime.max.replace(tzinfo=UTC)
+
+
+def test_withdrawal_notified_but_not_yet_bracketed_ends_on_its_effective_date():
+    ended = Ending("AUT", "withdrawal", D("2025-06-27"), D("2025-12-27"), FOOTNOTE)
+    history = derive([printed("2025-07-01", AUT)], read=reader({"AUT": [ended]}))
+    act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
+    assert act is not None and act.ended_by == WITHDRAWN and act.ending == ended
+    assert history.as_of(D("2025-12-26")).parties == 1
+    assert history.as_of(D("2025-12-27")).parties == 0
+    # Without an effective date, a notification alone ends nothing yet.
+    pending = Ending("AUT", "withdrawal", D("2025-06-27"), None, FOOTNOTE)
+    history = derive([printed("2025-07-01", AUT)], read=reader({"AUT": [pending]}))
+    assert history.as_of(D("2030-01-01")).parties == 1
+
+
+def test_withdrawal_notified_without_its_effect_date_keeps_the_pages_bounds():
+    notified = Ending("AUT", "withdrawal", D("2019-06-01"), None, FOOTNOTE, "notified")
+    history = derive(
+        [printed("2018-06-01", AUT), printed("2020-01-10", AUT_OUT)],
+        read=reader({"AUT": [notified]}),
+    )
+    act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
+    assert act is not None and act.ending is not None
+    assert act.ending.notified_on == D("2019-06-01") and act.ending.basis == FOOTNOTE
+    assert (act.ending.not_before, act.ending.not_after) == (D("2018-06-01"), D("2020-01-10"))
+    assert act.standing(D("2018-06-01")) == COUNTS and act.standing(D("2019-01-01")) == NOT_KNOWN

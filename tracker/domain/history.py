@@ -466,17 +466,38 @@ def _settle_ends(
         used: set[int] = set()
         for key in keys:
             a = acts[key]
-            if a.ended_by in (None, REWRITTEN):
+            if a.ended_by == REWRITTEN:
                 continue
             later = [k[3] for k in keys if k[1] == key[1] and k[3] > key[3]]
             found = None
             if key in primary:
                 footnoted = latest_endings.get(participant, ())
+                if a.ended_by is None:  # still printed bound: a withdrawal notified, to come
+                    footnoted = [e for e in footnoted if e.effective_on is not None]
                 found = _matching_ending(a, footnoted, used, min(later) if later else None)
             if found is not None:
-                acts[key] = replace(a, ending=replace(found, participant=participant))
-                continue
-            acts[key] = _bounded(a, pages, confirmed_gone, confirm_after)
+                ended_by = a.ended_by or WITHDRAWN
+                ending = replace(found, participant=participant)
+                if ending.effective_on is None:  # notified, effect not dated: the pages' bounds
+                    bounds = _bounded(a, pages, confirmed_gone, confirm_after).ending or ending
+                    ending = replace(
+                        ending,
+                        not_before=_latest(ending.not_before, bounds.not_before),
+                        not_after=_earliest(ending.not_after, bounds.not_after),
+                    )
+                acts[key] = replace(a, ended_by=ended_by, ending=ending)
+            elif a.ended_by is not None:
+                acts[key] = _bounded(a, pages, confirmed_gone, confirm_after)
+
+
+def _latest(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return max(known) if known else None
+
+
+def _earliest(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return min(known) if known else None
 
 
 def _bounded(
