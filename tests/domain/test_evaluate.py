@@ -719,3 +719,28 @@ def test_cybercrime_40th_state_decides(cybercrime: Rule, eu_day: str) -> None:
     assert ev.remaining == 0
     assert ev.in_force_from["FTH"] == D("2026-06-08")
     assert ev.in_force_from["LTC"] == D("2026-08-31")  # 30 days after its own deposit
+
+
+def test_unknown_end_is_warned_only_inside_its_window() -> None:
+    from tracker.domain.withdrawals import Ending
+
+    gone = member("Leaver", "LVR", consent="2020-02-01", withdrawn=True)
+    window = {
+        "LVR": [
+            Ending(
+                "LVR",
+                "revocation",
+                None,
+                None,
+                "history",
+                not_before=D("2022-01-01"),
+                not_after=D("2024-01-01"),
+            )  # fmt: skip
+        ]
+    }
+    others = states("2020-01-01", "2020-03-01")
+    for day, warned in (("2021-06-01", False), ("2023-01-01", True), ("2025-01-01", False)):
+        ev = run(rule(), gone, *others, endings=window, as_of=D(day))
+        assert any("date not known" in w for w in ev.warnings) is warned, (day, ev.warnings)
+    assert run(rule(), gone, *others, endings=window, as_of=D("2023-01-01")).qualifying == 2
+    assert run(rule(), gone, *others, endings=window, as_of=D("2021-06-01")).qualifying == 3

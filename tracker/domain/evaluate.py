@@ -428,7 +428,11 @@ def evaluate(
         if met is None and base and not any(c.met_on is None for c in conditions)
         else None
     )
-    undated = [i.name for i in instruments if i.end_unknown and i.counts_on(answer_day, sure=False)]
+    undated = [
+        i.name
+        for i in instruments
+        if i.end_unknown and i.counts_on(answer_day, sure=False) and not i.counts_on(answer_day)
+    ]
     if undated:
         warnings.append(
             "withdrawn on a date not known (not counted where it could change the answer): "
