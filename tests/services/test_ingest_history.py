@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from statuses import act, at, counts, events, member, open_actions, page, status
 
 from db.models import ActionRow
-from tracker.domain.models import Column
+from tracker.domain.models import Column, Footnote
 from tracker.domain.models import Participant as P
 from tracker.services.ingest import ingest_page
 
@@ -39,12 +40,63 @@ def test_each_change_kind_becomes_one_event(session_factory):
         ("consent", "Algeria", date(2019, 2, 1), "final"),
         ("correction", "Cook Islands", date(2018, 9, 5), "final"),
         ("signature", "Brazil", date(2019, 2, 2), "final"),
-        ("withdrawal", "Austria", date(2018, 5, 8), "final"),
+        # Bracketed with no footnote: the withdrawal's date is not known, and is not the
+        # deposit's (8 May 2018).
+        ("withdrawal", "Austria", None, "final"),
     ]
+    withdrawal = next(e for e in events(session_factory) if e.kind == "withdrawal")
+    assert withdrawal.details["ending"]["basis"] == "unknown"
+    assert withdrawal.details["ending"]["effective_on"] is None
     consent = next(e for e in events(session_factory) if e.kind == "consent")
     assert consent.details["action_kind"] == "ratification"
     assert consent.observed_at == at("2019-02-03")
     assert consent.details["participant_key"] == "DZA"
+
+
+@pytest.mark.parametrize(
+    ("note", "notified", "effective", "basis"),
+    [
+        (
+            (
+                "On 27 June 2019, the Government of Austria deposited with the Secretary-General a "
+                "notification of withdrawal. The withdrawal took effect for Austria on 27 December "
+                "2019 in accordance with article 17 (2) of the Treaty."
+            ),
+            "2019-06-27",
+            "2019-12-27",
+            "footnote",
+        ),
+        # No effect printed: the catalogue's clause for the TPNW (art. 17(2), 12 months).
+        (
+            (
+                "On 1 March 2019, the Government of Austria notified the Secretary-General of its "
+                "denunciation of the Treaty."
+            ),
+            "2019-03-01",
+            "2020-03-01",
+            "clause",
+        ),
+    ],
+)
+def test_withdrawal_event_carries_notification_and_effect(
+    session_factory, note, notified, effective, basis
+):
+    ingest_page(session_factory, page(BASE, "2019-01-02"))
+    gone = member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08", withdrawn=True)
+    changed = dataclasses.replace(
+        status(dataclasses.replace(gone, footnotes=("1",)), DZA, COK),
+        footnotes=(Footnote("1", note),),
+    )
+    ingest_page(session_factory, page(changed, "2020-04-01"))
+    (event,) = [e for e in events(session_factory) if e.kind == "withdrawal"]
+    assert event.legal_date == date.fromisoformat(notified)
+    ending = event.details["ending"]
+    assert (ending["notified_on"], ending["effective_on"], ending["basis"]) == (
+        notified,
+        effective,
+        basis,
+    )
+    assert event.details["before"]["date"] == "2018-05-08"  # the deposit, kept as evidence
 
 
 def test_provisional_application_event(session_factory):

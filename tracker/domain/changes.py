@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.withdrawals import UNKNOWN, Ending, read_withdrawals
+from tracker.domain.withdrawals import UNKNOWN, Ending, ending_for, read_withdrawals
 
 
 class ChangeKind(StrEnum):
@@ -80,6 +80,23 @@ def _change(kind: ChangeKind, p: Participant, action: Action | None, **kw: Any) 
     )
 
 
+def _withdrawal(p: Participant, a: Action, b: Action, endings: Sequence[Ending]) -> Change:
+    """Brackets added: a withdrawal, dated by its notification (the effective date beside it),
+    never by the instrument's own deposit. Undated: legal date None and an unknown ending."""
+    end = ending_for(a.date, endings) or Ending(p.key, "withdrawal", None, None, UNKNOWN)
+    return Change(
+        kind=ChangeKind.WITHDRAWAL,
+        participant_key=p.key,
+        participant_name=p.name,
+        iso3=p.iso3,
+        legal_date=end.notified_on or end.effective_on,
+        action_kind=a.kind,
+        before=b.to_dict(),
+        after=a.to_dict(),
+        ending=end.to_dict(),
+    )
+
+
 def _revoked(action: Action, endings: Sequence[Ending]) -> Ending | None:
     """The footnotes' end of a consent act gone from the page (dated on or after it)."""
     for e in endings:
@@ -122,8 +139,12 @@ def _column_changes(
             continue
         gone.remove(b)
         came.remove(a)
-        kind = ChangeKind.WITHDRAWAL if a.withdrawn and not b.withdrawn else ChangeKind.CORRECTION
-        changes.append(_change(kind, new, a, before=b.to_dict(), after=a.to_dict()))
+        if a.withdrawn and not b.withdrawn:
+            changes.append(_withdrawal(new, a, b, endings))
+            continue
+        changes.append(
+            _change(ChangeKind.CORRECTION, new, a, before=b.to_dict(), after=a.to_dict())
+        )
     # 3. What is left pairs by position in date order: the depositary corrected a date or kind,
     # unless the new consent is dated after the previous page was printed (or follows a
     # withdrawn one): then it is a new act, and the old one ended.

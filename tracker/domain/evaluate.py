@@ -14,7 +14,7 @@ from typing import Any
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rules import Group, Reio, Rule
 from tracker.domain.successions import Successions, predecessor_instruments
-from tracker.domain.withdrawals import Ending, read_withdrawals
+from tracker.domain.withdrawals import Ending, ending_for, read_withdrawals
 
 
 @dataclass(frozen=True)
@@ -191,19 +191,12 @@ def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
 
 
 def _ending_of(instrument: Instrument, endings: Sequence[Ending], bracketed: bool) -> Ending | None:
-    """The withdrawal that ended (or will end) this instrument: the participant's first one not
-    before its deposit. A bracketed instrument with none gets an ending of unknown date."""
-    after = [
-        e
-        for e in endings
-        if (e.notified_on or e.effective_on or e.not_after or date.max) >= instrument.date
-    ]
-    after.sort(key=lambda e: e.notified_on or e.effective_on or e.not_after or date.max)
-    if after:
-        return after[0]
-    if bracketed:
+    """The withdrawal that ended (or will end) this instrument. A bracketed instrument with none
+    gets an ending of unknown date."""
+    found = ending_for(instrument.date, endings)
+    if found is None and bracketed:
         return Ending(instrument.participant, "withdrawal", None, None, "unknown")
-    return None
+    return found
 
 
 def qualifying_instruments(

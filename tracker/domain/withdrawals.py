@@ -75,6 +75,17 @@ class Withdrawals:
     rejoined: Mapping[str, Sequence[Rejoined]]
 
 
+def ending_for(deposited: date, endings: Sequence[Ending]) -> Ending | None:
+    """The ending of an instrument deposited on `deposited`: the participant's first ending
+    not dated before it (an ending with no date at all applies too)."""
+
+    def when(e: Ending) -> date:
+        return e.notified_on or e.effective_on or e.not_after or date.max
+
+    after = sorted((e for e in endings if when(e) >= deposited), key=when)
+    return after[0] if after else None
+
+
 def read_withdrawals(status: TreatyStatus, clause: Delay | None = None) -> Withdrawals:
     """Read every participant's withdrawals from its footnotes (`clause`: the treaty's delay
     from notification to effect, for a footnote that gives the notification date only).

@@ -17,6 +17,7 @@ from db.engine import SQLITE_BEGIN
 from db.models import Event, IngestReceipt, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.models import TreatyStatus
+from tracker.domain.withdrawals import Ending, read_withdrawals
 from tracker.services import detection, retraction, timeline
 from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
@@ -244,6 +245,15 @@ def quarantine_page(
     return _reject_page(session_factory, page, reason, health=health)
 
 
+def _withdrawals(
+    session: Session, treaty: Treaty, status: TreatyStatus
+) -> dict[str, tuple[Ending, ...]]:
+    """The page's withdrawals, dated by its footnotes or else by the treaty's withdrawal clause."""
+    rule = detection.rule_of(session, treaty, status)
+    found = read_withdrawals(status, rule.withdrawal if rule else None).endings
+    return {key: tuple(ends) for key, ends in found.items()}
+
+
 def _observation(
     page: FetchedPage, status: TreatyStatus, snapshot_id: int, new: bool
 ) -> Observation:
@@ -350,6 +360,7 @@ def _ingest_status(
             obs,
             confirm_after,
             previous_printed=latest.status_as_at or latest.observed_at,
+            endings=_withdrawals(session, treaty, status),
         )
         events = recorded.events
         if recorded.confirmed or recorded.reappearances:

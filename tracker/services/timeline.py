@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -14,6 +15,7 @@ from db.models import ActionRow, Event, RawPage, Snapshot
 from tracker.alerts import outbox
 from tracker.domain.changes import ABSENCES, Change, ChangeKind, diff
 from tracker.domain.models import Action, Participant, TreatyStatus
+from tracker.domain.withdrawals import Ending
 from tracker.services.repository import participant_ids, table_of
 
 # What makes an action row "the same" from one snapshot to the next.
@@ -312,11 +314,14 @@ def record_changes(
     obs: Observation,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
     previous_printed: datetime | None = None,
+    endings: Mapping[str, Sequence[Ending]] | None = None,
 ) -> Recorded:
     """Insert the events from `previous` to `current` and settle the pending absences.
 
     `previous_printed`: when the previous page was printed (its "status as at" stamp, else its
     observation): a consent cell replaced by one dated after it is a `reaccession`.
+    `endings`: the current page's withdrawals (default: its footnotes alone, without the
+    treaty's withdrawal clause).
 
     What comes back after an absence is compared with its state before it vanished, so its
     return alone emits no signature or consent event: a suspicious absence is retracted; a
@@ -342,6 +347,7 @@ def record_changes(
         replace(previous, participants=tuple(baseline.values())),
         current,
         previous_printed=previous_printed,
+        endings=endings,
     )
     returned: dict[str, list[Event]] = {}
     for event in done.reappeared:
