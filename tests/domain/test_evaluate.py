@@ -6,7 +6,7 @@ import dataclasses
 import itertools
 import string
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -531,9 +531,7 @@ FOOTNOTE = (Footnote("1", CZECHOSLOVAKIA),)
 
 
 def test_predecessor_instrument_counts_once() -> None:
-    ev = run(
-        rule(), *heirs(), *states("1970-01-01", "1980-01-01"), footnotes=FOOTNOTE, label=None
-    )
+    ev = run(rule(), *heirs(), *states("1970-01-01", "1980-01-01"), footnotes=FOOTNOTE, label=None)
     assert ev.qualifying == 3
     (pred,) = [i for i in ev.instruments if i.name == "Czechoslovakia"]
     assert (pred.kind, pred.date, pred.iso3) == ("ratification", D("1975-12-23"), None)
@@ -725,3 +723,177 @@ def test_cybercrime_40th_state_decides(cybercrime: Rule, eu_day: str) -> None:
     assert ev.remaining == 0
     assert ev.in_force_from["FTH"] == D("2026-06-08")
     assert ev.in_force_from["LTC"] == D("2026-08-31")  # 30 days after its own deposit
+
+
+# ---- cross-check with what the depositary prints ------------------------------------------------
+
+THREE = ("2020-01-01", "2020-02-01", "2020-03-01")  # met 2020-03-01, computed 2020-05-30
+CROSS = [
+    # deposits, printed date, label, as_of, agrees, disagreement (None: none), id
+    (
+        THREE,
+        None,
+        "Not yet in force",
+        None,
+        False,
+        "computed 2020-05-30, the depositary prints Not yet in force",
+        "met-but-not-yet",
+    ),
+    (THREE[:2], None, "Not yet in force", None, True, None, "not-met-not-yet"),
+    (THREE, "2020-05-30", "Entry into force:", None, True, None, "same-date"),
+    (
+        THREE,
+        "2020-06-01",
+        "Entry into force:",
+        None,
+        False,
+        "computed 2020-05-30, the depositary prints 2020-06-01",
+        "other-date",
+    ),
+    (
+        THREE[:2],
+        "2020-05-30",
+        "Entry into force:",
+        None,
+        False,
+        "computed not in force (rule not met), the depositary prints 2020-05-30",
+        "printed-but-not-met",
+    ),
+    (
+        THREE[:2],
+        None,
+        "Entry into force",
+        None,
+        False,
+        "computed not in force (rule not met), the depositary prints Entry into force",
+        "in-force-no-date-not-met",
+    ),
+    (THREE, None, "Entry into force", None, True, None, "in-force-no-date-met"),
+    # as of a date: a printed date after it says only "not in force then"
+    (THREE, "2020-05-30", "Entry into force:", "2020-04-01", None, None, "printed-after-as-of"),
+    (
+        THREE,
+        "2020-06-01",
+        "Entry into force:",
+        "2020-05-31",
+        False,
+        "computed 2020-05-30 (in force on 2020-05-31), the depositary prints 2020-06-01",
+        "computed-in-force-printed-later",
+    ),
+    (THREE, "2020-05-30", "Entry into force:", "2020-06-01", True, None, "as-of-after-both"),
+    # "Not yet in force" on today's page: met by the as-of date is met on the page too
+    (
+        THREE,
+        None,
+        "Not yet in force",
+        "2020-03-15",
+        False,
+        "computed 2020-05-30, the depositary prints Not yet in force",
+        "met-by-as-of-not-yet",
+    ),
+    (THREE, None, "Not yet in force", "2020-02-15", True, None, "not-met-by-as-of"),
+    (THREE, None, None, None, None, None, "nothing-printed"),
+]
+
+
+@pytest.mark.parametrize(
+    ("deposits", "printed", "label", "as_of", "agrees", "words"),
+    [c[:6] for c in CROSS],
+    ids=[c[-1] for c in CROSS],
+)
+def test_cross_check_with_the_printed_answer(
+    deposits: tuple[str, ...],
+    printed: str | None,
+    label: str | None,
+    as_of: str | None,
+    agrees: bool | None,
+    words: str | None,
+) -> None:
+    ev = run(
+        rule(), *states(*deposits), eif=printed, label=label, as_of=D(as_of) if as_of else None
+    )
+    assert ev.agrees is agrees
+    assert ev.entry_into_force()["agrees"] is agrees
+    assert ev.disagreement == words
+    flagged = [w for w in ev.warnings if w.startswith("disagrees with the depositary")]
+    assert flagged == ([f"disagrees with the depositary: {words}"] if words else [])
+
+
+def test_a_page_printed_before_a_later_confirmed_condition_cannot_disagree() -> None:
+    paris = rule(threshold=2, conditions=[{"key": "emissions", "description": "55 %"}])
+    s = dataclasses.replace(
+        status(*states("2016-01-01", "2016-02-01")),
+        status_as_at=datetime(2016, 9, 1, tzinfo=UTC),
+    )
+    assert s.eif_label == "Not yet in force"
+    ev = evaluate(paris, s, confirmations={"emissions": D("2016-10-05")})
+    assert ev.computed is not None and ev.agrees is None and ev.disagreement is None
+    printed_after = dataclasses.replace(s, status_as_at=datetime(2016, 10, 6, tzinfo=UTC))
+    ev = evaluate(paris, printed_after, confirmations={"emissions": D("2016-10-05")})
+    assert ev.agrees is False
+
+
+# ---- every deposit of the deciding day ----------------------------------------------------------
+
+
+def test_deciding_day_lists_the_reio_not_counted_as_additional(cybercrime: Rule) -> None:
+    fortieth = member("Fortieth", "FTH", sig="2025-10-25", consent="2026-03-10")
+    ev = evaluate(cybercrime, cybercrime_status(fortieth, eu_day="2026-03-10"))
+    assert names(ev.deciding) == ["Fortieth"]
+    by_name = {d["participant"]: d for d in ev.deciding_deposits()}
+    assert set(by_name) == {"Fortieth", "European Union"}
+    assert by_name["Fortieth"] | {"counted": None} == {
+        "participant": "Fortieth",
+        "iso3": "FTH",
+        "kind": "ratification",
+        "date": "2026-03-10",
+        "counted": None,
+        "deciding": True,
+    }
+    assert by_name["Fortieth"]["counted"] is True
+    eu = by_name["European Union"]
+    assert (eu["counted"], eu["deciding"], eu["kind"]) == (False, False, "approval")
+    assert "not counted as additional to those of its member States" in eu["reason"]
+    assert next(d["participant"] for d in ev.deciding_deposits()) == "Fortieth"  # deciding first
+
+
+def test_deciding_day_lists_kinds_the_rule_does_not_count_and_withdrawn_ones() -> None:
+    r = rule(threshold=2, counts=["ratification"])
+    day = "2020-03-01"
+    ps = [
+        *states("2020-01-01", day),
+        member("Acceder", "QZA", consent=day, letter="a"),
+        member("Heir", "QZB", consent=day, letter="d"),
+    ]
+    ev = run(r, *ps, label=None)
+    assert ev.threshold_met_on == D(day)
+    got = {
+        d["participant"]: (d["counted"], d["deciding"], d.get("reason"))
+        for d in ev.deciding_deposits()
+    }
+    assert got == {
+        "State QAB": (True, True, None),
+        "Acceder": (False, False, "a kind the rule does not count (accession)"),
+        "Heir": (False, False, "a kind the rule does not count (succession)"),
+    }
+
+
+def test_deciding_day_says_why_a_withdrawn_deposit_did_not_count() -> None:
+    from tracker.domain.evaluate import _not_counted
+    from tracker.domain.successions import Successions
+
+    p = member("Gone", "QZC", consent="2020-03-01", withdrawn=True)
+    (a,) = p.actions
+    assert _not_counted(rule(), p, a, Successions((), ())) == "deposited but withdrawn"
+
+
+def test_deciding_day_keeps_the_group_case_apart() -> None:
+    """Met on the day a named group was completed: a counted deposit of that day from outside
+    the group is listed, counted but not deciding."""
+    r = rule(threshold=2, at_least=[{"k": 1, "label": "Annex", "participants": ["QZZ"]}])
+    ps = [*states("2020-01-01", "2020-02-01"), member("Annexed", "QZZ", consent="2020-03-01")]
+    ps.append(member("Bystander", "QZY", consent="2020-03-01"))
+    ev = run(r, *ps, label=None)
+    assert ev.threshold_met_on == D("2020-03-01")
+    got = {d["participant"]: (d["counted"], d["deciding"]) for d in ev.deciding_deposits()}
+    assert got == {"Annexed": (True, True), "Bystander": (True, False)}

@@ -330,7 +330,7 @@ def _not_counted(rule: Rule, p: Participant, a: Action, successions: Successions
             )
         return "the rule does not count instruments of regional economic integration organizations"
     if a.kind not in rule.counts:
-        return f"the rule does not count a {a.kind.replace('_', ' ')}"
+        return f"a kind the rule does not count ({a.kind.replace('_', ' ')})"
     if a.kind == "succession" and successions.covered(p.key):
         return "a succession: its predecessor's own instrument counted instead"
     if a.withdrawn:
@@ -374,7 +374,7 @@ def _deciding_day(
                 via=", ".join(pred.successors),
                 successors=pred.successors,
             )
-            why = f"the rule does not count a {pred.kind.replace('_', ' ')}"
+            why = f"a kind the rule does not count ({pred.kind.replace('_', ' ')})"
             found.append(DayDeposit(i, False, False, why))
     return tuple(sorted(found, key=lambda d: (not d.deciding, d.instrument.name)))
 
