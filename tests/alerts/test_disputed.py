@@ -18,7 +18,7 @@ from sqlalchemy import select
 from statuses import member, page, status
 from support.alert_receivers import smtp_process, webhook_receiver
 
-from db.models import Delivery, Event, Subscription
+from db.models import Delivery, Event, Subscription, Treaty
 from tracker.alerts.dispatch import dispatch_due
 from tracker.alerts.email import EmailChannel
 from tracker.alerts.webhook import WebhookChannel
@@ -268,3 +268,47 @@ def test_a_stray_delivery_of_a_disputed_event_is_cancelled_never_sent(session_fa
     assert receivers.hook.count() == 0
     (stray,) = [d for d in deliveries(session_factory) if d.idempotency_key == "stray"]
     assert stray.state == "cancelled" and "disputed" in (stray.last_error or "")
+
+
+def test_a_held_event_is_released_once_even_by_a_writer_holding_a_stale_copy(
+    session_factory, receivers
+):
+    """Two writers settle the same held event (a page agreeing while an operator confirms): the
+    release is a conditional update, so the one that comes second enqueues nothing."""
+    from tracker.services.detection import _release, confirm_disputed
+
+    crossed = held_crossing(session_factory, receivers)
+    stale_session = session_factory()
+    stale = stale_session.get(Event, crossed.id)
+    assert stale is not None and stale.state == "disputed"
+    stale_session.rollback()  # its copy stays as it was read: disputed
+    with session_factory.begin() as session:
+        treaty = session.get(Treaty, crossed.treaty_id)
+        done = confirm_disputed(session, treaty, None, reason="seen", by="a", now=at("2020-03-03"))
+        assert [d["deliveries"] for d in done] == [2]
+    with stale_session.begin():
+        assert _release(stale_session, stale, {"by": "evaluation"}, at("2020-03-03")) is None
+    stale_session.close()
+    assert len([d for d in deliveries(session_factory) if d.event_id == crossed.id]) == 2
+    assert receivers.dispatch(session_factory, at("2020-03-03", 13)) == 2
+    assert receivers.webhook_kinds() == ["threshold_crossed"] and receivers.mail_count() == 1
+
+
+def test_a_held_event_the_agreeing_page_does_not_support_is_dropped_and_the_right_one_sent(
+    session_factory, receivers
+):
+    crossed = held_crossing(session_factory, receivers)
+    corrected = [*parties(49), member("State 049", None, consent="2020-02-26")]
+    later = MET + timedelta(days=2)
+    agreeing = status(*corrected, eif_date=(later + timedelta(days=90)).isoformat())
+    ingest_page(session_factory, page(agreeing, "2020-03-04"))
+    by_id = {e.id: e for e in rule_events(session_factory)}
+    dropped = by_id[crossed.id]
+    assert dropped.state == "retracted" and dropped.once_key is None
+    assert "the threshold is met on 2020-02-26" in dropped.details["retracted_reason"]
+    (right,) = [e for e in by_id.values() if e.kind == "threshold_crossed" and e.id != crossed.id]
+    assert (right.state, right.legal_date) == ("final", later)
+    assert receivers.dispatch(session_factory, at("2020-03-04", 13)) == 2
+    sent = [json.loads(r.body)["event"] for r in receivers.hook.snapshot()]
+    assert [(e["kind"], e["legal_date"]) for e in sent] == [("threshold_crossed", "2020-02-26")]
+    assert receivers.mail_count() == 1
