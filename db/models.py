@@ -23,7 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
 
-EVENT_STATES: tuple[str, ...] = ("final", "suspicious", "confirmed", "retracted")
+# `disputed`: a rule event held (no deliveries) while it disagrees with the depositary's page.
+EVENT_STATES: tuple[str, ...] = ("final", "suspicious", "confirmed", "retracted", "disputed")
 QUARANTINE_KINDS: tuple[str, ...] = ("rejected_page", "fetch_failure", "out_of_order")
 
 
@@ -53,9 +54,7 @@ class Source(Base):
     alert_state_crawls: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
-        CheckConstraint(
-            "health_state IN ('pending', 'healthy', 'unhealthy')", name="health_state"
-        ),
+        CheckConstraint("health_state IN ('pending', 'healthy', 'unhealthy')", name="health_state"),
         CheckConstraint("alert_state IN ('healthy', 'unhealthy')", name="alert_state"),
     )
 
@@ -158,7 +157,9 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        CheckConstraint("state IN ('final', 'suspicious', 'confirmed', 'retracted')", name="state"),
+        CheckConstraint(
+            "state IN ('final', 'suspicious', 'confirmed', 'retracted', 'disputed')", name="state"
+        ),
         Index("ix_events_treaty_observed", "treaty_id", "observed_at"),
         Index("ix_events_treaty_kind_state", "treaty_id", "kind", "state"),
         Index("ux_events_treaty_once_key", "treaty_id", "once_key", unique=True),

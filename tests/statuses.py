@@ -57,8 +57,10 @@ def status(
     as_at: datetime | None = None,
     eif_date: str | None = None,
     title: str = "Treaty on the Prohibition of Nuclear Weapons",
+    eif_label: str | None = "",
 ) -> TreatyStatus:
-    """A status whose printed counts equal the derived ones."""
+    """A status whose printed counts equal the derived ones. The label printed about entry into
+    force is "Entry into force:" with `eif_date`, else "Not yet in force" (None: no label)."""
     draft = TreatyStatus(treaty_id=treaty, title=title, participants=tuple(participants))
     return TreatyStatus(
         treaty_id=treaty,
@@ -68,7 +70,11 @@ def status(
         published_parties=draft.parties,
         status_as_at=as_at,
         eif_date=date.fromisoformat(eif_date) if eif_date else None,
-        eif_label="Entry into force:" if eif_date else "Not yet in force",
+        eif_label=(
+            ("Entry into force:" if eif_date else "Not yet in force")
+            if eif_label == ""
+            else eif_label
+        ),
         eif_text=f"{eif_date}, in accordance with article 15(1)." if eif_date else None,
     )
 

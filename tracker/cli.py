@@ -252,6 +252,18 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
+    if args.reason is not None:
+        if args.met_on is not None or args.note is not None:
+            raise UsageError(
+                "tracker confirm: --reason confirms disputed events; --met-on and --note a "
+                "condition: not both"
+            )
+        return _confirm_disputed(args, settings)
+    if args.condition is None or args.met_on is None:
+        raise UsageError(
+            "tracker confirm: give KEY --met-on YYYY-MM-DD (a condition), or [KIND] --reason "
+            "TEXT (disputed rule events)"
+        )
     from tracker.services.rules_service import BadCondition, confirm_condition
 
     with _database(settings) as session_factory, session_factory.begin() as session:
@@ -269,6 +281,31 @@ def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"tracker confirm: {bad}") from None
     events = ", ".join(done["events"]) or "no new events"
     print(f"{done['treaty']}: condition {done['condition']} met on {done['met_on']} ({events})")
+    return 0
+
+
+def _confirm_disputed(args: argparse.Namespace, settings: Settings) -> int:
+    """`tracker confirm ID [KIND] --reason TEXT`: an operator's word that held rule events are
+    right: final, and their deliveries enqueued now."""
+    import getpass
+
+    from tracker.services.detection import NothingDisputed, confirm_disputed
+    from tracker.services.queries import find_treaty
+
+    by = args.by or f"{getpass.getuser()} (command line)"
+    with _database(settings) as session_factory, session_factory.begin() as session:
+        treaty, _ = find_treaty(session, args.treaty)
+        try:
+            done = confirm_disputed(
+                session, treaty, args.condition, reason=args.reason, by=by, now=datetime.now(UTC)
+            )
+        except (NothingDisputed, ValueError) as bad:
+            raise UsageError(f"tracker confirm: {bad}") from None
+    for event in done:
+        print(
+            f"{treaty.external_id}: {event['kind']} of {event['legal_date']} confirmed "
+            f"(final; {event['deliveries']} deliveries enqueued)"
+        )
     return 0
 
 
@@ -369,14 +406,24 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--json", action="store_true")
     rules.set_defaults(handler=cmd_rules)
     confirm = sub.add_parser(
-        "confirm", help="confirm that a rule's outside-data condition was met (operators)"
+        "confirm",
+        help="confirm that a rule's outside-data condition was met (KEY --met-on), or that "
+        "rule events held as disputed are right ([KIND] --reason) (operators)",
     )
     confirm.add_argument("treaty", metavar="ID")
     confirm.add_argument(
-        "condition", metavar="KEY", help="the condition's key (see `tracker rules ID`)"
+        "condition",
+        nargs="?",
+        metavar="KEY|KIND",
+        help="the condition's key (see `tracker rules ID`); with --reason, the disputed rule "
+        "event's kind (approaching, threshold_crossed, entered_into_force; default: all)",
     )
-    confirm.add_argument("--met-on", type=_date, required=True, metavar="YYYY-MM-DD")
+    confirm.add_argument("--met-on", type=_date, metavar="YYYY-MM-DD")
     confirm.add_argument("--note", metavar="TEXT", help="where the figure comes from")
+    confirm.add_argument(
+        "--reason", metavar="TEXT", help="why the disputed events are right (kept with them)"
+    )
+    confirm.add_argument("--by", metavar="NAME", help="who confirms (default: the OS user)")
     confirm.set_defaults(handler=cmd_confirm)
     listed = sub.add_parser("sources", help="each depositary source and its health")
     listed.add_argument("--json", action="store_true")

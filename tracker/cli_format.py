@@ -142,13 +142,18 @@ def _rule_lines(s: dict[str, Any]) -> list[str]:
         + (f" of {rule['threshold']}" if rule["threshold"] else "")
         + f"; remaining: {s['remaining']}; threshold met on: {s['threshold_met_on'] or '-'}",
     ]
-    if s["deciding_deposits"]:
+    deciding = [d for d in s["deciding_deposits"] if d.get("deciding", True)]
+    if deciding:
         lines.append(
             "deciding deposits: "
-            + ", ".join(
-                f"{d['participant']} ({d['kind']}, {d['date']})" for d in s["deciding_deposits"]
-            )
+            + ", ".join(f"{d['participant']} ({d['kind']}, {d['date']})" for d in deciding)
         )
+    for d in s["deciding_deposits"]:
+        if not d.get("deciding", True):
+            lines.append(
+                f"same day, not deciding: {d['participant']} ({d['kind']}, {d['date']}): "
+                f"{d.get('reason') or 'not counted'}"
+            )
     for g in s.get("groups", []):
         if g["missing"]:
             lines.append(f"missing from {g['label']}: {', '.join(g['missing'])}")

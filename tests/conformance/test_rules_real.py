@@ -105,7 +105,9 @@ def test_without_footnoted_predecessors_the_iccpr_would_be_late(html_outcomes):
 def test_ctbt_is_not_in_force_and_names_who_is_missing(html_outcomes):
     s = _status(html_outcomes, "XXVI-4")
     ev = evaluate(catalogue("untc").rules["XXVI-4"], s, today=date(2026, 2, 3))
-    assert (ev.threshold_met_on, ev.computed, ev.published, ev.agrees) == (None, None, None, None)
+    # Changed with the cross-check: the page prints "Not yet in force" and the rule is not met,
+    # which is agreement (None was "no printed date to compare").
+    assert (ev.threshold_met_on, ev.computed, ev.published, ev.agrees) == (None, None, None, True)
     (annex2,) = ev.groups
     # Russia revoked its ratification in 2023; the 2026 page shows it as a signatory only.
     assert annex2.missing == ("CHN", "PRK", "EGY", "IND", "IRN", "ISR", "PAK", "RUS", "USA")
@@ -123,3 +125,66 @@ def test_later_participants_enter_into_force_by_their_own_deposit(html_outcomes)
     for p in later:
         expected = max(date(2021, 1, 22), date.fromordinal(p.consent.date.toordinal() + 90))
         assert ev.in_force_from[p.key] == expected
+
+
+# The treaties whose computed answer disagrees with what the depositary prints (label or date),
+# each with why; the status answer says agrees: false and its warning names both answers, and
+# rule events following from such an evaluation are held (disputed), never sent unconfirmed.
+HTML_DISAGREE = {"XXVI-2-b": LIMITATIONS["XXVI-2-b"]}
+XML_DISAGREE = {
+    "XXVI-2-b": LIMITATIONS["XXVI-2-b"],
+    "X-7": (
+        "extracted rule counts ratifications and accessions only; the depositary also counted "
+        "Egypt's (1982) and Zambia's (1986) instruments printed P, so the tenth is Mexico's "
+        "(21 Jan 1988, in force 1 Aug 1988), not Uganda's (1992)"
+    ),
+    "XXIII-3": (
+        "extracted rule counts the accessions of international organizations, but art. 85 "
+        "counts instruments by States (or Namibia) only: 30 of 35, not in force, as printed"
+    ),
+    "XXVII-7-d": (
+        "Paris Agreement: the 55 % emissions condition awaits an operator's confirmation, so "
+        "the rule is not met while the page prints 4 Nov 2016"
+    ),
+    "XXVII-8-c": (
+        "extracted rule counts the European Union's instrument as a State's; the depositary "
+        "did not (the 40th is Japan's of 5 Dec 2017, in force 5 Mar 2018)"
+    ),
+}
+
+
+def _cross_check(outcomes) -> tuple[list[str], dict[str, str]]:
+    from tracker.catalogue import rule_for
+
+    agree, disagree = [], {}
+    for o in outcomes:
+        s = o.status
+        rule = rule_for("untc", s.treaty_id, s) if s else None
+        if rule is None:
+            continue
+        ev = evaluate(rule, s, today=date(2026, 2, 3))
+        if ev.agrees is False:
+            disagree[s.treaty_id] = ev.disagreement
+            assert f"disagrees with the depositary: {ev.disagreement}" in ev.warnings
+        else:
+            assert ev.agrees is True, s.treaty_id  # every real page prints a label
+            agree.append(s.treaty_id)
+    return agree, disagree
+
+
+def test_real_html_pages_agree_with_the_printed_answer_but_one(html_outcomes):
+    agree, disagree = _cross_check(html_outcomes)
+    assert (len(agree), set(disagree)) == (29, set(HTML_DISAGREE))
+    assert disagree["XXVI-2-b"] == "computed 1998-10-20, the depositary prints 1998-12-03"
+
+
+def test_real_xml_files_with_a_rule_agree_with_the_printed_answer_but_five(xml_outcomes):
+    agree, disagree = _cross_check(xml_outcomes)
+    assert (len(agree), set(disagree)) == (53, set(XML_DISAGREE))
+    assert disagree == {
+        "X-7": "computed 1992-09-01, the depositary prints 1988-08-01",
+        "XXIII-3": "computed 2009-08-23, the depositary prints Not yet in force",
+        "XXVI-2-b": "computed 1998-10-20, the depositary prints 1998-12-03",
+        "XXVII-7-d": "computed not in force (rule not met), the depositary prints 2016-11-04",
+        "XXVII-8-c": "computed 2018-01-02, the depositary prints 2018-03-05",
+    }

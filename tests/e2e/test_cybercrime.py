@@ -90,12 +90,18 @@ def test_one_short_then_the_fortieth_state_crosses_it(env, capsys, tmp_path):
     crossed = json.loads(run(capsys, "status", "XVIII-16", "--json")[1])
     assert (crossed["qualifying_instruments"], crossed["remaining"]) == (40, 0)
     assert crossed["threshold_met_on"] == FORTIETH.isoformat()
+    # Changed with the cross-check: the page still prints "Not yet in force" beside a table
+    # that crosses the threshold, which disagrees (was None: no printed date to compare).
     assert crossed["entry_into_force"] == {
         "computed": ENTRY_INTO_FORCE.isoformat(),
         "published": None,
-        "agrees": None,
+        "agrees": False,
         "earliest": None,
     }
+    assert (
+        f"disagrees with the depositary: computed {ENTRY_INTO_FORCE.isoformat()}, "
+        "the depositary prints Not yet in force"
+    ) in crossed["warnings"]
     fortieth = STATES[39]
     assert [d["participant"] for d in crossed["deciding_deposits"]] == [fortieth]
     in_force = {p["name"]: p["in_force_from"] for p in crossed["participants"]}
@@ -118,6 +124,8 @@ def test_one_short_then_the_fortieth_state_crosses_it(env, capsys, tmp_path):
     assert event["participant"] == fortieth
     assert event["details"]["entry_into_force"]["computed"] == ENTRY_INTO_FORCE.isoformat()
     assert event["details"]["baseline"] is False
+    assert rule_events[0]["state"] == "final"  # one short and "Not yet in force": agreed
+    assert event["state"] == "disputed"  # held, sent to no one, until the page agrees
     assert [e["kind"] for e in history["events"]].count("consent") == 1  # the 40th State's
 
     # As it stood the day before the 40th deposit: one short.

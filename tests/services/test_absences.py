@@ -243,6 +243,12 @@ def test_back_with_other_actions_reports_the_differences(session_factory):
 # --- 6. retraction of what a wrong page caused ------------------------------------------------
 
 
+def unlabelled(*participants) -> TreatyStatus:
+    """A page that prints nothing about entry into force: the crossings below are not disputed
+    (with "Not yet in force" printed they would be held, see the test after them)."""
+    return status(*participants, eif_label=None)
+
+
 FAKES = [member(f"Fake {i}", f"Z{_LETTERS[i]}Z", consent=f"2020-02-2{i}") for i in range(5)]
 T_WRONG = "2020-03-02"
 
@@ -255,8 +261,8 @@ def wrong_crossing(session_factory) -> dict[str, int]:
         "digest": subscribe(session_factory, digest="daily"),
         "withdrawals": subscribe(session_factory, kinds=["withdrawal"]),
     }
-    ingest_page(session_factory, fresh(status(*parties(45)), "2020-03-01"))
-    ingest_page(session_factory, fresh(status(*parties(45), *FAKES), T_WRONG))
+    ingest_page(session_factory, fresh(unlabelled(*parties(45)), "2020-03-01"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(45), *FAKES), T_WRONG))
     (crossed,) = by_kind(session_factory, "threshold_crossed")
     assert crossed.legal_date == date(2020, 2, 24) and crossed.state == "final"
     return subs
@@ -264,7 +270,7 @@ def wrong_crossing(session_factory) -> dict[str, int]:
 
 def test_one_correct_page_after_a_wrong_one_retracts_nothing(session_factory):
     wrong_crossing(session_factory)
-    ingest_page(session_factory, fresh(status(*parties(45)), "2020-03-03"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(45)), "2020-03-03"))
     assert {e.state for e in by_kind(session_factory, "participant_disappeared")} == {"suspicious"}
     assert by_kind(session_factory, "threshold_crossed")[0].state == "final"
     assert by_kind(session_factory, "retraction") == []
@@ -279,8 +285,8 @@ def test_a_confirmed_wrong_page_is_retracted_and_whoever_was_sent_it_is_told(ses
     assert {r.id for r, _ in inbox.sent} == {subs["everything"], subs["thresholds"]}
     pending = [d for d in deliveries(session_factory) if d.state == "pending"]
     assert {d.subscription_id for d in pending} == {subs["digest"]}
-    ingest_page(session_factory, fresh(status(*parties(45)), "2020-03-03"))
-    result = ingest_page(session_factory, fresh(status(*parties(45)), "2020-03-04", 13))
+    ingest_page(session_factory, fresh(unlabelled(*parties(45)), "2020-03-03"))
+    result = ingest_page(session_factory, fresh(unlabelled(*parties(45)), "2020-03-04", 13))
     assert result.outcome == "unchanged" and result.events == 6
 
     (crossed,) = by_kind(session_factory, "threshold_crossed")
@@ -314,11 +320,43 @@ def test_a_confirmed_wrong_page_is_retracted_and_whoever_was_sent_it_is_told(ses
     assert "was never there" in consent_note.text
 
 
-def test_a_genuine_crossing_later_fires_again(session_factory):
-    wrong_crossing(session_factory)
+def test_a_wrong_crossing_the_page_itself_contradicts_is_held_then_retracted_never_sent(
+    session_factory,
+):
+    """The wrong page prints "Not yet in force" beside a table that crosses the threshold: the
+    crossing is held (disputed), no subscription gets it, and when the absences are confirmed
+    it is retracted with no notice to anyone (nobody was told)."""
+    subscribe(session_factory)
+    subscribe(session_factory, kinds=["threshold_crossed"])
+    subscribe(session_factory, digest="daily")
+    ingest_page(session_factory, fresh(status(*parties(45)), "2020-03-01"))
+    ingest_page(session_factory, fresh(status(*parties(45), *FAKES), T_WRONG))
+    (crossed,) = by_kind(session_factory, "threshold_crossed")
+    assert crossed.state == "disputed"
+    assert "the depositary prints Not yet in force" in crossed.details["disputed"]["reason"]
+    inbox = Inbox()
+    assert dispatch(session_factory, inbox, at(T_WRONG, 13)) == 5  # the 5 consents only
+    assert all(m.payload["event"]["kind"] == "consent" for _, m in inbox.sent)
+    assert crossed.id not in {d.event_id for d in deliveries(session_factory)}
     ingest_page(session_factory, fresh(status(*parties(45)), "2020-03-03"))
     ingest_page(session_factory, fresh(status(*parties(45)), "2020-03-04", 13))
-    ingest_page(session_factory, fresh(status(*parties(50)), "2020-03-10"))
+    (crossed,) = by_kind(session_factory, "threshold_crossed")
+    assert crossed.state == "retracted" and crossed.once_key is None
+    dispatch(session_factory, inbox, at("2020-03-05", 8))  # the digest's hour too
+    assert crossed.id not in {d.event_id for d in deliveries(session_factory)}
+    # the first page that agrees with the depositary no longer supports it: dropped unsent
+    assert "the threshold is not met" in crossed.details["retracted_reason"]
+    # nobody was told of it, so no notice withdraws it (the sent consents get theirs)
+    about = [n.details["retracted_event"] for n in by_kind(session_factory, "retraction")]
+    assert crossed.id not in about and len(about) == 5
+    assert not any(m.payload["event"]["kind"] == "threshold_crossed" for _, m in inbox.sent)
+
+
+def test_a_genuine_crossing_later_fires_again(session_factory):
+    wrong_crossing(session_factory)
+    ingest_page(session_factory, fresh(unlabelled(*parties(45)), "2020-03-03"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(45)), "2020-03-04", 13))
+    ingest_page(session_factory, fresh(unlabelled(*parties(50)), "2020-03-10"))
     crossings = by_kind(session_factory, "threshold_crossed")
     assert [(e.state, e.legal_date) for e in crossings] == [
         ("retracted", date(2020, 2, 24)),
@@ -334,9 +372,9 @@ def test_a_crossing_computed_while_a_deposit_was_absent_is_withdrawn_when_it_com
     next instrument's date. When the deposit comes back, that later crossing is withdrawn in its
     turn and the crossing fires again on its true date."""
     first, second = START + timedelta(days=49), START + timedelta(days=50)
-    ingest_page(session_factory, fresh(status(*parties(49)), "2020-03-01"))
-    ingest_page(session_factory, fresh(status(*parties(51)), "2020-03-02"))
-    without_first = status(*parties(50, first=1))
+    ingest_page(session_factory, fresh(unlabelled(*parties(49)), "2020-03-01"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(51)), "2020-03-02"))
+    without_first = unlabelled(*parties(50, first=1))
     ingest_page(session_factory, fresh(without_first, "2020-03-03"))
     ingest_page(session_factory, fresh(without_first, "2020-03-05"))  # confirms the absence
     crossings = by_kind(session_factory, "threshold_crossed")
@@ -344,7 +382,7 @@ def test_a_crossing_computed_while_a_deposit_was_absent_is_withdrawn_when_it_com
         ("retracted", first),
         ("final", second),
     ]
-    ingest_page(session_factory, fresh(status(*parties(51)), "2020-03-06"))  # it is back
+    ingest_page(session_factory, fresh(unlabelled(*parties(51)), "2020-03-06"))  # it is back
     crossings = by_kind(session_factory, "threshold_crossed")
     assert [(e.state, e.legal_date) for e in crossings] == [
         ("retracted", first),
@@ -356,11 +394,11 @@ def test_a_crossing_computed_while_a_deposit_was_absent_is_withdrawn_when_it_com
 
 
 def test_a_rule_event_that_holds_without_the_vanished_deposits_stands(session_factory):
-    ingest_page(session_factory, fresh(status(*parties(49)), "2020-03-01"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(49)), "2020-03-01"))
     late = member("Late", "ZZZ", consent="2020-02-29")
-    ingest_page(session_factory, fresh(status(*parties(50), late), "2020-03-02"))
-    ingest_page(session_factory, fresh(status(*parties(50)), "2020-03-03"))
-    ingest_page(session_factory, fresh(status(*parties(50)), "2020-03-05"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(50), late), "2020-03-02"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(50)), "2020-03-03"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(50)), "2020-03-05"))
     assert gone(session_factory).state == "confirmed"
     (crossed,) = by_kind(session_factory, "threshold_crossed")
     assert crossed.state == "final"  # the 50th instrument was real
@@ -368,10 +406,10 @@ def test_a_rule_event_that_holds_without_the_vanished_deposits_stands(session_fa
 
 
 def test_a_shrunken_page_held_for_a_day_retracts_nothing_before_confirmation(session_factory):
-    ingest_page(session_factory, fresh(status(*parties(50)), "2020-03-01"))
-    ingest_page(session_factory, fresh(status(*parties(30)), "2020-03-02"))
-    ingest_page(session_factory, fresh(status(*parties(30)), "2020-03-02", 20))
-    ingest_page(session_factory, fresh(status(*parties(50)), "2020-03-03"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(50)), "2020-03-01"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(30)), "2020-03-02"))
+    ingest_page(session_factory, fresh(unlabelled(*parties(30)), "2020-03-02", 20))
+    ingest_page(session_factory, fresh(unlabelled(*parties(50)), "2020-03-03"))
     assert {e.state for e in by_kind(session_factory, "participant_disappeared")} == {"retracted"}
     assert by_kind(session_factory, "retraction") == []
     assert by_kind(session_factory, "reappearance") == []

@@ -379,6 +379,7 @@ OPERATOR_CALLS = (
     ("DELETE", "/api/subscriptions/1"),
     ("GET", "/api/deliveries"),
     ("POST", f"/api/treaties/{TREATY}/conditions/emissions_55"),
+    ("POST", f"/api/treaties/{TREATY}/disputed/confirm"),
 )
 BAD_BODIES = {
     "malformed json": (b'{"channel": "webhook", ', "application/json"),

@@ -58,6 +58,7 @@ OPERATIONS = {
     "GET /healthz",
     # Operators only: without TRACKER_ADMIN_TOKEN (as here) every call must be a clean 403/422.
     "POST /api/treaties/{treaty_id}/conditions/{key}",
+    "POST /api/treaties/{treaty_id}/disputed/confirm",
     "POST /api/subscriptions",
     "GET /api/subscriptions",
     "DELETE /api/subscriptions/{subscription_id}",

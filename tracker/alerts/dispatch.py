@@ -58,6 +58,9 @@ log = logging.getLogger("tracker.alerts")
 DEFAULT_BATCH = 200
 DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_MAX_ATTEMPTS = 8
+# Event states whose deliveries are never sent: retracted, or held as disputed.
+NEVER_SENT: tuple[str, ...] = ("retracted", "disputed")
+DISPUTED = "event disputed (held until the depositary's page agrees or an operator confirms it)"
 DEFERRAL = timedelta(minutes=10)  # wait before a delivery that was not tried is claimed again
 Links = Callable[[int], dict[str, str]]
 
@@ -222,7 +225,7 @@ def _begin_try(
         retracted = session.scalars(
             select(Delivery.id)
             .join(Event, Event.id == Delivery.event_id)
-            .where(Delivery.id.in_(group), Event.state == "retracted")
+            .where(Delivery.id.in_(group), Event.state.in_(NEVER_SENT))
         ).all()
         if retracted:
             raise _Retracted(list(retracted))
@@ -309,6 +312,8 @@ def _unsendable(session: Session, deliveries: list[Delivery]) -> dict[int, str]:
     found = {
         d.id: "event retracted before it was sent" for d in deliveries if d.event_id in retracted
     }
+    held = _disputed(session, [d.event_id for d in deliveries if d.id not in found])
+    found |= {d.id: DISPUTED for d in deliveries if d.event_id in held}
     events = {
         e.id: e
         for e in session.scalars(
@@ -328,6 +333,16 @@ def _unsendable(session: Session, deliveries: list[Delivery]) -> dict[int, str]:
         if original is None or (original.state != "sent" and original.attempts == 0):
             found[d.id] = "the withdrawn alert never reached this subscriber: nothing to withdraw"
     return found
+
+
+def _disputed(session: Session, event_ids: list[int]) -> set[int]:
+    """Which of these events are held as disputed (never sent while they are). The outbox
+    writes no delivery for one; a delivery that exists all the same is cancelled, not sent (the
+    event's own deliveries are enqueued when it becomes final)."""
+    if not event_ids:
+        return set()
+    query = select(Event.id).where(Event.id.in_(set(event_ids)), Event.state == "disputed")
+    return set(session.scalars(query))
 
 
 def _retracted(session: Session, event_ids: list[int]) -> set[int]:
@@ -486,7 +501,9 @@ def dispatch_due(
                         with writes:
                             _begin_try(sessions, group, token, now(), lease)
                     except _Retracted as late:  # retracted since prepared: cancel, redo the rest
-                        why = _Outcome("cancelled", "event retracted before it was sent")
+                        why = _Outcome(
+                            "cancelled", "event retracted (or disputed) before it was sent"
+                        )
                         rest = [d for d in group if d not in late.rows]
                         with writes:
                             done = _record(sessions, late.rows, token, now(), why, max_attempts)

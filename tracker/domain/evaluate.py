@@ -13,7 +13,11 @@ from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rules import Group, Reio, Rule
-from tracker.domain.successions import Successions, predecessor_instruments
+from tracker.domain.successions import (
+    Successions,
+    UnreadableSuccession,
+    predecessor_instruments,
+)
 from tracker.domain.withdrawals import Ending, ending_for, read_withdrawals
 
 
@@ -131,6 +135,81 @@ class GroupState:
 
 
 @dataclass(frozen=True)
+class Printed:
+    """What the depositary prints about entry into force, and the page's own date."""
+
+    in_force: bool | None  # from the label: "Entry into force" / "Not yet in force" (None: none)
+    date: date | None  # the printed entry-into-force date
+    label: str | None = None
+    as_at: date | None = None  # the page's "status as at" day (None: not printed)
+
+    @classmethod
+    def of(cls, status: TreatyStatus) -> Printed:
+        as_at = status.status_as_at.date() if status.status_as_at else None
+        return cls(status.in_force, status.eif_date, status.eif_label, as_at)
+
+    def words(self) -> str:
+        if self.date is not None:
+            return self.date.isoformat()
+        return " ".join((self.label or "").rstrip(": ").split()) or "nothing"
+
+
+def cross_check(
+    printed: Printed, computed: date | None, met: date | None, as_of: date | None
+) -> tuple[bool | None, str | None]:
+    """Compare the computed answer with the printed one, as of `as_of` (None: the page's present).
+
+    Disagreements: a printed date other than the computed one, or printed while the rule is not
+    met; the rule met (with a computed date) where the page prints "Not yet in force"; printed in
+    force while the rule is not met. A printed date after `as_of` says only that the treaty was
+    not in force on `as_of`: it disagrees only with a computed date on or before `as_of`. A page
+    dated before the day the rule was met (an operator's later confirmation) cannot disagree.
+    """
+    says = f"the depositary prints {printed.words()}"
+    ours = (
+        f"computed {computed.isoformat()}" if computed else "computed not in force (rule not met)"
+    )
+    if printed.date is not None:
+        if as_of is not None and printed.date > as_of:
+            if computed is not None and computed <= as_of:
+                return False, f"{ours} (in force on {as_of.isoformat()}), {says}"
+            return None, None
+        if computed != printed.date:
+            return False, f"{ours}, {says}"
+        return True, None
+    if printed.in_force is False:
+        if printed.as_at is not None and met and met > printed.as_at:
+            return None, None  # met after the page was printed: it could not know
+        if computed is None:
+            return True, None
+        return False, f"{ours}, {says}"
+    if printed.in_force:  # in force, no date printed: comparable only from the page's day on
+        if as_of is not None and (printed.as_at is None or as_of < printed.as_at):
+            return None, None
+        day = printed.as_at or as_of
+        if computed is None or (day is not None and computed > day):
+            return False, f"{ours}, {says}"
+        return True, None
+    return None, None
+
+
+@dataclass(frozen=True)
+class DayDeposit:
+    """A deposit of the day the rule was met: whether it counted, and decided it."""
+
+    instrument: Instrument
+    counted: bool
+    deciding: bool
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        found = self.instrument.to_dict() | {"counted": self.counted, "deciding": self.deciding}
+        if self.reason:
+            found["reason"] = self.reason
+        return found
+
+
+@dataclass(frozen=True)
 class Evaluation:
     rule: Rule
     as_of: date | None
@@ -146,13 +225,36 @@ class Evaluation:
     in_force_from: Mapping[str, date]
     warnings: tuple[str, ...]
     counted: int | None = None  # instruments counting on the answer's day (withdrawn ones out)
+    printed: Printed | None = None  # what the depositary prints (None: not given)
+    # Every deposit of the deciding day, the ones that did not count among them (with why).
+    deciding_day: tuple[DayDeposit, ...] = ()
+
+    @property
+    def check(self) -> tuple[bool | None, str | None]:
+        """Whether the computed answer agrees with the printed one, and the disagreement."""
+        if self.printed is None:  # built without the page's print: the printed date alone
+            return (
+                (None, None) if self.published is None else (self.computed == self.published, None)
+            )
+        return cross_check(self.printed, self.computed, self.threshold_met_on, self.as_of)
 
     @property
     def agrees(self) -> bool | None:
-        """Computed and printed entry-into-force dates agree (None: nothing printed to compare)."""
-        if self.published is None:
-            return None
-        return self.computed == self.published
+        """The computed answer agrees with what the depositary prints, label and date (None:
+        nothing printed that can be compared on the as-of date)."""
+        return self.check[0]
+
+    @property
+    def disagreement(self) -> str | None:
+        """The disagreement in words, naming both answers (None when they do not disagree)."""
+        return self.check[1]
+
+    def deciding_deposits(self) -> list[dict[str, Any]]:
+        """Every deposit of the deciding day: `counted` and `deciding`, with a `reason` when
+        not deciding (each entry keeps the keys of Instrument.to_dict)."""
+        if not self.deciding_day:
+            return [i.to_dict() | {"counted": True, "deciding": True} for i in self.deciding]
+        return [d.to_dict() for d in self.deciding_day]
 
     @property
     def qualifying(self) -> int:
@@ -304,13 +406,114 @@ def _deciding(
     If the count was met that day, every deposit of the day; otherwise those of the named group
     met that day; if only an operator's confirmation fell on that day, the day's deposits.
     """
-    that_day = [i for i in instruments if i.date == met]
+    that_day = [i for i in instruments if i.date == met and i.counts_on(met)]
     if count_met == met:
         return tuple(that_day)
     named = {m for g in groups if g.met_on == met for m in g.group.participants}
     if named:
         return tuple(i for i in that_day if set(i.members) & named)
     return tuple(that_day)
+
+
+def _not_counted(rule: Rule, p: Participant, a: Action, successions: Successions) -> str:
+    """Why a deposit of the participant's did not count."""
+    if not _counts_reio(rule, p):
+        if rule.reio is Reio.NOT_ADDITIONAL:
+            return (
+                "an instrument of a regional economic integration organization: not counted "
+                "as additional to those of its member States"
+            )
+        return "the rule does not count instruments of regional economic integration organizations"
+    if a.kind not in rule.counts:
+        return f"a kind the rule does not count ({a.kind.replace('_', ' ')})"
+    if a.kind == "succession" and successions.covered(p.key):
+        return "a succession: its predecessor's own instrument counted instead"
+    if a.withdrawn:
+        return "deposited but withdrawn"
+    own = _own_instrument(rule, p)
+    if own is not None and own.date < a.date:
+        return f"the participant's earlier {own.kind.replace('_', ' ')} of {own.date} counted"
+    return "not counted"
+
+
+def _deciding_day(
+    rule: Rule,
+    status: TreatyStatus,
+    successions: Successions,
+    instruments: list[Instrument],
+    deciding: tuple[Instrument, ...],
+    met: date,
+) -> tuple[DayDeposit, ...]:
+    """Every deposit of the day the rule was met, counted or not, each saying why if not."""
+    found = []
+    for i in instruments:
+        if i.date == met and not i.counts_on(met):
+            why = "deposited, but withdrawn (in effect by then, or on a date not known)"
+            found.append(DayDeposit(i, False, False, why))
+        elif i.date == met:
+            why = None if i in deciding else "counted, but not among what met the rule that day"
+            found.append(DayDeposit(i, True, i in deciding, why))
+    counted = {(i.participant, i.kind, i.date) for i in instruments}
+    for p in status.participants:
+        for a in p.actions:
+            deposit = a.column is Column.CONSENT or a.kind == "definitive_signature"
+            if not deposit or a.date != met or (p.key, a.kind, a.date) in counted:
+                continue
+            i = Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn)
+            found.append(DayDeposit(i, False, False, _not_counted(rule, p, a, successions)))
+    for pred in successions.instruments:
+        if pred.date == met and pred.kind not in rule.counts:
+            i = Instrument(
+                "predecessor:" + pred.predecessor,
+                pred.predecessor,
+                None,
+                pred.kind,
+                pred.date,
+                via=", ".join(pred.successors),
+                successors=pred.successors,
+            )
+            why = f"a kind the rule does not count ({pred.kind.replace('_', ' ')})"
+            found.append(DayDeposit(i, False, False, why))
+    return tuple(sorted(found, key=lambda d: (not d.deciding, d.instrument.name)))
+
+
+# The kinds a predecessor's instrument told in a footnote can be (tracker.domain.successions).
+_PREDECESSOR_KINDS = frozenset(
+    {"ratification", "accession", "acceptance", "approval", "succession"}
+)
+
+
+def _unreadable_that_matter(
+    rule: Rule,
+    status: TreatyStatus,
+    successions: Successions,
+    instrument_met: list[date | None],
+    as_of: date | None,
+) -> list[UnreadableSuccession]:
+    """The successions whose unread predecessor instrument could change the answer on `as_of`.
+
+    That instrument's date is unknown but before the succession (and not before adoption).
+    Counted by `as_of` it could change the count or the date the rule was met:
+    - when the rule does not count successions: always (it would be one instrument more);
+    - when it does (the succession then stands for it): before the succession's date (it could
+      count already); from then on, if the succession is on or after a date the count or a
+      group was met (moved earlier, it could move that date), or if another unread succession
+      counts too (both may stand for one predecessor instrument, counted once).
+    """
+    if not set(rule.counts) & _PREDECESSOR_KINDS:
+        return []
+    if as_of is not None and status.adoption_date and as_of < status.adoption_date:
+        return []
+    if "succession" not in rule.counts:
+        return list(successions.unreadable)
+    counted = [u for u in successions.unreadable if as_of is None or u.date <= as_of]
+    found = []
+    for u in successions.unreadable:
+        if u not in counted:
+            found.append(u)  # its predecessor's instrument may predate `as_of`
+        elif any(m is not None and u.date >= m for m in instrument_met) or len(counted) > 1:
+            found.append(u)
+    return found
 
 
 def _entry_date(rule: Rule, met: date) -> date:
@@ -373,13 +576,6 @@ def evaluate(
     answer_day = as_of or today or date.max
     counting = [i for i in instruments if i.counts_on(answer_day)]
     warnings = []
-    unreadable = [u for u in successions.unreadable if as_of is None or u.date <= as_of]
-    if unreadable:
-        listed = ", ".join(f"{u.name} ({u.date.isoformat()})" for u in unreadable)
-        counted = "counted as successions" if "succession" in rule.counts else "not counted"
-        warnings.append(
-            f"successions whose predecessor's instrument no footnote gives ({counted}): {listed}"
-        )
     met_dates: list[date | None] = []
     remaining = 0
     count_met = None
@@ -407,14 +603,24 @@ def evaluate(
         )
         for c in rule.conditions
     )
+    unreadable = _unreadable_that_matter(rule, status, successions, list(met_dates), as_of)
+    if unreadable:
+        listed = ", ".join(f"{u.name} ({u.date.isoformat()})" for u in unreadable)
+        counted = "counted as successions" if "succession" in rule.counts else "not counted"
+        warnings.insert(
+            0,
+            f"successions whose predecessor's instrument no footnote gives ({counted}): {listed}",
+        )
     met_dates.extend(c.met_on for c in conditions)
     met = max(met_dates) if met_dates and all(met_dates) else None  # type: ignore[type-var]
     computed = _entry_date(rule, met) if met else None
     published = (
         status.eif_date if status.eif_date and (as_of is None or status.eif_date <= as_of) else None
     )
-    if published and computed is None:
-        warnings.append("the depositary prints an entry-into-force date but the rule is not met")
+    printed = Printed.of(status)
+    disagreement = cross_check(printed, computed, met, as_of)[1]
+    if disagreement:
+        warnings.append(f"disagrees with the depositary: {disagreement}")
     base = as_of or today
     earliest = (
         _entry_date(rule, base)
@@ -431,6 +637,7 @@ def evaluate(
             "withdrawn on a date not known (not counted where it could change the answer): "
             + ", ".join(undated)
         )
+    deciding = _deciding(instruments, met, count_met, groups) if met else ()
     return Evaluation(
         rule=rule,
         as_of=as_of,
@@ -439,7 +646,7 @@ def evaluate(
         groups=groups,
         conditions=conditions,
         threshold_met_on=met,
-        deciding=_deciding(instruments, met, count_met, groups) if met else (),
+        deciding=deciding,
         computed=computed,
         published=published,
         earliest=earliest,
@@ -448,4 +655,8 @@ def evaluate(
         else {},
         warnings=tuple(warnings),
         counted=len(counting),
+        printed=printed,
+        deciding_day=_deciding_day(rule, status, successions, instruments, deciding, met)
+        if met
+        else (),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,8 @@ class Detection:
     treaty: str
     created: list[str] = field(default_factory=list)
     evaluation: Evaluation | None = None
+    disputed: list[str] = field(default_factory=list)  # created, but held (disputed)
+    settled: list[str] = field(default_factory=list)  # disputed before, final now (or dropped)
 
     @property
     def pending_entry_into_force(self) -> date | None:
@@ -99,7 +101,7 @@ def _details(
         "remaining": ev.remaining,
         "threshold_met_on": met.isoformat() if met else None,
         "entry_into_force": ev.entry_into_force(),
-        "deciding_deposits": [i.to_dict() for i in ev.deciding],
+        "deciding_deposits": ev.deciding_deposits(),
         "conditions": [c.to_dict() for c in ev.conditions],
         "rule": {"origin": ev.rule.origin, "citation": ev.rule.citation},
         # Seen at `observed_at`; `baseline` when the tracker's first view already showed it.
@@ -118,8 +120,11 @@ def _record_once(
     observed_at: datetime,
     details: dict[str, Any],
     deciding: Instrument | None = None,
+    state: str = "final",
 ) -> bool:
-    """Insert a rule event unless the treaty already has one of this kind (racing writers too)."""
+    """Insert a rule event unless the treaty already has one of this kind (racing writers too);
+    a `disputed` one is held: no deliveries until it becomes final (`settle_disputed`,
+    `confirm_disputed`)."""
     if session.scalar(select(Event.id).where(Event.treaty_id == treaty.id, Event.once_key == kind)):
         return False
     participant_id = None
@@ -138,15 +143,140 @@ def _record_once(
                 legal_date=legal_date,
                 observed_at=observed_at,
                 details=details,
-                state="final",
+                state=state,
                 once_key=kind,
             )
             session.add(event)
             session.flush()
-            outbox.enqueue(session, [event.id], observed_at)  # same transaction as the event
+            if state == "final":
+                outbox.enqueue(session, [event.id], observed_at)  # same transaction as the event
     except IntegrityError:  # another process recorded it first
         return False
     return True
+
+
+def _held(ev: Evaluation, snapshot: Snapshot, now: datetime) -> dict[str, Any]:
+    """The details of a disputed rule event: why it is held, since when, from which page."""
+    return {
+        "disputed": {
+            "reason": ev.disagreement,
+            "since": now.isoformat(),
+            "snapshot_id": snapshot.id,
+        }
+    }
+
+
+def _disputed(session: Session, treaty: Treaty, kind: str | None = None) -> list[Event]:
+    query = select(Event).where(
+        Event.treaty_id == treaty.id,
+        Event.kind.in_(RULE_EVENT_KINDS),
+        Event.state == "disputed",
+        Event.once_key.is_not(None),
+    )
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    return list(session.scalars(query.order_by(Event.id)))
+
+
+def _leave_disputed(
+    session: Session, event: Event, state: str, details: dict[str, Any], once_key: str | None
+) -> bool:
+    """Move a held event to `state`, unless another writer moved it first (the update is
+    conditional: of two racing transactions, one changes the row, the other finds it settled)."""
+    done = session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.state == "disputed")
+        .values(state=state, details=details, once_key=once_key)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(event)
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def _release(session: Session, event: Event, how: dict[str, Any], now: datetime) -> int | None:
+    """A held event becomes final and its deliveries are enqueued now, exactly once (it was
+    never final before); None if it was no longer held."""
+    details = {**event.details, "settled": how}
+    if not _leave_disputed(session, event, "final", details, event.once_key):
+        return None
+    return outbox.enqueue(session, [event.id], now)
+
+
+def settle_disputed(
+    session: Session, treaty: Treaty, ev: Evaluation, snapshot: Snapshot, now: datetime
+) -> list[str]:
+    """On an evaluation that agrees with the depositary: each held rule event it still supports
+    becomes final (deliveries enqueued now); one it no longer supports (another date) is
+    dropped, `retracted` without a notice (it was never sent), so the right one fires."""
+    from tracker.services.retraction import _still_holds  # retraction imports this module
+
+    settled = []
+    for event in _disputed(session, treaty):
+        holds, now_says = _still_holds(event, ev)
+        how = {"by": "evaluation", "at": now.isoformat(), "snapshot_id": snapshot.id}
+        if holds:
+            if (
+                _release(session, event, how | {"reason": "the depositary's page agrees"}, now)
+                is None
+            ):
+                continue
+            log.info("%s: disputed %s is final: the page agrees", treaty.external_id, event.kind)
+        else:
+            dropped = {
+                **event.details,
+                "retracted_at": now.isoformat(),
+                "retracted_reason": f"held as disputed; the page that agrees says: {now_says}",
+                "retracted_by_snapshot": snapshot.id,
+                "once_key": event.once_key,
+            }
+            # once_key freed: the event the agreeing page supports fires in its place
+            if not _leave_disputed(session, event, "retracted", dropped, None):
+                continue
+        settled.append(event.kind)
+    return settled
+
+
+class NothingDisputed(LookupError):
+    """An operator confirmation found no held rule event to confirm."""
+
+
+def confirm_disputed(
+    session: Session,
+    treaty: Treaty,
+    kind: str | None,
+    *,
+    reason: str,
+    by: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """An operator's word that held rule events are right: each becomes final, its deliveries
+    enqueued now; who and why are kept in its details."""
+    if kind is not None and kind not in RULE_EVENT_KINDS:
+        raise ValueError(f"not a rule event kind: {kind!r} (one of {', '.join(RULE_EVENT_KINDS)})")
+    if not reason.strip():
+        raise ValueError("a reason is required")
+    held = _disputed(session, treaty, kind)
+    if not held:
+        what = f"no disputed {kind} event" if kind else "no disputed rule event"
+        raise NothingDisputed(f"{treaty.external_id} has {what}")
+    done = []
+    for event in held:
+        how = {"by": "operator", "operator": by, "reason": reason.strip(), "at": now.isoformat()}
+        deliveries = _release(session, event, how, now)
+        if deliveries is None:
+            continue  # settled meanwhile by another writer
+        log.warning(
+            "%s: disputed %s confirmed by %s: %s", treaty.external_id, event.kind, by, reason
+        )
+        done.append(
+            {
+                "id": event.id,
+                "kind": event.kind,
+                "legal_date": event.legal_date.isoformat() if event.legal_date else None,
+                "deliveries": deliveries,
+            }
+        )
+    return done
 
 
 def _is_baseline(session: Session, treaty: Treaty, legal_date: date | None) -> bool:
@@ -174,23 +304,41 @@ def evaluate_treaty(
         return result
     ev = evaluate(rule, status, confirmations=confirmations(session, treaty.id), today=now.date())
     result.evaluation = ev
+    if ev.agrees is True:
+        result.settled = settle_disputed(session, treaty, ev, snapshot, now)
+    state, held = ("disputed", _held(ev, snapshot, now)) if ev.agrees is False else ("final", {})
     met = ev.threshold_met_on
     if met is None:
         if 0 < ev.remaining <= approaching:
             last = ev.instruments[-1].date if ev.instruments else None
             details = _details(session, treaty, ev, now, last) | {"approaching_at": approaching}
-            if _record_once(session, treaty, snapshot, "approaching", last, now, details):
+            details |= held
+            if _record_once(
+                session, treaty, snapshot, "approaching", last, now, details, state=state
+            ):
                 result.created.append("approaching")
         return result
-    details = _details(session, treaty, ev, now, met)
+    details = _details(session, treaty, ev, now, met) | held
     deciding = ev.deciding[0] if len(ev.deciding) == 1 else None
-    if _record_once(session, treaty, snapshot, "threshold_crossed", met, now, details, deciding):
+    if _record_once(
+        session, treaty, snapshot, "threshold_crossed", met, now, details, deciding, state
+    ):
         result.created.append("threshold_crossed")
     eif = ev.computed
     if eif is not None and eif <= now.date():
-        details = _details(session, treaty, ev, now, eif)
-        if _record_once(session, treaty, snapshot, "entered_into_force", eif, now, details):
+        details = _details(session, treaty, ev, now, eif) | held
+        if _record_once(
+            session, treaty, snapshot, "entered_into_force", eif, now, details, state=state
+        ):
             result.created.append("entered_into_force")
+    if state == "disputed" and result.created:
+        result.disputed = list(result.created)
+        log.warning(
+            "%s: %s held as disputed: %s",
+            treaty.external_id,
+            ", ".join(result.created),
+            ev.disagreement,
+        )
     for kind in result.created:
         log.info("%s: %s (met %s, entry into force %s)", treaty.external_id, kind, met, eif)
     return result

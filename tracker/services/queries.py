@@ -264,7 +264,7 @@ def rule_fields(
         "remaining": ev.remaining,
         "threshold_met_on": iso_or_none(ev.threshold_met_on),
         "entry_into_force": ev.entry_into_force(),
-        "deciding_deposits": [i.to_dict() for i in ev.deciding],
+        "deciding_deposits": ev.deciding_deposits(),
         "groups": [g.to_dict() for g in ev.groups],
         "conditions": [c.to_dict() for c in ev.conditions],
         "warnings": list(ev.warnings),

@@ -193,10 +193,11 @@ def _change_events(session: Session, treaty_id: int) -> list[Event]:
 
 
 def _rule_events(session: Session, treaty_id: int) -> list[Event]:
+    """The rule events that stand: final, or held as disputed (retracted, one is never sent)."""
     query = select(Event).where(
         Event.treaty_id == treaty_id,
         Event.kind.in_(RULE_KINDS),
-        Event.state == "final",
+        Event.state.in_(("final", "disputed")),
         Event.once_key.is_not(None),
     )
     return list(session.scalars(query.order_by(Event.id)))

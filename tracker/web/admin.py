@@ -1,5 +1,5 @@
 """Operator endpoints of the API (bearer token `TRACKER_ADMIN_TOKEN`; disabled when unset):
-outside-data conditions, subscriptions (create, list, end) and the delivery outbox.
+outside-data conditions, disputed rule events, subscriptions (create, list, end) and the delivery outbox.
 
 The token is checked before anything else of the request (`OperatorRoute`): an unauthenticated
 request gets its 401 (403 when disabled) whatever its body, parameters or size, and its body is
@@ -27,8 +27,8 @@ from tracker.alerts.channels import DeliveryError
 from tracker.alerts.model import ALERT_KINDS
 from tracker.alerts.outbox import deliveries
 from tracker.alerts.redact import redact_target, redact_text
-from tracker.services.detection import DEFAULT_APPROACHING
-from tracker.services.queries import NotFound
+from tracker.services.detection import DEFAULT_APPROACHING, NothingDisputed, confirm_disputed
+from tracker.services.queries import NotFound, find_treaty
 from tracker.services.rules_service import BadCondition, confirm_condition
 from tracker.web.api import TreatyId
 
@@ -113,6 +113,52 @@ def confirm(
     except BadCondition as error:
         raise HTTPException(422, detail=str(error)) from None
     return done  # cached answers key on confirmations: the next GET sees this one
+
+
+class DisputeConfirmation(BaseModel):
+    """An operator's word that rule events held as disputed are right."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=2000, pattern=r"\S", description="why they are right (kept)"
+    )
+    kind: Literal["approaching", "threshold_crossed", "entered_into_force"] | None = Field(
+        default=None, description="only the disputed event of this kind (default: all)"
+    )
+    by: str | None = Field(default=None, max_length=200, description="who confirms")
+
+
+@router.post(
+    "/treaties/{treaty_id}/disputed/confirm",
+    summary="Confirm rule events held as disputed (operators): final, deliveries enqueued",
+    dependencies=[Depends(require_admin)],
+    responses=FORBIDDEN
+    | TOO_LARGE
+    | {
+        404: {"description": "Unknown treaty"},
+        409: {"description": "No disputed rule event (of that kind) to confirm"},
+        422: {"description": "Bad input"},
+    },
+)
+def confirm_disputed_events(
+    treaty_id: TreatyId, body: DisputeConfirmation, request: Request
+) -> dict[str, Any]:
+    """A rule event is held (`disputed`, nothing sent) while the evaluation it follows from
+    disagrees with what the depositary prints; this makes it final, with who and why kept in its
+    details (`settled`), and enqueues its deliveries, once."""
+    by = body.by or "operator API (bearer token)"
+    try:
+        with request.app.state.sessions.begin() as session:
+            treaty, _ = find_treaty(session, treaty_id)
+            done = confirm_disputed(
+                session, treaty, body.kind, reason=body.reason, by=by, now=datetime.now(UTC)
+            )
+            return {"treaty": treaty.external_id, "confirmed": done}
+    except NotFound as error:
+        raise HTTPException(404, detail=str(error)) from None
+    except NothingDisputed as error:
+        raise HTTPException(409, detail=str(error)) from None
 
 
 # --- subscriptions and deliveries -------------------------------------------------------------
