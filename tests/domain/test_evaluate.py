@@ -828,7 +828,7 @@ def test_unknown_end_is_warned_only_inside_its_window() -> None:
                 "history",
                 not_before=D("2022-01-01"),
                 not_after=D("2024-01-01"),
-            )  # fmt: skip
+            )
         ]
     }
     others = states("2020-01-01", "2020-03-01")
