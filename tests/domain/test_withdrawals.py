@@ -141,3 +141,14 @@ def test_two_denunciations_and_a_reaccession_in_order() -> None:
         (D("2000-03-27"), D("2000-06-27")),
     ]
     assert [r.on for r in found.rejoined["LTU"]] == [D("1998-08-26")]
+
+
+def test_a_revoked_ratification_is_a_revocation() -> None:
+    note = ("On 2 November 2023, the Government of Lithuania notified the Secretary-General of the "
+            "revocation of its instrument of ratification, with effect from 2 November 2023.")  # fmt: skip
+    e = only(page(note))
+    assert (e.kind, e.notified_on, e.effective_on) == (
+        "revocation",
+        D("2023-11-02"),
+        D("2023-11-02"),
+    )

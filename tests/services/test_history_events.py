@@ -13,7 +13,6 @@ from support.untc_render import Page, Row, render
 
 from db.models import Event
 from tracker.alerts.model import ALERT_KINDS, EventFacts, Filters, wants
-from tracker.domain.withdrawals import FOOTNOTE, Ending, Withdrawals
 from tracker.services.ingest import FetchedPage, ingest_page
 
 pytestmark = pytest.mark.db
@@ -52,13 +51,18 @@ def events(session_factory):
         ]
 
 
-def test_consent_gone_with_the_footnotes_end_is_a_final_revocation(session_factory, monkeypatch):
-    from tracker.domain import changes
+REVOKED = (
+    "On 2 November 2023, the Government of the Russian Federation notified the Secretary-General "
+    "of the revocation of its instrument of ratification, with effect from 2 November 2023."
+)
 
-    ended = Ending("RUS", "revocation", D("2023-11-02"), D("2023-11-02"), FOOTNOTE, "revoked")
-    monkeypatch.setattr(changes, "read_withdrawals", lambda s: Withdrawals({"RUS": [ended]}, {}))
+
+def test_consent_gone_with_the_footnotes_end_is_a_final_revocation(session_factory):
     ingest(session_factory, body("2018-01-15", FRANCE, RATIFIED), noon("2018-01-15"))
-    ingest(session_factory, body("2026-02-03", FRANCE, SIGNED), noon("2026-02-03"))
+    later = Page("XXVI-4", "Comprehensive Nuclear-Test-Ban Treaty", [FRANCE, SIGNED])
+    later.status_as_at = status_stamp(noon("2026-02-03"))
+    later.footnotes = {"1": REVOKED}
+    ingest(session_factory, render(later), noon("2026-02-03"))
     found = [e for e in events(session_factory) if e[2] == "Russian Federation"]
     assert [(k, s, d) for k, s, _, d, _ in found] == [("revocation", "final", D("2000-06-30"))]
     assert found[0][4]["ending"]["effective_on"] == "2023-11-02"

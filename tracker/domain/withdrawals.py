@@ -33,7 +33,7 @@ class Ending:
     """One end of a participant's consent (or signature) to the treaty."""
 
     participant: str  # Participant.key
-    kind: str  # "withdrawal" | "denunciation" | "revocation"
+    kind: str  # "withdrawal" | "denunciation" | "revocation" | "superseded" (history)
     notified_on: date | None
     effective_on: date | None  # None: not known (see not_before / not_after)
     basis: str  # FOOTNOTE | CLAUSE | HISTORY | UNKNOWN
@@ -163,12 +163,19 @@ _MONTHS = {
 }
 _DATE = r"(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})"
 _DATE_RE = re.compile(_DATE, re.IGNORECASE)
+# A State taking back its instrument itself (a de-ratification).
+_REVOKE = (
+    r"revo(?:ked|king|cation of) (?:its |the )?(?:instrument of )?(?:ratification|accession)"
+    r"|withdr(?:awal of|ew|awn) (?:its |the )?instrument of (?:ratification|accession)"
+    r"|de-?ratif"
+)
 # A notification that ends the participant's consent to the treaty itself.
 _ANNOUNCE = re.compile(
     r"notification of (?:withdrawal|denunciation)|(?:instrument|communication|notice) of "
     r"(?:withdrawal|denunciation)|notifying its withdrawal|its denunciation of|"
     r"(?:decision|decided) to (?:withdraw from|denounce)|withdrawal of \w+(?: \w+){0,6} from the"
-    r"|\bdenounce[sd]? the\b|\bwithdr[ae]w from the\b|notifications? of withdrawal",
+    r"|\bdenounce[sd]? the\b|\bwithdr[ae]w from the\b|notifications? of withdrawal"
+    r"|" + _REVOKE,
     re.IGNORECASE,
 )
 # ... and what only withdraws a reservation, a declaration or an objection.
@@ -291,7 +298,11 @@ def _read(
 
 def _ending(p: Participant, sentence: str, after: list[str], clause: Delay | None) -> Ending:
     """One ending from its announcing sentence and the (up to two) sentences after it."""
-    kind = "denunciation" if re.search(r"denunc|denounc", sentence, re.IGNORECASE) else "withdrawal"
+    kind = "withdrawal"
+    if re.search(_REVOKE, sentence, re.IGNORECASE):
+        kind = "revocation"
+    elif re.search(r"denunc|denounc", sentence, re.IGNORECASE):
+        kind = "denunciation"
     effect = _EFFECT.search(sentence)
     notified = None
     for m in _DATE_RE.finditer(sentence):
