@@ -213,7 +213,8 @@ def test_spec_defaults() -> None:
     rule = rule_from_spec("T-1", spec())
     assert rule.counts == ("ratification", "acceptance", "approval", "accession")
     assert rule.reio is Reio.AS_STATE
-    assert rule.later is None and rule.later_delay() == Delay("days", 90)
+    # never copied from the main delay: unknown unless stated
+    assert rule.later is None and rule.later_delay() is None
     assert rule.origin == "catalogue"
 
 
