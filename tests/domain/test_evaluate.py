@@ -423,9 +423,13 @@ def test_in_force_from() -> None:
     }
 
 
-def test_in_force_from_uses_the_main_delay_without_later() -> None:
+def test_in_force_from_is_unknown_without_later() -> None:
+    # was: the main delay copied (2021-04-01); the later delay is stated only where given
     ev = run(rule(threshold=1), *states("2020-01-01", "2021-01-01"))
-    assert ev.in_force_from["QAB"] == D("2021-04-01")
+    assert ev.in_force_from["QAA"] == D("2020-03-31")
+    assert "QAB" in ev.in_force_from and ev.in_force_from["QAB"] is None
+    assert any("joining after it was met" in w and "State QAB" in w for w in ev.warnings)
+    assert not any("State QAA" in w for w in ev.warnings)
 
 
 def test_in_force_from_empty_when_not_met() -> None:

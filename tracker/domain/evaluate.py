@@ -6,13 +6,13 @@ operator's confirmations of outside-data conditions, and today's date for projec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.rules import Group, Reio, Rule
+from tracker.domain.rules import STATES, Group, Reio, Rule
 from tracker.domain.successions import Successions, predecessor_instruments
 
 
@@ -115,7 +115,7 @@ class Evaluation:
     computed: date | None
     published: date | None
     earliest: date | None  # if what remains were deposited on the as-of date (or today)
-    in_force_from: Mapping[str, date]
+    in_force_from: Mapping[str, date | None]  # None: joined later, its delay is not known
     warnings: tuple[str, ...]
 
     @property
@@ -143,7 +143,16 @@ def _iso(value: date | None) -> str | None:
 
 
 def _counts_reio(rule: Rule, participant: Participant) -> bool:
-    return not participant.reio or rule.reio is Reio.AS_STATE
+    return _counts_who(rule, participant) and (not participant.reio or rule.reio is Reio.AS_STATE)
+
+
+def _counts_who(rule: Rule, participant: Participant) -> bool:
+    """Whether the rule's restriction on who counts (`only`) lets this participant's count."""
+    if rule.only == STATES:
+        return not participant.reio
+    if isinstance(rule.only, Group):
+        return participant.iso3 in rule.only.participants
+    return True
 
 
 def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
@@ -175,6 +184,8 @@ def qualifying_instruments(
         if own is not None:
             found.append(own)
     for pred in successions.instruments:
+        if isinstance(rule.only, Group) and not set(pred.successors) <= set(rule.only.participants):
+            continue  # a predecessor counts for a group only if all its successors are members
         if pred.kind in rule.counts:
             found.append(
                 Instrument(
@@ -234,9 +245,11 @@ def _consent(p: Participant) -> Action | None:
 
 def _in_force_from(
     rule: Rule, status: TreatyStatus, met: date, eif: date, as_of: date | None
-) -> dict[str, date]:
-    """Entry into force for each participant with a consent: the treaty's date, or its own."""
-    result: dict[str, date] = {}
+) -> dict[str, date | None]:
+    """Entry into force for each participant with a consent: the treaty's date, or its own
+    (None: it joined after the rule was met and the rule does not give the later delay)."""
+    result: dict[str, date | None] = {}
+    later = rule.later_delay()
     for p in status.participants:
         consent = _consent(p)
         if consent is None or (as_of is not None and consent.date > as_of):
@@ -245,9 +258,122 @@ def _in_force_from(
             result[p.key] = eif
         elif consent.kind == "succession":  # bound from its succession, not after a delay
             result[p.key] = max(eif, consent.date)
+        elif later is None:
+            result[p.key] = None
         else:
-            result[p.key] = max(eif, rule.later_delay().apply(consent.date))
+            result[p.key] = max(eif, later.apply(consent.date))
     return result
+
+
+def _later_unknown(
+    rule: Rule, status: TreatyStatus, in_force_from: Mapping[str, date | None]
+) -> str | None:
+    """The warning naming who joined after the rule was met when the later delay is unknown."""
+    names = [
+        p.name
+        for p in status.participants
+        if p.key in in_force_from and in_force_from[p.key] is None
+    ]
+    if not names:
+        return None
+    return (
+        "the rule does not say when the treaty enters into force for a participant joining"
+        " after it was met; not known for: " + ", ".join(names)
+    )
+
+
+def _count_met(
+    rule: Rule,
+    instruments: list[Instrument],
+    as_of: date | None,
+    today: date | None,
+    parties_of: Callable[[str, date], int | None] | None,
+    warnings: list[str],
+) -> tuple[int, date | None, bool]:
+    """The count part of the rule: (remaining, day met, whether the count is known).
+
+    A fixed threshold, or a share of another treaty's parties on the day of each deposit
+    (`parties_of(treaty, day)`; unknown: a warning and no date)."""
+    if rule.threshold is not None:
+        remaining = max(0, rule.threshold - len(instruments))
+        return remaining, (instruments[rule.threshold - 1].date if not remaining else None), True
+    share = rule.share_of
+    assert share is not None
+    unknown: list[date] = []
+    for n, i in enumerate(instruments, start=1):
+        parties = parties_of(share.treaty, i.date) if parties_of else None
+        if parties is None:
+            unknown.append(i.date)
+            continue
+        if parties and n >= share.needed(parties) and not unknown:
+            return 0, i.date, True
+    base = as_of or today
+    parties = parties_of(share.treaty, base) if parties_of and base else None
+    if unknown or parties is None:
+        warnings.append(
+            f"the threshold is {share.words()}, whose number of parties is not known"
+            + (f" on {unknown[0].isoformat()}" if unknown else "")
+            + "; no date is computed"
+        )
+        return 0, None, False
+    return max(0, share.needed(parties) - len(instruments)), None, True
+
+
+def _after_treaty(
+    rule: Rule, computed: date | None, others: Mapping[str, date | None] | None, warnings: list[str]
+) -> date | None:
+    """Not before the other treaty's entry into force (its date from `others`); unknown: the
+    catalogue's not_before fallback if there is one, else a warning and no date."""
+    if rule.after_treaty is None or computed is None:
+        return computed
+    other = (others or {}).get(rule.after_treaty)
+    if other is not None:
+        return max(computed, other)
+    if rule.not_before is not None:
+        return computed  # not_before, already applied, stands for the other treaty's date
+    warnings.append(
+        f"enters into force not before {rule.after_treaty} does, whose entry into force is not"
+        " known; no date is computed"
+    )
+    return None
+
+
+def _reio_difference(
+    rule: Rule,
+    status: TreatyStatus,
+    instruments: list[Instrument],
+    count_met: date | None,
+    remaining: int,
+    as_of: date | None,
+) -> str | None:
+    """With reio unknown, REIO instruments are left out; say so where counting them would change
+    the count or the day the threshold is met."""
+    if rule.reio is not Reio.UNKNOWN or rule.threshold is None:
+        return None
+    extra = [
+        i
+        for p in status.participants
+        if p.reio
+        and _counts_who(rule, p)
+        and (i := _own_instrument(rule, p)) is not None
+        and (as_of is None or i.date <= as_of)
+    ]
+    if not extra:
+        return None
+    both = sorted([*instruments, *extra], key=lambda i: (i.date, i.name))
+    with_remaining = max(0, rule.threshold - len(both))
+    with_met = both[rule.threshold - 1].date if not with_remaining else None
+    if (with_met, with_remaining) == (count_met, remaining):
+        return None
+    named = ", ".join(f"{i.name} ({i.date.isoformat()})" for i in extra)
+    if with_met is not None:
+        effect = f"the threshold would be met on {with_met.isoformat()}"
+    else:
+        effect = f"{with_remaining} would remain"
+    return (
+        "the rule does not say how an instrument of a regional economic integration organization"
+        f" counts: not counted here; counting {named}, {effect}"
+    )
 
 
 def evaluate(
@@ -257,11 +383,17 @@ def evaluate(
     as_of: date | None = None,
     confirmations: Mapping[str, date] | None = None,
     today: date | None = None,
+    others: Mapping[str, date | None] | None = None,
+    parties_of: Callable[[str, date], int | None] | None = None,
 ) -> Evaluation:
     """Evaluate `rule` on the whole `status`, counting only what was deposited by `as_of` if given.
 
     Pass the full status, not one cut to `as_of`: a successor's row dated after `as_of` still
     carries the footnote that gives its predecessor's earlier instrument.
+
+    `others` gives the entry-into-force date of other tracked treaties (by external id; None:
+    not known) for a rule that waits for one (after_treaty); `parties_of(treaty, day)` the
+    number of parties of another treaty on a day, for a threshold that is a share of them.
     """
     successions = predecessor_instruments(status)
     instruments = [
@@ -280,9 +412,8 @@ def evaluate(
     met_dates: list[date | None] = []
     remaining = 0
     count_met = None
-    if rule.threshold is not None:
-        remaining = max(0, rule.threshold - len(instruments))
-        count_met = instruments[rule.threshold - 1].date if not remaining else None
+    if rule.threshold is not None or rule.share_of is not None:
+        remaining, count_met, _ = _count_met(rule, instruments, as_of, today, parties_of, warnings)
         met_dates.append(count_met)
     groups = tuple(
         _group_state(g, instruments)
@@ -302,7 +433,9 @@ def evaluate(
     )
     met_dates.extend(c.met_on for c in conditions)
     met = max(met_dates) if met_dates and all(met_dates) else None  # type: ignore[type-var]
-    computed = _entry_date(rule, met) if met else None
+    computed = _after_treaty(rule, _entry_date(rule, met) if met else None, others, warnings)
+    if reio_warning := _reio_difference(rule, status, instruments, count_met, remaining, as_of):
+        warnings.append(reio_warning)
     published = (
         status.eif_date if status.eif_date and (as_of is None or status.eif_date <= as_of) else None
     )
@@ -317,6 +450,9 @@ def evaluate(
     withdrawn = [i.name for i in instruments if i.withdrawn]
     if withdrawn:
         warnings.append("counted although later withdrawn: " + ", ".join(withdrawn))
+    in_force_from = _in_force_from(rule, status, met, computed, as_of) if met and computed else {}
+    if later_warning := _later_unknown(rule, status, in_force_from):
+        warnings.append(later_warning)
     return Evaluation(
         rule=rule,
         as_of=as_of,
@@ -329,8 +465,6 @@ def evaluate(
         computed=computed,
         published=published,
         earliest=earliest,
-        in_force_from=_in_force_from(rule, status, met, computed, as_of)
-        if met and computed
-        else {},
+        in_force_from=in_force_from,
         warnings=tuple(warnings),
     )
