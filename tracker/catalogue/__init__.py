@@ -68,13 +68,13 @@ def extracted_rule_or_refusal(treaty_id: str, status: TreatyStatus) -> tuple[Rul
     """The rule read from the printed text, or None and why (quoting the words not read)."""
     found = extract_rule(status.eif_text or "")
     if found.spec is None:
-        return None, f"no entry-into-force rule: {found.refusal()}"
+        return None, f"{NO_RULE}: {found.refusal()}"
     try:
         return rule_from_spec(treaty_id, found.spec, origin="extracted"), ""
     except RuleError as exc:
         return (
             None,
-            f"no entry-into-force rule: the rule read from the printed text is invalid: {exc}",
+            f"{NO_RULE}: the rule read from the printed text is invalid: {exc}",
         )
 
 
