@@ -431,3 +431,198 @@ def test_the_nth_day_after_is_the_deposit_plus_n_days() -> None:
 )
 def test_returns_none_without_a_readable_rule(text: str) -> None:
     assert extract_rule_spec(text) is None
+
+
+# --- extract_rule: every clause read, or a refusal with its words -------------------------------
+
+MAIN = (
+    "This Protocol shall enter into force on the ninetieth day after the date of deposit of the "
+    "fortieth instrument of ratification, acceptance, approval or accession"
+)
+
+REFUSALS = [
+    # text, reason, words that must be quoted
+    (
+        MAIN + ", except that it shall not enter into force before the entry into force of the "
+        "Convention.",
+        "depends on another treaty",
+        "except that it shall not enter into force before the entry into force of the convention",
+    ),
+    (
+        MAIN + " by States members of the Economic Commission for Europe.",
+        "who may deposit",
+        "by states members of the economic commission for europe",
+    ),
+    (
+        MAIN + " by States or regional economic integration organizations that are Parties to "
+        "the Protocol.",
+        "who may deposit",
+        "by states or regional economic integration organizations that are parties to the protocol",
+    ),
+    (
+        MAIN + " and of the tenth instrument of an organization.",
+        "unread words in the rule sentence",
+        "and of the tenth instrument of an organization",
+    ),
+    (
+        (
+            "Ten years after its adoption, this Protocol shall enter into force on the ninetieth day "
+            "after the date of deposit of the fortieth instrument of ratification."
+        ),
+        "unread words in the rule sentence",
+        "Ten years after its adoption, this Protocol shall",
+    ),
+    (
+        MAIN + ". 2. For each State ratifying it after the fortieth deposit, this Protocol shall "
+        "enter into force on the thirtieth day after the deposit of its instrument, but not "
+        "before 1 January 2030.",
+        "later paragraph not read",
+        "but not before 1 January 2030",
+    ),
+    (
+        MAIN + ". 2. For each State ratifying it after the fortieth deposit, this Protocol shall "
+        "enter into force in respect of that State upon the expiration of the period of twelve "
+        "months after the deposit of its instrument.",
+        "later paragraph not read",
+        "the expiration of the period of twelve months",
+    ),
+    (
+        MAIN + ". 2. For each State ratifying it after the fortieth deposit, this Protocol shall "
+        "enter into force on the thirtieth day after the deposit of its instrument. 3. For each "
+        "organization acceding later, this Protocol shall enter into force on the sixtieth day "
+        "after the deposit of its instrument.",
+        "later paragraphs disagree",
+        "sixtieth day",
+    ),
+    (
+        MAIN + ". The entry into force shall be deferred if fewer than five regions are "
+        "represented.",
+        "unread sentence about entry into force",
+        "The entry into force shall be deferred if fewer than five regions are represented",
+    ),
+    (
+        MAIN + ". For the purposes of paragraph 1, an instrument deposited by an organization "
+        "shall be counted as two.",
+        "unread sentence about entry into force",
+        "shall be counted as two",
+    ),
+    (
+        MAIN + ", provided that on that date the Convention is in force.",
+        "further condition",
+        "provided that on that date the Convention is in force",
+    ),
+    ("23 March 1976, in accordance with article 9.", "no rule printed", "23 March 1976"),
+    ("", "no rule printed", "(no text)"),
+    (
+        (
+            "This amendment shall enter into force in accordance with Articles 20 and 21 of the "
+            "Kyoto Protocol."
+        ),
+        "rule wording not modelled",
+        "in accordance with Articles 20 and 21 of the Kyoto Protocol",
+    ),
+    (
+        MAIN.replace("fortieth", "umpteenth") + ".",
+        "rule wording not modelled",  # no threshold pattern reads 'umpteenth' as a number
+        "umpteenth",
+    ),
+    (
+        MAIN.replace("ninetieth", "ninetyeth") + ".",
+        "rule wording not modelled",
+        "ninetyeth",
+    ),
+    (
+        (
+            "This Convention shall enter into force thirty (31) days after the deposit of the fifth "
+            "instrument of ratification."
+        ),
+        "unreadable number",
+        "thirty (31) days",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "reason", "words"), REFUSALS, ids=[r[1] for r in REFUSALS])
+def test_refuses_with_the_words_it_could_not_read(text: str, reason: str, words: str) -> None:
+    found = extract_rule(text)
+    assert found.spec is None and extract_rule_spec(text) is None
+    assert found.reason == reason
+    assert found.refused is not None and words in found.refused
+    refusal = found.refusal()
+    assert refusal is not None and refusal.startswith(
+        f"the printed text could not be read ({reason})"
+    )
+    assert words in refusal
+
+
+def test_a_long_refusal_is_trimmed_in_the_warning() -> None:
+    found = extract_rule("The entry into force shall be deferred " + "and deferred " * 40)
+    assert found.refused is not None and len(found.refused) > 300
+    refusal = found.refusal()
+    assert refusal is not None and refusal.endswith("...'") and len(refusal) < 360
+
+
+def test_by_states_is_read_as_only_states() -> None:
+    found = extract_rule(
+        MAIN + " by States. For each State acceding after that, it shall enter into force on the "
+        "thirtieth day after the deposit of its instrument."
+    )
+    assert found.spec is not None
+    assert found.spec["only"] == "states"
+    assert found.spec["reio"] == "not_counted"  # only States count: an organization's does not
+    assert found.spec["later"] == {"days": 30}
+    assert [c.role for c in found.clauses] == ["rule", "qualifier", "later"]
+    assert found.clauses[1].words == "by states"
+    rule = rule_from_spec("X", found.spec, origin="extracted")
+    assert "Only instruments of States count." in rule.words()
+
+
+def test_by_states_followed_by_more_is_refused() -> None:
+    found = extract_rule(MAIN + " by States Parties to the Convention.")
+    assert found.spec is None and found.reason == "who may deposit"
+    assert found.refused == "by states parties to the convention"
+
+
+def test_silent_on_organizations_is_unknown_and_so_said() -> None:
+    spec = extract_rule_spec(MAIN + ".")
+    assert spec is not None and spec["reio"] == "unknown" and "later" not in spec
+    rule = rule_from_spec("X", spec, origin="extracted")
+    words = rule.words()
+    assert "regional economic integration organization counts is not known" in words
+    assert "For a participant joining later: not known" in words
+
+
+def test_clauses_account_for_every_sentence() -> None:
+    text = (
+        'see article 9 which reads as follows: "1. ' + MAIN + ". 2. For each State ratifying "
+        "after the fortieth deposit, the Protocol shall enter into force on the thirtieth day "
+        "after the date of deposit by such State of its instrument, or on the date this Protocol "
+        "enters into force pursuant to paragraph 1, whichever is later. 3. For the purpose of "
+        "paragraph 1, any instrument deposited by a regional economic integration organization "
+        "shall not be counted as additional to those deposited by its member States. 4. This "
+        'Protocol shall be open for signature at Geneva."'
+    )
+    found = extract_rule(text)
+    assert found.spec is not None and found.refused is None and found.reason is None
+    assert [c.role for c in found.clauses] == ["citation", "rule", "later", "reio", "other"]
+    assert found.spec["later"] == {"days": 30} and found.spec["reio"] == "not_additional"
+    assert found.clauses[-1].to_dict() == {
+        "role": "other",
+        "words": 'This Protocol shall be open for signature at Geneva."',
+    }
+
+
+def test_a_later_paragraph_with_a_further_condition_is_refused() -> None:
+    text = (
+        MAIN + ". 2. For each State acceding later, the Protocol shall enter into force on the "
+        "thirtieth day after the deposit of its instrument, subject to the approval of the Council."
+    )
+    found = extract_rule(text)
+    assert found.spec is None and found.reason == "later paragraph not read"
+    assert "subject to the approval of the Council" in (found.refused or "")
+
+
+def test_not_before_a_date_is_a_read_qualifier() -> None:
+    found = extract_rule(MAIN + ", but not before 1 January 2030.")
+    assert found.spec is not None and found.spec["not_before"] == "2030-01-01"
+    assert [c.role for c in found.clauses] == ["rule", "qualifier"]
