@@ -626,3 +626,13 @@ def test_not_before_a_date_is_a_read_qualifier() -> None:
     found = extract_rule(MAIN + ", but not before 1 January 2030.")
     assert found.spec is not None and found.spec["not_before"] == "2030-01-01"
     assert [c.role for c in found.clauses] == ["rule", "qualifier"]
+
+
+def test_a_refusal_keeps_the_clauses_it_did_read() -> None:
+    found = extract_rule(
+        MAIN + ". The entry into force shall be deferred if fewer than five regions are "
+        "represented. 3. This Protocol shall be open for signature."
+    )
+    assert found.spec is None and found.reason == "unread sentence about entry into force"
+    assert [c.role for c in found.clauses] == ["rule", "other"]
+    assert found.clauses[0].words.startswith("This Protocol shall enter into force")

@@ -420,17 +420,17 @@ def extract_rule(text: str) -> Extraction:
         rule, i, j, read = found
         main = " ".join(sentences[i:j])
         roles = {k: _classify(s) for k, s in enumerate(sentences) if not i <= k < j}
-        for k, role in roles.items():
-            if role is None:
-                raise _Unreadable("unread sentence about entry into force", sentences[k].strip())
-        for k, s in enumerate(sentences):
+        unread = None
+        for k, s in enumerate(sentences):  # the clauses read, in the order printed
             if k == i:
                 clauses.append(Clause("rule", main))
                 clauses += [Clause("qualifier", words) for words in read]
-            elif k not in roles:
-                continue
-            else:
-                clauses.append(Clause(roles[k] or "", s))
+            elif k in roles and (role := roles[k]) is not None:
+                clauses.append(Clause(role, s))
+            elif k in roles and unread is None:
+                unread = s
+        if unread is not None:
+            raise _Unreadable("unread sentence about entry into force", unread.strip())
         spec: dict[str, Any] = {"threshold": rule["threshold"], "counts": rule["counts"]}
         if "only" in rule:
             spec["only"] = rule["only"]
