@@ -771,3 +771,11 @@ def test_share_of_unknown_parties_is_a_warning_and_no_date(parties_of: Any) -> N
     ev = run(r, *states("2020-01-01", "2020-02-01"), parties_of=parties_of, today=D("2020-04-01"))
     assert ev.threshold_met_on is None and ev.computed is None
     assert any("3/4 of the parties to XXVII-7" in w and "not known" in w for w in ev.warnings)
+
+
+def test_earliest_waits_for_the_other_treaty_too() -> None:
+    r = rule(threshold=2, after_treaty="IV-4")
+    ev = run(r, *states("2020-01-01"), as_of=D("2020-02-01"), others={"IV-4": D("2021-01-01")})
+    assert ev.earliest == D("2021-01-01")
+    unknown = run(r, *states("2020-01-01"), as_of=D("2020-02-01"))
+    assert unknown.earliest is None

@@ -636,3 +636,18 @@ def test_a_refusal_keeps_the_clauses_it_did_read() -> None:
     assert found.spec is None and found.reason == "unread sentence about entry into force"
     assert [c.role for c in found.clauses] == ["rule", "other"]
     assert found.clauses[0].words.startswith("This Protocol shall enter into force")
+
+
+def test_the_expiration_of_the_period_of_twelve_months() -> None:
+    text = (
+        "This Convention shall enter into force on the first day of the month following the "
+        "expiration of the period of twelve months after the date of deposit of the tenth "
+        "instrument of ratification."
+    )
+    assert extract_rule_spec(text) is not None
+    assert extract_rule_spec(text)["delay"] == {"first_of_month_after_months": 12}
+    # the same words without the first of the month: never read as "twelve months after"
+    odd = text.replace("on the first day of the month following the expiration", "at the end")
+    found = extract_rule(odd)
+    assert found.spec is None and found.reason == "unread words in the rule sentence"
+    assert found.refused == "at the end of the period of"

@@ -443,7 +443,7 @@ def evaluate(
         warnings.append("the depositary prints an entry-into-force date but the rule is not met")
     base = as_of or today
     earliest = (
-        _entry_date(rule, base)
+        _after_treaty(rule, _entry_date(rule, base), others, [])
         if met is None and base and not any(c.met_on is None for c in conditions)
         else None
     )

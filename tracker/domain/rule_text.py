@@ -86,7 +86,7 @@ _KINDS = rf"(?:{_KIND})(?:(?:\s*,\s*(?:or\s+)?|\s+or\s+|\s+)(?:{_KIND}))*"
 _EIF = re.compile(r"\b(?:enters?|comes?) in(?:to|ot) force\b")  # "inot": a printed typo
 _AFTER = r"(?:after|following|from) "
 _FIRST_OF = r"on the first day of the month (?:following|after) "
-_EXPIRY = r"(?:the expiration of |the expiry of |a period of )?"
+_EXPIRY = r"(?:the expiration of (?:the period of |a period of )?|the expiry of |a period of )?"
 _DELAY = re.compile(
     rf"{_FIRST_OF}{_EXPIRY}(?P<fmm>{_NUM}) (?P<fmm_u>months?|years?) {_AFTER}"
     rf"|{_FIRST_OF}{_EXPIRY}(?:(?P<fmd>{_NUM}) days|the (?P<fmd_o>{_NUM}) day) {_AFTER}"
