@@ -651,3 +651,13 @@ def test_the_expiration_of_the_period_of_twelve_months() -> None:
     found = extract_rule(odd)
     assert found.spec is None and found.reason == "unread words in the rule sentence"
     assert found.refused == "at the end of the period of"
+
+
+def test_a_later_paragraph_must_count_from_the_participants_own_deposit() -> None:
+    text = (
+        MAIN + ". 2. For each State, the Protocol shall enter into force on the thirtieth day "
+        "after the deposit of the sixtieth instrument of ratification."
+    )
+    found = extract_rule(text)
+    assert found.spec is None and found.reason == "later paragraph not read"
+    assert "sixtieth instrument" in (found.refused or "")

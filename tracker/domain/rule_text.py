@@ -230,6 +230,7 @@ _LATER_TAIL = re.compile(
     r"(?:,? or (?:on|at) the date (?:on which )?(?:this|the) [a-z]+ enters into force pursuant to"
     r" paragraph 1(?: of this article)?, whichever is (?:the )?later)?" + _TAIL_END
 )
+_OWN_DEPOSIT = re.compile(r"\b(?:its|their|such|that|appropriate|relevant)\b|definitive signature")
 # Between a later paragraph's "enter into force" and its delay: for whom, nothing else.
 _LATER_GAP = re.compile(
     r"(?:(?:in respect of|for) (?:that|such|each|any other) (?:state|party|organization)"
@@ -255,9 +256,11 @@ def _later(sentences: list[str]) -> dict[str, Any] | None:
         m = _DELAY.search(s[eif.end() :])
         if m is None:
             raise _Unreadable("later paragraph not read", sentence.strip(" \"'."))
-        gap = s[eif.end() : eif.end() + m.start()].strip()
-        if not _LATER_GAP.fullmatch(gap and gap + " ") or not _LATER_TAIL.match(
-            s[eif.end() + m.end() :]
+        gap, tail = s[eif.end() : eif.end() + m.start()].strip(), s[eif.end() + m.end() :]
+        if (
+            not _LATER_GAP.fullmatch(gap and gap + " ")
+            or not _LATER_TAIL.match(tail)
+            or not _OWN_DEPOSIT.search(tail)  # its own deposit, not the Nth instrument
         ):
             raise _Unreadable("later paragraph not read", sentence.strip(" \"'."))
         found.append(_delay(m))
