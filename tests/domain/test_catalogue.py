@@ -183,7 +183,7 @@ def test_invalid_rule_names_the_file(tmp_path: Path) -> None:
         _load(path, "test")
 
 
-# ---- later delays, dependencies, refusals (version 3) -------------------------------------------
+# ---- later delays, dependencies, refusals (version 4) -------------------------------------------
 
 # The later delay each treaty's own paragraph gives (none is copied from the main delay).
 LATER = {
@@ -207,9 +207,9 @@ LATER = {
 }  # fmt: skip
 
 
-def test_catalogue_version_3_states_why(untc: Catalogue) -> None:
-    assert untc.version == 3
-    assert "# 3: `later`" in UNTC.read_text("utf-8")
+def test_catalogue_version_4_states_why(untc: Catalogue) -> None:
+    assert untc.version == 4
+    assert "# 4: `later`" in UNTC.read_text("utf-8")
 
 
 def test_every_later_delay_is_stated(untc: Catalogue) -> None:

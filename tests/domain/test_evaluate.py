@@ -132,12 +132,101 @@ def test_definitive_signature_in_signature_column_gets_in_force_from() -> None:
     assert ev.in_force_from.get("SGN") == D("2020-05-30")
 
 
-def test_withdrawn_instrument_still_counts_with_a_warning() -> None:
+def test_withdrawal_of_unknown_date_never_makes_the_rule_met() -> None:
+    # Bracketed, no footnote: when its withdrawal took effect is not known, so the threshold
+    # it alone would complete is not declared met, and the answer says why.
     gone = member("Leaver", "LVR", consent="2020-02-01", withdrawn=True)
     ev = run(rule(), *states("2020-01-01", "2020-03-01"), gone)
-    assert ev.threshold_met_on == D("2020-03-01")
+    assert ev.threshold_met_on is None and ev.computed is None
     assert [i.withdrawn for i in ev.instruments] == [False, True, False]
-    assert "counted although later withdrawn: Leaver" in ev.warnings
+    assert ev.instruments[1].end_unknown
+    assert any(
+        "would be met on 2020-03-01 counting Leaver" in w and "not declared met" in w
+        for w in ev.warnings
+    ), ev.warnings
+
+
+def test_withdrawal_of_unknown_date_that_changes_nothing_only_warns() -> None:
+    gone = member("Leaver", "LVR", consent="2020-05-01", withdrawn=True)
+    ev = run(rule(), *states("2020-01-01", "2020-03-01", "2020-04-01"), gone)
+    assert ev.threshold_met_on == D("2020-04-01")
+    assert not any("would be met" in w for w in ev.warnings)
+    assert any("date not known" in w and "Leaver" in w for w in ev.warnings)
+
+
+WITHDREW = (
+    "On 27 June 2025, the Government of Leaver deposited with the Secretary-General a "
+    "notification of withdrawal (See depositary notification C.N.1.2025). The withdrawal took "
+    "effect for Leaver on {effect} in accordance with article 20 (3) of the Convention."
+)
+
+
+def leaver(consent: str, effect: str, bracketed: bool = True) -> tuple[Participant, Footnote]:
+    p = with_footnotes(member("Leaver", "LVR", consent=consent, withdrawn=bracketed), "1")
+    return p, Footnote("1", WITHDREW.format(effect=effect))
+
+
+def test_instrument_withdrawn_before_the_threshold_does_not_count() -> None:
+    p, note = leaver("2020-02-01", "27 December 2020")
+    ev = run(rule(), p, *states("2020-01-01", "2021-03-01"), footnotes=(note,))
+    assert ev.threshold_met_on is None and ev.remaining == 1
+    assert ev.qualifying == 2
+    ev = run(rule(), p, *states("2020-01-01", "2021-03-01", "2021-04-01"), footnotes=(note,))
+    assert ev.threshold_met_on == D("2021-04-01")
+
+
+def test_instrument_withdrawn_after_entry_into_force_still_counted_when_it_did() -> None:
+    p, note = leaver("2020-02-01", "27 December 2025")
+    ev = run(
+        rule(), p, *states("2020-01-01", "2020-03-01"), footnotes=(note,), today=D("2026-01-01")
+    )
+    assert ev.threshold_met_on == D("2020-03-01")
+    assert ev.computed == D("2020-05-30")
+    assert ev.remaining == 0 and ev.qualifying == 2  # 2 count today; the rule was met
+    leaving = next(i for i in ev.instruments if i.name == "Leaver")
+    assert leaving.ended_on == D("2025-12-27")
+    assert leaving.to_dict()["withdrawal"]["notified_on"] == "2025-06-27"
+    assert not any("date not known" in w for w in ev.warnings)
+
+
+def test_as_of_before_the_withdrawal_counts_it() -> None:
+    p, note = leaver("2020-02-01", "27 December 2020")
+    ev = run(rule(), p, *states("2020-01-01"), footnotes=(note,), as_of=D("2020-06-01"))
+    assert ev.qualifying == 2 and ev.remaining == 1
+    ev = run(rule(), p, *states("2020-01-01"), footnotes=(note,), as_of=D("2021-01-01"))
+    assert ev.qualifying == 1 and ev.remaining == 2
+
+
+def test_withdrawal_notified_but_not_yet_in_effect_still_counts() -> None:
+    # The row is not bracketed yet: the withdrawal takes effect later (Poland, Ottawa, 2026).
+    p, note = leaver("2020-02-01", "20 February 2026", bracketed=False)
+    ev = run(rule(), p, *states("2020-01-01"), footnotes=(note,), today=D("2026-02-03"))
+    assert ev.qualifying == 2
+    ev = run(rule(), p, *states("2020-01-01"), footnotes=(note,), today=D("2026-03-01"))
+    assert ev.qualifying == 1
+
+
+def test_the_withdrawal_clause_dates_a_withdrawal_the_footnote_only_notifies() -> None:
+    note = Footnote("1", "On 1 March 2020, the Government of Leaver notified the "
+                    "Secretary-General of its denunciation of the Protocol.")  # fmt: skip
+    p = with_footnotes(member("Leaver", "LVR", consent="2020-02-01", withdrawn=True), "1")
+    without = run(rule(), p, *states("2020-01-01", "2020-04-01"), footnotes=(note,))
+    assert without.threshold_met_on is None  # effect unknown without the clause
+    r = rule(withdrawal={"months": 3})
+    ev = run(r, p, *states("2020-01-01", "2020-04-01"), footnotes=(note,))
+    assert [i.ended_on for i in ev.instruments if i.name == "Leaver"] == [D("2020-06-01")]
+    assert ev.threshold_met_on == D("2020-04-01")  # Leaver still counted on 1 April
+
+
+def test_endings_given_by_the_caller_replace_the_footnotes() -> None:
+    from tracker.domain.withdrawals import Ending
+
+    gone = member("Leaver", "LVR", consent="2020-02-01", withdrawn=True)
+    known = {
+        "LVR": [Ending("LVR", "revocation", None, None, "history", not_before=D("2020-06-01"))]
+    }
+    ev = run(rule(), gone, *states("2020-01-01", "2020-03-01"), endings=known)
+    assert ev.threshold_met_on == D("2020-03-01")  # the history shows it bound until June
 
 
 def test_earliest_counted_action_is_the_instrument() -> None:

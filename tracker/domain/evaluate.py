@@ -6,14 +6,15 @@ operator's confirmations of outside-data conditions, and today's date for projec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rules import STATES, Group, Reio, Rule
 from tracker.domain.successions import Successions, predecessor_instruments
+from tracker.domain.withdrawals import Ending, read_withdrawals
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,31 @@ class Instrument:
     withdrawn: bool = False
     via: str | None = None
     successors: tuple[str, ...] = ()  # for a predecessor's instrument: the keys of its successors
+    ending: Ending | None = None  # the withdrawal that ended it, if one did or is due
+
+    @property
+    def ended_on(self) -> date | None:
+        """The day it stopped counting (its withdrawal took effect), where known."""
+        return self.ending.effective_on if self.ending else None
+
+    @property
+    def end_unknown(self) -> bool:
+        """Ended (or ending) on a date nobody has printed."""
+        return self.ending is not None and self.ending.effective_on is None
+
+    def counts_on(self, day: date, *, sure: bool = True) -> bool:
+        """True if it counts on `day`: deposited by then and not yet withdrawn. For an end of
+        unknown date, `sure` counts it only where the history shows it still in force, and
+        otherwise wherever it is not known to have ended."""
+        if self.date > day:
+            return False
+        if self.ending is None:
+            return True
+        if self.ending.effective_on is not None:
+            return day < self.ending.effective_on
+        if sure:
+            return self.ending.not_before is not None and day <= self.ending.not_before
+        return self.ending.not_after is None or day < self.ending.not_after
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -43,6 +69,8 @@ class Instrument:
         }
         if self.withdrawn:
             d["withdrawn"] = True
+        if self.ending is not None:
+            d["withdrawal"] = self.ending.to_dict()
         if self.via:
             d["predecessor_of"] = self.via
         return d
@@ -117,6 +145,7 @@ class Evaluation:
     earliest: date | None  # if what remains were deposited on the as-of date (or today)
     in_force_from: Mapping[str, date | None]  # None: joined later, its delay is not known
     warnings: tuple[str, ...]
+    counted: int | None = None  # instruments counting on the answer's day (withdrawn ones out)
 
     @property
     def agrees(self) -> bool | None:
@@ -127,7 +156,8 @@ class Evaluation:
 
     @property
     def qualifying(self) -> int:
-        return len(self.instruments)
+        """Instruments that count on the answer's day (as of, or today)."""
+        return len(self.instruments) if self.counted is None else self.counted
 
     def entry_into_force(self) -> dict[str, Any]:
         return {
@@ -169,10 +199,33 @@ def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
     return Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn)
 
 
+def _ending_of(instrument: Instrument, endings: Sequence[Ending], bracketed: bool) -> Ending | None:
+    """The withdrawal that ended (or will end) this instrument: the participant's first one not
+    before its deposit. A bracketed instrument with none gets an ending of unknown date."""
+    after = [
+        e
+        for e in endings
+        if (e.notified_on or e.effective_on or e.not_after or date.max) >= instrument.date
+    ]
+    after.sort(key=lambda e: e.notified_on or e.effective_on or e.not_after or date.max)
+    if after:
+        return after[0]
+    if bracketed:
+        return Ending(instrument.participant, "withdrawal", None, None, "unknown")
+    return None
+
+
 def qualifying_instruments(
-    rule: Rule, status: TreatyStatus, successions: Successions
+    rule: Rule,
+    status: TreatyStatus,
+    successions: Successions,
+    endings: Mapping[str, Sequence[Ending]] | None = None,
 ) -> list[Instrument]:
-    """Every instrument that counts, oldest first: the rows' own and their predecessors'."""
+    """Every instrument that counts, oldest first: the rows' own and their predecessors', each
+    with the withdrawal that ended it (`endings`: per participant key; read from the status's
+    footnotes when not given)."""
+    if endings is None:
+        endings = read_withdrawals(status, rule.withdrawal).endings
     found: list[Instrument] = []
     for p in status.participants:
         if not _counts_reio(rule, p):
@@ -182,7 +235,8 @@ def qualifying_instruments(
             continue  # the predecessor's instrument is what counted
         own = _own_instrument(rule, p)
         if own is not None:
-            found.append(own)
+            ending = _ending_of(own, endings.get(p.key, ()), own.withdrawn)
+            found.append(replace(own, ending=ending) if ending else own)
     for pred in successions.instruments:
         if isinstance(rule.only, Group) and not set(pred.successors) <= set(rule.only.participants):
             continue  # a predecessor counts for a group only if all its successors are members
@@ -201,15 +255,63 @@ def qualifying_instruments(
     return sorted(found, key=lambda i: (i.date, i.name))
 
 
-def _group_state(group: Group, instruments: list[Instrument]) -> GroupState:
+def _first_day(
+    instruments: Sequence[Instrument],
+    needed: int,
+    *,
+    sure: bool = True,
+    members: tuple[str, ...] | None = None,
+) -> date | None:
+    """The first deposit day on which `needed` instruments (or members of `members`) count,
+    withdrawals in effect by then left out (see Instrument.counts_on for `sure`)."""
+    for day in sorted({i.date for i in instruments}):
+        counting = [i for i in instruments if i.counts_on(day, sure=sure)]
+        if members is None:
+            have = len(counting)
+        else:
+            have = len({m for i in counting for m in i.members if m in members})
+        if have >= needed:
+            return day
+    return None
+
+
+def _group_state(group: Group, instruments: list[Instrument], day: date) -> GroupState:
     first: dict[str, date] = {}
     for i in instruments:  # oldest first
+        if not i.counts_on(day):
+            continue
         for member in i.members:
             if member in group.participants:
                 first.setdefault(member, i.date)
-    dates = sorted(first.values())
-    met = dates[group.needed - 1] if len(dates) >= group.needed else None
+    met = _first_day(instruments, group.needed, members=group.participants)
     return GroupState(group, first, met)
+
+
+def _unknown_ends(
+    instruments: Sequence[Instrument],
+    needed: int,
+    members: tuple[str, ...] | None,
+    sure: date | None,
+) -> str | None:
+    """A warning when instruments withdrawn on unknown dates could make the rule met earlier
+    than the instruments known to count (None: they change nothing)."""
+    maybe = _first_day(instruments, needed, sure=False, members=members)
+    if maybe is None or maybe == sure:
+        return None
+    names = sorted(
+        {
+            i.name
+            for i in instruments
+            if i.end_unknown and i.counts_on(maybe, sure=False) and not i.counts_on(maybe)
+        }
+    )
+    known = (
+        f"it is met on {sure.isoformat()} without them" if sure else "it is not met without them"
+    )
+    return (
+        f"the threshold would be met on {maybe.isoformat()} counting {', '.join(names)}, "
+        f"withdrawn on a date not known; not declared met on their strength ({known})"
+    )
 
 
 def _deciding(
@@ -282,41 +384,50 @@ def _later_unknown(
     )
 
 
-def _count_met(
+def _share_met(
     rule: Rule,
     instruments: list[Instrument],
-    as_of: date | None,
-    today: date | None,
+    counting: list[Instrument],
+    base: date | None,
     parties_of: Callable[[str, date], int | None] | None,
-    warnings: list[str],
-) -> tuple[int, date | None, bool]:
-    """The count part of the rule: (remaining, day met, whether the count is known).
+) -> tuple[int, date | None]:
+    """A threshold that is a share of another treaty's parties: (remaining, day met).
 
-    A fixed threshold, or a share of another treaty's parties on the day of each deposit
-    (`parties_of(treaty, day)`; unknown: a warning and no date)."""
-    if rule.threshold is not None:
-        remaining = max(0, rule.threshold - len(instruments))
-        return remaining, (instruments[rule.threshold - 1].date if not remaining else None), True
+    Met on the first deposit day on which the instruments counting that day reach the share of
+    the other treaty's parties that day (`parties_of(treaty, day)`); a day whose number of
+    parties is unknown stops the count there: no date on the strength of a guess."""
     share = rule.share_of
     assert share is not None
-    unknown: list[date] = []
-    for n, i in enumerate(instruments, start=1):
-        parties = parties_of(share.treaty, i.date) if parties_of else None
+    for day in sorted({i.date for i in instruments}):
+        parties = parties_of(share.treaty, day) if parties_of else None
         if parties is None:
-            unknown.append(i.date)
-            continue
-        if parties and n >= share.needed(parties) and not unknown:
-            return 0, i.date, True
-    base = as_of or today
+            return 0, None
+        have = len([i for i in instruments if i.counts_on(day)])
+        if parties and have >= share.needed(parties):
+            return 0, day
     parties = parties_of(share.treaty, base) if parties_of and base else None
-    if unknown or parties is None:
-        warnings.append(
-            f"the threshold is {share.words()}, whose number of parties is not known"
-            + (f" on {unknown[0].isoformat()}" if unknown else "")
-            + "; no date is computed"
-        )
-        return 0, None, False
-    return max(0, share.needed(parties) - len(instruments)), None, True
+    if parties is None:
+        return 0, None
+    return max(0, share.needed(parties) - len(counting)), None
+
+
+def _share_unknown(
+    rule: Rule,
+    instruments: list[Instrument],
+    base: date | None,
+    parties_of: Callable[[str, date], int | None] | None,
+) -> str | None:
+    """The warning when the other treaty's number of parties is not known where it is needed."""
+    share = rule.share_of
+    assert share is not None
+    days = sorted({i.date for i in instruments} | ({base} if base else set()))
+    unknown = [d for d in days if parties_of is None or parties_of(share.treaty, d) is None]
+    if not unknown:
+        return None
+    return (
+        f"the threshold is {share.words()}, whose number of parties is not known on"
+        f" {unknown[0].isoformat()}; no date is computed"
+    )
 
 
 def _after_treaty(
@@ -341,28 +452,34 @@ def _after_treaty(
 def _reio_difference(
     rule: Rule,
     status: TreatyStatus,
-    instruments: list[Instrument],
+    successions: Successions,
+    endings: Mapping[str, Sequence[Ending]] | None,
+    as_of: date | None,
+    answer_day: date,
     count_met: date | None,
     remaining: int,
-    as_of: date | None,
 ) -> str | None:
     """With reio unknown, REIO instruments are left out; say so where counting them would change
     the count or the day the threshold is met."""
     if rule.reio is not Reio.UNKNOWN or rule.threshold is None:
         return None
-    extra = [
+    both = [
         i
-        for p in status.participants
-        if p.reio
-        and _counts_who(rule, p)
-        and (i := _own_instrument(rule, p)) is not None
-        and (as_of is None or i.date <= as_of)
+        for i in qualifying_instruments(
+            replace(rule, reio=Reio.AS_STATE), status, successions, endings
+        )
+        if as_of is None or i.date <= as_of
     ]
+    reio_keys = {p.key for p in status.participants if p.reio}
+    extra = [i for i in both if i.participant in reio_keys]
     if not extra:
         return None
-    both = sorted([*instruments, *extra], key=lambda i: (i.date, i.name))
-    with_remaining = max(0, rule.threshold - len(both))
-    with_met = both[rule.threshold - 1].date if not with_remaining else None
+    with_met = _first_day(both, rule.threshold)
+    with_remaining = (
+        0
+        if with_met
+        else max(0, rule.threshold - len([i for i in both if i.counts_on(answer_day)]))
+    )
     if (with_met, with_remaining) == (count_met, remaining):
         return None
     named = ", ".join(f"{i.name} ({i.date.isoformat()})" for i in extra)
@@ -383,6 +500,7 @@ def evaluate(
     as_of: date | None = None,
     confirmations: Mapping[str, date] | None = None,
     today: date | None = None,
+    endings: Mapping[str, Sequence[Ending]] | None = None,
     others: Mapping[str, date | None] | None = None,
     parties_of: Callable[[str, date], int | None] | None = None,
 ) -> Evaluation:
@@ -391,6 +509,11 @@ def evaluate(
     Pass the full status, not one cut to `as_of`: a successor's row dated after `as_of` still
     carries the footnote that gives its predecessor's earlier instrument.
 
+    An instrument counts from its deposit until its withdrawal takes effect (`endings`, per
+    participant key; read from the status's footnotes and the rule's withdrawal clause when not
+    given): one withdrawn before the rule was met does not count toward it, one withdrawn after
+    still counted when it did. A withdrawal of unknown date never makes the rule met.
+
     `others` gives the entry-into-force date of other tracked treaties (by external id; None:
     not known) for a rule that waits for one (after_treaty); `parties_of(treaty, day)` the
     number of parties of another treaty on a day, for a threshold that is a share of them.
@@ -398,9 +521,11 @@ def evaluate(
     successions = predecessor_instruments(status)
     instruments = [
         i
-        for i in qualifying_instruments(rule, status, successions)
+        for i in qualifying_instruments(rule, status, successions, endings)
         if as_of is None or i.date <= as_of
     ]
+    answer_day = as_of or today or date.max
+    counting = [i for i in instruments if i.counts_on(answer_day)]
     warnings = []
     unreadable = [u for u in successions.unreadable if as_of is None or u.date <= as_of]
     if unreadable:
@@ -412,16 +537,26 @@ def evaluate(
     met_dates: list[date | None] = []
     remaining = 0
     count_met = None
-    if rule.threshold is not None or rule.share_of is not None:
-        remaining, count_met, _ = _count_met(rule, instruments, as_of, today, parties_of, warnings)
+    if rule.threshold is not None:
+        count_met = _first_day(instruments, rule.threshold)
+        remaining = 0 if count_met else max(0, rule.threshold - len(counting))
         met_dates.append(count_met)
+        if unsure := _unknown_ends(instruments, rule.threshold, None, count_met):
+            warnings.append(unsure)
+    elif rule.share_of is not None:
+        remaining, count_met = _share_met(rule, instruments, counting, as_of or today, parties_of)
+        met_dates.append(count_met)
+        if share_warning := _share_unknown(rule, instruments, as_of or today, parties_of):
+            warnings.append(share_warning)
     groups = tuple(
-        _group_state(g, instruments)
+        _group_state(g, instruments, answer_day)
         for g in ((rule.all_of,) if rule.all_of else ()) + rule.at_least
     )
     for g in groups:
-        remaining = max(remaining, g.remaining)
+        remaining = max(remaining, 0 if g.met_on else g.remaining)
         met_dates.append(g.met_on)
+        if unsure := _unknown_ends(instruments, g.group.needed, g.group.participants, g.met_on):
+            warnings.append(f"{g.group.label}: {unsure}")
     confirmed = dict(confirmations or {})
     conditions = tuple(
         ConditionState(
@@ -434,7 +569,9 @@ def evaluate(
     met_dates.extend(c.met_on for c in conditions)
     met = max(met_dates) if met_dates and all(met_dates) else None  # type: ignore[type-var]
     computed = _after_treaty(rule, _entry_date(rule, met) if met else None, others, warnings)
-    if reio_warning := _reio_difference(rule, status, instruments, count_met, remaining, as_of):
+    if reio_warning := _reio_difference(
+        rule, status, successions, endings, as_of, answer_day, count_met, remaining
+    ):
         warnings.append(reio_warning)
     published = (
         status.eif_date if status.eif_date and (as_of is None or status.eif_date <= as_of) else None
@@ -447,9 +584,12 @@ def evaluate(
         if met is None and base and not any(c.met_on is None for c in conditions)
         else None
     )
-    withdrawn = [i.name for i in instruments if i.withdrawn]
-    if withdrawn:
-        warnings.append("counted although later withdrawn: " + ", ".join(withdrawn))
+    undated = [i.name for i in instruments if i.end_unknown and i.counts_on(answer_day, sure=False)]
+    if undated:
+        warnings.append(
+            "withdrawn on a date not known (not counted where it could change the answer): "
+            + ", ".join(undated)
+        )
     in_force_from = _in_force_from(rule, status, met, computed, as_of) if met and computed else {}
     if later_warning := _later_unknown(rule, status, in_force_from):
         warnings.append(later_warning)
@@ -467,4 +607,5 @@ def evaluate(
         earliest=earliest,
         in_force_from=in_force_from,
         warnings=tuple(warnings),
+        counted=len(counting),
     )

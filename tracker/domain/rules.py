@@ -22,6 +22,8 @@ curated catalogue (TOML) and the text extractor both produce, so there is one sc
     at_least = [{ k = 3, label = "...", participants = ["ALB", ...] }]
     conditions = [{ key = "emissions", description = "..." }]   # confirmed by an operator
     citation = "art. 65(1)"
+    withdrawal = { months = 6 }                      # a withdrawal takes effect this long after
+    withdrawal_citation = "art. 20(3)"               #   its notification (the treaty's clause)
 """
 
 from __future__ import annotations
@@ -213,6 +215,8 @@ class Rule:
     citation: str | None = None
     title: str | None = None
     notes: str | None = None
+    withdrawal: Delay | None = None  # from notification of a withdrawal to its effect
+    withdrawal_citation: str | None = None
     source_text: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -284,6 +288,11 @@ class Rule:
             if later is not None
             else "For a participant joining later: not known (the rule does not say)."
         )
+        if self.withdrawal is not None:
+            cited = f" ({self.withdrawal_citation})" if self.withdrawal_citation else ""
+            lines.append(
+                f"A withdrawal takes effect {self.withdrawal.words()} its notification{cited}."
+            )
         if self.citation:
             lines.append(f"Source: {self.citation} ({self.origin}).")
         return " ".join(lines)
@@ -314,7 +323,9 @@ class Rule:
             spec["only"] = self.only if isinstance(self.only, str) else self.only.to_spec()
         if self.share_of is not None:
             spec["share_of"] = self.share_of.to_spec()
-        for name in ("citation", "title", "notes"):
+        if self.withdrawal is not None:
+            spec["withdrawal"] = self.withdrawal.to_spec()
+        for name in ("citation", "title", "notes", "withdrawal_citation"):
             value = getattr(self, name)
             if value:
                 spec[name] = value
@@ -355,6 +366,8 @@ _SPEC_KEYS = frozenset(
         "citation",
         "title",
         "notes",
+        "withdrawal",
+        "withdrawal_citation",
     }
 )
 
@@ -456,4 +469,6 @@ def rule_from_spec(treaty_id: str, spec: dict[str, Any], origin: str = "catalogu
         citation=spec.get("citation"),
         title=spec.get("title"),
         notes=spec.get("notes"),
+        withdrawal=Delay.from_spec(spec["withdrawal"]) if spec.get("withdrawal") else None,
+        withdrawal_citation=spec.get("withdrawal_citation"),
     )
