@@ -44,6 +44,15 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"bad date {text!r}, expected YYYY-MM-DD") from None
 
 
+def _moment(text: str) -> datetime:
+    from tracker.domain.history import known_at_moment
+
+    try:
+        return known_at_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"bad time {text!r}: {error}") from None
+
+
 def _upgrade(settings: Settings) -> None:
     """Bring the database to the latest schema (cheap when current)."""
     from db.migrate import upgrade
@@ -217,7 +226,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.queries import treaty_status
 
     with _database(settings) as session_factory, session_factory() as session:
-        status = treaty_status(session, args.treaty, as_of=args.as_of)
+        status = treaty_status(session, args.treaty, as_of=args.as_of, known_at=args.known_at)
     _show(status, args.json, cli_format.status_text)
     return 0
 
@@ -342,6 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="who signed and who is party")
     status.add_argument("treaty", metavar="ID")
     status.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD")
+    status.add_argument(
+        "--known-at",
+        type=_moment,
+        metavar="T",
+        help="answer from the snapshots observed by T only (a date: the end of that day, UTC; "
+        "or a date-time with its zone, e.g. 2026-02-03T15:00Z)",
+    )
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=cmd_status)
     history = sub.add_parser("history", help="snapshots and change events")

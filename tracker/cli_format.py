@@ -61,6 +61,7 @@ def status_text(s: dict[str, Any]) -> str:
         f"printed: {published.get('signatories')} signatories, {published.get('parties')} parties;"
         f" entry into force {published.get('entry_into_force') or '-'}",
         f"observed {s['observed_at']}  source {s['source_url']}",
+        *_known_lines(s),
         *_rule_lines(s),
         "",
     ]
@@ -72,10 +73,33 @@ def status_text(s: dict[str, Any]) -> str:
     for p in s["participants"]:
         row = [p["name"], p["iso3"], p["signature"], _dated(p["consent"])]
         row += [_dated(p["provisional_application"])] if provisional else []
-        rows.append([*row, p.get("in_force_from"), "withdrawn" if p["withdrawn"] else ""])
+        rows.append([*row, p.get("in_force_from"), _standing(p)])
     if not rows:
         return "\n".join(head) + "no participants"
     return "\n".join(head) + table([*headers, ""], rows)
+
+
+def _standing(p: dict[str, Any]) -> str:
+    """The last column: "withdrawn", or the as-of answer's standing where it is not plain."""
+    standing = p.get("standing")
+    if standing in ("withdrawn", "revoked", "ended", "unknown"):
+        return "standing not known" if standing == "unknown" else standing
+    return "withdrawn" if p["withdrawn"] and standing is None else ""
+
+
+def _known_lines(s: dict[str, Any]) -> list[str]:
+    """What an answer from the history read: up to when, how many pages."""
+    evidence = s.get("evidence")
+    if not evidence and not s.get("known_at"):
+        return []
+    known = f"known at {s['known_at']}: " if s.get("known_at") else ""
+    pages = (
+        f"{evidence['snapshots']} snapshots printed {evidence['first_printed']} to "
+        f"{evidence['last_printed']}"
+        if evidence
+        else ""
+    )
+    return [f"{known}{pages} (snapshot {s.get('snapshot_id')})"]
 
 
 def _dated(action: dict[str, Any] | None) -> str:

@@ -83,6 +83,17 @@ def test_withdrawal_seen_happening_still_counts_before_it_was_seen(tpnw):
     # The last snapshot showing Austria without brackets was observed on 2018-10-02.
     assert before_seen["parties"] == 2 and by_name(before_seen)["Austria"]["withdrawn"] is False
     assert after_seen["parties"] == 1 and by_name(after_seen)["Austria"]["withdrawn"] is True
+    # Between the last page without brackets (printed 2018-10-01) and the first with them
+    # (2019-03-01) the withdrawal's date is not known: not counted, and said so.
+    assert by_name(after_seen)["Austria"]["standing"] == "unknown"
+    assert (
+        "Austria: ratification of 2018-05-08 ended between 2018-10-01 and 2019-03-01; its "
+        "standing on 2019-01-01 is not known"
+    ) in after_seen["warnings"]
+    assert by_name(before_seen)["Austria"]["standing"] == "party"
+    gone = treaty_status_at(tpnw, date(2019, 3, 1))
+    assert by_name(gone)["Austria"]["standing"] == "withdrawn"
+    assert not any("Austria" in w and "standing" in w for w in gone["warnings"])
 
 
 def test_withdrawal_never_seen_unbracketed_is_withdrawn_at_any_date(session_factory):
@@ -91,6 +102,15 @@ def test_withdrawal_never_seen_unbracketed_is_withdrawn_at_any_date(session_fact
     with session_factory() as session:
         answer = treaty_status(session, "XXVI-9", as_of=date(2018, 6, 1))
     assert answer["parties"] == 0 and by_name(answer)["Austria"]["withdrawn"] is True
+    # No page showed it in force: between its date and the first page its standing is not
+    # known (never "withdrawn since forever"), and the answer says so.
+    assert by_name(answer)["Austria"]["standing"] == "unknown"
+    assert any("ended between 2018-05-08 and 2019-01-01" in w for w in answer["warnings"])
+
+
+def treaty_status_at(session_factory, day):
+    with session_factory() as session:
+        return treaty_status(session, "XXVI-9", as_of=day)
 
 
 def test_unknown_treaty_raises_not_found(tpnw):

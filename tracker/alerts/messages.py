@@ -18,6 +18,8 @@ HEADLINES = {
     "signature": "{who} signed",
     "consent": "{who} became a party ({how})",
     "withdrawal": "{who} withdrew",
+    "revocation": "{who} revoked its {how}",
+    "reaccession": "{who} became a party again ({how})",
     "correction": "the depositary corrected {who}'s entry",
     "approaching": "{remaining} instruments remain before the entry-into-force threshold",
     "threshold_crossed": "the entry-into-force threshold was met on {legal_date}",
@@ -215,7 +217,9 @@ def _render_source(
             "slug": slug,
             "reasons": reasons,
             "last_error": details.get("last_error"),
-            **{k: details[k] for k in ("state", "since", "held_crawls", "previous") if k in details},
+            **{
+                k: details[k] for k in ("state", "since", "held_crawls", "previous") if k in details
+            },
         },
         "delivery": delivery.idempotency_key,
         "subscription": subscription.id,

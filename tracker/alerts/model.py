@@ -10,6 +10,8 @@ ALERT_KINDS: tuple[str, ...] = (
     "signature",
     "consent",
     "withdrawal",
+    "revocation",
+    "reaccession",
     "correction",
     "approaching",
     "threshold_crossed",

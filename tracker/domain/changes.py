@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
+from tracker.domain.withdrawals import UNKNOWN, Ending, read_withdrawals
 
 
 class ChangeKind(StrEnum):
@@ -20,6 +22,12 @@ class ChangeKind(StrEnum):
     # A dated cell gone from a later page, not bracketed as withdrawn: suspicious like a
     # participant's disappearance (the later page may be the wrong one) until confirmed.
     ACTION_DISAPPEARED = "action_disappeared"
+    # A consent cell gone with a footnote saying the instrument was withdrawn or revoked.
+    REVOCATION = "revocation"
+    # A new consent act after an earlier one ended: a consent cell replaced by one dated after
+    # the previous page was printed (that page cannot have misprinted it), or a new consent
+    # cell after a bracketed (withdrawn) one.
+    REACCESSION = "reaccession"
 
 
 # Absences: suspicious until a fresh page observed long enough later confirms them.
@@ -48,8 +56,16 @@ class Change:
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
 
+    ended: dict[str, Any] | None = None  # a re-accession: the act that ended before it
+    ending: dict[str, Any] | None = None  # a revocation: its end as the footnotes give it
+
     def details(self) -> dict[str, Any]:
-        return {"action_kind": self.action_kind, "before": self.before, "after": self.after}
+        found = {"action_kind": self.action_kind, "before": self.before, "after": self.after}
+        if self.ended is not None:
+            found["ended"] = self.ended
+        if self.ending is not None:
+            found["ending"] = self.ending
+        return found
 
 
 def _change(kind: ChangeKind, p: Participant, action: Action | None, **kw: Any) -> Change:
@@ -64,7 +80,25 @@ def _change(kind: ChangeKind, p: Participant, action: Action | None, **kw: Any) 
     )
 
 
-def _column_changes(column: Column, old: Participant, new: Participant) -> list[Change]:
+def _revoked(action: Action, endings: Sequence[Ending]) -> Ending | None:
+    """The footnotes' end of a consent act gone from the page (dated on or after it)."""
+    for e in endings:
+        when = e.effective_on or e.notified_on
+        if e.basis != UNKNOWN and when is not None and when >= action.date:
+            return e
+    return None
+
+
+def _column_changes(
+    column: Column,
+    old: Participant,
+    new: Participant,
+    printed: date | None = None,
+    endings: Sequence[Ending] = (),
+) -> list[Change]:
+    """The changes of one column of one participant. `printed`: the day the previous page was
+    printed (a replacement dated after it is a new act); `endings`: the participant's ends as
+    the current page's footnotes give them."""
     before = sorted((a for a in old.actions if a.column is column), key=lambda a: a.date)
     after = sorted((a for a in new.actions if a.column is column), key=lambda a: a.date)
     if before == after:
@@ -90,28 +124,74 @@ def _column_changes(column: Column, old: Participant, new: Participant) -> list[
         came.remove(a)
         kind = ChangeKind.WITHDRAWAL if a.withdrawn and not b.withdrawn else ChangeKind.CORRECTION
         changes.append(_change(kind, new, a, before=b.to_dict(), after=a.to_dict()))
-    # 3. What is left pairs by position in date order: the depositary corrected a date or kind.
+    # 3. What is left pairs by position in date order: the depositary corrected a date or kind,
+    # unless the new consent is dated after the previous page was printed (or follows a
+    # withdrawn one): then it is a new act, and the old one ended.
+    consent = column is Column.CONSENT
     for b, a in zip(gone, came, strict=False):
-        changes.append(
-            _change(ChangeKind.CORRECTION, new, a, before=b.to_dict(), after=a.to_dict())
+        later = (printed is not None and a.date > printed) or (
+            b.withdrawn and not a.withdrawn and a.date > b.date
         )
-    # 4. Then new cells are added acts, and cells gone without a replacement vanished.
+        kind = ChangeKind.REACCESSION if consent and later else ChangeKind.CORRECTION
+        details: dict[str, Any] = {"before": b.to_dict(), "after": a.to_dict()}
+        if kind is ChangeKind.REACCESSION:
+            details["ended"] = b.to_dict()
+        changes.append(_change(kind, new, a, **details))
+    # 4. Then new cells are added acts (a new consent after a withdrawn one: a re-accession),
+    # and cells gone without a replacement vanished (a consent the footnotes say was
+    # withdrawn or revoked: a revocation).
+    withdrawn = [b for b in before if b.withdrawn]
     for a in came[len(gone) :]:
-        changes.append(_change(_ADDED[column], new, a, after=a.to_dict()))
+        ended = [b for b in withdrawn if b.date < a.date and not a.withdrawn]
+        if consent and ended:
+            changes.append(
+                _change(
+                    ChangeKind.REACCESSION,
+                    new,
+                    a,
+                    before=ended[-1].to_dict(),
+                    after=a.to_dict(),
+                    ended=ended[-1].to_dict(),
+                )
+            )
+        else:
+            changes.append(_change(_ADDED[column], new, a, after=a.to_dict()))
     for b in gone[len(came) :]:
-        changes.append(_change(ChangeKind.ACTION_DISAPPEARED, new, b, before=b.to_dict()))
+        end = _revoked(b, endings) if consent and not b.withdrawn else None
+        if end is not None:
+            changes.append(
+                _change(ChangeKind.REVOCATION, new, b, before=b.to_dict(), ending=end.to_dict())
+            )
+        else:
+            changes.append(_change(ChangeKind.ACTION_DISAPPEARED, new, b, before=b.to_dict()))
     return changes
 
 
-def diff(previous: TreatyStatus, current: TreatyStatus) -> list[Change]:
-    """List the changes from `previous` to `current`, participants matched by identity key."""
+def diff(
+    previous: TreatyStatus,
+    current: TreatyStatus,
+    *,
+    previous_printed: datetime | None = None,
+    endings: Mapping[str, Sequence[Ending]] | None = None,
+) -> list[Change]:
+    """List the changes from `previous` to `current`, participants matched by identity key.
+
+    `previous_printed`: when the previous page was printed (default: its "status as at"
+    stamp); `endings`: the ends the current page's footnotes give (default: read them with
+    tracker.domain.withdrawals.read_withdrawals)."""
     old = {p.key: p for p in previous.participants}
     new = {p.key: p for p in current.participants}
+    moment = previous_printed or previous.status_as_at
+    printed = None
+    if moment is not None:
+        printed = (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+    if endings is None:
+        endings = read_withdrawals(current).endings
     changes: list[Change] = []
     for key, p in new.items():
         before = old.get(key, Participant(name=p.name, iso3=p.iso3, reio=p.reio))
         for column in Column:
-            changes.extend(_column_changes(column, before, p))
+            changes.extend(_column_changes(column, before, p, printed, endings.get(key, ())))
     for key, p in old.items():
         if key not in new:
             last = max(p.actions, key=lambda a: a.date) if p.actions else None

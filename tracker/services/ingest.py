@@ -84,13 +84,15 @@ def _quarantine(
     """Keep the page with its reason; the same fetch quarantined again (the same URL, fetch
     time, kind and reason, e.g. a spooled page recovered twice) adds nothing."""
     again = session.scalar(
-        select(Quarantine.id).where(
+        select(Quarantine.id)
+        .where(
             Quarantine.source_id == source.id,
             Quarantine.fetched_at == page.fetched_at,
             Quarantine.url == page.url,
             Quarantine.kind == kind,
             Quarantine.reason == reason,
-        ).limit(1)
+        )
+        .limit(1)
     )
     if again is not None:
         return
@@ -339,7 +341,15 @@ def _ingest_status(
         previous = TreatyStatus.from_dict(latest.data)
         obs = _observation(page, status, snapshot.id, new=True)
         recorded = timeline.record_changes(
-            session, treaty.id, snapshot.id, previous, status, ids, obs, confirm_after
+            session,
+            treaty.id,
+            snapshot.id,
+            previous,
+            status,
+            ids,
+            obs,
+            confirm_after,
+            previous_printed=latest.status_as_at or latest.observed_at,
         )
         events = recorded.events
         if recorded.confirmed or recorded.reappearances:

@@ -28,6 +28,8 @@ CHANGE_EVENT_KINDS = (
     "consent",
     "provisional_application",
     "withdrawal",
+    "revocation",
+    "reaccession",
     "correction",
     "participant_disappeared",
     "action_disappeared",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from db.models import Participant as ParticipantRow
 from tracker.catalogue import rule_and_warning
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import TreatyStatus
+from tracker.domain.withdrawals import Ending
 from tracker.services.detection import confirmations, rule_summary
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context
@@ -137,11 +139,15 @@ def _last_seen_unbracketed(session: Session, treaty_id: int) -> dict[ActKey, dat
 
 
 def treaty_status(
-    session: Session, treaty_id: str, as_of: date | None = None, today: date | None = None
+    session: Session,
+    treaty_id: str,
+    as_of: date | None = None,
+    today: date | None = None,
+    known_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Answer the status of a treaty from its latest snapshot, optionally as of a legal date
-    (see `treaty_answer`)."""
-    return treaty_answer(session, treaty_id, as_of, today).status
+    and from what was observed by `known_at` (see `treaty_answer`)."""
+    return treaty_answer(session, treaty_id, as_of, today, known_at=known_at).status
 
 
 @dataclass(frozen=True)
@@ -154,16 +160,25 @@ class TreatyAnswer:
 
 
 def treaty_answer(
-    session: Session, treaty_id: str, as_of: date | None = None, today: date | None = None
+    session: Session,
+    treaty_id: str,
+    as_of: date | None = None,
+    today: date | None = None,
+    *,
+    known_at: datetime | None = None,
 ) -> TreatyAnswer:
     """Answer the status of a treaty from its latest snapshot, optionally as of a legal date.
 
-    With `as_of=D` only actions whose legal date is on or before D count, participants with
-    none are left out and the counts are recomputed. The depositary prints a withdrawal as
-    brackets around the original date, so the withdrawal's own date is unknown: a bracketed
-    action counts at D only if a snapshot observed on or after D still showed it without
-    brackets; otherwise it is listed as withdrawn and not counted.
+    With `as_of=D` the answer comes from the whole history of accepted snapshots
+    (tracker.services.history_answer, tracker.domain.history): only acts whose legal date is
+    on or before D and that had not ended on D count; participants with none are left out; an
+    act whose end no page dates, and D inside the bounds the pages give, is not counted and
+    said so in the warnings. With `known_at=T` only the snapshots observed by T are read.
     """
+    if as_of is not None or known_at is not None:
+        from tracker.services.history_answer import answer_from_history
+
+        return answer_from_history(session, treaty_id, as_of, today, known_at)
     treaty, slug = find_treaty(session, treaty_id)
     snapshot = _latest(session, treaty)
     status = TreatyStatus.from_dict(snapshot.data)
@@ -213,6 +228,8 @@ def rule_fields(
     status: TreatyStatus,
     as_of: date | None,
     today: date,
+    *,
+    endings: Mapping[str, Sequence[Ending]] | None = None,
 ) -> tuple[dict[str, Any], Evaluation | None]:
     """The entry-into-force part of the status answer (all null where no rule is known), and
     the evaluation it comes from."""
@@ -240,6 +257,7 @@ def rule_fields(
         as_of=as_of,
         confirmations=confirmations(session, treaty.id),
         today=today,
+        endings=endings,
         **rule_context(session, treaty, rule),
     )
     return {

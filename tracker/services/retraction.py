@@ -8,8 +8,9 @@ wrong or right, never retracts anything: a wrong page that drops good deposits o
 suspicious absences, which its correction retracts.
 
 What is retracted, once the absence is confirmed:
-- a `signature`, `consent` or `provisional_application` event whose cell is the one gone (the
-  deposit was never there: the depositary's page no longer shows it, and not as withdrawn);
+- a `signature`, `consent`, `reaccession` or `provisional_application` event whose cell is the
+  one gone (the deposit was never there: the depositary's page no longer shows it, and not as
+  withdrawn);
 - a rule event (`approaching`, `threshold_crossed`, `entered_into_force`) whose page held the
   deposits now gone, and whose condition no longer holds on that same page without them (the
   rule re-evaluated as on the day of the event): the threshold is not met, or met on another
@@ -40,7 +41,7 @@ from tracker.services.rule_context import rule_context
 from tracker.services.timeline import DISAPPEARED, Observation
 
 RETRACTION = "retraction"
-CHANGE_KINDS: tuple[str, ...] = ("signature", "consent", "provisional_application")
+CHANGE_KINDS: tuple[str, ...] = ("signature", "consent", "reaccession", "provisional_application")
 RULE_KINDS: tuple[str, ...] = ("approaching", "threshold_crossed", "entered_into_force")
 # A deposit as the history names it: participant key, column, kind, legal date.
 Deposit = tuple[str, str, str, date]

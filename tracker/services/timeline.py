@@ -311,8 +311,12 @@ def record_changes(
     ids: dict[str, int],
     obs: Observation,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
+    previous_printed: datetime | None = None,
 ) -> Recorded:
     """Insert the events from `previous` to `current` and settle the pending absences.
+
+    `previous_printed`: when the previous page was printed (its "status as at" stamp, else its
+    observation): a consent cell replaced by one dated after it is a `reaccession`.
 
     What comes back after an absence is compared with its state before it vanished, so its
     return alone emits no signature or consent event: a suspicious absence is retracted; a
@@ -334,7 +338,11 @@ def record_changes(
         else:
             done.reappeared.append(event)
     done.confirmed = confirm_absences(session, treaty_id, current, obs, confirm_after)
-    changes = diff(replace(previous, participants=tuple(baseline.values())), current)
+    changes = diff(
+        replace(previous, participants=tuple(baseline.values())),
+        current,
+        previous_printed=previous_printed,
+    )
     returned: dict[str, list[Event]] = {}
     for event in done.reappeared:
         returned.setdefault(event.details["participant_key"], []).append(event)

@@ -7,7 +7,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 from weakref import WeakKeyDictionary
 
@@ -70,6 +70,25 @@ AsOf = Annotated[
     date | None,
     _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"),
     Query(description="answer as of this legal date (YYYY-MM-DD)"),
+]
+
+
+def _known_at_text(value: Any) -> Any:
+    """Read `known_at`: a date (the end of that day, UTC) or a date-time with its zone."""
+    if isinstance(value, str):
+        from tracker.domain.history import known_at_moment
+
+        return known_at_moment(value)  # ValueError: a 422 naming known_at
+    return value
+
+
+KnownAt = Annotated[
+    datetime | date | None,
+    BeforeValidator(_known_at_text),
+    Query(
+        description="answer from the snapshots observed by then only: a date (YYYY-MM-DD, the "
+        "end of that day UTC) or a date-time with its zone (e.g. 2026-02-03T15:00Z)",
+    ),
 ]
 Since = Annotated[
     datetime | None,
@@ -161,10 +180,15 @@ class _Answers:
         self._by_engine = WeakKeyDictionary()
 
     def get(
-        self, session: Session, treaty_id: str, as_of: date | None, day: date
+        self,
+        session: Session,
+        treaty_id: str,
+        as_of: date | None,
+        day: date,
+        known_at: datetime | None = None,
     ) -> dict[str, Any]:
-        if as_of is not None:
-            return treaty_status(session, treaty_id, as_of=as_of, today=day)
+        if as_of is not None or known_at is not None:
+            return treaty_status(session, treaty_id, as_of=as_of, today=day, known_at=known_at)
         treaty, _ = find_treaty(session, treaty_id)
         snapshots = select(func.max(Snapshot.id), func.count(Snapshot.id)).where(
             Snapshot.treaty_id == treaty.id
@@ -190,10 +214,19 @@ class _Answers:
 _ANSWERS = _Answers()
 
 
-def _status(session: Session, treaty_id: str, as_of: date | None, day: date) -> dict[str, Any]:
-    """treaty_status, with its errors as 4xx: unknown treaty, or an as_of too late to compute."""
+def _status(
+    session: Session,
+    treaty_id: str,
+    as_of: date | None,
+    day: date,
+    known_at: datetime | date | None = None,
+) -> dict[str, Any]:
+    """treaty_status, with its errors as 4xx: unknown treaty (or no snapshot observed by
+    known_at), or an as_of too late to compute."""
+    if isinstance(known_at, date) and not isinstance(known_at, datetime):
+        known_at = datetime.combine(known_at, time.max, UTC)
     try:
-        return _ANSWERS.get(session, treaty_id, as_of, day)
+        return _ANSWERS.get(session, treaty_id, as_of, day, known_at)
     except NotFound as error:
         raise _not_found(error) from None
     except OverflowError:  # a delay added to a date near 9999-12-31 leaves the calendar
@@ -238,8 +271,14 @@ def treaties(
     summary="A treaty's status: the object of `tracker status --json`",
     responses=NOT_FOUND,
 )
-def treaty(treaty_id: TreatyId, session: DB, day: Today, as_of: AsOf = None) -> dict[str, Any]:
-    return _status(session, treaty_id, as_of, day)
+def treaty(
+    treaty_id: TreatyId,
+    session: DB,
+    day: Today,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> dict[str, Any]:
+    return _status(session, treaty_id, as_of, day, known_at)
 
 
 ParticipantFilter = Literal["all", "signed_not_ratified", "parties", "withdrawn"]
@@ -267,8 +306,9 @@ def participants(
     as_of: AsOf = None,
     which: Annotated[ParticipantFilter, Query(alias="filter")] = "all",
     fmt: Fmt = "json",
+    known_at: KnownAt = None,
 ) -> Response:
-    found = _status(session, treaty_id, as_of, day)
+    found = _status(session, treaty_id, as_of, day, known_at)
     rows = [p for p in found["participants"] if _keep(p, which)]
     return respond(rows, fmt, PARTICIPANT_COLUMNS, f"{found['treaty']}-participants")
 

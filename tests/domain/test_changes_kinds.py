@@ -1,0 +1,128 @@
+"""Change kinds of a replaced or vanished consent cell: `reaccession`, `revocation`,
+`correction` and `action_disappeared`, decided by the evidence the two pages give."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from tracker.domain.changes import ABSENCES, ChangeKind, diff
+from tracker.domain.models import Action, Column, Participant, TreatyStatus, kind_for
+from tracker.domain.withdrawals import FOOTNOTE, UNKNOWN, Ending
+
+D = date.fromisoformat
+
+
+def cell(column: Column, day: str, letter: str = "", withdrawn: bool = False) -> Action:
+    return Action(column, kind_for(column, letter), D(day), letter, withdrawn)
+
+
+def usa(*consents: Action) -> Participant:
+    return Participant(
+        "United States of America", "USA", actions=(cell(Column.SIGNATURE, "2016-04-22"), *consents)
+    )
+
+
+def page(*rows: Participant, printed: str | None = None) -> TreatyStatus:
+    stamp = datetime.fromisoformat(printed).replace(tzinfo=UTC) if printed else None
+    return TreatyStatus("XXVII-7-d", "Paris Agreement", participants=rows, status_as_at=stamp)
+
+
+OLD = cell(Column.CONSENT, "2016-09-03", "A")
+NEW = cell(Column.CONSENT, "2021-01-20", "A")
+
+
+def kinds(changes):
+    return [(c.kind, c.legal_date) for c in changes]
+
+
+def test_consent_replaced_by_one_dated_after_the_previous_print_is_a_reaccession():
+    changes = diff(page(usa(OLD), printed="2020-11-18T17:00"), page(usa(NEW)), endings={})
+    assert kinds(changes) == [(ChangeKind.REACCESSION, D("2021-01-20"))]
+    (c,) = changes
+    assert c.before == OLD.to_dict() and c.after == NEW.to_dict()
+    assert c.details()["ended"] == OLD.to_dict()
+    assert ChangeKind.REACCESSION not in ABSENCES
+
+
+def test_the_print_time_given_wins_over_a_missing_stamp():
+    previous = page(usa(OLD))  # no stamp: the caller passes its observation
+    seen = datetime(2020, 11, 18, 12, tzinfo=UTC)
+    assert kinds(diff(previous, page(usa(NEW)), previous_printed=seen, endings={})) == [
+        (ChangeKind.REACCESSION, D("2021-01-20"))
+    ]
+    # Without any print time, a replacement is a correction, as before.
+    assert kinds(diff(previous, page(usa(NEW)), endings={})) == [
+        (ChangeKind.CORRECTION, D("2021-01-20"))
+    ]
+
+
+def test_consent_replaced_by_one_dated_before_the_previous_print_is_a_correction():
+    misprint = cell(Column.CONSENT, "2016-09-30", "A")
+    changes = diff(page(usa(misprint), printed="2018-01-10T12:00"), page(usa(OLD)), endings={})
+    assert kinds(changes) == [(ChangeKind.CORRECTION, D("2016-09-03"))]
+    assert "ended" not in changes[0].details()
+
+
+def test_replacement_dated_on_the_print_day_is_still_a_correction():
+    same_day = cell(Column.CONSENT, "2020-11-18", "A")
+    changes = diff(page(usa(OLD), printed="2020-11-18T23:00"), page(usa(same_day)), endings={})
+    assert kinds(changes) == [(ChangeKind.CORRECTION, D("2020-11-18"))]
+
+
+def test_signature_replaced_later_stays_a_correction():
+    old = Participant("X", "XXX", actions=(cell(Column.SIGNATURE, "2016-04-22"),))
+    new = Participant("X", "XXX", actions=(cell(Column.SIGNATURE, "2021-04-22"),))
+    changes = diff(page(old, printed="2020-01-01T00:00"), page(new), endings={})
+    assert kinds(changes) == [(ChangeKind.CORRECTION, D("2021-04-22"))]
+
+
+def test_new_consent_after_a_bracketed_one_is_a_reaccession():
+    out = cell(Column.CONSENT, "2016-09-03", "A", withdrawn=True)
+    changes = diff(page(usa(out), printed="2021-02-01T00:00"), page(usa(out, NEW)), endings={})
+    assert kinds(changes) == [(ChangeKind.REACCESSION, D("2021-01-20"))]
+    assert changes[0].details()["ended"] == out.to_dict()
+    # ... and replacing it (the old row dropped) too, even if printed late.
+    changes = diff(page(usa(out), printed="2021-02-01T00:00"), page(usa(NEW)), endings={})
+    assert kinds(changes) == [(ChangeKind.REACCESSION, D("2021-01-20"))]
+
+
+def test_new_consent_beside_a_standing_one_is_a_consent():
+    other = cell(Column.CONSENT, "2021-01-20", "AA")
+    changes = diff(page(usa(OLD), printed="2020-01-01T00:00"), page(usa(OLD, other)), endings={})
+    assert kinds(changes) == [(ChangeKind.CONSENT, D("2021-01-20"))]
+
+
+RUS = Participant("Russian Federation", "RUS", actions=(cell(Column.SIGNATURE, "1996-09-24"),))
+RATIFIED = Participant(
+    "Russian Federation",
+    "RUS",
+    actions=(cell(Column.SIGNATURE, "1996-09-24"), cell(Column.CONSENT, "2000-06-30")),
+)
+
+
+def test_consent_gone_with_a_footnote_saying_it_was_revoked_is_a_revocation():
+    ended = Ending("RUS", "revocation", D("2023-11-02"), D("2023-11-02"), FOOTNOTE, "revoked")
+    changes = diff(page(RATIFIED), page(RUS), endings={"RUS": [ended]})
+    assert kinds(changes) == [(ChangeKind.REVOCATION, D("2000-06-30"))]
+    assert changes[0].details()["ending"]["effective_on"] == "2023-11-02"
+    assert ChangeKind.REVOCATION not in ABSENCES  # the footnote is evidence of its own
+
+
+def test_consent_gone_without_evidence_stays_a_suspicious_disappearance():
+    for endings in ({}, {"RUS": [Ending("RUS", "withdrawal", None, None, UNKNOWN)]}):
+        changes = diff(page(RATIFIED), page(RUS), endings=endings)
+        assert kinds(changes) == [(ChangeKind.ACTION_DISAPPEARED, D("2000-06-30"))]
+    # An ending dated before the act is another act's.
+    old = Ending("RUS", "withdrawal", D("1999-01-01"), D("1999-06-01"), FOOTNOTE)
+    assert kinds(diff(page(RATIFIED), page(RUS), endings={"RUS": [old]})) == [
+        (ChangeKind.ACTION_DISAPPEARED, D("2000-06-30"))
+    ]
+
+
+def test_default_endings_come_from_read_withdrawals(monkeypatch):
+    from tracker.domain import changes as module
+    from tracker.domain.withdrawals import Withdrawals
+
+    ended = Ending("RUS", "revocation", D("2023-11-02"), D("2023-11-02"), FOOTNOTE)
+    monkeypatch.setattr(module, "read_withdrawals", lambda s: Withdrawals({"RUS": [ended]}, {}))
+    assert kinds(diff(page(RATIFIED), page(RUS))) == [(ChangeKind.REVOCATION, D("2000-06-30"))]

@@ -1,0 +1,223 @@
+"""Status answers from a treaty's whole history: as of a legal date, and "what we knew on T".
+
+`status --as-of D` reads every accepted snapshot (tracker.domain.history), not only the latest
+one: a ratification later revoked, an acceptance replaced by a re-accession, a row the
+depositary rewrote are answered for D as the pages showed them. `--known-at T` answers from
+the snapshots observed up to T only. Read only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import UTC, date, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.models import Event, Snapshot, Treaty
+from tracker.domain.history import ActKey, AsOf, Printed, TreatyHistory, derive
+from tracker.domain.models import TreatyStatus
+from tracker.services.queries import (
+    NotFound,
+    TreatyAnswer,
+    find_treaty,
+    iso_or_none,
+    rule_fields,
+)
+from tracker.services.retraction import vanished
+from tracker.services.status_view import FirstObserved, ParticipantView, participant_views
+from tracker.services.timeline import ABSENCE_KINDS
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class _Histories:
+    """Derived histories, per database, keyed by the snapshots (immutable) and the confirmed
+    absences they were derived from: an as-of answer reads every snapshot, which the next
+    answer for another date need not parse again."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._by_engine: WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], TreatyHistory]]
+        self._by_engine = WeakKeyDictionary()
+
+    def get(self, session: Session, key: tuple[Any, ...]) -> TreatyHistory | None:
+        with self._lock:
+            found = self._by_engine.get(_engine(session), OrderedDict())
+            if key in found:
+                found.move_to_end(key)
+                return found[key]
+        return None
+
+    def put(self, session: Session, key: tuple[Any, ...], history: TreatyHistory) -> None:
+        with self._lock:
+            found = self._by_engine.setdefault(_engine(session), OrderedDict())
+            found[key] = history
+            while len(found) > self.size:
+                found.popitem(last=False)
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+_HISTORIES = _Histories()
+
+
+def load_history(
+    session: Session, treaty: Treaty, known_at: datetime | None = None
+) -> tuple[TreatyHistory, Snapshot]:
+    """The history of `treaty` from its snapshots observed up to `known_at` (all: None), and
+    the latest of them by observation (NotFound when there is none)."""
+    query = select(Snapshot).where(Snapshot.treaty_id == treaty.id)
+    absences = select(Event).where(
+        Event.treaty_id == treaty.id, Event.kind.in_(ABSENCE_KINDS), Event.state == "confirmed"
+    )
+    if known_at is not None:
+        query = query.where(Snapshot.observed_at <= known_at)
+        absences = absences.where(Event.observed_at <= known_at)
+    snapshots = list(session.scalars(query.order_by(Snapshot.observed_at, Snapshot.id)))
+    if not snapshots:
+        if known_at is not None:
+            raise NotFound(
+                f"treaty {treaty.external_id!r} has no snapshot observed by "
+                f"{known_at.isoformat()} (known_at)"
+            )
+        raise NotFound(f"treaty {treaty.external_id!r} has no accepted snapshot yet")
+    confirmed: set[ActKey] = set()
+    for event in session.scalars(absences):
+        confirmed_at = event.details.get("confirmed_at")
+        if (
+            known_at is not None
+            and confirmed_at
+            and datetime.fromisoformat(confirmed_at) > known_at
+        ):
+            continue  # confirmed after T: not known then
+        confirmed.update(vanished([event]))
+    key = (
+        treaty.id,
+        tuple((s.id, s.content_hash, _aware(s.observed_at)) for s in snapshots),
+        frozenset(confirmed),
+    )
+    history = _HISTORIES.get(session, key)
+    if history is None:
+        data = dict(
+            session.execute(
+                select(Snapshot.id, Snapshot.data).where(Snapshot.id.in_([s.id for s in snapshots]))
+            ).all()
+        )
+        pages = [
+            Printed(TreatyStatus.from_dict(data[s.id]), _aware(s.observed_at), s.id, s.content_hash)
+            for s in snapshots
+        ]
+        history = derive(pages, confirmed_gone=confirmed)
+        _HISTORIES.put(session, key, history)
+    return history, snapshots[-1]
+
+
+def _first_observed(history: TreatyHistory, status: TreatyStatus) -> FirstObserved:
+    found: FirstObserved = {}
+    for p in status.participants:
+        for a in p.actions:
+            key: ActKey = (p.key, a.column.value, a.kind, a.date)
+            act = history.act(key)
+            if act is not None:
+                found[(key, a.letter, a.withdrawn)] = act.first_observed
+    return found
+
+
+def _evidence(history: TreatyHistory) -> dict[str, Any]:
+    return {
+        "snapshots": len(history.pages),
+        "first_printed": iso_or_none(history.pages[0].printed_at),
+        "last_printed": iso_or_none(history.latest.printed_at),
+    }
+
+
+def _participants(derived: AsOf) -> list[dict[str, Any]]:
+    rows = []
+    for p in derived.participants:
+        row = ParticipantView(p.participant, dict(p.first_observed)).as_dict()
+        row["standing"] = p.standing
+        row["history"] = [a.to_dict() | {"standing": s} for a, s in p.acts]
+        rows.append(row)
+    return rows
+
+
+def answer_from_history(
+    session: Session,
+    treaty_id: str,
+    as_of: date | None,
+    today: date | None = None,
+    known_at: datetime | None = None,
+) -> TreatyAnswer:
+    """The status answer for `as_of` from the whole history (observed up to `known_at`)."""
+    if known_at is not None:
+        known_at = _aware(known_at).astimezone(UTC)
+    treaty, slug = find_treaty(session, treaty_id)
+    history, observed_last = load_history(session, treaty, known_at)
+    day = today or datetime.now(UTC).date()
+    if as_of is None:  # what the latest page observed by T said, as it said it
+        base = observed_last
+        status = TreatyStatus.from_dict(base.data)
+        views = participant_views(status, _first_observed(history, status), None, {})
+        participants = [v.as_dict() for v in views]
+        keys = [v.participant.key for v in views]
+        signatories = sum(1 for v in views if v.signatory)
+        parties = sum(1 for v in views if v.party)
+        evaluated, endings, warnings, not_known = status, None, [], 0
+        in_force = status.in_force
+    else:
+        base_id = history.latest.snapshot_id  # the latest by print time
+        base = observed_last if base_id == observed_last.id else session.get_one(Snapshot, base_id)
+        status = history.latest.status
+        derived = history.as_of(as_of)
+        participants = _participants(derived)
+        keys = [p.participant.key for p in derived.participants]
+        signatories, parties = derived.signatories, derived.parties
+        evaluated, endings = derived.status, derived.endings
+        warnings, not_known = list(derived.warnings), derived.not_known
+        in_force = status.in_force
+        if status.eif_date is not None:
+            in_force = status.eif_date <= as_of
+        elif in_force:
+            in_force = None  # in force today, date unknown: cannot say for D
+    rule_answer, ev = rule_fields(session, treaty, slug, evaluated, as_of, day, endings=endings)
+    in_force_from = ev.in_force_from if ev is not None else {}
+    for p, key in zip(participants, keys, strict=True):
+        p["in_force_from"] = iso_or_none(in_force_from.get(key))
+    published = {
+        "signatories": status.published_signatories,
+        "parties": status.published_parties,
+        "entry_into_force": iso_or_none(status.eif_date),
+        "entry_into_force_text": status.eif_text,
+    }
+    rule_answer["warnings"] = warnings + list(rule_answer["warnings"])
+    answer = {
+        "treaty": treaty.external_id,
+        "title": status.title,
+        "source": slug,
+        "signatories": signatories,
+        "parties": parties,
+        "standing_not_known": not_known,
+        "published": published if any(v is not None for v in published.values()) else None,
+        "in_force": in_force,
+        "as_of": iso_or_none(as_of),
+        "known_at": iso_or_none(known_at),
+        "snapshot_id": base.id,
+        "observed_at": iso_or_none(_aware(base.observed_at)),
+        "status_as_at": iso_or_none(base.status_as_at),
+        "evidence": _evidence(history),
+        "last_checked_at": iso_or_none(treaty.last_checked_at),
+        "source_url": base.url,
+        **rule_answer,
+        "participants": participants,
+    }
+    return TreatyAnswer(answer, treaty, ev)
