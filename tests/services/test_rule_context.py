@@ -13,6 +13,7 @@ from db.models import Treaty
 from tracker.catalogue import catalogue
 from tracker.domain.rules import rule_from_spec
 from tracker.services.ingest import ingest_page
+from tracker.services.overview import treaties_overview
 from tracker.services.queries import treaty_status
 from tracker.services.rule_context import parties_on, rule_context
 
@@ -45,6 +46,9 @@ def test_the_optional_protocol_waits_for_the_tracked_covenant(session_factory):
     # (made up here, 1 Jan 1977) prevails over the catalogue's fallback (23 March 1976)
     assert answer["threshold_met_on"] == "1975-09-01"
     assert answer["entry_into_force"]["computed"] == "1977-01-01"
+    with session_factory() as session:  # the overview answers the same
+        rows = {r["treaty"]: r for r in treaties_overview(session, today=D("2026-11-01"))}
+    assert rows["IV-5"]["entry_into_force"] == "1977-01-01"
 
 
 def test_an_untracked_other_treaty_is_unknown(session_factory):
