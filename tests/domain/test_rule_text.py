@@ -661,3 +661,15 @@ def test_a_later_paragraph_must_count_from_the_participants_own_deposit() -> Non
     found = extract_rule(text)
     assert found.spec is None and found.reason == "later paragraph not read"
     assert "sixtieth instrument" in (found.refused or "")
+
+
+def test_an_introduction_with_an_exception_is_not_set_aside() -> None:
+    text = (
+        "1 July 2003, in accordance with article 9, except for article 4, which reads as follows: "
+        '"' + MAIN + '."'
+    )
+    found = extract_rule(text)
+    assert found.spec is None and found.reason == "unread sentence about entry into force"
+    assert "except for article 4" in (found.refused or "")
+    plain = extract_rule(text.replace(", except for article 4", ""))
+    assert plain.spec is not None and [c.role for c in plain.clauses] == ["citation", "rule"]

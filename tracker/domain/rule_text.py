@@ -337,6 +337,7 @@ def _refuse(reason: str, words: str, clauses: list[Clause] | None = None) -> Ext
 # Sentences set aside: the citation that introduces the quote, and wording that is about
 # something else than when the treaty enters into force (signature, application, annexes).
 _INTRO = re.compile(
+    r"(?!.*\b(?:except|provided|subject to|not before|unless|with the exception)\b)"
     r"(?:\d{1,2} [a-z]+ \d{4}\s*,?\s*)?(?:(?:in accordance with|see) articles? [^:]*?(?:which"
     r" reads?(?:, in part,| in part)? as follows ?:)?|article \d+ ?:(?: ?1\.)?)\s*[\"'(]*$"
 )
@@ -353,7 +354,9 @@ def _classify(sentence: str) -> str | None:
     if _reio(low) and not _EIF.search(low):
         return "reio"
     if _EIF.search(low) or re.search(
-        r"\bentry into force\b|\bcounted\b|provided that|\bnot before\b", low
+        r"\bentry into force\b|\bcounted\b|provided that|\bnot before\b|\bexcept\b|\bunless\b"
+        r"|with the exception",
+        low,
     ):
         return _set_aside(low)
     return "other"
