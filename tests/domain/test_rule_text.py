@@ -673,3 +673,13 @@ def test_an_introduction_with_an_exception_is_not_set_aside() -> None:
     assert "except for article 4" in (found.refused or "")
     plain = extract_rule(text.replace(", except for article 4", ""))
     assert plain.spec is not None and [c.role for c in plain.clauses] == ["citation", "rule"]
+
+
+def test_a_later_paragraph_with_an_exception_before_its_verb_is_refused() -> None:
+    text = (
+        MAIN + ". 2. For each State acceding later, unless it declares otherwise, the Protocol "
+        "shall enter into force on the thirtieth day after the deposit of its instrument."
+    )
+    found = extract_rule(text)
+    assert found.spec is None and found.reason == "later paragraph not read"
+    assert "unless it declares otherwise" in (found.refused or "")

@@ -258,7 +258,10 @@ def _later(sentences: list[str]) -> dict[str, Any] | None:
             raise _Unreadable("later paragraph not read", sentence.strip(" \"'."))
         gap, tail = s[eif.end() : eif.end() + m.start()].strip(), s[eif.end() + m.end() :]
         if (
-            not _LATER_GAP.fullmatch(gap and gap + " ")
+            re.search(
+                r"\b(?:except|unless|provided|subject to|notwithstanding)\b", s[: eif.start()]
+            )
+            or not _LATER_GAP.fullmatch(gap and gap + " ")
             or not _LATER_TAIL.match(tail)
             or not _OWN_DEPOSIT.search(tail)  # its own deposit, not the Nth instrument
         ):
