@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tracker.catalogue import CATALOGUE_DIR, Catalogue, _load, catalogue, rule_for
+from tracker.catalogue import (
+    CATALOGUE_DIR,
+    NO_RULE,
+    Catalogue,
+    _load,
+    catalogue,
+    rule_and_warning,
+    rule_for,
+)
+from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Delay, Reio, Rule, RuleError, rule_from_spec
 
 UNTC = CATALOGUE_DIR / "untc.toml"
@@ -172,3 +181,87 @@ def test_invalid_rule_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, VALID.replace("threshold = 5", "threshold = 0"))
     with pytest.raises(RuleError, match="broken.toml"):
         _load(path, "test")
+
+
+# ---- later delays, dependencies, refusals (version 4) -------------------------------------------
+
+# The later delay each treaty's own paragraph gives (none is copied from the main delay).
+LATER = {
+    "IV-2": Delay("days", 30), "IV-3": Delay("months", 3), "IV-3-a": Delay("months", 3),
+    "IV-4": Delay("months", 3), "IV-5": Delay("months", 3), "IV-8": Delay("days", 30),
+    "IV-8-b": Delay("months", 3), "IV-9": Delay("days", 30), "IV-9-b": Delay("days", 30),
+    "IV-11": Delay("days", 30), "IV-11-b": Delay("months", 1), "IV-11-c": Delay("months", 1),
+    "IV-11-d": Delay("months", 3), "IV-12": Delay("months", 3),
+    "IV-13": Delay("first_of_month_after_months", 3), "IV-15": Delay("days", 30),
+    "IV-15-a": Delay("days", 30), "IV-16": Delay("days", 30),
+    "XVIII-10": Delay("first_of_month_after_days", 60), "XVIII-12-a": Delay("days", 30),
+    "XVIII-12-b": Delay("days", 30), "XVIII-12-c": Delay("days", 30),
+    "XVIII-16": Delay("days", 30), "XXVI-1": Delay("on_deposit"), "XXVI-2": Delay("months", 6),
+    "XXVI-2-a": Delay("months", 6), "XXVI-2-b": Delay("months", 6),
+    "XXVI-2-c": Delay("months", 6), "XXVI-2-d": Delay("months", 6),
+    "XXVI-3": Delay("days", 30), "XXVI-4": Delay("days", 30),
+    "XXVI-5": Delay("first_of_nth_month_after_month", 6),
+    "XXVI-6": Delay("first_of_nth_month_after_month", 6), "XXVI-8": Delay("days", 90),
+    "XXVI-9": Delay("days", 90), "XXVII-2-f": Delay("days", 90), "XXVII-7-c": Delay("days", 90),
+    "XXVII-7-d": Delay("days", 30), "XXVII-17": Delay("days", 90),
+}  # fmt: skip
+
+
+def test_catalogue_version_4_states_why(untc: Catalogue) -> None:
+    assert untc.version == 4
+    assert "# 4: `later`" in UNTC.read_text("utf-8")
+
+
+def test_every_later_delay_is_stated(untc: Catalogue) -> None:
+    assert {t: r.later for t, r in untc.rules.items()} == LATER
+    raw = tomllib.loads(UNTC.read_text("utf-8"))["treaty"]
+    assert all("later" in spec for spec in raw.values())  # written out, not defaulted
+
+
+@pytest.mark.parametrize(
+    ("treaty_id", "other", "fallback"),
+    [
+        ("IV-5", "IV-4", date(1976, 3, 23)),
+        ("IV-15-a", "IV-15", date(2008, 5, 3)),
+        ("XVIII-12-a", "XVIII-12", date(2003, 9, 29)),
+        ("XVIII-12-b", "XVIII-12", date(2003, 9, 29)),
+        ("XVIII-12-c", "XVIII-12", date(2003, 9, 29)),
+    ],
+)
+def test_dependencies_cite_the_other_treaty(
+    untc: Catalogue, treaty_id: str, other: str, fallback: date
+) -> None:
+    rule = untc.rules[treaty_id]
+    assert rule.after_treaty == other and rule.not_before == fallback
+    assert f"Not before the entry into force of {other}" in rule.words()
+
+
+def _status(text: str) -> TreatyStatus:
+    return TreatyStatus(treaty_id="X-1", title="X", participants=(), eif_text=text)
+
+
+def test_rule_and_warning_quotes_the_refused_words() -> None:
+    text = (
+        "This Protocol shall enter into force on the ninetieth day after the date of deposit of "
+        "the fortieth instrument of ratification, except that it shall not enter into force "
+        "before the entry into force of the Convention."
+    )
+    rule, warning = rule_and_warning("untc", "NOT-CATALOGUED", _status(text))
+    assert rule is None and rule_for("untc", "NOT-CATALOGUED", _status(text)) is None
+    assert warning == (
+        "no entry-into-force rule known: the printed text could not be read (depends on another "
+        "treaty): 'except that it shall not enter into force before the entry into force of the "
+        "convention'"
+    )
+
+
+def test_rule_and_warning_without_status_or_with_a_rule(untc: Catalogue) -> None:
+    assert rule_and_warning("untc", "NOT-CATALOGUED", None) == (None, NO_RULE)
+    assert rule_and_warning("untc", "XVIII-16", None) == (untc.rules["XVIII-16"], "")
+    text = (
+        "This Convention shall enter into force on the thirtieth day after the date of deposit "
+        "of the twentieth instrument of ratification."
+    )
+    rule, warning = rule_and_warning("untc", "NOT-CATALOGUED", _status(text))
+    assert rule is not None and rule.origin == "extracted" and warning == ""
+    assert rule.reio is Reio.UNKNOWN and rule.later is None

@@ -518,9 +518,13 @@ def test_in_force_from() -> None:
     }
 
 
-def test_in_force_from_uses_the_main_delay_without_later() -> None:
+def test_in_force_from_is_unknown_without_later() -> None:
+    # was: the main delay copied (2021-04-01); the later delay is stated only where given
     ev = run(rule(threshold=1), *states("2020-01-01", "2021-01-01"))
-    assert ev.in_force_from["QAB"] == D("2021-04-01")
+    assert ev.in_force_from["QAA"] == D("2020-03-31")
+    assert "QAB" in ev.in_force_from and ev.in_force_from["QAB"] is None
+    assert any("joining after it was met" in w and "State QAB" in w for w in ev.warnings)
+    assert not any("State QAA" in w for w in ev.warnings)
 
 
 def test_in_force_from_empty_when_not_met() -> None:
@@ -1011,3 +1015,148 @@ def test_deciding_day_keeps_the_group_case_apart() -> None:
     assert ev.threshold_met_on == D("2020-03-01")
     got = {d["participant"]: (d["counted"], d["deciding"]) for d in ev.deciding_deposits()}
     assert got == {"Annexed": (True, True), "Bystander": (True, False)}
+
+
+# ---- REIO of unknown treatment ------------------------------------------------------------------
+
+EU = member("European Union", "EUE", consent="2020-02-01", letter="AA", reio=True)
+
+
+def test_reio_unknown_is_not_counted_and_the_difference_flagged() -> None:
+    r = rule(threshold=3, reio="unknown")
+    ev = run(r, *states("2020-01-01", "2020-03-01"), EU)
+    assert ev.qualifying == 2 and ev.remaining == 1 and ev.threshold_met_on is None
+    assert ev.computed is None  # not met on the strength of the Union's instrument
+    (warning,) = [w for w in ev.warnings if "regional economic integration" in w]
+    assert "European Union (2020-02-01)" in warning
+    assert "the threshold would be met on 2020-03-01" in warning
+
+
+def test_reio_unknown_changing_the_met_date_is_flagged() -> None:
+    ev = run(rule(threshold=2, reio="unknown"), *states("2020-01-01", "2020-03-01"), EU)
+    assert ev.threshold_met_on == D("2020-03-01")  # without the Union
+    assert any("would be met on 2020-02-01" in w for w in ev.warnings)
+
+
+def test_reio_unknown_changing_only_what_remains_is_flagged() -> None:
+    ev = run(rule(threshold=4, reio="unknown"), *states("2020-01-01", "2020-03-01"), EU)
+    assert ev.remaining == 2
+    assert any("1 would remain" in w for w in ev.warnings)
+
+
+def test_reio_unknown_without_a_difference_is_silent() -> None:
+    late_eu = dataclasses.replace(EU, actions=(act(Column.CONSENT, "2021-01-01", "AA"),))
+    ev = run(rule(threshold=2, reio="unknown"), *states("2020-01-01", "2020-03-01"), late_eu)
+    assert ev.threshold_met_on == D("2020-03-01")
+    assert not any("regional economic integration" in w for w in ev.warnings)
+    # counted later: the Union's instrument is after the threshold, after as_of it is not there
+    early = run(rule(threshold=3, reio="unknown"), *states("2020-01-01"), EU, as_of=D("2020-01-15"))
+    assert not any("regional economic integration" in w for w in early.warnings)
+
+
+@pytest.mark.parametrize("reio", ["not_additional", "not_counted", "as_state"])
+def test_known_reio_treatment_gives_no_reio_warning(reio: str) -> None:
+    ev = run(rule(threshold=2, reio=reio), *states("2020-01-01", "2020-03-01"), EU)
+    assert not any("regional economic integration" in w for w in ev.warnings)
+    assert ev.threshold_met_on == D("2020-02-01" if reio == "as_state" else "2020-03-01")
+
+
+# ---- who counts ---------------------------------------------------------------------------------
+
+
+def test_only_states_leaves_out_organizations_even_as_state() -> None:
+    ev = run(rule(threshold=2, reio="as_state", only="states"), *states("2020-01-01"), EU)
+    assert names(ev.instruments) == ["State QAA"] and ev.remaining == 1
+
+
+def test_only_members_of_a_group_count() -> None:
+    group = {"label": "the ECE", "participants": ["QAA", "QAC"]}
+    r = rule(threshold=2, only=group)
+    ev = run(r, *states("2020-01-01", "2020-02-01", "2020-03-01"))
+    assert names(ev.instruments) == ["State QAA", "State QAC"]
+    assert ev.threshold_met_on == D("2020-03-01")
+
+
+# ---- not before another treaty ------------------------------------------------------------------
+
+
+def test_after_treaty_waits_for_the_other_treaty() -> None:
+    r = rule(threshold=1, after_treaty="IV-4")
+    ev = run(r, *states("2020-01-01"), others={"IV-4": D("2021-01-01")})
+    assert ev.threshold_met_on == D("2020-01-01") and ev.computed == D("2021-01-01")
+    earlier = run(r, *states("2020-01-01"), others={"IV-4": D("2019-01-01")})
+    assert earlier.computed == D("2020-03-31")
+
+
+@pytest.mark.parametrize("others", [None, {}, {"IV-4": None}, {"IV-3": D("2019-01-01")}])
+def test_after_treaty_unknown_is_a_warning_and_no_date(others: Any) -> None:
+    ev = run(rule(threshold=1, after_treaty="IV-4"), *states("2020-01-01"), others=others)
+    assert ev.threshold_met_on == D("2020-01-01")
+    assert ev.computed is None and ev.in_force_from == {}
+    assert any("not before IV-4" in w and "not known" in w for w in ev.warnings)
+
+
+def test_after_treaty_unknown_falls_back_to_not_before() -> None:
+    r = rule(threshold=1, after_treaty="IV-4", not_before="2021-01-01")
+    ev = run(r, *states("2020-01-01"))
+    assert ev.computed == D("2021-01-01")
+    assert not any("IV-4" in w for w in ev.warnings)
+    known = run(r, *states("2020-01-01"), others={"IV-4": D("2022-06-01")})
+    assert known.computed == D("2022-06-01")  # the other treaty's date, when known, prevails
+
+
+def test_iccpr_optional_protocol_waits_for_the_covenant() -> None:
+    r = catalogue("untc").rules["IV-5"]
+    ten = states(*["1975-01-01"] * 9, "1975-12-23")
+    assert run(r, *ten).computed == D("1976-03-23")  # fallback date
+    assert run(r, *ten, others={"IV-4": D("1976-06-01")}).computed == D("1976-06-01")
+
+
+# ---- a share of another treaty's parties --------------------------------------------------------
+
+SHARE = {"treaty": "XXVII-7", "numerator": 3, "denominator": 4}
+
+
+def test_share_of_parties_on_the_day() -> None:
+    parties = {D("2020-01-01"): 4, D("2020-02-01"): 4, D("2020-03-01"): 8}
+    seen: list[tuple[str, date]] = []
+
+    def parties_of(treaty: str, day: date) -> int | None:
+        seen.append((treaty, day))
+        return parties.get(day, 8)
+
+    r = rule(threshold=None, share_of=SHARE)
+    # 2 of 4 parties on 1 Feb is not 3/4; 3 of 8 on 1 Mar is not either; 6 of 8 on 6 Mar is
+    days = ["2020-01-01", "2020-02-01", "2020-03-01", "2020-03-02", "2020-03-03", "2020-03-06"]
+    ev = run(r, *states(*days), parties_of=parties_of)
+    assert ev.threshold_met_on == D("2020-03-06")
+    assert ev.computed == D("2020-06-04")
+    assert {t for t, _ in seen} == {"XXVII-7"}
+    short = run(r, *states(*days[:4]), parties_of=parties_of, today=D("2020-04-01"))
+    assert short.threshold_met_on is None and short.remaining == 2  # 6 needed of 8, 4 in
+
+
+def test_share_of_met_early_only_when_the_parties_allow() -> None:
+    r = rule(threshold=None, share_of=SHARE)
+    ev = run(r, *states("2020-01-01", "2020-02-01", "2020-03-01"), parties_of=lambda t, d: 4)
+    assert ev.threshold_met_on == D("2020-03-01")  # 3 of 4
+
+
+@pytest.mark.parametrize(
+    "parties_of",
+    [None, lambda t, d: None, lambda t, d: None if d == D("2020-01-01") else 1],
+    ids=["no-context", "unknown", "unknown-on-the-first-day"],
+)
+def test_share_of_unknown_parties_is_a_warning_and_no_date(parties_of: Any) -> None:
+    r = rule(threshold=None, share_of=SHARE)
+    ev = run(r, *states("2020-01-01", "2020-02-01"), parties_of=parties_of, today=D("2020-04-01"))
+    assert ev.threshold_met_on is None and ev.computed is None
+    assert any("3/4 of the parties to XXVII-7" in w and "not known" in w for w in ev.warnings)
+
+
+def test_earliest_waits_for_the_other_treaty_too() -> None:
+    r = rule(threshold=2, after_treaty="IV-4")
+    ev = run(r, *states("2020-01-01"), as_of=D("2020-02-01"), others={"IV-4": D("2021-01-01")})
+    assert ev.earliest == D("2021-01-01")
+    unknown = run(r, *states("2020-01-01"), as_of=D("2020-02-01"))
+    assert unknown.earliest is None

@@ -1,4 +1,5 @@
-"""extract_rule_spec: the depositary's entry-into-force wording -> a rule spec (or None)."""
+"""extract_rule / extract_rule_spec: the depositary's entry-into-force wording -> a rule spec, or
+a refusal that quotes the words it could not read."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tracker.domain.rule_text import extract_rule_spec, parse_number
+from tracker.domain.rule_text import extract_rule, extract_rule_spec, parse_number
 from tracker.domain.rules import rule_from_spec
 
 FOUR = ["ratification", "acceptance", "approval", "accession"]
@@ -289,8 +290,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         (
             "This Amendment shall enter into force on 1 January 2019, provided that at least "
             "twenty instruments of ratification, acceptance or approval of the Amendment have "
-            "been deposited by States or regional economic integration organizations that are "
-            "Parties to the Montreal Protocol. In the event that this condition has not been "
+            "been deposited. In the event that this condition has not been "
             "fulfilled by that date, the Amendment shall enter into force on the ninetieth day "
             "following the date on which it has been fulfilled."
         ),
@@ -325,7 +325,8 @@ def test_extracts_the_rule(text: str, expected: dict[str, Any]) -> None:
     assert spec is not None
     notes = spec.pop("notes")
     assert notes.startswith("extracted from: ") and "into" in notes and len(notes) <= 320
-    assert spec == {"citation": None} | expected
+    # silent on organizations: their treatment is unknown (stated, never assumed)
+    assert spec == {"citation": None, "reio": "unknown"} | expected
     assert list(spec)[-1] == "citation"
 
 
@@ -353,8 +354,7 @@ def test_notes_quote_the_matched_sentence() -> None:
 def test_long_sentences_are_trimmed_in_the_notes() -> None:
     text = (
         "This Convention shall enter into force on the ninetieth day after the date of deposit of"
-        " the "
-        "fortieth instrument of ratification by States " + "and by other States " * 30 + "."
+        " the fortieth instrument of ratification" + ", acceptance, approval" * 20 + "."
     )
     spec = extract_rule_spec(text)
     assert spec is not None
@@ -431,3 +431,255 @@ def test_the_nth_day_after_is_the_deposit_plus_n_days() -> None:
 )
 def test_returns_none_without_a_readable_rule(text: str) -> None:
     assert extract_rule_spec(text) is None
+
+
+# --- extract_rule: every clause read, or a refusal with its words -------------------------------
+
+MAIN = (
+    "This Protocol shall enter into force on the ninetieth day after the date of deposit of the "
+    "fortieth instrument of ratification, acceptance, approval or accession"
+)
+
+REFUSALS = [
+    # text, reason, words that must be quoted
+    (
+        MAIN + ", except that it shall not enter into force before the entry into force of the "
+        "Convention.",
+        "depends on another treaty",
+        "except that it shall not enter into force before the entry into force of the convention",
+    ),
+    (
+        MAIN + " by States members of the Economic Commission for Europe.",
+        "who may deposit",
+        "by states members of the economic commission for europe",
+    ),
+    (
+        MAIN + " by States or regional economic integration organizations that are Parties to "
+        "the Protocol.",
+        "who may deposit",
+        "by states or regional economic integration organizations that are parties to the protocol",
+    ),
+    (
+        MAIN + " and of the tenth instrument of an organization.",
+        "unread words in the rule sentence",
+        "and of the tenth instrument of an organization",
+    ),
+    (
+        (
+            "Ten years after its adoption, this Protocol shall enter into force on the ninetieth day "
+            "after the date of deposit of the fortieth instrument of ratification."
+        ),
+        "unread words in the rule sentence",
+        "Ten years after its adoption, this Protocol shall",
+    ),
+    (
+        MAIN + ". 2. For each State ratifying it after the fortieth deposit, this Protocol shall "
+        "enter into force on the thirtieth day after the deposit of its instrument, but not "
+        "before 1 January 2030.",
+        "later paragraph not read",
+        "but not before 1 January 2030",
+    ),
+    (
+        MAIN + ". 2. For each State ratifying it after the fortieth deposit, this Protocol shall "
+        "enter into force in respect of that State upon the expiration of the period of twelve "
+        "months after the deposit of its instrument.",
+        "later paragraph not read",
+        "the expiration of the period of twelve months",
+    ),
+    (
+        MAIN + ". 2. For each State ratifying it after the fortieth deposit, this Protocol shall "
+        "enter into force on the thirtieth day after the deposit of its instrument. 3. For each "
+        "organization acceding later, this Protocol shall enter into force on the sixtieth day "
+        "after the deposit of its instrument.",
+        "later paragraphs disagree",
+        "sixtieth day",
+    ),
+    (
+        MAIN + ". The entry into force shall be deferred if fewer than five regions are "
+        "represented.",
+        "unread sentence about entry into force",
+        "The entry into force shall be deferred if fewer than five regions are represented",
+    ),
+    (
+        MAIN + ". For the purposes of paragraph 1, an instrument deposited by an organization "
+        "shall be counted as two.",
+        "unread sentence about entry into force",
+        "shall be counted as two",
+    ),
+    (
+        MAIN + ", provided that on that date the Convention is in force.",
+        "further condition",
+        "provided that on that date the Convention is in force",
+    ),
+    ("23 March 1976, in accordance with article 9.", "no rule printed", "23 March 1976"),
+    ("", "no rule printed", "(no text)"),
+    (
+        (
+            "This amendment shall enter into force in accordance with Articles 20 and 21 of the "
+            "Kyoto Protocol."
+        ),
+        "rule wording not modelled",
+        "in accordance with Articles 20 and 21 of the Kyoto Protocol",
+    ),
+    (
+        MAIN.replace("fortieth", "umpteenth") + ".",
+        "rule wording not modelled",  # no threshold pattern reads 'umpteenth' as a number
+        "umpteenth",
+    ),
+    (
+        MAIN.replace("ninetieth", "ninetyeth") + ".",
+        "rule wording not modelled",
+        "ninetyeth",
+    ),
+    (
+        (
+            "This Convention shall enter into force thirty (31) days after the deposit of the fifth "
+            "instrument of ratification."
+        ),
+        "unreadable number",
+        "thirty (31) days",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "reason", "words"), REFUSALS, ids=[r[1] for r in REFUSALS])
+def test_refuses_with_the_words_it_could_not_read(text: str, reason: str, words: str) -> None:
+    found = extract_rule(text)
+    assert found.spec is None and extract_rule_spec(text) is None
+    assert found.reason == reason
+    assert found.refused is not None and words in found.refused
+    refusal = found.refusal()
+    assert refusal is not None and refusal.startswith(
+        f"the printed text could not be read ({reason})"
+    )
+    assert words in refusal
+
+
+def test_a_long_refusal_is_trimmed_in_the_warning() -> None:
+    found = extract_rule("The entry into force shall be deferred " + "and deferred " * 40)
+    assert found.refused is not None and len(found.refused) > 300
+    refusal = found.refusal()
+    assert refusal is not None and refusal.endswith("...'") and len(refusal) < 360
+
+
+def test_by_states_is_read_as_only_states() -> None:
+    found = extract_rule(
+        MAIN + " by States. For each State acceding after that, it shall enter into force on the "
+        "thirtieth day after the deposit of its instrument."
+    )
+    assert found.spec is not None
+    assert found.spec["only"] == "states"
+    assert found.spec["reio"] == "not_counted"  # only States count: an organization's does not
+    assert found.spec["later"] == {"days": 30}
+    assert [c.role for c in found.clauses] == ["rule", "qualifier", "later"]
+    assert found.clauses[1].words == "by states"
+    rule = rule_from_spec("X", found.spec, origin="extracted")
+    assert "Only instruments of States count." in rule.words()
+
+
+def test_by_states_followed_by_more_is_refused() -> None:
+    found = extract_rule(MAIN + " by States Parties to the Convention.")
+    assert found.spec is None and found.reason == "who may deposit"
+    assert found.refused == "by states parties to the convention"
+
+
+def test_silent_on_organizations_is_unknown_and_so_said() -> None:
+    spec = extract_rule_spec(MAIN + ".")
+    assert spec is not None and spec["reio"] == "unknown" and "later" not in spec
+    rule = rule_from_spec("X", spec, origin="extracted")
+    words = rule.words()
+    assert "regional economic integration organization counts is not known" in words
+    assert "For a participant joining later: not known" in words
+
+
+def test_clauses_account_for_every_sentence() -> None:
+    text = (
+        'see article 9 which reads as follows: "1. ' + MAIN + ". 2. For each State ratifying "
+        "after the fortieth deposit, the Protocol shall enter into force on the thirtieth day "
+        "after the date of deposit by such State of its instrument, or on the date this Protocol "
+        "enters into force pursuant to paragraph 1, whichever is later. 3. For the purpose of "
+        "paragraph 1, any instrument deposited by a regional economic integration organization "
+        "shall not be counted as additional to those deposited by its member States. 4. This "
+        'Protocol shall be open for signature at Geneva."'
+    )
+    found = extract_rule(text)
+    assert found.spec is not None and found.refused is None and found.reason is None
+    assert [c.role for c in found.clauses] == ["citation", "rule", "later", "reio", "other"]
+    assert found.spec["later"] == {"days": 30} and found.spec["reio"] == "not_additional"
+    assert found.clauses[-1].to_dict() == {
+        "role": "other",
+        "words": 'This Protocol shall be open for signature at Geneva."',
+    }
+
+
+def test_a_later_paragraph_with_a_further_condition_is_refused() -> None:
+    text = (
+        MAIN + ". 2. For each State acceding later, the Protocol shall enter into force on the "
+        "thirtieth day after the deposit of its instrument, subject to the approval of the Council."
+    )
+    found = extract_rule(text)
+    assert found.spec is None and found.reason == "later paragraph not read"
+    assert "subject to the approval of the Council" in (found.refused or "")
+
+
+def test_not_before_a_date_is_a_read_qualifier() -> None:
+    found = extract_rule(MAIN + ", but not before 1 January 2030.")
+    assert found.spec is not None and found.spec["not_before"] == "2030-01-01"
+    assert [c.role for c in found.clauses] == ["rule", "qualifier"]
+
+
+def test_a_refusal_keeps_the_clauses_it_did_read() -> None:
+    found = extract_rule(
+        MAIN + ". The entry into force shall be deferred if fewer than five regions are "
+        "represented. 3. This Protocol shall be open for signature."
+    )
+    assert found.spec is None and found.reason == "unread sentence about entry into force"
+    assert [c.role for c in found.clauses] == ["rule", "other"]
+    assert found.clauses[0].words.startswith("This Protocol shall enter into force")
+
+
+def test_the_expiration_of_the_period_of_twelve_months() -> None:
+    text = (
+        "This Convention shall enter into force on the first day of the month following the "
+        "expiration of the period of twelve months after the date of deposit of the tenth "
+        "instrument of ratification."
+    )
+    assert extract_rule_spec(text) is not None
+    assert extract_rule_spec(text)["delay"] == {"first_of_month_after_months": 12}
+    # the same words without the first of the month: never read as "twelve months after"
+    odd = text.replace("on the first day of the month following the expiration", "at the end")
+    found = extract_rule(odd)
+    assert found.spec is None and found.reason == "unread words in the rule sentence"
+    assert found.refused == "at the end of the period of"
+
+
+def test_a_later_paragraph_must_count_from_the_participants_own_deposit() -> None:
+    text = (
+        MAIN + ". 2. For each State, the Protocol shall enter into force on the thirtieth day "
+        "after the deposit of the sixtieth instrument of ratification."
+    )
+    found = extract_rule(text)
+    assert found.spec is None and found.reason == "later paragraph not read"
+    assert "sixtieth instrument" in (found.refused or "")
+
+
+def test_an_introduction_with_an_exception_is_not_set_aside() -> None:
+    text = (
+        "1 July 2003, in accordance with article 9, except for article 4, which reads as follows: "
+        '"' + MAIN + '."'
+    )
+    found = extract_rule(text)
+    assert found.spec is None and found.reason == "unread sentence about entry into force"
+    assert "except for article 4" in (found.refused or "")
+    plain = extract_rule(text.replace(", except for article 4", ""))
+    assert plain.spec is not None and [c.role for c in plain.clauses] == ["citation", "rule"]
+
+
+def test_a_later_paragraph_with_an_exception_before_its_verb_is_refused() -> None:
+    text = (
+        MAIN + ". 2. For each State acceding later, unless it declares otherwise, the Protocol "
+        "shall enter into force on the thirtieth day after the deposit of its instrument."
+    )
+    found = extract_rule(text)
+    assert found.spec is None and found.reason == "later paragraph not read"
+    assert "unless it declares otherwise" in (found.refused or "")

@@ -213,7 +213,8 @@ def test_spec_defaults() -> None:
     rule = rule_from_spec("T-1", spec())
     assert rule.counts == ("ratification", "acceptance", "approval", "accession")
     assert rule.reio is Reio.AS_STATE
-    assert rule.later is None and rule.later_delay() == Delay("days", 90)
+    # never copied from the main delay: unknown unless stated
+    assert rule.later is None and rule.later_delay() is None
     assert rule.origin == "catalogue"
 
 
@@ -380,3 +381,99 @@ def test_to_spec_round_trips_a_rule_built_directly() -> None:
         citation="art. 1",
     )
     assert rule_from_spec("T-2", rule.to_spec()) == rule
+
+
+# ---- unknown later delay and REIO treatment; after_treaty, only, share_of -----------------------
+
+SHARE = {"treaty": "XXVII-7", "numerator": 3, "denominator": 4}
+
+NEW_BAD_SPECS = [
+    (spec(after_treaty=""), "after_treaty names a treaty by its id", "after-empty"),
+    (spec(after_treaty=4), "after_treaty names a treaty by its id", "after-number"),
+    (spec(after_treaty="T-1"), "after_treaty cannot name the treaty itself", "after-itself"),
+    (spec(only="organizations"), 'only is "states" or a group', "only-word"),
+    (spec(only={"label": "ECE", "participants": []}), "needs a label and a list", "only-empty"),
+    (spec(only={"label": "ECE", "participants": ["FRAN"]}), "ISO3 codes; not FRAN", "only-iso"),
+    (spec(threshold=None, share_of={"treaty": "X"}), "share_of is {treaty", "share-keys"),
+    (
+        spec(threshold=None, share_of={**SHARE, "numerator": 5}),
+        "0 < numerator <= denominator",
+        "share-above-one",
+    ),
+    (
+        spec(threshold=None, share_of={**SHARE, "denominator": 0}),
+        "0 < numerator <= denominator",
+        "share-zero",
+    ),
+    (
+        spec(threshold=None, share_of={**SHARE, "numerator": True}),
+        "whole numbers",
+        "share-bool",
+    ),
+    (spec(share_of=SHARE), "threshold and share_of exclude each other", "share-and-threshold"),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"), [c[:2] for c in NEW_BAD_SPECS], ids=[c[-1] for c in NEW_BAD_SPECS]
+)
+def test_bad_new_keys_raise_rule_error(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(RuleError) as info:
+        rule_from_spec("T-1", raw)
+    assert message in str(info.value) and str(info.value).startswith("T-1: ")
+
+
+def test_reio_unknown_is_a_value_and_said() -> None:
+    rule = rule_from_spec("T-1", spec(reio="unknown"))
+    assert rule.reio is Reio.UNKNOWN
+    assert "counts is not known (the rule does not say)" in rule.words()
+    assert rule.to_spec()["reio"] == "unknown"
+
+
+def test_later_is_never_the_main_delay() -> None:
+    rule = rule_from_spec("T-1", spec(delay={"days": 90}))
+    assert rule.later_delay() is None
+    assert "For a participant joining later: not known (the rule does not say)." in rule.words()
+    assert "later" not in rule.to_spec()
+    stated = rule_from_spec("T-1", spec(later={"days": 30}))
+    assert stated.later_delay() == Delay("days", 30)
+    assert "For a participant joining later: 30 days after its own deposit." in stated.words()
+
+
+def test_share_needed_rounds_up() -> None:
+    rule = rule_from_spec("T-1", spec(threshold=None, share_of=SHARE))
+    share = rule.share_of
+    assert share is not None and rule.threshold is None
+    assert [share.needed(n) for n in (192, 193, 1, 0)] == [144, 145, 1, 0]
+    assert (
+        "instruments of ratification, acceptance, approval or accession from 3/4 of the "
+        "parties to XXVII-7" in rule.words()
+    )
+
+
+def test_words_of_after_treaty_and_only() -> None:
+    after = rule_from_spec("T-1", spec(after_treaty="IV-4", not_before="1976-03-23")).words()
+    assert "Not before the entry into force of IV-4 (failing that date: 1976-03-23)." in after
+    assert "Not before 1976-03-23." not in after
+    assert "Only instruments of States count." in rule_from_spec("T-1", spec(only="states")).words()
+    group = spec(only={"label": "the members of the ECE", "participants": ["aut", "BEL"]})
+    rule = rule_from_spec("T-1", group)
+    assert rule.only == Group("the members of the ECE", ("AUT", "BEL"))
+    assert "Only instruments of the members of the ECE count." in rule.words()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        spec(after_treaty="IV-4", not_before="1976-03-23"),
+        spec(only="states", reio="unknown"),
+        spec(only={"label": "ECE", "participants": ["AUT", "BEL"]}),
+        spec(threshold=None, share_of=SHARE),
+    ],
+    ids=["after-treaty", "only-states", "only-group", "share-of"],
+)
+def test_new_keys_round_trip(raw: dict[str, Any]) -> None:
+    rule = rule_from_spec("T-1", raw)
+    assert rule_from_spec("T-1", rule.to_spec()) == rule
+    for key in ("after_treaty", "only", "share_of"):
+        assert (key in rule.to_spec()) == (key in raw)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.domain.models import TreatyStatus
-from tracker.domain.rule_text import extract_rule_spec
+from tracker.domain.rule_text import extract_rule
 from tracker.domain.rules import Rule, RuleError, rule_from_spec
 
 CATALOGUE_DIR = Path(__file__).resolve().parent
@@ -56,21 +56,40 @@ def catalogue(slug: str) -> Catalogue:
     return _load(path, slug)
 
 
+NO_RULE = "no entry-into-force rule known"
+
+
 def extracted_rule(treaty_id: str, status: TreatyStatus) -> Rule | None:
     """The rule read from the printed entry-into-force text, if it uses a common wording."""
-    spec = extract_rule_spec(status.eif_text or "")
-    if spec is None:
-        return None
+    return extracted_rule_or_refusal(treaty_id, status)[0]
+
+
+def extracted_rule_or_refusal(treaty_id: str, status: TreatyStatus) -> tuple[Rule | None, str]:
+    """The rule read from the printed text, or None and why (quoting the words not read)."""
+    found = extract_rule(status.eif_text or "")
+    if found.spec is None:
+        return None, f"{NO_RULE}: {found.refusal()}"
     try:
-        rule = rule_from_spec(treaty_id, spec, origin="extracted")
-    except RuleError:
-        return None
-    return rule
+        return rule_from_spec(treaty_id, found.spec, origin="extracted"), ""
+    except RuleError as exc:
+        return (
+            None,
+            f"{NO_RULE}: the rule read from the printed text is invalid: {exc}",
+        )
 
 
 def rule_for(slug: str, treaty_id: str, status: TreatyStatus | None) -> Rule | None:
     """The curated rule of a treaty, else the one extracted from its page, else None."""
+    return rule_and_warning(slug, treaty_id, status)[0]
+
+
+def rule_and_warning(
+    slug: str, treaty_id: str, status: TreatyStatus | None
+) -> tuple[Rule | None, str]:
+    """rule_for, and where there is no rule the warning that says why (empty when there is)."""
     curated = catalogue(slug).rules.get(treaty_id)
     if curated is not None:
-        return curated
-    return extracted_rule(treaty_id, status) if status is not None else None
+        return curated, ""
+    if status is None:
+        return None, NO_RULE
+    return extracted_rule_or_refusal(treaty_id, status)

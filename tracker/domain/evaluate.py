@@ -6,13 +6,13 @@ operator's confirmations of outside-data conditions, and today's date for projec
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.rules import Group, Reio, Rule
+from tracker.domain.rules import STATES, Group, Reio, Rule
 from tracker.domain.successions import (
     Successions,
     UnreadableSuccession,
@@ -222,7 +222,7 @@ class Evaluation:
     computed: date | None
     published: date | None
     earliest: date | None  # if what remains were deposited on the as-of date (or today)
-    in_force_from: Mapping[str, date]
+    in_force_from: Mapping[str, date | None]  # None: joined later, its delay is not known
     warnings: tuple[str, ...]
     counted: int | None = None  # instruments counting on the answer's day (withdrawn ones out)
     printed: Printed | None = None  # what the depositary prints (None: not given)
@@ -275,7 +275,16 @@ def _iso(value: date | None) -> str | None:
 
 
 def _counts_reio(rule: Rule, participant: Participant) -> bool:
-    return not participant.reio or rule.reio is Reio.AS_STATE
+    return _counts_who(rule, participant) and (not participant.reio or rule.reio is Reio.AS_STATE)
+
+
+def _counts_who(rule: Rule, participant: Participant) -> bool:
+    """Whether the rule's restriction on who counts (`only`) lets this participant's count."""
+    if rule.only == STATES:
+        return not participant.reio
+    if isinstance(rule.only, Group):
+        return participant.iso3 in rule.only.participants
+    return True
 
 
 def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
@@ -324,6 +333,8 @@ def qualifying_instruments(
             ending = _ending_of(own, endings.get(p.key, ()), own.withdrawn)
             found.append(replace(own, ending=ending) if ending else own)
     for pred in successions.instruments:
+        if isinstance(rule.only, Group) and not set(pred.successors) <= set(rule.only.participants):
+            continue  # a predecessor counts for a group only if all its successors are members
         if pred.kind in rule.counts:
             found.append(
                 Instrument(
@@ -532,9 +543,11 @@ def _consent(p: Participant) -> Action | None:
 
 def _in_force_from(
     rule: Rule, status: TreatyStatus, met: date, eif: date, as_of: date | None
-) -> dict[str, date]:
-    """Entry into force for each participant with a consent: the treaty's date, or its own."""
-    result: dict[str, date] = {}
+) -> dict[str, date | None]:
+    """Entry into force for each participant with a consent: the treaty's date, or its own
+    (None: it joined after the rule was met and the rule does not give the later delay)."""
+    result: dict[str, date | None] = {}
+    later = rule.later_delay()
     for p in status.participants:
         consent = _consent(p)
         if consent is None or (as_of is not None and consent.date > as_of):
@@ -543,9 +556,137 @@ def _in_force_from(
             result[p.key] = eif
         elif consent.kind == "succession":  # bound from its succession, not after a delay
             result[p.key] = max(eif, consent.date)
+        elif later is None:
+            result[p.key] = None
         else:
-            result[p.key] = max(eif, rule.later_delay().apply(consent.date))
+            result[p.key] = max(eif, later.apply(consent.date))
     return result
+
+
+def _later_unknown(
+    rule: Rule, status: TreatyStatus, in_force_from: Mapping[str, date | None]
+) -> str | None:
+    """The warning naming who joined after the rule was met when the later delay is unknown."""
+    names = [
+        p.name
+        for p in status.participants
+        if p.key in in_force_from and in_force_from[p.key] is None
+    ]
+    if not names:
+        return None
+    return (
+        "the rule does not say when the treaty enters into force for a participant joining"
+        " after it was met; not known for: " + ", ".join(names)
+    )
+
+
+def _share_met(
+    rule: Rule,
+    instruments: list[Instrument],
+    counting: list[Instrument],
+    base: date | None,
+    parties_of: Callable[[str, date], int | None] | None,
+) -> tuple[int, date | None]:
+    """A threshold that is a share of another treaty's parties: (remaining, day met).
+
+    Met on the first deposit day on which the instruments counting that day reach the share of
+    the other treaty's parties that day (`parties_of(treaty, day)`); a day whose number of
+    parties is unknown stops the count there: no date on the strength of a guess."""
+    share = rule.share_of
+    assert share is not None
+    for day in sorted({i.date for i in instruments}):
+        parties = parties_of(share.treaty, day) if parties_of else None
+        if parties is None:
+            return 0, None
+        have = len([i for i in instruments if i.counts_on(day)])
+        if parties and have >= share.needed(parties):
+            return 0, day
+    parties = parties_of(share.treaty, base) if parties_of and base else None
+    if parties is None:
+        return 0, None
+    return max(0, share.needed(parties) - len(counting)), None
+
+
+def _share_unknown(
+    rule: Rule,
+    instruments: list[Instrument],
+    base: date | None,
+    parties_of: Callable[[str, date], int | None] | None,
+) -> str | None:
+    """The warning when the other treaty's number of parties is not known where it is needed."""
+    share = rule.share_of
+    assert share is not None
+    days = sorted({i.date for i in instruments} | ({base} if base else set()))
+    unknown = [d for d in days if parties_of is None or parties_of(share.treaty, d) is None]
+    if not unknown:
+        return None
+    return (
+        f"the threshold is {share.words()}, whose number of parties is not known on"
+        f" {unknown[0].isoformat()}; no date is computed"
+    )
+
+
+def _after_treaty(
+    rule: Rule, computed: date | None, others: Mapping[str, date | None] | None, warnings: list[str]
+) -> date | None:
+    """Not before the other treaty's entry into force (its date from `others`); unknown: the
+    catalogue's not_before fallback if there is one, else a warning and no date."""
+    if rule.after_treaty is None or computed is None:
+        return computed
+    other = (others or {}).get(rule.after_treaty)
+    if other is not None:
+        return max(computed, other)
+    if rule.not_before is not None:
+        return computed  # not_before, already applied, stands for the other treaty's date
+    warnings.append(
+        f"enters into force not before {rule.after_treaty} does, whose entry into force is not"
+        " known; no date is computed"
+    )
+    return None
+
+
+def _reio_difference(
+    rule: Rule,
+    status: TreatyStatus,
+    successions: Successions,
+    endings: Mapping[str, Sequence[Ending]] | None,
+    as_of: date | None,
+    answer_day: date,
+    count_met: date | None,
+    remaining: int,
+) -> str | None:
+    """With reio unknown, REIO instruments are left out; say so where counting them would change
+    the count or the day the threshold is met."""
+    if rule.reio is not Reio.UNKNOWN or rule.threshold is None:
+        return None
+    both = [
+        i
+        for i in qualifying_instruments(
+            replace(rule, reio=Reio.AS_STATE), status, successions, endings
+        )
+        if as_of is None or i.date <= as_of
+    ]
+    reio_keys = {p.key for p in status.participants if p.reio}
+    extra = [i for i in both if i.participant in reio_keys]
+    if not extra:
+        return None
+    with_met = _first_day(both, rule.threshold)
+    with_remaining = (
+        0
+        if with_met
+        else max(0, rule.threshold - len([i for i in both if i.counts_on(answer_day)]))
+    )
+    if (with_met, with_remaining) == (count_met, remaining):
+        return None
+    named = ", ".join(f"{i.name} ({i.date.isoformat()})" for i in extra)
+    if with_met is not None:
+        effect = f"the threshold would be met on {with_met.isoformat()}"
+    else:
+        effect = f"{with_remaining} would remain"
+    return (
+        "the rule does not say how an instrument of a regional economic integration organization"
+        f" counts: not counted here; counting {named}, {effect}"
+    )
 
 
 def evaluate(
@@ -556,6 +697,8 @@ def evaluate(
     confirmations: Mapping[str, date] | None = None,
     today: date | None = None,
     endings: Mapping[str, Sequence[Ending]] | None = None,
+    others: Mapping[str, date | None] | None = None,
+    parties_of: Callable[[str, date], int | None] | None = None,
 ) -> Evaluation:
     """Evaluate `rule` on the whole `status`, counting only what was deposited by `as_of` if given.
 
@@ -566,6 +709,10 @@ def evaluate(
     participant key; read from the status's footnotes and the rule's withdrawal clause when not
     given): one withdrawn before the rule was met does not count toward it, one withdrawn after
     still counted when it did. A withdrawal of unknown date never makes the rule met.
+
+    `others` gives the entry-into-force date of other tracked treaties (by external id; None:
+    not known) for a rule that waits for one (after_treaty); `parties_of(treaty, day)` the
+    number of parties of another treaty on a day, for a threshold that is a share of them.
     """
     successions = predecessor_instruments(status)
     instruments = [
@@ -585,6 +732,11 @@ def evaluate(
         met_dates.append(count_met)
         if unsure := _unknown_ends(instruments, rule.threshold, None, count_met):
             warnings.append(unsure)
+    elif rule.share_of is not None:
+        remaining, count_met = _share_met(rule, instruments, counting, as_of or today, parties_of)
+        met_dates.append(count_met)
+        if share_warning := _share_unknown(rule, instruments, as_of or today, parties_of):
+            warnings.append(share_warning)
     groups = tuple(
         _group_state(g, instruments, answer_day)
         for g in ((rule.all_of,) if rule.all_of else ()) + rule.at_least
@@ -613,7 +765,11 @@ def evaluate(
         )
     met_dates.extend(c.met_on for c in conditions)
     met = max(met_dates) if met_dates and all(met_dates) else None  # type: ignore[type-var]
-    computed = _entry_date(rule, met) if met else None
+    computed = _after_treaty(rule, _entry_date(rule, met) if met else None, others, warnings)
+    if reio_warning := _reio_difference(
+        rule, status, successions, endings, as_of, answer_day, count_met, remaining
+    ):
+        warnings.append(reio_warning)
     published = (
         status.eif_date if status.eif_date and (as_of is None or status.eif_date <= as_of) else None
     )
@@ -623,7 +779,7 @@ def evaluate(
         warnings.append(f"disagrees with the depositary: {disagreement}")
     base = as_of or today
     earliest = (
-        _entry_date(rule, base)
+        _after_treaty(rule, _entry_date(rule, base), others, [])
         if met is None and base and not any(c.met_on is None for c in conditions)
         else None
     )
@@ -638,6 +794,9 @@ def evaluate(
             + ", ".join(undated)
         )
     deciding = _deciding(instruments, met, count_met, groups) if met else ()
+    in_force_from = _in_force_from(rule, status, met, computed, as_of) if met and computed else {}
+    if later_warning := _later_unknown(rule, status, in_force_from):
+        warnings.append(later_warning)
     return Evaluation(
         rule=rule,
         as_of=as_of,
@@ -650,9 +809,7 @@ def evaluate(
         computed=computed,
         published=published,
         earliest=earliest,
-        in_force_from=_in_force_from(rule, status, met, computed, as_of)
-        if met and computed
-        else {},
+        in_force_from=in_force_from,
         warnings=tuple(warnings),
         counted=len(counting),
         printed=printed,

@@ -5,10 +5,18 @@ curated catalogue (TOML) and the text extractor both produce, so there is one sc
 
     threshold = 40                                   # N qualifying instruments (omit: no count)
     counts = ["ratification", "acceptance", "approval", "accession"]
-    reio = "not_additional"                          # | "not_counted" | "as_state"
+    reio = "not_additional"                          # | "not_counted" | "as_state" | "unknown"
     delay = { days = 90 }                            # see DELAY_KINDS
     later = { days = 30 }                            # for a participant joining afterwards
+                                                     # (omit: unknown, never the main delay)
     not_before = 1995-01-13                          # never earlier than this date
+    after_treaty = "IV-4"                            # never before that treaty's entry into
+                                                     # force (same source; not_before: fallback)
+    only = "states"                                  # who counts: States (no organizations)
+    only = { label = "...", participants = ["AUT", ...] }   # or: members of a group (ISO3)
+    share_of = { treaty = "XXVII-7", numerator = 3, denominator = 4 }
+                                                     # threshold: that share of that treaty's
+                                                     # parties on the day (instead of threshold)
     fixed_date = 2019-01-01                          # on this date if met by then, else delay
     all_of = { label = "...", participants = ["DZA", ...] }
     at_least = [{ k = 3, label = "...", participants = ["ALB", ...] }]
@@ -51,6 +59,7 @@ class Reio(StrEnum):
     NOT_ADDITIONAL = "not_additional"  # not counted as additional to those of its member States
     NOT_COUNTED = "not_counted"
     AS_STATE = "as_state"
+    UNKNOWN = "unknown"  # the text is silent: evaluated without them, a difference is flagged
 
 
 # kind -> words; n is the number in the spec ({days = 90}).
@@ -163,6 +172,28 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Share:
+    """A threshold that is a share of another treaty's parties ("three fourths of the Parties")."""
+
+    treaty: str
+    numerator: int
+    denominator: int
+
+    def needed(self, parties: int) -> int:
+        """The instruments needed when `parties` are parties to the other treaty (rounded up)."""
+        return -(-parties * self.numerator // self.denominator)
+
+    def words(self) -> str:
+        return f"{self.numerator}/{self.denominator} of the parties to {self.treaty}"
+
+    def to_spec(self) -> dict[str, Any]:
+        return {"treaty": self.treaty, "numerator": self.numerator, "denominator": self.denominator}
+
+
+STATES = "states"  # `only = "states"`: instruments of organizations do not count
+
+
+@dataclass(frozen=True)
 class Rule:
     """The entry-into-force rule of one treaty, with where it comes from."""
 
@@ -177,6 +208,9 @@ class Rule:
     all_of: Group | None = None
     at_least: tuple[Group, ...] = ()
     conditions: tuple[Condition, ...] = ()
+    after_treaty: str | None = None  # not before that treaty's entry into force
+    only: str | Group | None = None  # STATES, or the members of a group; None: anyone
+    share_of: Share | None = None  # threshold as a share of another treaty's parties
     origin: str = "catalogue"  # or "extracted"
     citation: str | None = None
     title: str | None = None
@@ -186,8 +220,12 @@ class Rule:
     source_text: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if self.threshold is None and self.all_of is None:
-            raise RuleError(f"{self.treaty_id}: a rule needs a threshold or an all_of list")
+        if self.threshold is None and self.all_of is None and self.share_of is None:
+            raise RuleError(
+                f"{self.treaty_id}: a rule needs a threshold or an all_of list (or a share_of)"
+            )
+        if self.threshold is not None and self.share_of is not None:
+            raise RuleError(f"{self.treaty_id}: threshold and share_of exclude each other")
         if self.threshold is not None and self.threshold < 1:
             raise RuleError(f"{self.treaty_id}: threshold must be positive, not {self.threshold}")
         unknown = sorted(set(self.counts) - set(CONSENT_KINDS))
@@ -206,8 +244,10 @@ class Rule:
                     f"{self.treaty_id}: at_least {group.label!r} needs 0 < k <= members"
                 )
 
-    def later_delay(self) -> Delay:
-        return self.later or self.delay
+    def later_delay(self) -> Delay | None:
+        """The delay for a participant joining after the rule was met; None: not known (it is
+        stated only where the text or the catalogue gives it, never copied from `delay`)."""
+        return self.later
 
     def words(self) -> str:
         """The rule in plain words, e.g. for `tracker rules`."""
@@ -215,6 +255,8 @@ class Rule:
         needs: list[str] = []
         if self.threshold is not None:
             needs.append(f"{self.threshold} instruments of {kinds}")
+        if self.share_of is not None:
+            needs.append(f"instruments of {kinds} from {self.share_of.words()}")
         if self.all_of is not None:
             needs.append(f"an instrument of {kinds} from each of {self.all_of.label}")
         needs += [f"at least {g.k} of them from {g.label}" for g in self.at_least]
@@ -228,11 +270,23 @@ class Rule:
         else:
             when = f"{self.delay.words()} {met}"
         lines = [f"Needs {'; '.join(needs)}.", f"Enters into force {when}."]
-        if self.not_before is not None:
+        if self.only == STATES:
+            lines.append("Only instruments of States count.")
+        elif isinstance(self.only, Group):
+            lines.append(f"Only instruments of {self.only.label} count.")
+        if self.after_treaty is not None:
+            fallback = (
+                f" (failing that date: {self.not_before.isoformat()})" if self.not_before else ""
+            )
+            lines.append(f"Not before the entry into force of {self.after_treaty}{fallback}.")
+        elif self.not_before is not None:
             lines.append(f"Not before {self.not_before.isoformat()}.")
         lines.append(_REIO_WORDS[self.reio])
+        later = self.later_delay()
         lines.append(
-            f"For a participant joining later: {self.later_delay().words()} its own deposit."
+            f"For a participant joining later: {later.words()} its own deposit."
+            if later is not None
+            else "For a participant joining later: not known (the rule does not say)."
         )
         if self.withdrawal is not None:
             cited = f" ({self.withdrawal_citation})" if self.withdrawal_citation else ""
@@ -263,6 +317,12 @@ class Rule:
             spec["at_least"] = [g.to_spec() for g in self.at_least]
         if self.conditions:
             spec["conditions"] = [c.to_spec() for c in self.conditions]
+        if self.after_treaty is not None:
+            spec["after_treaty"] = self.after_treaty
+        if self.only is not None:
+            spec["only"] = self.only if isinstance(self.only, str) else self.only.to_spec()
+        if self.share_of is not None:
+            spec["share_of"] = self.share_of.to_spec()
         if self.withdrawal is not None:
             spec["withdrawal"] = self.withdrawal.to_spec()
         for name in ("citation", "title", "notes", "withdrawal_citation"):
@@ -277,6 +337,8 @@ _REIO_WORDS = {
     Reio.NOT_ADDITIONAL: f"{_REIO} is not counted as additional to those of its member States.",
     Reio.NOT_COUNTED: f"{_REIO} is not counted.",
     Reio.AS_STATE: f"{_REIO} counts like a State's.",
+    Reio.UNKNOWN: f"How {_REIO[0].lower()}{_REIO[1:]} counts is not known (the rule does not say);"
+    " it is not counted, and a difference it would make is flagged.",
 }
 
 
@@ -298,6 +360,9 @@ _SPEC_KEYS = frozenset(
         "all_of",
         "at_least",
         "conditions",
+        "after_treaty",
+        "only",
+        "share_of",
         "citation",
         "title",
         "notes",
@@ -333,6 +398,39 @@ def _group(spec: Any, treaty_id: str, *, with_k: bool) -> Group:
     )
 
 
+def _treaty_ref(value: Any, what: str, treaty_id: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise RuleError(f'{treaty_id}: {what} names a treaty by its id, e.g. "IV-4"')
+    if value.strip() == treaty_id:
+        raise RuleError(f"{treaty_id}: {what} cannot name the treaty itself")
+    return value.strip()
+
+
+def _only(value: Any, treaty_id: str) -> str | Group | None:
+    if value is None or value == STATES:
+        return value
+    if isinstance(value, dict):
+        return _group(value, treaty_id, with_k=False)
+    raise RuleError(f'{treaty_id}: only is "states" or a group {{label, participants}}')
+
+
+def _share(value: Any, treaty_id: str) -> Share | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"treaty", "numerator", "denominator"}:
+        raise RuleError(f"{treaty_id}: share_of is {{treaty, numerator, denominator}}")
+    num, den = value["numerator"], value["denominator"]
+    if any(isinstance(n, bool) or not isinstance(n, int) for n in (num, den)) or not (
+        0 < num <= den
+    ):
+        raise RuleError(f"{treaty_id}: share_of needs whole numbers 0 < numerator <= denominator")
+    treaty = _treaty_ref(value["treaty"], "share_of", treaty_id)
+    assert treaty is not None
+    return Share(treaty, num, den)
+
+
 def rule_from_spec(treaty_id: str, spec: dict[str, Any], origin: str = "catalogue") -> Rule:
     """Build and validate a rule from its spec (RuleError names what is wrong)."""
     unknown = sorted(set(spec) - _SPEC_KEYS)
@@ -364,6 +462,9 @@ def rule_from_spec(treaty_id: str, spec: dict[str, Any], origin: str = "catalogu
         all_of=_group(spec["all_of"], treaty_id, with_k=False) if spec.get("all_of") else None,
         at_least=tuple(_group(g, treaty_id, with_k=True) for g in spec.get("at_least", ())),
         conditions=tuple(conditions),
+        after_treaty=_treaty_ref(spec.get("after_treaty"), "after_treaty", treaty_id),
+        only=_only(spec.get("only"), treaty_id),
+        share_of=_share(spec.get("share_of"), treaty_id),
         origin=origin,
         citation=spec.get("citation"),
         title=spec.get("title"),

@@ -25,6 +25,7 @@ from tracker.domain.evaluate import Evaluation, Instrument, evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
 from tracker.services.repository import latest_snapshot
+from tracker.services.rule_context import rule_context
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +303,13 @@ def evaluate_treaty(
     rule, status, snapshot = rule_and_status(session, treaty, snapshot)
     if rule is None or status is None or snapshot is None:
         return result
-    ev = evaluate(rule, status, confirmations=confirmations(session, treaty.id), today=now.date())
+    ev = evaluate(
+        rule,
+        status,
+        confirmations=confirmations(session, treaty.id),
+        today=now.date(),
+        **rule_context(session, treaty, rule),
+    )
     result.evaluation = ev
     if ev.agrees is True:
         result.settled = settle_disputed(session, treaty, ev, snapshot, now)

@@ -21,6 +21,7 @@ from tracker.domain.models import TreatyStatus
 from tracker.services.detection import RULE_EVENT_KINDS, confirmations
 from tracker.services.queries import event_dict, iso_or_none, list_treaties
 from tracker.services.repository import latest_snapshot
+from tracker.services.rule_context import rule_context
 from tracker.services.status_view import sort_key
 
 CHANGE_EVENT_KINDS = (
@@ -72,8 +73,11 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
         "rule_origin": None,
         "published_entry_into_force": iso_or_none(status.eif_date),
     }
+    context: dict[str, Any] = {}
     if rule is not None:
-        ev = evaluate(rule, status, confirmations=confirmed, today=today)
+        # what the rule needs from other treaties (their dates are not in the cache key)
+        context = rule_context(session, treaty, rule)
+        ev = evaluate(rule, status, confirmations=confirmed, today=today, **context)
         needed = (
             rule.threshold if rule.threshold is not None else sum(g.group.needed for g in ev.groups)
         )
@@ -86,6 +90,8 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
             "rule_origin": rule.origin,
             "agrees": ev.agrees,
         }
+    if context:
+        return found
     _CACHE[key] = found
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from db.models import ActionRow, Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
-from tracker.catalogue import rule_for
+from tracker.catalogue import rule_and_warning
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import Ending
 from tracker.services.detection import confirmations, rule_summary
 from tracker.services.repository import latest_snapshot
+from tracker.services.rule_context import rule_context
 from tracker.services.status_view import ActKey, participant_views, sort_key
 
 
@@ -232,7 +233,7 @@ def rule_fields(
 ) -> tuple[dict[str, Any], Evaluation | None]:
     """The entry-into-force part of the status answer (all null where no rule is known), and
     the evaluation it comes from."""
-    rule = rule_for(slug, treaty.external_id, status)
+    rule, no_rule = rule_and_warning(slug, treaty.external_id, status)
     if rule is None:
         return {
             "rule": None,
@@ -248,7 +249,7 @@ def rule_fields(
             "deciding_deposits": [],
             "groups": [],
             "conditions": [],
-            "warnings": ["no entry-into-force rule known"],
+            "warnings": [no_rule],
         }, None
     ev = evaluate(
         rule,
@@ -257,6 +258,7 @@ def rule_fields(
         confirmations=confirmations(session, treaty.id),
         today=today,
         endings=endings,
+        **rule_context(session, treaty, rule),
     )
     return {
         "rule": rule_summary(rule),

@@ -37,6 +37,7 @@ from tracker.alerts import outbox
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import Action, Participant, TreatyStatus
 from tracker.services.detection import rule_of
+from tracker.services.rule_context import rule_context
 from tracker.services.timeline import DISAPPEARED, Observation
 
 RETRACTION = "retraction"
@@ -264,7 +265,13 @@ def _no_longer_holds(
     rule = rule_of(session, treaty, status)
     if rule is None:
         return None
-    ev = evaluate(rule, status, confirmations=confirmations, today=event.observed_at.date())
+    ev = evaluate(
+        rule,
+        status,
+        confirmations=confirmations,
+        today=event.observed_at.date(),
+        **rule_context(session, treaty, rule),
+    )
     holds, now = _still_holds(event, ev)
     return None if holds else now
 

@@ -1,0 +1,109 @@
+"""The context a rule needs from other tracked treaties (after_treaty, share_of), and the warning
+that quotes the words when a page's rule cannot be read."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+from statuses import at, member, page, status
+
+from db.models import Treaty
+from tracker.catalogue import catalogue
+from tracker.domain.rules import rule_from_spec
+from tracker.services.ingest import ingest_page
+from tracker.services.overview import treaties_overview
+from tracker.services.queries import treaty_status
+from tracker.services.rule_context import parties_on, rule_context
+
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
+
+D = date.fromisoformat
+TEN = [member(f"State {i}", f"Q{chr(65 + i)}A", consent=f"1975-0{1 + i % 9}-01") for i in range(10)]
+
+
+def _ingest(session_factory, value, url: str) -> None:
+    ingest_page(session_factory, page(value, "2026-01-02", url=url))
+
+
+def _treaty(session, external_id: str) -> Treaty:
+    return session.query(Treaty).filter_by(external_id=external_id).one()
+
+
+def test_the_optional_protocol_waits_for_the_tracked_covenant(session_factory):
+    covenant = status(*TEN, treaty="IV-4", title="ICCPR", eif_date="1977-01-01")
+    protocol = status(*TEN, treaty="IV-5", title="OP", as_at=at("2026-01-01"))
+    _ingest(session_factory, covenant, "https://treaties.example/iv-4")
+    _ingest(session_factory, protocol, "https://treaties.example/iv-5")
+    with session_factory() as session:
+        rule = catalogue("untc").rules["IV-5"]
+        assert rule_context(session, _treaty(session, "IV-5"), rule) == {
+            "others": {"IV-4": D("1977-01-01")}
+        }
+        answer = treaty_status(session, "IV-5")
+    # the 10th deposit on 1 Sep 1975 + 3 months is 1 Dec 1975; the tracked Covenant's date
+    # (made up here, 1 Jan 1977) prevails over the catalogue's fallback (23 March 1976)
+    assert answer["threshold_met_on"] == "1975-09-01"
+    assert answer["entry_into_force"]["computed"] == "1977-01-01"
+    with session_factory() as session:  # the overview answers the same
+        rows = {r["treaty"]: r for r in treaties_overview(session, today=D("2026-11-01"))}
+    assert rows["IV-5"]["entry_into_force"] == "1977-01-01"
+
+
+def test_an_untracked_other_treaty_is_unknown(session_factory):
+    _ingest(session_factory, status(*TEN, treaty="IV-5", title="OP"), "https://treaties.example/5")
+    with session_factory() as session:
+        treaty = _treaty(session, "IV-5")
+        assert rule_context(session, treaty, catalogue("untc").rules["IV-5"]) == {
+            "others": {"IV-4": None}
+        }
+        answer = treaty_status(session, "IV-5")
+        plain = rule_from_spec("IV-5", {"threshold": 1, "delay": {"days": 1}})
+        assert rule_context(session, treaty, plain) == {}  # nothing asked, nothing looked up
+    assert answer["entry_into_force"]["computed"] == "1976-03-23"  # the fallback
+
+
+def test_parties_of_counts_the_other_treaty_deposits_on_the_day(session_factory):
+    kyoto = status(*TEN[:4], treaty="XXVII-7", title="Kyoto")
+    _ingest(session_factory, kyoto, "https://treaties.example/kyoto")
+    _ingest(session_factory, status(*TEN[:1], treaty="XXVII-7-x"), "https://treaties.example/x")
+    spec = {"share_of": {"treaty": "XXVII-7", "numerator": 3, "denominator": 4}}
+    rule = rule_from_spec("XXVII-7-x", {**spec, "delay": {"days": 90}})
+    with session_factory() as session:
+        parties_of = rule_context(session, _treaty(session, "XXVII-7-x"), rule)["parties_of"]
+        assert parties_of("XXVII-7", D("1975-02-15")) == 2
+        assert parties_of("XXVII-7", D("2000-01-01")) == 4
+        assert parties_of("OTHER", D("2000-01-01")) is None
+
+
+def test_parties_on_counts_withdrawn_deposits_and_definitive_signatures():
+    withdrawn = member("Gone", "GON", consent="2000-01-01", withdrawn=True)
+    signer = member("Signer", "SIG", sig="2000-01-01")
+    definitive = dataclasses.replace(
+        signer,
+        name="Definitive",
+        actions=(dataclasses.replace(signer.actions[0], kind="definitive_signature"),),
+    )
+    value = status(withdrawn, signer, definitive)
+    assert parties_on(value, D("2000-01-01")) == 2
+    assert parties_on(value, D("1999-12-31")) == 0
+
+
+def test_no_rule_warning_quotes_the_printed_words(session_factory):
+    odd = status(member("Austria", "AUT", consent="2001-01-02"), treaty="XVIII-99", title="Odd")
+    odd = dataclasses.replace(
+        odd,
+        eif_text="This Protocol shall enter into force on the ninetieth day after the deposit of "
+        "the fortieth instrument of ratification by States members of the Council of Europe.",
+    )
+    _ingest(session_factory, odd, "https://treaties.example/odd")
+    with session_factory() as session:
+        answer = treaty_status(session, "XVIII-99")
+    assert answer["rule"] is None
+    assert answer["warnings"] == [
+        (
+            "no entry-into-force rule known: the printed text could not be read (who may deposit): "
+            "'by states members of the council of europe'"
+        )
+    ]

@@ -1,0 +1,65 @@
+"""What a rule needs to know about other tracked treaties, for tracker.domain.evaluate.evaluate.
+
+A rule may wait for another treaty's entry into force (after_treaty) or count a share of another
+treaty's parties (share_of). The other treaty is found by its external id in the same source;
+what is not tracked, or has no accepted snapshot, is unknown (None), and the evaluation says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Treaty
+from tracker.domain.models import Column, TreatyStatus
+from tracker.domain.rules import Rule
+from tracker.services.repository import latest_snapshot
+
+
+def _other_status(session: Session, treaty: Treaty, external_id: str) -> TreatyStatus | None:
+    other = session.scalar(
+        select(Treaty).where(
+            Treaty.source_id == treaty.source_id, Treaty.external_id == external_id
+        )
+    )
+    snapshot = latest_snapshot(session, other.id) if other is not None else None
+    return TreatyStatus.from_dict(snapshot.data) if snapshot is not None else None
+
+
+def parties_on(status: TreatyStatus, day: date) -> int:
+    """Participants with a consent to be bound deposited on or before `day`.
+
+    Counts deposits, withdrawn ones included: it can only overstate the parties of that day, so
+    a share of them is never reached too early."""
+    count = 0
+    for p in status.participants:
+        if any(
+            (a.column is Column.CONSENT or a.kind == "definitive_signature") and a.date <= day
+            for a in p.actions
+        ):
+            count += 1
+    return count
+
+
+def rule_context(session: Session, treaty: Treaty, rule: Rule) -> dict[str, Any]:
+    """Keyword arguments for evaluate(): `others` and `parties_of`, only where the rule needs them."""
+    context: dict[str, Any] = {}
+    if rule.after_treaty is not None:
+        other = _other_status(session, treaty, rule.after_treaty)
+        context["others"] = {rule.after_treaty: other.eif_date if other is not None else None}
+    if rule.share_of is not None:
+        share_treaty = rule.share_of.treaty
+        status = _other_status(session, treaty, share_treaty)
+
+        @cache
+        def parties_of(external_id: str, day: date) -> int | None:
+            if status is None or external_id != share_treaty:
+                return None
+            return parties_on(status, day)
+
+        context["parties_of"] = parties_of
+    return context
