@@ -86,3 +86,13 @@ def test_the_format_setting():
 def test_json_formatter_alone():
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "50%% done %s", ("now",), None)
     assert json.loads(JsonFormatter().format(record))["message"] == "50% done now"
+
+
+def test_a_library_logger_disabled_or_raised_elsewhere_still_gets_through(restore_root):
+    # e.g. a logging.config.dictConfig(disable_existing_loggers=True) run by another library
+    logging.getLogger("uvicorn.error").disabled = True
+    logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+    out = io.StringIO()
+    configure_logging("json", "INFO", out)
+    logging.getLogger("uvicorn.error").info("Started server process [1]")
+    assert [json.loads(line)["logger"] for line in out.getvalue().splitlines()] == ["uvicorn.error"]

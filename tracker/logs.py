@@ -79,6 +79,8 @@ def configure_logging(fmt: str = "json", level: str = "INFO", stream: TextIO | N
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        logger.disabled = False  # a logging.config.dictConfig elsewhere may have disabled it
+        logger.setLevel(logging.NOTSET)  # the root's level and handler decide
 
 
 __all__ = ["JsonFormatter", "TextFormatter", "configure_logging", "extra_fields"]
