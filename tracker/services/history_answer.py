@@ -167,7 +167,7 @@ def answer_from_history(
     if as_of is None:  # what the latest page observed by T said, as it said it
         base = observed_last
         status = TreatyStatus.from_dict(base.data)
-        views = participant_views(status, _first_observed(history, status), None, {})
+        views = participant_views(status, _first_observed(history, status))
         participants = [v.as_dict() for v in views]
         keys = [v.participant.key for v in views]
         signatories = sum(1 for v in views if v.signatory)

@@ -107,37 +107,6 @@ def _first_observed(session: Session, treaty_id: int) -> dict[tuple[ActKey, str,
     }
 
 
-def _last_seen_unbracketed(session: Session, treaty_id: int) -> dict[ActKey, date]:
-    """Map each act whose bracket-less row was closed to the last snapshot that still showed it."""
-    snapshots = session.execute(
-        select(Snapshot.id, Snapshot.observed_at).where(Snapshot.treaty_id == treaty_id)
-    ).all()
-    closed = session.execute(
-        select(
-            ParticipantRow.key,
-            ActionRow.column,
-            ActionRow.kind,
-            ActionRow.legal_date,
-            ActionRow.ended_snapshot_id,
-        )
-        .join(ParticipantRow, ParticipantRow.id == ActionRow.participant_id)
-        .where(
-            ActionRow.treaty_id == treaty_id,
-            ActionRow.withdrawn.is_(False),
-            ActionRow.ended_snapshot_id.is_not(None),
-        )
-    ).all()
-    seen: dict[ActKey, date] = {}
-    for key, column, kind, legal_date, ended in closed:
-        if ended is None:
-            continue
-        before = [observed for sid, observed in snapshots if sid < ended]
-        if before:
-            act = (key, column, kind, legal_date)
-            seen[act] = max(seen.get(act, date.min), max(before).date())
-    return seen
-
-
 def treaty_status(
     session: Session,
     treaty_id: str,
@@ -182,13 +151,8 @@ def treaty_answer(
     treaty, slug = find_treaty(session, treaty_id)
     snapshot = _latest(session, treaty)
     status = TreatyStatus.from_dict(snapshot.data)
-    seen = _last_seen_unbracketed(session, treaty.id) if as_of is not None else {}
-    views = participant_views(status, _first_observed(session, treaty.id), as_of, seen)
+    views = participant_views(status, _first_observed(session, treaty.id))
     in_force = status.in_force
-    if as_of is not None and status.eif_date is not None:
-        in_force = status.eif_date <= as_of
-    elif as_of is not None and in_force:
-        in_force = None  # in force today, date unknown: cannot say for D
     published = {
         "signatories": status.published_signatories,
         "parties": status.published_parties,

@@ -69,32 +69,16 @@ class ParticipantView:
         }
 
 
-def _counts_at(action: Action, act: ActKey, as_of: date | None, seen: dict[ActKey, date]) -> Action:
-    """Drop the brackets of an action known to have still stood on `as_of`."""
-    if as_of is not None and action.withdrawn and seen.get(act, date.min) >= as_of:
-        return replace(action, withdrawn=False)
-    return action
-
-
-def participant_views(
-    status: TreatyStatus,
-    first_observed: FirstObserved,
-    as_of: date | None,
-    seen_unbracketed: dict[ActKey, date],
-) -> list[ParticipantView]:
-    """Build the participants answered for `as_of` (None: everything the latest snapshot says)."""
+def participant_views(status: TreatyStatus, first_observed: FirstObserved) -> list[ParticipantView]:
+    """The participants as the status prints them, each action with its first observation."""
     views: list[ParticipantView] = []
     for p in status.participants:
-        kept = [a for a in p.actions if as_of is None or a.date <= as_of]
-        if as_of is not None and not kept:
-            continue
         observed: dict[str, datetime | None] = {c.value: None for c in Column}
-        actions: list[Action] = []
-        for a in sorted(kept, key=lambda a: a.date):
+        actions = sorted(p.actions, key=lambda a: a.date)
+        for a in actions:
             act: ActKey = (p.key, a.column.value, a.kind, a.date)
             first = first_observed.get((act, a.letter, a.withdrawn))
             if observed[a.column.value] is None:
                 observed[a.column.value] = first
-            actions.append(_counts_at(a, act, as_of, seen_unbracketed))
         views.append(ParticipantView(replace(p, actions=tuple(actions)), observed))
     return views
