@@ -14,6 +14,7 @@ from typing import Any
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rules import STATES, Group, Reio, Rule
 from tracker.domain.successions import (
+    PredecessorInstrument,
     Successions,
     UnreadableSuccession,
     predecessor_instruments,
@@ -310,6 +311,19 @@ def _ending_of(instrument: Instrument, endings: Sequence[Ending], bracketed: boo
     return found
 
 
+def _predecessor(pred: PredecessorInstrument) -> Instrument:
+    """A predecessor's instrument told in its successors' footnotes, standing for them."""
+    return Instrument(
+        "predecessor:" + pred.predecessor,
+        pred.predecessor,
+        None,
+        pred.kind,
+        pred.date,
+        via=", ".join(pred.successors),
+        successors=pred.successors,
+    )
+
+
 def qualifying_instruments(
     rule: Rule,
     status: TreatyStatus,
@@ -336,17 +350,7 @@ def qualifying_instruments(
         if isinstance(rule.only, Group) and not set(pred.successors) <= set(rule.only.participants):
             continue  # a predecessor counts for a group only if all its successors are members
         if pred.kind in rule.counts:
-            found.append(
-                Instrument(
-                    "predecessor:" + pred.predecessor,
-                    pred.predecessor,
-                    None,
-                    pred.kind,
-                    pred.date,
-                    via=", ".join(pred.successors),
-                    successors=pred.successors,
-                )
-            )
+            found.append(_predecessor(pred))
     return sorted(found, key=lambda i: (i.date, i.name))
 
 
@@ -474,15 +478,7 @@ def _deciding_day(
             found.append(DayDeposit(i, False, False, _not_counted(rule, p, a, successions)))
     for pred in successions.instruments:
         if pred.date == met and pred.kind not in rule.counts:
-            i = Instrument(
-                "predecessor:" + pred.predecessor,
-                pred.predecessor,
-                None,
-                pred.kind,
-                pred.date,
-                via=", ".join(pred.successors),
-                successors=pred.successors,
-            )
+            i = _predecessor(pred)
             why = f"a kind the rule does not count ({pred.kind.replace('_', ' ')})"
             found.append(DayDeposit(i, False, False, why))
     return tuple(sorted(found, key=lambda d: (not d.deciding, d.instrument.name)))
