@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
 START = date(2020, 1, 6)
 MET = START + timedelta(days=49)  # the 50th instrument (TPNW, XXVI-9: threshold 50)
 EIF = MET + timedelta(days=90)
+OTHER = EIF + timedelta(days=30)  # another entry-into-force date, as a wrong page would print
 RULE_KINDS = ["approaching", "threshold_crossed", "entered_into_force"]
 
 
@@ -104,14 +105,17 @@ def receivers(session_factory):
 
 
 def held_crossing(session_factory, receivers: Receivers) -> Event:
-    """48 parties; then a page whose table has 50 (the threshold) but that still prints "Not
-    yet in force": the crossing is recorded, held, and nothing reaches either receiver."""
+    """44 parties; then a page whose table has 50 (the threshold) but that prints another
+    entry-into-force date than the rule gives: the crossing is recorded, held, and nothing
+    reaches either receiver."""
     ingest_page(session_factory, page(status(*parties(44)), "2020-03-01"))
-    ingest_page(session_factory, page(status(*parties(50)), "2020-03-02"))
+    ingest_page(
+        session_factory, page(status(*parties(50), eif_date=OTHER.isoformat()), "2020-03-02")
+    )
     (crossed,) = [e for e in rule_events(session_factory) if e.kind == "threshold_crossed"]
     assert (crossed.state, crossed.legal_date) == ("disputed", MET)
     reason = crossed.details["disputed"]["reason"]
-    assert reason == f"computed {EIF.isoformat()}, the depositary prints Not yet in force"
+    assert reason == f"computed {EIF.isoformat()}, the depositary prints {OTHER.isoformat()}"
     assert crossed.details["entry_into_force"]["agrees"] is False
     assert not [d for d in deliveries(session_factory) if d.event_id == crossed.id]
     for hour in (13, 18):
@@ -125,7 +129,9 @@ def test_held_until_the_depositary_agrees_then_exactly_one_delivery_each(
 ):
     crossed = held_crossing(session_factory, receivers)
     # the same contradicting page again, and a daily evaluation: still held, still nothing sent
-    ingest_page(session_factory, page(status(*parties(50)), "2020-03-03"))
+    ingest_page(
+        session_factory, page(status(*parties(50), eif_date=OTHER.isoformat()), "2020-03-03")
+    )
     receivers.dispatch(session_factory, at("2020-03-03", 13))
     assert receivers.hook.count() == 0 and receivers.mail_count() == 0
 
@@ -242,7 +248,7 @@ def test_a_disputed_event_is_shown_with_its_state_and_the_feed_does_not_call_it_
     title = "XXVI-9: threshold crossed by State 049 on 2020-02-24 (disputed: held, not confirmed)"
     assert entries[title].startswith(
         "state: disputed; held: disagrees with the depositary (computed 2020-05-24, "
-        "the depositary prints Not yet in force)"
+        "the depositary prints 2020-06-23)"
     )
     rows = events if isinstance(events, list) else events.get("events", [])
     (row,) = [e for e in rows if e["kind"] == "threshold_crossed"]
@@ -312,3 +318,35 @@ def test_a_held_event_the_agreeing_page_does_not_support_is_dropped_and_the_righ
     sent = [json.loads(r.body)["event"] for r in receivers.hook.snapshot()]
     assert [(e["kind"], e["legal_date"]) for e in sent] == [("threshold_crossed", "2020-02-26")]
     assert receivers.mail_count() == 1
+
+
+def test_a_crossing_whose_entry_into_force_is_to_come_agrees_with_not_yet_in_force(
+    session_factory, receivers
+):
+    """The rule met on a page that still prints "Not yet in force", its entry into force 90
+    days ahead: both say the treaty is not in force yet, so the crossing is alerted at once."""
+    ingest_page(session_factory, page(status(*parties(44)), "2020-03-01"))
+    ingest_page(session_factory, page(status(*parties(50)), "2020-03-02"))
+    (crossed,) = [e for e in rule_events(session_factory) if e.kind == "threshold_crossed"]
+    assert crossed.state == "final" and crossed.details["entry_into_force"]["agrees"] is True
+    assert receivers.dispatch(session_factory, at("2020-03-02", 13)) == 2
+    assert receivers.webhook_kinds() == ["threshold_crossed"] and receivers.mail_count() == 1
+
+
+def test_a_page_still_printing_not_yet_in_force_after_the_day_holds_entry_into_force(
+    session_factory, receivers
+):
+    """Printed after the computed day and still "Not yet in force": the tracker would say in
+    force, the depositary says not; `entered_into_force` is held, never sent."""
+    ingest_page(session_factory, page(status(*parties(44)), "2020-03-01"))
+    ingest_page(session_factory, page(status(*parties(50)), "2020-03-02"))
+    late = (EIF + timedelta(days=3)).isoformat()
+    ingest_page(session_factory, page(status(*parties(50)), late))  # unchanged content
+    from tracker.services.detection import evaluate_all
+
+    with session_factory.begin() as session:  # the daily evaluation, after the day
+        evaluate_all(session, now=at(late))
+    kinds = {e.kind: e.state for e in rule_events(session_factory)}
+    assert kinds == {"threshold_crossed": "final", "entered_into_force": "disputed"}
+    receivers.dispatch(session_factory, at(late, 13))
+    assert receivers.webhook_kinds() == ["threshold_crossed"]

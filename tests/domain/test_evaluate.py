@@ -899,15 +899,17 @@ CROSS = [
         "computed-in-force-printed-later",
     ),
     (THREE, "2020-05-30", "Entry into force:", "2020-06-01", True, None, "as-of-after-both"),
-    # "Not yet in force" on today's page: met by the as-of date is met on the page too
+    # "Not yet in force" and the rule met, its entry into force after the day asked about:
+    # both say not in force yet; in force by then, they disagree
+    (THREE, None, "Not yet in force", "2020-03-15", True, None, "met-by-as-of-in-force-later"),
     (
         THREE,
         None,
         "Not yet in force",
-        "2020-03-15",
+        "2020-06-15",
         False,
         "computed 2020-05-30, the depositary prints Not yet in force",
-        "met-by-as-of-not-yet",
+        "in-force-by-as-of-not-yet",
     ),
     (THREE, None, "Not yet in force", "2020-02-15", True, None, "not-met-by-as-of"),
     (THREE, None, None, None, None, None, "nothing-printed"),
@@ -948,7 +950,24 @@ def test_a_page_printed_before_a_later_confirmed_condition_cannot_disagree() -> 
     assert ev.computed is not None and ev.agrees is None and ev.disagreement is None
     printed_after = dataclasses.replace(s, status_as_at=datetime(2016, 10, 6, tzinfo=UTC))
     ev = evaluate(paris, printed_after, confirmations={"emissions": D("2016-10-05")})
-    assert ev.agrees is False
+    assert ev.computed == D("2017-01-03") and ev.agrees is True  # met; in force to come
+    printed_later = dataclasses.replace(s, status_as_at=datetime(2017, 1, 10, tzinfo=UTC))
+    ev = evaluate(paris, printed_later, confirmations={"emissions": D("2016-10-05")})
+    assert ev.agrees is False  # in force by the page's day, which still says not
+
+
+def test_not_yet_in_force_agrees_with_a_crossing_whose_entry_into_force_is_to_come() -> None:
+    """The page's own day decides (its stamp, else as_of, else today): met on 2020-03-01, in
+    force on 2020-05-30; "Not yet in force" printed before then agrees, after it does not."""
+    before = run(rule(), *states(*THREE), label="Not yet in force", today=D("2020-03-02"))
+    assert (before.agrees, before.disagreement) == (True, None)
+    after = run(rule(), *states(*THREE), label="Not yet in force", today=D("2020-06-02"))
+    assert after.agrees is False
+    assert after.disagreement == "computed 2020-05-30, the depositary prints Not yet in force"
+    stamped = dataclasses.replace(
+        status(*states(*THREE)), status_as_at=datetime(2020, 3, 2, tzinfo=UTC)
+    )
+    assert evaluate(rule(), stamped, today=D("2020-06-02")).agrees is True  # the page's day
 
 
 # ---- every deposit of the deciding day ----------------------------------------------------------

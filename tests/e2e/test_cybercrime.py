@@ -90,18 +90,15 @@ def test_one_short_then_the_fortieth_state_crosses_it(env, capsys, tmp_path):
     crossed = json.loads(run(capsys, "status", "XVIII-16", "--json")[1])
     assert (crossed["qualifying_instruments"], crossed["remaining"]) == (40, 0)
     assert crossed["threshold_met_on"] == FORTIETH.isoformat()
-    # Changed with the cross-check: the page still prints "Not yet in force" beside a table
-    # that crosses the threshold, which disagrees (was None: no printed date to compare).
+    # The page still prints "Not yet in force" beside a table that crosses the threshold: the
+    # entry into force is 90 days ahead of the page, so both say "not in force yet".
     assert crossed["entry_into_force"] == {
         "computed": ENTRY_INTO_FORCE.isoformat(),
         "published": None,
-        "agrees": False,
+        "agrees": True,
         "earliest": None,
     }
-    assert (
-        f"disagrees with the depositary: computed {ENTRY_INTO_FORCE.isoformat()}, "
-        "the depositary prints Not yet in force"
-    ) in crossed["warnings"]
+    assert not any("disagrees" in w for w in crossed["warnings"])
     fortieth = STATES[39]
     assert [d["participant"] for d in crossed["deciding_deposits"]] == [fortieth]
     in_force = {p["name"]: p["in_force_from"] for p in crossed["participants"]}
@@ -125,7 +122,7 @@ def test_one_short_then_the_fortieth_state_crosses_it(env, capsys, tmp_path):
     assert event["details"]["entry_into_force"]["computed"] == ENTRY_INTO_FORCE.isoformat()
     assert event["details"]["baseline"] is False
     assert rule_events[0]["state"] == "final"  # one short and "Not yet in force": agreed
-    assert event["state"] == "disputed"  # held, sent to no one, until the page agrees
+    assert event["state"] == "final"  # crossed, in force 90 days later: alerted
     assert [e["kind"] for e in history["events"]].count("consent") == 1  # the 40th State's
 
     # As it stood the day before the 40th deposit: one short.

@@ -156,15 +156,22 @@ class Printed:
 
 
 def cross_check(
-    printed: Printed, computed: date | None, met: date | None, as_of: date | None
+    printed: Printed,
+    computed: date | None,
+    met: date | None,
+    as_of: date | None,
+    today: date | None = None,
 ) -> tuple[bool | None, str | None]:
     """Compare the computed answer with the printed one, as of `as_of` (None: the page's present).
 
     Disagreements: a printed date other than the computed one, or printed while the rule is not
-    met; the rule met (with a computed date) where the page prints "Not yet in force"; printed in
-    force while the rule is not met. A printed date after `as_of` says only that the treaty was
-    not in force on `as_of`: it disagrees only with a computed date on or before `as_of`. A page
-    dated before the day the rule was met (an operator's later confirmation) cannot disagree.
+    met; computed in force on the page's own day (its "status as at" stamp, else `as_of`, else
+    `today`) where the page prints "Not yet in force"; printed in force while the rule is not
+    met. A rule met whose entry into force is still to come on that day agrees with "Not yet in
+    force": the treaty is not in force yet. A printed date after `as_of` says only that the
+    treaty was not in force on `as_of`: it disagrees only with a computed date on or before
+    `as_of`. A page dated before the day the rule was met (an operator's later confirmation)
+    cannot disagree.
     """
     says = f"the depositary prints {printed.words()}"
     ours = (
@@ -183,6 +190,9 @@ def cross_check(
             return None, None  # met after the page was printed: it could not know
         if computed is None:
             return True, None
+        day = printed.as_at or as_of or today
+        if day is not None and computed > day:
+            return True, None  # met, its entry into force still to come on the page's day
         return False, f"{ours}, {says}"
     if printed.in_force:  # in force, no date printed: comparable only from the page's day on
         if as_of is not None and (printed.as_at is None or as_of < printed.as_at):
@@ -226,6 +236,7 @@ class Evaluation:
     in_force_from: Mapping[str, date | None]  # None: joined later, its delay is not known
     warnings: tuple[str, ...]
     counted: int | None = None  # instruments counting on the answer's day (withdrawn ones out)
+    today: date | None = None  # the day the answer was made for (projections, the cross-check)
     printed: Printed | None = None  # what the depositary prints (None: not given)
     # Every deposit of the deciding day, the ones that did not count among them (with why).
     deciding_day: tuple[DayDeposit, ...] = ()
@@ -237,7 +248,9 @@ class Evaluation:
             return (
                 (None, None) if self.published is None else (self.computed == self.published, None)
             )
-        return cross_check(self.printed, self.computed, self.threshold_met_on, self.as_of)
+        return cross_check(
+            self.printed, self.computed, self.threshold_met_on, self.as_of, self.today
+        )
 
     @property
     def agrees(self) -> bool | None:
@@ -770,7 +783,7 @@ def evaluate(
         status.eif_date if status.eif_date and (as_of is None or status.eif_date <= as_of) else None
     )
     printed = Printed.of(status)
-    disagreement = cross_check(printed, computed, met, as_of)[1]
+    disagreement = cross_check(printed, computed, met, as_of, today)[1]
     if disagreement:
         warnings.append(f"disagrees with the depositary: {disagreement}")
     base = as_of or today
@@ -808,6 +821,7 @@ def evaluate(
         in_force_from=in_force_from,
         warnings=tuple(warnings),
         counted=len(counting),
+        today=today,
         printed=printed,
         deciding_day=_deciding_day(rule, status, successions, instruments, deciding, met)
         if met
