@@ -323,17 +323,19 @@ def test_a_confirmed_wrong_page_is_retracted_and_whoever_was_sent_it_is_told(ses
 def test_a_wrong_crossing_the_page_itself_contradicts_is_held_then_retracted_never_sent(
     session_factory,
 ):
-    """The wrong page prints "Not yet in force" beside a table that crosses the threshold: the
-    crossing is held (disputed), no subscription gets it, and when the absences are confirmed
-    it is retracted with no notice to anyone (nobody was told)."""
+    """The wrong page prints an entry-into-force date the rule does not give beside a table
+    that crosses the threshold: the crossing is held (disputed), no subscription gets it, and
+    when the absences are confirmed it is retracted with no notice to anyone (nobody was
+    told)."""
     subscribe(session_factory)
     subscribe(session_factory, kinds=["threshold_crossed"])
     subscribe(session_factory, digest="daily")
     ingest_page(session_factory, fresh(status(*parties(45)), "2020-03-01"))
-    ingest_page(session_factory, fresh(status(*parties(45), *FAKES), T_WRONG))
+    contradicting = status(*parties(45), *FAKES, eif_date="2020-01-15")
+    ingest_page(session_factory, fresh(contradicting, T_WRONG))
     (crossed,) = by_kind(session_factory, "threshold_crossed")
     assert crossed.state == "disputed"
-    assert "the depositary prints Not yet in force" in crossed.details["disputed"]["reason"]
+    assert "the depositary prints 2020-01-15" in crossed.details["disputed"]["reason"]
     inbox = Inbox()
     assert dispatch(session_factory, inbox, at(T_WRONG, 13)) == 5  # the 5 consents only
     assert all(m.payload["event"]["kind"] == "consent" for _, m in inbox.sent)
