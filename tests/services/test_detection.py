@@ -269,3 +269,21 @@ def test_evaluate_now_lists_pending_entry_into_force_for_the_scheduler(session_f
         treaty = session.scalars(select(Treaty)).one()
     assert done["pending_entry_into_force"] == {treaty.external_id: "2020-05-24"}
     assert done["events"] == [] and done["with_rule"] == 1
+
+
+def test_what_we_knew_before_the_operator_confirmed_is_awaiting_confirmation(session_factory):
+    """--known-at before the confirmation was made answers as the tracker did then."""
+    _paris(session_factory)
+    with session_factory.begin() as session:
+        confirm_condition(
+            session, PARIS, "emissions_55", date(2016, 10, 5), note=None,
+            now=datetime(2016, 10, 6, tzinfo=UTC),
+        )  # fmt: skip
+    made = datetime(2016, 10, 6, tzinfo=UTC)  # recorded as confirmed_at
+    with session_factory() as session:
+        then = treaty_status(session, PARIS, known_at=made - timedelta(hours=1))
+        now = treaty_status(session, PARIS, known_at=made + timedelta(hours=1))
+    assert then["conditions"][0]["state"] == "awaiting confirmation"
+    assert then["threshold_met_on"] is None
+    assert now["conditions"][0]["state"] == "confirmed"
+    assert now["threshold_met_on"] == "2016-10-05"

@@ -52,13 +52,16 @@ class Detection:
         return ev.computed
 
 
-def confirmations(session: Session, treaty_id: int) -> dict[str, date]:
-    rows = session.execute(
-        select(ConditionConfirmation.key, ConditionConfirmation.met_on).where(
-            ConditionConfirmation.treaty_id == treaty_id
-        )
+def confirmations(
+    session: Session, treaty_id: int, known_at: datetime | None = None
+) -> dict[str, date]:
+    """The operators' confirmations of outside-data conditions (`known_at`: those made by then)."""
+    query = select(ConditionConfirmation.key, ConditionConfirmation.met_on).where(
+        ConditionConfirmation.treaty_id == treaty_id
     )
-    return {key: met_on for key, met_on in rows}
+    if known_at is not None:
+        query = query.where(ConditionConfirmation.confirmed_at <= known_at)
+    return {key: met_on for key, met_on in session.execute(query)}
 
 
 def rule_and_status(

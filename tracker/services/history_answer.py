@@ -189,7 +189,9 @@ def answer_from_history(
             in_force = status.eif_date <= as_of
         elif in_force:
             in_force = None  # in force today, date unknown: cannot say for D
-    rule_answer, ev = rule_fields(session, treaty, slug, evaluated, as_of, day, endings=endings)
+    rule_answer, ev = rule_fields(
+        session, treaty, slug, evaluated, as_of, day, endings=endings, known_at=known_at
+    )
     in_force_from = ev.in_force_from if ev is not None else {}
     for p, key in zip(participants, keys, strict=True):
         p["in_force_from"] = iso_or_none(in_force_from.get(key))

@@ -194,6 +194,7 @@ def rule_fields(
     today: date,
     *,
     endings: Mapping[str, Sequence[Ending]] | None = None,
+    known_at: datetime | None = None,
 ) -> tuple[dict[str, Any], Evaluation | None]:
     """The entry-into-force part of the status answer (all null where no rule is known), and
     the evaluation it comes from."""
@@ -219,7 +220,7 @@ def rule_fields(
         rule,
         status,
         as_of=as_of,
-        confirmations=confirmations(session, treaty.id),
+        confirmations=confirmations(session, treaty.id, known_at),
         today=today,
         endings=endings,
         **rule_context(session, treaty, rule),
