@@ -40,6 +40,7 @@ class Ending:
     words: str = ""  # the footnote sentence(s) it was read from
     not_before: date | None = None  # known still bound on this date
     not_after: date | None = None  # known no longer bound on this date
+    column: str | None = None  # the column of the act it ended (None: the consent, as footnotes)
 
     @property
     def known(self) -> bool:
@@ -53,6 +54,7 @@ class Ending:
             "basis": self.basis,
             "not_before": self.not_before.isoformat() if self.not_before else None,
             "not_after": self.not_after.isoformat() if self.not_after else None,
+            **({"column": self.column} if self.column else {}),
         }
 
 
