@@ -235,7 +235,9 @@ def test_endings_given_by_the_caller_replace_the_footnotes() -> None:
     assert ev.threshold_met_on == D("2020-03-01")  # the history shows it bound until June
 
 
-def test_earliest_counted_action_is_the_instrument() -> None:
+def test_each_consent_act_is_an_instrument_in_its_own_lifetime() -> None:
+    # Ratified, withdrew (brackets, no date), acceded again: the accession counts from its own
+    # date; the ratification ended on a date not known, before the accession.
     twice = Participant(
         "Twice",
         "TWC",
@@ -245,8 +247,60 @@ def test_earliest_counted_action_is_the_instrument() -> None:
         ),
     )
     ev = run(rule(), *states("2020-01-01", "2020-03-01"), twice)
-    (mine,) = [i for i in ev.instruments if i.name == "Twice"]
-    assert (mine.kind, mine.date, mine.withdrawn) == ("ratification", D("2020-02-01"), True)
+    mine = [i for i in ev.instruments if i.name == "Twice"]
+    assert [(i.kind, i.date, i.withdrawn) for i in mine] == [
+        ("ratification", D("2020-02-01"), True),
+        ("accession", D("2021-05-01"), False),
+    ]
+    assert mine[0].end_unknown and mine[0].ending.not_after == D("2021-05-01")
+    assert mine[1].ending is None
+    assert ev.threshold_met_on == D("2021-05-01")  # certain with the accession
+    assert any("would be met on 2020-03-01 counting Twice" in w for w in ev.warnings)
+    assert ev.qualifying == 3
+
+
+def test_a_reaccession_after_a_dated_withdrawal_counts_again_and_once() -> None:
+    from tracker.domain.withdrawals import Ending
+
+    twice = Participant(
+        "Twice",
+        "TWC",
+        actions=(
+            Action(Column.CONSENT, "ratification", D("2000-01-01"), "", withdrawn=True),
+            Action(Column.CONSENT, "accession", D("2010-01-01"), "a"),
+        ),
+    )
+    ended = {"TWC": [Ending("TWC", "withdrawal", D("2004-06-01"), D("2005-01-01"), "footnote")]}
+    others = states("2001-01-01", "2012-01-01")
+    ev = run(rule(), twice, *others, endings=ended, as_of=D("2013-01-01"))
+    assert ev.threshold_met_on == D("2012-01-01") and ev.qualifying == 3
+    assert [i.ended_on for i in ev.instruments if i.name == "Twice"] == [D("2005-01-01"), None]
+    # before the withdrawal took effect, the ratification counted; between, nothing
+    assert run(rule(), twice, *others, endings=ended, as_of=D("2004-12-31")).qualifying == 2
+    assert run(rule(), twice, *others, endings=ended, as_of=D("2006-01-01")).qualifying == 1
+    # a State with two live instruments counts once
+    both = Participant(
+        "Both",
+        "BTH",
+        actions=(
+            Action(Column.CONSENT, "ratification", D("2001-02-01")),
+            Action(Column.CONSENT, "accession", D("2001-03-01"), "a"),
+        ),
+    )
+    assert run(rule(), both, *states("2001-01-01")).threshold_met_on is None
+
+
+def test_a_signature_gone_ends_no_instrument() -> None:
+    from tracker.domain.withdrawals import Ending
+
+    aland = member("Aland", "ALA", sig="2001-05-01", consent="2003-01-01")
+    gone = {"ALA": [Ending("ALA", "revocation", None, None, "history",
+                           not_before=D("2019-06-01"), not_after=D("2020-01-01"),
+                           column="signature")]}  # fmt: skip
+    ev = run(
+        rule(), aland, *states("2004-01-01", "2021-01-01"), endings=gone, as_of=D("2022-01-01")
+    )
+    assert ev.threshold_met_on == D("2021-01-01") and ev.qualifying == 3
 
 
 # ---- REIO ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tracker.domain.successions import (
     UnreadableSuccession,
     predecessor_instruments,
 )
-from tracker.domain.withdrawals import Ending, ending_for, read_withdrawals
+from tracker.domain.withdrawals import Ending, read_withdrawals
 
 
 @dataclass(frozen=True)
@@ -301,27 +301,45 @@ def _counts_who(rule: Rule, participant: Participant) -> bool:
     return True
 
 
-def _own_instrument(rule: Rule, p: Participant) -> Instrument | None:
-    """The participant's earliest consent action of a counted kind (withdrawn ones included)."""
-    acts = [
-        a
-        for a in p.actions
-        if a.kind in rule.counts
-        and (a.column is Column.CONSENT or a.kind == "definitive_signature")
-    ]
-    if not acts:
-        return None
-    a = min(acts, key=lambda a: a.date)
-    return Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn)
+def _own_instruments(rule: Rule, p: Participant, endings: Sequence[Ending]) -> list[Instrument]:
+    """The participant's consent acts of a counted kind, each with the ending that ended it.
 
-
-def _ending_of(instrument: Instrument, endings: Sequence[Ending], bracketed: bool) -> Ending | None:
-    """The withdrawal that ended (or will end) this instrument. A bracketed instrument with none
-    gets an ending of unknown date."""
-    found = ending_for(instrument.date, endings)
-    if found is None and bracketed:
-        return Ending(instrument.participant, "withdrawal", None, None, "unknown")
+    Each act counts during its own lifetime: a re-accession after a withdrawal counts again from
+    its own date. An ending belongs to the latest act deposited before it; a bracketed act left
+    without one ended on a date not known (before the next act, where there is one). Endings of
+    other columns (a signature gone) end no instrument."""
+    acts = sorted(
+        (
+            a
+            for a in p.actions
+            if a.kind in rule.counts
+            and (a.column is Column.CONSENT or a.kind == "definitive_signature")
+        ),
+        key=lambda a: a.date,
+    )
+    ends: list[Ending | None] = [None] * len(acts)
+    for e in sorted((e for e in endings if e.column in (None, "consent")), key=_ending_day):
+        day = _ending_day(e)
+        fit = [k for k, a in enumerate(acts) if ends[k] is None and a.date < day]
+        if day == date.max:  # no date at all: the brackets' own ending
+            fit = [k for k in fit if acts[k].withdrawn]
+        if fit:
+            ends[fit[-1]] = e
+    found = []
+    for k, a in enumerate(acts):
+        ending = ends[k]
+        after = acts[k + 1].date if k + 1 < len(acts) else None
+        if ending is None and a.withdrawn:
+            ending = Ending(p.key, "withdrawal", None, None, "unknown", not_after=after)
+        elif ending is not None and ending.effective_on is None and ending.not_after is None:
+            ending = replace(ending, not_after=after)  # ended before the next act at the latest
+        found.append(Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn, ending=ending))
     return found
+
+
+def _ending_day(e: Ending) -> date:
+    """The day an ending is known by: its notification, its effect, or the first page without."""
+    return e.notified_on or e.effective_on or e.not_after or date.max
 
 
 def _predecessor(pred: PredecessorInstrument) -> Instrument:
@@ -355,10 +373,7 @@ def qualifying_instruments(
         consent = p.consent
         if consent is not None and consent.kind == "succession" and successions.covered(p.key):
             continue  # the predecessor's instrument is what counted
-        own = _own_instrument(rule, p)
-        if own is not None:
-            ending = _ending_of(own, endings.get(p.key, ()), own.withdrawn)
-            found.append(replace(own, ending=ending) if ending else own)
+        found.extend(_own_instruments(rule, p, endings.get(p.key, ())))
     for pred in successions.instruments:
         if isinstance(rule.only, Group) and not set(pred.successors) <= set(rule.only.participants):
             continue  # a predecessor counts for a group only if all its successors are members
@@ -379,7 +394,7 @@ def _first_day(
     for day in sorted({i.date for i in instruments}):
         counting = [i for i in instruments if i.counts_on(day, sure=sure)]
         if members is None:
-            have = len(counting)
+            have = len({i.participant for i in counting})  # a State counts once
         else:
             have = len({m for i in counting for m in i.members if m in members})
         if have >= needed:
@@ -458,8 +473,8 @@ def _not_counted(rule: Rule, p: Participant, a: Action, successions: Successions
         return "a succession: its predecessor's own instrument counted instead"
     if a.withdrawn:
         return "deposited but withdrawn"
-    own = _own_instrument(rule, p)
-    if own is not None and own.date < a.date:
+    own = next(iter(_own_instruments(rule, p, ())), None)
+    if own is not None and own.date < a.date and not own.withdrawn:
         return f"the participant's earlier {own.kind.replace('_', ' ')} of {own.date} counted"
     return "not counted"
 
@@ -607,13 +622,13 @@ def _share_met(
         parties = parties_of(share.treaty, day) if parties_of else None
         if parties is None:
             return 0, None
-        have = len([i for i in instruments if i.counts_on(day)])
+        have = len({i.participant for i in instruments if i.counts_on(day)})
         if parties and have >= share.needed(parties):
             return 0, day
     parties = parties_of(share.treaty, base) if parties_of and base else None
     if parties is None:
         return 0, None
-    return max(0, share.needed(parties) - len(counting)), None
+    return max(0, share.needed(parties) - len({i.participant for i in counting})), None
 
 
 def _share_unknown(
@@ -731,13 +746,14 @@ def evaluate(
     ]
     answer_day = as_of or today or date.max
     counting = [i for i in instruments if i.counts_on(answer_day)]
+    n_counting = len({i.participant for i in counting})  # a State counts once
     warnings = []
     met_dates: list[date | None] = []
     remaining = 0
     count_met = None
     if rule.threshold is not None:
         count_met = _first_day(instruments, rule.threshold)
-        remaining = 0 if count_met else max(0, rule.threshold - len(counting))
+        remaining = 0 if count_met else max(0, rule.threshold - n_counting)
         met_dates.append(count_met)
         if unsure := _unknown_ends(instruments, rule.threshold, None, count_met):
             warnings.append(unsure)
@@ -820,7 +836,7 @@ def evaluate(
         earliest=earliest,
         in_force_from=in_force_from,
         warnings=tuple(warnings),
-        counted=len(counting),
+        counted=n_counting,
         today=today,
         printed=printed,
         deciding_day=_deciding_day(rule, status, successions, instruments, deciding, met)
