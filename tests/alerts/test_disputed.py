@@ -350,3 +350,26 @@ def test_a_page_still_printing_not_yet_in_force_after_the_day_holds_entry_into_f
     assert kinds == {"threshold_crossed": "final", "entered_into_force": "disputed"}
     receivers.dispatch(session_factory, at(late, 13))
     assert receivers.webhook_kinds() == ["threshold_crossed"]
+
+
+def test_an_unchanged_poll_after_the_day_still_saying_not_yet_in_force_holds_it(
+    session_factory, receivers
+):
+    """The page's stamp is that of the content's first printing (an unchanged poll stores no
+    snapshot): the cross-check compares with the last day the page was seen saying it."""
+    from tracker.services.detection import evaluate_all
+
+    stamped = status(*parties(50), as_at=at("2020-03-02", 10))
+    ingest_page(
+        session_factory, page(status(*parties(44), as_at=at("2020-03-01", 10)), "2020-03-01")
+    )
+    ingest_page(session_factory, page(stamped, "2020-03-02"))
+    late = (EIF + timedelta(days=3)).isoformat()
+    again = status(*parties(50), as_at=at(late, 10))  # the same content, printed again
+    assert ingest_page(session_factory, page(again, late)).outcome == "unchanged"
+    with session_factory.begin() as session:
+        evaluate_all(session, now=at(late, 12))
+    kinds = {e.kind: e.state for e in rule_events(session_factory)}
+    assert kinds == {"threshold_crossed": "final", "entered_into_force": "disputed"}
+    receivers.dispatch(session_factory, at(late, 13))
+    assert receivers.webhook_kinds() == ["threshold_crossed"]

@@ -8,9 +8,10 @@ day). Events come only from accepted snapshots: a quarantined page never reaches
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -73,6 +74,21 @@ def rule_and_status(
         return None, None, None
     status = TreatyStatus.from_dict(snapshot.data)
     return rule_of(session, treaty, status), status, snapshot
+
+
+def as_last_seen(status: TreatyStatus, treaty: Treaty) -> TreatyStatus:
+    """The status as the depositary was last seen printing it: a poll that found the page
+    unchanged stores no snapshot, so the snapshot's "status as at" stamp is when this content was
+    first printed; the treaty's last check is a later day on which the page still said the same
+    (what the cross-check with the printed label must compare with)."""
+    checked = treaty.last_checked_at
+    if checked is None:
+        return status
+    checked = checked if checked.tzinfo else checked.replace(tzinfo=UTC)
+    stamp = status.status_as_at
+    if stamp is not None and stamp >= checked:
+        return status
+    return dataclasses.replace(status, status_as_at=checked)
 
 
 def rule_of(session: Session, treaty: Treaty, status: TreatyStatus) -> Rule | None:
@@ -308,7 +324,7 @@ def evaluate_treaty(
         return result
     ev = evaluate(
         rule,
-        status,
+        as_last_seen(status, treaty),
         confirmations=confirmations(session, treaty.id),
         today=now.date(),
         **rule_context(session, treaty, rule),

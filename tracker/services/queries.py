@@ -16,7 +16,7 @@ from tracker.catalogue import rule_and_warning
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import Ending
-from tracker.services.detection import confirmations, rule_summary
+from tracker.services.detection import as_last_seen, confirmations, rule_summary
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.services.status_view import ActKey, participant_views, sort_key
@@ -160,7 +160,12 @@ def treaty_answer(
         "entry_into_force_text": status.eif_text,
     }
     rule_answer, ev = rule_fields(
-        session, treaty, slug, status, as_of, today or datetime.now(UTC).date()
+        session,
+        treaty,
+        slug,
+        as_last_seen(status, treaty),
+        as_of,
+        today or datetime.now(UTC).date(),
     )
     in_force_from = ev.in_force_from if ev is not None else {}
     participants = [v.as_dict() for v in views]
