@@ -350,3 +350,31 @@ def test_a_page_still_printing_not_yet_in_force_after_the_day_holds_entry_into_f
     assert kinds == {"threshold_crossed": "final", "entered_into_force": "disputed"}
     receivers.dispatch(session_factory, at(late, 13))
     assert receivers.webhook_kinds() == ["threshold_crossed"]
+
+
+def test_a_held_approaching_is_dropped_not_released_when_the_agreeing_page_has_the_threshold_met(
+    session_factory, receivers
+):
+    """Review #9: 46 parties on a page that prints an entry into force (held `approaching`);
+    the next page agrees and has 50: nothing is approaching any more, the threshold is crossed.
+    The held `approaching` is dropped unsent, and only the crossing reaches the receivers."""
+    ingest_page(session_factory, page(status(*parties(40)), "2020-03-01"))
+    ingest_page(
+        session_factory, page(status(*parties(46), eif_date=OTHER.isoformat()), "2020-03-02")
+    )
+    (held,) = [e for e in rule_events(session_factory) if e.kind == "approaching"]
+    assert held.state == "disputed"
+    receivers.dispatch(session_factory, at("2020-03-02", 13))
+    assert receivers.hook.count() == 0 and receivers.mail_count() == 0
+    ingest_page(session_factory, page(status(*parties(50)), "2020-03-03"))
+    by_id = {e.id: e for e in rule_events(session_factory)}
+    dropped = by_id[held.id]
+    assert dropped.state == "retracted" and dropped.once_key is None
+    assert "settled" not in dropped.details
+    assert "0 instruments remain" in dropped.details["retracted_reason"]
+    assert not [d for d in deliveries(session_factory) if d.event_id == held.id]
+    assert {e.kind: e.state for e in by_id.values() if e.id != held.id} == {
+        "threshold_crossed": "final"
+    }
+    assert receivers.dispatch(session_factory, at("2020-03-03", 13)) == 2
+    assert receivers.webhook_kinds() == ["threshold_crossed"] and receivers.mail_count() == 1

@@ -111,8 +111,10 @@ def _names(deposits: list[Deposit], status: TreatyStatus) -> str:
 def _still_holds(event: Event, ev: Evaluation) -> tuple[bool, str]:
     """Whether a rule event's condition holds on the evaluation; what the evaluation says."""
     if event.kind == "approaching":
+        # Approaching means short of the threshold: with none left (met) it is past, not near.
         k = int(event.details.get("approaching_at") or 0)
-        return ev.remaining <= k, f"{ev.remaining} instruments remain (approaching at {k})"
+        near = 0 < ev.remaining <= k and ev.threshold_met_on is None
+        return near, f"{ev.remaining} instruments remain (approaching at {k})"
     if event.kind == "threshold_crossed":
         met = ev.threshold_met_on
         return met == event.legal_date, (
