@@ -232,27 +232,78 @@ def test_an_operator_confirms_it_over_the_api(session_factory, receivers, settin
     assert {e["kind"]: e["state"] for e in rows}["threshold_crossed"] == "final"
 
 
-def test_a_disputed_event_is_shown_with_its_state_and_the_feed_does_not_call_it_final(
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def feed_entries(client: TestClient, path: str = "/feeds/treaties/XXVI-9.atom") -> dict[str, str]:
+    """Each entry's title with its `updated`; the feed's own `updated` under the key "feed"."""
+    root = ElementTree.fromstring(client.get(path).text.encode())
+    found = {
+        e.findtext(f"{ATOM}title") or "": e.findtext(f"{ATOM}updated") or ""
+        for e in root.iter(f"{ATOM}entry")
+    }
+    return found | {"feed": root.findtext(f"{ATOM}updated") or ""}
+
+
+CROSSED = "XXVI-9: threshold crossed by State 049 on 2020-02-24"
+
+
+def test_a_disputed_event_is_shown_with_its_state_but_left_out_of_the_feeds(
     session_factory, receivers, settings
 ):
+    """Changed (review #10): the feeds listed a held event ("disputed: held, not confirmed");
+    a public feed now carries settled events only. The API still shows it, as disputed."""
     held_crossing(session_factory, receivers)
     app = create_app(session_factory, settings)
     with TestClient(app) as client:
-        feed = client.get("/feeds/treaties/XXVI-9.atom").text
+        for path in ("/feeds/treaties/XXVI-9.atom", "/feeds/events.atom"):
+            entries = feed_entries(client, path)
+            assert not [t for t in entries if "threshold crossed" in t], entries
+            assert not [t for t in entries if "disputed" in t]
         events = client.get("/api/events").json()
-    atom = "{http://www.w3.org/2005/Atom}"
-    entries = {
-        e.findtext(f"{atom}title"): e.findtext(f"{atom}summary")
-        for e in ElementTree.fromstring(feed.encode()).iter(f"{atom}entry")
-    }
-    title = "XXVI-9: threshold crossed by State 049 on 2020-02-24 (disputed: held, not confirmed)"
-    assert entries[title].startswith(
-        "state: disputed; held: disagrees with the depositary (computed 2020-05-24, "
-        "the depositary prints 2020-06-23)"
-    )
     rows = events if isinstance(events, list) else events.get("events", [])
     (row,) = [e for e in rows if e["kind"] == "threshold_crossed"]
     assert row["state"] == "disputed"
+
+
+def test_no_suspicious_or_retracted_event_reaches_a_feed(session_factory, receivers, settings):
+    crossed = held_crossing(session_factory, receivers)
+    with session_factory.begin() as session:
+        for state in ("suspicious", "retracted", "disputed", "confirmed", "final"):
+            session.add(
+                Event(
+                    treaty_id=crossed.treaty_id,
+                    kind="action_disappeared" if state != "disputed" else "entered_into_force",
+                    participant_name=f"State {state}",
+                    legal_date=START,
+                    observed_at=at("2020-03-02", 14),
+                    details={},
+                    state=state,
+                )
+            )
+    app = create_app(session_factory, settings)
+    with TestClient(app) as client:
+        for path in ("/feeds/treaties/XXVI-9.atom", "/feeds/events.atom"):
+            shown = {t.split(" by ")[-1].split(" on ")[0] for t in feed_entries(client, path)}
+            assert {"State final", "State confirmed"} <= shown
+            assert not shown & {"State suspicious", "State retracted", "State disputed"}
+
+
+def test_a_released_event_enters_the_feed_when_released(session_factory, receivers, settings):
+    held_crossing(session_factory, receivers)
+    released = at("2020-03-04")
+    ingest_page(session_factory, page(status(*parties(50), eif_date=EIF.isoformat()), "2020-03-04"))
+    (event,) = [e for e in rule_events(session_factory) if e.kind == "threshold_crossed"]
+    assert event.state == "final" and event.details["settled"]["at"] == released.isoformat()
+    app = create_app(session_factory, settings)
+    with TestClient(app) as client:
+        for path in ("/feeds/treaties/XXVI-9.atom", "/feeds/events.atom"):
+            entries = feed_entries(client, path)
+            # updated: the release, not the first observation (2020-03-02) nor 1970
+            assert datetime.fromisoformat(entries[CROSSED]) == released
+            assert datetime.fromisoformat(entries["feed"]) == released
+            first = list(entries).index(CROSSED)
+            assert first == 0  # the newest entry: released last
 
 
 def test_a_stray_delivery_of_a_disputed_event_is_cancelled_never_sent(session_factory, receivers):
@@ -373,3 +424,31 @@ def test_an_unchanged_poll_after_the_day_still_saying_not_yet_in_force_holds_it(
     assert kinds == {"threshold_crossed": "final", "entered_into_force": "disputed"}
     receivers.dispatch(session_factory, at(late, 13))
     assert receivers.webhook_kinds() == ["threshold_crossed"]
+
+
+def test_a_held_approaching_is_dropped_not_released_when_the_agreeing_page_has_the_threshold_met(
+    session_factory, receivers
+):
+    """Review #9: 46 parties on a page that prints an entry into force (held `approaching`);
+    the next page agrees and has 50: nothing is approaching any more, the threshold is crossed.
+    The held `approaching` is dropped unsent, and only the crossing reaches the receivers."""
+    ingest_page(session_factory, page(status(*parties(40)), "2020-03-01"))
+    ingest_page(
+        session_factory, page(status(*parties(46), eif_date=OTHER.isoformat()), "2020-03-02")
+    )
+    (held,) = [e for e in rule_events(session_factory) if e.kind == "approaching"]
+    assert held.state == "disputed"
+    receivers.dispatch(session_factory, at("2020-03-02", 13))
+    assert receivers.hook.count() == 0 and receivers.mail_count() == 0
+    ingest_page(session_factory, page(status(*parties(50)), "2020-03-03"))
+    by_id = {e.id: e for e in rule_events(session_factory)}
+    dropped = by_id[held.id]
+    assert dropped.state == "retracted" and dropped.once_key is None
+    assert "settled" not in dropped.details
+    assert "0 instruments remain" in dropped.details["retracted_reason"]
+    assert not [d for d in deliveries(session_factory) if d.event_id == held.id]
+    assert {e.kind: e.state for e in by_id.values() if e.id != held.id} == {
+        "threshold_crossed": "final"
+    }
+    assert receivers.dispatch(session_factory, at("2020-03-03", 13)) == 2
+    assert receivers.webhook_kinds() == ["threshold_crossed"] and receivers.mail_count() == 1

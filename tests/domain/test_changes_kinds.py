@@ -101,11 +101,59 @@ RATIFIED = Participant(
 
 
 def test_consent_gone_with_a_footnote_saying_it_was_revoked_is_a_revocation():
+    ended = Ending("RUS", "revocation", D("2023-11-01"), D("2023-11-02"), FOOTNOTE, "revoked")
+    changes = diff(page(RATIFIED), page(RUS, printed="2026-02-03T12:00"), endings={"RUS": [ended]})
+    # Dated by the ending's notification, never by the deposit it ended (2000-06-30).
+    assert kinds(changes) == [(ChangeKind.REVOCATION, D("2023-11-01"))]
+    assert changes[0].details()["ending"]["effective_on"] == "2023-11-02"
+    assert changes[0].details()["before"]["date"] == "2000-06-30"
+    # One page's missing cell is no proof (a faulty page drops cells while the footnote
+    # stays): a revocation is an absence, suspicious until a second page confirms it.
+    assert ChangeKind.REVOCATION in ABSENCES
+
+
+ALAND = Participant(
+    "Aland",
+    None,
+    actions=(cell(Column.SIGNATURE, "1999-01-01"), cell(Column.CONSENT, "2000-01-01")),
+)
+ALAND_SIGNED = Participant("Aland", None, actions=(cell(Column.SIGNATURE, "1999-01-01"),))
+# Notified on 1 March 2024, in effect on 1 March 2025.
+ALAND_OUT = Ending("name:aland", "withdrawal", D("2024-03-01"), D("2025-03-01"), FOOTNOTE)
+
+
+def test_an_ending_not_yet_in_effect_on_the_pages_day_cannot_explain_a_cell_gone():
+    endings = {"name:aland": [ALAND_OUT]}
+    early = diff(page(ALAND), page(ALAND_SIGNED, printed="2024-06-02T12:00"), endings=endings)
+    assert kinds(early) == [(ChangeKind.ACTION_DISAPPEARED, D("2000-01-01"))]
+    assert early[0].ending is None
+    # On the day it takes effect (and after), it can.
+    for printed in ("2025-03-01T09:00", "2025-06-02T12:00"):
+        later = diff(page(ALAND), page(ALAND_SIGNED, printed=printed), endings=endings)
+        assert kinds(later) == [(ChangeKind.REVOCATION, D("2024-03-01"))]
+        assert later[0].details()["ending"]["effective_on"] == "2025-03-01"
+    # The day given wins over the page's stamp.
+    seen = datetime(2024, 6, 2, 12, tzinfo=UTC)
+    stamped = page(ALAND_SIGNED, printed="2025-06-02T12:00")
+    assert kinds(diff(page(ALAND), stamped, endings=endings, current_printed=seen)) == [
+        (ChangeKind.ACTION_DISAPPEARED, D("2000-01-01"))
+    ]
+
+
+def test_a_page_of_unknown_day_cannot_show_an_ending_in_effect():
     ended = Ending("RUS", "revocation", D("2023-11-02"), D("2023-11-02"), FOOTNOTE, "revoked")
     changes = diff(page(RATIFIED), page(RUS), endings={"RUS": [ended]})
-    assert kinds(changes) == [(ChangeKind.REVOCATION, D("2000-06-30"))]
-    assert changes[0].details()["ending"]["effective_on"] == "2023-11-02"
-    assert ChangeKind.REVOCATION not in ABSENCES  # the footnote is evidence of its own
+    assert kinds(changes) == [(ChangeKind.ACTION_DISAPPEARED, D("2000-06-30"))]
+
+
+def test_an_ending_of_another_column_does_not_revoke_a_consent():
+    signature_ended = Ending(
+        "RUS", "withdrawal", D("2023-11-02"), D("2023-11-02"), FOOTNOTE, column="signature"
+    )
+    changes = diff(
+        page(RATIFIED), page(RUS, printed="2026-02-03T12:00"), endings={"RUS": [signature_ended]}
+    )
+    assert kinds(changes) == [(ChangeKind.ACTION_DISAPPEARED, D("2000-06-30"))]
 
 
 def test_consent_gone_without_evidence_stays_a_suspicious_disappearance():
@@ -125,4 +173,6 @@ def test_default_endings_come_from_read_withdrawals(monkeypatch):
 
     ended = Ending("RUS", "revocation", D("2023-11-02"), D("2023-11-02"), FOOTNOTE)
     monkeypatch.setattr(module, "read_withdrawals", lambda s: Withdrawals({"RUS": [ended]}, {}))
-    assert kinds(diff(page(RATIFIED), page(RUS))) == [(ChangeKind.REVOCATION, D("2000-06-30"))]
+    assert kinds(diff(page(RATIFIED), page(RUS, printed="2026-02-03T12:00"))) == [
+        (ChangeKind.REVOCATION, D("2023-11-02"))
+    ]

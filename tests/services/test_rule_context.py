@@ -107,3 +107,47 @@ def test_no_rule_warning_quotes_the_printed_words(session_factory):
             "'by states members of the council of europe'"
         )
     ]
+
+
+def test_the_api_answer_follows_the_other_treaty_when_it_changes(session_factory, settings):
+    """Review #11: the API kept the latest answer under a key of this treaty's own snapshots
+    only; a rule waiting for another treaty (after_treaty) answered stale once that one moved."""
+    from fastapi.testclient import TestClient
+
+    from tracker.web.app import create_app
+
+    protocol = status(*TEN, treaty="IV-5", title="OP", as_at=at("2026-01-01"))
+    _ingest(session_factory, protocol, "https://treaties.example/iv-5")
+    app = create_app(session_factory, settings)
+    with TestClient(app) as client:
+        before = client.get("/api/treaties/IV-5").json()
+        assert before["entry_into_force"]["computed"] == "1976-03-23"  # the fallback
+        assert client.get("/api/treaties/IV-5").json() == before  # asked again: the same
+        covenant = status(*TEN, treaty="IV-4", title="ICCPR", eif_date="1977-01-01")
+        _ingest(session_factory, covenant, "https://treaties.example/iv-4")
+        after = client.get("/api/treaties/IV-5").json()
+        assert after["entry_into_force"]["computed"] == "1977-01-01"  # the tracked Covenant's
+        moved = status(*TEN, treaty="IV-4", title="ICCPR", eif_date="1977-02-01")
+        ingest_page(session_factory, page(moved, "2026-01-03", url="https://treaties.example/iv-4"))
+        assert client.get("/api/treaties/IV-5").json()["entry_into_force"]["computed"] == (
+            "1977-02-01"
+        )
+
+
+def test_the_api_answer_follows_the_share_of_treaty(session_factory, settings, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from tracker.web.app import create_app
+
+    spec = {"share_of": {"treaty": "XXVII-7", "numerator": 3, "denominator": 4}}
+    rule = rule_from_spec("XXVII-7-x", {**spec, "delay": {"days": 90}})
+    monkeypatch.setitem(catalogue("untc").rules, "XXVII-7-x", rule)
+    _ingest(session_factory, status(*TEN[:3], treaty="XXVII-7-x"), "https://treaties.example/x")
+    app = create_app(session_factory, settings)
+    with TestClient(app) as client:
+        # Kyoto not tracked: the share is unknown, the threshold cannot be met.
+        assert client.get("/api/treaties/XXVII-7-x").json()["threshold_met_on"] is None
+        kyoto = status(*TEN[:4], treaty="XXVII-7", title="Kyoto")
+        _ingest(session_factory, kyoto, "https://treaties.example/kyoto")
+        # 3/4 of Kyoto's parties on the day: on 1975-01-01 it has one, so one deposit meets it.
+        assert client.get("/api/treaties/XXVII-7-x").json()["threshold_met_on"] == "1975-01-01"

@@ -637,12 +637,24 @@ def _feed(api: Api, url: str) -> ET.Element:
 
 def test_events_feed(api):
     root = _feed(api, "/feeds/events.atom")
-    events = get_json(api, "/api/events?limit=100")
+    listed = get_json(api, "/api/events?limit=500")
+    # Changed (review #10): the feed carries settled events only (no suspicious, disputed or
+    # retracted one), newest first by when each became settled (a release: details.settled.at).
+    events = [e for e in listed if e["state"] in ("final", "confirmed")]
+    assert len(events) < len(listed)  # the fixture has unsettled events to leave out
+
+    def settled(e):
+        return datetime.fromisoformat(
+            (e["details"].get("settled") or {}).get("at") or e["observed_at"]
+        )
+
+    events = sorted(events, key=lambda e: (settled(e), e["id"]), reverse=True)[:100]
     entries = root.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}id") for e in entries] == [
         f"{PUBLIC}/api/events/{e['id']}" for e in events
     ]
-    assert root.findtext(f"{ATOM}updated") == max(e["observed_at"] for e in events)
+    updated = datetime.fromisoformat(root.findtext(f"{ATOM}updated"))
+    assert updated == max(settled(e) for e in events)
     first = entries[0]
     assert first.findtext(f"{ATOM}title").startswith(f"{events[0]['treaty']}: ")
     assert first.find(f"{ATOM}link").get("href") == f"{PUBLIC}/treaties/{events[0]['treaty']}"

@@ -22,7 +22,8 @@ class ChangeKind(StrEnum):
     # A dated cell gone from a later page, not bracketed as withdrawn: suspicious like a
     # participant's disappearance (the later page may be the wrong one) until confirmed.
     ACTION_DISAPPEARED = "action_disappeared"
-    # A consent cell gone with a footnote saying the instrument was withdrawn or revoked.
+    # A consent cell gone with a footnote saying the instrument was withdrawn or revoked, that
+    # ending in effect on the page's day. Dated by the ending (its notification), not the deposit.
     REVOCATION = "revocation"
     # A new consent act after an earlier one ended: a consent cell replaced by one dated after
     # the previous page was printed (that page cannot have misprinted it), or a new consent
@@ -30,9 +31,10 @@ class ChangeKind(StrEnum):
     REACCESSION = "reaccession"
 
 
-# Absences: suspicious until a fresh page observed long enough later confirms them.
+# Absences: suspicious until a fresh page observed long enough later confirms them. A revocation
+# too: it is read from a cell gone, and one faulty page drops cells while the footnote stays.
 ABSENCES: frozenset[ChangeKind] = frozenset(
-    {ChangeKind.PARTICIPANT_DISAPPEARED, ChangeKind.ACTION_DISAPPEARED}
+    {ChangeKind.PARTICIPANT_DISAPPEARED, ChangeKind.ACTION_DISAPPEARED, ChangeKind.REVOCATION}
 )
 
 
@@ -97,13 +99,34 @@ def _withdrawal(p: Participant, a: Action, b: Action, endings: Sequence[Ending])
     )
 
 
-def _revoked(action: Action, endings: Sequence[Ending]) -> Ending | None:
-    """The footnotes' end of a consent act gone from the page (dated on or after it)."""
+def _revoked(action: Action, endings: Sequence[Ending], on: date | None) -> Ending | None:
+    """The footnotes' end of a consent act gone from a page printed on `on`: dated on or after
+    the act, and in effect by `on` (its effective date, else its notification). An ending still
+    to take effect cannot explain a cell gone, nor can any on a page of unknown day (None)."""
+    if on is None:
+        return None
     for e in endings:
+        if e.basis == UNKNOWN or e.column not in (None, Column.CONSENT.value):
+            continue
         when = e.effective_on or e.notified_on
-        if e.basis != UNKNOWN and when is not None and when >= action.date:
+        if when is not None and action.date <= when <= on:
             return e
     return None
+
+
+def _revocation(p: Participant, gone: Action, end: Ending) -> Change:
+    """A consent gone with its ending: dated by the ending's notification (the effective date
+    is in `ending`), never by the deposit it ended (that is in `before`)."""
+    return Change(
+        kind=ChangeKind.REVOCATION,
+        participant_key=p.key,
+        participant_name=p.name,
+        iso3=p.iso3,
+        legal_date=end.notified_on or end.effective_on,
+        action_kind=gone.kind,
+        before=gone.to_dict(),
+        ending=end.to_dict(),
+    )
 
 
 def _column_changes(
@@ -112,10 +135,12 @@ def _column_changes(
     new: Participant,
     printed: date | None = None,
     endings: Sequence[Ending] = (),
+    today: date | None = None,
 ) -> list[Change]:
     """The changes of one column of one participant. `printed`: the day the previous page was
     printed (a replacement dated after it is a new act); `endings`: the participant's ends as
-    the current page's footnotes give them."""
+    the current page's footnotes give them; `today`: the day the current page was printed (an
+    ending explains a cell gone only once in effect on it)."""
     before = sorted((a for a in old.actions if a.column is column), key=lambda a: a.date)
     after = sorted((a for a in new.actions if a.column is column), key=lambda a: a.date)
     if before == after:
@@ -178,14 +203,18 @@ def _column_changes(
         else:
             changes.append(_change(_ADDED[column], new, a, after=a.to_dict()))
     for b in gone[len(came) :]:
-        end = _revoked(b, endings) if consent and not b.withdrawn else None
+        end = _revoked(b, endings, today) if consent and not b.withdrawn else None
         if end is not None:
-            changes.append(
-                _change(ChangeKind.REVOCATION, new, b, before=b.to_dict(), ending=end.to_dict())
-            )
+            changes.append(_revocation(new, b, end))
         else:
             changes.append(_change(ChangeKind.ACTION_DISAPPEARED, new, b, before=b.to_dict()))
     return changes
+
+
+def _day(moment: datetime | None) -> date | None:
+    if moment is None:
+        return None
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
 
 
 def diff(
@@ -194,25 +223,27 @@ def diff(
     *,
     previous_printed: datetime | None = None,
     endings: Mapping[str, Sequence[Ending]] | None = None,
+    current_printed: datetime | None = None,
 ) -> list[Change]:
     """List the changes from `previous` to `current`, participants matched by identity key.
 
     `previous_printed`: when the previous page was printed (default: its "status as at"
     stamp); `endings`: the ends the current page's footnotes give (default: read them with
-    tracker.domain.withdrawals.read_withdrawals)."""
+    tracker.domain.withdrawals.read_withdrawals); `current_printed`: when the current page was
+    printed (default: its stamp; unknown: no ending can be shown in effect, so a consent cell
+    gone stays an `action_disappeared`)."""
     old = {p.key: p for p in previous.participants}
     new = {p.key: p for p in current.participants}
-    moment = previous_printed or previous.status_as_at
-    printed = None
-    if moment is not None:
-        printed = (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+    printed = _day(previous_printed or previous.status_as_at)
+    today = _day(current_printed or current.status_as_at)
     if endings is None:
         endings = read_withdrawals(current).endings
     changes: list[Change] = []
     for key, p in new.items():
         before = old.get(key, Participant(name=p.name, iso3=p.iso3, reio=p.reio))
         for column in Column:
-            changes.extend(_column_changes(column, before, p, printed, endings.get(key, ())))
+            found = endings.get(key, ())
+            changes.extend(_column_changes(column, before, p, printed, found, today))
     for key, p in old.items():
         if key not in new:
             last = max(p.actions, key=lambda a: a.date) if p.actions else None

@@ -283,6 +283,7 @@ def _settle_absences(
     for event_id, returned in reappearances:
         event = session.get_one(Event, event_id)
         retraction.notify_return(session, event, returned, obs.at)
+        events += retraction.retract_returned_revocations(session, returned, obs).events
         if current is not None:
             again = retraction.recheck_after_return(
                 session, treaty, current, returned, obs, confirmations

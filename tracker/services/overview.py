@@ -7,7 +7,7 @@ snapshot never changes, so a poll that finds nothing new costs no re-evaluation.
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -171,6 +171,54 @@ def events(
     if kind is not None:
         query = query.where(Event.kind == kind)
     return [event_dict(e, iso3, t) for e, t, iso3 in session.execute(query)]
+
+
+# What a public feed carries: settled facts only. A held (`disputed`), `suspicious` or
+# `retracted` event is left out; a held event enters when it is released (made final).
+FEED_STATES: tuple[str, ...] = ("final", "confirmed")
+
+
+def _feed_at(e: Event) -> datetime:
+    """When the event became a settled fact: its release (details.settled.at), else its
+    observation; aware (UTC when stored without a zone)."""
+    settled = (e.details or {}).get("settled")
+    text = settled.get("at") if isinstance(settled, dict) else None
+    moment = e.observed_at
+    if isinstance(text, str) and text:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass  # an unreadable release time: the observation stands
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def feed_events(
+    session: Session, *, treaty_id: int | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The events of a public feed, newest first by `feed_at`: the time the event became a
+    settled fact (a released held event: its release, details.settled.at; any other: its
+    observation). Only events in FEED_STATES."""
+    base = (
+        select(Event, Treaty.external_id, ParticipantRow.iso3)
+        .join(Treaty, Treaty.id == Event.treaty_id)
+        .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
+        .where(Event.state.in_(FEED_STATES))
+    )
+    if treaty_id is not None:
+        base = base.where(Event.treaty_id == treaty_id)
+    newest = base.order_by(Event.observed_at.desc(), Event.id.desc()).limit(limit)
+    # A released event may have been observed long before the newest: rule events are few.
+    released = base.where(Event.kind.in_(RULE_EVENT_KINDS))
+    found: dict[int, dict[str, Any]] = {}
+    for query in (newest, released):
+        for e, t, iso3 in session.execute(query):
+            if e.id in found:
+                continue
+            found[e.id] = event_dict(e, iso3, t) | {"feed_at": _feed_at(e).isoformat()}
+    rows = sorted(
+        found.values(), key=lambda r: (datetime.fromisoformat(r["feed_at"]), r["id"]), reverse=True
+    )
+    return rows[:limit]
 
 
 def country(session: Session, iso3: str) -> dict[str, Any] | None:

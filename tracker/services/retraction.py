@@ -41,6 +41,8 @@ from tracker.services.rule_context import rule_context
 from tracker.services.timeline import DISAPPEARED, Observation
 
 RETRACTION = "retraction"
+# An absence that shows an end, not a wrong page: a consent gone that the footnotes say ended.
+REVOCATION = "revocation"
 CHANGE_KINDS: tuple[str, ...] = ("signature", "consent", "reaccession", "provisional_application")
 RULE_KINDS: tuple[str, ...] = ("approaching", "threshold_crossed", "entered_into_force")
 # A deposit as the history names it: participant key, column, kind, legal date.
@@ -109,8 +111,10 @@ def _names(deposits: list[Deposit], status: TreatyStatus) -> str:
 def _still_holds(event: Event, ev: Evaluation) -> tuple[bool, str]:
     """Whether a rule event's condition holds on the evaluation; what the evaluation says."""
     if event.kind == "approaching":
+        # Approaching means short of the threshold: with none left (met) it is past, not near.
         k = int(event.details.get("approaching_at") or 0)
-        return ev.remaining <= k, f"{ev.remaining} instruments remain (approaching at {k})"
+        near = 0 < ev.remaining <= k and ev.threshold_met_on is None
+        return near, f"{ev.remaining} instruments remain (approaching at {k})"
     if event.kind == "threshold_crossed":
         met = ev.threshold_met_on
         return met == event.legal_date, (
@@ -211,9 +215,11 @@ def retract_unfounded(
     obs: Observation,
     confirmations: dict[str, date] | None = None,
 ) -> Retracted:
-    """Retract the change and rule events that the confirmed absences show were unfounded."""
+    """Retract the change and rule events that the confirmed absences show were unfounded.
+
+    A confirmed revocation is no such evidence: the act was there, and ended."""
     done = Retracted()
-    gone = vanished(confirmed)
+    gone = vanished([e for e in confirmed if e.kind != REVOCATION])
     if not gone:
         return done
     for event in _change_events(session, treaty.id):
@@ -322,6 +328,25 @@ def recheck_after_return(
     return done
 
 
+def retract_returned_revocations(
+    session: Session, returned: list[Event], obs: Observation
+) -> Retracted:
+    """A confirmed revocation whose consent cell is back on the page was wrong: retract it, and
+    tell whoever was sent it (a suspicious one is dropped unsent by the timeline)."""
+    done = Retracted()
+    for event in returned:
+        if event.kind != REVOCATION or event.state != "confirmed":
+            continue
+        before = event.details.get("before") or {}
+        reason = (
+            f"the page shows {event.participant_name}'s {before.get('kind', 'consent')} of "
+            f"{before.get('date')} again (snapshot {obs.snapshot_id}): it was not revoked"
+        )
+        done.notices.append(retract(session, event, reason, obs, [event]).id)
+        done.change_events.append(event.id)
+    return done
+
+
 def notify_return(
     session: Session, reappearance: Event, returned: list[Event], at: datetime
 ) -> int:
@@ -353,6 +378,7 @@ __all__ = [
     "notify_return",
     "recheck_after_return",
     "retract",
+    "retract_returned_revocations",
     "retract_unfounded",
     "vanished",
 ]

@@ -227,7 +227,8 @@ def confirm_absences(
 
     A second observation is a fresh page (not a 304's copy), accepted, observed at least
     `confirm_after` after the absence was first seen, and not a copy of a page already seen since
-    (same bytes, or the same "status as at" printing). Returns the events it confirmed."""
+    (same bytes, or the same "status as at" printing). Returns the events it confirmed; the
+    deliveries of those of an alerted kind (`revocation`) are enqueued in the same transaction."""
     index = {p.key: p for p in current.participants}
     confirmed = []
     for event in _open_absences(session, treaty_id, ("suspicious",)):
@@ -242,6 +243,9 @@ def confirm_absences(
             "confirm_after_hours": confirm_after.total_seconds() / 3600,
         }
         confirmed.append(event)
+    # A confirmed absence of an alerted kind (a revocation) is alerted now, once: held until
+    # this second observation, it was never sent. Other absences are not alerted (filters).
+    outbox.enqueue(session, [e.id for e in confirmed], obs.at)
     return confirmed
 
 
@@ -348,6 +352,8 @@ def record_changes(
         current,
         previous_printed=previous_printed,
         endings=endings,
+        # the page's day, for whether an ending is in effect (no stamp: it was seen by then)
+        current_printed=current.status_as_at or obs.status_as_at or at,
     )
     returned: dict[str, list[Event]] = {}
     for event in done.reappeared:

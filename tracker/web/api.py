@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from db.models import Snapshot, Source
 from tracker.services import overview
 from tracker.services.detection import confirmations
-from tracker.services.queries import NotFound, find_treaty, treaty_status
+from tracker.services.queries import (
+    NotFound,
+    TreatyAnswer,
+    find_treaty,
+    treaty_answer,
+    treaty_status,
+)
 from tracker.services.rules_service import show_rule
 from tracker.web.deps import get_session, today
 from tracker.web.export import Format, respond
@@ -169,7 +175,8 @@ class _Answers:
     An answer reads the treaty row (its last check), its snapshots (immutable; actions change
     only when one is added), its operator confirmations and today (the catalogue is fixed for
     the process). Three small queries give that key; a hit skips the rest, about two thirds of
-    the request's time. Answers with an as_of are not kept (any date may be asked; memory).
+    the request's time. Answers with an as_of are not kept (any date may be asked; memory), nor
+    answers whose rule reads another treaty (after_treaty, share_of: not in the key).
     Answers are shared: callers must not mutate them.
     """
 
@@ -203,7 +210,10 @@ class _Answers:
             if key in answers:
                 answers.move_to_end(key)
                 return answers[key]
-        answer = treaty_status(session, treaty_id, today=day)
+        found = treaty_answer(session, treaty_id, today=day)
+        answer = found.status
+        if _reads_other_treaties(found):
+            return answer  # its key does not cover the other treaty's snapshots: not kept
         with self._lock:
             answers[key] = answer
             while len(answers) > self.size:
@@ -212,6 +222,13 @@ class _Answers:
 
 
 _ANSWERS = _Answers()
+
+
+def _reads_other_treaties(found: TreatyAnswer) -> bool:
+    """True when the answer's rule reads another treaty (after_treaty, share_of): what that
+    treaty's snapshots say changes the answer, and the cache key does not cover them."""
+    rule = found.evaluation.rule if found.evaluation is not None else None
+    return rule is not None and (rule.after_treaty is not None or rule.share_of is not None)
 
 
 def _status(

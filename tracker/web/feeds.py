@@ -71,13 +71,14 @@ def _feed(request: Request, title: str, path: str, events: list[dict[str, Any]])
     fg.title(title)
     fg.link(href=f"{base}{path}", rel="self")
     fg.author({"name": "treaty tracker"})
-    updated = max((e["observed_at"] for e in events), default=None)
-    fg.updated(datetime.fromisoformat(updated) if updated else datetime(1970, 1, 1, tzinfo=UTC))
+    # feed_at: when the event became a settled fact (a released held event: its release)
+    updated = max((datetime.fromisoformat(e["feed_at"]) for e in events), default=None)
+    fg.updated(updated or datetime(1970, 1, 1, tzinfo=UTC))
     for e in reversed(events):  # feedgen prepends: add oldest first
         entry = fg.add_entry()
         entry.id(f"{base}/api/events/{e['id']}")
         entry.title(_title(e))
-        entry.updated(datetime.fromisoformat(e["observed_at"]))
+        entry.updated(datetime.fromisoformat(e["feed_at"]))
         entry.link(href=f"{base}/treaties/{e['treaty']}")
         entry.summary(_summary(e))
     return AtomResponse(fg.atom_str(pretty=True))
@@ -85,7 +86,7 @@ def _feed(request: Request, title: str, path: str, events: list[dict[str, Any]])
 
 @router.get("/events.atom", summary="Atom feed of the latest events", response_class=AtomResponse)
 def events_feed(request: Request, session: DB) -> Response:
-    rows = overview.events(session, limit=FEED_SIZE)
+    rows = overview.feed_events(session, limit=FEED_SIZE)
     return _feed(request, "Treaty tracker: events", "/feeds/events.atom", rows)
 
 
@@ -100,6 +101,6 @@ def treaty_feed(treaty_id: TreatyId, request: Request, session: DB) -> Response:
         treaty, _ = find_treaty(session, treaty_id)
     except NotFound as error:
         raise HTTPException(404, detail=str(error)) from None
-    rows = overview.events(session, treaty_id=treaty.id, limit=FEED_SIZE)
+    rows = overview.feed_events(session, treaty_id=treaty.id, limit=FEED_SIZE)
     path = f"/feeds/treaties/{treaty.external_id}.atom"
     return _feed(request, f"Treaty tracker: {treaty.external_id} {treaty.title}", path, rows)
