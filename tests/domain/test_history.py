@@ -4,6 +4,7 @@ rewritten row, an end whose date no page gives, and the same answers whatever th
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -62,6 +63,11 @@ def reader(endings: dict[str, list[Ending]], rejoined=None):
         return Withdrawals({k: v for k, v in endings.items() if k in keys}, dict(rejoined or {}))
 
     return read
+
+
+def consent(ending: Ending) -> Ending:
+    """The footnote's ending as the history attaches it to a consent act."""
+    return replace(ending, column="consent")
 
 
 def standing(history, key, on: str):
@@ -146,10 +152,10 @@ def test_revocation_dates_from_the_footnote_where_it_gives_them():
         read=reader({"RUS": [ended]}),
     )
     act = history.act(("RUS", "consent", "ratification", D("2000-06-30")))
-    assert act is not None and act.ending == ended
+    assert act is not None and act.ending == consent(ended)
     assert act.standing(D("2023-11-01")) == COUNTS and act.standing(D("2023-11-02")) == ENDED
     assert history.as_of(D("2024-01-01")).warnings == ()
-    assert history.endings() == {"RUS": (ended,)}
+    assert history.endings() == {"RUS": (consent(ended),)}
 
 
 # ---- withdrawal: brackets ------------------------------------------------------------------
@@ -165,7 +171,7 @@ def test_withdrawal_with_footnote_dates_counts_until_it_took_effect():
         read=reader({"AUT": [ended]}),
     )
     act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
-    assert act is not None and act.ended_by == WITHDRAWN and act.ending == ended
+    assert act is not None and act.ended_by == WITHDRAWN and act.ending == consent(ended)
     assert act.first_bracketed == at("2020-01-10")
     assert history.as_of(D("2019-11-30")).parties == 1
     out = history.as_of(D("2019-12-01"))
@@ -264,7 +270,7 @@ def test_withdrawal_then_reaccession_keeps_the_withdrawal_dates():
     )  # fmt: skip
     old = history.act(OLD)
     assert old is not None and old.ended_by == WITHDRAWN and old.successor == NEW
-    assert old.ending == ended
+    assert old.ending == consent(ended)
     assert history.as_of(D("2020-11-03")).parties == 1
     gap = history.as_of(D("2020-12-01"))
     assert gap.parties == 0 and gap.warnings == () and gap.participants[0].standing == "withdrawn"
@@ -409,7 +415,7 @@ def test_withdrawal_notified_but_not_yet_bracketed_ends_on_its_effective_date():
     ended = Ending("AUT", "withdrawal", D("2025-06-27"), D("2025-12-27"), FOOTNOTE)
     history = derive([printed("2025-07-01", AUT)], read=reader({"AUT": [ended]}))
     act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
-    assert act is not None and act.ended_by == WITHDRAWN and act.ending == ended
+    assert act is not None and act.ended_by == WITHDRAWN and act.ending == consent(ended)
     assert history.as_of(D("2025-12-26")).parties == 1
     assert history.as_of(D("2025-12-27")).parties == 0
     # Without an effective date, a notification alone ends nothing yet.
@@ -429,3 +435,66 @@ def test_withdrawal_notified_without_its_effect_date_keeps_the_pages_bounds():
     assert act.ending.notified_on == D("2019-06-01") and act.ending.basis == FOOTNOTE
     assert (act.ending.not_before, act.ending.not_after) == (D("2018-06-01"), D("2020-01-10"))
     assert act.standing(D("2018-06-01")) == COUNTS and act.standing(D("2019-01-01")) == NOT_KNOWN
+
+
+# ---- review #5: an ending says the column of the act it ended ---------------------------------
+
+
+def _aland_pages():
+    sig, rat = cell(Column.SIGNATURE, "2001-05-01"), cell(Column.CONSENT, "2003-01-01")
+    bland = row("Bland", "BLA", cell(Column.CONSENT, "2004-01-01"))
+    cland = row("Cland", "CLA", cell(Column.CONSENT, "2021-01-01"))
+    return [
+        printed("2010-01-01", row("Aland", "ALA", sig, rat), bland),
+        printed("2019-06-01", row("Aland", "ALA", sig, rat), bland),
+        printed("2020-01-01", row("Aland", "ALA", rat), bland),  # the signature cell is gone
+        printed("2021-06-01", row("Aland", "ALA", rat), bland, cland),
+    ]
+
+
+def test_a_removed_signature_cell_ends_the_signature_not_the_ratification():
+    from tracker.domain.evaluate import evaluate
+    from tracker.domain.rules import rule_from_spec
+
+    history = derive(_aland_pages(), read=none_read)
+    signature = history.act(("ALA", "signature", "signature", D("2001-05-01")))
+    assert signature is not None and signature.ended_by == REVOKED
+    assert signature.ending is not None and signature.ending.column == "signature"
+    (aland,) = history.endings()["ALA"]
+    assert aland.column == "signature" and aland.to_dict()["column"] == "signature"
+    answer = history.as_of(D("2022-01-01"))
+    assert answer.parties == 3 and answer.not_known == 0
+    # What the evaluation takes for an instrument's ending: the consent's (column None or
+    # "consent") only; the signature's end leaves the ratification of 2003 counting.
+    instrument = {
+        k: tuple(e for e in v if e.column in (None, "consent")) for k, v in answer.endings.items()
+    }
+    rule = rule_from_spec("XXVI-4", {"threshold": 3, "delay": {"days": 30}})
+    ev = evaluate(rule, answer.status, as_of=D("2022-01-01"), endings=instrument)
+    assert ev.threshold_met_on == D("2021-01-01")
+    assert ev.qualifying == 3
+
+
+def test_every_ending_of_the_history_names_its_column():
+    ended = Ending("AUT", "withdrawal", D("2019-06-01"), D("2019-12-01"), CLAUSE)
+    history = derive(
+        [printed("2018-06-01", AUT, USA_2016), printed("2020-01-10", AUT_OUT, USA_2021)],
+        read=reader({"AUT": [ended]}),
+    )
+    columns = {k: [e.column for e in v] for k, v in history.endings().items()}
+    assert columns == {"AUT": ["consent"], "USA": ["consent"]}
+
+
+def test_the_ends_of_instruments_leave_out_a_signature_but_keep_a_definitive_signature():
+    history = derive(_aland_pages(), read=none_read)
+    assert set(history.endings()) == {"ALA"} and history.endings(instruments=True) == {}
+    definitive = Action(Column.SIGNATURE, "definitive_signature", D("2001-05-01"), "s")
+    pages = [
+        printed("2010-01-01", row("Dland", "DLA", definitive)),
+        printed("2020-01-01", row("Dland", "DLA", replace(definitive, withdrawn=True))),
+    ]
+    (ended,) = derive(pages, read=none_read).endings(instruments=True)["DLA"]
+    assert ended.column == "signature" and (ended.not_before, ended.not_after) == (
+        D("2010-01-01"),
+        D("2020-01-01"),
+    )

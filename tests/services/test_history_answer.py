@@ -9,11 +9,17 @@ from datetime import UTC, date, datetime
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from statuses import at as noon_of
+from statuses import member, page
+from statuses import status as built
 from support.climate_history import status_stamp
 from support.untc_render import Page, Row, render
 
 from db.models import Event
+from tracker.catalogue import catalogue
 from tracker.cli import main
+from tracker.domain.models import Column
+from tracker.domain.rules import rule_from_spec
 from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.services.queries import NotFound, treaty_status
 from tracker.web.app import create_app
@@ -295,3 +301,43 @@ def test_cli_known_at(ctbt_history, settings, monkeypatch, capsys):
     assert "no snapshot observed by 2017-01-01T23:59:59" in err and err.count("\n") == 1
     assert main(["status", "XXVI-4", "--known-at", "2020-01-01T10:00"]) == 2
     assert "no time zone" in capsys.readouterr().err
+
+
+# ---- review fixes: a signature's end, the withdrawal clause, a late-printed re-accession ----
+
+T = "XXVI-9"
+
+
+def _put(session_factory, value, day: str) -> None:
+    result = ingest_page(session_factory, page(value, day))
+    assert result.outcome == "accepted", result
+
+
+def _status_of(session_factory, **kw):
+    with session_factory() as session:
+        return treaty_status(session, T, today=D("2026-11-01"), **kw)
+
+
+@pytest.fixture
+def three_needed(monkeypatch):
+    rule = rule_from_spec(T, {"threshold": 3, "delay": {"days": 30}, "withdrawal": {"months": 12}})
+    monkeypatch.setitem(catalogue("untc").rules, T, rule)
+    return rule
+
+
+@pytest.mark.usefixtures("fake_parser")
+def test_a_removed_signature_cell_does_not_end_the_ratification(session_factory, three_needed):
+    bland = member("Bland", "BLA", consent="2004-01-01")
+    cland = member("Cland", "CLA", consent="2021-01-01")
+    signed = member("Aland", "ALA", sig="2001-05-01", consent="2003-01-01")
+    unsigned = member("Aland", "ALA", consent="2003-01-01")
+    _put(session_factory, built(signed, bland, as_at=noon_of("2019-06-01")), "2019-06-01")
+    _put(session_factory, built(unsigned, bland, as_at=noon_of("2020-01-01")), "2020-01-01")
+    _put(session_factory, built(unsigned, bland, cland, as_at=noon_of("2021-06-01")), "2021-06-01")
+    answer = _status_of(session_factory, as_of=D("2022-01-01"))
+    assert answer["parties"] == 3 and answer["standing_not_known"] == 0
+    assert answer["threshold_met_on"] == "2021-01-01"
+    assert answer["qualifying_instruments"] == 3
+    aland = people(answer)["Aland"]
+    (gone,) = [a for a in aland["history"] if a["column"] == Column.SIGNATURE.value]
+    assert gone["ended_by"] == "revoked" and gone["ending"]["column"] == "signature"

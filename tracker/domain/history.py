@@ -221,12 +221,18 @@ class TreatyHistory:
     def of(self, participant: str) -> tuple[ActHistory, ...]:
         return tuple(a for a in self.acts if a.participant == participant)
 
-    def endings(self) -> dict[str, tuple[Ending, ...]]:
-        """Every known end of every participant's acts (rewritten misprints have none)."""
+    def endings(self, *, instruments: bool = False) -> dict[str, tuple[Ending, ...]]:
+        """Every known end of every participant's acts (rewritten misprints have none), each
+        naming the column of the act it ended (`Ending.column`). `instruments`: only the ends
+        of instruments (a consent, or a definitive signature), the ones an entry-into-force
+        evaluation may attach to an instrument: a signature's end is not a ratification's."""
         found: dict[str, list[Ending]] = {}
         for a in self.acts:
-            if a.ending is not None and a.ended_by != REWRITTEN:
-                found.setdefault(a.participant, []).append(a.ending)
+            if a.ending is None or a.ended_by == REWRITTEN:
+                continue
+            if instruments and not (a.column is Column.CONSENT or a.kind == "definitive_signature"):
+                continue
+            found.setdefault(a.participant, []).append(a.ending)
         return {k: tuple(v) for k, v in found.items()}
 
     def as_of(self, on: date) -> AsOf:
@@ -477,7 +483,7 @@ def _settle_ends(
                 found = _matching_ending(a, footnoted, used, min(later) if later else None)
             if found is not None:
                 ended_by = a.ended_by or WITHDRAWN
-                ending = replace(found, participant=participant)
+                ending = replace(found, participant=participant, column=a.column.value)
                 if ending.effective_on is None:  # notified, effect not dated: the pages' bounds
                     bounds = _bounded(a, pages, confirmed_gone, confirm_after).ending or ending
                     ending = replace(
@@ -530,6 +536,7 @@ def _bounded(
         basis=HISTORY,
         not_before=not_before,
         not_after=not_after,
+        column=a.column.value,
     )
     return replace(a, ending=ending, confirmed=confirmed)
 

@@ -182,7 +182,8 @@ def answer_from_history(
         participants = _participants(derived)
         keys = [p.participant.key for p in derived.participants]
         signatories, parties = derived.signatories, derived.parties
-        evaluated, endings = derived.status, derived.endings
+        # only an instrument's end may end an instrument (not a signature's, review #5)
+        evaluated, endings = derived.status, history.endings(instruments=True)
         warnings, not_known = list(derived.warnings), derived.not_known
         in_force = status.in_force
         if status.eif_date is not None:
