@@ -498,3 +498,46 @@ def test_the_ends_of_instruments_leave_out_a_signature_but_keep_a_definitive_sig
         D("2010-01-01"),
         D("2020-01-01"),
     )
+
+
+# ---- review #6: the withdrawal clause, and a footnote that gives the notification only --------
+
+NOTIFIED = (
+    "On 1 March 2020, the Government of Austria notified the Secretary-General of its decision "
+    "to withdraw from the Convention."
+)
+
+
+def _footnoted(day: str, *, withdrawn: bool = False) -> Printed:
+    from tracker.domain.models import Footnote
+
+    aut = replace(AUT_OUT if withdrawn else AUT, footnotes=("1",))
+    status = TreatyStatus(
+        treaty_id="XXVI-4", title="Test", participants=(aut, FRANCE), status_as_at=at(day),
+        footnotes=(Footnote("1", NOTIFIED),),
+    )  # fmt: skip
+    return Printed(status, at(day))
+
+
+def test_the_treatys_withdrawal_clause_dates_a_notification_only_footnote():
+    from tracker.domain.rules import Delay
+
+    history = derive([_footnoted("2020-06-01")], withdrawal=Delay("months", 12))
+    act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
+    assert act is not None and act.ending is not None
+    assert (act.ending.notified_on, act.ending.effective_on) == (D("2020-03-01"), D("2021-03-01"))
+    assert act.ending.basis == CLAUSE and act.ending.column == "consent"
+    assert history.as_of(D("2020-12-01")).parties == 2
+    assert history.as_of(D("2021-03-01")).parties == 1
+    # Without the clause the notification alone ends nothing yet (the row is still printed bound).
+    assert derive([_footnoted("2020-06-01")]).as_of(D("2030-01-01")).parties == 2
+
+
+def test_a_bracketed_row_keeps_the_notification_date_of_a_footnote_without_its_effect():
+    history = derive([printed("2020-01-10", AUT, FRANCE), _footnoted("2020-06-01", withdrawn=True)])
+    act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
+    assert act is not None and act.ended_by == WITHDRAWN and act.ending is not None
+    assert act.ending.notified_on == D("2020-03-01") and act.ending.effective_on is None
+    assert (act.ending.not_before, act.ending.not_after) == (D("2020-01-10"), D("2020-06-01"))
+    assert act.standing(D("2020-01-10")) == COUNTS and act.standing(D("2020-04-01")) == NOT_KNOWN
+    assert act.standing(D("2020-06-01")) == ENDED

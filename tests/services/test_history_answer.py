@@ -18,7 +18,7 @@ from support.untc_render import Page, Row, render
 from db.models import Event
 from tracker.catalogue import catalogue
 from tracker.cli import main
-from tracker.domain.models import Column
+from tracker.domain.models import Column, Footnote
 from tracker.domain.rules import rule_from_spec
 from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.services.queries import NotFound, treaty_status
@@ -341,3 +341,49 @@ def test_a_removed_signature_cell_does_not_end_the_ratification(session_factory,
     aland = people(answer)["Aland"]
     (gone,) = [a for a in aland["history"] if a["column"] == Column.SIGNATURE.value]
     assert gone["ended_by"] == "revoked" and gone["ending"]["column"] == "signature"
+
+
+NOTIFIED = (
+    "On 1 March 2020, the Government of Aland notified the Secretary-General of its decision to "
+    "withdraw from the Convention."
+)
+
+
+def _withdrawal_of(answer, name: str):
+    """The withdrawal of `name`'s deposit, the deciding one."""
+    (found,) = [d for d in answer["deciding_deposits"] if d["participant"] == name]
+    return found.get("withdrawal")
+
+
+@pytest.mark.usefixtures("fake_parser")
+def test_the_withdrawal_clause_dates_the_notification_alike_now_and_as_of(
+    session_factory, three_needed
+):
+    import dataclasses
+
+    aland = dataclasses.replace(member("Aland", "ALA", consent="2019-01-01"), footnotes=("1",))
+    rows = (aland, member("Bland", "BLA", consent="2003-01-01"),
+            member("Cland", "CLA", consent="2004-01-01"))  # fmt: skip
+    value = dataclasses.replace(
+        built(*rows, as_at=noon_of("2020-06-01")), footnotes=(Footnote("1", NOTIFIED),)
+    )
+    _put(session_factory, value, "2020-06-01")
+    latest = _status_of(session_factory)
+    then = _status_of(session_factory, as_of=D("2020-12-01"))
+    later = _status_of(session_factory, as_of=D("2021-06-01"))
+    # The latest answer reads the footnote with the clause: notified 1 March 2020, 12 months.
+    expected = {"notified_on": "2020-03-01", "effective_on": "2021-03-01", "basis": "clause"}
+    for answer in (latest, then):
+        assert answer["threshold_met_on"] == "2019-01-01"
+        withdrawal = _withdrawal_of(answer, "Aland")
+        assert withdrawal is not None, answer["deciding_deposits"]
+        assert {k: withdrawal[k] for k in expected} == expected
+    assert latest["qualifying_instruments"] == 2  # today: Aland's withdrawal took effect
+    assert then["qualifying_instruments"] == 3 and then["parties"] == 3
+    assert people(then)["Aland"]["standing"] == "party"
+    (consent,) = [a for a in people(then)["Aland"]["history"] if a["column"] == "consent"]
+    assert consent["ending"]["notified_on"] == "2020-03-01"
+    assert consent["ending"]["effective_on"] == "2021-03-01"
+    # ... and after it took effect the history no longer counts Aland either.
+    assert later["qualifying_instruments"] == 2 and later["parties"] == 2
+    assert people(later)["Aland"]["standing"] == "withdrawn"

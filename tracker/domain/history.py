@@ -34,9 +34,11 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.withdrawals import HISTORY, UNKNOWN, Ending, Withdrawals, read_withdrawals
+from tracker.domain.rules import Delay
+from tracker.domain.withdrawals import HISTORY, Ending, Withdrawals, read_withdrawals
 
 # A legal act of a participant: (participant key, column, kind, legal date).
 ActKey = tuple[str, str, str, date]
@@ -328,7 +330,7 @@ def _matching_ending(
     before the participant's next act in the column), whose dates the footnotes give."""
     for i, e in enumerate(endings):
         when = e.effective_on or e.notified_on
-        if i in used or e.basis == UNKNOWN or when is None:
+        if i in used or when is None:  # a notification alone (basis UNKNOWN) is kept
             continue
         if when >= act.date and (later is None or when <= later):
             used.add(i)
@@ -339,15 +341,19 @@ def _matching_ending(
 def derive(
     pages: Iterable[Printed],
     *,
-    read: Reader = read_withdrawals,
+    read: Reader | None = None,
+    withdrawal: Delay | None = None,
     confirmed_gone: Collection[ActKey] = (),
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> TreatyHistory:
     """Derive every participant's action history from the accepted pages of one treaty.
 
-    `read` reads a page's withdrawals from its footnotes; `confirmed_gone`: acts whose absence
-    a second observation confirmed (the absence events, which a page unchanged in content leaves
-    without a snapshot of its own)."""
+    `read` reads a page's withdrawals from its footnotes (default: `read_withdrawals` with the
+    treaty's `withdrawal` clause, the delay from a notification to its effect, as the latest
+    answer reads them); `confirmed_gone`: acts whose absence a second observation confirmed (the
+    absence events, which a page unchanged in content leaves without a snapshot of its own)."""
+    if read is None:
+        read = partial(read_withdrawals, clause=withdrawal)
     ordered = order_pages(pages)
     if not ordered:
         raise ValueError("no page to derive a history from")
