@@ -541,3 +541,44 @@ def test_a_bracketed_row_keeps_the_notification_date_of_a_footnote_without_its_e
     assert (act.ending.not_before, act.ending.not_after) == (D("2020-01-10"), D("2020-06-01"))
     assert act.standing(D("2020-01-10")) == COUNTS and act.standing(D("2020-04-01")) == NOT_KNOWN
     assert act.standing(D("2020-06-01")) == ENDED
+
+
+# ---- review #8: a re-accession printed late is no misprint of an act printed before it --------
+
+ALAND_2000 = row("Aland", "ALA", cell(Column.CONSENT, "2000-01-01"))
+ALAND_2022 = row("Aland", "ALA", cell(Column.CONSENT, "2022-03-01", "a"))
+OLD_ALAND = ("ALA", "consent", "ratification", D("2000-01-01"))
+NEW_ALAND = ("ALA", "consent", "accession", D("2022-03-01"))
+
+
+def test_an_act_printed_before_the_new_acts_date_is_superseded_not_rewritten():
+    pages = [
+        printed("2005-01-01", ALAND_2000, FRANCE),
+        printed("2022-03-05", ALAND_2000, FRANCE),  # printed after the accession: a lag
+        printed("2022-03-20", ALAND_2022, FRANCE),
+    ]
+    history = derive(pages, read=none_read)
+    old = history.act(OLD_ALAND)
+    assert old is not None and old.ended_by == SUPERSEDED and old.successor == NEW_ALAND
+    assert old.ending is not None and old.ending.basis == HISTORY
+    # Still bound where a page printed before the accession showed it; the lagging page of
+    # 2022-03-05 proves nothing after 2022-03-01, when the new act already existed.
+    assert (old.ending.not_before, old.ending.not_after) == (D("2005-01-01"), D("2022-03-01"))
+    assert history.as_of(D("2004-06-01")).parties == 2
+    then = history.as_of(D("2010-01-01"))
+    assert then.parties == 1 and then.not_known == 1
+    assert then.warnings == (
+        (
+            "Aland: ratification of 2000-01-01 ended between 2005-01-01 and 2022-03-01; its "
+            "standing on 2010-01-01 is not known"
+        ),
+    )
+    now = history.as_of(D("2022-03-10"))
+    assert now.parties == 2 and now.warnings == ()
+    assert set(history.endings(instruments=True)) == {"ALA"}
+
+
+def test_an_act_first_printed_on_or_after_the_new_acts_date_may_be_its_misprint():
+    pages = [printed("2022-03-05", ALAND_2000, FRANCE), printed("2022-03-20", ALAND_2022, FRANCE)]
+    old = derive(pages, read=none_read).act(OLD_ALAND)
+    assert old is not None and old.ended_by == REWRITTEN
