@@ -387,3 +387,32 @@ def test_the_withdrawal_clause_dates_the_notification_alike_now_and_as_of(
     # ... and after it took effect the history no longer counts Aland either.
     assert later["qualifying_instruments"] == 2 and later["parties"] == 2
     assert people(later)["Aland"]["standing"] == "withdrawn"
+
+
+@pytest.mark.usefixtures("fake_parser")
+def test_a_reaccession_printed_late_is_an_event_and_keeps_the_old_ratification(
+    session_factory, three_needed
+):
+    old = member("Aland", "ALA", consent="2000-01-01")
+    new = member("Aland", "ALA", consent="2022-03-01", letter="a")
+    bland, cland = member("Bland", "BLA", consent="2001-01-01"), member("Cland", "CLA")
+    _put(session_factory, built(old, bland, as_at=noon_of("2005-01-01")), "2005-01-01")
+    _put(session_factory, built(old, bland, cland, as_at=noon_of("2022-03-05")), "2022-03-05")
+    _put(session_factory, built(new, bland, cland, as_at=noon_of("2022-03-20")), "2022-03-20")
+    with session_factory() as session:
+        found = [
+            (e.kind, e.legal_date, e.details.get("ended", {}).get("date"))
+            for e in session.scalars(select(Event).where(Event.participant_name == "Aland"))
+        ]
+    assert found == [("reaccession", D("2022-03-01"), "2000-01-01")]
+    then = _status_of(session_factory, as_of=D("2010-01-01"))
+    assert people(then)["Aland"]["standing"] == "unknown" and then["parties"] == 1
+    assert (
+        "Aland: ratification of 2000-01-01 ended between 2005-01-01 and 2022-03-01; its "
+        "standing on 2010-01-01 is not known"
+    ) in then["warnings"]
+    assert people(_status_of(session_factory, as_of=D("2004-01-01")))["Aland"]["standing"] == (
+        "party"
+    )
+    now = _status_of(session_factory, as_of=D("2022-03-10"))
+    assert people(now)["Aland"]["standing"] == "party" and now["parties"] == 2
