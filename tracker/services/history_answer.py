@@ -171,6 +171,16 @@ def _participants(derived: AsOf) -> list[dict[str, Any]]:
     return rows
 
 
+def _last_checked(
+    treaty: Treaty, observed_last: Snapshot, known_at: datetime | None
+) -> datetime | None:
+    """When the treaty was last checked; known at T: the latest observation of its snapshots
+    observed by T (a check after T is not known then, nor one that made no snapshot)."""
+    if known_at is None:
+        return treaty.last_checked_at
+    return _aware(observed_last.observed_at)
+
+
 def answer_from_history(
     session: Session,
     treaty_id: str,
@@ -238,7 +248,7 @@ def answer_from_history(
         "observed_at": iso_or_none(_aware(base.observed_at)),
         "status_as_at": iso_or_none(base.status_as_at),
         "evidence": _evidence(history),
-        "last_checked_at": iso_or_none(treaty.last_checked_at),
+        "last_checked_at": iso_or_none(_last_checked(treaty, observed_last, known_at)),
         "source_url": base.url,
         **rule_answer,
         "participants": participants,
