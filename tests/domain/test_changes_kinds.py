@@ -176,3 +176,37 @@ def test_default_endings_come_from_read_withdrawals(monkeypatch):
     assert kinds(diff(page(RATIFIED), page(RUS, printed="2026-02-03T12:00"))) == [
         (ChangeKind.REVOCATION, D("2023-11-02"))
     ]
+
+
+# ---- review #8: an old act first observed before the new act's date is no misprint of it ------
+
+ALAND_NAME = "Aland"
+RATIFIED_2000 = cell(Column.CONSENT, "2000-01-01")
+ACCEDED_2022 = cell(Column.CONSENT, "2022-03-01", "a")
+
+
+def aland(*cells: Action) -> Participant:
+    return Participant(ALAND_NAME, "ALA", actions=cells)
+
+
+def test_a_replacement_dated_after_the_old_acts_first_observation_is_a_reaccession():
+    previous = page(aland(RATIFIED_2000), printed="2022-03-05T12:00")  # printed late: a lag
+    current = page(aland(ACCEDED_2022))
+    first = {("ALA", "consent", "ratification", D("2000-01-01")): datetime(2005, 1, 1, tzinfo=UTC)}
+    changes = diff(previous, current, endings={}, first_seen=first)
+    assert kinds(changes) == [(ChangeKind.REACCESSION, D("2022-03-01"))]
+    assert changes[0].details()["ended"] == RATIFIED_2000.to_dict()
+    # Without the first observation, the previous print is all there is: it may be a misprint.
+    assert kinds(diff(previous, current, endings={})) == [(ChangeKind.CORRECTION, D("2022-03-01"))]
+
+
+def test_an_old_act_first_observed_on_or_after_the_new_acts_date_may_be_its_misprint():
+    previous = page(aland(RATIFIED_2000), printed="2022-03-05T12:00")
+    for seen in (datetime(2022, 3, 1, 23, tzinfo=UTC), datetime(2022, 3, 5, tzinfo=UTC)):
+        first = {("ALA", "consent", "ratification", D("2000-01-01")): seen}
+        changes = diff(previous, page(aland(ACCEDED_2022)), endings={}, first_seen=first)
+        assert kinds(changes) == [(ChangeKind.CORRECTION, D("2022-03-01"))], seen
+    # Another act's first observation says nothing of this one.
+    other = {("ALA", "signature", "signature", D("2000-01-01")): datetime(2005, 1, 1, tzinfo=UTC)}
+    changes = diff(previous, page(aland(ACCEDED_2022)), endings={}, first_seen=other)
+    assert kinds(changes) == [(ChangeKind.CORRECTION, D("2022-03-01"))]

@@ -4,6 +4,7 @@ rewritten row, an end whose date no page gives, and the same answers whatever th
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -62,6 +63,11 @@ def reader(endings: dict[str, list[Ending]], rejoined=None):
         return Withdrawals({k: v for k, v in endings.items() if k in keys}, dict(rejoined or {}))
 
     return read
+
+
+def consent(ending: Ending) -> Ending:
+    """The footnote's ending as the history attaches it to a consent act."""
+    return replace(ending, column="consent")
 
 
 def standing(history, key, on: str):
@@ -146,10 +152,10 @@ def test_revocation_dates_from_the_footnote_where_it_gives_them():
         read=reader({"RUS": [ended]}),
     )
     act = history.act(("RUS", "consent", "ratification", D("2000-06-30")))
-    assert act is not None and act.ending == ended
+    assert act is not None and act.ending == consent(ended)
     assert act.standing(D("2023-11-01")) == COUNTS and act.standing(D("2023-11-02")) == ENDED
     assert history.as_of(D("2024-01-01")).warnings == ()
-    assert history.endings() == {"RUS": (ended,)}
+    assert history.endings() == {"RUS": (consent(ended),)}
 
 
 # ---- withdrawal: brackets ------------------------------------------------------------------
@@ -165,7 +171,7 @@ def test_withdrawal_with_footnote_dates_counts_until_it_took_effect():
         read=reader({"AUT": [ended]}),
     )
     act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
-    assert act is not None and act.ended_by == WITHDRAWN and act.ending == ended
+    assert act is not None and act.ended_by == WITHDRAWN and act.ending == consent(ended)
     assert act.first_bracketed == at("2020-01-10")
     assert history.as_of(D("2019-11-30")).parties == 1
     out = history.as_of(D("2019-12-01"))
@@ -264,7 +270,7 @@ def test_withdrawal_then_reaccession_keeps_the_withdrawal_dates():
     )  # fmt: skip
     old = history.act(OLD)
     assert old is not None and old.ended_by == WITHDRAWN and old.successor == NEW
-    assert old.ending == ended
+    assert old.ending == consent(ended)
     assert history.as_of(D("2020-11-03")).parties == 1
     gap = history.as_of(D("2020-12-01"))
     assert gap.parties == 0 and gap.warnings == () and gap.participants[0].standing == "withdrawn"
@@ -409,7 +415,7 @@ def test_withdrawal_notified_but_not_yet_bracketed_ends_on_its_effective_date():
     ended = Ending("AUT", "withdrawal", D("2025-06-27"), D("2025-12-27"), FOOTNOTE)
     history = derive([printed("2025-07-01", AUT)], read=reader({"AUT": [ended]}))
     act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
-    assert act is not None and act.ended_by == WITHDRAWN and act.ending == ended
+    assert act is not None and act.ended_by == WITHDRAWN and act.ending == consent(ended)
     assert history.as_of(D("2025-12-26")).parties == 1
     assert history.as_of(D("2025-12-27")).parties == 0
     # Without an effective date, a notification alone ends nothing yet.
@@ -429,3 +435,150 @@ def test_withdrawal_notified_without_its_effect_date_keeps_the_pages_bounds():
     assert act.ending.notified_on == D("2019-06-01") and act.ending.basis == FOOTNOTE
     assert (act.ending.not_before, act.ending.not_after) == (D("2018-06-01"), D("2020-01-10"))
     assert act.standing(D("2018-06-01")) == COUNTS and act.standing(D("2019-01-01")) == NOT_KNOWN
+
+
+# ---- review #5: an ending says the column of the act it ended ---------------------------------
+
+
+def _aland_pages():
+    sig, rat = cell(Column.SIGNATURE, "2001-05-01"), cell(Column.CONSENT, "2003-01-01")
+    bland = row("Bland", "BLA", cell(Column.CONSENT, "2004-01-01"))
+    cland = row("Cland", "CLA", cell(Column.CONSENT, "2021-01-01"))
+    return [
+        printed("2010-01-01", row("Aland", "ALA", sig, rat), bland),
+        printed("2019-06-01", row("Aland", "ALA", sig, rat), bland),
+        printed("2020-01-01", row("Aland", "ALA", rat), bland),  # the signature cell is gone
+        printed("2021-06-01", row("Aland", "ALA", rat), bland, cland),
+    ]
+
+
+def test_a_removed_signature_cell_ends_the_signature_not_the_ratification():
+    from tracker.domain.evaluate import evaluate
+    from tracker.domain.rules import rule_from_spec
+
+    history = derive(_aland_pages(), read=none_read)
+    signature = history.act(("ALA", "signature", "signature", D("2001-05-01")))
+    assert signature is not None and signature.ended_by == REVOKED
+    assert signature.ending is not None and signature.ending.column == "signature"
+    (aland,) = history.endings()["ALA"]
+    assert aland.column == "signature" and aland.to_dict()["column"] == "signature"
+    answer = history.as_of(D("2022-01-01"))
+    assert answer.parties == 3 and answer.not_known == 0
+    # What the evaluation takes for an instrument's ending: the consent's (column None or
+    # "consent") only; the signature's end leaves the ratification of 2003 counting.
+    instrument = {
+        k: tuple(e for e in v if e.column in (None, "consent")) for k, v in answer.endings.items()
+    }
+    rule = rule_from_spec("XXVI-4", {"threshold": 3, "delay": {"days": 30}})
+    ev = evaluate(rule, answer.status, as_of=D("2022-01-01"), endings=instrument)
+    assert ev.threshold_met_on == D("2021-01-01")
+    assert ev.qualifying == 3
+
+
+def test_every_ending_of_the_history_names_its_column():
+    ended = Ending("AUT", "withdrawal", D("2019-06-01"), D("2019-12-01"), CLAUSE)
+    history = derive(
+        [printed("2018-06-01", AUT, USA_2016), printed("2020-01-10", AUT_OUT, USA_2021)],
+        read=reader({"AUT": [ended]}),
+    )
+    columns = {k: [e.column for e in v] for k, v in history.endings().items()}
+    assert columns == {"AUT": ["consent"], "USA": ["consent"]}
+
+
+def test_the_ends_of_instruments_leave_out_a_signature_but_keep_a_definitive_signature():
+    history = derive(_aland_pages(), read=none_read)
+    assert set(history.endings()) == {"ALA"} and history.endings(instruments=True) == {}
+    definitive = Action(Column.SIGNATURE, "definitive_signature", D("2001-05-01"), "s")
+    pages = [
+        printed("2010-01-01", row("Dland", "DLA", definitive)),
+        printed("2020-01-01", row("Dland", "DLA", replace(definitive, withdrawn=True))),
+    ]
+    (ended,) = derive(pages, read=none_read).endings(instruments=True)["DLA"]
+    assert ended.column == "signature" and (ended.not_before, ended.not_after) == (
+        D("2010-01-01"),
+        D("2020-01-01"),
+    )
+
+
+# ---- review #6: the withdrawal clause, and a footnote that gives the notification only --------
+
+NOTIFIED = (
+    "On 1 March 2020, the Government of Austria notified the Secretary-General of its decision "
+    "to withdraw from the Convention."
+)
+
+
+def _footnoted(day: str, *, withdrawn: bool = False) -> Printed:
+    from tracker.domain.models import Footnote
+
+    aut = replace(AUT_OUT if withdrawn else AUT, footnotes=("1",))
+    status = TreatyStatus(
+        treaty_id="XXVI-4", title="Test", participants=(aut, FRANCE), status_as_at=at(day),
+        footnotes=(Footnote("1", NOTIFIED),),
+    )  # fmt: skip
+    return Printed(status, at(day))
+
+
+def test_the_treatys_withdrawal_clause_dates_a_notification_only_footnote():
+    from tracker.domain.rules import Delay
+
+    history = derive([_footnoted("2020-06-01")], withdrawal=Delay("months", 12))
+    act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
+    assert act is not None and act.ending is not None
+    assert (act.ending.notified_on, act.ending.effective_on) == (D("2020-03-01"), D("2021-03-01"))
+    assert act.ending.basis == CLAUSE and act.ending.column == "consent"
+    assert history.as_of(D("2020-12-01")).parties == 2
+    assert history.as_of(D("2021-03-01")).parties == 1
+    # Without the clause the notification alone ends nothing yet (the row is still printed bound).
+    assert derive([_footnoted("2020-06-01")]).as_of(D("2030-01-01")).parties == 2
+
+
+def test_a_bracketed_row_keeps_the_notification_date_of_a_footnote_without_its_effect():
+    history = derive([printed("2020-01-10", AUT, FRANCE), _footnoted("2020-06-01", withdrawn=True)])
+    act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))
+    assert act is not None and act.ended_by == WITHDRAWN and act.ending is not None
+    assert act.ending.notified_on == D("2020-03-01") and act.ending.effective_on is None
+    assert (act.ending.not_before, act.ending.not_after) == (D("2020-01-10"), D("2020-06-01"))
+    assert act.standing(D("2020-01-10")) == COUNTS and act.standing(D("2020-04-01")) == NOT_KNOWN
+    assert act.standing(D("2020-06-01")) == ENDED
+
+
+# ---- review #8: a re-accession printed late is no misprint of an act printed before it --------
+
+ALAND_2000 = row("Aland", "ALA", cell(Column.CONSENT, "2000-01-01"))
+ALAND_2022 = row("Aland", "ALA", cell(Column.CONSENT, "2022-03-01", "a"))
+OLD_ALAND = ("ALA", "consent", "ratification", D("2000-01-01"))
+NEW_ALAND = ("ALA", "consent", "accession", D("2022-03-01"))
+
+
+def test_an_act_printed_before_the_new_acts_date_is_superseded_not_rewritten():
+    pages = [
+        printed("2005-01-01", ALAND_2000, FRANCE),
+        printed("2022-03-05", ALAND_2000, FRANCE),  # printed after the accession: a lag
+        printed("2022-03-20", ALAND_2022, FRANCE),
+    ]
+    history = derive(pages, read=none_read)
+    old = history.act(OLD_ALAND)
+    assert old is not None and old.ended_by == SUPERSEDED and old.successor == NEW_ALAND
+    assert old.ending is not None and old.ending.basis == HISTORY
+    # Still bound where a page printed before the accession showed it; the lagging page of
+    # 2022-03-05 proves nothing after 2022-03-01, when the new act already existed.
+    assert (old.ending.not_before, old.ending.not_after) == (D("2005-01-01"), D("2022-03-01"))
+    assert history.as_of(D("2004-06-01")).parties == 2
+    then = history.as_of(D("2010-01-01"))
+    assert then.parties == 1 and then.not_known == 1
+    assert then.warnings == (
+        (
+            "Aland: ratification of 2000-01-01 ended between 2005-01-01 and 2022-03-01; its "
+            "standing on 2010-01-01 is not known"
+        ),
+    )
+    now = history.as_of(D("2022-03-10"))
+    assert now.parties == 2 and now.warnings == ()
+    assert set(history.endings(instruments=True)) == {"ALA"}
+
+
+def test_an_act_first_printed_on_or_after_the_new_acts_date_may_be_its_misprint():
+    pages = [printed("2022-03-05", ALAND_2000, FRANCE), printed("2022-03-20", ALAND_2022, FRANCE)]
+    old = derive(pages, read=none_read).act(OLD_ALAND)
+    assert old is not None and old.ended_by == REWRITTEN

@@ -9,11 +9,17 @@ from datetime import UTC, date, datetime
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from statuses import at as noon_of
+from statuses import member, page
+from statuses import status as built
 from support.climate_history import status_stamp
 from support.untc_render import Page, Row, render
 
 from db.models import Event
+from tracker.catalogue import catalogue
 from tracker.cli import main
+from tracker.domain.models import Column, Footnote
+from tracker.domain.rules import rule_from_spec
 from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.services.queries import NotFound, treaty_status
 from tracker.web.app import create_app
@@ -295,3 +301,118 @@ def test_cli_known_at(ctbt_history, settings, monkeypatch, capsys):
     assert "no snapshot observed by 2017-01-01T23:59:59" in err and err.count("\n") == 1
     assert main(["status", "XXVI-4", "--known-at", "2020-01-01T10:00"]) == 2
     assert "no time zone" in capsys.readouterr().err
+
+
+# ---- review fixes: a signature's end, the withdrawal clause, a late-printed re-accession ----
+
+T = "XXVI-9"
+
+
+def _put(session_factory, value, day: str) -> None:
+    result = ingest_page(session_factory, page(value, day))
+    assert result.outcome == "accepted", result
+
+
+def _status_of(session_factory, **kw):
+    with session_factory() as session:
+        return treaty_status(session, T, today=D("2026-11-01"), **kw)
+
+
+@pytest.fixture
+def three_needed(monkeypatch):
+    rule = rule_from_spec(T, {"threshold": 3, "delay": {"days": 30}, "withdrawal": {"months": 12}})
+    monkeypatch.setitem(catalogue("untc").rules, T, rule)
+    return rule
+
+
+@pytest.mark.usefixtures("fake_parser")
+def test_a_removed_signature_cell_does_not_end_the_ratification(session_factory, three_needed):
+    bland = member("Bland", "BLA", consent="2004-01-01")
+    cland = member("Cland", "CLA", consent="2021-01-01")
+    signed = member("Aland", "ALA", sig="2001-05-01", consent="2003-01-01")
+    unsigned = member("Aland", "ALA", consent="2003-01-01")
+    _put(session_factory, built(signed, bland, as_at=noon_of("2019-06-01")), "2019-06-01")
+    _put(session_factory, built(unsigned, bland, as_at=noon_of("2020-01-01")), "2020-01-01")
+    _put(session_factory, built(unsigned, bland, cland, as_at=noon_of("2021-06-01")), "2021-06-01")
+    answer = _status_of(session_factory, as_of=D("2022-01-01"))
+    assert answer["parties"] == 3 and answer["standing_not_known"] == 0
+    assert answer["threshold_met_on"] == "2021-01-01"
+    assert answer["qualifying_instruments"] == 3
+    aland = people(answer)["Aland"]
+    (gone,) = [a for a in aland["history"] if a["column"] == Column.SIGNATURE.value]
+    assert gone["ended_by"] == "revoked" and gone["ending"]["column"] == "signature"
+
+
+NOTIFIED = (
+    "On 1 March 2020, the Government of Aland notified the Secretary-General of its decision to "
+    "withdraw from the Convention."
+)
+
+
+def _withdrawal_of(answer, name: str):
+    """The withdrawal of `name`'s deposit, the deciding one."""
+    (found,) = [d for d in answer["deciding_deposits"] if d["participant"] == name]
+    return found.get("withdrawal")
+
+
+@pytest.mark.usefixtures("fake_parser")
+def test_the_withdrawal_clause_dates_the_notification_alike_now_and_as_of(
+    session_factory, three_needed
+):
+    import dataclasses
+
+    aland = dataclasses.replace(member("Aland", "ALA", consent="2019-01-01"), footnotes=("1",))
+    rows = (aland, member("Bland", "BLA", consent="2003-01-01"),
+            member("Cland", "CLA", consent="2004-01-01"))  # fmt: skip
+    value = dataclasses.replace(
+        built(*rows, as_at=noon_of("2020-06-01")), footnotes=(Footnote("1", NOTIFIED),)
+    )
+    _put(session_factory, value, "2020-06-01")
+    latest = _status_of(session_factory)
+    then = _status_of(session_factory, as_of=D("2020-12-01"))
+    later = _status_of(session_factory, as_of=D("2021-06-01"))
+    # The latest answer reads the footnote with the clause: notified 1 March 2020, 12 months.
+    expected = {"notified_on": "2020-03-01", "effective_on": "2021-03-01", "basis": "clause"}
+    for answer in (latest, then):
+        assert answer["threshold_met_on"] == "2019-01-01"
+        withdrawal = _withdrawal_of(answer, "Aland")
+        assert withdrawal is not None, answer["deciding_deposits"]
+        assert {k: withdrawal[k] for k in expected} == expected
+    assert latest["qualifying_instruments"] == 2  # today: Aland's withdrawal took effect
+    assert then["qualifying_instruments"] == 3 and then["parties"] == 3
+    assert people(then)["Aland"]["standing"] == "party"
+    (consent,) = [a for a in people(then)["Aland"]["history"] if a["column"] == "consent"]
+    assert consent["ending"]["notified_on"] == "2020-03-01"
+    assert consent["ending"]["effective_on"] == "2021-03-01"
+    # ... and after it took effect the history no longer counts Aland either.
+    assert later["qualifying_instruments"] == 2 and later["parties"] == 2
+    assert people(later)["Aland"]["standing"] == "withdrawn"
+
+
+@pytest.mark.usefixtures("fake_parser")
+def test_a_reaccession_printed_late_is_an_event_and_keeps_the_old_ratification(
+    session_factory, three_needed
+):
+    old = member("Aland", "ALA", consent="2000-01-01")
+    new = member("Aland", "ALA", consent="2022-03-01", letter="a")
+    bland, cland = member("Bland", "BLA", consent="2001-01-01"), member("Cland", "CLA")
+    _put(session_factory, built(old, bland, as_at=noon_of("2005-01-01")), "2005-01-01")
+    _put(session_factory, built(old, bland, cland, as_at=noon_of("2022-03-05")), "2022-03-05")
+    _put(session_factory, built(new, bland, cland, as_at=noon_of("2022-03-20")), "2022-03-20")
+    with session_factory() as session:
+        found = [
+            (e.kind, e.legal_date, e.details.get("ended", {}).get("date"))
+            for e in session.scalars(select(Event).where(Event.participant_name == "Aland"))
+        ]
+    assert found == [("reaccession", D("2022-03-01"), "2000-01-01")]
+    then = _status_of(session_factory, as_of=D("2010-01-01"))
+    assert people(then)["Aland"]["standing"] == "unknown" and then["parties"] == 1
+    assert (
+        "Aland: ratification of 2000-01-01 ended between 2005-01-01 and 2022-03-01; its "
+        "standing on 2010-01-01 is not known"
+    ) in then["warnings"]
+    assert people(_status_of(session_factory, as_of=D("2004-01-01")))["Aland"]["standing"] == (
+        "party"
+    )
+    now = _status_of(session_factory, as_of=D("2022-03-10"))
+    assert people(now)["Aland"]["standing"] == "party" and now["parties"] == 2

@@ -151,3 +151,76 @@ def test_the_api_answer_follows_the_share_of_treaty(session_factory, settings, m
         _ingest(session_factory, kyoto, "https://treaties.example/kyoto")
         # 3/4 of Kyoto's parties on the day: on 1975-01-01 it has one, so one deposit meets it.
         assert client.get("/api/treaties/XXVII-7-x").json()["threshold_met_on"] == "1975-01-01"
+
+
+# ---- review #7: what we knew on T of the other treaty is its snapshots observed by T ----------
+
+
+def test_known_at_reads_the_other_treatys_snapshots_observed_by_then(session_factory):
+    from datetime import UTC, datetime
+
+    early = status(*TEN, treaty="IV-4", title="ICCPR", eif_date="1976-06-01")
+    late = status(*TEN, treaty="IV-4", title="ICCPR", eif_date="1977-01-01")
+    ingest_page(session_factory, page(early, "2026-01-02", url="https://treaties.example/iv-4"))
+    ingest_page(session_factory, page(late, "2026-03-01", url="https://treaties.example/iv-4"))
+    protocol = status(*TEN, treaty="IV-5", title="OP", as_at=at("2026-01-01"))
+    _ingest(session_factory, protocol, "https://treaties.example/iv-5")
+    then = datetime(2026, 2, 1, tzinfo=UTC)
+    with session_factory() as session:
+        treaty, rule = _treaty(session, "IV-5"), catalogue("untc").rules["IV-5"]
+        assert rule_context(session, treaty, rule, known_at=then) == {
+            "others": {"IV-4": D("1976-06-01")}
+        }
+        assert rule_context(session, treaty, rule) == {"others": {"IV-4": D("1977-01-01")}}
+        before = datetime(2026, 1, 1, tzinfo=UTC)  # nothing of IV-4 observed yet: unknown
+        assert rule_context(session, treaty, rule, known_at=before) == {"others": {"IV-4": None}}
+        known = treaty_status(session, "IV-5", known_at=then, today=D("2026-11-01"))
+        latest = treaty_status(session, "IV-5", today=D("2026-11-01"))
+    assert known["entry_into_force"]["computed"] == "1976-06-01"
+    assert latest["entry_into_force"]["computed"] == "1977-01-01"
+
+
+def test_known_at_counts_the_other_treatys_parties_observed_by_then(session_factory):
+    from datetime import UTC, datetime
+
+    url = "https://treaties.example/kyoto"
+    ingest_page(session_factory, page(status(*TEN[:4], treaty="XXVII-7"), "2026-01-02", url=url))
+    ingest_page(session_factory, page(status(*TEN[:8], treaty="XXVII-7"), "2026-03-01", url=url))
+    _ingest(session_factory, status(*TEN[:1], treaty="XXVII-7-x"), "https://treaties.example/x")
+    spec = {"share_of": {"treaty": "XXVII-7", "numerator": 3, "denominator": 4}}
+    rule = rule_from_spec("XXVII-7-x", {**spec, "delay": {"days": 90}})
+    then = datetime(2026, 2, 1, tzinfo=UTC)
+    with session_factory() as session:
+        treaty = _treaty(session, "XXVII-7-x")
+        known = rule_context(session, treaty, rule, known_at=then)["parties_of"]
+        latest = rule_context(session, treaty, rule)["parties_of"]
+        assert known("XXVII-7", D("2000-01-01")) == 4
+        assert latest("XXVII-7", D("2000-01-01")) == 8
+
+
+def test_known_at_answers_when_the_treaty_was_last_checked_by_then(session_factory):
+    from datetime import UTC, datetime
+
+    url = "https://treaties.example/iv-5"
+    first = status(*TEN[:9], treaty="IV-5", title="OP", as_at=at("2026-01-01"))
+    second = status(*TEN, treaty="IV-5", title="OP", as_at=at("2026-02-20"))
+    ingest_page(session_factory, page(first, "2026-01-02", url=url))
+    ingest_page(session_factory, page(first, "2026-01-20", url=url))  # unchanged: no snapshot
+    ingest_page(session_factory, page(second, "2026-03-01", url=url))
+    with session_factory() as session:
+        now = treaty_status(session, "IV-5", today=D("2026-11-01"))
+        known = treaty_status(
+            session, "IV-5", known_at=datetime(2026, 2, 1, tzinfo=UTC), today=D("2026-11-01")
+        )
+        both = treaty_status(
+            session,
+            "IV-5",
+            known_at=datetime(2026, 2, 1, tzinfo=UTC),
+            as_of=D("2026-01-15"),
+            today=D("2026-11-01"),
+        )
+    assert now["last_checked_at"].startswith("2026-03-01")
+    # By T only the snapshot observed on 2 January was known (the unchanged page of 20 January
+    # made none): never a time after T.
+    assert known["last_checked_at"] == at("2026-01-02").isoformat()
+    assert both["last_checked_at"] == at("2026-01-02").isoformat()

@@ -26,8 +26,8 @@ class ChangeKind(StrEnum):
     # ending in effect on the page's day. Dated by the ending (its notification), not the deposit.
     REVOCATION = "revocation"
     # A new consent act after an earlier one ended: a consent cell replaced by one dated after
-    # the previous page was printed (that page cannot have misprinted it), or a new consent
-    # cell after a bracketed (withdrawn) one.
+    # the old one was first seen or the previous page was printed (it cannot be a misprint of
+    # an act that did not yet exist), or a new consent cell after a bracketed (withdrawn) one.
     REACCESSION = "reaccession"
 
 
@@ -136,11 +136,14 @@ def _column_changes(
     printed: date | None = None,
     endings: Sequence[Ending] = (),
     today: date | None = None,
+    first_seen: Mapping[tuple[str, str, date], date] | None = None,
 ) -> list[Change]:
     """The changes of one column of one participant. `printed`: the day the previous page was
     printed (a replacement dated after it is a new act); `endings`: the participant's ends as
     the current page's footnotes give them; `today`: the day the current page was printed (an
-    ending explains a cell gone only once in effect on it)."""
+    ending explains a cell gone only once in effect on it); `first_seen`: the day each old act
+    (column, kind, legal date) was first observed (a replacement dated after it is a new act
+    too)."""
     before = sorted((a for a in old.actions if a.column is column), key=lambda a: a.date)
     after = sorted((a for a in new.actions if a.column is column), key=lambda a: a.date)
     if before == after:
@@ -171,12 +174,16 @@ def _column_changes(
             _change(ChangeKind.CORRECTION, new, a, before=b.to_dict(), after=a.to_dict())
         )
     # 3. What is left pairs by position in date order: the depositary corrected a date or kind,
-    # unless the new consent is dated after the previous page was printed (or follows a
-    # withdrawn one): then it is a new act, and the old one ended.
+    # unless the new consent is dated after the old one was first seen, or after the previous
+    # page was printed (the old one was printed before the new act happened: no misprint of
+    # it), or follows a withdrawn one: then it is a new act, and the old one ended.
     consent = column is Column.CONSENT
     for b, a in zip(gone, came, strict=False):
-        later = (printed is not None and a.date > printed) or (
-            b.withdrawn and not a.withdrawn and a.date > b.date
+        seen = (first_seen or {}).get((b.column.value, b.kind, b.date))
+        later = (
+            (printed is not None and a.date > printed)
+            or (seen is not None and a.date > seen)
+            or (b.withdrawn and not a.withdrawn and a.date > b.date)
         )
         kind = ChangeKind.REACCESSION if consent and later else ChangeKind.CORRECTION
         details: dict[str, Any] = {"before": b.to_dict(), "after": a.to_dict()}
@@ -224,6 +231,7 @@ def diff(
     previous_printed: datetime | None = None,
     endings: Mapping[str, Sequence[Ending]] | None = None,
     current_printed: datetime | None = None,
+    first_seen: Mapping[tuple[str, str, str, date], datetime] | None = None,
 ) -> list[Change]:
     """List the changes from `previous` to `current`, participants matched by identity key.
 
@@ -231,19 +239,27 @@ def diff(
     stamp); `endings`: the ends the current page's footnotes give (default: read them with
     tracker.domain.withdrawals.read_withdrawals); `current_printed`: when the current page was
     printed (default: its stamp; unknown: no ending can be shown in effect, so a consent cell
-    gone stays an `action_disappeared`)."""
+    gone stays an `action_disappeared`); `first_seen`: when each act of `previous`
+    (participant key, column, kind, legal date) was first observed: a consent replaced by one
+    dated after that day is a `reaccession` even when the previous page, printed later, lagged
+    (without it, or for an act it lacks, the previous page's print day decides)."""
     old = {p.key: p for p in previous.participants}
     new = {p.key: p for p in current.participants}
     printed = _day(previous_printed or previous.status_as_at)
     today = _day(current_printed or current.status_as_at)
     if endings is None:
         endings = read_withdrawals(current).endings
+    seen: dict[str, dict[tuple[str, str, date], date]] = {}
+    for (key, column_value, kind, legal), moment in (first_seen or {}).items():
+        day = _day(moment)
+        if day is not None:
+            seen.setdefault(key, {})[(column_value, kind, legal)] = day
     changes: list[Change] = []
     for key, p in new.items():
         before = old.get(key, Participant(name=p.name, iso3=p.iso3, reio=p.reio))
         for column in Column:
             found = endings.get(key, ())
-            changes.extend(_column_changes(column, before, p, printed, found, today))
+            changes.extend(_column_changes(column, before, p, printed, found, today, seen.get(key)))
     for key, p in old.items():
         if key not in new:
             last = max(p.actions, key=lambda a: a.date) if p.actions else None

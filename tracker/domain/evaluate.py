@@ -318,7 +318,10 @@ def _own_instruments(rule: Rule, p: Participant, endings: Sequence[Ending]) -> l
         key=lambda a: a.date,
     )
     ends: list[Ending | None] = [None] * len(acts)
-    for e in sorted((e for e in endings if e.column in (None, "consent")), key=_ending_day):
+    columns = {None, Column.CONSENT.value}
+    if any(a.column is Column.SIGNATURE for a in acts):  # a definitive signature is an instrument
+        columns.add(Column.SIGNATURE.value)
+    for e in sorted((e for e in endings if e.column in columns), key=_ending_day):
         day = _ending_day(e)
         fit = [k for k, a in enumerate(acts) if ends[k] is None and a.date < day]
         if day == date.max:  # no date at all: the brackets' own ending

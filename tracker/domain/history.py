@@ -14,10 +14,12 @@ was first printed in brackets or first missing, and what ended it:
 - `REVOKED`: gone from the later pages, not replaced (a de-ratification; the dates from the
   footnotes where they give them);
 - `SUPERSEDED`: replaced by a new act of the same participant in the same column whose legal
-  date is later than the print time of the last page showing the old one (a re-accession);
-- `REWRITTEN`: replaced by a row the later page prints instead, dated before the earlier page
-  was printed: the earlier page misprinted it; the rewrite counts in its place, from its own
-  date, and the misprint never counts.
+  date is later than the day the old one was first printed (a re-accession: the old act was
+  printed before the new one happened, so it cannot be its misprint; a page printed after the
+  new act's date that still shows the old one may lag, and proves nothing about it);
+- `REWRITTEN`: replaced by a row the later page prints instead, dated on or before the day the
+  old one was first printed: the earlier pages misprinted it; the rewrite counts in its place,
+  from its own date, and the misprint never counts.
 
 An act counts on D if its legal date is on or before D and it had not ended on D. Where the end
 has no known date, its `Ending` (basis HISTORY) carries the bounds the pages give: still shown
@@ -34,9 +36,11 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.withdrawals import HISTORY, UNKNOWN, Ending, Withdrawals, read_withdrawals
+from tracker.domain.rules import Delay
+from tracker.domain.withdrawals import HISTORY, Ending, Withdrawals, read_withdrawals
 
 # A legal act of a participant: (participant key, column, kind, legal date).
 ActKey = tuple[str, str, str, date]
@@ -221,12 +225,18 @@ class TreatyHistory:
     def of(self, participant: str) -> tuple[ActHistory, ...]:
         return tuple(a for a in self.acts if a.participant == participant)
 
-    def endings(self) -> dict[str, tuple[Ending, ...]]:
-        """Every known end of every participant's acts (rewritten misprints have none)."""
+    def endings(self, *, instruments: bool = False) -> dict[str, tuple[Ending, ...]]:
+        """Every known end of every participant's acts (rewritten misprints have none), each
+        naming the column of the act it ended (`Ending.column`). `instruments`: only the ends
+        of instruments (a consent, or a definitive signature), the ones an entry-into-force
+        evaluation may attach to an instrument: a signature's end is not a ratification's."""
         found: dict[str, list[Ending]] = {}
         for a in self.acts:
-            if a.ending is not None and a.ended_by != REWRITTEN:
-                found.setdefault(a.participant, []).append(a.ending)
+            if a.ending is None or a.ended_by == REWRITTEN:
+                continue
+            if instruments and not (a.column is Column.CONSENT or a.kind == "definitive_signature"):
+                continue
+            found.setdefault(a.participant, []).append(a.ending)
         return {k: tuple(v) for k, v in found.items()}
 
     def as_of(self, on: date) -> AsOf:
@@ -322,7 +332,7 @@ def _matching_ending(
     before the participant's next act in the column), whose dates the footnotes give."""
     for i, e in enumerate(endings):
         when = e.effective_on or e.notified_on
-        if i in used or e.basis == UNKNOWN or when is None:
+        if i in used or when is None:  # a notification alone (basis UNKNOWN) is kept
             continue
         if when >= act.date and (later is None or when <= later):
             used.add(i)
@@ -333,15 +343,19 @@ def _matching_ending(
 def derive(
     pages: Iterable[Printed],
     *,
-    read: Reader = read_withdrawals,
+    read: Reader | None = None,
+    withdrawal: Delay | None = None,
     confirmed_gone: Collection[ActKey] = (),
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> TreatyHistory:
     """Derive every participant's action history from the accepted pages of one treaty.
 
-    `read` reads a page's withdrawals from its footnotes; `confirmed_gone`: acts whose absence
-    a second observation confirmed (the absence events, which a page unchanged in content leaves
-    without a snapshot of its own)."""
+    `read` reads a page's withdrawals from its footnotes (default: `read_withdrawals` with the
+    treaty's `withdrawal` clause, the delay from a notification to its effect, as the latest
+    answer reads them); `confirmed_gone`: acts whose absence a second observation confirmed (the
+    absence events, which a page unchanged in content leaves without a snapshot of its own)."""
+    if read is None:
+        read = partial(read_withdrawals, clause=withdrawal)
     ordered = order_pages(pages)
     if not ordered:
         raise ValueError("no page to derive a history from")
@@ -432,14 +446,18 @@ def _settle_ends(
         for i in t.shown:  # new on page i, or back on it after an absence
             if i > 0 and (i - 1) not in t.bracketed:
                 came.setdefault((i - 1, key[0], key[1]), []).append(key)
+    # An old act first printed before the new act's date cannot be its misprint (it was printed
+    # before the new act happened): superseded, still bound only where a page printed before
+    # that date shows it (a page printed later may lag). One first printed on or after it can.
+    still_bound: dict[ActKey, date | None] = {}
     for (i, participant, column), keys in gone.items():
         olds = sorted(keys, key=lambda k: k[3])
         news = sorted(came.get((i, participant, column), []), key=lambda k: k[3])
-        printed = _day(pages[i].printed_at)
         for old, new in zip(olds, news, strict=False):
             bracketed = traces[old].bracketed[i]
-            if bracketed or new[3] > printed:
+            if bracketed or _day(acts[old].first_printed) < new[3]:
                 acts[old] = replace(acts[old], ended_by=SUPERSEDED, successor=new)
+                still_bound[old] = _last_shown_before(traces[old], pages, new[3])
             else:
                 acts[old] = replace(acts[old], ended_by=REWRITTEN, successor=new)
         for old in olds[len(news) :]:
@@ -477,9 +495,10 @@ def _settle_ends(
                 found = _matching_ending(a, footnoted, used, min(later) if later else None)
             if found is not None:
                 ended_by = a.ended_by or WITHDRAWN
-                ending = replace(found, participant=participant)
+                ending = replace(found, participant=participant, column=a.column.value)
                 if ending.effective_on is None:  # notified, effect not dated: the pages' bounds
-                    bounds = _bounded(a, pages, confirmed_gone, confirm_after).ending or ending
+                    bounded = _bounded(a, pages, confirmed_gone, confirm_after, still_bound)
+                    bounds = bounded.ending or ending
                     ending = replace(
                         ending,
                         not_before=_latest(ending.not_before, bounds.not_before),
@@ -487,7 +506,7 @@ def _settle_ends(
                     )
                 acts[key] = replace(a, ended_by=ended_by, ending=ending)
             elif a.ended_by is not None:
-                acts[key] = _bounded(a, pages, confirmed_gone, confirm_after)
+                acts[key] = _bounded(a, pages, confirmed_gone, confirm_after, still_bound)
 
 
 def _latest(*days: date | None) -> date | None:
@@ -500,10 +519,21 @@ def _earliest(*days: date | None) -> date | None:
     return min(known) if known else None
 
 
+def _last_shown_before(trace: _Trace, pages: Sequence[Printed], day: date) -> date | None:
+    """The print day of the latest page showing the act without brackets before `day`."""
+    found = [_day(pages[i].printed_at) for i in trace.shown if not trace.bracketed[i]]
+    return max((d for d in found if d < day), default=None)
+
+
 def _bounded(
-    a: ActHistory, pages: Sequence[Printed], confirmed_gone: set[ActKey], confirm_after: timedelta
+    a: ActHistory,
+    pages: Sequence[Printed],
+    confirmed_gone: set[ActKey],
+    confirm_after: timedelta,
+    still_bound: Mapping[ActKey, date | None] | None = None,
 ) -> ActHistory:
-    """The act with an Ending of basis HISTORY: the bounds the pages give."""
+    """The act with an Ending of basis HISTORY: the bounds the pages give (`still_bound`: for a
+    superseded act, the last day a page printed before its successor's date showed it)."""
     if a.ended_by == WITHDRAWN:
         not_before = _day(a.last_unbracketed) if a.last_unbracketed else None
         high = a.first_bracketed or a.first_gone
@@ -512,6 +542,8 @@ def _bounded(
     elif a.ended_by == SUPERSEDED:
         successor = a.successor
         not_before = _day(a.last_printed)
+        if still_bound is not None and a.key in still_bound:
+            not_before = still_bound[a.key]
         not_after = successor[3] if successor else (_day(a.first_gone) if a.first_gone else None)
         kind, confirmed = "superseded", True
     else:  # REVOKED: gone, not replaced
@@ -530,6 +562,7 @@ def _bounded(
         basis=HISTORY,
         not_before=not_before,
         not_after=not_after,
+        column=a.column.value,
     )
     return replace(a, ending=ending, confirmed=confirmed)
 

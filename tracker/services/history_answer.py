@@ -18,8 +18,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from db.models import Event, Snapshot, Treaty
+from tracker.catalogue import rule_for
 from tracker.domain.history import ActKey, AsOf, Printed, TreatyHistory, derive
 from tracker.domain.models import TreatyStatus
+from tracker.domain.rules import Delay
 from tracker.services.queries import (
     NotFound,
     TreatyAnswer,
@@ -71,11 +73,27 @@ def _engine(session: Session) -> Engine:
 _HISTORIES = _Histories()
 
 
+def _withdrawal_clause(slug: str | None, treaty: Treaty, latest: Snapshot) -> Delay | None:
+    """The treaty's withdrawal clause (the catalogue's rule, else the one its latest page gives),
+    which the latest answer's evaluation reads the footnotes with too."""
+    if slug is None:
+        return None
+    rule = rule_for(slug, treaty.external_id, None)
+    if rule is None:
+        rule = rule_for(slug, treaty.external_id, TreatyStatus.from_dict(latest.data))
+    return rule.withdrawal if rule is not None else None
+
+
 def load_history(
-    session: Session, treaty: Treaty, known_at: datetime | None = None
+    session: Session,
+    treaty: Treaty,
+    known_at: datetime | None = None,
+    *,
+    slug: str | None = None,
 ) -> tuple[TreatyHistory, Snapshot]:
     """The history of `treaty` from its snapshots observed up to `known_at` (all: None), and
-    the latest of them by observation (NotFound when there is none)."""
+    the latest of them by observation (NotFound when there is none). With the treaty's source
+    `slug`, the footnotes are read with the treaty's withdrawal clause (`Rule.withdrawal`)."""
     query = select(Snapshot).where(Snapshot.treaty_id == treaty.id)
     absences = select(Event).where(
         Event.treaty_id == treaty.id, Event.kind.in_(ABSENCE_KINDS), Event.state == "confirmed"
@@ -101,10 +119,12 @@ def load_history(
         ):
             continue  # confirmed after T: not known then
         confirmed.update(vanished([event]))
+    withdrawal = _withdrawal_clause(slug, treaty, snapshots[-1])
     key = (
         treaty.id,
         tuple((s.id, s.content_hash, _aware(s.observed_at)) for s in snapshots),
         frozenset(confirmed),
+        withdrawal,
     )
     history = _HISTORIES.get(session, key)
     if history is None:
@@ -117,7 +137,7 @@ def load_history(
             Printed(TreatyStatus.from_dict(data[s.id]), _aware(s.observed_at), s.id, s.content_hash)
             for s in snapshots
         ]
-        history = derive(pages, confirmed_gone=confirmed)
+        history = derive(pages, withdrawal=withdrawal, confirmed_gone=confirmed)
         _HISTORIES.put(session, key, history)
     return history, snapshots[-1]
 
@@ -151,6 +171,16 @@ def _participants(derived: AsOf) -> list[dict[str, Any]]:
     return rows
 
 
+def _last_checked(
+    treaty: Treaty, observed_last: Snapshot, known_at: datetime | None
+) -> datetime | None:
+    """When the treaty was last checked; known at T: the latest observation of its snapshots
+    observed by T (a check after T is not known then, nor one that made no snapshot)."""
+    if known_at is None:
+        return treaty.last_checked_at
+    return _aware(observed_last.observed_at)
+
+
 def answer_from_history(
     session: Session,
     treaty_id: str,
@@ -162,7 +192,7 @@ def answer_from_history(
     if known_at is not None:
         known_at = _aware(known_at).astimezone(UTC)
     treaty, slug = find_treaty(session, treaty_id)
-    history, observed_last = load_history(session, treaty, known_at)
+    history, observed_last = load_history(session, treaty, known_at, slug=slug)
     day = today or datetime.now(UTC).date()
     if as_of is None:  # what the latest page observed by T said, as it said it
         base = observed_last
@@ -182,7 +212,8 @@ def answer_from_history(
         participants = _participants(derived)
         keys = [p.participant.key for p in derived.participants]
         signatories, parties = derived.signatories, derived.parties
-        evaluated, endings = derived.status, derived.endings
+        # only an instrument's end may end an instrument (not a signature's, review #5)
+        evaluated, endings = derived.status, history.endings(instruments=True)
         warnings, not_known = list(derived.warnings), derived.not_known
         in_force = status.in_force
         if status.eif_date is not None:
@@ -217,7 +248,7 @@ def answer_from_history(
         "observed_at": iso_or_none(_aware(base.observed_at)),
         "status_as_at": iso_or_none(base.status_as_at),
         "evidence": _evidence(history),
-        "last_checked_at": iso_or_none(treaty.last_checked_at),
+        "last_checked_at": iso_or_none(_last_checked(treaty, observed_last, known_at)),
         "source_url": base.url,
         **rule_answer,
         "participants": participants,

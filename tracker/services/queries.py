@@ -228,7 +228,7 @@ def rule_fields(
         confirmations=confirmations(session, treaty.id, known_at),
         today=today,
         endings=endings,
-        **rule_context(session, treaty, rule),
+        **rule_context(session, treaty, rule, known_at=known_at),
     )
     return {
         "rule": rule_summary(rule),

@@ -7,26 +7,39 @@ what is not tracked, or has no accepted snapshot, is unknown (None), and the eva
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Treaty
+from db.models import Snapshot, Treaty
 from tracker.domain.models import Column, TreatyStatus
 from tracker.domain.rules import Rule
 from tracker.services.repository import latest_snapshot
 
 
-def _other_status(session: Session, treaty: Treaty, external_id: str) -> TreatyStatus | None:
+def _other_status(
+    session: Session, treaty: Treaty, external_id: str, known_at: datetime | None = None
+) -> TreatyStatus | None:
+    """The other treaty's latest status (`known_at`: its latest snapshot observed by then)."""
     other = session.scalar(
         select(Treaty).where(
             Treaty.source_id == treaty.source_id, Treaty.external_id == external_id
         )
     )
-    snapshot = latest_snapshot(session, other.id) if other is not None else None
+    if other is None:
+        return None
+    if known_at is None:
+        snapshot = latest_snapshot(session, other.id)
+    else:
+        snapshot = session.scalars(
+            select(Snapshot)
+            .where(Snapshot.treaty_id == other.id, Snapshot.observed_at <= known_at)
+            .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+            .limit(1)
+        ).first()
     return TreatyStatus.from_dict(snapshot.data) if snapshot is not None else None
 
 
@@ -45,15 +58,18 @@ def parties_on(status: TreatyStatus, day: date) -> int:
     return count
 
 
-def rule_context(session: Session, treaty: Treaty, rule: Rule) -> dict[str, Any]:
-    """Keyword arguments for evaluate(): `others` and `parties_of`, only where the rule needs them."""
+def rule_context(
+    session: Session, treaty: Treaty, rule: Rule, *, known_at: datetime | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for evaluate(): `others` and `parties_of`, only where the rule needs them.
+    `known_at`: what was known on T, from the other treaty's snapshots observed by T only."""
     context: dict[str, Any] = {}
     if rule.after_treaty is not None:
-        other = _other_status(session, treaty, rule.after_treaty)
+        other = _other_status(session, treaty, rule.after_treaty, known_at)
         context["others"] = {rule.after_treaty: other.eif_date if other is not None else None}
     if rule.share_of is not None:
         share_treaty = rule.share_of.treaty
-        status = _other_status(session, treaty, share_treaty)
+        status = _other_status(session, treaty, share_treaty, known_at)
 
         @cache
         def parties_of(external_id: str, day: date) -> int | None:

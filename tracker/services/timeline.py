@@ -63,6 +63,27 @@ def _earliest_observations(
     return earliest
 
 
+def first_seen_acts(
+    session: Session, treaty_id: int, status: TreatyStatus, ids: Mapping[str, int]
+) -> dict[tuple[str, str, str, date], datetime]:
+    """When each act of `status` (participant key, column, kind, legal date) was first
+    observed, from its action rows (open or closed: the act's earliest first_observed_at)."""
+    keys = {pid: key for key, pid in ids.items()}
+    acts = {
+        (ids[p.key], a.column.value, a.kind, a.date)
+        for p in status.participants
+        if p.key in ids
+        for a in p.actions
+    }
+    return {
+        (keys[pid], column, kind, legal): _aware(first)
+        for (pid, column, kind, legal), first in _earliest_observations(
+            session, treaty_id, acts
+        ).items()
+        if first is not None
+    }
+
+
 def sync_actions(
     session: Session,
     treaty_id: int,
@@ -323,7 +344,8 @@ def record_changes(
     """Insert the events from `previous` to `current` and settle the pending absences.
 
     `previous_printed`: when the previous page was printed (its "status as at" stamp, else its
-    observation): a consent cell replaced by one dated after it is a `reaccession`.
+    observation): a consent cell replaced by one dated after it, or after the old act was first
+    observed (its action rows), is a `reaccession`.
     `endings`: the current page's withdrawals (default: its footnotes alone, without the
     treaty's withdrawal clause).
 
@@ -347,13 +369,15 @@ def record_changes(
         else:
             done.reappeared.append(event)
     done.confirmed = confirm_absences(session, treaty_id, current, obs, confirm_after)
+    before = replace(previous, participants=tuple(baseline.values()))
     changes = diff(
-        replace(previous, participants=tuple(baseline.values())),
+        before,
         current,
         previous_printed=previous_printed,
         endings=endings,
         # the page's day, for whether an ending is in effect (no stamp: it was seen by then)
         current_printed=current.status_as_at or obs.status_as_at or at,
+        first_seen=first_seen_acts(session, treaty_id, before, ids),
     )
     returned: dict[str, list[Event]] = {}
     for event in done.reappeared:
