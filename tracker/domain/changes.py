@@ -82,21 +82,25 @@ def _change(kind: ChangeKind, p: Participant, action: Action | None, **kw: Any) 
     )
 
 
-def _withdrawal(p: Participant, a: Action, b: Action, endings: Sequence[Ending]) -> Change:
-    """Brackets added: a withdrawal, dated by its notification (the effective date beside it),
-    never by the instrument's own deposit. Undated: legal date None and an unknown ending."""
-    end = ending_for(a.date, endings) or Ending(p.key, "withdrawal", None, None, UNKNOWN)
+def _ended(kind: ChangeKind, p: Participant, act: Action, end: Ending, **kw: Any) -> Change:
+    """A change that ends an act (a withdrawal, a revocation): dated by the ending's notification
+    (its effective date in `ending`), never by the act's own deposit (in `before`)."""
     return Change(
-        kind=ChangeKind.WITHDRAWAL,
+        kind=kind,
         participant_key=p.key,
         participant_name=p.name,
         iso3=p.iso3,
         legal_date=end.notified_on or end.effective_on,
-        action_kind=a.kind,
-        before=b.to_dict(),
-        after=a.to_dict(),
+        action_kind=act.kind,
         ending=end.to_dict(),
+        **kw,
     )
+
+
+def _withdrawal(p: Participant, a: Action, b: Action, endings: Sequence[Ending]) -> Change:
+    """Brackets added: a withdrawal. Undated: legal date None and an unknown ending."""
+    end = ending_for(a.date, endings) or Ending(p.key, "withdrawal", None, None, UNKNOWN)
+    return _ended(ChangeKind.WITHDRAWAL, p, a, end, before=b.to_dict(), after=a.to_dict())
 
 
 def _revoked(action: Action, endings: Sequence[Ending], on: date | None) -> Ending | None:
@@ -115,18 +119,8 @@ def _revoked(action: Action, endings: Sequence[Ending], on: date | None) -> Endi
 
 
 def _revocation(p: Participant, gone: Action, end: Ending) -> Change:
-    """A consent gone with its ending: dated by the ending's notification (the effective date
-    is in `ending`), never by the deposit it ended (that is in `before`)."""
-    return Change(
-        kind=ChangeKind.REVOCATION,
-        participant_key=p.key,
-        participant_name=p.name,
-        iso3=p.iso3,
-        legal_date=end.notified_on or end.effective_on,
-        action_kind=gone.kind,
-        before=gone.to_dict(),
-        ending=end.to_dict(),
-    )
+    """A consent gone with its ending."""
+    return _ended(ChangeKind.REVOCATION, p, gone, end, before=gone.to_dict())
 
 
 def _column_changes(
