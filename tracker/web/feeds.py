@@ -45,16 +45,12 @@ class AtomResponse(Response):
 def _title(e: dict[str, Any]) -> str:
     who = f" by {e['participant']}" if e["participant"] else ""
     when = f" on {e['legal_date']}" if e["legal_date"] else ""
-    held = " (disputed: held, not confirmed)" if e["state"] == "disputed" else ""
-    return f"{e['treaty']}: {e['kind'].replace('_', ' ')}{who}{when}{held}"
+    return f"{e['treaty']}: {e['kind'].replace('_', ' ')}{who}{when}"
 
 
 def _summary(e: dict[str, Any]) -> str:
     d = e["details"] or {}
     parts = [f"state: {e['state']}"]
-    if e["state"] == "disputed":
-        reason = (d.get("disputed") or {}).get("reason")
-        parts.append("held: disagrees with the depositary" + (f" ({reason})" if reason else ""))
     if "remaining" in d:
         parts.append(f"remaining instruments: {d['remaining']}")
     eif = (d.get("entry_into_force") or {}).get("computed")
