@@ -1233,3 +1233,16 @@ def test_earliest_waits_for_the_other_treaty_too() -> None:
     assert ev.earliest == D("2021-01-01")
     unknown = run(r, *states("2020-01-01"), as_of=D("2020-02-01"))
     assert unknown.earliest is None
+
+
+def test_a_withdrawal_notified_on_a_known_day_but_of_unknown_effect_counts_until_then() -> None:
+    # "notified ... of its denunciation" and no clause: in force at least until the notice.
+    note = Footnote("1", "On 1 March 2021, the Government of Leaver notified the "
+                    "Secretary-General of its denunciation of the Protocol.")  # fmt: skip
+    p = with_footnotes(member("Leaver", "LVR", consent="2020-02-01", withdrawn=True), "1")
+    ev = run(rule(), p, *states("2020-01-01", "2020-04-01"), footnotes=(note,))
+    assert ev.threshold_met_on == D("2020-04-01")  # Leaver surely bound then
+    assert not any("would be met" in w for w in ev.warnings)
+    later = run(rule(), p, *states("2020-01-01", "2021-04-01"), footnotes=(note,))
+    assert later.threshold_met_on is None  # after the notice its standing is not known
+    assert any("would be met on 2021-04-01 counting Leaver" in w for w in later.warnings)

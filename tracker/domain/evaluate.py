@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
@@ -56,8 +56,12 @@ class Instrument:
             return True
         if self.ending.effective_on is not None:
             return day < self.ending.effective_on
-        if sure:
-            return self.ending.not_before is not None and day <= self.ending.not_before
+        if sure:  # bound until the history says so, and before any notification of its end
+            bound = self.ending.not_before
+            if self.ending.notified_on is not None:
+                before = self.ending.notified_on - timedelta(days=1)
+                bound = before if bound is None else max(bound, before)
+            return bound is not None and day <= bound
         return self.ending.not_after is None or day < self.ending.not_after
 
     @property
