@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.base import Base
-from db.models import ActionRow, Event
+from db.models import ActionRow, Event, Subscription
 from tracker.domain.models import Action, Column, Participant, TreatyStatus, kind_for
 from tracker.services.ingest import FetchedPage
 from tracker.sources import PageRejected
@@ -132,3 +132,22 @@ def open_actions(session_factory: sessionmaker[Session]) -> list[ActionRow]:
     with session_factory() as session:
         query = select(ActionRow).where(ActionRow.ended_snapshot_id.is_(None))
         return list(session.scalars(query.order_by(ActionRow.id)))
+
+
+def subscribe(session_factory: sessionmaker[Session], **kw: Any) -> int:
+    """An active webhook subscription (to everything unless `treaties`, `countries`, `kinds`
+    say otherwise; `digest` "immediate" unless given); returns its id."""
+    with session_factory.begin() as session:
+        sub = Subscription(
+            channel="webhook",
+            target="https://hooks.example/x",
+            secret="k",
+            treaties=kw.get("treaties", []),
+            countries=kw.get("countries", []),
+            kinds=kw.get("kinds", []),
+            digest=kw.get("digest", "immediate"),
+            state=kw.get("state", "active"),
+        )
+        session.add(sub)
+        session.flush()
+        return sub.id

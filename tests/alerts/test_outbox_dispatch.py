@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from statuses import member, page, status
+from statuses import member, page, status, subscribe
 
-from db.models import Delivery, Event, Subscription
+from db.models import Delivery, Event
 from tracker.alerts.channels import DeliveryError, Message, Recipient
 from tracker.alerts.dispatch import claim, dispatch_due
 from tracker.alerts.model import EventFacts, Filters, backoff, next_digest, wants
@@ -31,23 +31,6 @@ class Inbox:
         if self.fail is not None:
             raise self.fail
         self.sent.append((recipient, message))
-
-
-def subscribe(session_factory, **kw) -> int:
-    with session_factory.begin() as session:
-        sub = Subscription(
-            channel="webhook",
-            target="https://hooks.example/x",
-            secret="k",
-            treaties=kw.get("treaties", []),
-            countries=kw.get("countries", []),
-            kinds=kw.get("kinds", []),
-            digest=kw.get("digest", "immediate"),
-            state=kw.get("state", "active"),
-        )
-        session.add(sub)
-        session.flush()
-        return sub.id
 
 
 def parties(n: int) -> list:
@@ -579,7 +562,7 @@ def test_no_notice_where_the_alert_was_claimed_but_never_tried(session_factory):
 def test_a_retraction_landing_between_preparation_and_try_stops_the_send(
     session_factory, monkeypatch
 ):
-    import tracker.alerts.dispatch as dispatch
+    from tracker.alerts import dispatch
 
     subscribe(session_factory)
     crossing(session_factory)

@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
-from statuses import at, body_of, events, member, open_actions, page, status
+from statuses import at, body_of, events, member, open_actions, page, status, subscribe
 
-from db.models import Delivery, Event, Subscription
+from db.models import Delivery, Event
 from spiders.items import PageItem
 from tracker.alerts.channels import Message, Recipient
 from tracker.alerts.dispatch import dispatch_due
@@ -69,23 +69,6 @@ class Inbox:
 
     def send(self, recipient: Recipient, message: Message) -> None:
         self.sent.append((recipient, message))
-
-
-def subscribe(session_factory, **kw) -> int:
-    with session_factory.begin() as session:
-        sub = Subscription(
-            channel="webhook",
-            target="https://hooks.example/x",
-            secret="k",
-            treaties=[],
-            countries=[],
-            kinds=kw.get("kinds", []),
-            digest=kw.get("digest", "immediate"),
-            state="active",
-        )
-        session.add(sub)
-        session.flush()
-        return sub.id
 
 
 def dispatch(session_factory, inbox: Inbox, when: datetime) -> int:

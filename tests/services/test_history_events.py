@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, update
+from statuses import subscribe
 from support.climate_history import status_stamp
 from support.untc_render import Page, Row, render
 
-from db.models import Delivery, Event, Subscription
+from db.models import Delivery, Event
 from tracker.alerts.model import ALERT_KINDS, EventFacts, Filters, wants
 from tracker.services.ingest import FetchedPage, ingest_page
 
@@ -55,23 +56,6 @@ REVOKED = (
     "On 2 November 2023, the Government of the Russian Federation notified the Secretary-General "
     "of the revocation of its instrument of ratification, with effect from 2 November 2023."
 )
-
-
-def subscribe(session_factory) -> int:
-    with session_factory.begin() as session:
-        sub = Subscription(
-            channel="webhook",
-            target="https://hooks.example/x",
-            secret="k",
-            treaties=[],
-            countries=[],
-            kinds=[],
-            digest="immediate",
-            state="active",
-        )
-        session.add(sub)
-        session.flush()
-        return sub.id
 
 
 def sent(session_factory, kind: str) -> list[tuple[int, str]]:
