@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.withdrawals import UNKNOWN, Ending, ending_for, read_withdrawals
+from tracker.domain.withdrawals import UNKNOWN, Ending, ends_of, read_withdrawals
 
 
 class ChangeKind(StrEnum):
@@ -99,7 +99,10 @@ def _ended(kind: ChangeKind, p: Participant, act: Action, end: Ending, **kw: Any
 
 def _withdrawal(p: Participant, a: Action, b: Action, endings: Sequence[Ending]) -> Change:
     """Brackets added: a withdrawal. Undated: legal date None and an unknown ending."""
-    end = ending_for(a.date, endings) or Ending(p.key, "withdrawal", None, None, UNKNOWN)
+    acts = sorted((c for c in p.actions if c.column is a.column), key=lambda c: c.date)
+    own = [e for e in endings if e.column in (None, a.column.value)]
+    end = ends_of(p.key, acts, own)[acts.index(a)]
+    assert end is not None  # a bracketed act always has one, of unknown date at worst
     return _ended(ChangeKind.WITHDRAWAL, p, a, end, before=b.to_dict(), after=a.to_dict())
 
 

@@ -19,7 +19,7 @@ from tracker.domain.successions import (
     UnreadableSuccession,
     predecessor_instruments,
 )
-from tracker.domain.withdrawals import Ending, read_withdrawals
+from tracker.domain.withdrawals import Ending, ends_of, read_withdrawals
 
 
 @dataclass(frozen=True)
@@ -321,32 +321,14 @@ def _own_instruments(rule: Rule, p: Participant, endings: Sequence[Ending]) -> l
         ),
         key=lambda a: a.date,
     )
-    ends: list[Ending | None] = [None] * len(acts)
     columns = {None, Column.CONSENT.value}
     if any(a.column is Column.SIGNATURE for a in acts):  # a definitive signature is an instrument
         columns.add(Column.SIGNATURE.value)
-    for e in sorted((e for e in endings if e.column in columns), key=_ending_day):
-        day = _ending_day(e)
-        fit = [k for k, a in enumerate(acts) if ends[k] is None and a.date < day]
-        if day == date.max:  # no date at all: the brackets' own ending
-            fit = [k for k in fit if acts[k].withdrawn]
-        if fit:
-            ends[fit[-1]] = e
-    found = []
-    for k, a in enumerate(acts):
-        ending = ends[k]
-        after = acts[k + 1].date if k + 1 < len(acts) else None
-        if ending is None and a.withdrawn:
-            ending = Ending(p.key, "withdrawal", None, None, "unknown", not_after=after)
-        elif ending is not None and ending.effective_on is None and ending.not_after is None:
-            ending = replace(ending, not_after=after)  # ended before the next act at the latest
-        found.append(Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn, ending=ending))
-    return found
-
-
-def _ending_day(e: Ending) -> date:
-    """The day an ending is known by: its notification, its effect, or the first page without."""
-    return e.notified_on or e.effective_on or e.not_after or date.max
+    ends = ends_of(p.key, acts, [e for e in endings if e.column in columns])
+    return [
+        Instrument(p.key, p.name, p.iso3, a.kind, a.date, a.withdrawn, ending=ending)
+        for a, ending in zip(acts, ends, strict=True)
+    ]
 
 
 def _predecessor(pred: PredecessorInstrument) -> Instrument:

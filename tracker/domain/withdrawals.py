@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from tracker.domain.models import Column, Participant, TreatyStatus
+from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rule_text import parse_number
 from tracker.domain.rules import Delay, add_months
 
@@ -77,15 +77,34 @@ class Withdrawals:
     rejoined: Mapping[str, Sequence[Rejoined]]
 
 
-def ending_for(deposited: date, endings: Sequence[Ending]) -> Ending | None:
-    """The ending of an instrument deposited on `deposited`: the participant's first ending
-    not dated before it (an ending with no date at all applies too)."""
+def ends_of(key: str, acts: Sequence[Action], endings: Sequence[Ending]) -> list[Ending | None]:
+    """The ending of each of a participant's acts (`acts` oldest first; `key`: its key).
 
-    def when(e: Ending) -> date:
-        return e.notified_on or e.effective_on or e.not_after or date.max
+    An ending belongs to the latest act deposited before the day it is known by (its
+    notification, its effect, or the first page without the act); one with no date at all is
+    the brackets' own and goes to a bracketed act. A bracketed act left without one ended on a
+    date not known, before the next act at the latest, as does an ending of unknown effect."""
+    ends: list[Ending | None] = [None] * len(acts)
+    for e in sorted(endings, key=_known_by):
+        day = _known_by(e)
+        fit = [k for k, a in enumerate(acts) if ends[k] is None and a.date < day]
+        if day == date.max:
+            fit = [k for k in fit if acts[k].withdrawn]
+        if fit:
+            ends[fit[-1]] = e
+    for k, a in enumerate(acts):
+        after = acts[k + 1].date if k + 1 < len(acts) else None
+        ending = ends[k]
+        if ending is None and a.withdrawn:
+            ends[k] = Ending(key, "withdrawal", None, None, UNKNOWN, not_after=after)
+        elif ending is not None and ending.effective_on is None and ending.not_after is None:
+            ends[k] = replace(ending, not_after=after)
+    return ends
 
-    after = sorted((e for e in endings if when(e) >= deposited), key=when)
-    return after[0] if after else None
+
+def _known_by(e: Ending) -> date:
+    """The day an ending is known by: its notification, its effect, or the first page without."""
+    return e.notified_on or e.effective_on or e.not_after or date.max
 
 
 def read_withdrawals(status: TreatyStatus, clause: Delay | None = None) -> Withdrawals:
