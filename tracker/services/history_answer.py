@@ -27,6 +27,7 @@ from tracker.services.queries import (
     TreatyAnswer,
     find_treaty,
     iso_or_none,
+    published_of,
     rule_fields,
 )
 from tracker.services.retraction import vanished
@@ -226,12 +227,6 @@ def answer_from_history(
     in_force_from = ev.in_force_from if ev is not None else {}
     for p, key in zip(participants, keys, strict=True):
         p["in_force_from"] = iso_or_none(in_force_from.get(key))
-    published = {
-        "signatories": status.published_signatories,
-        "parties": status.published_parties,
-        "entry_into_force": iso_or_none(status.eif_date),
-        "entry_into_force_text": status.eif_text,
-    }
     rule_answer["warnings"] = warnings + list(rule_answer["warnings"])
     answer = {
         "treaty": treaty.external_id,
@@ -240,7 +235,7 @@ def answer_from_history(
         "signatories": signatories,
         "parties": parties,
         "standing_not_known": not_known,
-        "published": published if any(v is not None for v in published.values()) else None,
+        "published": published_of(status),
         "in_force": in_force,
         "as_of": iso_or_none(as_of),
         "known_at": iso_or_none(known_at),

@@ -153,12 +153,6 @@ def treaty_answer(
     status = TreatyStatus.from_dict(snapshot.data)
     views = participant_views(status, _first_observed(session, treaty.id))
     in_force = status.in_force
-    published = {
-        "signatories": status.published_signatories,
-        "parties": status.published_parties,
-        "entry_into_force": iso_or_none(status.eif_date),
-        "entry_into_force_text": status.eif_text,
-    }
     rule_answer, ev = rule_fields(
         session,
         treaty,
@@ -177,7 +171,7 @@ def treaty_answer(
         "source": slug,
         "signatories": sum(1 for v in views if v.signatory),
         "parties": sum(1 for v in views if v.party),
-        "published": published if any(v is not None for v in published.values()) else None,
+        "published": published_of(status),
         "in_force": in_force,
         "as_of": iso_or_none(as_of),
         "observed_at": iso_or_none(snapshot.observed_at),
@@ -188,6 +182,17 @@ def treaty_answer(
         "participants": participants,
     }
     return TreatyAnswer(answer, treaty, ev)
+
+
+def published_of(status: TreatyStatus) -> dict[str, Any] | None:
+    """What the depositary prints of its own counts and entry into force (None: nothing)."""
+    published = {
+        "signatories": status.published_signatories,
+        "parties": status.published_parties,
+        "entry_into_force": iso_or_none(status.eif_date),
+        "entry_into_force_text": status.eif_text,
+    }
+    return published if any(v is not None for v in published.values()) else None
 
 
 def rule_fields(
