@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -25,7 +25,7 @@ from tracker.catalogue import rule_for
 from tracker.domain.evaluate import Evaluation, Instrument, evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
-from tracker.services.repository import latest_snapshot
+from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def as_last_seen(status: TreatyStatus, treaty: Treaty) -> TreatyStatus:
     checked = treaty.last_checked_at
     if checked is None:
         return status
-    checked = checked if checked.tzinfo else checked.replace(tzinfo=UTC)
+    checked = aware(checked)
     stamp = status.status_as_at
     if stamp is not None and stamp >= checked:
         return status

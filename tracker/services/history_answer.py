@@ -30,13 +30,10 @@ from tracker.services.queries import (
     published_of,
     rule_fields,
 )
+from tracker.services.repository import aware
 from tracker.services.retraction import vanished
 from tracker.services.status_view import FirstObserved, ParticipantView, participant_views
 from tracker.services.timeline import ABSENCE_KINDS
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class _Histories:
@@ -123,7 +120,7 @@ def load_history(
     withdrawal = _withdrawal_clause(slug, treaty, snapshots[-1])
     key = (
         treaty.id,
-        tuple((s.id, s.content_hash, _aware(s.observed_at)) for s in snapshots),
+        tuple((s.id, s.content_hash, aware(s.observed_at)) for s in snapshots),
         frozenset(confirmed),
         withdrawal,
     )
@@ -135,7 +132,7 @@ def load_history(
             ).all()
         )
         pages = [
-            Printed(TreatyStatus.from_dict(data[s.id]), _aware(s.observed_at), s.id, s.content_hash)
+            Printed(TreatyStatus.from_dict(data[s.id]), aware(s.observed_at), s.id, s.content_hash)
             for s in snapshots
         ]
         history = derive(pages, withdrawal=withdrawal, confirmed_gone=confirmed)
@@ -179,7 +176,7 @@ def _last_checked(
     observed by T (a check after T is not known then, nor one that made no snapshot)."""
     if known_at is None:
         return treaty.last_checked_at
-    return _aware(observed_last.observed_at)
+    return aware(observed_last.observed_at)
 
 
 def answer_from_history(
@@ -191,7 +188,7 @@ def answer_from_history(
 ) -> TreatyAnswer:
     """The status answer for `as_of` from the whole history (observed up to `known_at`)."""
     if known_at is not None:
-        known_at = _aware(known_at).astimezone(UTC)
+        known_at = aware(known_at).astimezone(UTC)
     treaty, slug = find_treaty(session, treaty_id)
     history, observed_last = load_history(session, treaty, known_at, slug=slug)
     day = today or datetime.now(UTC).date()
@@ -240,7 +237,7 @@ def answer_from_history(
         "as_of": iso_or_none(as_of),
         "known_at": iso_or_none(known_at),
         "snapshot_id": base.id,
-        "observed_at": iso_or_none(_aware(base.observed_at)),
+        "observed_at": iso_or_none(aware(base.observed_at)),
         "status_as_at": iso_or_none(base.status_as_at),
         "evidence": _evidence(history),
         "last_checked_at": iso_or_none(_last_checked(treaty, observed_last, known_at)),

@@ -7,7 +7,7 @@ snapshot never changes, so a poll that finds nothing new costs no re-evaluation.
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from tracker.domain.evaluate import evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.services.detection import RULE_EVENT_KINDS, confirmations
 from tracker.services.queries import event_dict, iso_or_none, list_treaties
-from tracker.services.repository import latest_snapshot
+from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.services.status_view import sort_key
 
@@ -189,7 +189,7 @@ def _feed_at(e: Event) -> datetime:
             moment = datetime.fromisoformat(text)
         except ValueError:
             pass  # an unreadable release time: the observation stands
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware(moment)
 
 
 def feed_events(

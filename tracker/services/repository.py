@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -153,3 +154,8 @@ def participant_ids(session: Session, keys: Iterable[str]) -> dict[str, int]:
         return {}
     query = select(ParticipantRow.key, ParticipantRow.id).where(ParticipantRow.key.in_(wanted))
     return {key: pid for key, pid in session.execute(query)}
+
+
+def aware(moment: datetime) -> datetime:
+    """`moment` with its zone; a naive one (read back from JSON details) is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import func, insert, select, update
@@ -16,7 +16,7 @@ from tracker.alerts import outbox
 from tracker.domain.changes import ABSENCES, Change, ChangeKind, diff
 from tracker.domain.models import Action, Participant, TreatyStatus
 from tracker.domain.withdrawals import Ending
-from tracker.services.repository import participant_ids, table_of
+from tracker.services.repository import aware, participant_ids, table_of
 
 # What makes an action row "the same" from one snapshot to the next.
 ActionIdentity = tuple[int, str, str, str, str, date, bool]
@@ -76,7 +76,7 @@ def first_seen_acts(
         for a in p.actions
     }
     return {
-        (keys[pid], column, kind, legal): _aware(first)
+        (keys[pid], column, kind, legal): aware(first)
         for (pid, column, kind, legal), first in _earliest_observations(
             session, treaty_id, acts
         ).items()
@@ -228,13 +228,9 @@ def _not_second_observation(
         stamp = session.scalar(
             select(Snapshot.status_as_at).where(Snapshot.id == event.snapshot_id)
         )
-        if stamp is not None and _aware(stamp) == _aware(obs.status_as_at):
+        if stamp is not None and aware(stamp) == aware(obs.status_as_at):
             return "the same printing (same status-as-at stamp)"
     return None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def confirm_absences(
