@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from db.engine import make_engine
 from db.models import Base
-from tracker.crawl import run_crawl
-from tracker.mirror import serve
-from tracker.mirror_untc import RecordedPage, build_untc_mirror, rewrite_treaty_id
+from tracker.devtools.mirror import serve
+from tracker.runtime.crawl_runner import run_crawl
 from tracker.settings import Settings
+from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror, rewrite_treaty_id
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
 

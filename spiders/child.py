@@ -2,7 +2,7 @@
 tracker's log format (tracker/crawl.py starts it).
 
 Under `TRACKER_LOG_FORMAT=json` (what `tracker run` passes to its crawls) every line the process
-writes is one JSON object (tracker.logs.JsonFormatter), so every line of the service's output is
+writes is one JSON object (tracker.runtime.logs.JsonFormatter), so every line of the service's output is
 JSON: Scrapy's and Twisted's log records and Python warnings go through one root handler
 (spiders/settings.py tells Scrapy not to install its own), an uncaught exception in any thread is
 logged with its traceback, and anything printed to stdout or stderr is logged line by line. In
@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from types import TracebackType
 
-from tracker.logs import configure_logging
+from tracker.runtime.logs import configure_logging
 from tracker.settings import Settings
 
 log = logging.getLogger("tracker.crawl")

@@ -21,7 +21,7 @@ from spiders.httpcache import CACHE_KEY, REVALIDATED
 from spiders.items import FetchFailure, NavigationPage, PageItem
 from spiders.ledger import KIND_META, PAGE_META
 from spiders.middlewares import FAIL_REASON
-from tracker.sources import untc_urls as urls
+from tracker.sources.untc import urls
 
 
 def _now() -> str:

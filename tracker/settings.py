@@ -183,7 +183,7 @@ class Settings(BaseSettings):
     # consecutive failed or quarantined crawls (tracker.services.health).
     freshness_hours: PositiveSeconds = Field(12.0, validation_alias=_env("freshness_hours"))
     unhealthy_after: int = Field(2, ge=1, validation_alias=_env("unhealthy_after"))
-    # `tracker run`: how often a standby process tries to take the scheduler (tracker.leader).
+    # `tracker run`: how often a standby process tries to take the scheduler (tracker.runtime.locks).
     leader_poll_seconds: PositiveSeconds = Field(10.0, validation_alias=_env("leader_poll_seconds"))
     # Log lines: "json" (one object per line) or "text"; None: the command's default (`tracker
     # run`: json, passed on to its crawls; other commands: text).

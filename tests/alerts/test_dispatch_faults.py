@@ -117,7 +117,7 @@ def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 WARM = (
     "import sys\n"
     "from tracker.cli import main\n"
-    "import tracker.alerts.job, tracker.alerts.webhook, tracker.cli_alerts, db.migrate\n"
+    "import tracker.alerts.job, tracker.alerts.webhook, tracker.cli.alerts, db.migrate\n"
     "sys.stdin.readline()\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )

@@ -196,11 +196,11 @@ class FakeReport:
 
 
 def test_crawl_calls_run_crawl_with_the_options(env, capsys, monkeypatch):
-    import tracker.crawl
+    import tracker.runtime.crawl_runner
 
     calls = []
     monkeypatch.setattr(
-        tracker.crawl,
+        tracker.runtime.crawl_runner,
         "run_crawl",
         lambda settings, **kw: calls.append((settings, kw)) or FakeReport(1),
     )
@@ -219,11 +219,11 @@ def test_crawl_calls_run_crawl_with_the_options(env, capsys, monkeypatch):
 
 
 def test_run_calls_run_service(env, capsys, monkeypatch):
-    import tracker.scheduler
+    import tracker.runtime.process
 
     seen = {}
     monkeypatch.setattr(
-        tracker.scheduler,
+        tracker.runtime.process,
         "run_service",
         lambda settings, host, port: seen.update(host=host, port=port) or 0,
     )

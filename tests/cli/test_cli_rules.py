@@ -11,7 +11,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from statuses import member, page, status
 
 from tracker.cli import main
-from tracker.scheduler import build_scheduler, evaluate_job
+from tracker.runtime.jobs import evaluate_job
+from tracker.runtime.scheduler import build_scheduler
 from tracker.services.ingest import ingest_page
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]

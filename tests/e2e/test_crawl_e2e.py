@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from support.untc_render import Page, Row, render
 
-from tracker.mirror import serve
-from tracker.mirror_untc import RecordedPage, build_untc_mirror
+from tracker.devtools.mirror import serve
+from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.demo import FIXTURE_PAGES, REAL_PAGES, Candidate, DemoError, find_pages
+from tracker.devtools.demo import FIXTURE_PAGES, REAL_PAGES, Candidate, DemoError, find_pages
 
 READY = re.compile(r"^\s*dashboard\s+(http://\S+)")
 MIRROR = re.compile(r"mirror of treaties\.un\.org on http://127\.0\.0\.1:(\d+)")

@@ -28,9 +28,9 @@ from support.fetch_faults import (
 )
 
 from db.models import Quarantine, Snapshot, Source
-from tracker.mirror import serve
-from tracker.mirror_untc import RecordedPage, build_untc_mirror, chapter_page, index_page
-from tracker.sources.untc_urls import chapter_url, index_url
+from tracker.devtools.mirror import serve
+from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror, chapter_page, index_page
+from tracker.sources.untc.urls import chapter_url, index_url
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 

@@ -26,8 +26,8 @@ from support.db_outage import TcpProxy
 from support.fetch_faults import crawl, crawl_env, status_body, target, tracker
 
 from db.models import IngestReceipt, Quarantine, Snapshot, Source
-from tracker.mirror import serve
-from tracker.mirror_untc import RecordedPage, build_untc_mirror
+from tracker.devtools.mirror import serve
+from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 

@@ -34,7 +34,7 @@ from support.hostile import (
     status_target,
 )
 
-from tracker.mirror_untc import chapter_page
+from tracker.sources.untc.mirror import chapter_page
 
 T = "XXVI-101"
 U = "IV-102"

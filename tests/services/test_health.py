@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from db.models import Source
-from tracker import scheduler
-from tracker.crawl import CrawlReport
+from tracker.runtime import jobs as scheduler
+from tracker.runtime.crawl_runner import CrawlReport
+from tracker.runtime.scheduler import build_scheduler
 from tracker.services.health import (
     DEFAULT_POLICY,
     DEFAULT_UNHEALTHY_AFTER,
@@ -409,7 +410,7 @@ def test_a_recorded_crawl_is_not_counted_twice_and_is_logged_as_one_json_record(
 
 @pytest.mark.db
 def test_the_scheduler_checks_health_every_15_minutes(settings):
-    job = scheduler.build_scheduler(settings).get_job("health")
+    job = build_scheduler(settings).get_job("health")
     assert job is not None and job.trigger.interval == timedelta(minutes=15)
     assert (job.max_instances, job.coalesce) == (1, True)
 

@@ -1,4 +1,4 @@
-"""Fetch faults for crawl tests: answers a `tracker.mirror.MirrorServer` can give instead of its
+"""Fetch faults for crawl tests: answers a `tracker.devtools.mirror.MirrorServer` can give instead of its
 recorded page (`server.respond(target, responder)`), a loopback TCP proxy that can be cut (a
 database outage without stopping the database server), and running `tracker crawl --json`."""
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from support.untc_render import Page, Row, render
-from tracker.sources.untc_urls import status_page_url
+from tracker.sources.untc.urls import status_page_url
 
 Handler = BaseHTTPRequestHandler
 

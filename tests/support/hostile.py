@@ -1,7 +1,7 @@
 """A hostile UNTC mirror: a real HTTP server on 127.0.0.1 whose every path can be switched, at run
 time, to answer a fault.
 
-The site serves what `tracker.mirror_untc` builds for the recorded-page mirror (the catalogue
+The site serves what `tracker.sources.untc.mirror` builds for the recorded-page mirror (the catalogue
 index, one chapter page per chapter, the ViewDetails status pages) under UNTC's own paths, plus
 `/robots.txt`. Its good answers are those of a well-behaved server: `Content-Length`, validators
 (`ETag` and `Last-Modified`, `Last-Modified` only, or none: per path) and 304 on a matching
@@ -36,9 +36,9 @@ from functools import lru_cache
 from typing import Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from tracker.mirror import normalize_target
-from tracker.mirror_untc import chapter_page, index_page
-from tracker.sources.untc_urls import chapter_of, chapter_url, index_url, status_page_url
+from tracker.devtools.mirror import normalize_target
+from tracker.sources.untc.mirror import chapter_page, index_page
+from tracker.sources.untc.urls import chapter_of, chapter_url, index_url, status_page_url
 
 ROBOTS_ALLOW = b"User-agent: *\nDisallow:\n"
 ROBOTS_DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"

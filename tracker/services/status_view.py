@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.sources.untc_urls import roman_to_int
+from tracker.sources.untc.urls import roman_to_int
 
 # A legal act of a participant: (participant key, column, kind, legal date).
 ActKey = tuple[str, str, str, date]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tracker.sources import untc_urls as urls
+from tracker.sources.untc import urls
 
 BASE = "https://treaties.un.org"
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracker.logs import JsonFormatter, configure_logging
+from tracker.runtime.logs import JsonFormatter, configure_logging
 from tracker.settings import ConfigError, Settings
 
 

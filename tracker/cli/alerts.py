@@ -10,13 +10,9 @@ from typing import Any
 from db.models import DELIVERY_STATES
 from tracker.alerts.dispatch import DEFAULT_BATCH
 from tracker.alerts.model import ALERT_KINDS
+from tracker.cli.common import UsageError
+from tracker.cli.common import database as _database
 from tracker.settings import Settings
-
-
-def _database(settings: Settings) -> Any:
-    from tracker.cli import _database as database
-
-    return database(settings)
 
 
 def _positive(text: str) -> int:
@@ -30,8 +26,6 @@ def _positive(text: str) -> int:
 
 
 def _usage(message: str) -> Exception:
-    from tracker.cli import UsageError
-
     return UsageError(message)
 
 
@@ -87,7 +81,7 @@ def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.alerts import subscriptions
-    from tracker.cli_format import table
+    from tracker.cli.render import table
 
     with _database(settings) as session_factory, session_factory() as session:
         rows = subscriptions.listing(session)
@@ -128,7 +122,7 @@ def cmd_dispatch(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.alerts.outbox import deliveries
     from tracker.alerts.redact import redact_target, redact_text
-    from tracker.cli_format import table
+    from tracker.cli.render import table
 
     with _database(settings) as session_factory, session_factory() as session:
         rows = [

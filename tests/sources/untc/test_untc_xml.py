@@ -11,7 +11,7 @@ from tracker.domain.models import Column
 from tracker.sources import PageRejected, untc
 from tracker.sources.untc.xml import HEADER_ONLY, decode, parse_xml
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "untc"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "untc"
 URL = "https://treaties.un.org/doc/Publication/MTDSG/Volume%20II/Chapter%20XXVII/XXVII-7-d.en.xml"
 
 

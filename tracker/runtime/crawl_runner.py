@@ -36,11 +36,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.crawl_guard import CrawlGuard, OrphanSurvived
+from tracker.runtime.crawl_guard import CrawlGuard, OrphanSurvived
 from tracker.services.health import HealthPolicy, crawl_recorded_since
 from tracker.services.ingest import record_crawl
 from tracker.settings import Settings
-from tracker.sources.untc_urls import chapter_of
+from tracker.sources.untc.urls import chapter_of
 
 STOP_GRACE_SECONDS = 30.0  # a stopped crawl's time to close cleanly before SIGKILL
 POLL_SECONDS = 0.2

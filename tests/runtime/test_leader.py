@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import make_url, text
 
 from db.engine import make_engine
-from tracker.leader import (
+from tracker.runtime.leadership import Leadership
+from tracker.runtime.locks import (
     FileLock,
     PostgresAdvisoryLock,
     advisory_lock_key,
     lock_file_for,
     make_leader_lock,
 )
-from tracker.scheduler import Leadership
 from tracker.settings import ConfigError, Settings
 
 
@@ -92,7 +92,7 @@ def test_the_poll_interval_is_a_setting():
 
 HOLDER = """
 import sys, time
-from tracker.leader import make_leader_lock
+from tracker.runtime.locks import make_leader_lock
 from tracker.settings import Settings
 lock = make_leader_lock(Settings.from_env())
 print("held" if lock.try_acquire() else "refused", flush=True)
@@ -300,7 +300,8 @@ def test_the_leadership_thread_polls_until_stopped():
 def test_a_new_scheduler_crawls_now_unless_a_crawl_just_finished(settings, session_factory):
     from datetime import UTC, datetime, timedelta
 
-    from tracker.scheduler import CRAWL_INTERVAL_HOURS, build_scheduler, first_crawl_at
+    from tracker.runtime.jobs import CRAWL_INTERVAL_HOURS, first_crawl_at
+    from tracker.runtime.scheduler import build_scheduler
     from tracker.services.ingest import record_crawl
 
     now = datetime.now(UTC)

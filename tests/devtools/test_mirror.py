@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from tracker.mirror import Mirror, normalize_target, serve
+from tracker.devtools.mirror import Mirror, normalize_target, serve
 
 
 def fetch(url, headers=None):

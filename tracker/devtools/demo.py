@@ -1,7 +1,7 @@
 """`tracker demo`: the whole system on one machine with no internet, on recorded pages.
 
-Serves the recorded UNTC status pages on loopback (a `tracker.mirror` built by
-`tracker.mirror_untc`), crawls them once into a demo SQLite database with politeness relaxed for
+Serves the recorded UNTC status pages on loopback (a `tracker.devtools.mirror` built by
+`tracker.sources.untc.mirror`), crawls them once into a demo SQLite database with politeness relaxed for
 loopback, then runs the service (HTTP API, dashboard, scheduler) on it until SIGTERM or Ctrl-C,
 and opens the dashboard in a browser when one is available.
 
@@ -28,12 +28,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from tracker.crawl import CrawlReport, run_crawl, stop_running_crawls
-from tracker.mirror import MirrorServer
-from tracker.mirror_untc import RecordedPage, build_untc_mirror
+from tracker.devtools.mirror import MirrorServer
+from tracker.runtime.crawl_runner import CrawlReport, run_crawl, stop_running_crawls
 from tracker.settings import Settings
+from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = Path("data/demo")
 REAL_PAGES = ROOT.parent / "shared" / "fixtures" / "real" / "untc_viewdetails_html_2026-02-03"
 FIXTURE_PAGES = ROOT / "tests" / "fixtures" / "untc"
@@ -255,7 +255,7 @@ def run_demo(
 ) -> int:
     """Mirror the recorded pages, crawl them once, run the service until SIGTERM/SIGINT."""
     from db.migrate import upgrade
-    from tracker.scheduler import run_service
+    from tracker.runtime.process import run_service
 
     out = out or sys.stdout
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tracker import crawl
+from tracker.runtime import crawl_runner as crawl
 
 
 def test_a_stopped_crawl_is_not_stopped_again():

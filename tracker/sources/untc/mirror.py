@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tracker.mirror import Mirror
-from tracker.sources.untc_urls import chapter_of, index_url, status_page_url, xml_url
+from tracker.devtools.mirror import Mirror
+from tracker.sources.untc.urls import chapter_of, index_url, status_page_url, xml_url
 
 _BASE = "http://mirror.invalid"
 

@@ -13,7 +13,7 @@ from tracker.sources import parse as parse_source
 from tracker.sources.untc.html import status_as_at
 from tracker.sources.untc.table import column_role
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "untc"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "untc"
 URL = "https://treaties.un.org/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no={}&chapter=4&clang=_en"
 
 

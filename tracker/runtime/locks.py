@@ -12,7 +12,7 @@
 
 `LeaderLock`: `try_acquire() -> bool` (never raises on a database outage: False, try again
 later), `still_held() -> bool` (False when the dedicated connection broke or the lock is gone),
-`release()`. The loop that uses it is `tracker.scheduler.Leadership`.
+`release()`. The loop that uses it is `tracker.runtime.leadership.Leadership`.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from support.untc_render import Page, Row, render
 
-from tracker.mirror import serve
-from tracker.mirror_untc import RecordedPage, build_untc_mirror
+from tracker.devtools.mirror import serve
+from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -131,7 +131,7 @@ def test_a_crawl_that_cannot_start_says_so_in_json(cli_env, tmp_path):
     env = {**cli_env, "TRACKER_LOG_FORMAT": "json", "SCRAPY_SETTINGS_MODULE": "spiders.settings"}
     done = subprocess.run(
         [sys.executable, "-m", "spiders.child", "crawl", "no-such-spider"],
-        env=env, capture_output=True, text=True, timeout=60, check=False, cwd=Path(__file__).parents[1],
+        env=env, capture_output=True, text=True, timeout=60, check=False, cwd=Path(__file__).parents[2],
     )
     assert done.returncode != 0
     records = parse_lines(done.stderr, "stderr") + parse_lines(done.stdout, "stdout")

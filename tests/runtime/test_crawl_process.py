@@ -28,7 +28,7 @@ from sqlalchemy import select
 from db.engine import make_engine, make_session_factory
 from db.models import Source
 from spiders.lifeline import ORPHAN_REASON
-from tracker.crawl_guard import CrawlGuard, ProcessId, stop_orphaned_crawls
+from tracker.runtime.crawl_guard import CrawlGuard, ProcessId, stop_orphaned_crawls
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -202,7 +202,7 @@ def test_a_second_signal_kills_the_crawl_at_once(env, hanging, tmp_path):
 DRIVER = textwrap.dedent(
     """
     import sys
-    import tracker.crawl as crawl
+    import tracker.runtime.crawl_runner as crawl
     from tracker.settings import Settings
 
     crawl.STOP_GRACE_SECONDS = float(sys.argv[2])

@@ -11,66 +11,23 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import one_line
-from tracker import cli_format, sources
+from tracker import sources
+from tracker.cli import render
+from tracker.cli.common import Parser as _Parser
+from tracker.cli.common import UsageError, upgrade_database
+from tracker.cli.common import database as _database
+from tracker.cli.common import date_arg as _date
+from tracker.cli.common import moment_arg as _moment
 from tracker.services.queries import NotFound
 from tracker.settings import ConfigError, Settings
-
-
-class UsageError(Exception):
-    """A mistake on the command line or in its inputs: one line on stderr, exit 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _date(text: str) -> date:
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad date {text!r}, expected YYYY-MM-DD") from None
-
-
-def _moment(text: str) -> datetime:
-    from tracker.domain.history import known_at_moment
-
-    try:
-        return known_at_moment(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"bad time {text!r}: {error}") from None
-
-
-def _upgrade(settings: Settings) -> None:
-    """Bring the database to the latest schema (cheap when current)."""
-    from db.migrate import upgrade
-
-    upgrade(settings.database_url)
-
-
-@contextmanager
-def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """Upgrade the database and yield a session factory on it, disposing the engine after."""
-    from db.engine import make_engine, make_session_factory
-
-    _upgrade(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 def _show(value: Any, as_json: bool, render: Callable[[Any], str]) -> None:
@@ -128,7 +85,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
                 health=HealthPolicy.from_settings(settings),
             )
-            print(cli_format.ingest_line(str(path), result), flush=True)
+            print(render.ingest_line(str(path), result), flush=True)
             failed += result.outcome in ("rejected", "quarantined")
     return 1 if failed else 0
 
@@ -140,7 +97,7 @@ def _ingest_spool(settings: Settings) -> int:
 
     def show(spooled: Any, result: Any) -> None:
         label = f"{spooled.page.url} (fetched {spooled.page.fetched_at.isoformat()})"
-        print(cli_format.ingest_line(label, result), flush=True)
+        print(render.ingest_line(label, result), flush=True)
 
     with _database(settings) as session_factory:
         recovery = recover_spool(
@@ -162,12 +119,12 @@ def _ingest_spool(settings: Settings) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.crawl import record_unrecorded, run_crawl, stop_on_signals
+    from tracker.runtime.crawl_runner import record_unrecorded, run_crawl, stop_on_signals
     from tracker.services.health import HealthPolicy
-    from tracker.sources.untc_urls import BadTreatyId
+    from tracker.sources.untc.urls import BadTreatyId
 
     with stop_on_signals():  # SIGTERM / Ctrl-C: the crawl is stopped, its files removed
-        _upgrade(settings)
+        upgrade_database(settings)
         started = datetime.now(UTC)
         try:
             report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
@@ -190,14 +147,14 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.scheduler import run_service
+    from tracker.runtime.process import run_service
 
-    _upgrade(settings)
+    upgrade_database(settings)
     return run_service(settings, host=args.host, port=args.port)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.demo import DemoError, run_demo
+    from tracker.devtools.demo import DemoError, run_demo
 
     try:
         return run_demo(
@@ -218,7 +175,7 @@ def cmd_treaties(args: argparse.Namespace, settings: Settings) -> int:
 
     with _database(settings) as session_factory, session_factory() as session:
         rows = list_treaties(session)
-    _show(rows, args.json, cli_format.treaties_table)
+    _show(rows, args.json, render.treaties_table)
     return 0
 
 
@@ -227,7 +184,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
     with _database(settings) as session_factory, session_factory() as session:
         status = treaty_status(session, args.treaty, as_of=args.as_of, known_at=args.known_at)
-    _show(status, args.json, cli_format.status_text)
+    _show(status, args.json, render.status_text)
     return 0
 
 
@@ -236,7 +193,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
     with _database(settings) as session_factory, session_factory() as session:
         history = treaty_history(session, args.treaty)
-    _show(history, args.json, cli_format.history_text)
+    _show(history, args.json, render.history_text)
     return 0
 
 
@@ -245,9 +202,9 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
 
     with _database(settings) as session_factory, session_factory() as session:
         if args.treaty:
-            _show(show_rule(session, args.treaty), args.json, cli_format.rule_text)
+            _show(show_rule(session, args.treaty), args.json, render.rule_text)
         else:
-            _show(list_rules(session), args.json, cli_format.rules_table)
+            _show(list_rules(session), args.json, render.rules_table)
     return 0
 
 
@@ -315,7 +272,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     policy = HealthPolicy.from_settings(settings)
     with _database(settings) as session_factory, session_factory() as session:
         rows = list_sources(session, datetime.now(UTC), policy, sources.SOURCES)
-    _show(rows, args.json, cli_format.sources_table)
+    _show(rows, args.json, render.sources_table)
     return 0
 
 
@@ -326,7 +283,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         done = evaluate_now(
             session, now=datetime.now(UTC), approaching=settings.approaching_remaining
         )
-    _show(done, args.json, cli_format.evaluation_text)
+    _show(done, args.json, render.evaluation_text)
     return 0
 
 
@@ -379,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="log at TRACKER_LOG_LEVEL (default: warnings only)"
     )
     demo.set_defaults(handler=cmd_demo)
-    from tracker.cli_alerts import add_commands
+    from tracker.cli.alerts import add_commands
 
     add_commands(sub)
     treaties = sub.add_parser("treaties", help="list the tracked treaties")
@@ -456,11 +413,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"tracker: {error}", file=sys.stderr)
     return 2
-
-
-if __name__ == "__main__":
-    # `python -m tracker.cli`: run the imported module's main, so that the exception classes
-    # other modules raise (tracker.cli.UsageError) are the ones main catches, not __main__'s.
-    from tracker.cli import main as imported_main
-
-    sys.exit(imported_main())

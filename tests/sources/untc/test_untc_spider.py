@@ -7,7 +7,7 @@ from scrapy.utils.test import get_crawler
 
 from spiders.items import FetchFailure, NavigationPage, PageItem
 from spiders.untc import UntcSpider
-from tracker.mirror_untc import chapter_page, index_page
+from tracker.sources.untc.mirror import chapter_page, index_page
 
 BASE = "http://127.0.0.1:9"
 
@@ -119,7 +119,7 @@ def test_a_failed_fetch_becomes_a_failure_item_not_a_page():
 def test_malformed_treaty_id_fails_fast():
     import pytest
 
-    from tracker.sources.untc_urls import BadTreatyId
+    from tracker.sources.untc.urls import BadTreatyId
 
     with pytest.raises(BadTreatyId):
         make_spider(treaty="not-a-treaty")

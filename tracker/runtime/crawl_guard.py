@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-from tracker.leader import lock_file, unlock_file
+from tracker.runtime.locks import lock_file, unlock_file
 
 log = logging.getLogger("tracker.crawl")
 

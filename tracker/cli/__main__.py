@@ -1,0 +1,7 @@
+"""`python -m tracker.cli`."""
+
+import sys
+
+from tracker.cli.commands import main
+
+sys.exit(main())

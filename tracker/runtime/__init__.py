@@ -1,0 +1,1 @@
+"""The long-running process: `tracker run` (process), its scheduler and jobs, leadership, the crawl runner, logs."""
