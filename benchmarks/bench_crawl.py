@@ -38,15 +38,21 @@ def recorded_pages(copies: int) -> list[RecordedPage]:
         body = (REAL.parent.parent / entry["path"]).read_bytes()
         for k in range(copies):
             new_id = f"{entry['mtdsg']}-x{k:02d}"
-            pages.append(RecordedPage(new_id, rewrite_treaty_id(body, entry["mtdsg"], new_id), entry["treaty"]))
+            pages.append(
+                RecordedPage(
+                    new_id, rewrite_treaty_id(body, entry["mtdsg"], new_id), entry["treaty"]
+                )
+            )
     return pages
 
 
 def row_counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     with engine.connect() as conn:
-        counts = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                  for t in Base.metadata.sorted_tables}
+        counts = {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }
     engine.dispose()
     return counts
 
@@ -63,16 +69,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
         mirror = build_untc_mirror(Path(tmp) / "mirror", pages)
         data = Path(tmp) / "data"
-        settings = Settings.from_env({
-            "TRACKER_DATA_DIR": str(data),
-            "TRACKER_DOWNLOAD_DELAY": "0",
-            "TRACKER_CONCURRENCY": str(args.concurrency),
-            "TRACKER_AUTOTHROTTLE_TARGET": str(args.concurrency),
-            "TRACKER_LOG_LEVEL": "WARNING",
-        })
+        settings = Settings.from_env(
+            {
+                "TRACKER_DATA_DIR": str(data),
+                "TRACKER_DOWNLOAD_DELAY": "0",
+                "TRACKER_CONCURRENCY": str(args.concurrency),
+                "TRACKER_AUTOTHROTTLE_TARGET": str(args.concurrency),
+                "TRACKER_LOG_LEVEL": "WARNING",
+            }
+        )
         mirror_bytes = sum(len(p.body) for p in pages)
-        print(f"mirror: {len(pages)} status pages ({mirror_bytes / 1e6:.0f} MB), "
-              f"concurrency {args.concurrency}, SQLite at {settings.database_url}")
+        print(
+            f"mirror: {len(pages)} status pages ({mirror_bytes / 1e6:.0f} MB), "
+            f"concurrency {args.concurrency}, SQLite at {settings.database_url}"
+        )
         with serve(mirror) as server:
             for run in (1, 2):
                 before = row_counts(settings.database_url) if run == 2 else {}
@@ -80,12 +90,18 @@ def main() -> int:
                 report = run_crawl(settings, base_url=server.base_url)
                 elapsed = time.perf_counter() - started
                 after = row_counts(settings.database_url)
-                written = {t: n - before.get(t, 0) for t, n in after.items() if n != before.get(t, 0)}
+                written = {
+                    t: n - before.get(t, 0) for t, n in after.items() if n != before.get(t, 0)
+                }
                 pages_done = report.stats.get("pages", 0)
                 print(f"run {run}: {report.summary()}")
-                print(f"  {elapsed:.1f} s, {pages_done / elapsed:.1f} pages/s, "
-                      f"{report.stats.get('not_modified', 0)} answered 304")
-                print(f"  rows inserted: {sum(written.values())} {json.dumps(written, sort_keys=True)}")
+                print(
+                    f"  {elapsed:.1f} s, {pages_done / elapsed:.1f} pages/s, "
+                    f"{report.stats.get('not_modified', 0)} answered 304"
+                )
+                print(
+                    f"  rows inserted: {sum(written.values())} {json.dumps(written, sort_keys=True)}"
+                )
                 if report.returncode != 0 or pages_done != len(pages):
                     print("FAILED: crawl did not ingest every page", file=sys.stderr)
                     return 1

@@ -93,7 +93,9 @@ class Ledger:
                 else:
                     stage = "answered, but no outcome was recorded"
                 self.settle(
-                    record.page, "failed", detail="lost",
+                    record.page,
+                    "failed",
+                    detail="lost",
                     reason=f"lost: {record.last_url}: {stage}",
                 )
 
@@ -113,14 +115,16 @@ class Ledger:
             if record.detail == "lost":
                 lost_urls.append(record.last_url)
             if record.outcome in ("quarantined", "failed"):
-                problems.append({
-                    "page": record.page,
-                    "url": record.url or record.last_url,
-                    "kind": record.kind,
-                    "outcome": record.outcome,
-                    "detail": record.detail,
-                    "reason": record.reason,
-                })
+                problems.append(
+                    {
+                        "page": record.page,
+                        "url": record.url or record.last_url,
+                        "kind": record.kind,
+                        "outcome": record.outcome,
+                        "detail": record.detail,
+                        "reason": record.reason,
+                    }
+                )
         counts = {key: totals[key] for key in ("asked", *OUTCOMES)}
         settled = sum(counts[o] for o in OUTCOMES)
         return {

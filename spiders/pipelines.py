@@ -46,8 +46,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # What the HTTP cache did (spiders.httpcache), copied into the summary.
 CACHE_STATS = (
-    "firsthand", "revalidate", "invalidate", "store", "rejected", "removed",
-    "errorrecovery_refused", "etag_mismatch",
+    "firsthand",
+    "revalidate",
+    "invalidate",
+    "store",
+    "rejected",
+    "removed",
+    "errorrecovery_refused",
+    "etag_mismatch",
 )
 
 
@@ -116,7 +122,10 @@ class IngestPipeline:
         self.ledger.settle(page, "failed", kind=kind, reason=reason, detail="error")
 
     def item_error(
-        self, item: Any, response: Response, spider: Spider | None = None,
+        self,
+        item: Any,
+        response: Response,
+        spider: Spider | None = None,
         failure: Failure | None = None,
     ) -> None:
         page = getattr(item, "page", None) or getattr(item, "url", None) or response.url
@@ -142,12 +151,16 @@ class IngestPipeline:
         """Store what earlier crawls fetched but could not store, before this crawl's pages."""
         try:
             recovery = recover_spool(
-                self.sessions, self.settings.spool_dir, approaching=self.approaching,
+                self.sessions,
+                self.settings.spool_dir,
+                approaching=self.approaching,
                 confirm_after=self.confirm_after,
                 health=self.health,
                 on_page=lambda s, r: log.info(
-                    "spool: recovered %s fetched %s: %s", s.page.url,
-                    s.page.fetched_at.isoformat(), r.outcome,
+                    "spool: recovered %s fetched %s: %s",
+                    s.page.url,
+                    s.page.fetched_at.isoformat(),
+                    r.outcome,
                 ),
             )
         except OSError as error:
@@ -167,7 +180,9 @@ class IngestPipeline:
         def retrying(attempt: int, error: SQLAlchemyError) -> None:
             log.warning(
                 "database error (try %d of %d), retrying: %s",
-                attempt + 1, retries + 1, one_line(error),
+                attempt + 1,
+                retries + 1,
+                one_line(error),
             )
 
         async with self._db:
@@ -192,10 +207,17 @@ class IngestPipeline:
         self.ledger.settle(page, "failed", kind=item.kind, reason=item.reason, url=item.url)
         log.warning("fetch failed: %s (%s)", item.url, item.reason)
         try:
-            await self._database(lambda: record_fetch_failure(
-                self.sessions, item.source, item.url, item.reason,
-                datetime.fromisoformat(item.fetched_at), item.body, item.expected_treaty,
-            ))
+            await self._database(
+                lambda: record_fetch_failure(
+                    self.sessions,
+                    item.source,
+                    item.url,
+                    item.reason,
+                    datetime.fromisoformat(item.fetched_at),
+                    item.body,
+                    item.expected_treaty,
+                )
+            )
         except SQLAlchemyError as error:
             log.error("could not record the failed fetch of %s: %s", item.url, one_line(error))
 
@@ -204,8 +226,12 @@ class IngestPipeline:
         if item.outcome == "quarantined":
             reason = item.reason or "navigation page rejected"
             fetched = FetchedPage(
-                item.source, item.url, item.body, datetime.fromisoformat(item.fetched_at),
-                content_type=item.content_type, revalidated=item.revalidated,
+                item.source,
+                item.url,
+                item.body,
+                datetime.fromisoformat(item.fetched_at),
+                content_type=item.content_type,
+                revalidated=item.revalidated,
             )
             try:
                 await self._database(
@@ -255,13 +281,18 @@ class IngestPipeline:
             log.warning("%s %s: %s", result.outcome, item.url, result.reason)
             detail = "rejected" if result.outcome == "rejected" else None
             self.ledger.settle(
-                page, "quarantined", kind="status", reason=result.reason, detail=detail,
+                page,
+                "quarantined",
+                kind="status",
+                reason=result.reason,
+                detail=detail,
                 url=item.url,
             )
             self._settled(item.cache_key, "quarantined")
         else:
-            log.info("%s %s (%s, %d events)", result.outcome, item.url, result.treaty_id,
-                     result.events)
+            log.info(
+                "%s %s (%s, %d events)", result.outcome, item.url, result.treaty_id, result.events
+            )
             self.ledger.settle(page, result.outcome, kind="status", url=item.url)
             self._settled(item.cache_key, result.outcome)
 
@@ -271,13 +302,15 @@ class IngestPipeline:
         except OSError as error:
             why = f"{reason}; could not be spooled either ({error}): lost"
             log.error("%s: %s", fetched.url, why)
-            self.ledger.settle(page, "failed", kind="status", reason=why, detail="lost",
-                               url=fetched.url)
+            self.ledger.settle(
+                page, "failed", kind="status", reason=why, detail="lost", url=fetched.url
+            )
             return
         why = f"{reason}; kept in the spool ({path.name}) for the next crawl or `tracker ingest --spool`"
         log.error("%s: %s", fetched.url, why)
-        self.ledger.settle(page, "failed", kind="status", reason=why, detail="spooled",
-                           url=fetched.url)
+        self.ledger.settle(
+            page, "failed", kind="status", reason=why, detail="spooled", url=fetched.url
+        )
 
     def close_spider(self, spider: Spider | None = None) -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
@@ -324,8 +357,14 @@ class IngestPipeline:
         try:
             with_retries(
                 lambda: record_crawl(
-                    self.sessions, summary["source"], summary, summary["ok"], summary["error"],
-                    finished, stopped=bool(stopped), policy=self.health,
+                    self.sessions,
+                    summary["source"],
+                    summary,
+                    summary["ok"],
+                    summary["error"],
+                    finished,
+                    stopped=bool(stopped),
+                    policy=self.health,
                 ),
                 self.settings.ingest_retries,
             )
@@ -335,7 +374,9 @@ class IngestPipeline:
             summary["recorded"] = False
         log.info("crawl summary %s", json.dumps(summary, sort_keys=True))
         if self.summary_file:
-            _write_atomically(Path(self.summary_file), json.dumps(summary, indent=2, sort_keys=True))
+            _write_atomically(
+                Path(self.summary_file), json.dumps(summary, indent=2, sort_keys=True)
+            )
         self.engine.dispose()
 
 

@@ -82,7 +82,9 @@ class UntcSpider(scrapy.Spider):
 
     def _request(self, url: str, kind: str, callback: Any, **kwargs: Any) -> scrapy.Request:
         meta = {PAGE_META: url, KIND_META: kind, **kwargs.pop("meta", {})}
-        return scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta=meta, **kwargs)
+        return scrapy.Request(
+            url, callback=callback, errback=self.fetch_failed, meta=meta, **kwargs
+        )
 
     async def start(self) -> AsyncIterator[Any]:
         if self.treaties:
@@ -91,9 +93,7 @@ class UntcSpider(scrapy.Spider):
         else:
             yield self._request(urls.index_url(self.base_url), "index", self.parse_index)
 
-    def _navigation(
-        self, response: Response, kind: str, found: int, what: str
-    ) -> NavigationPage:
+    def _navigation(self, response: Response, kind: str, found: int, what: str) -> NavigationPage:
         """What navigation made of a catalogue page: no links at all is a quarantined page."""
         revalidated = bool(_meta(response).get(REVALIDATED))
         if found:
@@ -118,7 +118,8 @@ class UntcSpider(scrapy.Spider):
     def parse_index(self, response: Response) -> Iterable[Any]:
         """Follow every chapter of the catalogue."""
         chapters = {
-            c for href in response.css("a::attr(href)").getall()
+            c
+            for href in response.css("a::attr(href)").getall()
             if (c := urls.chapter_from_link(response.urljoin(href))) is not None
         }
         if not chapters:

@@ -257,8 +257,17 @@ def test_sources_lists_each_known_source_even_before_its_first_crawl(env, capsys
     code, out, _ = run(capsys, "sources")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["source", "healthy", "last", "success", "last", "checked",
-                                "failures", "last", "error"]
+    assert lines[0].split() == [
+        "source",
+        "healthy",
+        "last",
+        "success",
+        "last",
+        "checked",
+        "failures",
+        "last",
+        "error",
+    ]
     assert lines[2].split()[:4] == ["untc", "no", "(pending)", "never"]
     assert lines[3].startswith("untc: not crawled yet")
 

@@ -74,8 +74,20 @@ UNREADABLE: dict[str, tuple[str, ...]] = {
     **{
         page: ("MNE",)
         for page in (
-            "IV-4", "IV-5", "IV-8", "IV-8-b", "IV-9", "IV-11", "IV-11-b", "IV-11-c", "IV-12",
-            "XXVI-2", "XXVI-2-a", "XXVI-2-c", "XXVI-3", "XXVI-4",
+            "IV-4",
+            "IV-5",
+            "IV-8",
+            "IV-8-b",
+            "IV-9",
+            "IV-11",
+            "IV-11-b",
+            "IV-11-c",
+            "IV-12",
+            "XXVI-2",
+            "XXVI-2-a",
+            "XXVI-2-c",
+            "XXVI-3",
+            "XXVI-4",
         )
     },
 }

@@ -27,7 +27,9 @@ def test_serves_recorded_bytes_and_honours_etags(tmp_path):
     mirror.save()
     with serve(Mirror(tmp_path)) as server:
         assert server.base_url.startswith("http://127.0.0.1:")
-        status, body, headers = fetch(server.base_url + "/Pages/ViewDetails.aspx?mtdsg_no=XXVI-9&src=TREATY")
+        status, body, headers = fetch(
+            server.base_url + "/Pages/ViewDetails.aspx?mtdsg_no=XXVI-9&src=TREATY"
+        )
         assert (status, body) == (200, b"<html>tpnw</html>")
         status, body, _ = fetch(
             server.base_url + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XXVI-9",

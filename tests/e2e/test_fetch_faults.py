@@ -110,7 +110,11 @@ def test_a_refused_connection_with_a_cached_copy_is_a_failed_fetch_until_the_sit
     with serve(mirror, port=urlsplit(base).port or 0) as server:  # the same site, back
         back = crawl(env, server.base_url, T)
     s = back.summary
-    assert back.returncode == 0 and (s["unchanged"], s["revalidated"], s["not_modified"]) == (1, 1, 1)
+    assert back.returncode == 0 and (s["unchanged"], s["revalidated"], s["not_modified"]) == (
+        1,
+        1,
+        1,
+    )
     assert source_row(session_factory).last_success_at > good
 
 
@@ -186,12 +190,28 @@ def test_without_the_redirect_guard_the_ledger_still_counts_dropped_and_lost_pag
         offsite = base.replace("127.0.0.1", "localhost") + target("XXVI-3")
         server.respond(target("XXVI-3"), redirect(offsite))
         done = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "untc", "-a", "treaty=XXVI-1,XXVI-3,XXVI-8",
-             "-s", f"TRACKER_SUMMARY_FILE={summary_file}",
-             "-s", f"DOWNLOADER_MIDDLEWARES={json.dumps(stock)}"],
-            env={**env, "SCRAPY_SETTINGS_MODULE": "spiders.settings",
-                 "TRACKER_UNTC_BASE_URL": base},
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "crawl",
+                "untc",
+                "-a",
+                "treaty=XXVI-1,XXVI-3,XXVI-8",
+                "-s",
+                f"TRACKER_SUMMARY_FILE={summary_file}",
+                "-s",
+                f"DOWNLOADER_MIDDLEWARES={json.dumps(stock)}",
+            ],
+            env={
+                **env,
+                "SCRAPY_SETTINGS_MODULE": "spiders.settings",
+                "TRACKER_UNTC_BASE_URL": base,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
     assert done.returncode == 0, done.stderr  # scrapy itself; `tracker crawl` judges the summary
     s = json.loads(summary_file.read_text())
@@ -208,18 +228,28 @@ def test_every_catalogue_page_is_accounted_for(cli_env, tmp_path):
     env = crawl_env(cli_env, tmp_path / "data")
     with serve(mirror_of(tmp_path, "XXVI-9", "IV-4")) as server:
         base = server.base_url
-        chapter_26 = chapter_url(base, 26)[len(base):]
+        chapter_26 = chapter_url(base, 26)[len(base) :]
         server.respond(chapter_26, redirect(base.replace("127.0.0.1", "localhost") + chapter_26))
         result = crawl(env, base)
         line = tracker(env, "crawl", "--base-url", base)
     s = result.summary
     result.assert_balanced()
     assert result.returncode != 0
-    assert s["by_kind"]["index"] == {"asked": 1, "accepted": 1, "unchanged": 0, "quarantined": 0,
-                                     "failed": 0}
+    assert s["by_kind"]["index"] == {
+        "asked": 1,
+        "accepted": 1,
+        "unchanged": 0,
+        "quarantined": 0,
+        "failed": 0,
+    }
     assert s["by_kind"]["chapter"]["asked"] == 2 and s["by_kind"]["chapter"]["failed"] == 1
-    assert s["by_kind"]["status"] == {"asked": 1, "accepted": 1, "unchanged": 0, "quarantined": 0,
-                                      "failed": 0}
+    assert s["by_kind"]["status"] == {
+        "asked": 1,
+        "accepted": 1,
+        "unchanged": 0,
+        "quarantined": 0,
+        "failed": 0,
+    }
     assert "redirect to another host" in result.problem("id=26")["reason"]
     assert (s["asked"], s["accepted"], s["failed"]) == (4, 3, 1), s
     # The same accounting on the command line; the second time the pages that were accepted
@@ -237,7 +267,7 @@ def test_an_empty_catalogue_index_or_no_status_page_exits_non_zero(
     with serve(mirror_of(tmp_path, T)) as server:
         base = server.base_url
         index = Validating(index_page([]))
-        server.respond(index_url(base)[len(base):], index)
+        server.respond(index_url(base)[len(base) :], index)
         empty = crawl(env, base)
         s = empty.summary
         assert empty.returncode != 0 and s["ok"] is False and s["index_empty"] is True
@@ -250,14 +280,16 @@ def test_an_empty_catalogue_index_or_no_status_page_exits_non_zero(
 
         # A chapter that lists no treaty: no status page at all, not a good crawl either.
         index.set(index_page([26]))
-        server.respond(chapter_url(base, 26)[len(base):], lambda h: send(h, 200, chapter_page(26, [])))
+        server.respond(
+            chapter_url(base, 26)[len(base) :], lambda h: send(h, 200, chapter_page(26, []))
+        )
         no_treaty = crawl(env, base)
         s = no_treaty.summary
         assert no_treaty.returncode != 0 and (s["pages"], s["quarantined"]) == (0, 1), s
         assert "no treaty links" in no_treaty.problem("id=26")["reason"]
         assert index.seen.requests[1]["if_none_match"] is None  # the empty index was not cached
 
-        server.respond(chapter_url(base, 26)[len(base):], None)
+        server.respond(chapter_url(base, 26)[len(base) :], None)
         good = crawl(env, base)
         s = good.summary
         assert good.returncode == 0 and (s["asked"], s["pages"]) == (3, 1), s
@@ -364,7 +396,9 @@ def test_a_server_with_only_last_modified_is_revalidated_with_if_modified_since(
         assert sent["if_none_match"] is None and sent["if_modified_since"] is not None
         s = same.summary
         assert same.returncode == 0 and (s["unchanged"], s["revalidated"], s["not_modified"]) == (
-            1, 1, 1,
+            1,
+            1,
+            1,
         ), s
         page.set(status_body(T, "Brazil"))  # modified later: a full answer
         changed = crawl(env, server.base_url, T)
@@ -428,7 +462,11 @@ def test_a_server_error_or_an_oversized_answer_with_a_cached_copy_is_a_failed_fe
         limit = str(len(big) // 2)
         oversized = crawl(env, server.base_url, T, TRACKER_MAX_RESPONSE_SIZE=limit)
     s = oversized.summary
-    assert oversized.returncode != 0 and (s["failed"], s["unchanged"], s["accepted"]) == (1, 0, 0), s
+    assert oversized.returncode != 0 and (s["failed"], s["unchanged"], s["accepted"]) == (
+        1,
+        0,
+        0,
+    ), s
     assert source_row(session_factory).last_success_at == good
     assert len(snapshots(session_factory)) == 1
 
@@ -441,7 +479,9 @@ def test_a_page_older_than_what_is_stored_counts_as_quarantined_out_of_order(
     env = crawl_env(cli_env, tmp_path / "data")
     archive = tmp_path / "archive.html"
     archive.write_bytes(status_body(T, "Brazil"))
-    ingested = tracker(env, "ingest", "--source", "untc", "--observed-at", "2099-01-01", str(archive))
+    ingested = tracker(
+        env, "ingest", "--source", "untc", "--observed-at", "2099-01-01", str(archive)
+    )
     assert ingested.returncode == 0, ingested.stdout + ingested.stderr
     with serve(mirror_of(tmp_path, T)) as server:
         result = crawl(env, server.base_url, T)

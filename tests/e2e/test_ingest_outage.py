@@ -177,8 +177,9 @@ def test_the_next_crawl_recovers_the_spool_before_its_own_pages(
 
 
 def test_a_short_outage_is_ridden_out_by_retries(cli_env, tmp_path, outage, session_factory):
-    env = crawl_env(cli_env, tmp_path / "data", TRACKER_DATABASE_URL=outage.url,
-                    TRACKER_INGEST_RETRIES="3")
+    env = crawl_env(
+        cli_env, tmp_path / "data", TRACKER_DATABASE_URL=outage.url, TRACKER_INGEST_RETRIES="3"
+    )
     pages = [RecordedPage(A, status_body(A), A)]
     with serve(build_untc_mirror(tmp_path / "mirror", pages)) as server:
 

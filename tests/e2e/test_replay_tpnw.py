@@ -21,11 +21,18 @@ HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
 
 
 def tracker(env, *args):
-    return subprocess.run([sys.executable, "-m", "tracker.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tracker.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-@pytest.mark.skipif(not REAL.exists(), reason=f"real fixtures absent: {REAL} (shared/ not beside the repo)")
+@pytest.mark.skipif(
+    not REAL.exists(), reason=f"real fixtures absent: {REAL} (shared/ not beside the repo)"
+)
 def test_tpnw_2018_then_2026(cli_env):
     first = tracker(cli_env, "ingest", "--source", "untc", "--observed-at", "2018-01-15", str(XML))
     assert first.returncode == 0, first.stdout + first.stderr

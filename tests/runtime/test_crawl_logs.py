@@ -67,11 +67,15 @@ def test_every_line_of_tracker_run_is_json_crawl_included(cli_env, tmp_path):
         with out.open("wb") as stdout, err.open("wb") as stderr:
             service = subprocess.Popen(
                 [sys.executable, "-m", "tracker.cli", "run", "--port", str(free_port())],
-                env=env, stdout=stdout, stderr=stderr,
+                env=env,
+                stdout=stdout,
+                stderr=stderr,
             )
         try:
             deadline = time.monotonic() + 90
-            while "crawl summary" not in err.read_text() or '"event":"crawl"' not in err.read_text():
+            while (
+                "crawl summary" not in err.read_text() or '"event":"crawl"' not in err.read_text()
+            ):
                 assert service.poll() is None, err.read_text()[-3000:]
                 assert time.monotonic() < deadline, err.read_text()[-3000:]
                 time.sleep(0.3)
@@ -87,7 +91,9 @@ def test_every_line_of_tracker_run_is_json_crawl_included(cli_env, tmp_path):
     assert any(r["message"].startswith("Spider closed (finished)") for r in records)
     (crawl,) = [r for r in records if r.get("event") == "crawl"]
     # One status page; with the index and chapter pages, three pages asked for and accepted.
-    assert (crawl["ok"], crawl["pages"], crawl["asked"], crawl["accepted"]) == (True, 1, 3, 3), crawl
+    assert (crawl["ok"], crawl["pages"], crawl["asked"], crawl["accepted"]) == (True, 1, 3, 3), (
+        crawl
+    )
     assert any(r["level"] == "DEBUG" and r["logger"].startswith("scrapy") for r in records)
 
 
@@ -109,7 +115,12 @@ CRASH = textwrap.dedent(
 
 def test_warnings_prints_and_tracebacks_of_the_child_are_json_lines(cli_env):
     done = subprocess.run(
-        [sys.executable, "-c", CRASH], env=cli_env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", CRASH],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 1
     assert done.stdout == ""  # stray prints went to the log, on stderr
@@ -123,7 +134,10 @@ def test_warnings_prints_and_tracebacks_of_the_child_are_json_lines(cli_env):
     assert "ZeroDivisionError" in thread["exception"]
     crash = records[-1]
     assert crash["level"] == "CRITICAL" and crash["message"].startswith("crawl crashed")
-    assert "Traceback" in crash["exception"] and "RuntimeError: the crawl crashed" in crash["exception"]
+    assert (
+        "Traceback" in crash["exception"]
+        and "RuntimeError: the crawl crashed" in crash["exception"]
+    )
 
 
 def test_a_crawl_that_cannot_start_says_so_in_json(cli_env, tmp_path):
@@ -131,18 +145,29 @@ def test_a_crawl_that_cannot_start_says_so_in_json(cli_env, tmp_path):
     env = {**cli_env, "TRACKER_LOG_FORMAT": "json", "SCRAPY_SETTINGS_MODULE": "spiders.settings"}
     done = subprocess.run(
         [sys.executable, "-m", "spiders.child", "crawl", "no-such-spider"],
-        env=env, capture_output=True, text=True, timeout=60, check=False, cwd=Path(__file__).parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).parents[2],
     )
     assert done.returncode != 0
     records = parse_lines(done.stderr, "stderr") + parse_lines(done.stdout, "stdout")
-    assert any("no-such-spider" in (r["message"] + r.get("exception", "")) for r in records), records
+    assert any("no-such-spider" in (r["message"] + r.get("exception", "")) for r in records), (
+        records
+    )
 
 
 def test_text_mode_is_plain_scrapy(cli_env, tmp_path):
     env = {**cli_env, "TRACKER_LOG_FORMAT": "text", "SCRAPY_SETTINGS_MODULE": "spiders.settings"}
     done = subprocess.run(
         [sys.executable, "-m", "spiders.child", "list"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["untc"]  # `scrapy list`, untouched

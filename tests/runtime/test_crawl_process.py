@@ -139,9 +139,18 @@ def source_row(settings) -> Source | None:
 def start_crawl(env: dict[str, str], base_url: str, out: Path) -> subprocess.Popen[bytes]:
     with out.open("wb") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "tracker.cli", "crawl", "--base-url", base_url,
-             *(arg for t in TREATIES for arg in ("--treaty", t))],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "tracker.cli",
+                "crawl",
+                "--base-url",
+                base_url,
+                *(arg for t in TREATIES for arg in ("--treaty", t)),
+            ],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -224,7 +233,9 @@ def test_a_crawl_never_outlives_its_parent_killed_by_sigkill(
     with (tmp_path / "driver.out").open("wb") as sink:
         parent = subprocess.Popen(
             [sys.executable, "-c", DRIVER, hanging.base_url, grace, ",".join(TREATIES)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     try:
         child = wait_for("the crawl subprocess runs", lambda: running_crawl(env), 30)
@@ -257,9 +268,21 @@ def test_a_second_crawl_of_the_source_is_refused_while_one_runs(env, hanging, tm
     assert guard.acquire()  # as a crawl running in this process would
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "tracker.cli", "crawl", "--treaty", TREATIES[0],
-             "--base-url", hanging.base_url],
-            env=env, capture_output=True, text=True, timeout=60, check=False,
+            [
+                sys.executable,
+                "-m",
+                "tracker.cli",
+                "crawl",
+                "--treaty",
+                TREATIES[0],
+                "--base-url",
+                hanging.base_url,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     finally:
         guard.release()
@@ -354,7 +377,9 @@ def test_tracker_run_restarted_after_a_sigkill_stops_the_orphaned_crawl_first(
         with log.open("wb") as sink:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "tracker.cli", "run", "--port", str(free_port())],
-                env={**env, **extra}, stdout=sink, stderr=subprocess.STDOUT,
+                env={**env, **extra},
+                stdout=sink,
+                stderr=subprocess.STDOUT,
             )
         services.append(proc)
         return proc, log

@@ -30,9 +30,17 @@ def test_a_record_is_one_json_line_with_its_extra_fields(restore_root):
     configure_logging("json", "INFO", out)
     log = logging.getLogger("tracker.service")
     log.info(
-        "crawl %s: %d pages", "untc", 3,
-        extra={"event": "crawl", "pages": 3, "accepted": 1, "at": datetime(2026, 1, 2, tzinfo=UTC),
-               "reasons": ("a", "b"), "odd": object()},
+        "crawl %s: %d pages",
+        "untc",
+        3,
+        extra={
+            "event": "crawl",
+            "pages": 3,
+            "accepted": 1,
+            "at": datetime(2026, 1, 2, tzinfo=UTC),
+            "reasons": ("a", "b"),
+            "odd": object(),
+        },
     )
     log.debug("not shown")
     try:

@@ -222,7 +222,9 @@ def test_byte_identical_page_is_unchanged_without_reparsing(session_factory, mon
     """A 304 hands back the cached bytes: recognised by their hash, the parser is not run again."""
     from tracker import sources
 
-    first = page(status(member("Austria", "AUT", sig="2017-09-20")), "2026-02-03", expected_treaty=TREATY)
+    first = page(
+        status(member("Austria", "AUT", sig="2017-09-20")), "2026-02-03", expected_treaty=TREATY
+    )
     assert ingest_page(session_factory, first).outcome == "accepted"
     before = counts(session_factory)
 

@@ -46,7 +46,9 @@ def test_a_spooled_page_reads_back_exactly(spool):
     assert back.page == fetched and back.reason == "database error: locked"
     assert spool_page(spool, fetched, "again") == path  # the same fetch: the same file
     record = json.loads(path.read_text())
-    assert {"url", "fetched_at", "expected_treaty", "content_type", "revalidated", "body"} <= set(record)
+    assert {"url", "fetched_at", "expected_treaty", "content_type", "revalidated", "body"} <= set(
+        record
+    )
 
 
 @pytest.mark.parametrize("damage", ["truncate", "edit_body", "edit_time", "not_json"])

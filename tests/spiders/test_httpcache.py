@@ -24,12 +24,15 @@ GOOD = b"<html>the good page</html>"
 
 @pytest.fixture
 def cache(tmp_path):
-    crawler = get_crawler(UntcSpider, settings_dict={
-        "HTTPCACHE_ENABLED": True,
-        "HTTPCACHE_DIR": str(tmp_path / "httpcache"),
-        "HTTPCACHE_POLICY": "spiders.httpcache.RevalidatingPolicy",
-        "HTTPCACHE_STORAGE": "spiders.httpcache.TrackerCacheStorage",
-    })
+    crawler = get_crawler(
+        UntcSpider,
+        settings_dict={
+            "HTTPCACHE_ENABLED": True,
+            "HTTPCACHE_DIR": str(tmp_path / "httpcache"),
+            "HTTPCACHE_POLICY": "spiders.httpcache.RevalidatingPolicy",
+            "HTTPCACHE_STORAGE": "spiders.httpcache.TrackerCacheStorage",
+        },
+    )
     crawler.spider = UntcSpider.from_crawler(crawler)
     if getattr(crawler, "request_fingerprinter", None) is None:
         crawler._apply_settings()
@@ -42,8 +45,9 @@ def answer(mw, status=200, body=GOOD, etag='"g"', request=None):
     """One fetch through the middleware: request in, response out (None: the cache answered)."""
     request = request or Request(URL)
     assert mw.process_request(request) is None  # never answers from the cache by itself
-    response = HtmlResponse(URL, status=status, body=body, headers={"ETag": etag} if etag else {},
-                            request=request)
+    response = HtmlResponse(
+        URL, status=status, body=body, headers={"ETag": etag} if etag else {}, request=request
+    )
     return request, mw.process_response(request, response)
 
 

@@ -16,9 +16,21 @@ def test_every_page_is_counted_once_and_the_sum_holds():
     ledger.settle("p4", "failed", kind="status", reason="HTTP 503")
     ledger.close()  # p5 never came back: lost
     s = ledger.summary()
-    assert (s["asked"], s["accepted"], s["unchanged"], s["quarantined"], s["failed"]) == (6, 1, 1, 2, 2)
+    assert (s["asked"], s["accepted"], s["unchanged"], s["quarantined"], s["failed"]) == (
+        6,
+        1,
+        1,
+        2,
+        2,
+    )
     assert (s["rejected"], s["lost"], s["balanced"]) == (1, 1, True)
-    assert s["by_kind"]["status"] == {"asked": 4, "accepted": 0, "unchanged": 0, "quarantined": 2, "failed": 2}
+    assert s["by_kind"]["status"] == {
+        "asked": 4,
+        "accepted": 0,
+        "unchanged": 0,
+        "quarantined": 2,
+        "failed": 2,
+    }
     assert s["lost_urls"] == ["http://x/p5"]
     lost = [p for p in s["problems"] if p["page"] == "p5"]
     assert lost[0]["detail"] == "lost" and "scheduled but never sent" in lost[0]["reason"]

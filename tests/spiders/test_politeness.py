@@ -17,7 +17,9 @@ def policy():
 
 
 def test_cached_page_is_always_revalidated_with_its_validators():
-    cached = Response("http://x/p", headers={"ETag": '"abc"', "Last-Modified": "Mon, 02 Feb 2026 10:00:00 GMT"})
+    cached = Response(
+        "http://x/p", headers={"ETag": '"abc"', "Last-Modified": "Mon, 02 Feb 2026 10:00:00 GMT"}
+    )
     request = Request("http://x/p")
     assert policy().is_cached_response_fresh(cached, request) is False
     assert request.headers.get("If-None-Match") == b'"abc"'
@@ -28,12 +30,16 @@ def test_cached_body_is_reused_only_on_304_never_for_an_error():
     cached, request = Response("http://x/p", body=b"old"), Request("http://x/p")
     assert policy().is_cached_response_valid(cached, Response("http://x/p", status=304), request)
     for status in (200, 500, 503):
-        assert not policy().is_cached_response_valid(cached, Response("http://x/p", status=status), request)
+        assert not policy().is_cached_response_valid(
+            cached, Response("http://x/p", status=status), request
+        )
 
 
 def test_retries_back_off_exponentially():
-    crawler = get_crawler(UntcSpider, settings_dict={"RETRY_TIMES": 3, "RETRY_BACKOFF_BASE": 2.0,
-                                                     "RETRY_BACKOFF_MAX": 5.0})
+    crawler = get_crawler(
+        UntcSpider,
+        settings_dict={"RETRY_TIMES": 3, "RETRY_BACKOFF_BASE": 2.0, "RETRY_BACKOFF_MAX": 5.0},
+    )
     crawler.spider = UntcSpider.from_crawler(crawler)
     mw = BackoffRetryMiddleware.from_crawler(crawler)
     request, delays = Request("http://x/p"), []
@@ -72,9 +78,18 @@ def test_project_settings_are_polite(monkeypatch):
     assert s.get("HTTPCACHE_STORAGE") == "spiders.httpcache.TrackerCacheStorage"
     middlewares = s.getdict("DOWNLOADER_MIDDLEWARES")
     for stock, ours in [
-        ("scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware", "spiders.httpcache.TrackerHttpCacheMiddleware"),
-        ("scrapy.downloadermiddlewares.redirect.RedirectMiddleware", "spiders.middlewares.GuardedRedirectMiddleware"),
-        ("scrapy.downloadermiddlewares.retry.RetryMiddleware", "spiders.middlewares.BackoffRetryMiddleware"),
+        (
+            "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware",
+            "spiders.httpcache.TrackerHttpCacheMiddleware",
+        ),
+        (
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware",
+            "spiders.middlewares.GuardedRedirectMiddleware",
+        ),
+        (
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware",
+            "spiders.middlewares.BackoffRetryMiddleware",
+        ),
     ]:
         assert middlewares[stock] is None and middlewares[ours] > 0
     assert not s.getbool("METAREFRESH_ENABLED") and s.getint("REDIRECT_MAX_TIMES") == 5
@@ -110,7 +125,9 @@ def test_retry_after_replaces_the_backoff_and_pauses_the_host():
         assert isinstance(retry, Request) and retry.meta["backoff_delay"] == 7.0
     assert mw.not_before["x"] - time.monotonic() > 6  # other requests to the host wait too
     # Without (or with an unreadable) Retry-After: the exponential backoff.
-    retry = mw.process_response(request, Response("http://x/p", status=503, headers={"Retry-After": "?"}))
+    retry = mw.process_response(
+        request, Response("http://x/p", status=503, headers={"Retry-After": "?"})
+    )
     assert 1.6 <= retry.meta["backoff_delay"] <= 2.4
 
 

@@ -29,7 +29,7 @@ Handler = BaseHTTPRequestHandler
 def target(treaty: str) -> str:
     """The status page's path and query on any mirror."""
     url = status_page_url("http://x", treaty)
-    return url[len("http://x"):]
+    return url[len("http://x") :]
 
 
 def status_body(treaty: str, *extra: str) -> bytes:
@@ -69,15 +69,19 @@ class Seen:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def note(self, handler: Handler) -> None:
-        self.requests.append({
-            "at": time.monotonic(),
-            "path": handler.path,
-            "if_none_match": handler.headers.get("If-None-Match"),
-            "if_modified_since": handler.headers.get("If-Modified-Since"),
-        })
+        self.requests.append(
+            {
+                "at": time.monotonic(),
+                "path": handler.path,
+                "if_none_match": handler.headers.get("If-None-Match"),
+                "if_modified_since": handler.headers.get("If-Modified-Since"),
+            }
+        )
 
 
-def redirect(location: str, status: int = 302, seen: Seen | None = None) -> Callable[[Handler], bool]:
+def redirect(
+    location: str, status: int = 302, seen: Seen | None = None
+) -> Callable[[Handler], bool]:
     def answer(handler: Handler) -> bool:
         if seen is not None:
             seen.note(handler)
@@ -189,13 +193,21 @@ class CrawlResult:
         assert s["balanced"] is True, s
         assert s["asked"] == s["accepted"] + s["unchanged"] + s["quarantined"] + s["failed"], s
         for kind, c in s["by_kind"].items():
-            assert c["asked"] == c["accepted"] + c["unchanged"] + c["quarantined"] + c["failed"], kind
+            assert c["asked"] == c["accepted"] + c["unchanged"] + c["quarantined"] + c["failed"], (
+                kind
+            )
 
 
-def tracker(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def tracker(
+    env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tracker.cli", *args],
-        env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -43,7 +43,11 @@ def _cell(d: date | None, letter: str = "", withdrawn: bool = False) -> str:
     if d is None:
         return "<td>&nbsp;</td>"
     day = f" &nbsp;{d.day}" if d.day < 10 else str(d.day)
-    text = f"{day} {d.strftime('%b')}\t {d.year} {letter}".rstrip() if letter else f"{day} {d.strftime('%b')}\t {d.year} "
+    text = (
+        f"{day} {d.strftime('%b')}\t {d.year} {letter}".rstrip()
+        if letter
+        else f"{day} {d.strftime('%b')}\t {d.year} "
+    )
     return f"<td>[{text}]<br></td>" if withdrawn else f"<td>{text}<br></td>"
 
 
@@ -55,9 +59,16 @@ def render(page: Page) -> bytes:
     pars = sum(1 for r in page.rows if r.consent and not r.withdrawn)
     printed_sig = page.printed_signatories if page.printed_signatories is not None else sigs
     printed_par = page.printed_parties if page.printed_parties is not None else pars
-    status = (f"Signatories :\n  {printed_sig}.   Parties :\n  {printed_par}" if page.signature_column
-              else f"Parties :\n  {printed_par}")
-    label, eif = ("Entry into force", page.in_force) if page.in_force else ("Not yet in force", page.eif_text_not_in_force)
+    status = (
+        f"Signatories :\n  {printed_sig}.   Parties :\n  {printed_par}"
+        if page.signature_column
+        else f"Parties :\n  {printed_par}"
+    )
+    label, eif = (
+        ("Entry into force", page.in_force)
+        if page.in_force
+        else ("Not yet in force", page.eif_text_not_in_force)
+    )
     head = ['<td valign="bottom" width="43%">Participant<br></td>']
     if page.signature_column:
         head.append('<td valign="bottom" width="100">Signature<br></td>')
@@ -68,9 +79,14 @@ def render(page: Page) -> bytes:
     for i, r in enumerate(page.rows):
         sup = ""
         if r.footnotes:
-            sup = " <SUP>" + ", ".join(
-                f"<A onclick='ShowNoteAll()' href='#{n}' class='noteIndex'>{n}</A>" for n in r.footnotes
-            ) + " </SUP>"
+            sup = (
+                " <SUP>"
+                + ", ".join(
+                    f"<A onclick='ShowNoteAll()' href='#{n}' class='noteIndex'>{n}</A>"
+                    for n in r.footnotes
+                )
+                + " </SUP>"
+            )
         cells = [f"<td>{html.escape(r.name)}{sup}<br></td>"]
         if page.signature_column:
             cells.append(_cell(r.signature, withdrawn=r.withdrawn))
@@ -88,7 +104,7 @@ def render(page: Page) -> bytes:
 <html><head><title>United Nations Treaty Collection</title></head><body>
 <form name="aspnetForm" method="post" action="./ViewDetails.aspx?src=TREATY&amp;mtdsg_no={page.treaty_id}&amp;chapter={chapter}&amp;clang=_en" id="aspnetForm">
 <div id="{P}_div3" class="rows top-10 padd-5 heading-three">STATUS AS AT : {page.status_as_at}</div>
-<div id="{P}_rptHead_ctl00_tcHead" style="font-weight: bold; text-align: center;">CHAPTER {ROMAN.get(chapter, 'XXVI')}</div>
+<div id="{P}_rptHead_ctl00_tcHead" style="font-weight: bold; text-align: center;">CHAPTER {ROMAN.get(chapter, "XXVI")}</div>
 <div id="{P}_rptHead_ctl00_tcText" class="tcTextCenter bold">TEST CHAPTER</div>
 <div id="{P}_rptTreaty_ctl00_tcTreaty" style="font-weight: bold" class="treatyCenter">
   {number}. \n  {html.escape(page.title)}

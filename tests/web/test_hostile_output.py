@@ -541,7 +541,10 @@ def test_the_outbox_lists_deliveries_in_every_state(session_factory, settings):
     ("body", "clean"),
     [
         (b'{"a":"T\\u0001x\\b\\f\\u001f y\\t"}', {"a": "Tx y\t"}),
-        ('{"a":"del\x7f c1\x85 fffe\ufffe ok \u00e9 \u00b0"}'.encode(), {"a": "del c1 fffe ok é °"}),
+        (
+            '{"a":"del\x7f c1\x85 fffe\ufffe ok \u00e9 \u00b0"}'.encode(),
+            {"a": "del c1 fffe ok é °"},
+        ),
         (b'{"a":"a literal \\\\u0007 and \\\\b stay"}', None),  # escaped backslashes: text
         (b'{"a":"nothing to do \xc2\xb0"}', None),
     ],

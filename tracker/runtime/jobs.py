@@ -26,8 +26,16 @@ HEALTH_INTERVAL_MINUTES = 15
 # A crawl's counts in its log record (spiders.pipelines: asked = accepted + unchanged +
 # quarantined + failed; pages = status pages; rejected, lost and spooled are details).
 CRAWL_COUNTS = (
-    "asked", "pages", "accepted", "unchanged", "quarantined", "rejected", "failed", "lost",
-    "spooled", "events",
+    "asked",
+    "pages",
+    "accepted",
+    "unchanged",
+    "quarantined",
+    "rejected",
+    "failed",
+    "lost",
+    "spooled",
+    "events",
 )
 
 

@@ -120,9 +120,7 @@ class Leadership:
             was_leader = self.scheduler is not None
             self._step_down()
             if was_leader:
-                leader_log.info(
-                    "leader: released", extra={"event": "leader", "state": "released"}
-                )
+                leader_log.info("leader: released", extra={"event": "leader", "state": "released"})
         close = getattr(self.lock, "close", None)
         if callable(close):
             close()

@@ -43,7 +43,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "state IN ('pending', 'active', 'unsubscribed')", name=op.f("ck_subscriptions_state")
         ),
-        sa.CheckConstraint("digest IN ('immediate', 'daily')", name=op.f("ck_subscriptions_digest")),
+        sa.CheckConstraint(
+            "digest IN ('immediate', 'daily')", name=op.f("ck_subscriptions_digest")
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_subscriptions"),
     )
     op.create_table(

@@ -53,7 +53,9 @@ def split(output):
 
 def test_index_and_chapter_pages_are_followed_by_link_form():
     spider = make_spider()
-    index = HtmlResponse(BASE + "/Pages/ParticipationStatus.aspx?clang=_en", body=index_page([26, 4]))
+    index = HtmlResponse(
+        BASE + "/Pages/ParticipationStatus.aspx?clang=_en", body=index_page([26, 4])
+    )
     requests, navigation = split(spider.parse_index(index))
     chapters = [r.url for r in requests]
     assert chapters == [
@@ -106,7 +108,9 @@ def test_a_failed_fetch_becomes_a_failure_item_not_a_page():
     from twisted.python.failure import Failure
 
     spider = make_spider()
-    request = Request(BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=IV-4&chapter=4", meta={"treaty": "IV-4"})
+    request = Request(
+        BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=IV-4&chapter=4", meta={"treaty": "IV-4"}
+    )
     response = HtmlResponse(request.url, status=503, body=b"Service Unavailable", request=request)
     failure = Failure(HttpError(response, "Ignoring non-200 response"))
     failure.request = request
@@ -137,4 +141,6 @@ def test_a_failed_fetch_says_what_failed_in_one_line():
         "ResponseNeverReceived (ConnectionDone: Connection was closed cleanly.)"
     )
     refused = Failure(ConnectionRefusedError("111: Connection refused"))
-    assert failure_reason(refused) == "Connection was refused by other side: 111: Connection refused."
+    assert (
+        failure_reason(refused) == "Connection was refused by other side: 111: Connection refused."
+    )

@@ -22,7 +22,9 @@ def test_status_page_url_matches_the_recorded_address():
 
 def test_xml_url_volume_split():
     assert urls.xml_url(BASE, "IV-5").endswith("/MTDSG/Volume%20I/Chapter%20IV/IV-5.en.xml")
-    assert urls.xml_url(BASE, "XXVII-7-d").endswith("/MTDSG/Volume%20II/Chapter%20XXVII/XXVII-7-d.en.xml")
+    assert urls.xml_url(BASE, "XXVII-7-d").endswith(
+        "/MTDSG/Volume%20II/Chapter%20XXVII/XXVII-7-d.en.xml"
+    )
 
 
 @pytest.mark.parametrize("bad", ["", "26-9", "XXVI", "XXVI-", "hello", "XXVI-9; DROP"])
@@ -32,9 +34,20 @@ def test_bad_treaty_ids_are_refused(bad):
 
 
 def test_links_are_recognised():
-    assert urls.treaty_from_link(BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=IV-11-b&chapter=4&clang=_en") == "IV-11-b"
-    assert urls.treaty_from_link(BASE + "/Pages/viewdetails.aspx?chapter=4&mtdsg_no=IV-4&src=TREATY") == "IV-4"
-    assert urls.treaty_from_link(BASE + "/Pages/ViewDetails.aspx?src=IND&mtdsg_no=IV-4&chapter=4") is None
+    assert (
+        urls.treaty_from_link(
+            BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=IV-11-b&chapter=4&clang=_en"
+        )
+        == "IV-11-b"
+    )
+    assert (
+        urls.treaty_from_link(BASE + "/Pages/viewdetails.aspx?chapter=4&mtdsg_no=IV-4&src=TREATY")
+        == "IV-4"
+    )
+    assert (
+        urls.treaty_from_link(BASE + "/Pages/ViewDetails.aspx?src=IND&mtdsg_no=IV-4&chapter=4")
+        is None
+    )
     assert urls.treaty_from_link(BASE + "/Pages/Other.aspx?src=TREATY&mtdsg_no=IV-4") is None
     assert urls.chapter_from_link(BASE + "/Pages/Treaties.aspx?id=26&subid=A&clang=_en") == 26
     assert urls.chapter_from_link(BASE + "/Pages/Treaties.aspx?id=abc") is None
