@@ -317,7 +317,7 @@ class IngestPipeline:
         self.ledger.close()
         counts = self.ledger.summary()
         summary: dict[str, Any] = {
-            "source": getattr(self.crawler.spider, "name", "untc"),
+            "source": self.crawler.spider.name,
             **counts,
             "pages": counts["by_kind"].get("status", {}).get("asked", 0),
             "events": self.events,

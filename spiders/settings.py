@@ -1,11 +1,13 @@
 """Flat Scrapy settings, derived from the tracker's one configuration (`Settings.from_env()`)."""
 
 from tracker.settings import Settings
+from tracker.sources.registry import all_sources, base_urls
 
 _settings = Settings.from_env()
 
 BOT_NAME = "treaty-tracker"
-SPIDER_MODULES = ["spiders.untc"]
+# Each registered source's spider (tracker.sources.registry: `Source.spider`, named by its slug).
+SPIDER_MODULES = [source.spider for source in all_sources()]
 NEWSPIDER_MODULE = "spiders"
 
 # Politeness.
@@ -72,4 +74,5 @@ LOG_LEVEL = _settings.log_level
 LOG_INSTALL_ROOT_HANDLER = _settings.log_format != "json"
 FEED_EXPORT_ENCODING = "utf-8"
 
-UNTC_BASE_URL = _settings.untc_base_url
+# Where each source's spider goes, by slug (spiders.base.SourceSpider.base_url).
+BASE_URLS = base_urls(_settings)

@@ -139,13 +139,16 @@ def cli_env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def fake_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_parser() -> Iterator[None]:
     """Make `tracker.sources.parse("untc", ...)` read JSON statuses (see tests/statuses.py)."""
+    from dataclasses import replace
+
     from statuses import fake_parse
 
-    from tracker import sources
+    from tracker.sources import registry
 
-    monkeypatch.setattr(sources, "_parsers", lambda: {"untc": fake_parse})
+    with registry.registered(replace(registry.get("untc"), parse=fake_parse)):
+        yield
 
 
 # --- the fault-injection suite's record (tests/faults, support/fault_record.py) ----------------

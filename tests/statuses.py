@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.base import Base
 from db.models import ActionRow, Event, Subscription
-from tracker.domain.models import Action, Column, Participant, TreatyStatus, kind_for
+from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.services.ingest import FetchedPage
 from tracker.sources import PageRejected
+from tracker.sources.untc.letters import kind_for
 
 TREATY = "XXVI-9"
 URL = "https://treaties.example/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XXVI-9"

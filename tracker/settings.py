@@ -9,6 +9,7 @@ Building `Settings(...)` directly (tests, derived settings) reads no environment
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -28,7 +29,6 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 ENV_PREFIX = "TRACKER_"
-DEFAULT_UNTC_BASE_URL = "https://treaties.un.org"
 USER_AGENT = (
     "treaty-tracker/0.1 (+https://github.com/treaty-tracker; ratification status monitor; "
     "polite crawler, obeys robots.txt)"
@@ -155,7 +155,14 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), validation_alias=_env("data_dir"))
     # Empty: the SQLite file in data_dir (filled in by the validator below).
     database_url: str = Field("", validation_alias=_env("database_url"))
-    untc_base_url: str = Field(DEFAULT_UNTC_BASE_URL, validation_alias=_env("untc_base_url"))
+    # Where each source's spider goes, by slug: TRACKER_BASE_URLS='{"untc": "http://..."}'; a
+    # source not named goes to its spec's default (tracker.sources.registry.base_url).
+    base_urls: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, validation_alias=_env("base_urls")
+    )
+    # Kept alias of base_urls["untc"] (TRACKER_BASE_URLS wins): a field `<slug>_base_url` is read
+    # as that source's base URL by tracker.sources.registry.base_url.
+    untc_base_url: str = Field("", validation_alias=_env("untc_base_url"))  # "": not set
     user_agent: str = Field(USER_AGENT, min_length=1, validation_alias=_env("user_agent"))
     # Politeness: one request at a time per domain, AutoThrottle on top of a base delay.
     download_delay: float = Field(
@@ -280,11 +287,31 @@ class Settings(BaseSettings):
 
     @field_validator("untc_base_url", "public_url", mode="after")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
-            raise ValueError("must be an http(s) URL")
-        return value
+    def _http_url(cls, value: str, info: Any) -> str:
+        if info.field_name == "untc_base_url" and not value.strip():
+            return ""  # not set: the registry's default (tracker.sources.registry.base_url)
+        return _http_url(value)
+
+    @field_validator("base_urls", mode="before")
+    @classmethod
+    def _base_urls(cls, value: Any) -> dict[str, str]:
+        """A JSON object of source slug -> http(s) URL (or a mapping, given in code)."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError:
+                raise ValueError('must be a JSON object such as {"untc": "https://..."}') from None
+        if not isinstance(value, Mapping):
+            raise ValueError('must be a JSON object such as {"untc": "https://..."}')
+        found = {}
+        for slug, url in value.items():
+            if not isinstance(url, str):
+                raise ValueError(f"{slug}: must be an http(s) URL")
+            try:
+                found[str(slug)] = _http_url(url)
+            except ValueError as error:
+                raise ValueError(f"{slug}: {error}") from None
+        return found
 
     @field_validator("smtp_url", mode="after")
     @classmethod
@@ -362,7 +389,16 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
 
 
+def _http_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
 def _env_text(value: object) -> str:
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, tuple):

@@ -23,8 +23,9 @@ from tracker.domain.history import (
     derive,
     known_at_moment,
 )
-from tracker.domain.models import Action, Column, Participant, TreatyStatus, kind_for
+from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.withdrawals import CLAUSE, FOOTNOTE, HISTORY, UNKNOWN, Ending, Withdrawals
+from tracker.sources.untc.letters import kind_for
 
 D = date.fromisoformat
 

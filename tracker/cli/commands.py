@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from db.engine import one_line
-from tracker import sources
 from tracker.cli import render
 from tracker.cli.common import Parser as _Parser
 from tracker.cli.common import UsageError, upgrade_database
@@ -28,6 +27,7 @@ from tracker.cli.common import date_arg as _date
 from tracker.cli.common import moment_arg as _moment
 from tracker.services.queries import NotFound
 from tracker.settings import ConfigError, Settings
+from tracker.sources import registry
 
 
 def _show(value: Any, as_json: bool, render: Callable[[Any], str]) -> None:
@@ -46,7 +46,7 @@ def _observed(path: Path, body: bytes, source: str, override: date | None) -> da
     if override is not None:
         return datetime.combine(override, time(), UTC)
     try:
-        return sources.parse(source, body, url=path.resolve().as_uri()).status_as_at
+        return registry.get(source).parse(body, url=path.resolve().as_uri()).status_as_at
     except Exception:  # the ingest below reports why the page is not accepted
         return None
 
@@ -121,29 +121,44 @@ def _ingest_spool(settings: Settings) -> int:
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.runtime.crawl_runner import record_unrecorded, run_crawl, stop_on_signals
     from tracker.services.health import HealthPolicy
-    from tracker.sources.untc.urls import BadTreatyId
 
-    with stop_on_signals():  # SIGTERM / Ctrl-C: the crawl is stopped, its files removed
-        upgrade_database(settings)
-        started = datetime.now(UTC)
+    registry.base_urls(settings)  # a TRACKER_BASE_URLS slug no source has: exit 2 now
+    chosen = [args.source] if args.source else list(registry.slugs())
+    if len(chosen) > 1 and (args.treaty or args.base_url):
+        raise UsageError(
+            f"tracker crawl: --treaty and --base-url need --source (one of {', '.join(chosen)})"
+        )
+    for treaty in args.treaty or []:
         try:
-            report = run_crawl(settings, treaties=args.treaty or None, base_url=args.base_url)
-        except BadTreatyId as bad:
+            registry.check_id(chosen[0], treaty)
+        except ValueError as bad:
             raise UsageError(str(bad)) from None
-    try:  # a crawl that died, or could not record itself, still counts on the source row
-        with _database(settings) as sessions:
-            policy = HealthPolicy.from_settings(settings)
-            record_unrecorded(sessions, "untc", report, started, datetime.now(UTC), policy)
-    except sa_exc.SQLAlchemyError as error:
-        print(f"tracker: could not record the crawl: {one_line(error)}", file=sys.stderr)
-    if args.json:
-        summary = {**report.stats, "returncode": report.returncode}
-        if report.error:
-            summary.update(ok=False, error=report.error)
-        print(json.dumps(summary, indent=2, sort_keys=True), flush=True)
-    else:
-        print(report.summary(), flush=True)
-    return report.returncode
+    reports = []
+    for slug in chosen:
+        with stop_on_signals():  # SIGTERM / Ctrl-C: the crawl is stopped, its files removed
+            upgrade_database(settings)
+            started = datetime.now(UTC)
+            options: dict[str, Any] = {"treaties": args.treaty or None, "base_url": args.base_url}
+            if args.source or len(chosen) > 1:
+                options["source"] = slug  # else run_crawl's default: the only source
+            report = run_crawl(settings, **options)
+        try:  # a crawl that died, or could not record itself, still counts on the source row
+            with _database(settings) as sessions:
+                policy = HealthPolicy.from_settings(settings)
+                record_unrecorded(sessions, slug, report, started, datetime.now(UTC), policy)
+        except sa_exc.SQLAlchemyError as error:
+            print(f"tracker: could not record the crawl: {one_line(error)}", file=sys.stderr)
+        if args.json:
+            summary = {**report.stats, "returncode": report.returncode}
+            if report.error:
+                summary.update(ok=False, error=report.error)
+            print(json.dumps(summary, indent=2, sort_keys=True), flush=True)
+        else:
+            print(report.summary(), flush=True)
+        reports.append(report)
+        if report.stopped and report.returncode > 128:  # stopped by a signal: no next source
+            break
+    return max(r.returncode for r in reports)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -271,7 +286,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 
     policy = HealthPolicy.from_settings(settings)
     with _database(settings) as session_factory, session_factory() as session:
-        rows = list_sources(session, datetime.now(UTC), policy, sources.SOURCES)
+        rows = list_sources(session, datetime.now(UTC), policy, registry.slugs())
     _show(rows, args.json, render.sources_table)
     return 0
 
@@ -297,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser(
         "ingest", help="load saved pages (archives), oldest first; --spool: the crawls' spool"
     )
-    ingest.add_argument("--source", choices=sources.SOURCES)
+    ingest.add_argument("--source", choices=registry.slugs())
     ingest.add_argument("--observed-at", type=_date, metavar="YYYY-MM-DD")
     ingest.add_argument(
         "--spool",
@@ -306,7 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("files", nargs="*", metavar="FILE")
     ingest.set_defaults(handler=cmd_ingest)
-    crawl = sub.add_parser("crawl", help="fetch the depositary's pages and ingest them")
+    crawl = sub.add_parser("crawl", help="fetch the depositaries' pages and ingest them")
+    crawl.add_argument(
+        "--source",
+        choices=registry.slugs(),
+        help="the depositary to crawl (default: every registered source, one after the other)",
+    )
     crawl.add_argument("--treaty", action="append", metavar="ID", help="repeatable")
     crawl.add_argument("--base-url", metavar="URL")
     crawl.add_argument(

@@ -141,7 +141,7 @@ def demo_settings(settings: Settings, data_dir: Path, base_url: str) -> Settings
     return settings.replace(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'tracker.sqlite3'}",
-        untc_base_url=base_url,
+        base_urls={**settings.base_urls, "untc": base_url},
         download_delay=0.0,
         concurrent_requests_per_domain=LOOPBACK_CONCURRENCY,
         autothrottle_target_concurrency=float(LOOPBACK_CONCURRENCY),
@@ -222,7 +222,7 @@ def _crawl_in_thread(settings: Settings, base_url: str) -> CrawlReport:
 
     def work() -> None:
         try:
-            result["report"] = run_crawl(settings, base_url=base_url)
+            result["report"] = run_crawl(settings, base_url=base_url, source="untc")
         except BaseException as error:  # noqa: BLE001 (re-raised in the main thread)
             result["error"] = error
 

@@ -19,45 +19,24 @@ class Column(StrEnum):
     PROVISIONAL = "provisional_application"
 
 
-# The letter printed after a date names the kind of action; map by letter, never by position.
-LETTER_KINDS: dict[str, str] = {
-    "": "ratification",
-    "a": "accession",
-    "A": "acceptance",
-    "AA": "approval",
-    "d": "succession",
-    "c": "formal_confirmation",
-    "C": "formal_confirmation",
-    "s": "definitive_signature",
-    "P": "consent_to_be_bound",
-    "p": "participation",
-    "n": "provisional_application",
-}
-# In the signature column the same letters mean something narrower.
-SIGNATURE_LETTER_KINDS: dict[str, str] = {
-    "": "signature",
-    "d": "succession_to_signature",
-    "s": "definitive_signature",
-}
-# In a provisional-application column an unlettered date is provisional application too.
-PROVISIONAL_LETTER_KINDS: dict[str, str] = {"": "provisional_application"}
-KINDS: frozenset[str] = frozenset(LETTER_KINDS.values()) | frozenset(
-    SIGNATURE_LETTER_KINDS.values()
+# The kinds of action, whatever the depositary: each source's parser maps what its pages print
+# (UNTC: a letter after the date, tracker.sources.untc.letters) to these.
+KINDS: frozenset[str] = frozenset(
+    {
+        "signature",
+        "succession_to_signature",
+        "definitive_signature",
+        "ratification",
+        "accession",
+        "acceptance",
+        "approval",
+        "succession",
+        "formal_confirmation",
+        "consent_to_be_bound",
+        "participation",
+        "provisional_application",
+    }
 )
-_COLUMN_LETTER_KINDS = {
-    Column.SIGNATURE: SIGNATURE_LETTER_KINDS,
-    Column.PROVISIONAL: PROVISIONAL_LETTER_KINDS,
-}
-
-
-def kind_for(column: Column, letter: str) -> str:
-    """Name the kind of an action from its column and its letter (ValueError if unknown)."""
-    narrower = _COLUMN_LETTER_KINDS.get(column, {})
-    if letter in narrower:
-        return narrower[letter]
-    if letter in LETTER_KINDS:
-        return LETTER_KINDS[letter]
-    raise ValueError(f"unknown action letter {letter!r}")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from tracker.runtime.crawl_guard import CrawlGuard, OrphanSurvived
 from tracker.services.health import HealthPolicy, crawl_recorded_since
 from tracker.services.ingest import record_crawl
 from tracker.settings import Settings
-from tracker.sources.untc.urls import chapter_of
+from tracker.sources import registry
 
 STOP_GRACE_SECONDS = 30.0  # a stopped crawl's time to close cleanly before SIGKILL
 POLL_SECONDS = 0.2
@@ -232,12 +232,18 @@ def run_crawl(
     *,
     treaties: list[str] | None = None,
     base_url: str | None = None,
-    source: str = "untc",
+    source: str | None = None,
     fmt: str = "html",
 ) -> CrawlReport:
-    """Crawl `source` (all its catalogue, or the given treaties) into the database."""
+    """Crawl `source` (all its catalogue, or the given treaties) into the database.
+
+    `source` None: the only registered source (ValueError when there are several). A slug no
+    source has raises UnknownSource, a malformed treaty id the source's ValueError, both
+    before any work starts."""
+    source = source if source is not None else only_source()
+    spec = registry.get(source)
     for treaty in treaties or []:
-        chapter_of(treaty)  # raises BadTreatyId with a clear message before any work starts
+        spec.check_id(treaty)
     settings.ensure_data_dir()
     with CrawlGuard(settings.data_dir, source) as guard:
         if not guard.acquire():
@@ -271,7 +277,8 @@ def _run(
         summary_file = Path(tmp) / "summary.json"
         extra = {"SCRAPY_SETTINGS_MODULE": "spiders.settings"}
         if base_url:
-            extra["TRACKER_UNTC_BASE_URL"] = base_url.rstrip("/")
+            urls = {**settings.base_urls, source: base_url.rstrip("/")}
+            extra["TRACKER_BASE_URLS"] = json.dumps(urls, sort_keys=True)
         lifeline, keep_alive = os.pipe()  # the child reads; only this process can write
         try:
             proc = subprocess.Popen(
@@ -311,6 +318,14 @@ def _run(
     if not stats:
         return CrawlReport(returncode or 1, error=f"scrapy exited with status {returncode}")
     return CrawlReport(returncode=returncode or (0 if crawl_ok(stats) else 1), stats=stats)
+
+
+def only_source() -> str:
+    """The slug of the only registered source (ValueError, naming them, when there are more)."""
+    found = registry.slugs()
+    if len(found) != 1:
+        raise ValueError(f"several sources are registered ({', '.join(found)}): name one")
+    return found[0]
 
 
 def record_unrecorded(

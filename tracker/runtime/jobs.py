@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from db.engine import session_factory_for
 from db.models import Source
-from tracker import sources
 from tracker.alerts.job import dispatch_once
 from tracker.runtime.crawl_runner import CrawlReport, record_unrecorded, run_crawl
 from tracker.services.health import HealthPolicy, refresh_health
 from tracker.services.rules_service import evaluate_now
 from tracker.settings import Settings
+from tracker.sources import registry
 
 log = logging.getLogger("tracker.service")
 
@@ -97,7 +97,7 @@ def health_job(settings: Settings) -> None:
     sessions = session_factory_for(settings.database_url)
     try:
         verdicts = refresh_health(
-            sessions, datetime.now(UTC), HealthPolicy.from_settings(settings), sources.SOURCES
+            sessions, datetime.now(UTC), HealthPolicy.from_settings(settings), registry.slugs()
         )
     finally:
         sessions.kw["bind"].dispose()

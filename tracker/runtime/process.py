@@ -22,6 +22,7 @@ from tracker.runtime.locks import make_leader_lock
 from tracker.runtime.logs import configure_logging
 from tracker.runtime.scheduler import start_scheduler
 from tracker.settings import Settings
+from tracker.sources.registry import base_urls
 from tracker.web.app import create_app
 
 log = logging.getLogger("tracker.service")
@@ -71,7 +72,7 @@ def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
     log.info(
         "service started: database %s, crawling %s every %d h, serving http://%s:%d",
         _safe_url(settings.database_url),
-        settings.untc_base_url,
+        ", ".join(f"{slug} at {url}" for slug, url in base_urls(settings).items()),
         CRAWL_INTERVAL_HOURS,
         host,
         port,

@@ -10,7 +10,6 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from tracker import sources
 from tracker.alerts.job import DISPATCH_INTERVAL_SECONDS
 from tracker.runtime.crawl_guard import stop_orphaned_crawls
 from tracker.runtime.jobs import (
@@ -25,6 +24,7 @@ from tracker.runtime.jobs import (
     health_job,
 )
 from tracker.settings import Settings
+from tracker.sources import registry
 
 
 def build_scheduler(
@@ -34,16 +34,17 @@ def build_scheduler(
     dispatcher (every minute); never overlapping, missed runs coalesced."""
     scheduler = scheduler_cls(timezone=UTC)
     now = datetime.now(UTC)
-    scheduler.add_job(
-        crawl_job,
-        IntervalTrigger(hours=CRAWL_INTERVAL_HOURS, jitter=CRAWL_JITTER_SECONDS, timezone=UTC),
-        args=(settings, "untc"),
-        id="crawl:untc",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-        next_run_time=first_crawl_at(settings, "untc", now),
-    )
+    for slug in registry.slugs():  # one crawl job per registered source
+        scheduler.add_job(
+            crawl_job,
+            IntervalTrigger(hours=CRAWL_INTERVAL_HOURS, jitter=CRAWL_JITTER_SECONDS, timezone=UTC),
+            args=(settings, slug),
+            id=f"crawl:{slug}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=first_crawl_at(settings, slug, now),
+        )
     scheduler.add_job(
         health_job,
         IntervalTrigger(minutes=HEALTH_INTERVAL_MINUTES, timezone=UTC),
@@ -80,5 +81,5 @@ def build_scheduler(
 def start_scheduler(settings: Settings) -> BaseScheduler:
     """On taking the scheduler: stop any crawl left running by a leader that died here (its pid
     file, verified against /proc), then build the scheduler (not started)."""
-    stop_orphaned_crawls(settings.data_dir, sources.SOURCES)
+    stop_orphaned_crawls(settings.data_dir, registry.slugs())
     return build_scheduler(settings, BackgroundScheduler)

@@ -29,6 +29,7 @@ from tracker.services.repository import (
     upsert_participants,
 )
 from tracker.services.timeline import DEFAULT_CONFIRM_AFTER, Observation
+from tracker.sources import registry
 
 Outcome = Literal["accepted", "unchanged", "quarantined", "rejected"]
 SessionFactory = sessionmaker[Session]
@@ -143,8 +144,7 @@ def ingest_page(
     transaction, and a page whose receipt exists is not ingested again (its recorded outcome is
     returned).
     """
-    if page.source not in sources.SOURCES:
-        raise KeyError(f"unknown source {page.source!r}; known: {', '.join(sources.SOURCES)}")
+    registry.get(page.source)  # UnknownSource (a KeyError) naming the known ones
     with session_factory.begin() as session:
         _begin(session)
         if receipt is not None and (done := session.get(IngestReceipt, receipt)) is not None:

@@ -23,6 +23,7 @@ from tracker.services.queries import event_dict, iso_or_none, list_treaties
 from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.services.status_view import sort_key
+from tracker.sources import registry
 
 CHANGE_EVENT_KINDS = (
     "signature",
@@ -119,7 +120,9 @@ def treaties_overview(
 ) -> list[dict[str, Any]]:
     """Every tracked treaty with counts, rule progress, stage and its source's health."""
     health = {s.slug: s for s in session.scalars(select(Source))}
-    treaties = {(t.external_id, slug): t for t, slug in _treaties(session)}
+    treaties = {
+        (registry.public_id(slug, t.external_id), slug): t for t, slug in _treaties(session)
+    }
     rows = []
     for row in list_treaties(session):
         if source and row["source"] != source:

@@ -20,6 +20,7 @@ from tracker.services.detection import as_last_seen, confirmations, rule_summary
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.services.status_view import ActKey, participant_views, sort_key
+from tracker.sources import registry
 
 
 class NotFound(LookupError):
@@ -31,11 +32,23 @@ def iso_or_none(value: date | datetime | None) -> str | None:
 
 
 def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
-    query = select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id)
-    exact = session.execute(query.where(Treaty.external_id == treaty_id).order_by(Source.slug))
-    row = exact.first()
+    """The treaty a public id names, and its source's slug.
+
+    A public id names one source (tracker.sources.registry: `<prefix><id>`; UNTC's ids have no
+    prefix) and that source's own id: the exact id, else the only one equal to it ignoring case.
+    """
+    found = registry.split_id(treaty_id)
+    if found is None:
+        raise NotFound(f"unknown treaty {treaty_id!r} (see `tracker treaties`)")
+    source, own = found
+    query = (
+        select(Treaty, Source.slug)
+        .join(Source, Source.id == Treaty.source_id)
+        .where(Source.slug == source.slug)
+    )
+    row = session.execute(query.where(Treaty.external_id == own)).first()
     if row is None:
-        folded = query.where(func.upper(Treaty.external_id) == treaty_id.strip().upper())
+        folded = query.where(func.upper(Treaty.external_id) == own.strip().upper())
         rows = session.execute(folded).all()
         row = rows[0] if len(rows) == 1 else None
     if row is None:
@@ -51,7 +64,7 @@ def _latest(session: Session, treaty: Treaty) -> Snapshot:
 
 
 def list_treaties(session: Session) -> list[dict[str, Any]]:
-    """List every treaty with its latest counts, in MTDSG order."""
+    """List every treaty with its latest counts, by source, each in its source's order."""
     order = (Snapshot.observed_at.desc(), Snapshot.id.desc())
     ranked = select(
         Snapshot.id,
@@ -72,7 +85,7 @@ def list_treaties(session: Session) -> list[dict[str, Any]]:
     )
     rows = [
         {
-            "treaty": treaty.external_id,
+            "treaty": registry.public_id(slug, treaty.external_id),
             "title": treaty.title,
             "source": slug,
             "signatories": signatories,
@@ -84,7 +97,7 @@ def list_treaties(session: Session) -> list[dict[str, Any]]:
         }
         for treaty, slug, observed, signatories, parties, in_force in session.execute(query)
     ]
-    return sorted(rows, key=lambda r: (sort_key(r["treaty"]), r["source"]))
+    return sorted(rows, key=lambda r: sort_key(r["treaty"]))
 
 
 def _first_observed(session: Session, treaty_id: int) -> dict[tuple[ActKey, str, bool], datetime]:

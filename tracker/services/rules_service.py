@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import ConditionConfirmation, Treaty
+from db.models import ConditionConfirmation, Source, Treaty
 from tracker.catalogue import catalogue
 from tracker.domain.rules import Rule
 from tracker.services.detection import (
@@ -21,8 +21,7 @@ from tracker.services.detection import (
 )
 from tracker.services.queries import NotFound, find_treaty
 from tracker.services.status_view import sort_key
-
-SOURCE = "untc"  # the only source with a catalogue so far
+from tracker.sources import registry
 
 
 class BadCondition(ValueError):
@@ -50,44 +49,64 @@ def _describe(
 
 
 def list_rules(session: Session) -> list[dict[str, Any]]:
-    """Every curated rule, and the extracted rule of every tracked treaty not in the catalogue."""
-    curated = catalogue(SOURCE)
-    tracked = {t.external_id: t for t in session.scalars(select(Treaty))}
-    rows = [_describe(tid, r, tid in tracked, {}) for tid, r in curated.rules.items()]
-    for tid, treaty in tracked.items():
-        if tid in curated.rules:
+    """Every curated rule of every registered source, and the extracted rule of every tracked
+    treaty not in its source's catalogue."""
+    rows = []
+    query = select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id)
+    tracked = {(slug, t.external_id): t for t, slug in session.execute(query)}
+    for source in registry.all_sources():
+        curated = catalogue(source.slug)
+        for tid, r in curated.rules.items():
+            public = source.public_id(tid)
+            rows.append(_describe(public, r, (source.slug, tid) in tracked, {}))
+    for (slug, tid), treaty in tracked.items():
+        if tid in catalogue(slug).rules:
             continue
         rule, status, _ = rule_and_status(session, treaty)
         if rule is not None:
+            public = registry.public_id(slug, tid)
             rows.append(
-                _describe(tid, rule, True, {}) | {"title": status.title if status else None}
+                _describe(public, rule, True, {}) | {"title": status.title if status else None}
             )
     return sorted(rows, key=lambda r: sort_key(r["treaty"]))
 
 
+def _curated(treaty_id: str) -> tuple[str, Rule, int] | None:
+    """The curated rule a public id names (exact, else ignoring case): its public id, the rule
+    and its catalogue's version."""
+    found = registry.split_id(treaty_id)
+    if found is None:
+        return None
+    source, own = found
+    curated = catalogue(source.slug)
+    rule = curated.rules.get(own) or curated.rules.get(own.strip().upper())
+    return (source.public_id(rule.treaty_id), rule, curated.version) if rule is not None else None
+
+
 def show_rule(session: Session, treaty_id: str) -> dict[str, Any]:
     """One treaty's rule in words and data (tracked or only curated)."""
-    curated = catalogue(SOURCE)
     try:
-        treaty, _ = find_treaty(session, treaty_id)
+        treaty, slug = find_treaty(session, treaty_id)
     except NotFound:
-        rule = curated.rules.get(treaty_id) or curated.rules.get(treaty_id.strip().upper())
-        if rule is None:
+        found = _curated(treaty_id)
+        if found is None:
             raise NotFound(
                 f"no rule for {treaty_id!r}: not in the catalogue and not tracked"
             ) from None
-        return _describe(rule.treaty_id, rule, False, {}) | {"catalogue_version": curated.version}
+        public, rule, version = found
+        return _describe(public, rule, False, {}) | {"catalogue_version": version}
     rule, status, _ = rule_and_status(session, treaty)
     if rule is None:
         raise NotFound(
             f"no rule for {treaty.external_id!r}: not in the catalogue, and its printed "
             "entry-into-force text uses no wording the extractor knows"
         )
-    found = _describe(treaty.external_id, rule, True, confirmations(session, treaty.id))
+    public = registry.public_id(slug, treaty.external_id)
+    found = _describe(public, rule, True, confirmations(session, treaty.id))
     found["title"] = found["title"] or (status.title if status else None)
     if rule.origin == "extracted" and status is not None:
         found["source_text"] = status.eif_text
-    return found | {"catalogue_version": curated.version}
+    return found | {"catalogue_version": catalogue(slug).version}
 
 
 def confirm_condition(

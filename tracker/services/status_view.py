@@ -1,35 +1,19 @@
-"""Pure helpers for the status answer: participants as of a legal date, and MTDSG sort order."""
+"""Pure helpers for the status answer: participants as of a legal date, and the order of treaty ids."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.sources.untc.urls import roman_to_int
+from tracker.sources.registry import sort_key
 
 # A legal act of a participant: (participant key, column, kind, legal date).
 ActKey = tuple[str, str, str, date]
 FirstObserved = dict[tuple[ActKey, str, bool], datetime]
 
-
-def _roman(text: str) -> int | None:
-    try:
-        return roman_to_int(text)
-    except ValueError:
-        return None
-
-
-def sort_key(treaty_id: str) -> tuple[Any, ...]:
-    """Order MTDSG numbers by chapter (roman), then each numeric or textual part ("XXVI-9-a")."""
-    head, _, rest = treaty_id.partition("-")
-    chapter = _roman(head.upper())
-    parts = tuple(
-        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[-.]", rest) if p
-    )
-    return (chapter is None, chapter or 0, head, parts)
+__all__ = ["ActKey", "FirstObserved", "ParticipantView", "participant_views", "sort_key"]
 
 
 @dataclass(frozen=True)

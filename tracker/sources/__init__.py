@@ -1,12 +1,14 @@
-"""What a depositary's page means: one pure parser module per source slug (no Scrapy, no I/O).
+"""What a depositary's page means: one pure parser package per source slug (no Scrapy, no I/O).
 
 `parse(slug, body, url=..., expected_treaty=..., content_type=...)` returns a validated `TreatyStatus` or raises
 `PageRejected` with a reason a person can act on. A rejected page never becomes a snapshot.
+The sources themselves are specs in `tracker.sources.registry`; `SOURCES` is their slugs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from tracker.domain.models import TreatyStatus
 
@@ -22,13 +24,14 @@ class PageRejected(ValueError):
 Parser = Callable[..., TreatyStatus]
 
 
-def _parsers() -> dict[str, Parser]:
-    from tracker.sources import untc
+def __getattr__(name: str) -> Any:
+    """`SOURCES`: the registered slugs, read from the registry when asked (no import cycle:
+    a source's parser imports PageRejected from here)."""
+    if name == "SOURCES":
+        from tracker.sources.registry import slugs
 
-    return {"untc": untc.parse}
-
-
-SOURCES: tuple[str, ...] = ("untc",)
+        return slugs()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse(
@@ -41,7 +44,8 @@ def parse(
 ) -> TreatyStatus:
     """Parse and validate one fetched page of source `slug`; `content_type` is the HTTP
     Content-Type header it was fetched with (its charset counts in choosing the encoding)."""
-    parsers = _parsers()
-    if slug not in parsers:
-        raise KeyError(f"unknown source {slug!r}; known: {', '.join(sorted(parsers))}")
-    return parsers[slug](body, url=url, expected_treaty=expected_treaty, content_type=content_type)
+    from tracker.sources.registry import get
+
+    return get(slug).parse(
+        body, url=url, expected_treaty=expected_treaty, content_type=content_type
+    )

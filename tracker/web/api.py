@@ -55,7 +55,8 @@ TreatyId = Annotated[
         max_length=64,
         # no control characters: PostgreSQL text cannot hold NUL, and no treaty id has one
         pattern=r"^[^\x00-\x1f\x7f]+$",
-        description="depositary id, e.g. XXVI-9 (printable characters only)",
+        description="public treaty id (unique across sources), e.g. UNTC's XXVI-9 "
+        "(printable characters only)",
         openapi_examples={"TPNW": {"value": "XXVI-9"}, "CTBT": {"value": "XXVI-4"}},
     ),
 ]
@@ -273,7 +274,9 @@ def treaties(
     day: Today,
     fmt: Fmt = "json",
     q: Annotated[str | None, Query(max_length=200, description="text in id or title")] = None,
-    source: Annotated[str | None, Query(max_length=40, description="depositary, e.g. untc")] = None,
+    source: Annotated[
+        str | None, Query(max_length=40, description="a registered source's slug, e.g. untc")
+    ] = None,
     in_force: bool | None = None,
     sort: Literal["treaty", "remaining"] = "treaty",
 ) -> Response:

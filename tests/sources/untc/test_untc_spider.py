@@ -13,7 +13,7 @@ BASE = "http://127.0.0.1:9"
 
 
 def make_spider(**kwargs):
-    crawler = get_crawler(UntcSpider, settings_dict={"UNTC_BASE_URL": BASE})
+    crawler = get_crawler(UntcSpider, settings_dict={"BASE_URLS": {"untc": BASE}})
     return UntcSpider.from_crawler(crawler, **kwargs)
 
 

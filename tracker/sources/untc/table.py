@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from tracker.domain.models import Action, Column, Participant, kind_for
+from tracker.domain.models import Action, Column, Participant
 from tracker.sources import PageRejected
 from tracker.sources.countries import identify
 from tracker.sources.text import clean, parse_cell
+from tracker.sources.untc.letters import kind_for
 
 # Case-insensitive on purpose: "Undertaking of provisional application" and "Notification of
 # non-provisional application" (UNCLOS Part XI, XXI-6-a) are not consent: the printed parties
