@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from db.engine import one_line
+from tracker import sources
 from tracker.cli import render
 from tracker.cli.common import Parser as _Parser
 from tracker.cli.common import UsageError, upgrade_database
@@ -46,7 +47,7 @@ def _observed(path: Path, body: bytes, source: str, override: date | None) -> da
     if override is not None:
         return datetime.combine(override, time(), UTC)
     try:
-        return registry.get(source).parse(body, url=path.resolve().as_uri()).status_as_at
+        return sources.parse(source, body, url=path.resolve().as_uri()).status_as_at
     except Exception:  # the ingest below reports why the page is not accepted
         return None
 
