@@ -12,13 +12,13 @@ import re
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from support.real import REAL
 
 from db.models import Delivery
 from tracker.cli import main
@@ -27,7 +27,6 @@ from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
 HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
 PUBLIC = "http://tracker.test"

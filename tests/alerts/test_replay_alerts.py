@@ -9,13 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support.real import REAL
 
 from tracker.alerts.webhook import verify
 from tracker.cli import main
 
 pytestmark = pytest.mark.db
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
 HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.real import REAL
 
 from tracker.devtools.demo import FIXTURE_PAGES, REAL_PAGES, Candidate, DemoError, find_pages
 
@@ -161,7 +162,9 @@ def run_and_check(demo: list[Demo], tmp_path: Path, pages: list[str], expect: di
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not REAL_PAGES.is_dir(), reason=f"{REAL_PAGES} is absent")
+@pytest.mark.skipif(
+    not (REAL / REAL_PAGES.name).is_dir(), reason=f"{REAL / REAL_PAGES.name} is absent"
+)
 def test_demo_on_the_real_recorded_pages(demo, tmp_path):
     out = run_and_check(demo, tmp_path, [], {"treaties": 30, "treaty": "XXVI-9", "parties": 74})
     assert "serving 30 pages: the real UNTC status pages" in out

@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from support.climate_history import CsvRow, HistoryFile, history, nth_date, render_file
+from support.real import REAL
 from support.untc_render import Row
 
 from db.models import Event, Quarantine, Snapshot, Treaty
@@ -30,7 +30,6 @@ from tracker.services import detection
 from tracker.services.detection import RULE_EVENT_KINDS
 from tracker.services.ingest import FetchedPage, IngestResult, ingest_page
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 DOHA_DIR = REAL / "derived" / "openclimatedata_doha_XXVII-7-c_history"
 KIGALI_DIR = REAL / "derived" / "openclimatedata_kigali_XXVII-2-f_history"
 K = 5  # the approaching event fires when K or fewer instruments remain

@@ -1,10 +1,13 @@
-"""The HTTP API's contract, over the 30 real UNTC status pages of Feb 2026 (plus a Cybercrime
-Convention history rendered in the same markup, so there are change events to list).
+"""The HTTP API's contract, over 30 UNTC status pages (plus a Cybercrime Convention history,
+so there are change events to list), all the project's own, rendered in UNTC's markup
+(`support.own_pages`: the treaties of the real Feb 2026 set, TPNW and the CTBT built to the real
+figures asserted here). tests/conformance/test_api_contract_real.py runs the same tests over the
+real captures.
 
 Every endpoint: status codes, content types, JSON shapes, CSV exports (header row, one row per
 JSON item), filters, `as_of`, Atom feeds, /healthz (503 when the database is down) and /metrics.
 Bad input is a 4xx with a clear `detail`, never a 500; the regressions schemathesis found are at
-the end. Skips, with the reason, when shared/fixtures/real is absent.
+the end.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from support import own_pages
 from support.untc_render import Page, Row, render
 
 from db.engine import make_engine, make_session_factory
@@ -45,11 +49,9 @@ from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
-ABSENT = f"real fixtures absent: {REAL} (the shared/ folder is not beside the repository)"
 TODAY = date(2026, 11, 22)
 CLOCK = datetime(2026, 11, 22, 12, tzinfo=UTC)
-REAL_OBSERVED = datetime(2026, 2, 3, 15, tzinfo=UTC)
+OBSERVED = datetime(2026, 2, 3, 15, tzinfo=UTC)
 ATOM = "{http://www.w3.org/2005/Atom}"
 PUBLIC = "https://tracker.example.org"  # TRACKER_PUBLIC_URL: feed ids and links are under it
 
@@ -134,25 +136,20 @@ class Api:
     treaty_ids: tuple[str, ...]
 
 
-def _real_pages() -> list[tuple[str, str, bytes]]:
-    index = REAL / "index.json"
-    if not index.exists():
-        pytest.skip(ABSENT)
-    entries = [
-        e for e in json.loads(index.read_text("utf-8")) if e["kind"] == "untc_viewdetails_html"
-    ]
-    return [
-        (e["mtdsg"], e["original_url"], (REAL.parent.parent / e["path"]).read_bytes())
-        for e in entries
-    ]
+@pytest.fixture(scope="module")
+def pages() -> list[tuple[str, str, bytes]]:
+    """(treaty, URL, page) of the 30 status pages: the project's own, rendered in UNTC's markup
+    (tests/conformance/test_api_contract_real.py runs this contract over the real captures)."""
+    return own_pages.status_pages()
 
 
 @pytest.fixture(scope="module")
 def database(
-    tmp_path_factory: pytest.TempPathFactory, _pg_admin: Engine | None
+    tmp_path_factory: pytest.TempPathFactory,
+    _pg_admin: Engine | None,
+    pages: list[tuple[str, str, bytes]],
 ) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """A migrated database holding the 30 real pages and XVIII-16's two snapshots (module-wide)."""
-    pages = _real_pages()
+    """A migrated database holding the 30 status pages and XVIII-16's two snapshots (module-wide)."""
     schema = None
     if _pg_admin is None:
         url = f"sqlite:///{tmp_path_factory.mktemp('api-contract') / 'tracker.sqlite3'}"
@@ -167,7 +164,7 @@ def database(
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     for treaty, original_url, body in pages:
-        page = FetchedPage("untc", original_url, body, REAL_OBSERVED, expected_treaty=treaty)
+        page = FetchedPage("untc", original_url, body, OBSERVED, expected_treaty=treaty)
         assert ingest_page(sessions, page).outcome == "accepted", treaty
     cyber_url = "https://treaties.un.org/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XVIII-16"
     for ratified, seen in ((39, CYBER_BEFORE), (40, CYBER_AFTER)):

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
-from test_dashboard import REAL, _states, seed_built, seed_real
+from support.real import REAL
+from test_dashboard import _states, seed_built, seed_real
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade

@@ -1,12 +1,11 @@
 """Schemathesis against the app's own OpenAPI document, in process (ASGI, no network).
 
 Every operation in /openapi.json, positive and negative data (schemathesis's examples, coverage
-and fuzzing phases), over the database of the contract tests (the 30 real UNTC pages plus a
-Cybercrime Convention history), so the documented examples (XXVI-9, XXVI-4, AUT) hit real
+and fuzzing phases), over the database of the contract tests (30 UNTC status pages of the project's own plus a
+Cybercrime Convention history), so the documented examples (XXVI-9, XXVI-4, AUT) hit existing
 resources. Checks: no server error, status codes, content types and response bodies as
 documented, invalid requests rejected and valid ones accepted. A bounded number of examples per
 operation (TRACKER_SCHEMATHESIS_EXAMPLES, default 40) keeps the run well under a minute.
-Skips, with the reason, when shared/fixtures/real is absent.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from sqlalchemy.orm import Session, sessionmaker
-from test_api_contract import CLOCK, database  # noqa: F401  (database: the module fixture)
+from test_api_contract import CLOCK, database, pages  # noqa: F401  (the module fixtures)
 
 from db.engine import make_engine, make_session_factory
 from tracker.web.app import create_app

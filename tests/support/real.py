@@ -1,0 +1,18 @@
+"""Where the real depositary captures are: `../shared/fixtures/real` beside the repository.
+
+The one place tests find them. `TRACKER_SHARED_FIXTURES` (a directory) overrides the location,
+so the suite can be run as on a machine without `../shared`
+(`TRACKER_SHARED_FIXTURES=/nonexistent pytest ...`). Only tests/conformance reads them; every
+other test runs on the project's own fixtures (tests/fixtures/untc, tests/support).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SHARED_ENV = "TRACKER_SHARED_FIXTURES"
+_DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
+
+REAL: Path = Path(os.environ[SHARED_ENV]) if os.environ.get(SHARED_ENV) else _DEFAULT
+ABSENT = f"real fixtures absent: {REAL} (the shared/ folder is not beside the repository)"
