@@ -1,4 +1,4 @@
-"""TPNW replay (2018 XML, then 2026 HTML) to an email subscriber, through the command line, a
+"""TPNW replay (Jan 2018, then Feb 2026) to an email subscriber, through the command line, a
 real SMTP server on loopback (aiosmtpd) and the app's signed links: double opt-in (nothing but
 the confirmation email before the address is confirmed), the threshold-crossed alert exactly
 once with its plain-text part and RFC 8058 headers, and unsubscribe by one POST."""
@@ -12,13 +12,14 @@ import re
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from support.real import REAL
+from support.own_pages import write_tpnw_replay
 
 from db.models import Delivery
 from tracker.cli import main
@@ -27,13 +28,16 @@ from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db
 
-XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
-HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
 PUBLIC = "http://tracker.test"
 ADDRESS = "a@example.org"
 NOTHING = "dispatch: 0 claimed, 0 sent, 0 to retry, 0 dead"
 
-needs_real = pytest.mark.skipif(not REAL.exists(), reason=f"real fixtures absent: {REAL}")
+
+@pytest.fixture
+def tpnw(tmp_path: Path) -> tuple[Path, Path]:
+    """TPNW's two pages, Jan 2018 then Feb 2026: the project's own (support.own_pages); the
+    real XML and page in tests/conformance/test_replay_*_real.py."""
+    return write_tpnw_replay(tmp_path)
 
 
 class Mailbox:
@@ -102,9 +106,10 @@ def subscribe(capsys) -> dict[str, Any]:
     return found
 
 
-def replay(capsys) -> None:
-    run(capsys, "ingest", "--source", "untc", "--observed-at", "2018-01-15", str(XML))
-    run(capsys, "ingest", "--source", "untc", str(HTML))
+def replay(capsys, pages: tuple[Path, Path]) -> None:
+    first, second = pages
+    run(capsys, "ingest", "--source", "untc", "--observed-at", "2018-01-15", str(first))
+    run(capsys, "ingest", "--source", "untc", str(second))
 
 
 def state(capsys, sub_id: int) -> str:
@@ -131,15 +136,14 @@ def deliveries(session_factory) -> int:
         return int(session.scalar(select(func.count(Delivery.id))) or 0)
 
 
-@needs_real
 def test_nothing_but_the_opt_in_email_before_confirmation(
-    env, capsys, mailbox, client, session_factory
+    env, capsys, mailbox, client, session_factory, tpnw
 ):
     box, _ = mailbox
     sub = subscribe(capsys)
     path = confirm_path(box)  # exactly one email so far: the opt-in
 
-    replay(capsys)  # the threshold is crossed while the address is unconfirmed
+    replay(capsys, tpnw)  # the threshold is crossed while the address is unconfirmed
     assert run(capsys, "dispatch").strip() == NOTHING
     assert len(box.messages) == 1 and deliveries(session_factory) == 0
     assert state(capsys, sub["id"]) == "pending"
@@ -151,9 +155,8 @@ def test_nothing_but_the_opt_in_email_before_confirmation(
     assert len(box.messages) == 1
 
 
-@needs_real
 def test_the_confirmed_subscriber_gets_the_alert_once_and_leaves_in_one_post(
-    env, capsys, mailbox, client, session_factory
+    env, capsys, mailbox, client, session_factory, tpnw
 ):
     box, _ = mailbox
     sub = subscribe(capsys)
@@ -165,7 +168,7 @@ def test_the_confirmed_subscriber_gets_the_alert_once_and_leaves_in_one_post(
     assert confirmed.status_code == 200 and "Subscription confirmed" in confirmed.text
     assert state(capsys, sub["id"]) == "active"
 
-    replay(capsys)
+    replay(capsys, tpnw)
     assert run(capsys, "dispatch").strip() == "dispatch: 1 claimed, 1 sent, 0 to retry, 0 dead"
     assert len(box.messages) == 2
     rcpts, alert = box.messages[1]

@@ -1,4 +1,4 @@
-"""TPNW replay (2018 XML, then 2026 HTML) with a real webhook receiver on loopback, through the
+"""TPNW replay (Jan 2018, then Feb 2026) with a real webhook receiver on loopback, through the
 command line: the threshold-crossed alert arrives exactly once, signed, with its evidence."""
 
 from __future__ import annotations
@@ -9,15 +9,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from support.real import REAL
+from support.own_pages import write_tpnw_replay
 
 from tracker.alerts.webhook import verify
 from tracker.cli import main
 
 pytestmark = pytest.mark.db
 
-XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
-HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
+
+@pytest.fixture
+def tpnw(tmp_path: Path) -> tuple[Path, Path]:
+    """TPNW's two pages, Jan 2018 then Feb 2026: the project's own (support.own_pages); the
+    real XML and page in tests/conformance/test_replay_*_real.py."""
+    return write_tpnw_replay(tmp_path)
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -58,8 +62,8 @@ def run(capsys, *argv: str) -> str:
     return out
 
 
-@pytest.mark.skipif(not REAL.exists(), reason=f"real fixtures absent: {REAL}")
-def test_threshold_crossed_arrives_once_signed(env, capsys, receiver):
+def test_threshold_crossed_arrives_once_signed(env, capsys, receiver, tpnw):
+    first, second = tpnw
     sub = json.loads(
         run(
             capsys,
@@ -76,8 +80,8 @@ def test_threshold_crossed_arrives_once_signed(env, capsys, receiver):
     other = json.loads(
         run(capsys, "subscribe", "--webhook", receiver, "--country", "AUT", "--json")
     )
-    run(capsys, "ingest", "--source", "untc", "--observed-at", "2018-01-15", str(XML))
-    run(capsys, "ingest", "--source", "untc", str(HTML))
+    run(capsys, "ingest", "--source", "untc", "--observed-at", "2018-01-15", str(first))
+    run(capsys, "ingest", "--source", "untc", str(second))
     assert run(capsys, "dispatch").startswith("dispatch: ")
     assert run(capsys, "dispatch").strip() == "dispatch: 0 claimed, 0 sent, 0 to retry, 0 dead"
 

@@ -1,5 +1,7 @@
-"""Replay of real captures: TPNW (XXVI-9) as MTDSG XML of Jan 2018, then its status page of
-Feb 2026. Two snapshots, and one consent event for each participant that became a party between."""
+"""Replay of TPNW (XXVI-9): its status of Jan 2018, then its status page of Feb 2026, on the
+project's own pages (tests/conformance/test_replay_tpnw_real.py replays the real MTDSG XML of
+Jan 2018 and page of Feb 2026). Two snapshots, and one consent event for each participant that
+became a party between."""
 
 from __future__ import annotations
 
@@ -7,16 +9,21 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
-from support.real import REAL
+from support.own_pages import write_tpnw_replay
 
 from tracker.sources import parse
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
-XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
-HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
+
+@pytest.fixture
+def tpnw(tmp_path: Path) -> tuple[Path, Path]:
+    """TPNW's two pages, Jan 2018 then Feb 2026: the project's own (support.own_pages); the
+    real XML and page in tests/conformance/test_replay_*_real.py."""
+    return write_tpnw_replay(tmp_path)
 
 
 def tracker(env, *args):
@@ -29,20 +36,20 @@ def tracker(env, *args):
     )
 
 
-@pytest.mark.skipif(
-    not REAL.exists(), reason=f"real fixtures absent: {REAL} (shared/ not beside the repo)"
-)
-def test_tpnw_2018_then_2026(cli_env):
-    first = tracker(cli_env, "ingest", "--source", "untc", "--observed-at", "2018-01-15", str(XML))
+def test_tpnw_2018_then_2026(cli_env, tpnw):
+    old_page, new_page = tpnw
+    first = tracker(
+        cli_env, "ingest", "--source", "untc", "--observed-at", "2018-01-15", str(old_page)
+    )
     assert first.returncode == 0, first.stdout + first.stderr
-    second = tracker(cli_env, "ingest", "--source", "untc", str(HTML))
+    second = tracker(cli_env, "ingest", "--source", "untc", str(new_page))
     assert second.returncode == 0, second.stdout + second.stderr
 
     history = json.loads(tracker(cli_env, "history", "XXVI-9", "--json").stdout)
     assert [s["observed_at"][:10] for s in history["snapshots"]] == ["2018-01-15", "2026-02-03"]
 
-    old = parse("untc", XML.read_bytes(), url=str(XML))
-    new = parse("untc", HTML.read_bytes(), url=str(HTML))
+    old = parse("untc", old_page.read_bytes(), url=str(old_page))
+    new = parse("untc", new_page.read_bytes(), url=str(new_page))
     assert (old.parties, new.parties) == (3, 74)
     old_parties = {p.name for p in old.participants if p.is_party}
     became_parties = {p.name for p in new.participants if p.is_party and p.name not in old_parties}
@@ -56,6 +63,6 @@ def test_tpnw_2018_then_2026(cli_env):
         assert event["legal_date"] is None or event["legal_date"] <= "2026-02-03"
 
     # Replaying the same page again changes nothing.
-    again = tracker(cli_env, "ingest", "--source", "untc", str(HTML))
+    again = tracker(cli_env, "ingest", "--source", "untc", str(new_page))
     assert again.returncode == 0 and "unchanged" in again.stdout
     assert json.loads(tracker(cli_env, "history", "XXVI-9", "--json").stdout) == history

@@ -8,6 +8,7 @@ them in tests/conformance):
 
 - TPNW (XXVI-9): 99 rows, 95 signatories, 74 parties; Austria signed on 20 Sep 2017 and ratified
   on 8 May 2018; Honduras's instrument of 24 Oct 2020 is the 50th; in force on 22 Jan 2021.
+  Three parties ratified in 2017: the Jan 2018 page of `write_tpnw_replay` lists them.
 - CTBT (XXVI-4): 35 of the 44 Annex 2 States have ratified; not in force.
 
 Every other treaty has its catalogue threshold plus two instruments, deposited from 2000 on, so
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
 
 import pycountry
 
@@ -98,7 +100,9 @@ def tpnw_rows(until: date | None = None) -> list[Row]:
     signed_only = others[72:97]  # 25 signatories that are not parties
     rows = [Row("Austria", signature=TPNW_SIGNED, consent=AUSTRIA_RATIFIED)]
     for i, name in enumerate(before):
-        rows.append(Row(name, TPNW_SIGNED, date(2018, 6, 1) + timedelta(days=16 * i)))
+        # The first three ratified in 2017: the parties of the Jan 2018 snapshot.
+        day = date(2017, 10, 2) + timedelta(days=30 * i) if i < 3 else None
+        rows.append(Row(name, TPNW_SIGNED, day or date(2018, 6, 1) + timedelta(days=16 * i)))
     rows.append(Row("Honduras", TPNW_SIGNED + timedelta(days=1), TPNW_FIFTIETH))
     for i, name in enumerate(after):
         consent = TPNW_FIFTIETH + timedelta(days=30 * (i + 1))
@@ -133,6 +137,16 @@ def tpnw_page(until: date | None = None, status_as_at: str = "03-02-2026 10:16:1
             status_as_at=status_as_at,
         )
     )
+
+
+def write_tpnw_replay(directory: Path) -> tuple[Path, Path]:
+    """TPNW's Jan 2018 page (3 parties) and its Feb 2026 page (74), written as
+    `XXVI-9__2018.html` and `XXVI-9__tpnw.html` (the real capture's name) under `directory`."""
+    first = directory / "XXVI-9__2018.html"
+    second = directory / "XXVI-9__tpnw.html"
+    first.write_bytes(tpnw_page(date(2018, 1, 15), status_as_at="15-01-2018 09:00:00 EST"))
+    second.write_bytes(tpnw_page())
+    return first, second
 
 
 def _ctbt_page() -> bytes:

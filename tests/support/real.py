@@ -16,3 +16,7 @@ _DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / 
 
 REAL: Path = Path(os.environ[SHARED_ENV]) if os.environ.get(SHARED_ENV) else _DEFAULT
 ABSENT = f"real fixtures absent: {REAL} (the shared/ folder is not beside the repository)"
+
+# TPNW (XXVI-9) as MTDSG XML of Jan 2018 (3 parties) and its status page of Feb 2026 (74).
+TPNW_XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
+TPNW_HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"

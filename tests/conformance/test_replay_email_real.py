@@ -1,0 +1,35 @@
+"""The TPNW replay to an email subscriber over the real captures: TPNW's MTDSG XML of Jan 2018 (3
+parties), then its status page of Feb 2026 (74).
+
+The tests of tests/alerts/test_email_replay.py, which run on the project's own pages built to the
+same figures; here the `tpnw` fixture gives the real files. Skips, with the reason, when
+shared/fixtures/real is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alerts import test_email_replay as replay
+from support.real import ABSENT, TPNW_HTML, TPNW_XML
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def tpnw() -> tuple[Path, Path]:
+    if not (TPNW_XML.exists() and TPNW_HTML.exists()):
+        pytest.skip(ABSENT)
+    return TPNW_XML, TPNW_HTML
+
+
+mailbox = replay.mailbox
+env = replay.env
+client = replay.client
+test_nothing_but_the_opt_in_email_before_confirmation = (
+    replay.test_nothing_but_the_opt_in_email_before_confirmation
+)
+test_the_confirmed_subscriber_gets_the_alert_once_and_leaves_in_one_post = (
+    replay.test_the_confirmed_subscriber_gets_the_alert_once_and_leaves_in_one_post
+)
