@@ -1,6 +1,7 @@
-"""The HTML dashboard over built statuses (and real pages when shared/ is beside the repo).
+"""The HTML dashboard over built statuses and over UNTC pages of the project's own.
 
-`seed_built` and `seed_real` are also used by tests/web/test_browser.py.
+`seed_built` and `seed_real` are also used by tests/web/test_browser.py; `seed_real` and
+`check_tpnw_and_ctbt` by tests/conformance/test_dashboard_real.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from statuses import at, member, page, status
+from support import own_pages
 from support.real import REAL
 
 from db.models import Source
@@ -70,14 +72,31 @@ def seed_built(session_factory: sessionmaker[Session], printed_eif: date | None 
     record_crawl(session_factory, "untc", {"pages": 1}, True, None, at("2021-06-01"))
 
 
+def seed_pages(session_factory: sessionmaker[Session], pages: list[tuple[str, bytes, str]]) -> None:
+    """Ingest (URL, page, day observed) in order, each observed at noon UTC of its day."""
+    for url, body, day in pages:
+        when = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
+        fetched = FetchedPage("untc", url, body, when, when)
+        assert ingest_page(session_factory, fetched) is not None
+
+
 def seed_real(session_factory: sessionmaker[Session]) -> None:
     """TPNW as of Jan 2018 (XML) and Feb 2026, and the CTBT (named States) of Feb 2026."""
-    pages = [(REAL_XML, "2018-01-15"), (REAL_HTML / "XXVI-9__tpnw.html", "2026-02-03")]
-    pages.append((REAL_HTML / "XXVI-4__ctbt.html", "2026-02-03"))
-    for path, day in pages:
-        when = datetime.fromisoformat(day).replace(hour=12, tzinfo=UTC)
-        fetched = FetchedPage("untc", path.as_uri(), path.read_bytes(), when, when)
-        assert ingest_page(session_factory, fetched) is not None
+    paths = [(REAL_XML, "2018-01-15"), (REAL_HTML / "XXVI-9__tpnw.html", "2026-02-03")]
+    paths.append((REAL_HTML / "XXVI-4__ctbt.html", "2026-02-03"))
+    seed_pages(session_factory, [(p.as_uri(), p.read_bytes(), day) for p, day in paths])
+
+
+def seed_own(session_factory: sessionmaker[Session]) -> None:
+    """The same on the project's own pages (support.own_pages, built to the real figures)."""
+    seed_pages(
+        session_factory,
+        [
+            (own_pages.url_of("XXVI-9"), own_pages.tpnw_page(date(2018, 1, 15)), "2018-01-15"),
+            (own_pages.url_of("XXVI-9"), own_pages.page_of("XXVI-9"), "2026-02-03"),
+            (own_pages.url_of("XXVI-4"), own_pages.page_of("XXVI-4"), "2026-02-03"),
+        ],
+    )
 
 
 def make_client(session_factory: sessionmaker[Session]) -> TestClient:
@@ -298,9 +317,14 @@ def test_dashboard_is_not_in_the_openapi_document(built):
     assert "/" not in paths and "/treaties/{treaty_id}" not in paths
 
 
-@pytest.mark.skipif(not REAL.exists(), reason=f"real fixtures absent: {REAL}")
-def test_real_pages(session_factory):
-    seed_real(session_factory)
+def test_tpnw_and_ctbt_pages(session_factory):
+    """TPNW and the CTBT on the project's own pages (tests/conformance/test_dashboard_real.py:
+    the same over the real captures)."""
+    check_tpnw_and_ctbt(session_factory, seed_own)
+
+
+def check_tpnw_and_ctbt(session_factory, seed) -> None:
+    seed(session_factory)
     with make_client(session_factory) as client:
         tpnw = client.get("/treaties/XXVI-9").text
         ctbt = client.get("/treaties/XXVI-4").text

@@ -1,0 +1,17 @@
+"""The dashboard's TPNW and CTBT pages over the real captures (TPNW's MTDSG XML of Jan 2018 and
+page of Feb 2026, the CTBT's page of Feb 2026): the checks of tests/web/test_dashboard.py, which
+runs them on the project's own pages. Skips, with the reason, when shared/fixtures/real is absent.
+"""
+
+from __future__ import annotations
+
+import pytest
+from support.real import ABSENT, REAL
+from web.test_dashboard import check_tpnw_and_ctbt, seed_real
+
+pytestmark = pytest.mark.db
+
+
+@pytest.mark.skipif(not REAL.exists(), reason=ABSENT)
+def test_real_pages(session_factory):
+    check_tpnw_and_ctbt(session_factory, seed_real)
