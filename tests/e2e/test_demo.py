@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.real import REAL
 
-from tracker.devtools.demo import FIXTURE_PAGES, REAL_PAGES, Candidate, DemoError, find_pages
+from tracker.devtools.demo import FIXTURE_PAGES, Candidate, DemoError, find_pages
 
 READY = re.compile(r"^\s*dashboard\s+(http://\S+)")
 MIRROR = re.compile(r"mirror of treaties\.un\.org on http://127\.0\.0\.1:(\d+)")
@@ -159,18 +158,6 @@ def run_and_check(demo: list[Demo], tmp_path: Path, pages: list[str], expect: di
     assert leftover_processes(d.data_dir) == []
     assert time.monotonic() - began < 90
     return out
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not (REAL / REAL_PAGES.name).is_dir(), reason=f"{REAL / REAL_PAGES.name} is absent"
-)
-def test_demo_on_the_real_recorded_pages(demo, tmp_path):
-    out = run_and_check(demo, tmp_path, [], {"treaties": 30, "treaty": "XXVI-9", "parties": 74})
-    assert "serving 30 pages: the real UNTC status pages" in out
-    # 30 status pages, the catalogue index and 2 chapter pages: every one accepted.
-    line = "crawl untc: 33 pages, 33 accepted, 0 unchanged, 0 quarantined, 0 failed"
-    assert line in out and "(30 status pages;" in out, out
 
 
 @pytest.mark.slow
