@@ -23,11 +23,11 @@ from support.climate_history import CsvRow, HistoryFile, history, nth_date, rend
 from support.untc_render import Row
 
 from db.models import Event, Quarantine, Snapshot, Treaty
+from db.vocabulary import RULE_EVENT_KINDS
 from tracker.catalogue import rule_for
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Reio
 from tracker.services import detection
-from tracker.services.detection import RULE_EVENT_KINDS
 from tracker.services.ingest import FetchedPage, IngestResult, ingest_page
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"

@@ -30,8 +30,9 @@ from support.untc_render import Page, Row, render
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
+from db.vocabulary import TREATY_EVENT_KINDS
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
-from tracker.services.overview import EVENT_KINDS, STAGES
+from tracker.services.overview import STAGES
 from tracker.services.queries import treaty_status
 from tracker.services.status_view import sort_key
 from tracker.settings import Settings
@@ -511,7 +512,7 @@ def test_participants_as_of(api):
 def _check_event(e: dict[str, Any]) -> None:
     assert set(EVENT_COLUMNS) <= set(e)
     assert isinstance(e["id"], int) and isinstance(e["treaty"], str)
-    assert e["kind"] in EVENT_KINDS
+    assert e["kind"] in TREATY_EVENT_KINDS
     assert datetime.fromisoformat(e["observed_at"]).tzinfo is not None
     assert e["legal_date"] is None or date.fromisoformat(e["legal_date"])
     assert isinstance(e["details"], dict)

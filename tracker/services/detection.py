@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.models import ConditionConfirmation, Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
+from db.vocabulary import RULE_EVENT_KINDS
 from tracker.alerts import outbox
 from tracker.catalogue import rule_for
 from tracker.domain.evaluate import Evaluation, Instrument, evaluate
@@ -30,7 +31,6 @@ from tracker.services.rule_context import rule_context
 
 log = logging.getLogger(__name__)
 
-RULE_EVENT_KINDS: tuple[str, ...] = ("approaching", "threshold_crossed", "entered_into_force")
 DEFAULT_APPROACHING = 5
 
 

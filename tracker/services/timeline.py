@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import ActionRow, Event, RawPage, Snapshot
+from db.vocabulary import EventKind
 from tracker.alerts import outbox
 from tracker.domain.changes import ABSENCES, Change, ChangeKind, diff
 from tracker.domain.models import Action, Participant, TreatyStatus
@@ -25,7 +26,7 @@ ActOf = tuple[int, str, str, date]
 
 DISAPPEARED = ChangeKind.PARTICIPANT_DISAPPEARED.value
 ABSENCE_KINDS: tuple[str, ...] = tuple(sorted(k.value for k in ABSENCES))
-REAPPEARANCE = "reappearance"
+REAPPEARANCE = EventKind.REAPPEARANCE
 DEFAULT_CONFIRM_AFTER = timedelta(hours=24)
 
 
