@@ -28,10 +28,9 @@ from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
 from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
+from tracker.settings import DEFAULTS
 
 log = logging.getLogger(__name__)
-
-DEFAULT_APPROACHING = 5
 
 
 @dataclass
@@ -314,7 +313,7 @@ def evaluate_treaty(
     treaty: Treaty,
     *,
     now: datetime,
-    approaching: int = DEFAULT_APPROACHING,
+    approaching: int = DEFAULTS.approaching_remaining,
     snapshot: Snapshot | None = None,
 ) -> Detection:
     """Evaluate the treaty's rule on its latest snapshot and record the rule events now due."""
@@ -371,7 +370,7 @@ def evaluate_treaty(
 
 
 def evaluate_all(
-    session: Session, *, now: datetime, approaching: int = DEFAULT_APPROACHING
+    session: Session, *, now: datetime, approaching: int = DEFAULTS.approaching_remaining
 ) -> list[Detection]:
     """Evaluate every treaty that has an accepted snapshot (the daily job)."""
     treaties = session.scalars(

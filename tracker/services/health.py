@@ -35,7 +35,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
@@ -44,18 +44,9 @@ from db.engine import SQLITE_BEGIN
 from db.models import Event, Quarantine, Source
 from db.vocabulary import EventKind, HealthState
 from tracker.services.repository import get_or_create_source
-
-if TYPE_CHECKING:
-    from tracker.settings import Settings
+from tracker.settings import DEFAULTS, Settings
 
 log = logging.getLogger("tracker.health")
-
-DEFAULT_FRESHNESS = timedelta(hours=12)  # two crawl intervals
-DEFAULT_UNHEALTHY_AFTER = 2
-DEFAULT_ALERT_HOLD_CRAWLS = 2
-# More than two crawl intervals (6 h): at the service's pace two crawls decide first, so a state
-# that lasts one crawl (flapping) alerts nobody; the time covers states no crawl confirms.
-DEFAULT_ALERT_HOLD = timedelta(hours=13)
 
 
 @dataclass(frozen=True)
@@ -63,10 +54,10 @@ class HealthPolicy:
     """The rule's parameters (settings TRACKER_FRESHNESS_HOURS, TRACKER_UNHEALTHY_AFTER) and the
     alerts' hold (TRACKER_HEALTH_ALERT_HOLD_CRAWLS, TRACKER_HEALTH_ALERT_HOLD_MINUTES)."""
 
-    freshness: timedelta = DEFAULT_FRESHNESS
-    unhealthy_after: int = DEFAULT_UNHEALTHY_AFTER
-    alert_hold_crawls: int = DEFAULT_ALERT_HOLD_CRAWLS
-    alert_hold: timedelta = DEFAULT_ALERT_HOLD
+    freshness: timedelta
+    unhealthy_after: int
+    alert_hold_crawls: int
+    alert_hold: timedelta
 
     def __post_init__(self) -> None:
         if self.freshness <= timedelta(0):
@@ -88,7 +79,7 @@ class HealthPolicy:
         )
 
 
-DEFAULT_POLICY = HealthPolicy()
+DEFAULT_POLICY = HealthPolicy.from_settings(DEFAULTS)  # the settings' defaults
 
 
 class SourceRow(Protocol):

@@ -18,6 +18,7 @@ from tracker.domain.changes import ABSENCES, Change, ChangeKind, diff
 from tracker.domain.models import Action, Participant, TreatyStatus
 from tracker.domain.withdrawals import Ending
 from tracker.services.repository import aware, participant_ids, table_of
+from tracker.settings import DEFAULTS
 
 # What makes an action row "the same" from one snapshot to the next.
 ActionIdentity = tuple[int, str, str, str, str, date, bool]
@@ -27,7 +28,7 @@ ActOf = tuple[int, str, str, date]
 DISAPPEARED = ChangeKind.PARTICIPANT_DISAPPEARED.value
 ABSENCE_KINDS: tuple[str, ...] = tuple(sorted(k.value for k in ABSENCES))
 REAPPEARANCE = EventKind.REAPPEARANCE
-DEFAULT_CONFIRM_AFTER = timedelta(hours=24)
+DEFAULT_CONFIRM_AFTER = timedelta(hours=DEFAULTS.disappearance_confirm_hours)
 
 
 def _identities(status: TreatyStatus, ids: dict[str, int]) -> Counter[ActionIdentity]:

@@ -34,9 +34,10 @@ from tracker.alerts import subscriptions
 from tracker.alerts.channels import DeliveryError
 from tracker.alerts.outbox import deliveries
 from tracker.alerts.redact import redact_target, redact_text
-from tracker.services.detection import DEFAULT_APPROACHING, NothingDisputed, confirm_disputed
+from tracker.services.detection import NothingDisputed, confirm_disputed
 from tracker.services.queries import NotFound, find_treaty
 from tracker.services.rules_service import BadCondition, confirm_condition
+from tracker.settings import DEFAULTS
 from tracker.web.api import TreatyId
 
 FORBIDDEN: dict[int | str, dict[str, Any]] = {
@@ -103,7 +104,9 @@ def confirm(
     request: Request,
 ) -> dict[str, Any]:
     settings = request.app.state.settings
-    approaching = settings.approaching_remaining if settings is not None else DEFAULT_APPROACHING
+    approaching = (
+        settings.approaching_remaining if settings is not None else DEFAULTS.approaching_remaining
+    )
     try:
         with request.app.state.sessions.begin() as session:
             done = confirm_condition(
