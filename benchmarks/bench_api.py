@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "fixtures" / "real"
+from tracker.devtools.paths import REAL, ROOT
+
 STATIC_PREFIX = "/bench-static"
 CONCURRENCY = 32
 UNCACHED_ENV = "TRACKER_BENCH_UNCACHED"

@@ -12,7 +12,6 @@ import re
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +21,12 @@ from sqlalchemy import func, select
 
 from db.models import Delivery
 from tracker.cli import main
+from tracker.devtools.paths import REAL
 from tracker.settings import Settings
 from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
 HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
 PUBLIC = "http://tracker.test"

@@ -12,10 +12,10 @@ import pytest
 
 from tracker.alerts.webhook import verify
 from tracker.cli import main
+from tracker.devtools.paths import REAL
 
 pytestmark = pytest.mark.db
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
 HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from tracker.devtools.paths import REAL
 from tracker.domain.models import TreatyStatus
 from tracker.sources import PageRejected, untc
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 ABSENT = f"real fixtures absent: {REAL} (the shared/ folder is not beside the repository)"
 KINDS = {"html_entry": "untc_viewdetails_html", "xml_entry": "untc_mtdsg_xml"}
 

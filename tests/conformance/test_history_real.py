@@ -17,10 +17,10 @@ from support.climate_history import status_stamp
 from support.untc_render import Page, Row, render
 
 from db.models import Event
+from tracker.devtools.paths import REAL
 from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.services.queries import treaty_status
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-4.en.xml"
 HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-4__ctbt.html"
 PARIS = REAL / "derived" / "openclimatedata_paris_XXVII-7-d_history"

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +24,12 @@ from support.untc_render import Row
 from db.models import Event, Quarantine, Snapshot, Treaty
 from db.vocabulary import RULE_EVENT_KINDS
 from tracker.catalogue import rule_for
+from tracker.devtools.paths import REAL
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Reio
 from tracker.services import detection
 from tracker.services.ingest import FetchedPage, IngestResult, ingest_page
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 DOHA_DIR = REAL / "derived" / "openclimatedata_doha_XXVII-7-c_history"
 KIGALI_DIR = REAL / "derived" / "openclimatedata_kigali_XXVII-2-f_history"
 K = 5  # the approaching event fires when K or fewer instruments remain

@@ -7,15 +7,14 @@ import json
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from tracker.devtools.paths import REAL
 from tracker.sources import parse
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
 HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-9__tpnw.html"
 

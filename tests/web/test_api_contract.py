@@ -31,6 +31,7 @@ from support.untc_render import Page, Row, render
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.vocabulary import TREATY_EVENT_KINDS
+from tracker.devtools.paths import REAL
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
 from tracker.services.overview import STAGES
 from tracker.services.queries import treaty_status
@@ -46,7 +47,6 @@ from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 ABSENT = f"real fixtures absent: {REAL} (the shared/ folder is not beside the repository)"
 TODAY = date(2026, 11, 22)
 CLOCK = datetime(2026, 11, 22, 12, tzinfo=UTC)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pycountry
 import pytest
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from statuses import at, member, page, status
 
 from db.models import Source
+from tracker.devtools.paths import REAL
 from tracker.services import overview
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
 from tracker.services.queries import treaty_status
@@ -32,7 +32,6 @@ MET = START + timedelta(days=20 * 49)  # the 50th instrument
 EIF = MET + timedelta(days=90)
 SIGNED_ONLY = 3
 WITHDRAWN_CONSENT = date(2021, 3, 1)  # after MET: counted as an instrument, then bracketed
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
 REAL_HTML = REAL / "untc_viewdetails_html_2026-02-03"
 REAL_XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-9.en.xml"
 
