@@ -34,8 +34,6 @@ USER_AGENT = (
     "polite crawler, obeys robots.txt)"
 )
 
-LOG_FORMATS = ("json", "text")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "treaty-tracker@localhost"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")

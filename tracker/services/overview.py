@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import ActionRow, Event, Snapshot, Source, Treaty
+from db.models import ActionRow, Event, Source, Treaty
 from db.models import Participant as ParticipantRow
 from db.vocabulary import RULE_EVENT_KINDS, SETTLED_EVENT_STATES
 from tracker.catalogue import catalogue, rule_for
@@ -240,16 +240,3 @@ def country(session: Session, iso3: str) -> dict[str, Any] | None:
         "reio": participant.reio,
         "treaties": sorted(per_treaty.values(), key=lambda t: sort_key(t["treaty"])),
     }
-
-
-def snapshots_series(session: Session, treaty_id: int) -> list[dict[str, Any]]:
-    """Observed snapshots of a treaty (for charts): observation time and counts."""
-    rows = session.execute(
-        select(Snapshot.id, Snapshot.observed_at, Snapshot.signatories, Snapshot.parties)
-        .where(Snapshot.treaty_id == treaty_id)
-        .order_by(Snapshot.observed_at, Snapshot.id)
-    )
-    return [
-        {"id": i, "observed_at": iso_or_none(o), "signatories": s, "parties": p}
-        for i, o, s, p in rows
-    ]

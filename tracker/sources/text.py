@@ -10,7 +10,6 @@ from datetime import date
 from tracker.domain.dates import make_date
 
 _DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
-_DATE_RE = re.compile(_DATE)
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
 _TRAILING_DATE_RE = re.compile(r"^(.*?),?\s*" + _DATE + r"\s*$", re.DOTALL)
 _CELL_RE = re.compile(r"^(\[)?\s*" + _DATE + r"(?:\s+([A-Za-z]{1,2}))?\s*(\])?$")
@@ -60,15 +59,6 @@ def clean(text: str | None) -> str:
 
 def _make_date(day: str, month: str, year: str) -> date | None:
     return make_date(day, month, year, abbreviated=True)
-
-
-def parse_date(text: str) -> date:
-    """Parse a whole `d Mon YYYY` or `d Month YYYY` string (ValueError if it is anything else)."""
-    m = _DATE_RE.fullmatch(clean(text))
-    found = _make_date(*m.groups()) if m else None
-    if found is None:
-        raise ValueError(f"not a date: {text!r}")
-    return found
 
 
 def leading_date(text: str) -> date | None:
