@@ -21,6 +21,7 @@ from tracker.devtools.paths import REAL
 from tracker.services import overview
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
 from tracker.services.queries import treaty_status
+from tracker.settings import Settings
 from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db
@@ -80,17 +81,17 @@ def seed_real(session_factory: sessionmaker[Session]) -> None:
         assert ingest_page(session_factory, fetched) is not None
 
 
-def make_client(session_factory: sessionmaker[Session]) -> TestClient:
+def make_client(session_factory: sessionmaker[Session], settings: Settings) -> TestClient:
     # The overview caches evaluations by snapshot id: ids repeat across test databases.
     overview._CACHE.clear()
-    app = create_app(session_factory, clock=lambda: datetime(2026, 11, 22, 9, tzinfo=UTC))
+    app = create_app(session_factory, settings, clock=lambda: datetime(2026, 11, 22, 9, tzinfo=UTC))
     return TestClient(app)
 
 
 @pytest.fixture
-def built(session_factory, fake_parser):
+def built(session_factory, settings, fake_parser):
     seed_built(session_factory)
-    with make_client(session_factory) as client:
+    with make_client(session_factory, settings) as client:
         yield client
 
 
@@ -239,9 +240,9 @@ def test_treaty_as_of_a_past_date(built, session_factory):
     assert doc.cssselect("line.threshold") and "Answering as of" in answer.text
 
 
-def test_printed_date_that_disagrees_is_a_visible_warning(session_factory, fake_parser):
+def test_printed_date_that_disagrees_is_a_visible_warning(session_factory, settings, fake_parser):
     seed_built(session_factory, printed_eif=EIF + timedelta(days=3))
-    with make_client(session_factory) as client:
+    with make_client(session_factory, settings) as client:
         text = client.get("/treaties/XXVI-9").text
     (warning,) = _doc(text).cssselect(".notice.warning")
     assert warning.get("role") == "alert" and "Dates disagree" in warning.text_content()
@@ -299,9 +300,9 @@ def test_dashboard_is_not_in_the_openapi_document(built):
 
 
 @pytest.mark.skipif(not REAL.exists(), reason=f"real fixtures absent: {REAL}")
-def test_real_pages(session_factory):
+def test_real_pages(session_factory, settings):
     seed_real(session_factory)
-    with make_client(session_factory) as client:
+    with make_client(session_factory, settings) as client:
         tpnw = client.get("/treaties/XXVI-9").text
         ctbt = client.get("/treaties/XXVI-4").text
         overview = client.get("/").text
@@ -313,10 +314,10 @@ def test_real_pages(session_factory):
     assert "35 / 44" in overview  # named States, not 177 instruments against 44
 
 
-def test_treaty_without_a_known_rule(session_factory, fake_parser):
+def test_treaty_without_a_known_rule(session_factory, settings, fake_parser):
     other = status(member("Austria", "AUT", sig="2001-01-02"), treaty="XVIII-99", title="Odd")
     ingest_page(session_factory, page(other, "2019-01-02", url="https://treaties.example/odd"))
-    with make_client(session_factory) as client:
+    with make_client(session_factory, settings) as client:
         treaty = client.get("/treaties/XVIII-99")
         early = client.get("/treaties/XVIII-99?as_of=1990-01-01")
         listed = client.get("/").text

@@ -37,7 +37,6 @@ from tracker.alerts.redact import redact_target, redact_text
 from tracker.services.detection import NothingDisputed, confirm_disputed
 from tracker.services.queries import NotFound, find_treaty
 from tracker.services.rules_service import BadCondition, confirm_condition
-from tracker.settings import DEFAULTS
 from tracker.web.api import TreatyId
 
 FORBIDDEN: dict[int | str, dict[str, Any]] = {
@@ -52,8 +51,7 @@ TOO_LARGE: dict[int | str, dict[str, Any]] = {
 
 def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
     """Accept `Authorization: Bearer <TRACKER_ADMIN_TOKEN>`; refuse everything else."""
-    settings = request.app.state.settings
-    token = settings.admin_token if settings is not None else None
+    token = request.app.state.settings.admin_token
     if not token:
         raise HTTPException(403, detail="operator endpoints are disabled: set TRACKER_ADMIN_TOKEN")
     scheme, _, given = (authorization or "").partition(" ")
@@ -103,10 +101,7 @@ def confirm(
     body: Confirmation,
     request: Request,
 ) -> dict[str, Any]:
-    settings = request.app.state.settings
-    approaching = (
-        settings.approaching_remaining if settings is not None else DEFAULTS.approaching_remaining
-    )
+    approaching = request.app.state.settings.approaching_remaining
     try:
         with request.app.state.sessions.begin() as session:
             done = confirm_condition(

@@ -72,8 +72,7 @@ def _now(request: Request) -> datetime:
 
 
 def _secret(request: Request) -> str:
-    settings = request.app.state.settings
-    secret = settings.secret_key if settings is not None else None
+    secret = request.app.state.settings.secret_key
     if not secret:
         raise _Refused(
             503,
