@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "fixtures" / "real"
+from tracker.devtools.paths import REAL, ROOT
+
 STATIC_PREFIX = "/bench-static"
 CONCURRENCY = 32
 UNCACHED_ENV = "TRACKER_BENCH_UNCACHED"
@@ -78,6 +78,7 @@ def serve(url: str, port: int, static_dir: str) -> None:
 
     from db.engine import make_engine, make_session_factory
     from tracker.services.queries import treaty_status
+    from tracker.settings import Settings
     from tracker.web import api
     from tracker.web.app import create_app
 
@@ -88,7 +89,7 @@ def serve(url: str, port: int, static_dir: str) -> None:
 
         api._ANSWERS.get = compute  # type: ignore[method-assign]
 
-    app = create_app(make_session_factory(make_engine(url)))
+    app = create_app(make_session_factory(make_engine(url)), Settings(database_url=url))
     app.mount(STATIC_PREFIX, StaticFiles(directory=static_dir), name="bench-static")
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", log_config=None, access_log=False

@@ -22,11 +22,10 @@ from sqlalchemy import func, select
 from db.engine import make_engine
 from db.models import Base
 from tracker.devtools.mirror import serve
+from tracker.devtools.paths import REAL
 from tracker.runtime.crawl_runner import run_crawl
 from tracker.settings import Settings
 from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror, rewrite_treaty_id
-
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
 
 
 def recorded_pages(copies: int) -> list[RecordedPage]:

@@ -15,14 +15,12 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from lxml import etree
 from lxml import html as lxml_html
 
+from tracker.devtools.paths import REAL
 from tracker.sources import PageRejected, untc
-
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "real"
 
 
 def _best_ms(fn: Callable[[], object], repeat: int) -> float:

@@ -3,6 +3,7 @@ operators' confirmations of entry-into-force conditions, subscriptions and their
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -22,10 +23,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
+from db.vocabulary import (
+    ALERT_STATES,
+    Channel,
+    DeliveryState,
+    DigestMode,
+    EventState,
+    HealthState,
+    QuarantineKind,
+    SubscriptionState,
+)
 
-# `disputed`: a rule event held (no deliveries) while it disagrees with the depositary's page.
-EVENT_STATES: tuple[str, ...] = ("final", "suspicious", "confirmed", "retracted", "disputed")
-QUARANTINE_KINDS: tuple[str, ...] = ("rejected_page", "fetch_failure", "out_of_order")
+
+def _one_of(column: str, values: Iterable[str]) -> str:
+    """The CHECK constraint text `column IN ('a', 'b')` for a vocabulary (db.vocabulary)."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
 
 
 class Source(Base):
@@ -54,8 +67,8 @@ class Source(Base):
     alert_state_crawls: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
-        CheckConstraint("health_state IN ('pending', 'healthy', 'unhealthy')", name="health_state"),
-        CheckConstraint("alert_state IN ('healthy', 'unhealthy')", name="alert_state"),
+        CheckConstraint(_one_of("health_state", HealthState), name="health_state"),
+        CheckConstraint(_one_of("alert_state", ALERT_STATES), name="alert_state"),
     )
 
 
@@ -157,9 +170,7 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('final', 'suspicious', 'confirmed', 'retracted', 'disputed')", name="state"
-        ),
+        CheckConstraint(_one_of("state", EventState), name="state"),
         Index("ix_events_treaty_observed", "treaty_id", "observed_at"),
         Index("ix_events_treaty_kind_state", "treaty_id", "kind", "state"),
         Index("ux_events_treaty_once_key", "treaty_id", "once_key", unique=True),
@@ -199,7 +210,7 @@ class Quarantine(Base):
 
     __tablename__ = "quarantine"
     __table_args__ = (
-        CheckConstraint("kind IN ('rejected_page', 'fetch_failure', 'out_of_order')", name="kind"),
+        CheckConstraint(_one_of("kind", QuarantineKind), name="kind"),
         Index("ix_quarantine_source_fetched", "source_id", "fetched_at"),
     )
 
@@ -228,19 +239,14 @@ class IngestReceipt(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-SUBSCRIPTION_CHANNELS: tuple[str, ...] = ("email", "webhook", "apprise")
-SUBSCRIPTION_STATES: tuple[str, ...] = ("pending", "active", "unsubscribed")
-DELIVERY_STATES: tuple[str, ...] = ("pending", "sending", "sent", "dead", "cancelled")
-
-
 class Subscription(Base):
     """A channel and its filters (empty list: everything); email starts pending until confirmed."""
 
     __tablename__ = "subscriptions"
     __table_args__ = (
-        CheckConstraint("channel IN ('email', 'webhook', 'apprise')", name="channel"),
-        CheckConstraint("state IN ('pending', 'active', 'unsubscribed')", name="state"),
-        CheckConstraint("digest IN ('immediate', 'daily')", name="digest"),
+        CheckConstraint(_one_of("channel", Channel), name="channel"),
+        CheckConstraint(_one_of("state", SubscriptionState), name="state"),
+        CheckConstraint(_one_of("digest", DigestMode), name="digest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -250,7 +256,7 @@ class Subscription(Base):
     treaties: Mapped[list[str]] = mapped_column(JSON, default=list)
     countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
-    digest: Mapped[str] = mapped_column(String(16), default="immediate")
+    digest: Mapped[str] = mapped_column(String(16), default=DigestMode.IMMEDIATE.value)
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
@@ -262,9 +268,7 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('pending', 'sending', 'sent', 'dead', 'cancelled')", name="state"
-        ),
+        CheckConstraint(_one_of("state", DeliveryState), name="state"),
         UniqueConstraint("event_id", "subscription_id"),
         Index("ix_deliveries_state_due", "state", "due_at"),
     )
@@ -273,7 +277,7 @@ class Delivery(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]

@@ -155,7 +155,6 @@ class SourceSpider(scrapy.Spider):
             source=self.name,
             url=response.url,
             body=response.body,
-            status=response.status,
             fetched_at=_now(),
             expected_treaty=treaty,
             content_type=_content_type(response),

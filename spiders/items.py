@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Kinds of pages a crawl asks for: the catalogue index, a chapter's treaty list, a status page.
-PAGE_KINDS = ("index", "chapter", "status")
-
 
 @dataclass
 class PageItem:
@@ -21,7 +18,6 @@ class PageItem:
     source: str
     url: str
     body: bytes
-    status: int
     fetched_at: str  # ISO 8601, aware UTC
     expected_treaty: str | None = None
     content_type: str | None = None

@@ -20,6 +20,8 @@ from scrapy.settings import BaseSettings
 from scrapy.spiders import Spider
 from w3lib.url import canonicalize_url
 
+from tracker.settings import DEFAULTS
+
 log = logging.getLogger(__name__)
 
 # Request meta: why a page is given up, for the errback's failure reason.
@@ -58,7 +60,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 120.0)
-        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 300.0)
+        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", DEFAULTS.retry_after_max)
         self.not_before: dict[str, float] = {}  # host -> time.monotonic() of its next request
 
     def process_response(  # type: ignore[override]

@@ -34,8 +34,6 @@ USER_AGENT = (
     "polite crawler, obeys robots.txt)"
 )
 
-LOG_FORMATS = ("json", "text")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEFAULT_MAIL_FROM = "treaty-tracker@localhost"
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps")
@@ -406,3 +404,8 @@ def _env_text(value: object) -> str:
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)
     return str(value)
+
+
+# Every setting at its default: what a function that takes one of these values falls back on
+# when a caller (a tool, a test) does not pass it. The value itself is written once, above.
+DEFAULTS = Settings()

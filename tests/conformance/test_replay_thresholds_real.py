@@ -23,11 +23,11 @@ from support.real import REAL
 from support.untc_render import Row
 
 from db.models import Event, Quarantine, Snapshot, Treaty
+from db.vocabulary import RULE_EVENT_KINDS
 from tracker.catalogue import rule_for
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Reio
 from tracker.services import detection
-from tracker.services.detection import RULE_EVENT_KINDS
 from tracker.services.ingest import FetchedPage, IngestResult, ingest_page
 
 DOHA_DIR = REAL / "derived" / "openclimatedata_doha_XXVII-7-c_history"

@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from db.models import Source
 from tracker.runtime.crawl_runner import CrawlReport, record_unrecorded
-from tracker.services.health import HealthPolicy
+from tracker.services.health import DEFAULT_POLICY
 from tracker.services.ingest import record_crawl
 
 pytestmark = pytest.mark.db
 
 START = datetime(2026, 12, 1, 6, tzinfo=UTC)
 END = START + timedelta(minutes=3)
-POLICY = HealthPolicy()
+POLICY = DEFAULT_POLICY
 GOOD = {"ok": True, "pages": 2, "asked": 4, "accepted": 4, "balanced": True, "error": None}
 
 

@@ -78,7 +78,7 @@ def test_text_format(restore_root):
     assert line.endswith("tracker.leader INFO leader: acquired")
     assert not line.startswith("{")
     with pytest.raises(ValueError):
-        configure_logging("xml")
+        configure_logging("xml", "INFO")
 
 
 def test_the_format_setting():

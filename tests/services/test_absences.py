@@ -161,7 +161,7 @@ def test_the_crawl_pipeline_passes_the_setting_and_the_304_flag(
         def item(value, hour: int, revalidated: bool = False) -> PageItem:
             body = body_of(replace(value, status_as_at=at("2019-01-03", hour)))
             fetched = at("2019-01-03", hour).isoformat()
-            return PageItem("untc", "https://x/v", body, 200, fetched, "XXVI-9", None, revalidated)
+            return PageItem("untc", "https://x/v", body, fetched, "XXVI-9", None, revalidated)
 
         def feed(page: PageItem) -> None:  # the pipeline's ingestion is a coroutine
             asyncio.run(pipeline.process_item(page))

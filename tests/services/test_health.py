@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -17,7 +18,6 @@ from tracker.runtime.crawl_runner import CrawlReport
 from tracker.runtime.scheduler import build_scheduler
 from tracker.services.health import (
     DEFAULT_POLICY,
-    DEFAULT_UNHEALTHY_AFTER,
     HealthPolicy,
     crawl_recorded_since,
     refresh_health,
@@ -28,6 +28,11 @@ from tracker.settings import ConfigError, Settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
+
+
+def policy_with(**changes):
+    """The default policy (the settings' defaults) with `changes`."""
+    return replace(DEFAULT_POLICY, **changes)
 
 
 def row(
@@ -102,28 +107,28 @@ RULE_CASES = [
     (
         "never succeeded, threshold 3",
         row(failures=2, created_ago=H),
-        HealthPolicy(unhealthy_after=3),
+        policy_with(unhealthy_after=3),
         False,
         ["no successful crawl yet: all its 2 crawls failed"],
     ),
     (
         "threshold 3: two bad crawls still healthy",
         row(success_ago=H, failures=2),
-        HealthPolicy(unhealthy_after=3),
+        policy_with(unhealthy_after=3),
         True,
         [],
     ),
     (
         "threshold 1: one bad crawl is enough",
         row(success_ago=H, failures=1),
-        HealthPolicy(unhealthy_after=1),
+        policy_with(unhealthy_after=1),
         False,
         ["1 consecutive"],
     ),
     (
         "a 2 h deadline",
         row(success_ago=3 * H),
-        HealthPolicy(freshness=2 * H),
+        policy_with(freshness=2 * H),
         False,
         ["older than 2 h"],
     ),
@@ -161,11 +166,13 @@ def test_the_rule_wants_an_aware_time():
 
 def test_policy_from_settings_and_bad_values(tmp_path):
     settings = Settings(tmp_path, "sqlite://", freshness_hours=1.5, unhealthy_after=4)
-    assert HealthPolicy.from_settings(settings) == HealthPolicy(timedelta(minutes=90), 4)
+    assert HealthPolicy.from_settings(settings) == policy_with(
+        freshness=timedelta(minutes=90), unhealthy_after=4
+    )
     with pytest.raises(ValueError):
-        HealthPolicy(unhealthy_after=0)
+        policy_with(unhealthy_after=0)
     with pytest.raises(ValueError):
-        HealthPolicy(freshness=timedelta(0))
+        policy_with(freshness=timedelta(0))
 
 
 def test_settings_read_the_health_variables():
@@ -224,7 +231,7 @@ def test_n_consecutive_bad_crawls_make_the_source_unhealthy_and_a_good_one_heals
 
 @pytest.mark.db
 def test_the_threshold_is_a_parameter(session_factory):
-    now, policy = datetime.now(UTC), HealthPolicy(unhealthy_after=3)
+    now, policy = datetime.now(UTC), policy_with(unhealthy_after=3)
     assert crawl(session_factory, True, now, policy).healthy
     for hours in (1, 2):
         assert crawl(session_factory, False, now + hours * H, policy).healthy
@@ -468,7 +475,7 @@ def test_a_flapping_source_alerts_nobody_but_its_flag_follows_each_crawl(session
     """Good, bad, good, bad ... (a quarantined page each other crawl: unhealthy at once), ten
     minutes apart: no state holds for two crawls or an hour, so no operators' event."""
     now = datetime.now(UTC)
-    policy = HealthPolicy(unhealthy_after=1)  # each bad crawl turns it unhealthy at once
+    policy = policy_with(unhealthy_after=1)  # each bad crawl turns it unhealthy at once
     flags = []
     for n in range(8):
         verdict = crawl(session_factory, n % 2 == 0, now + n * timedelta(minutes=10), policy)
@@ -482,7 +489,8 @@ def test_a_flapping_source_alerts_nobody_but_its_flag_follows_each_crawl(session
 
 @pytest.mark.db
 @pytest.mark.parametrize(
-    ("pattern", "unhealthy_after"), [("bad, good", 1), ("bad, bad, good", DEFAULT_UNHEALTHY_AFTER)]
+    ("pattern", "unhealthy_after"),
+    [("bad, good", 1), ("bad, bad, good", DEFAULT_POLICY.unhealthy_after)],
 )
 def test_flapping_at_the_service_pace_alerts_nobody_with_the_default_hold(
     session_factory, pattern, unhealthy_after
@@ -491,7 +499,7 @@ def test_flapping_at_the_service_pace_alerts_nobody_with_the_default_hold(
     long, with the default alert hold: a state that lasts a single crawl interval is never told
     (the default time hold is longer than two intervals)."""
     steps = [step == "good" for step in pattern.split(", ")]
-    policy = HealthPolicy(unhealthy_after=unhealthy_after)  # the default alert hold
+    policy = policy_with(unhealthy_after=unhealthy_after)  # the default alert hold
     now = datetime.now(UTC).replace(microsecond=0)
     crawl(session_factory, True, now, policy)  # a healthy start, told to nobody (a new source)
     flags = []
@@ -520,7 +528,7 @@ def test_an_unhealthy_state_alerts_after_two_crawls_and_says_how_long_the_previo
 ):
     now = datetime.now(UTC).replace(microsecond=0)
     minute = timedelta(minutes=1)
-    policy = HealthPolicy(unhealthy_after=1)
+    policy = policy_with(unhealthy_after=1)
     for n in range(3):  # healthy for three crawls, 20 minutes apart
         crawl(session_factory, True, now + n * 20 * minute, policy)
     crawl(session_factory, False, now + 60 * minute, policy)  # unhealthy ...
@@ -558,7 +566,7 @@ def test_an_unhealthy_state_alerts_after_two_crawls_and_says_how_long_the_previo
 def test_the_periodic_job_alerts_once_a_state_has_held_for_the_hold_time(session_factory):
     now = datetime.now(UTC)
     minute = timedelta(minutes=1)
-    policy = HealthPolicy(unhealthy_after=1, alert_hold_crawls=5, alert_hold=30 * minute)
+    policy = policy_with(unhealthy_after=1, alert_hold_crawls=5, alert_hold=30 * minute)
     crawl(session_factory, True, now, policy)
     crawl(session_factory, False, now + minute, policy)  # unhealthy: one crawl of five
     refresh_health(session_factory, now + 30 * minute, policy)  # 29 minutes: not yet
@@ -602,9 +610,9 @@ def test_health_alert_hold_comes_from_the_settings(settings):
     )
     assert (policy.alert_hold_crawls, policy.alert_hold) == (3, timedelta(minutes=7.5))
     with pytest.raises(ValueError):
-        HealthPolicy(alert_hold_crawls=0)
+        policy_with(alert_hold_crawls=0)
     with pytest.raises(ValueError):
-        HealthPolicy(alert_hold=timedelta(0))
+        policy_with(alert_hold=timedelta(0))
 
 
 @pytest.mark.db

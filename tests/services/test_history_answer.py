@@ -220,8 +220,8 @@ def test_reaccession_is_its_own_event_and_the_old_act_ended(paris_history):
     assert details["ended"]["date"] == "2016-09-03"
 
 
-def test_api_lists_reaccession_events_by_kind(paris_history):
-    with TestClient(create_app(paris_history)) as client:
+def test_api_lists_reaccession_events_by_kind(paris_history, settings):
+    with TestClient(create_app(paris_history, settings)) as client:
         found = client.get("/api/events?kind=reaccession")
         assert found.status_code == 200, found.text
         assert [(e["participant"], e["legal_date"]) for e in found.json()] == [
@@ -261,8 +261,8 @@ def test_as_of_answers_across_the_reaccession(paris_history):
 # ---- the API and the command line ----------------------------------------------------------
 
 
-def test_api_known_at_and_as_of(ctbt_history):
-    with TestClient(create_app(ctbt_history)) as client:
+def test_api_known_at_and_as_of(ctbt_history, settings):
+    with TestClient(create_app(ctbt_history, settings)) as client:
         got = client.get("/api/treaties/XXVI-4?known_at=2020-01-01&as_of=2024-01-01")
         assert got.status_code == 200, got.text
         body = got.json()

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 from sqlalchemy import select
 from statuses import TREATY, at, counts, member, page, status
 
 from db.models import Participant, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl, record_fetch_failure
-from tracker.services.repository import load_raw_body
+from tracker.services.repository import RAW_COMPRESSION
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
+
+
+def load_raw_body(session, raw_page_id: int) -> bytes:
+    """The original bytes of a stored raw page."""
+    row = session.get_one(RawPage, raw_page_id)
+    assert row.compression == RAW_COMPRESSION
+    return zlib.decompress(row.body)
+
 
 AUT = member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08")
 DZA = member("Algeria", "DZA", sig="2017-09-20")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.sources.countries import Identity, identify, is_reio, iso3
+from tracker.sources.countries import Identity, identify, iso3
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ from tracker.sources.countries import Identity, identify, is_reio, iso3
 )
 def test_un_forms_map_to_iso3(name: str, code: str) -> None:
     assert iso3(name) == code
-    assert not is_reio(name)
+    assert not identify(name).reio
 
 
 @pytest.mark.parametrize(

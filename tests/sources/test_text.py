@@ -12,7 +12,6 @@ from tracker.sources.text import (
     leading_date,
     parse_cell,
     parse_count,
-    parse_date,
     place_and_date,
     split_refs,
     strip_literal_tags,
@@ -25,30 +24,6 @@ def test_clean_folds_nbsp_tabs_and_line_breaks() -> None:
     assert clean("Signatories :   130.\n   Parties :  117") == "Signatories : 130. Parties : 117"
     assert clean(None) == ""
     assert clean("") == ""
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("7 July 2017", date(2017, 7, 7)),
-        ("29 Jul 2020", date(2020, 7, 29)),
-        ("29 Jul\t 2020", date(2020, 7, 29)),
-        ("10\xa0November 1998", date(1998, 11, 10)),
-        (" \xa03 Jun\t 2013 ", date(2013, 6, 3)),
-        ("3 Sept 2001", date(2001, 9, 3)),
-        ("1 may 1990", date(1990, 5, 1)),
-    ],
-)
-def test_parse_date_reads_day_month_year(text: str, expected: date) -> None:
-    assert parse_date(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text", ["", "31 Feb 2020", "July 7, 2017", "2017-07-07", "7 Foo 2017", "7 July"]
-)
-def test_parse_date_rejects_anything_else(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_date(text)
 
 
 def test_leading_date_only_at_the_start() -> None:

@@ -1,6 +1,6 @@
 """Where the real depositary captures are: `../shared/fixtures/real` beside the repository.
 
-The one place tests find them. `TRACKER_SHARED_FIXTURES` (a directory) overrides the location,
+Tests find them through here (the path itself is tracker.devtools.paths). `TRACKER_SHARED_FIXTURES` (a directory) overrides the location,
 so the suite can be run as on a machine without `../shared`
 (`TRACKER_SHARED_FIXTURES=/nonexistent pytest ...`). Only tests/conformance reads them; every
 other test runs on the project's own fixtures (tests/fixtures/untc, tests/support).
@@ -8,13 +8,10 @@ other test runs on the project's own fixtures (tests/fixtures/untc, tests/suppor
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from tracker.devtools.paths import REAL, SHARED_ENV
 
-SHARED_ENV = "TRACKER_SHARED_FIXTURES"
-_DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "real"
+__all__ = ["ABSENT", "REAL", "SHARED_ENV", "TPNW_HTML", "TPNW_XML"]
 
-REAL: Path = Path(os.environ[SHARED_ENV]) if os.environ.get(SHARED_ENV) else _DEFAULT
 ABSENT = f"real fixtures absent: {REAL} (the shared/ folder is not beside the repository)"
 
 # TPNW (XXVI-9) as MTDSG XML of Jan 2018 (3 parties) and its status page of Feb 2026 (74).

@@ -34,16 +34,12 @@ from sqlalchemy import select
 
 from db.engine import session_factory_for
 from db.models import Quarantine, Snapshot, Source, Treaty
+from db.vocabulary import SOURCE_EVENT_KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.0/8"
 OUTCOMES = ("accepted", "unchanged", "quarantined", "failed")
 LOST = "lost"  # a page that ended as none of the outcomes
-TREATY_EVENT_KINDS = (
-    "signature", "consent", "withdrawal", "correction", "approaching", "threshold_crossed",
-    "entered_into_force",
-)  # fmt: skip
-OPERATOR_EVENT_KINDS = ("source_unhealthy", "source_recovered")
 
 
 def base_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -442,7 +438,7 @@ class Delivered:
     @property
     def false_alert(self) -> bool:
         """In these scenarios nothing real changes: any alert about a treaty is false."""
-        return self.kind not in OPERATOR_EVENT_KINDS
+        return self.kind not in SOURCE_EVENT_KINDS
 
     def __str__(self) -> str:
         return f"{self.kind} {self.treaty or ''} {self.participant or ''}".strip()

@@ -70,9 +70,9 @@ def test_bad_confirmations_are_refused(client, url, body, code, detail):
     assert detail in str(answer.json()["detail"])
 
 
-def test_operator_endpoints_are_disabled_without_a_token(session_factory):
+def test_operator_endpoints_are_disabled_without_a_token(session_factory, settings):
     _paris(session_factory)
-    with TestClient(create_app(session_factory)) as c:
+    with TestClient(create_app(session_factory, settings)) as c:
         answer = c.post(URL, json={"met_on": "2016-10-05"}, headers={"Authorization": "Bearer x"})
     assert answer.status_code == 403
     assert "TRACKER_ADMIN_TOKEN" in answer.json()["detail"]

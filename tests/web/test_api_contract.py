@@ -34,8 +34,9 @@ from support.untc_render import Page, Row, render
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
+from db.vocabulary import TREATY_EVENT_KINDS
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
-from tracker.services.overview import EVENT_KINDS, STAGES
+from tracker.services.overview import STAGES
 from tracker.services.queries import treaty_status
 from tracker.services.status_view import sort_key
 from tracker.settings import Settings
@@ -324,7 +325,7 @@ def test_treaties_sorted_by_remaining_instruments(api):
     assert sorted(r["treaty"] for r in rows) == sorted(api.treaty_ids)
 
 
-def test_treaties_progress_is_each_treatys_own(api, session_factory, monkeypatch):
+def test_treaties_progress_is_each_treatys_own(api, session_factory, settings, monkeypatch):
     """The list's rule progress equals each treaty's status answer, even after another database
     in the same process filled the progress cache (it was keyed by snapshot id alone, so the
     first real page, snapshot 1, got the progress of another database's snapshot 1)."""
@@ -336,7 +337,7 @@ def test_treaties_progress_is_each_treatys_own(api, session_factory, monkeypatch
     ingest_page(
         session_factory, page(status(member("Austria", "AUT", sig="2017-09-20")), "2019-01-02")
     )
-    with TestClient(create_app(session_factory, clock=lambda: CLOCK)) as other:
+    with TestClient(create_app(session_factory, settings, clock=lambda: CLOCK)) as other:
         [only] = other.get("/api/treaties").json()
         assert (only["treaty"], only["remaining"]) == ("XXVI-9", 50)
     for row in get_json(api, "/api/treaties"):
@@ -374,7 +375,8 @@ def test_treaty_equals_tracker_status_json(api, monkeypatch, capsys):
     assert main(["status", "XVIII-16", "--json"]) == 0
     cli = json.loads(capsys.readouterr().out)
     engine = make_engine(api.url)
-    with TestClient(create_app(make_session_factory(engine))) as real_clock:  # the CLI's today
+    app = create_app(make_session_factory(engine), Settings(database_url=api.url))
+    with TestClient(app) as real_clock:  # the CLI's today
         answer = real_clock.get("/api/treaties/XVIII-16")
     engine.dispose()
     assert answer.status_code == 200 and answer.json() == cli
@@ -405,7 +407,7 @@ def test_treaty_as_of_before_anything_was_signed(api):
     assert (then["signatories"], then["parties"], then["participants"]) == (0, 0, [])
 
 
-def test_status_answers_follow_the_database(session_factory, monkeypatch):
+def test_status_answers_follow_the_database(session_factory, settings, monkeypatch):
     """The API keeps status answers per database state (tracker.web.api._Answers): a new
     snapshot, a new check of an unchanged page and an operator's confirmation each show at once."""
     from statuses import fake_parse, member, page, status
@@ -417,7 +419,7 @@ def test_status_answers_follow_the_database(session_factory, monkeypatch):
     austria = member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08")
     one = status(austria, member("Algeria", "DZA", sig="2017-09-20"))
     two = status(austria, member("Algeria", "DZA", sig="2017-09-20", consent="2019-02-20"))
-    with TestClient(create_app(session_factory, clock=lambda: CLOCK)) as client:
+    with TestClient(create_app(session_factory, settings, clock=lambda: CLOCK)) as client:
 
         def ask(url: str = "/api/treaties/XXVI-9") -> Any:
             answer = client.get(url)
@@ -508,7 +510,7 @@ def test_participants_as_of(api):
 def _check_event(e: dict[str, Any]) -> None:
     assert set(EVENT_COLUMNS) <= set(e)
     assert isinstance(e["id"], int) and isinstance(e["treaty"], str)
-    assert e["kind"] in EVENT_KINDS
+    assert e["kind"] in TREATY_EVENT_KINDS
     assert datetime.fromisoformat(e["observed_at"]).tzinfo is not None
     assert e["legal_date"] is None or date.fromisoformat(e["legal_date"])
     assert isinstance(e["details"], dict)
@@ -692,7 +694,8 @@ def test_healthz(api):
 )
 def test_database_down(label, url, tmp_path):
     engine = make_engine(url.format(tmp=tmp_path))
-    with TestClient(create_app(make_session_factory(engine))) as client:
+    app = create_app(make_session_factory(engine), Settings(database_url=url.format(tmp=tmp_path)))
+    with TestClient(app) as client:
         health = client.get("/healthz")
         assert health.status_code == 503, label
         assert health.json()["status"] == "error"

@@ -16,13 +16,13 @@ pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
 
 
 @pytest.fixture
-def client(session_factory):
+def client(session_factory, settings):
     value = status(
         member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08"),
         member("Algeria", "DZA", sig="2017-09-20"),
     )
     ingest_page(session_factory, page(value, "2019-01-02"))
-    app = create_app(session_factory, clock=lambda: datetime(2026, 11, 22, tzinfo=UTC))
+    app = create_app(session_factory, settings, clock=lambda: datetime(2026, 11, 22, tzinfo=UTC))
     with TestClient(app) as c:
         yield c
 

@@ -23,6 +23,7 @@ from db.models import Source
 from tracker.services import overview
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
 from tracker.services.queries import treaty_status
+from tracker.settings import Settings
 from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db
@@ -99,17 +100,17 @@ def seed_own(session_factory: sessionmaker[Session]) -> None:
     )
 
 
-def make_client(session_factory: sessionmaker[Session]) -> TestClient:
+def make_client(session_factory: sessionmaker[Session], settings: Settings) -> TestClient:
     # The overview caches evaluations by snapshot id: ids repeat across test databases.
     overview._CACHE.clear()
-    app = create_app(session_factory, clock=lambda: datetime(2026, 11, 22, 9, tzinfo=UTC))
+    app = create_app(session_factory, settings, clock=lambda: datetime(2026, 11, 22, 9, tzinfo=UTC))
     return TestClient(app)
 
 
 @pytest.fixture
-def built(session_factory, fake_parser):
+def built(session_factory, settings, fake_parser):
     seed_built(session_factory)
-    with make_client(session_factory) as client:
+    with make_client(session_factory, settings) as client:
         yield client
 
 
@@ -258,9 +259,9 @@ def test_treaty_as_of_a_past_date(built, session_factory):
     assert doc.cssselect("line.threshold") and "Answering as of" in answer.text
 
 
-def test_printed_date_that_disagrees_is_a_visible_warning(session_factory, fake_parser):
+def test_printed_date_that_disagrees_is_a_visible_warning(session_factory, settings, fake_parser):
     seed_built(session_factory, printed_eif=EIF + timedelta(days=3))
-    with make_client(session_factory) as client:
+    with make_client(session_factory, settings) as client:
         text = client.get("/treaties/XXVI-9").text
     (warning,) = _doc(text).cssselect(".notice.warning")
     assert warning.get("role") == "alert" and "Dates disagree" in warning.text_content()
@@ -337,10 +338,10 @@ def check_tpnw_and_ctbt(session_factory, seed) -> None:
     assert "35 / 44" in overview  # named States, not 177 instruments against 44
 
 
-def test_treaty_without_a_known_rule(session_factory, fake_parser):
+def test_treaty_without_a_known_rule(session_factory, settings, fake_parser):
     other = status(member("Austria", "AUT", sig="2001-01-02"), treaty="XVIII-99", title="Odd")
     ingest_page(session_factory, page(other, "2019-01-02", url="https://treaties.example/odd"))
-    with make_client(session_factory) as client:
+    with make_client(session_factory, settings) as client:
         treaty = client.get("/treaties/XVIII-99")
         early = client.get("/treaties/XVIII-99?as_of=1990-01-01")
         listed = client.get("/").text

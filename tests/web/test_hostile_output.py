@@ -512,14 +512,14 @@ def test_the_openapi_document_names_401_and_413(session_factory, settings):
 
 def test_the_outbox_lists_deliveries_in_every_state(session_factory, settings):
     """A cancelled delivery (migration 0005) is listed, not a 500 from the response model."""
-    from db.models import DELIVERY_STATES
+    from db.vocabulary import DeliveryState
 
     _seed(session_factory)
     _store(session_factory, {c: f"State {c}" for c in CODES}, title="T", footnotes=[], note="n")
     with session_factory.begin() as session:
         sub = session.scalars(select(Subscription)).one()
         for i, (state, e) in enumerate(
-            zip(DELIVERY_STATES, session.scalars(select(Event).order_by(Event.id)).all()[1:])
+            zip(DeliveryState, session.scalars(select(Event).order_by(Event.id)).all()[1:])
         ):
             session.add(
                 Delivery(
@@ -531,7 +531,7 @@ def test_the_outbox_lists_deliveries_in_every_state(session_factory, settings):
                 )
             )
     with _client(session_factory, settings) as client:
-        for state in DELIVERY_STATES:
+        for state in DeliveryState:
             answer = client.get(f"/api/deliveries?state={state}", headers=AUTH)
             assert answer.status_code == 200, (state, answer.text[:200])
             assert state in {d["state"] for d in answer.json()}

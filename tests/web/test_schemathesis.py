@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_api_contract import CLOCK, database, pages  # noqa: F401  (the module fixtures)
 
 from db.engine import make_engine, make_session_factory
+from tracker.settings import Settings
 from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db
@@ -81,7 +82,7 @@ class _Sessions:
 
 
 SESSIONS = _Sessions()
-APP = create_app(SESSIONS, clock=lambda: CLOCK)  # type: ignore[arg-type]
+APP = create_app(SESSIONS, Settings(database_url="sqlite://"), clock=lambda: CLOCK)  # type: ignore[arg-type]
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

@@ -52,12 +52,13 @@ from tracker.alerts.channels import Channel, DeliveryError, Message, Recipient
 from tracker.alerts.messages import load_context, render
 from tracker.alerts.model import backoff
 from tracker.alerts.redact import redact_text
+from tracker.settings import DEFAULTS
 
 log = logging.getLogger("tracker.alerts")
 
 DEFAULT_BATCH = 200
-DEFAULT_LEASE = timedelta(minutes=5)
-DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_LEASE = timedelta(seconds=DEFAULTS.delivery_lease_seconds)
+DEFAULT_MAX_ATTEMPTS = DEFAULTS.delivery_max_attempts
 # Event states whose deliveries are never sent: retracted, or held as disputed.
 NEVER_SENT: tuple[str, ...] = ("retracted", "disputed")
 DISPUTED = "event disputed (held until the depositary's page agrees or an operator confirms it)"
@@ -468,7 +469,7 @@ def dispatch_due(
     sessions: sessionmaker[Session],
     channels: Mapping[str, Channel],
     *,
-    public_url: str = "http://127.0.0.1:8000",
+    public_url: str = DEFAULTS.public_url,
     links: Links | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     batch: int = DEFAULT_BATCH,

@@ -6,24 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-ALERT_KINDS: tuple[str, ...] = (
-    "signature",
-    "consent",
-    "withdrawal",
-    "revocation",
-    "reaccession",
-    "correction",
-    "approaching",
-    "threshold_crossed",
-    "entered_into_force",
-    "source_unhealthy",
-    "source_recovered",
-    "reappearance",
-)
-# Kinds a subscription gets only when it names them (an empty kind filter leaves them out):
-# a participant listed again after a confirmed disappearance, with the same entry, is no news.
-OPT_IN_KINDS: frozenset[str] = frozenset({"reappearance"})
-CHANNELS: tuple[str, ...] = ("email", "webhook", "apprise")
+from db.vocabulary import ALERT_KINDS, OPT_IN_KINDS, SETTLED_EVENT_STATES
+
 DIGEST_AT = time(7, 0)  # UTC: the daily digest goes out at this time
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
@@ -51,9 +35,7 @@ class Filters:
 
 def alertable(event: EventFacts) -> bool:
     """Only settled, new facts are sent: not suspicious or retracted, not a baseline's history."""
-    return (
-        event.kind in ALERT_KINDS and event.state in ("final", "confirmed") and not event.baseline
-    )
+    return event.kind in ALERT_KINDS and event.state in SETTLED_EVENT_STATES and not event.baseline
 
 
 def wants(filters: Filters, event: EventFacts) -> bool:

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.models import Delivery, Subscription
+from db.vocabulary import ALERT_KINDS, DigestMode
 from tracker.alerts.channels import Channel, Recipient
-from tracker.alerts.model import ALERT_KINDS
 from tracker.alerts.redact import redact_target
 from tracker.settings import Settings
 
@@ -109,7 +109,7 @@ def create(
     treaties: Sequence[str] = (),
     countries: Sequence[str] = (),
     kinds: Sequence[str] = (),
-    digest: str = "immediate",
+    digest: str = DigestMode.IMMEDIATE.value,
     now: datetime,
 ) -> Subscription:
     """A new subscription: active at once, except email, pending until confirmed."""
@@ -119,8 +119,8 @@ def create(
         raise BadSubscription(
             f"unknown event kind(s) {', '.join(unknown)}; known: {', '.join(ALERT_KINDS)}"
         )
-    if digest not in ("immediate", "daily"):
-        raise BadSubscription("digest is immediate or daily")
+    if digest not in tuple(DigestMode):
+        raise BadSubscription(f"digest is {' or '.join(DigestMode)}")
     sub = Subscription(
         channel=channel,
         target=target,

@@ -59,11 +59,6 @@ def catalogue(slug: str) -> Catalogue:
 NO_RULE = "no entry-into-force rule known"
 
 
-def extracted_rule(treaty_id: str, status: TreatyStatus) -> Rule | None:
-    """The rule read from the printed entry-into-force text, if it uses a common wording."""
-    return extracted_rule_or_refusal(treaty_id, status)[0]
-
-
 def extracted_rule_or_refusal(treaty_id: str, status: TreatyStatus) -> tuple[Rule | None, str]:
     """The rule read from the printed text, or None and why (quoting the words not read)."""
     found = extract_rule(status.eif_text or "")

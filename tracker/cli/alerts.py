@@ -7,9 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from db.models import DELIVERY_STATES
+from db.vocabulary import ALERT_KINDS, DeliveryState, DigestMode
 from tracker.alerts.dispatch import DEFAULT_BATCH
-from tracker.alerts.model import ALERT_KINDS
 from tracker.cli.common import UsageError
 from tracker.cli.common import database as _database
 from tracker.settings import Settings
@@ -182,11 +181,13 @@ def add_commands(sub: Any) -> None:
     subscribe.add_argument(
         "--event",
         action="append",
-        choices=ALERT_KINDS,
+        choices=[k.value for k in ALERT_KINDS],
         metavar="KIND",
         help="repeatable: " + ", ".join(ALERT_KINDS),
     )
-    subscribe.add_argument("--digest", choices=("immediate", "daily"), default="immediate")
+    subscribe.add_argument(
+        "--digest", choices=[d.value for d in DigestMode], default=DigestMode.IMMEDIATE.value
+    )
     subscribe.add_argument("--json", action="store_true")
     subscribe.set_defaults(handler=cmd_subscribe)
     listing = sub.add_parser("subscriptions", help="list subscriptions")
@@ -205,7 +206,7 @@ def add_commands(sub: Any) -> None:
     )
     dispatch.set_defaults(handler=cmd_dispatch)
     deliveries = sub.add_parser("deliveries", help="the outbox: deliveries and their outcome")
-    deliveries.add_argument("--state", choices=DELIVERY_STATES)
+    deliveries.add_argument("--state", choices=[s.value for s in DeliveryState])
     deliveries.add_argument("--limit", type=int, default=100)
     deliveries.add_argument("--json", action="store_true")
     deliveries.set_defaults(handler=cmd_deliveries)

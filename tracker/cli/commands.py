@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 
 from db.engine import one_line
+from db.vocabulary import RULE_EVENT_KINDS
 from tracker import sources
 from tracker.cli import render
 from tracker.cli.common import Parser as _Parser
@@ -394,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         metavar="KEY|KIND",
         help="the condition's key (see `tracker rules ID`); with --reason, the disputed rule "
-        "event's kind (approaching, threshold_crossed, entered_into_force; default: all)",
+        f"event's kind ({', '.join(RULE_EVENT_KINDS)}; default: all)",
     )
     confirm.add_argument("--met-on", type=_date, metavar="YYYY-MM-DD")
     confirm.add_argument("--note", metavar="TEXT", help="where the figure comes from")

@@ -29,13 +29,12 @@ from types import FrameType
 from typing import TextIO
 
 from tracker.devtools.mirror import MirrorServer
+from tracker.devtools.paths import REAL, ROOT
 from tracker.runtime.crawl_runner import CrawlReport, run_crawl, stop_running_crawls
 from tracker.settings import Settings
 from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = Path("data/demo")
-REAL_PAGES = ROOT.parent / "shared" / "fixtures" / "real" / "untc_viewdetails_html_2026-02-03"
+REAL_PAGES = REAL / "untc_viewdetails_html_2026-02-03"
 FIXTURE_PAGES = ROOT / "tests" / "fixtures" / "untc"
 LOOPBACK_CONCURRENCY = 8
 
@@ -245,15 +244,16 @@ def _crawl_in_thread(settings: Settings, base_url: str) -> CrawlReport:
 def run_demo(
     settings: Settings,
     *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    data_dir: Path = DEFAULT_DATA_DIR,
-    pages_dir: Path | None = None,
-    open_browser: bool = True,
-    verbose: bool = False,
+    host: str,
+    port: int,
+    data_dir: Path,
+    pages_dir: Path | None,
+    open_browser: bool,
+    verbose: bool,
     out: TextIO | None = None,
 ) -> int:
-    """Mirror the recorded pages, crawl them once, run the service until SIGTERM/SIGINT."""
+    """Mirror the recorded pages, crawl them once, run the service until SIGTERM/SIGINT
+    (`tracker demo`, whose options give every argument its default)."""
     from db.migrate import upgrade
     from tracker.runtime.process import run_service
 

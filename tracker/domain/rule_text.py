@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from tracker.domain.dates import MONTH_PATTERN, make_date
 from tracker.domain.rules import CONSENT_KINDS, DEFAULT_COUNTS
 
 _UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -32,7 +32,6 @@ _ORDINAL = {  # ordinal word -> its cardinal word
 }
 _WORD = "|".join(sorted(set(_CARDINAL) | set(_ORDINAL), key=len, reverse=True))
 _NUM = rf"(?:\d+(?:st|nd|rd|th)?|(?:{_WORD})(?:(?:-|\s+and\s+|\s+)(?:{_WORD}))*\b)(?:\s*\(\d+\))?"
-_MONTHS = "january february march april may june july august september october november december"
 
 
 class _Unreadable(Exception):
@@ -124,7 +123,7 @@ _CITATION = re.compile(
     r"(?i)(?:\b(?:in accordance with|see)\s+|^)(articles?\s+[0-9IVXLC]+"
     r"(?:\s?\([0-9a-z]+\))*(?:,\s*paragraphs?\s+\d+(?:\s?\([a-z]\))?)?)"
 )
-_DATE = rf"(\d{{1,2}}) ({'|'.join(_MONTHS.split())}) (\d{{4}})"
+_DATE = rf"(\d{{1,2}}) ({MONTH_PATTERN}) (\d{{4}})"
 _FIXED = re.compile(
     rf"into force on {_DATE},? provided that {_AT_LEAST}{_N} instruments of {_K}"
     rf"(?: of the amendment)? (?:have|shall have) been deposited(?P<q>[^.]*)\.\s*in the event that this "
@@ -283,10 +282,10 @@ def _reio(text: str) -> str | None:
 
 
 def _date(day: str, month: str, year: str) -> str:
-    try:
-        return date(int(year), _MONTHS.split().index(month) + 1, int(day)).isoformat()
-    except ValueError:
-        raise _Unreadable("unreadable date", f"{day} {month} {year}") from None
+    found = make_date(day, month, year)
+    if found is None:
+        raise _Unreadable("unreadable date", f"{day} {month} {year}")
+    return found.isoformat()
 
 
 def _fixed(text: str) -> tuple[dict[str, Any], str] | None:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from tracker.domain.dates import make_date
 from tracker.domain.models import Column, Participant, TreatyStatus
 
 
@@ -48,26 +49,6 @@ class Successions:
         return any(participant_key in i.successors for i in self.instruments)
 
 
-_MONTHS = {
-    m: n
-    for n, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        1,
-    )
-}
 _DATE = r"\d{1,2}\s*[A-Za-z]+\s+\d{4}"
 _KINDS = {
     "ratified": "ratification",
@@ -105,13 +86,7 @@ _Read = tuple[str, str, date]  # (predecessor, kind, date)
 
 def _date(text: str) -> date | None:
     m = re.fullmatch(r"(\d{1,2})\s*([A-Za-z]+)\s+(\d{4})", text)
-    month = _MONTHS.get(m.group(2).casefold()) if m else None
-    if m is None or month is None:
-        return None
-    try:
-        return date(int(m.group(3)), month, int(m.group(1)))
-    except ValueError:
-        return None
+    return make_date(*m.groups()) if m else None
 
 
 def read_footnote(text: str, own_names: frozenset[str] = frozenset()) -> list[_Read]:

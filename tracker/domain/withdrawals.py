@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from tracker.domain.dates import MONTH_PATTERN, make_date
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.rule_text import parse_number
 from tracker.domain.rules import Delay, add_months
@@ -163,26 +164,7 @@ def _bracketed(p: Participant) -> bool:
     return any(a.withdrawn for a in consent or p.actions)
 
 
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
-}
-_DATE = r"(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})"
+_DATE = r"(\d{1,2})\s+(" + MONTH_PATTERN + r")\s+(\d{4})"
 _DATE_RE = re.compile(_DATE, re.IGNORECASE)
 # A State taking back its instrument itself (a de-ratification).
 _REVOKE = (
@@ -243,10 +225,7 @@ def _sentences(text: str) -> list[str]:
 
 def _date(m: re.Match[str], start: int = 1) -> date | None:
     day, month, year = m.group(start, start + 1, start + 2)
-    try:
-        return date(int(year), _MONTHS[month.lower()], int(day))
-    except (ValueError, KeyError):
-        return None
+    return make_date(day, month, year)
 
 
 def _fold(text: str) -> str:

@@ -63,7 +63,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
 
-def configure_logging(fmt: str = "json", level: str = "INFO", stream: TextIO | None = None) -> None:
+def configure_logging(fmt: str, level: str, stream: TextIO | None = None) -> None:
     """Send every logger (ours, uvicorn's, APScheduler's) through one root handler on stderr."""
     if fmt not in ("json", "text"):
         raise ValueError(f"log format must be json or text, got {fmt!r}")

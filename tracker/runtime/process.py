@@ -46,8 +46,9 @@ class _Server(uvicorn.Server):
 def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     """Upgrade the database, serve HTTP, and run the scheduled jobs while this process is the
     leader (tracker.runtime.locks), until SIGTERM or SIGINT."""
+    # JSON unless told otherwise, here and (through the settings' environment) in the crawls.
     settings = settings.replace(log_format=settings.log_format or "json")
-    configure_logging(settings.log_format or "json", settings.log_level)
+    configure_logging(settings.log_format, settings.log_level)
     settings.ensure_data_dir()
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.models import ConditionConfirmation, Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
+from db.vocabulary import RULE_EVENT_KINDS
 from tracker.alerts import outbox
 from tracker.catalogue import rule_for
 from tracker.domain.evaluate import Evaluation, Instrument, evaluate
@@ -27,11 +28,9 @@ from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
 from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
+from tracker.settings import DEFAULTS
 
 log = logging.getLogger(__name__)
-
-RULE_EVENT_KINDS: tuple[str, ...] = ("approaching", "threshold_crossed", "entered_into_force")
-DEFAULT_APPROACHING = 5
 
 
 @dataclass
@@ -314,7 +313,7 @@ def evaluate_treaty(
     treaty: Treaty,
     *,
     now: datetime,
-    approaching: int = DEFAULT_APPROACHING,
+    approaching: int = DEFAULTS.approaching_remaining,
     snapshot: Snapshot | None = None,
 ) -> Detection:
     """Evaluate the treaty's rule on its latest snapshot and record the rule events now due."""
@@ -371,7 +370,7 @@ def evaluate_treaty(
 
 
 def evaluate_all(
-    session: Session, *, now: datetime, approaching: int = DEFAULT_APPROACHING
+    session: Session, *, now: datetime, approaching: int = DEFAULTS.approaching_remaining
 ) -> list[Detection]:
     """Evaluate every treaty that has an accepted snapshot (the daily job)."""
     treaties = session.scalars(

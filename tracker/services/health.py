@@ -35,28 +35,18 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from db.engine import SQLITE_BEGIN
 from db.models import Event, Quarantine, Source
+from db.vocabulary import EventKind, HealthState
 from tracker.services.repository import get_or_create_source
-
-if TYPE_CHECKING:
-    from tracker.settings import Settings
+from tracker.settings import DEFAULTS, Settings
 
 log = logging.getLogger("tracker.health")
-
-DEFAULT_FRESHNESS = timedelta(hours=12)  # two crawl intervals
-DEFAULT_UNHEALTHY_AFTER = 2
-DEFAULT_ALERT_HOLD_CRAWLS = 2
-# More than two crawl intervals (6 h): at the service's pace two crawls decide first, so a state
-# that lasts one crawl (flapping) alerts nobody; the time covers states no crawl confirms.
-DEFAULT_ALERT_HOLD = timedelta(hours=13)
-
-PENDING, HEALTHY, UNHEALTHY = "pending", "healthy", "unhealthy"
 
 
 @dataclass(frozen=True)
@@ -64,10 +54,10 @@ class HealthPolicy:
     """The rule's parameters (settings TRACKER_FRESHNESS_HOURS, TRACKER_UNHEALTHY_AFTER) and the
     alerts' hold (TRACKER_HEALTH_ALERT_HOLD_CRAWLS, TRACKER_HEALTH_ALERT_HOLD_MINUTES)."""
 
-    freshness: timedelta = DEFAULT_FRESHNESS
-    unhealthy_after: int = DEFAULT_UNHEALTHY_AFTER
-    alert_hold_crawls: int = DEFAULT_ALERT_HOLD_CRAWLS
-    alert_hold: timedelta = DEFAULT_ALERT_HOLD
+    freshness: timedelta
+    unhealthy_after: int
+    alert_hold_crawls: int
+    alert_hold: timedelta
 
     def __post_init__(self) -> None:
         if self.freshness <= timedelta(0):
@@ -89,7 +79,7 @@ class HealthPolicy:
         )
 
 
-DEFAULT_POLICY = HealthPolicy()
+DEFAULT_POLICY = HealthPolicy.from_settings(DEFAULTS)  # the settings' defaults
 
 
 class SourceRow(Protocol):
@@ -116,7 +106,13 @@ class Health:
 
     @property
     def state(self) -> str:
-        return HEALTHY if self.healthy else PENDING if self.pending else UNHEALTHY
+        return (
+            HealthState.HEALTHY
+            if self.healthy
+            else HealthState.PENDING
+            if self.pending
+            else HealthState.UNHEALTHY
+        )
 
 
 def _hours(delta: timedelta) -> str:
@@ -181,7 +177,9 @@ def apply_health(
     state, was = health.state, source.health_state
     if was != state:
         source.health_state = state
-        first_pending = was is None and state == PENDING and source.created_at is not None
+        first_pending = (
+            was is None and state == HealthState.PENDING and source.created_at is not None
+        )
         source.health_state_since = source.created_at if first_pending else now
         source.health_state_crawls = 1 if crawl else 0
     elif crawl:
@@ -232,14 +230,19 @@ def _alert_if_held(source: Source, health: Health, now: datetime, policy: Health
     """Tell operators of a new state once it has held; a state that did not hold (flapping)
     tells nobody. The first state of a new source is told only when it is unhealthy."""
     state = source.health_state
-    if state == PENDING or state == source.alert_state or source.health_state_since is None:
+    if (
+        state == HealthState.PENDING
+        or state == source.alert_state
+        or source.health_state_since is None
+    ):
         return
     crawls = source.health_state_crawls or 0
     held_for = now - source.health_state_since
     previous, previous_since = source.alert_state, source.alert_state_since or source.created_at
-    first_good = previous is None and state == HEALTHY  # a new source that works: nothing to
+    # a new source that works: nothing to recover from, so nothing to hold either
+    first_good = previous is None and state == HealthState.HEALTHY
     if not first_good and crawls < policy.alert_hold_crawls and held_for < policy.alert_hold:
-        return  # recover from, so nothing to hold either
+        return
     previous_crawls = max(0, (source.alert_state_crawls or 0) - crawls)
     source.alert_state, source.alert_state_since = state, source.health_state_since
     source.alert_state_crawls = crawls
@@ -291,7 +294,7 @@ def _record_change(source: Source, health: Health, now: datetime, held: dict[str
     event = Event(
         treaty_id=None,
         source_id=source.id,
-        kind="source_recovered" if health.healthy else "source_unhealthy",
+        kind=EventKind.SOURCE_RECOVERED if health.healthy else EventKind.SOURCE_UNHEALTHY,
         observed_at=now,
         details={
             "source": source.slug,
@@ -403,7 +406,7 @@ def list_sources(
                 {
                     "slug": slug,
                     "healthy": False,
-                    "state": PENDING,
+                    "state": HealthState.PENDING,
                     "reasons": health.reasons,
                     "last_success_at": None,
                     "last_checked_at": None,

@@ -19,7 +19,6 @@ from tracker import sources
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import Ending, read_withdrawals
 from tracker.services import detection, retraction, timeline
-from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
 from tracker.services.repository import (
     get_or_create_source,
@@ -29,6 +28,7 @@ from tracker.services.repository import (
     upsert_participants,
 )
 from tracker.services.timeline import DEFAULT_CONFIRM_AFTER, Observation
+from tracker.settings import DEFAULTS
 from tracker.sources import registry
 
 Outcome = Literal["accepted", "unchanged", "quarantined", "rejected"]
@@ -128,7 +128,7 @@ def ingest_page(
     session_factory: SessionFactory,
     page: FetchedPage,
     *,
-    approaching: int = DEFAULT_APPROACHING,
+    approaching: int = DEFAULTS.approaching_remaining,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
     receipt: str | None = None,
     health: HealthPolicy = DEFAULT_POLICY,

@@ -13,32 +13,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import ActionRow, Event, Snapshot, Source, Treaty
+from db.models import ActionRow, Event, Source, Treaty
 from db.models import Participant as ParticipantRow
+from db.vocabulary import RULE_EVENT_KINDS, SETTLED_EVENT_STATES
 from tracker.catalogue import catalogue, rule_for
 from tracker.domain.evaluate import evaluate
 from tracker.domain.models import TreatyStatus
-from tracker.services.detection import RULE_EVENT_KINDS, confirmations
+from tracker.services.detection import confirmations
 from tracker.services.queries import event_dict, iso_or_none, list_treaties
 from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.services.status_view import sort_key
 from tracker.sources import registry
 
-CHANGE_EVENT_KINDS = (
-    "signature",
-    "consent",
-    "provisional_application",
-    "withdrawal",
-    "revocation",
-    "reaccession",
-    "correction",
-    "participant_disappeared",
-    "action_disappeared",
-    "reappearance",
-    "retraction",
-)
-EVENT_KINDS = CHANGE_EVENT_KINDS + RULE_EVENT_KINDS
 STAGES = ("not in force", "threshold met", "in force")
 _CACHE: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _CACHE_SIZE = 4096
@@ -178,7 +165,6 @@ def events(
 
 # What a public feed carries: settled facts only. A held (`disputed`), `suspicious` or
 # `retracted` event is left out; a held event enters when it is released (made final).
-FEED_STATES: tuple[str, ...] = ("final", "confirmed")
 
 
 def _feed_at(e: Event) -> datetime:
@@ -200,12 +186,12 @@ def feed_events(
 ) -> list[dict[str, Any]]:
     """The events of a public feed, newest first by `feed_at`: the time the event became a
     settled fact (a released held event: its release, details.settled.at; any other: its
-    observation). Only events in FEED_STATES."""
+    observation). Only settled events (SETTLED_EVENT_STATES)."""
     base = (
         select(Event, Treaty.external_id, ParticipantRow.iso3)
         .join(Treaty, Treaty.id == Event.treaty_id)
         .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
-        .where(Event.state.in_(FEED_STATES))
+        .where(Event.state.in_(SETTLED_EVENT_STATES))
     )
     if treaty_id is not None:
         base = base.where(Event.treaty_id == treaty_id)
@@ -254,16 +240,3 @@ def country(session: Session, iso3: str) -> dict[str, Any] | None:
         "reio": participant.reio,
         "treaties": sorted(per_treaty.values(), key=lambda t: sort_key(t["treaty"])),
     }
-
-
-def snapshots_series(session: Session, treaty_id: int) -> list[dict[str, Any]]:
-    """Observed snapshots of a treaty (for charts): observation time and counts."""
-    rows = session.execute(
-        select(Snapshot.id, Snapshot.observed_at, Snapshot.signatories, Snapshot.parties)
-        .where(Snapshot.treaty_id == treaty_id)
-        .order_by(Snapshot.observed_at, Snapshot.id)
-    )
-    return [
-        {"id": i, "observed_at": iso_or_none(o), "signatories": s, "parties": p}
-        for i, o, s, p in rows
-    ]

@@ -100,14 +100,6 @@ def store_raw_page(session: Session, body: bytes, content_type: str | None) -> i
     return session.scalars(query).one()
 
 
-def load_raw_body(session: Session, raw_page_id: int) -> bytes:
-    """Return the original bytes of a stored raw page."""
-    row = session.get_one(RawPage, raw_page_id)
-    if row.compression != RAW_COMPRESSION:
-        raise ValueError(f"unknown compression {row.compression!r}")
-    return zlib.decompress(row.body)
-
-
 def upsert_participants(session: Session, participants: Iterable[Participant]) -> dict[str, int]:
     """Ensure a participants row per key (latest printed name wins); return key -> id."""
     latest = {p.key: p for p in participants}

@@ -33,6 +33,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Delivery, Event, Snapshot, Subscription, Treaty
+from db.vocabulary import DEPOSIT_EVENT_KINDS, RULE_EVENT_KINDS, EventKind
 from tracker.alerts import outbox
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import Action, Participant, TreatyStatus
@@ -40,11 +41,9 @@ from tracker.services.detection import rule_of
 from tracker.services.rule_context import rule_context
 from tracker.services.timeline import DISAPPEARED, Observation
 
-RETRACTION = "retraction"
+RETRACTION = EventKind.RETRACTION
 # An absence that shows an end, not a wrong page: a consent gone that the footnotes say ended.
-REVOCATION = "revocation"
-CHANGE_KINDS: tuple[str, ...] = ("signature", "consent", "reaccession", "provisional_application")
-RULE_KINDS: tuple[str, ...] = ("approaching", "threshold_crossed", "entered_into_force")
+REVOCATION = EventKind.REVOCATION
 # A deposit as the history names it: participant key, column, kind, legal date.
 Deposit = tuple[str, str, str, date]
 
@@ -192,7 +191,7 @@ def retract(
 
 def _change_events(session: Session, treaty_id: int) -> list[Event]:
     query = select(Event).where(
-        Event.treaty_id == treaty_id, Event.kind.in_(CHANGE_KINDS), Event.state == "final"
+        Event.treaty_id == treaty_id, Event.kind.in_(DEPOSIT_EVENT_KINDS), Event.state == "final"
     )
     return list(session.scalars(query.order_by(Event.id)))
 
@@ -201,7 +200,7 @@ def _rule_events(session: Session, treaty_id: int) -> list[Event]:
     """The rule events that stand: final, or held as disputed (retracted, one is never sent)."""
     query = select(Event).where(
         Event.treaty_id == treaty_id,
-        Event.kind.in_(RULE_KINDS),
+        Event.kind.in_(RULE_EVENT_KINDS),
         Event.state.in_(("final", "disputed")),
         Event.once_key.is_not(None),
     )
@@ -305,7 +304,9 @@ def recheck_after_return(
         return done
     retracted = session.scalars(
         select(Event).where(
-            Event.treaty_id == treaty.id, Event.kind.in_(RULE_KINDS), Event.state == "retracted"
+            Event.treaty_id == treaty.id,
+            Event.kind.in_(RULE_EVENT_KINDS),
+            Event.state == "retracted",
         )
     )
     since: dict[str, datetime] = {}  # kind -> when an event of it was retracted for these

@@ -12,7 +12,6 @@ from db.models import ConditionConfirmation, Source, Treaty
 from tracker.catalogue import catalogue
 from tracker.domain.rules import Rule
 from tracker.services.detection import (
-    DEFAULT_APPROACHING,
     confirmations,
     evaluate_all,
     evaluate_treaty,
@@ -21,6 +20,7 @@ from tracker.services.detection import (
 )
 from tracker.services.queries import NotFound, find_treaty
 from tracker.services.status_view import sort_key
+from tracker.settings import DEFAULTS
 from tracker.sources import registry
 
 
@@ -117,7 +117,7 @@ def confirm_condition(
     *,
     note: str | None,
     now: datetime,
-    approaching: int = DEFAULT_APPROACHING,
+    approaching: int = DEFAULTS.approaching_remaining,
 ) -> dict[str, Any]:
     """Record an operator's confirmation that a condition was met on `met_on`, then re-evaluate."""
     treaty, _ = find_treaty(session, treaty_id)
@@ -152,7 +152,7 @@ def confirm_condition(
 
 
 def evaluate_now(
-    session: Session, *, now: datetime, approaching: int = DEFAULT_APPROACHING
+    session: Session, *, now: datetime, approaching: int = DEFAULTS.approaching_remaining
 ) -> dict[str, Any]:
     """Evaluate every tracked treaty (the scheduled job); say which events were created."""
     detections = evaluate_all(session, now=now, approaching=approaching)

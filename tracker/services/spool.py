@@ -32,10 +32,10 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.engine import one_line
-from tracker.services.detection import DEFAULT_APPROACHING
 from tracker.services.health import DEFAULT_POLICY, HealthPolicy
 from tracker.services.ingest import FetchedPage, IngestResult, SessionFactory, ingest_page
 from tracker.services.timeline import DEFAULT_CONFIRM_AFTER
+from tracker.settings import DEFAULTS
 
 SPOOL_VERSION = 1
 SUFFIX = ".json"
@@ -197,7 +197,7 @@ def recover_spool(
     session_factory: SessionFactory,
     spool_dir: Path,
     *,
-    approaching: int = DEFAULT_APPROACHING,
+    approaching: int = DEFAULTS.approaching_remaining,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
     health: HealthPolicy = DEFAULT_POLICY,
     retries: int = 1,

@@ -12,11 +12,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import ActionRow, Event, RawPage, Snapshot
+from db.vocabulary import EventKind
 from tracker.alerts import outbox
 from tracker.domain.changes import ABSENCES, Change, ChangeKind, diff
 from tracker.domain.models import Action, Participant, TreatyStatus
 from tracker.domain.withdrawals import Ending
 from tracker.services.repository import aware, participant_ids, table_of
+from tracker.settings import DEFAULTS
 
 # What makes an action row "the same" from one snapshot to the next.
 ActionIdentity = tuple[int, str, str, str, str, date, bool]
@@ -25,8 +27,8 @@ ActOf = tuple[int, str, str, date]
 
 DISAPPEARED = ChangeKind.PARTICIPANT_DISAPPEARED.value
 ABSENCE_KINDS: tuple[str, ...] = tuple(sorted(k.value for k in ABSENCES))
-REAPPEARANCE = "reappearance"
-DEFAULT_CONFIRM_AFTER = timedelta(hours=24)
+REAPPEARANCE = EventKind.REAPPEARANCE
+DEFAULT_CONFIRM_AFTER = timedelta(hours=DEFAULTS.disappearance_confirm_hours)
 
 
 def _identities(status: TreatyStatus, ids: dict[str, int]) -> Counter[ActionIdentity]:

@@ -136,8 +136,3 @@ def identify(name: str) -> Identity:
 def iso3(name: str) -> str | None:
     """ISO 3166 alpha-3 code for a printed participant name, or None."""
     return identify(name).iso3
-
-
-def is_reio(name: str) -> bool:
-    """True for a regional economic integration organization such as the European Union."""
-    return identify(name).reio

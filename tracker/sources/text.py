@@ -7,15 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-_MONTHS: dict[str, int] = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-}  # fmt: skip
+from tracker.domain.dates import make_date
 
 _DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
-_DATE_RE = re.compile(_DATE)
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
 _TRAILING_DATE_RE = re.compile(r"^(.*?),?\s*" + _DATE + r"\s*$", re.DOTALL)
 _CELL_RE = re.compile(r"^(\[)?\s*" + _DATE + r"(?:\s+([A-Za-z]{1,2}))?\s*(\])?$")
@@ -64,22 +58,7 @@ def clean(text: str | None) -> str:
 
 
 def _make_date(day: str, month: str, year: str) -> date | None:
-    number = _MONTHS.get(month.casefold())
-    if number is None:
-        return None
-    try:
-        return date(int(year), number, int(day))
-    except ValueError:
-        return None
-
-
-def parse_date(text: str) -> date:
-    """Parse a whole `d Mon YYYY` or `d Month YYYY` string (ValueError if it is anything else)."""
-    m = _DATE_RE.fullmatch(clean(text))
-    found = _make_date(*m.groups()) if m else None
-    if found is None:
-        raise ValueError(f"not a date: {text!r}")
-    return found
+    return make_date(day, month, year, abbreviated=True)
 
 
 def leading_date(text: str) -> date | None:

@@ -21,13 +21,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from db.models import DELIVERY_STATES, Subscription
+from db.models import Subscription
+from db.vocabulary import (
+    ALERT_KINDS,
+    RULE_EVENT_KINDS,
+    Channel,
+    DeliveryState,
+    DigestMode,
+    SubscriptionState,
+)
 from tracker.alerts import subscriptions
 from tracker.alerts.channels import DeliveryError
-from tracker.alerts.model import ALERT_KINDS
 from tracker.alerts.outbox import deliveries
 from tracker.alerts.redact import redact_target, redact_text
-from tracker.services.detection import DEFAULT_APPROACHING, NothingDisputed, confirm_disputed
+from tracker.services.detection import NothingDisputed, confirm_disputed
 from tracker.services.queries import NotFound, find_treaty
 from tracker.services.rules_service import BadCondition, confirm_condition
 from tracker.web.api import TreatyId
@@ -44,8 +51,7 @@ TOO_LARGE: dict[int | str, dict[str, Any]] = {
 
 def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
     """Accept `Authorization: Bearer <TRACKER_ADMIN_TOKEN>`; refuse everything else."""
-    settings = request.app.state.settings
-    token = settings.admin_token if settings is not None else None
+    token = request.app.state.settings.admin_token
     if not token:
         raise HTTPException(403, detail="operator endpoints are disabled: set TRACKER_ADMIN_TOKEN")
     scheme, _, given = (authorization or "").partition(" ")
@@ -95,8 +101,7 @@ def confirm(
     body: Confirmation,
     request: Request,
 ) -> dict[str, Any]:
-    settings = request.app.state.settings
-    approaching = settings.approaching_remaining if settings is not None else DEFAULT_APPROACHING
+    approaching = request.app.state.settings.approaching_remaining
     try:
         with request.app.state.sessions.begin() as session:
             done = confirm_condition(
@@ -123,7 +128,7 @@ class DisputeConfirmation(BaseModel):
     reason: str = Field(
         min_length=1, max_length=2000, pattern=r"\S", description="why they are right (kept)"
     )
-    kind: Literal["approaching", "threshold_crossed", "entered_into_force"] | None = Field(
+    kind: Literal[tuple(k.value for k in RULE_EVENT_KINDS)] | None = Field(  # type: ignore[valid-type]
         default=None, description="only the disputed event of this kind (default: all)"
     )
     by: str | None = Field(default=None, max_length=200, description="who confirms")
@@ -170,7 +175,7 @@ AUTH: dict[int | str, dict[str, Any]] = {
     503: {"description": "The database cannot be reached"},
 }
 MAX_ID = 2**31 - 1  # the database's integer ids
-AlertKind = Literal[ALERT_KINDS]  # type: ignore[valid-type]
+AlertKind = Literal[tuple(k.value for k in ALERT_KINDS)]  # type: ignore[valid-type]
 
 
 @contextmanager
@@ -190,7 +195,7 @@ class NewSubscription(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    channel: Literal["email", "webhook", "apprise"]
+    channel: Literal[tuple(c.value for c in Channel)]  # type: ignore[valid-type]
     target: str = Field(
         min_length=1,
         max_length=2000,
@@ -201,7 +206,7 @@ class NewSubscription(BaseModel):
     treaties: list[str] = Field(default=[], max_length=500, description="treaty ids; [] all")
     countries: list[str] = Field(default=[], max_length=500, description="ISO3 codes; [] all")
     kinds: list[AlertKind] = Field(default=[], max_length=20, description="event kinds; [] all")
-    digest: Literal["immediate", "daily"] = "immediate"
+    digest: Literal[tuple(d.value for d in DigestMode)] = DigestMode.IMMEDIATE.value  # type: ignore[valid-type]
 
 
 class SubscriptionOut(BaseModel):
@@ -214,7 +219,7 @@ class SubscriptionOut(BaseModel):
     countries: list[str]
     kinds: list[str]
     digest: str
-    state: Literal["pending", "active", "unsubscribed"]
+    state: Literal[tuple(s.value for s in SubscriptionState)]  # type: ignore[valid-type]
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
     unsubscribed_at: datetime | None = None
@@ -344,7 +349,7 @@ class DeliveryOut(BaseModel):
     """One row of the outbox: an event for a subscription, and how sending it went."""
 
     id: int
-    state: Literal[DELIVERY_STATES]  # type: ignore[valid-type]
+    state: Literal[tuple(s.value for s in DeliveryState)]  # type: ignore[valid-type]
     event: EventRef
     subscription: SubscriptionRef
     idempotency_key: str
@@ -365,7 +370,7 @@ class DeliveryOut(BaseModel):
 def list_deliveries(
     request: Request,
     state: Annotated[
-        Literal[DELIVERY_STATES] | None,  # type: ignore[valid-type]
+        Literal[tuple(s.value for s in DeliveryState)] | None,  # type: ignore[valid-type]
         Query(description="only deliveries in this state (default: all)"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 100,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.models import Snapshot, Source
+from db.vocabulary import TREATY_EVENT_KINDS
 from tracker.services import overview
 from tracker.services.detection import confirmations
 from tracker.services.queries import (
@@ -103,7 +104,7 @@ Since = Annotated[
     Query(description="observed at or after (ISO 8601; without a zone: UTC)"),
 ]
 Fmt = Annotated[Format, Query(alias="format", description="json (default) or csv")]
-EventKind = Literal[overview.EVENT_KINDS]  # type: ignore[valid-type]
+EventKind = Literal[tuple(k.value for k in TREATY_EVENT_KINDS)]  # type: ignore[valid-type]
 
 TREATY_COLUMNS = (
     "treaty",

@@ -25,11 +25,9 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from db.models import Event, Source, Treaty
-from tracker.settings import DEFAULT_PUBLIC_URL, Settings
+from tracker.settings import Settings
 from tracker.web import admin, api, dashboard, feeds, subscribers
 from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
-
-DEFAULT_MAX_REQUEST_BODY = 1024 * 1024  # without settings (tests): Settings' default
 
 
 class _DatabaseCollector(Collector):
@@ -99,7 +97,7 @@ def _operator_route(scope: Scope) -> bool:
 
 def create_app(
     sessions: sessionmaker[Session],
-    settings: Settings | None = None,
+    settings: Settings,
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     """The application over a session factory (the caller owns the engine)."""
@@ -120,14 +118,14 @@ def create_app(
     dashboard.mount_static(app)
     app.add_middleware(
         BodyLimit,  # inside the metrics middleware, so its 413s are counted
-        limit=settings.max_request_body if settings is not None else DEFAULT_MAX_REQUEST_BODY,
+        limit=settings.max_request_body,
         authenticate_first=_operator_route,
     )
     _metrics(app, sessions)
     app.add_middleware(CleanJSON)  # no stored control character in a JSON answer
     app.add_middleware(
         PublicRedirects,
-        public_url=settings.public_url if settings is not None else DEFAULT_PUBLIC_URL,
+        public_url=settings.public_url,
     )
 
     @app.get("/healthz", summary="Liveness and database reachability")

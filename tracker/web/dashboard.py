@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Source
+from db.vocabulary import DigestMode, EventState, HealthState, SubscriptionState
 from tracker.services import overview
 from tracker.services.queries import NotFound, treaty_answer
 from tracker.web import dashboard_view as view
@@ -30,6 +31,13 @@ STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["when"] = view.when
 templates.env.filters["sentence"] = view.sentence
+# The stored words a template tests (e.g. `e.state != EventState.FINAL`), from their one home.
+templates.env.globals.update(
+    EventState=EventState,
+    HealthState=HealthState,
+    SubscriptionState=SubscriptionState,
+    DigestMode=DigestMode,
+)
 router = APIRouter(include_in_schema=False)
 
 DB = Annotated[Session, Depends(get_session)]

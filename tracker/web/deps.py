@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from tracker.settings import DEFAULT_PUBLIC_URL
-
 
 def get_session(request: Request) -> Iterator[Session]:
     """A read-only session per request (closed after the response)."""
@@ -26,5 +24,4 @@ def today(request: Request) -> date:
 def public_url(request: Request) -> str:
     """The service's base URL as its users reach it (TRACKER_PUBLIC_URL), without a trailing
     slash. Absolute URLs are built on it, never on the request's Host header."""
-    settings = request.app.state.settings
-    return (settings.public_url if settings is not None else DEFAULT_PUBLIC_URL).rstrip("/")
+    return request.app.state.settings.public_url.rstrip("/")

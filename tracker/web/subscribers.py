@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from db.models import Subscription
+from db.vocabulary import DigestMode, SubscriptionState
 from tracker.alerts import subscriptions
 from tracker.alerts.links import DAY, MAX_AGE, PATHS, BadLink, make_token, read_token
 from tracker.alerts.redact import redact_target
@@ -39,11 +40,11 @@ PRIVATE = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 MAX_BODY = 4096  # a form with at most two short fields
-DIGESTS = {"immediate": "each event as it happens", "daily": "one daily digest"}
+DIGESTS = {DigestMode.IMMEDIATE: "each event as it happens", DigestMode.DAILY: "one daily digest"}
 STATES = {
-    "pending": "waiting for confirmation",
-    "active": "active",
-    "unsubscribed": "ended (unsubscribed)",
+    SubscriptionState.PENDING: "waiting for confirmation",
+    SubscriptionState.ACTIVE: "active",
+    SubscriptionState.UNSUBSCRIBED: "ended (unsubscribed)",
 }
 
 
@@ -71,8 +72,7 @@ def _now(request: Request) -> datetime:
 
 
 def _secret(request: Request) -> str:
-    settings = request.app.state.settings
-    secret = settings.secret_key if settings is not None else None
+    secret = request.app.state.settings.secret_key
     if not secret:
         raise _Refused(
             503,
@@ -243,7 +243,13 @@ def manage_page(request: Request, token: str) -> HTMLResponse:
     """The subscription (target, filters in words, state) with its buttons; changes nothing."""
 
     def show(session: Session, sub: Subscription) -> HTMLResponse:
-        return _page(request, "subscription_manage.html", sub=_view(request, sub), changed=None)
+        return _page(
+            request,
+            "subscription_manage.html",
+            sub=_view(request, sub),
+            changed=None,
+            digests=DIGESTS,
+        )
 
     return _run(request, "manage", token, show, write=False)
 
@@ -270,7 +276,13 @@ async def manage(request: Request, token: str) -> HTMLResponse:
         changed = sub.digest != digest
         sub.digest = digest
         session.flush()
-        return _page(request, "subscription_manage.html", sub=_view(request, sub), changed=changed)
+        return _page(
+            request,
+            "subscription_manage.html",
+            sub=_view(request, sub),
+            changed=changed,
+            digests=DIGESTS,
+        )
 
     # the database work is synchronous: off the event loop, like the sync routes
     return await run_in_threadpool(_run, request, "manage", token, change, write=True)
