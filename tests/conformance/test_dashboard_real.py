@@ -13,5 +13,5 @@ pytestmark = pytest.mark.db
 
 
 @pytest.mark.skipif(not REAL.exists(), reason=ABSENT)
-def test_real_pages(session_factory):
-    check_tpnw_and_ctbt(session_factory, seed_real)
+def test_real_pages(session_factory, settings):
+    check_tpnw_and_ctbt(session_factory, settings, seed_real)

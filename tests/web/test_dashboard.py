@@ -318,15 +318,15 @@ def test_dashboard_is_not_in_the_openapi_document(built):
     assert "/" not in paths and "/treaties/{treaty_id}" not in paths
 
 
-def test_tpnw_and_ctbt_pages(session_factory):
+def test_tpnw_and_ctbt_pages(session_factory, settings):
     """TPNW and the CTBT on the project's own pages (tests/conformance/test_dashboard_real.py:
     the same over the real captures)."""
-    check_tpnw_and_ctbt(session_factory, seed_own)
+    check_tpnw_and_ctbt(session_factory, settings, seed_own)
 
 
-def check_tpnw_and_ctbt(session_factory, seed) -> None:
+def check_tpnw_and_ctbt(session_factory, settings, seed) -> None:
     seed(session_factory)
-    with make_client(session_factory) as client:
+    with make_client(session_factory, settings) as client:
         tpnw = client.get("/treaties/XXVI-9").text
         ctbt = client.get("/treaties/XXVI-4").text
         overview = client.get("/").text
