@@ -141,13 +141,9 @@ def cli_env(settings: Settings) -> dict[str, str]:
 @pytest.fixture
 def fake_parser() -> Iterator[None]:
     """Make `tracker.sources.parse("untc", ...)` read JSON statuses (see tests/statuses.py)."""
-    from dataclasses import replace
+    from statuses import fake_untc
 
-    from statuses import fake_parse
-
-    from tracker.sources import registry
-
-    with registry.registered(replace(registry.get("untc"), parse=fake_parse)):
+    with fake_untc():
         yield
 
 

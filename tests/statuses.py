@@ -152,3 +152,13 @@ def subscribe(session_factory: sessionmaker[Session], **kw: Any) -> int:
         session.add(sub)
         session.flush()
         return sub.id
+
+
+def fake_untc():
+    """A block in which `tracker.sources.parse("untc", ...)` reads JSON statuses (fake_parse):
+    the untc spec with its parser replaced, put in the registry for the block."""
+    from dataclasses import replace
+
+    from tracker.sources import registry
+
+    return registry.registered(replace(registry.get("untc"), parse=fake_parse))

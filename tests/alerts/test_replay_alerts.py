@@ -116,7 +116,7 @@ def test_dead_deliveries_are_listed(env, capsys, monkeypatch):
     try:
         url = f"http://127.0.0.1:{refused.server_address[1]}/hook"
         run(capsys, "subscribe", "--webhook", url)
-        _two_snapshots(capsys, monkeypatch)
+        _two_snapshots(capsys)
         assert run(capsys, "dispatch").strip() == "dispatch: 1 claimed, 0 sent, 0 to retry, 1 dead"
     finally:
         refused.shutdown()
@@ -137,16 +137,13 @@ class _Refuse(BaseHTTPRequestHandler):
         pass
 
 
-def _two_snapshots(capsys, monkeypatch) -> None:
+def _two_snapshots(capsys) -> None:
     """One consent event through the fake parser (JSON statuses)."""
-    from statuses import body_of, fake_parse, member, status
-
-    from tracker import sources
-
-    monkeypatch.setattr(sources, "_parsers", lambda: {"untc": fake_parse})
     import tempfile
 
-    with tempfile.TemporaryDirectory() as tmp:
+    from statuses import body_of, fake_untc, member, status
+
+    with fake_untc(), tempfile.TemporaryDirectory() as tmp:
         first, second = Path(tmp) / "a.json", Path(tmp) / "b.json"
         first.write_bytes(body_of(status(member("Chile", "CHL", sig="2017-09-20"))))
         second.write_bytes(
@@ -173,7 +170,7 @@ def test_the_number_of_tries_is_a_setting(env, capsys, monkeypatch, attempts, su
     thread.start()
     try:
         run(capsys, "subscribe", "--webhook", f"http://127.0.0.1:{busy.server_address[1]}/hook")
-        _two_snapshots(capsys, monkeypatch)
+        _two_snapshots(capsys)
         assert run(capsys, "dispatch").strip().endswith(summary)
     finally:
         busy.shutdown()

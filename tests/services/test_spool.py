@@ -144,4 +144,6 @@ def test_a_page_that_cannot_be_ingested_is_left_and_the_others_are_recovered(
     done = recover_spool(session_factory, spool)
     assert [r.outcome for _, r in done.recovered] == ["accepted"]
     ((left, why),) = done.left
-    assert "ingest error: UnknownSource: unknown source 'nosuch'" in why and spool_files(spool) == [left]
+    assert "ingest error: UnknownSource: unknown source 'nosuch'" in why and spool_files(spool) == [
+        left
+    ]

@@ -325,15 +325,12 @@ def test_treaties_sorted_by_remaining_instruments(api):
     assert sorted(r["treaty"] for r in rows) == sorted(api.treaty_ids)
 
 
-def test_treaties_progress_is_each_treatys_own(api, session_factory, settings, monkeypatch):
+def test_treaties_progress_is_each_treatys_own(api, session_factory, settings, fake_parser):
     """The list's rule progress equals each treaty's status answer, even after another database
     in the same process filled the progress cache (it was keyed by snapshot id alone, so the
     first real page, snapshot 1, got the progress of another database's snapshot 1)."""
-    from statuses import fake_parse, member, page, status
+    from statuses import member, page, status
 
-    from tracker import sources
-
-    monkeypatch.setattr(sources, "_parsers", lambda: {"untc": fake_parse})
     ingest_page(
         session_factory, page(status(member("Austria", "AUT", sig="2017-09-20")), "2019-01-02")
     )
@@ -407,15 +404,13 @@ def test_treaty_as_of_before_anything_was_signed(api):
     assert (then["signatories"], then["parties"], then["participants"]) == (0, 0, [])
 
 
-def test_status_answers_follow_the_database(session_factory, settings, monkeypatch):
+def test_status_answers_follow_the_database(session_factory, settings, fake_parser):
     """The API keeps status answers per database state (tracker.web.api._Answers): a new
     snapshot, a new check of an unchanged page and an operator's confirmation each show at once."""
-    from statuses import fake_parse, member, page, status
+    from statuses import member, page, status
 
-    from tracker import sources
     from tracker.services.rules_service import confirm_condition
 
-    monkeypatch.setattr(sources, "_parsers", lambda: {"untc": fake_parse})
     austria = member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08")
     one = status(austria, member("Algeria", "DZA", sig="2017-09-20"))
     two = status(austria, member("Algeria", "DZA", sig="2017-09-20", consent="2019-02-20"))

@@ -56,12 +56,9 @@ def _seed(sessions: sessionmaker[Session]) -> str:
     if REAL.exists():
         seed_real(sessions)
         return "AUT"
-    import statuses
+    from statuses import fake_untc
 
-    from tracker import sources
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sources, "_parsers", lambda: {"untc": statuses.fake_parse})
+    with fake_untc():
         seed_built(sessions)
     return _states()[0][1]
 

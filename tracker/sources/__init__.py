@@ -44,16 +44,7 @@ def parse(
 ) -> TreatyStatus:
     """Parse and validate one fetched page of source `slug`; `content_type` is the HTTP
     Content-Type header it was fetched with (its charset counts in choosing the encoding)."""
-    parsers = _parsers()
-    if slug not in parsers:
-        from tracker.sources.registry import get
+    from tracker.sources.registry import get
 
-        get(slug)  # UnknownSource (a KeyError) naming the known ones
-    return parsers[slug](body, url=url, expected_treaty=expected_treaty, content_type=content_type)
-
-
-def _parsers() -> dict[str, Parser]:
-    """Each registered source's parser, by slug."""
-    from tracker.sources.registry import all_sources
-
-    return {source.slug: source.parse for source in all_sources()}
+    parser = get(slug).parse  # UnknownSource (a KeyError) naming the known ones
+    return parser(body, url=url, expected_treaty=expected_treaty, content_type=content_type)
