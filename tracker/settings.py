@@ -4,6 +4,9 @@
 variables and validates every value as it reads it: a bad value raises `ConfigError` with one
 line that names the variable, what it must be and what it was (the CLI prints it and exits 2).
 Building `Settings(...)` directly (tests, derived settings) reads no environment at all.
+
+Over 300 lines on purpose: it is one idea, one model with a field (and its check) per variable;
+split, the one place that reads the environment would be several.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from statuses import member, page, status, subscribe
 
 from db.models import Delivery, Event
 from tracker.alerts.channels import DeliveryError, Message, Recipient
-from tracker.alerts.dispatch import claim, dispatch_due
+from tracker.alerts.claims import claim
+from tracker.alerts.dispatch import dispatch_due
 from tracker.alerts.model import EventFacts, Filters, backoff, next_digest, wants
 from tracker.services.ingest import ingest_page
 
@@ -291,7 +292,7 @@ def test_a_claim_spends_no_attempt_and_a_try_is_recorded_before_the_send(session
 def test_a_claim_taken_over_after_its_lease_is_not_tried_by_the_one_that_lost_it(
     session_factory,
 ):
-    from tracker.alerts.dispatch import _begin_try, _Lost, renew
+    from tracker.alerts.claims import Lost, begin_try, renew
 
     subscribe(session_factory)
     crossing(session_factory)
@@ -301,11 +302,11 @@ def test_a_claim_taken_over_after_its_lease_is_not_tried_by_the_one_that_lost_it
     later = NOW + timedelta(minutes=1)  # a's lease ran out (a stopped renewing it)
     assert claim(session_factory, later, 10, lease, token="b" * 32) == [row]
     assert renew(session_factory, "a" * 32, later, lease) == 0
-    with pytest.raises(_Lost):
-        _begin_try(session_factory, [row], "a" * 32, later, lease)
+    with pytest.raises(Lost):
+        begin_try(session_factory, [row], "a" * 32, later, lease)
     (delivery,) = deliveries(session_factory)
     assert (delivery.attempts, delivery.claim_token) == (0, "b" * 32)
-    _begin_try(session_factory, [row], "b" * 32, later, lease)
+    begin_try(session_factory, [row], "b" * 32, later, lease)
     (delivery,) = deliveries(session_factory)
     assert (delivery.attempts, delivery.claimed_until) == (1, later + lease)
 
@@ -368,7 +369,7 @@ def test_an_ended_subscription_cancels_its_deliveries_and_none_is_dead(session_f
 
 
 def test_a_channel_not_configured_is_not_a_try_and_never_dead(session_factory):
-    from tracker.alerts.dispatch import DEFERRAL
+    from tracker.alerts.outcomes import DEFERRAL
 
     subscribe(session_factory)
     crossing(session_factory)
@@ -386,7 +387,7 @@ def test_a_channel_not_configured_is_not_a_try_and_never_dead(session_factory):
 
 
 def test_a_message_that_cannot_be_rendered_is_not_a_try(session_factory, monkeypatch):
-    from tracker.alerts import dispatch as dispatcher
+    from tracker.alerts import sending
 
     subscribe(session_factory)
     crossing(session_factory)
@@ -394,7 +395,7 @@ def test_a_message_that_cannot_be_rendered_is_not_a_try(session_factory, monkeyp
     def broken(*args, **kwargs):
         raise KeyError("counts")
 
-    monkeypatch.setattr(dispatcher, "render", broken)
+    monkeypatch.setattr(sending, "render", broken)
     report = dispatch_due(session_factory, {"webhook": Inbox()}, now=lambda: NOW, max_attempts=1)
     (delivery,) = deliveries(session_factory)
     assert (report.deferred, report.dead, delivery.state, delivery.attempts) == (
@@ -566,14 +567,14 @@ def test_a_retraction_landing_between_preparation_and_try_stops_the_send(
 
     subscribe(session_factory)
     crossing(session_factory)
-    prepare = dispatch._prepare
+    prepare = dispatch.prepare
 
     def prepared_then_retracted(*args, **kwargs):
         done = prepare(*args, **kwargs)
         _retract(session_factory)  # committed after the checks of _prepare
         return done
 
-    monkeypatch.setattr(dispatch, "_prepare", prepared_then_retracted)
+    monkeypatch.setattr(dispatch, "prepare", prepared_then_retracted)
     inbox = Inbox()
     report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW)
     assert inbox.sent == [] and report.cancelled == 1

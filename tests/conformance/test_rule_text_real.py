@@ -11,8 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tracker.domain.rule_spec import rule_from_spec
 from tracker.domain.rule_text import Extraction, extract_rule, extract_rule_spec
-from tracker.domain.rules import rule_from_spec
 from tracker.sources.untc import xml as untc_xml
 
 FOUR = ["ratification", "acceptance", "approval", "accession"]

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tracker.catalogue import rule_for
+from tracker.domain.endings import CLAUSE, FOOTNOTE, UNKNOWN
 from tracker.domain.evaluate import evaluate
-from tracker.domain.withdrawals import CLAUSE, FOOTNOTE, UNKNOWN, read_withdrawals
+from tracker.domain.withdrawals import read_withdrawals
 
 D = date.fromisoformat
 # Bracketed participants over the 247 accepted XML files and the 30 HTML pages (footnotes only,

@@ -18,8 +18,10 @@ from tracker.catalogue import (
     rule_and_warning,
     rule_for,
 )
+from tracker.domain.delays import Delay, RuleError
 from tracker.domain.models import TreatyStatus
-from tracker.domain.rules import Delay, Reio, Rule, RuleError, rule_from_spec
+from tracker.domain.rule_spec import rule_from_spec
+from tracker.domain.rules import Reio, Rule
 
 UNTC = CATALOGUE_DIR / "untc.toml"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from tracker.domain.changes import ABSENCES, ChangeKind, diff
+from tracker.domain.endings import FOOTNOTE, UNKNOWN, Ending
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.withdrawals import FOOTNOTE, UNKNOWN, Ending
 from tracker.sources.untc.letters import kind_for
 
 D = date.fromisoformat

@@ -15,7 +15,8 @@ from statuses import act, member, status
 from tracker.catalogue import catalogue
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import Action, Column, Footnote, Participant, TreatyStatus
-from tracker.domain.rules import Rule, rule_from_spec
+from tracker.domain.rule_spec import rule_from_spec
+from tracker.domain.rules import Rule
 
 D = date.fromisoformat
 
@@ -225,7 +226,7 @@ def test_the_withdrawal_clause_dates_a_withdrawal_the_footnote_only_notifies() -
 
 
 def test_endings_given_by_the_caller_replace_the_footnotes() -> None:
-    from tracker.domain.withdrawals import Ending
+    from tracker.domain.endings import Ending
 
     gone = member("Leaver", "LVR", consent="2020-02-01", withdrawn=True)
     known = {
@@ -260,7 +261,7 @@ def test_each_consent_act_is_an_instrument_in_its_own_lifetime() -> None:
 
 
 def test_a_reaccession_after_a_dated_withdrawal_counts_again_and_once() -> None:
-    from tracker.domain.withdrawals import Ending
+    from tracker.domain.endings import Ending
 
     twice = Participant(
         "Twice",
@@ -291,7 +292,7 @@ def test_a_reaccession_after_a_dated_withdrawal_counts_again_and_once() -> None:
 
 
 def test_a_signature_gone_ends_no_instrument() -> None:
-    from tracker.domain.withdrawals import Ending
+    from tracker.domain.endings import Ending
 
     aland = member("Aland", "ALA", sig="2001-05-01", consent="2003-01-01")
     gone = {"ALA": [Ending("ALA", "revocation", None, None, "history",
@@ -873,7 +874,7 @@ def test_cybercrime_40th_state_decides(cybercrime: Rule, eu_day: str) -> None:
 
 
 def test_unknown_end_is_warned_only_inside_its_window() -> None:
-    from tracker.domain.withdrawals import Ending
+    from tracker.domain.endings import Ending
 
     gone = member("Leaver", "LVR", consent="2020-02-01", withdrawn=True)
     window = {
@@ -1070,7 +1071,7 @@ def test_deciding_day_lists_kinds_the_rule_does_not_count_and_withdrawn_ones() -
 
 
 def test_deciding_day_says_why_a_withdrawn_deposit_did_not_count() -> None:
-    from tracker.domain.evaluate import _not_counted
+    from tracker.domain.deciding import _not_counted
     from tracker.domain.successions import Successions
 
     p = member("Gone", "QZC", consent="2020-03-01", withdrawn=True)

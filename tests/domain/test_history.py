@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tracker.domain.history import (
+from tracker.domain.act_history import (
     COUNTS,
     ENDED,
     NEVER,
@@ -20,11 +20,12 @@ from tracker.domain.history import (
     SUPERSEDED,
     WITHDRAWN,
     Printed,
-    derive,
-    known_at_moment,
 )
+from tracker.domain.endings import CLAUSE, FOOTNOTE, HISTORY, UNKNOWN, Ending
+from tracker.domain.history import derive
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.withdrawals import CLAUSE, FOOTNOTE, HISTORY, UNKNOWN, Ending, Withdrawals
+from tracker.domain.moments import known_at_moment
+from tracker.domain.withdrawals import Withdrawals
 from tracker.sources.untc.letters import kind_for
 
 D = date.fromisoformat
@@ -455,7 +456,7 @@ def _aland_pages():
 
 def test_a_removed_signature_cell_ends_the_signature_not_the_ratification():
     from tracker.domain.evaluate import evaluate
-    from tracker.domain.rules import rule_from_spec
+    from tracker.domain.rule_spec import rule_from_spec
 
     history = derive(_aland_pages(), read=none_read)
     signature = history.act(("ALA", "signature", "signature", D("2001-05-01")))
@@ -521,7 +522,7 @@ def _footnoted(day: str, *, withdrawn: bool = False) -> Printed:
 
 
 def test_the_treatys_withdrawal_clause_dates_a_notification_only_footnote():
-    from tracker.domain.rules import Delay
+    from tracker.domain.delays import Delay
 
     history = derive([_footnoted("2020-06-01")], withdrawal=Delay("months", 12))
     act = history.act(("AUT", "consent", "ratification", D("2018-05-08")))

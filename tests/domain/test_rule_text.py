@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from tracker.domain.rule_text import extract_rule, extract_rule_spec, parse_number
-from tracker.domain.rules import rule_from_spec
+from tracker.domain.number_words import parse_number
+from tracker.domain.rule_spec import rule_from_spec
+from tracker.domain.rule_text import extract_rule, extract_rule_spec
 
 FOUR = ["ratification", "acceptance", "approval", "accession"]
 BOUND = ["ratification", "acceptance", "approval", "accession", "consent_to_be_bound"]

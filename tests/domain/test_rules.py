@@ -7,17 +7,9 @@ from typing import Any
 
 import pytest
 
-from tracker.domain.rules import (
-    DELAY_KINDS,
-    Condition,
-    Delay,
-    Group,
-    Reio,
-    Rule,
-    RuleError,
-    add_months,
-    rule_from_spec,
-)
+from tracker.domain.delays import DELAY_KINDS, Delay, RuleError, add_months
+from tracker.domain.rule_spec import rule_from_spec
+from tracker.domain.rules import Condition, Group, Reio, Rule
 
 D = date.fromisoformat
 

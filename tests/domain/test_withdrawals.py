@@ -8,9 +8,10 @@ from datetime import date
 
 from statuses import act, status
 
+from tracker.domain.delays import Delay
+from tracker.domain.endings import CLAUSE, FOOTNOTE, UNKNOWN
 from tracker.domain.models import Column, Footnote, Participant, TreatyStatus
-from tracker.domain.rules import Delay
-from tracker.domain.withdrawals import CLAUSE, FOOTNOTE, UNKNOWN, read_withdrawals
+from tracker.domain.withdrawals import read_withdrawals
 
 D = date.fromisoformat
 

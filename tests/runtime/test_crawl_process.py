@@ -28,7 +28,8 @@ from sqlalchemy import select
 from db.engine import make_engine, make_session_factory
 from db.models import Source
 from spiders.lifeline import ORPHAN_REASON
-from tracker.runtime.crawl_guard import CrawlGuard, ProcessId, stop_orphaned_crawls
+from tracker.runtime.crawl_guard import CrawlGuard, stop_orphaned_crawls
+from tracker.runtime.pids import ProcessId
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 

@@ -1,5 +1,5 @@
 """A crawl that could not record itself still counts on the source row (tracker crawl and
-tracker run both settle it through tracker.runtime.crawl_runner.record_unrecorded)."""
+tracker run both settle it through tracker.runtime.crawl_report.record_unrecorded)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Source
-from tracker.runtime.crawl_runner import CrawlReport, record_unrecorded
+from tracker.runtime.crawl_report import CrawlReport, record_unrecorded
 from tracker.services.health import DEFAULT_POLICY
 from tracker.services.ingest import record_crawl
 

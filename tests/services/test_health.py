@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from db.models import Source
 from tracker.runtime import jobs as scheduler
-from tracker.runtime.crawl_runner import CrawlReport
+from tracker.runtime.crawl_report import CrawlReport
 from tracker.runtime.scheduler import build_scheduler
 from tracker.services.health import (
     DEFAULT_POLICY,

@@ -19,7 +19,7 @@ from db.models import Event
 from tracker.catalogue import catalogue
 from tracker.cli import main
 from tracker.domain.models import Column, Footnote
-from tracker.domain.rules import rule_from_spec
+from tracker.domain.rule_spec import rule_from_spec
 from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.services.queries import NotFound, treaty_status
 from tracker.web.app import create_app

@@ -11,7 +11,7 @@ from statuses import at, member, page, status
 
 from db.models import Treaty
 from tracker.catalogue import catalogue
-from tracker.domain.rules import rule_from_spec
+from tracker.domain.rule_spec import rule_from_spec
 from tracker.services.ingest import ingest_page
 from tracker.services.overview import treaties_overview
 from tracker.services.queries import treaty_status

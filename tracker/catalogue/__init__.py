@@ -13,9 +13,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tracker.domain.delays import RuleError
 from tracker.domain.models import TreatyStatus
+from tracker.domain.rule_spec import rule_from_spec
 from tracker.domain.rule_text import extract_rule
-from tracker.domain.rules import Rule, RuleError, rule_from_spec
+from tracker.domain.rules import Rule
 
 CATALOGUE_DIR = Path(__file__).resolve().parent
 

@@ -121,7 +121,8 @@ def _ingest_spool(settings: Settings) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.runtime.crawl_runner import record_unrecorded, run_crawl, stop_on_signals
+    from tracker.runtime.crawl_report import record_unrecorded
+    from tracker.runtime.crawl_runner import run_crawl, stop_on_signals
     from tracker.services.health import HealthPolicy
 
     registry.base_urls(settings)  # a TRACKER_BASE_URLS slug no source has: exit 2 now

@@ -33,7 +33,7 @@ def date_arg(text: str) -> date:
 
 
 def moment_arg(text: str) -> datetime:
-    from tracker.domain.history import known_at_moment
+    from tracker.domain.moments import known_at_moment
 
     try:
         return known_at_moment(text)

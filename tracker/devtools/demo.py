@@ -30,7 +30,8 @@ from typing import TextIO
 
 from tracker.devtools.mirror import MirrorServer
 from tracker.devtools.paths import REAL, ROOT
-from tracker.runtime.crawl_runner import CrawlReport, run_crawl, stop_running_crawls
+from tracker.runtime.crawl_report import CrawlReport
+from tracker.runtime.crawl_runner import run_crawl, stop_running_crawls
 from tracker.settings import Settings
 from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
 

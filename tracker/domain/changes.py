@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from tracker.domain.endings import UNKNOWN, Ending, ends_of
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.withdrawals import UNKNOWN, Ending, ends_of, read_withdrawals
+from tracker.domain.withdrawals import read_withdrawals
 
 
 class ChangeKind(StrEnum):

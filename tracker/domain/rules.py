@@ -24,15 +24,18 @@ curated catalogue (TOML) and the text extractor both produce, so there is one sc
     citation = "art. 65(1)"
     withdrawal = { months = 6 }                      # a withdrawal takes effect this long after
     withdrawal_citation = "art. 20(3)"               #   its notification (the treaty's clause)
+
+The spec is read by tracker.domain.rule_spec.rule_from_spec; the delays are tracker.domain.delays.
 """
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any
+
+from tracker.domain.delays import Delay, RuleError
 
 # Kinds of instrument a rule may count (the action kinds of tracker.domain.models).
 CONSENT_KINDS: tuple[str, ...] = (
@@ -49,10 +52,6 @@ CONSENT_KINDS: tuple[str, ...] = (
 DEFAULT_COUNTS: tuple[str, ...] = ("ratification", "acceptance", "approval", "accession")
 
 
-class RuleError(ValueError):
-    """A rule spec that cannot be turned into a rule (unknown key, kind, delay ...)."""
-
-
 class Reio(StrEnum):
     """How an instrument of a regional economic integration organization counts."""
 
@@ -60,85 +59,6 @@ class Reio(StrEnum):
     NOT_COUNTED = "not_counted"
     AS_STATE = "as_state"
     UNKNOWN = "unknown"  # the text is silent: evaluated without them, a difference is flagged
-
-
-# kind -> words; n is the number in the spec ({days = 90}).
-DELAY_KINDS: dict[str, str] = {
-    "on_deposit": "on",
-    "days": "{n} {days} after",
-    "months": "{n} {months} after",
-    "first_of_month_after_days": "on the first day of the month after the {nth} day after",
-    "first_of_month_after_months": "on the first day of the month following {n} months after",
-    "first_of_nth_month_after_month": "on the first day of the {nth} month after the month of",
-}
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or that month's last day (31 Aug + 3 months: 30 Nov)."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
-
-
-def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, 11th, 21st ..."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _first_of_next_month(day: date) -> date:
-    return add_months(day.replace(day=1), 1)
-
-
-@dataclass(frozen=True)
-class Delay:
-    """The time between the deposit (or the day the condition is met) and entry into force."""
-
-    kind: str
-    n: int = 0
-
-    def __post_init__(self) -> None:
-        if self.kind not in DELAY_KINDS:
-            raise RuleError(f"unknown delay {self.kind!r} (one of {', '.join(DELAY_KINDS)})")
-        if self.kind != "on_deposit" and self.n < 1:
-            raise RuleError(f"delay {self.kind} needs a positive number, not {self.n}")
-
-    def apply(self, day: date) -> date:
-        if self.kind == "on_deposit":
-            return day
-        if self.kind == "days":
-            return day + timedelta(days=self.n)
-        if self.kind == "months":
-            return add_months(day, self.n)
-        if self.kind == "first_of_month_after_days":
-            return _first_of_next_month(day + timedelta(days=self.n))
-        if self.kind == "first_of_month_after_months":
-            return _first_of_next_month(add_months(day, self.n))
-        return add_months(day.replace(day=1), self.n)  # first_of_nth_month_after_month
-
-    def words(self) -> str:
-        one = self.n == 1
-        return DELAY_KINDS[self.kind].format(
-            n=self.n,
-            nth=ordinal(self.n),
-            days="day" if one else "days",
-            months="month" if one else "months",
-        )
-
-    def to_spec(self) -> dict[str, Any]:
-        return {self.kind: True if self.kind == "on_deposit" else self.n}
-
-    @classmethod
-    def from_spec(cls, spec: Any) -> Delay:
-        if not isinstance(spec, dict) or len(spec) != 1:
-            raise RuleError(f"a delay is one key and its number, e.g. {{days = 90}}, not {spec!r}")
-        ((kind, n),) = spec.items()
-        if kind == "on_deposit":
-            return cls(kind)
-        if isinstance(n, bool) or not isinstance(n, int):
-            raise RuleError(f"delay {kind} needs a whole number, not {n!r}")
-        return cls(kind, n)
 
 
 @dataclass(frozen=True)
@@ -346,129 +266,3 @@ def _join_words(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " or " + words[-1]
-
-
-_SPEC_KEYS = frozenset(
-    {
-        "threshold",
-        "counts",
-        "reio",
-        "delay",
-        "later",
-        "not_before",
-        "fixed_date",
-        "all_of",
-        "at_least",
-        "conditions",
-        "after_treaty",
-        "only",
-        "share_of",
-        "citation",
-        "title",
-        "notes",
-        "withdrawal",
-        "withdrawal_citation",
-    }
-)
-
-
-def _date(value: Any, what: str, treaty_id: str) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise RuleError(f"{treaty_id}: {what} must be a date (YYYY-MM-DD), not {value!r}") from None
-
-
-def _group(spec: Any, treaty_id: str, *, with_k: bool) -> Group:
-    if not isinstance(spec, dict) or not spec.get("participants"):
-        raise RuleError(f"{treaty_id}: a group needs a label and a list of participants (ISO3)")
-    members = tuple(str(p).upper() for p in spec["participants"])
-    bad = [p for p in members if len(p) != 3 or not p.isalpha()]
-    if bad:
-        raise RuleError(f"{treaty_id}: group members are ISO3 codes; not {', '.join(bad)}")
-    k = spec.get("k") if with_k else None
-    if with_k and not isinstance(k, int):
-        raise RuleError(f"{treaty_id}: at_least needs a whole number k")
-    return Group(
-        label=str(spec.get("label") or "the named participants"), participants=members, k=k
-    )
-
-
-def _treaty_ref(value: Any, what: str, treaty_id: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise RuleError(f'{treaty_id}: {what} names a treaty by its id, e.g. "IV-4"')
-    if value.strip() == treaty_id:
-        raise RuleError(f"{treaty_id}: {what} cannot name the treaty itself")
-    return value.strip()
-
-
-def _only(value: Any, treaty_id: str) -> str | Group | None:
-    if value is None or value == STATES:
-        return value
-    if isinstance(value, dict):
-        return _group(value, treaty_id, with_k=False)
-    raise RuleError(f'{treaty_id}: only is "states" or a group {{label, participants}}')
-
-
-def _share(value: Any, treaty_id: str) -> Share | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or set(value) != {"treaty", "numerator", "denominator"}:
-        raise RuleError(f"{treaty_id}: share_of is {{treaty, numerator, denominator}}")
-    num, den = value["numerator"], value["denominator"]
-    if any(isinstance(n, bool) or not isinstance(n, int) for n in (num, den)) or not (
-        0 < num <= den
-    ):
-        raise RuleError(f"{treaty_id}: share_of needs whole numbers 0 < numerator <= denominator")
-    treaty = _treaty_ref(value["treaty"], "share_of", treaty_id)
-    assert treaty is not None
-    return Share(treaty, num, den)
-
-
-def rule_from_spec(treaty_id: str, spec: dict[str, Any], origin: str = "catalogue") -> Rule:
-    """Build and validate a rule from its spec (RuleError names what is wrong)."""
-    unknown = sorted(set(spec) - _SPEC_KEYS)
-    if unknown:
-        raise RuleError(f"{treaty_id}: unknown rule key(s) {', '.join(unknown)}")
-    if "delay" not in spec:
-        raise RuleError(f"{treaty_id}: a rule needs a delay, e.g. delay = {{days = 90}}")
-    try:
-        reio = Reio(spec.get("reio", Reio.AS_STATE.value))
-    except ValueError:
-        raise RuleError(f"{treaty_id}: reio is one of {', '.join(r.value for r in Reio)}") from None
-    threshold = spec.get("threshold")
-    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int)):
-        raise RuleError(f"{treaty_id}: threshold must be a whole number, not {threshold!r}")
-    conditions = []
-    for c in spec.get("conditions", ()):
-        if not isinstance(c, dict) or not c.get("key") or not c.get("description"):
-            raise RuleError(f"{treaty_id}: a condition needs a key and a description")
-        conditions.append(Condition(str(c["key"]), str(c["description"])))
-    return Rule(
-        treaty_id=treaty_id,
-        threshold=threshold,
-        counts=tuple(spec.get("counts", DEFAULT_COUNTS)),
-        reio=reio,
-        delay=Delay.from_spec(spec["delay"]),
-        later=Delay.from_spec(spec["later"]) if spec.get("later") is not None else None,
-        not_before=_date(spec.get("not_before"), "not_before", treaty_id),
-        fixed_date=_date(spec.get("fixed_date"), "fixed_date", treaty_id),
-        all_of=_group(spec["all_of"], treaty_id, with_k=False) if spec.get("all_of") else None,
-        at_least=tuple(_group(g, treaty_id, with_k=True) for g in spec.get("at_least", ())),
-        conditions=tuple(conditions),
-        after_treaty=_treaty_ref(spec.get("after_treaty"), "after_treaty", treaty_id),
-        only=_only(spec.get("only"), treaty_id),
-        share_of=_share(spec.get("share_of"), treaty_id),
-        origin=origin,
-        citation=spec.get("citation"),
-        title=spec.get("title"),
-        notes=spec.get("notes"),
-        withdrawal=Delay.from_spec(spec["withdrawal"]) if spec.get("withdrawal") else None,
-        withdrawal_citation=spec.get("withdrawal_citation"),
-    )

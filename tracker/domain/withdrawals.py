@@ -6,6 +6,9 @@ Government of ... deposited ... a notification of withdrawal ... The withdrawal 
 27 December 2025"), or follow from the treaty's withdrawal clause ("six months after receipt"),
 or are not known at all: then an `Ending` says so (effective_on None) and carries the bounds the
 history can give (still bound on `not_before`, no longer on `not_after`).
+
+Here: reading them from the footnotes (`read_withdrawals`, with the re-accessions a footnote
+gives). The `Ending` itself, and which act it ended, is tracker.domain.endings.
 """
 
 from __future__ import annotations
@@ -13,50 +16,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from tracker.domain.dates import MONTH_PATTERN, make_date
-from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.rule_text import parse_number
-from tracker.domain.rules import Delay, add_months
-
-# How an ending's effective date is known.
-FOOTNOTE = "footnote"  # printed in the participant's footnote
-CLAUSE = "clause"  # notification date from the footnote, delay from the treaty's clause
-HISTORY = "history"  # bounds from the sequence of pages (last seen bound, first seen not)
-UNKNOWN = "unknown"  # brackets and nothing else
-
-
-@dataclass(frozen=True)
-class Ending:
-    """One end of a participant's consent (or signature) to the treaty."""
-
-    participant: str  # Participant.key
-    kind: str  # "withdrawal" | "denunciation" | "revocation" | "superseded" (history)
-    notified_on: date | None
-    effective_on: date | None  # None: not known (see not_before / not_after)
-    basis: str  # FOOTNOTE | CLAUSE | HISTORY | UNKNOWN
-    words: str = ""  # the footnote sentence(s) it was read from
-    not_before: date | None = None  # known still bound on this date
-    not_after: date | None = None  # known no longer bound on this date
-    column: str | None = None  # the column of the act it ended (None: the consent, as footnotes)
-
-    @property
-    def known(self) -> bool:
-        return self.effective_on is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "notified_on": self.notified_on.isoformat() if self.notified_on else None,
-            "effective_on": self.effective_on.isoformat() if self.effective_on else None,
-            "basis": self.basis,
-            "not_before": self.not_before.isoformat() if self.not_before else None,
-            "not_after": self.not_after.isoformat() if self.not_after else None,
-            **({"column": self.column} if self.column else {}),
-        }
+from tracker.domain.delays import Delay, add_months
+from tracker.domain.endings import CLAUSE, FOOTNOTE, UNKNOWN, Ending
+from tracker.domain.models import Column, Participant, TreatyStatus
+from tracker.domain.number_words import parse_number
 
 
 @dataclass(frozen=True)
@@ -76,36 +43,6 @@ class Withdrawals:
 
     endings: Mapping[str, Sequence[Ending]]
     rejoined: Mapping[str, Sequence[Rejoined]]
-
-
-def ends_of(key: str, acts: Sequence[Action], endings: Sequence[Ending]) -> list[Ending | None]:
-    """The ending of each of a participant's acts (`acts` oldest first; `key`: its key).
-
-    An ending belongs to the latest act deposited before the day it is known by (its
-    notification, its effect, or the first page without the act); one with no date at all is
-    the brackets' own and goes to a bracketed act. A bracketed act left without one ended on a
-    date not known, before the next act at the latest, as does an ending of unknown effect."""
-    ends: list[Ending | None] = [None] * len(acts)
-    for e in sorted(endings, key=_known_by):
-        day = _known_by(e)
-        fit = [k for k, a in enumerate(acts) if ends[k] is None and a.date < day]
-        if day == date.max:
-            fit = [k for k in fit if acts[k].withdrawn]
-        if fit:
-            ends[fit[-1]] = e
-    for k, a in enumerate(acts):
-        after = acts[k + 1].date if k + 1 < len(acts) else None
-        ending = ends[k]
-        if ending is None and a.withdrawn:
-            ends[k] = Ending(key, "withdrawal", None, None, UNKNOWN, not_after=after)
-        elif ending is not None and ending.effective_on is None and ending.not_after is None:
-            ends[k] = replace(ending, not_after=after)
-    return ends
-
-
-def _known_by(e: Ending) -> date:
-    """The day an ending is known by: its notification, its effect, or the first page without."""
-    return e.notified_on or e.effective_on or e.not_after or date.max
 
 
 def read_withdrawals(status: TreatyStatus, clause: Delay | None = None) -> Withdrawals:

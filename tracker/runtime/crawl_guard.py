@@ -10,7 +10,8 @@ parent that died (SIGKILL, crash): if that exact process still runs, it is an or
 stopped (SIGTERM, then SIGKILL after a grace period) before a new crawl starts. The file is
 never deleted (deleting a locked file races with the next holder); an empty file means no crawl.
 
-Linux only (/proc); elsewhere nothing is identified and nothing is ever killed.
+Linux only (/proc); elsewhere nothing is identified and nothing is ever killed. Identifying a
+process and signalling only it is tracker.runtime.pids.
 """
 
 from __future__ import annotations
@@ -19,73 +20,18 @@ import json
 import logging
 import os
 import shutil
-import signal
-import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 from tracker.runtime.locks import lock_file, unlock_file
+from tracker.runtime.pids import ProcessId, stop_process
 
 log = logging.getLogger("tracker.crawl")
 
-PROC = Path("/proc")
 # An orphan has had its chance to stop cleanly (its lifeline): SIGKILL it this soon after SIGTERM.
 ORPHAN_GRACE_SECONDS = 5.0
-BOOT_ID = PROC / "sys" / "kernel" / "random" / "boot_id"
-
-
-def _boot_id() -> str | None:
-    try:
-        return BOOT_ID.read_text().strip() or None
-    except OSError:
-        return None
-
-
-@dataclass(frozen=True)
-class ProcessId:
-    """A process as it is known to the kernel: pid, start time (clock ticks since boot), boot."""
-
-    pid: int
-    start_ticks: int
-    boot_id: str | None
-
-    @classmethod
-    def of(cls, pid: int) -> ProcessId | None:
-        """The process running as `pid` now (None: no such process, or a zombie)."""
-        stat = _stat(pid)
-        if stat is None or stat["state"] in ("Z", "X"):
-            return None
-        return cls(pid, stat["start_ticks"], _boot_id())
-
-    def alive(self) -> bool:
-        """This very process still runs (not merely a process with the same pid)."""
-        return self.boot_id is not None and ProcessId.of(self.pid) == self
-
-    def process_group(self) -> int | None:
-        stat = _stat(self.pid)
-        return stat["pgrp"] if stat is not None else None
-
-
-def _stat(pid: int) -> dict[str, Any] | None:
-    """Fields of /proc/<pid>/stat (the command name may hold spaces and parentheses)."""
-    if pid <= 0:
-        return None
-    try:
-        raw = (PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    try:
-        fields = raw[raw.rindex(")") + 2 :].split()
-        return {
-            "state": fields[0],
-            "ppid": int(fields[1]),
-            "pgrp": int(fields[2]),
-            "start_ticks": int(fields[19]),
-        }
-    except (ValueError, IndexError):
-        return None
 
 
 @dataclass(frozen=True)
@@ -106,52 +52,6 @@ class CrawlRecord:
 
     def describe(self) -> str:
         return f"pid {self.pid}, started at {self.started_at} by pid {self.parent_pid}"
-
-
-def _signal(process: ProcessId, signum: int) -> bool:
-    """Send `signum` to `process` only if it is still that process (pidfd: no race with reuse)."""
-    opener = getattr(os, "pidfd_open", None)
-    sender = getattr(signal, "pidfd_send_signal", None)
-    if opener is not None and sender is not None:
-        try:
-            fd = opener(process.pid)
-        except OSError:
-            return False
-        try:
-            if not process.alive():  # the pidfd pins the process we just verified
-                return False
-            sender(fd, signum)
-            return True
-        except OSError:
-            return False
-        finally:
-            os.close(fd)
-    if not process.alive():
-        return False
-    try:
-        os.kill(process.pid, signum)
-    except OSError:
-        return False
-    return True
-
-
-def stop_process(process: ProcessId, grace: float) -> bool:
-    """SIGTERM `process` (not our child: we cannot wait for it), SIGKILL after `grace` s.
-    Returns whether it is gone."""
-    if not _signal(process, signal.SIGTERM):
-        return not process.alive()
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not process.alive():
-            return True
-        time.sleep(0.1)
-    _signal(process, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if not process.alive():
-            return True
-        time.sleep(0.05)
-    return not process.alive()
 
 
 class CrawlGuard:
@@ -302,7 +202,5 @@ __all__ = [
     "CrawlGuard",
     "CrawlRecord",
     "OrphanSurvived",
-    "ProcessId",
     "stop_orphaned_crawls",
-    "stop_process",
 ]

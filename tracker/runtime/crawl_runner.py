@@ -10,10 +10,14 @@ session and process group. It never outlives the process that started it:
 - the parent dies (even by SIGKILL): the child holds the read end of a pipe whose only write end
   is the parent's; at EOF it stops itself (spiders/lifeline.py), hard after the same grace;
 - `tracker run` restarted after a SIGKILL finds an orphan left running through the source's
-  lock-and-pid file (tracker/crawl_guard.py) and stops it before it crawls again.
+  lock-and-pid file (tracker/runtime/crawl_guard.py) and stops it before it crawls again.
 
 The temporary directory (the crawl's summary file) is removed in every case but the parent's
 SIGKILL, where the orphaned child removes it as it stops.
+
+What the crawl did, and recording a crawl that could not record itself, is
+tracker.runtime.crawl_report. Running and stopping the child are one idea here (the child's
+life: started, waited for, stopped however its parent stops), hence one module.
 """
 
 from __future__ import annotations
@@ -28,23 +32,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
-
-from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.runtime.crawl_guard import CrawlGuard, OrphanSurvived
-from tracker.services.health import HealthPolicy, crawl_recorded_since
-from tracker.services.ingest import record_crawl
+from tracker.runtime.crawl_report import EX_TEMPFAIL, CrawlReport, crawl_ok
 from tracker.settings import Settings
 from tracker.sources import registry
 
 STOP_GRACE_SECONDS = 30.0  # a stopped crawl's time to close cleanly before SIGKILL
 POLL_SECONDS = 0.2
-EX_TEMPFAIL = 75  # another crawl of the source runs: try again later
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 _RUNNING: set[subprocess.Popen[bytes]] = set()
@@ -142,48 +139,6 @@ def _signal_name(signum: int) -> str:
         return signal.Signals(signum).name
     except ValueError:
         return f"signal {signum}"
-
-
-@dataclass
-class CrawlReport:
-    """What one crawl did: the pipeline's summary plus the subprocess outcome.
-
-    `stopped`: why the crawl was stopped on purpose before its end (a signal, the service
-    stopping, another crawl of the source running): not a failure of the source.
-    """
-
-    returncode: int
-    stats: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    stopped: str | None = None
-
-    def summary(self) -> str:
-        """One line for people: every page asked for (status and navigation pages) is one of
-        accepted, unchanged, quarantined or failed; then events, and what went wrong."""
-        s = self.stats
-        if self.returncode == EX_TEMPFAIL:
-            return f"crawl not started: {self.error}"
-        if self.error and not self.stopped:
-            return f"crawl failed: {self.error}"
-        asked = s.get("asked", s.get("pages", 0))
-        counts = (
-            f"{asked} page{'' if asked == 1 else 's'}, "
-            f"{s.get('accepted', 0)} accepted, {s.get('unchanged', 0)} unchanged, "
-            f"{s.get('quarantined', 0)} quarantined, {s.get('failed', 0)} failed, "
-            f"{s.get('events', 0)} events"
-        )
-        if "asked" in s:
-            counts += (
-                f" ({s.get('pages', 0)} status pages; {s.get('rejected', 0)} out of order, "
-                f"{s.get('lost', 0)} lost, {s.get('spooled', 0)} spooled)"
-            )
-        else:  # a summary from before the four-way accounting
-            counts += f" ({s.get('rejected', 0)} rejected)"
-        if self.stopped:
-            return f"crawl {s.get('source', '?')} stopped ({self.stopped}): {counts}"
-        if s.get("error"):
-            counts += f"; not ok: {s['error']}"
-        return f"crawl {s.get('source', '?')}: {counts}"
 
 
 def _command(
@@ -326,43 +281,3 @@ def only_source() -> str:
     if len(found) != 1:
         raise ValueError(f"several sources are registered ({', '.join(found)}): name one")
     return found[0]
-
-
-def record_unrecorded(
-    sessions: sessionmaker[Session],
-    source: str,
-    report: CrawlReport,
-    started: datetime,
-    finished: datetime,
-    policy: HealthPolicy,
-) -> bool:
-    """Record on the source row a crawl that did not record itself; return whether it did.
-
-    The crawl records itself at its end (`record_crawl` in the pipeline). One that died before
-    it could (timed out, killed, Scrapy crashed), or whose own record failed (its summary says
-    `recorded: false`: the database was down at the end), is recorded here with the pipeline's
-    verdict, or as failed, so it counts towards the source's failure streak. A crawl stopped on
-    purpose (a signal, the service stopping, another crawl of the source running) is neither.
-    """
-    if report.stopped:
-        return False
-    unrecorded = report.stats.get("recorded") is False
-    if not (report.error or unrecorded) or crawl_recorded_since(sessions, source, started):
-        return False
-    ok = bool(report.error is None and report.stats.get("ok") is True and crawl_ok(report.stats))
-    error = report.error or report.stats.get("error") or (None if ok else "crawl failed")
-    record_crawl(sessions, source, report.stats, ok, error, finished, policy=policy)
-    return True
-
-
-def crawl_ok(stats: dict[str, Any]) -> bool:
-    """A crawl is good only if every page it asked for was accepted or unchanged, it asked for
-    at least one status page, its catalogue index listed chapters, and the pipeline agrees."""
-    problems = stats.get("quarantined", 0) + stats.get("failed", 0) + stats.get("rejected", 0)
-    return (
-        stats.get("ok", True) is True
-        and problems == 0
-        and stats.get("pages", 0) > 0
-        and not stats.get("index_empty", False)
-        and stats.get("balanced", True) is True
-    )

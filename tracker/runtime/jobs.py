@@ -12,7 +12,8 @@ from sqlalchemy import select
 from db.engine import session_factory_for
 from db.models import Source
 from tracker.alerts.job import dispatch_once
-from tracker.runtime.crawl_runner import CrawlReport, record_unrecorded, run_crawl
+from tracker.runtime.crawl_report import CrawlReport, record_unrecorded
+from tracker.runtime.crawl_runner import run_crawl
 from tracker.services.health import HealthPolicy, refresh_health
 from tracker.services.rules_service import evaluate_now
 from tracker.settings import Settings

@@ -23,7 +23,8 @@ from db.models import Participant as ParticipantRow
 from db.vocabulary import RULE_EVENT_KINDS
 from tracker.alerts import outbox
 from tracker.catalogue import rule_for
-from tracker.domain.evaluate import Evaluation, Instrument, evaluate
+from tracker.domain.evaluate import Evaluation, evaluate
+from tracker.domain.instruments import Instrument
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
 from tracker.services.repository import aware, latest_snapshot

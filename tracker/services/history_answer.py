@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from db.models import Event, Snapshot, Treaty
 from tracker.catalogue import rule_for
-from tracker.domain.history import ActKey, AsOf, Printed, TreatyHistory, derive
+from tracker.domain.act_history import ActKey, Printed
+from tracker.domain.delays import Delay
+from tracker.domain.history import derive
 from tracker.domain.models import TreatyStatus
-from tracker.domain.rules import Delay
+from tracker.domain.treaty_history import AsOf, TreatyHistory
 from tracker.services.queries import (
     NotFound,
     TreatyAnswer,

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.engine import SQLITE_BEGIN
 from db.models import Event, IngestReceipt, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker import sources
+from tracker.domain.endings import Ending
 from tracker.domain.models import TreatyStatus
-from tracker.domain.withdrawals import Ending, read_withdrawals
+from tracker.domain.withdrawals import read_withdrawals
 from tracker.services import detection, retraction, timeline
 from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
 from tracker.services.repository import (

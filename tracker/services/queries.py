@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from db.models import ActionRow, Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.catalogue import rule_and_warning
+from tracker.domain.endings import Ending
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import TreatyStatus
-from tracker.domain.withdrawals import Ending
 from tracker.services.detection import as_last_seen, confirmations, rule_summary
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context

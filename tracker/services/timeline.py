@@ -15,8 +15,8 @@ from db.models import ActionRow, Event, RawPage, Snapshot
 from db.vocabulary import EventKind
 from tracker.alerts import outbox
 from tracker.domain.changes import ABSENCES, Change, ChangeKind, diff
+from tracker.domain.endings import Ending
 from tracker.domain.models import Action, Participant, TreatyStatus
-from tracker.domain.withdrawals import Ending
 from tracker.services.repository import aware, participant_ids, table_of
 from tracker.settings import DEFAULTS
 

@@ -84,7 +84,7 @@ AsOf = Annotated[
 def _known_at_text(value: Any) -> Any:
     """Read `known_at`: a date (the end of that day, UTC) or a date-time with its zone."""
     if isinstance(value, str):
-        from tracker.domain.history import known_at_moment
+        from tracker.domain.moments import known_at_moment
 
         return known_at_moment(value)  # ValueError: a 422 naming known_at
     return value

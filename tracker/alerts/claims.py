@@ -1,0 +1,178 @@
+"""Claims on deliveries: a batch taken under a lease and a token, its heartbeat, each try begun.
+
+A claim marks rows `sending` under a lease and a claim token, in its own transaction (`FOR
+UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes writers); it spends no attempt. The
+`Heartbeat` renews the lease of every row the claim still holds, every third of the lease.
+`begin_try` records a try (`attempts + 1`) on rows that still carry the claim's token, committed
+before the send, and refuses (`Lost`, `Retracted`) when they do not or their event was withdrawn.
+The guarantees this gives are listed in tracker.alerts.dispatch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Self
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import SQLITE_BEGIN, one_line
+from db.models import Delivery, Event
+from tracker.alerts.withheld import NEVER_SENT
+from tracker.settings import DEFAULTS
+
+log = logging.getLogger("tracker.alerts")
+
+DEFAULT_LEASE = timedelta(seconds=DEFAULTS.delivery_lease_seconds)
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def claim(
+    sessions: sessionmaker[Session],
+    now: datetime,
+    batch: int,
+    lease: timedelta,
+    token: str | None = None,
+) -> list[int]:
+    """Take up to `batch` due deliveries (or ones whose lease ran out) for this process."""
+    return list(claim_batch(sessions, now, batch, lease, token or new_token()))
+
+
+def claim_batch(
+    sessions: sessionmaker[Session], now: datetime, batch: int, lease: timedelta, token: str
+) -> dict[int, str | None]:
+    """Claim a batch under `token`; map each id to its previous claim's token (None: never
+    claimed), which tells the rows of one earlier claim apart, so that a digest re-claimed after
+    a crash or a failed try keeps its composition (and its key)."""
+    with sessions.begin() as session:
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        due = or_(
+            and_(Delivery.state == "pending", Delivery.due_at <= now),
+            and_(Delivery.state == "sending", Delivery.claimed_until < now),
+        )
+        query = (
+            select(Delivery.id, Delivery.claim_token)
+            .where(due)
+            .order_by(Delivery.due_at, Delivery.id)
+            .limit(batch)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        claimed = {i: previous for i, previous in session.execute(query)}
+        if claimed:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(list(claimed)))
+                .values(state="sending", claimed_until=now + lease, claim_token=token)
+            )
+    return claimed
+
+
+def ours(token: str) -> tuple:
+    return (Delivery.claim_token == token, Delivery.state == "sending")
+
+
+def renew(sessions: sessionmaker[Session], token: str, now: datetime, lease: timedelta) -> int:
+    """Extend the lease of every row this claim still holds; return how many."""
+    with sessions.begin() as session:
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        result = session.execute(
+            update(Delivery).where(*ours(token)).values(claimed_until=now + lease)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class Heartbeat:
+    """Renews a claim's lease every third of it, in a thread, until stopped.
+
+    `lock` serializes its writes with the dispatcher's own (one process, one writer at a time:
+    no lock waits between the two on either database)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        token: str,
+        lease: timedelta,
+        now: Callable[[], datetime],
+        lock: threading.Lock,
+    ) -> None:
+        self.sessions, self.token, self.lease, self.now, self.lock = (
+            sessions,
+            token,
+            lease,
+            now,
+            lock,
+        )
+        self.period = max(lease.total_seconds() / 3, 0.01)
+        self.renewals = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="delivery-lease", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                with self.lock:
+                    renew(self.sessions, self.token, self.now(), self.lease)
+                self.renewals += 1
+            except Exception as error:  # noqa: BLE001 (the next beat tries again)
+                log.warning(
+                    "could not renew the lease of claim %s: %s",
+                    self.token[:8],
+                    one_line(error),
+                )
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class Lost(Exception):
+    """Some rows of a group no longer belong to this claim (another dispatcher took them)."""
+
+
+class Retracted(Exception):
+    """Some rows of a group carry an event retracted since the group was prepared."""
+
+    def __init__(self, rows: list[int]) -> None:
+        super().__init__(rows)
+        self.rows = rows
+
+
+def begin_try(
+    sessions: sessionmaker[Session],
+    group: list[int],
+    token: str,
+    now: datetime,
+    lease: timedelta,
+) -> None:
+    """Record a try on every row of `group` (and renew its lease), committed before the send;
+    Lost, with nothing recorded, if any of them is no longer this claim's; Retracted if an
+    event was retracted meanwhile (checked in the same transaction: a retraction committed
+    before this try is always seen, so its notice and this send cannot cross)."""
+    with sessions.begin() as session:
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        retracted = session.scalars(
+            select(Delivery.id)
+            .join(Event, Event.id == Delivery.event_id)
+            .where(Delivery.id.in_(group), Event.state.in_(NEVER_SENT))
+        ).all()
+        if retracted:
+            raise Retracted(list(retracted))
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(group), *ours(token))
+            .values(attempts=Delivery.attempts + 1, claimed_until=now + lease)
+        )
+        if (result.rowcount or 0) != len(group):  # type: ignore[attr-defined]
+            raise Lost  # rolls the transaction back: no try recorded

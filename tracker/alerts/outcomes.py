@@ -1,0 +1,95 @@
+"""The outcome of a delivery's try (or of not trying it), written on its rows.
+
+Sent; or, after a failed try, `pending` again after `backoff(attempts)` until `attempts` reaches
+`max_attempts`, then `dead`; a failed try of a retracted event is `cancelled`, not retried. Not
+a try: `cancelled` (subscription ended, event withdrawn), `deferred` (due again after
+`DEFERRAL`, attempts unchanged), `requeued` (due again at once).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import SQLITE_BEGIN
+from db.models import Delivery
+from tracker.alerts.claims import ours
+from tracker.alerts.model import backoff
+from tracker.alerts.withheld import retracted_events
+from tracker.settings import DEFAULTS
+
+log = logging.getLogger("tracker.alerts")
+
+DEFAULT_MAX_ATTEMPTS = DEFAULTS.delivery_max_attempts
+DEFERRAL = timedelta(minutes=10)  # wait before a delivery that was not tried is claimed again
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # sent | tried (failed) | cancelled | deferred | requeued | exhausted
+    error: str | None = None
+
+
+def record(
+    sessions: sessionmaker[Session],
+    group: list[int],
+    token: str,
+    now: datetime,
+    outcome: Outcome,
+    max_attempts: int,
+) -> list[str]:
+    """Write one outcome on all the rows of a group this claim still holds, in one transaction
+    (a digest is one send); return the report field of each row written."""
+    results = []
+    with sessions.begin() as session:
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        rows = session.scalars(
+            select(Delivery)
+            .where(Delivery.id.in_(group), *ours(token))
+            .order_by(Delivery.id)
+            .with_for_update()
+        ).all()
+        if len(rows) != len(group):
+            log.warning(
+                "deliveries %s: taken over by another dispatcher while this one held them "
+                "(its lease ran out); outcome %s not recorded, a repeat carries the same key",
+                sorted(set(group) - {r.id for r in rows}),
+                outcome.kind,
+            )
+        retracted = retracted_events(session, [row.event_id for row in rows])
+        for row in rows:
+            row.claimed_until = None
+            error = (outcome.error or "")[:2000] or None
+            if outcome.kind == "tried" and row.event_id in retracted:
+                row.state, row.last_error = "cancelled", f"event retracted; last try: {error}"
+                results.append("cancelled")
+            elif outcome.kind == "sent":
+                row.state, row.sent_at, row.last_error = "sent", now, None
+                results.append("sent")
+            elif outcome.kind == "cancelled":
+                row.state, row.last_error = "cancelled", error
+                results.append("cancelled")
+            elif outcome.kind == "exhausted":
+                row.state, row.last_error = "dead", error
+                results.append("dead")
+            elif outcome.kind == "deferred":
+                row.state, row.due_at, row.last_error = "pending", now + DEFERRAL, error
+                results.append("deferred")
+            elif outcome.kind == "requeued":  # not tried: due again at once
+                row.state, row.due_at = "pending", now
+                results.append("deferred")
+            elif row.attempts < max_attempts:
+                row.state, row.due_at, row.last_error = (
+                    "pending",
+                    now + backoff(row.attempts),
+                    error,
+                )
+                results.append("retried")
+            else:
+                row.state, row.last_error = "dead", error
+                results.append("dead")
+    return results
