@@ -161,7 +161,7 @@ def test_public_services_and_addresses_pass(url: str) -> None:
 def test_the_guard_is_checked_again_on_each_send(receiver: Receiver) -> None:
     url = f"json://127.0.0.1:{receiver.port}/notify"
     check_apprise_url(url, LOOPBACK)  # allowed when subscribed ...
-    with pytest.raises(DeliveryError, match="loopback address 127.0.0.1; refused") as refused:
+    with pytest.raises(DeliveryError, match=r"loopback address 127.0.0.1; refused") as refused:
         AppriseChannel().send(to(url), MESSAGE)  # ... no longer allowed when sending
     assert refused.value.retryable is False
     assert receiver.bodies == []
@@ -216,7 +216,7 @@ def test_a_connection_the_url_does_not_show_is_checked_too(
         return instance
 
     monkeypatch.setattr(apprise_channel, "instantiate", redirects_on)
-    with pytest.raises(DeliveryError, match="127.0.0.1 resolves to loopback address") as refused:
+    with pytest.raises(DeliveryError, match=r"127.0.0.1 resolves to loopback address") as refused:
         AppriseChannel(["127.0.0.2/32"]).send(to(redirector), MESSAGE)
     assert refused.value.retryable is False
     assert receiver.bodies == []

@@ -86,7 +86,7 @@ def test_sent_once_with_its_idempotency_key(session_factory):
     inbox = Inbox()
     report = dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW)
     assert (report.claimed, report.sent) == (1, 1)
-    ((recipient, message),) = inbox.sent
+    ((_recipient, message),) = inbox.sent
     (delivery,) = deliveries(session_factory)
     assert (delivery.state, delivery.attempts, delivery.sent_at) == ("sent", 1, NOW)
     assert message.idempotency_key == delivery.idempotency_key

@@ -283,7 +283,7 @@ def test_sources_after_crawls(env, capsys, settings):
     record_crawl(sessions, "untc", {"pages": 3}, True, None, good)
     record_crawl(sessions, "untc", {"pages": 0}, False, "0 pages, 1 failed", bad)
     engine.dispose()
-    code, out, _ = run(capsys, "sources", "--json")
+    _code, out, _ = run(capsys, "sources", "--json")
     (untc,) = json.loads(out)
     assert untc == {
         **untc,
@@ -296,5 +296,5 @@ def test_sources_after_crawls(env, capsys, settings):
     }
     # Judged now (the last success is 20 h old): stale, with the reason.
     assert untc["healthy"] is False and any(r.startswith("stale:") for r in untc["reasons"])
-    code, out, _ = run(capsys, "sources")
+    _code, out, _ = run(capsys, "sources")
     assert "0 pages, 1 failed" in out.splitlines()[2] and "untc: stale:" in out

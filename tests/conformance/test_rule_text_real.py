@@ -28,22 +28,22 @@ XML_SPECS: dict[str, dict[str, Any]] = {
     "III-13": {"threshold": 30, "counts": FOUR, "reio": "unknown", "delay": {"days": 30}, "later": {"days": 30}, "citation": "article 30"},
     "IV-16": {"threshold": 20, "counts": ["ratification", "accession"], "reio": "unknown", "delay": {"days": 30}, "citation": "article 39(1)"},
     "IV-9-b": {"threshold": 20, "counts": ["ratification", "accession"], "reio": "unknown", "delay": {"days": 30}, "later": {"days": 30}, "citation": "article 28(1)"},
-    "IX-4": {"threshold": 40, "counts": FOUR + ["formal_confirmation"], "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 36(1)"},
-    "IX-4-a": {"threshold": 40, "counts": FOUR + ["formal_confirmation"], "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 45"},
+    "IX-4": {"threshold": 40, "counts": [*FOUR, "formal_confirmation"], "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 36(1)"},
+    "IX-4-a": {"threshold": 40, "counts": [*FOUR, "formal_confirmation"], "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 45"},
     "X-12": {"threshold": 10, "counts": FOUR, "reio": "unknown", "delay": {"first_of_month_after_months": 12}, "later": {"first_of_month_after_months": 12}, "citation": "article 89"},
     "X-13": {"threshold": 5, "counts": FOUR, "reio": "unknown", "delay": {"first_of_month_after_months": 12}, "later": {"first_of_month_after_months": 12}, "citation": "article 22"},
     "X-17": {"threshold": 5, "counts": FOUR, "reio": "unknown", "delay": {"first_of_month_after_months": 6}, "later": {"first_of_month_after_months": 6}, "citation": "article 45"},
     "X-19": {"threshold": 10, "counts": FOUR, "reio": "unknown", "delay": {"days": 60}, "citation": "article 12(1)"},
     "X-7": {"threshold": 10, "counts": ["ratification", "accession"], "reio": "unknown", "delay": {"first_of_month_after_months": 6}, "later": {"first_of_month_after_months": 6}, "citation": "article 44"},
     "XII-2": {"threshold": 4, "counts": ["ratification"], "reio": "unknown", "delay": {"days": 30}, "later": {"days": 90}, "citation": "article 9"},
-    "XII-8": {"threshold": 10, "counts": FOUR + ["consent_to_be_bound"], "reio": "unknown", "delay": {"months": 6}, "citation": "article 14(1)"},
+    "XII-8": {"threshold": 10, "counts": [*FOUR, "consent_to_be_bound"], "reio": "unknown", "delay": {"months": 6}, "citation": "article 14(1)"},
     "XVIII-8": {"threshold": 22, "counts": FOUR, "reio": "unknown", "delay": {"days": 30}, "later": {"days": 30}, "citation": "article 27"},
     "XVIII-8-a": {"threshold": 22, "counts": FOUR, "reio": "unknown", "delay": {"days": 30}, "later": {"days": 30}, "citation": "article VI(1)"},
     "XXI-9": {"threshold": 10, "counts": FOUR, "reio": "unknown", "delay": {"days": 30}, "later": {"days": 30}, "citation": "article 18"},
     "XXII-3": {"threshold": 3, "counts": FOUR, "reio": "unknown", "delay": {"months": 6}, "citation": "article 9(1)"},
     "XXIII-3": {"threshold": 35, "counts": ["ratification", "accession"], "only": "states", "reio": "not_counted", "delay": {"days": 30}, "later": {"days": 30}, "citation": "article 85"},
     "XXIX-1": {"threshold": 5, "counts": ["ratification"], "reio": "unknown", "delay": {"days": 30}, "citation": "article 12(1)"},
-    "XXV-4": {"threshold": 30, "counts": FOUR + ["definitive_signature"], "reio": "unknown", "delay": {"days": 30}, "later": {"days": 30}, "citation": "article 12"},
+    "XXV-4": {"threshold": 30, "counts": [*FOUR, "definitive_signature"], "reio": "unknown", "delay": {"days": 30}, "later": {"days": 30}, "citation": "article 12"},
     "XXVI-2-c": {"threshold": 20, "counts": FOUR, "reio": "unknown", "delay": {"months": 6}, "citation": "article 8, paragraph 1 (b)"},
     "XXVI-7": {"threshold": 6, "counts": FOUR, "reio": "unknown", "delay": {"days": 30}, "citation": "article 36(1)"},
     "XXVI-9": {"threshold": 50, "counts": FOUR, "reio": "unknown", "delay": {"days": 90}, "citation": "article 15(1)"},
@@ -54,7 +54,7 @@ XML_SPECS: dict[str, dict[str, Any]] = {
     "XXVII-15": {"threshold": 50, "counts": FOUR, "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 26(1)"},
     "XXVII-16": {"threshold": 16, "counts": FOUR, "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 29"},
     "XXVII-17": {"threshold": 50, "counts": FOUR, "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 31(1)"},
-    "XXVII-3-b": {"threshold": 20, "counts": FOUR + ["formal_confirmation"], "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 29"},
+    "XXVII-3-b": {"threshold": 20, "counts": [*FOUR, "formal_confirmation"], "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 29"},
     "XXVII-5-a": {"threshold": 16, "counts": FOUR, "reio": "not_additional", "delay": {"days": 90}, "later": {"days": 90}, "citation": "article 23"},
     "XXVIII-1": {"threshold": 10, "counts": ["ratification", "acceptance", "accession"], "reio": "unknown", "delay": {"months": 3}, "later": {"months": 3}, "citation": "article 13"},
 }  # fmt: skip
@@ -179,7 +179,7 @@ def test_xml_examples(xml_outcomes: list[Any]) -> None:
     )
     fctc = _spec(xml_outcomes, "IX-4")
     assert fctc is not None and fctc["reio"] == "not_additional"
-    assert fctc["counts"] == FOUR + ["formal_confirmation"]
+    assert fctc["counts"] == [*FOUR, "formal_confirmation"]
     hague = _spec(xml_outcomes, "X-13")  # "the expiration of one year from"
     assert hague is not None and hague["delay"] == {"first_of_month_after_months": 12}
     assert _spec(xml_outcomes, "XII-2") is not None and _spec(xml_outcomes, "XII-2")["later"] == {

@@ -71,9 +71,8 @@ UNREADABLE: dict[str, tuple[str, ...]] = {
     "IV-3": ("MNE", "SLB"),
     "XXVI-1": ("ATG", "DMA", "SLB", "LCA", "VCT"),
     "XXVI-5": ("MNE", "SSD"),
-    **{
-        page: ("MNE",)
-        for page in (
+    **dict.fromkeys(
+        (
             "IV-4",
             "IV-5",
             "IV-8",
@@ -88,8 +87,9 @@ UNREADABLE: dict[str, tuple[str, ...]] = {
             "XXVI-2-c",
             "XXVI-3",
             "XXVI-4",
-        )
-    },
+        ),
+        ("MNE",),
+    ),
 }
 UNREADABLE_TOTAL = 30
 UNREADABLE_REASONS = {

@@ -169,7 +169,7 @@ def test_broken_toml_names_the_file(tmp_path: Path, text: str) -> None:
 
 def test_missing_file_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "absent.toml"
-    with pytest.raises(RuleError, match="absent.toml"):
+    with pytest.raises(RuleError, match=r"absent.toml"):
         _load(path, "test")
 
 
@@ -181,7 +181,7 @@ def test_invalid_rule_names_the_treaty(tmp_path: Path) -> None:
 
 def test_invalid_rule_names_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, VALID.replace("threshold = 5", "threshold = 0"))
-    with pytest.raises(RuleError, match="broken.toml"):
+    with pytest.raises(RuleError, match=r"broken.toml"):
         _load(path, "test")
 
 

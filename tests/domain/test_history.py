@@ -73,7 +73,7 @@ def consent(ending: Ending) -> Ending:
 
 
 def standing(history, key, on: str):
-    found = [a for a in history.of(key)]
+    found = list(history.of(key))
     return {(a.column.value, a.date.isoformat()): a.standing(D(on)) for a in found}
 
 

@@ -205,7 +205,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         ),
         {
             "threshold": 40,
-            "counts": FOUR + ["formal_confirmation"],
+            "counts": [*FOUR, "formal_confirmation"],
             "reio": "not_additional",
             "delay": {"days": 90},
         },
@@ -253,7 +253,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
             "instruments of ratification, acceptance, approval or accession or definitive "
             "signature of thirty (30) States."
         ),
-        {"threshold": 30, "counts": FOUR + ["definitive_signature"], "delay": {"days": 30}},
+        {"threshold": 30, "counts": [*FOUR, "definitive_signature"], "delay": {"days": 30}},
     ),
     (
         "later paragraph",

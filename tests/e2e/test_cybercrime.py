@@ -74,7 +74,7 @@ def test_one_short_then_the_fortieth_state_crosses_it(env, capsys, tmp_path):
     after.write_bytes(_page(40, "20-09-2026 10:00:00 EDT"))
 
     assert run(capsys, "ingest", "--source", "untc", str(before))[0] == 0
-    code, out = run(capsys, "status", "XVIII-16", "--json")
+    _code, out = run(capsys, "status", "XVIII-16", "--json")
     short = json.loads(out)
     assert (short["signatories"], short["parties"]) == (72, 40)
     assert short["rule"]["threshold"] == 40 and short["rule"]["reio"] == "not_additional"

@@ -304,7 +304,7 @@ def _archives(folder: Path) -> list[Path]:
     """Eight observations of three treaties, a State joining at each (24 files)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = []
-    for k, state in enumerate(JOINING):
+    for k, _state in enumerate(JOINING):
         for t in INGEST_TREATIES:
             rows = pages.good_rows() + [
                 Row(s, signature=date(2026, 1, 1 + i), consent=date(2026, 2, 1 + i))

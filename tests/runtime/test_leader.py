@@ -253,7 +253,7 @@ def test_leadership_starts_the_scheduler_on_acquiring_and_stops_it_on_losing(cap
         "leader: released",
     ]
     (lost,) = [r for r in caplog.records if r.getMessage().startswith("leader: lost")]
-    assert (lost.levelname, getattr(lost, "state")) == ("ERROR", "lost")
+    assert (lost.levelname, lost.state) == ("ERROR", "lost")
 
 
 def test_a_standby_says_so_once_and_never_starts_a_scheduler(caplog):

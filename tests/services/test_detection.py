@@ -254,11 +254,13 @@ def test_a_bad_confirmation_is_refused_and_changes_nothing(
 ):
     _paris(session_factory)
     ingest_page(session_factory, page(status(*parties(3)), "2016-10-01"))
-    with pytest.raises(BadCondition, match=message.replace("(", r"\(").replace(")", r"\)")):
-        with session_factory.begin() as session:
-            confirm_condition(
-                session, treaty, key, met_on, note=None, now=datetime(2016, 10, 6, tzinfo=UTC)
-            )
+    with (
+        pytest.raises(BadCondition, match=message.replace("(", r"\(").replace(")", r"\)")),
+        session_factory.begin() as session,
+    ):
+        confirm_condition(
+            session, treaty, key, met_on, note=None, now=datetime(2016, 10, 6, tzinfo=UTC)
+        )
     assert kinds(session_factory) == []
 
 

@@ -176,7 +176,7 @@ def database(
     # The pages came from a good crawl (a source never crawled successfully is not healthy).
     record_crawl(sessions, "untc", {"pages": len(pages) + 2}, True, None, CYBER_AFTER)
     engine.dispose()
-    yield url, tuple(t for t, _, _ in pages) + ("XVIII-16",)
+    yield url, (*tuple(t for t, _, _ in pages), "XVIII-16")
     if schema is not None and _pg_admin is not None:
         with _pg_admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

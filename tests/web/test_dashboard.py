@@ -55,7 +55,7 @@ def built_status(until: date, printed_eif: date | None):
         else:
             members.append(member(name, code, sig="2017-09-20"))
     name, code = states[PARTIES]
-    later = WITHDRAWN_CONSENT <= until
+    later = until >= WITHDRAWN_CONSENT
     consent = WITHDRAWN_CONSENT.isoformat() if later else None
     members.append(member(name, code, sig="2017-09-20", consent=consent, withdrawn=later))
     members += [member(n, c, sig="2017-09-21") for n, c in states[PARTIES + 1 :]]

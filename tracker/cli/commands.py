@@ -49,7 +49,7 @@ def _observed(path: Path, body: bytes, source: str, override: date | None) -> da
         return datetime.combine(override, time(), UTC)
     try:
         return sources.parse(source, body, url=path.resolve().as_uri()).status_as_at
-    except Exception:  # the ingest below reports why the page is not accepted
+    except Exception:  # noqa: BLE001 (the ingest below reports why the page is not accepted)
         return None
 
 

@@ -166,7 +166,7 @@ def first_crawl_at(settings: Settings, source: str, now: datetime) -> datetime:
             return now
         stamp = last.get("finished_at")
         finished = datetime.fromisoformat(str(stamp)) if stamp else None
-    except Exception:  # no row, bad value, database down: crawl now, as after any downtime
+    except Exception:  # noqa: BLE001 (no row, bad value, database down: crawl now, as after any downtime)
         return now
     finally:
         sessions.kw["bind"].dispose()

@@ -80,7 +80,7 @@ class Leadership:
             try:
                 scheduler = self.make_scheduler()
                 scheduler.start()
-            except Exception:
+            except Exception:  # noqa: BLE001 (logged, and the lock released)
                 leader_log.exception("leader: could not start the scheduler; releasing the lock")
                 self.lock.release()
                 return False
@@ -95,7 +95,7 @@ class Leadership:
                 scheduler.shutdown(wait=False)
             try:
                 self.on_step_down()
-            except Exception:
+            except Exception:  # noqa: BLE001 (logged; the lock is released all the same)
                 leader_log.exception("leader: stepping down")
         self.lock.release()  # last: no other process starts crawling while ours still run
 
@@ -103,7 +103,7 @@ class Leadership:
         while not self._stopping.is_set():
             try:
                 self.poll()
-            except Exception:  # never let the election thread die
+            except Exception:  # noqa: BLE001 (never let the election thread die)
                 leader_log.exception("leader: election step failed")
             self._stopping.wait(self.poll_seconds)
 

@@ -123,7 +123,7 @@ class PostgresAdvisoryLock:
             got = bool(
                 conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
             )
-        except Exception as error:  # database down or unreachable: a standby keeps trying
+        except Exception as error:  # noqa: BLE001 (database down or unreachable: a standby keeps trying)
             self._database_error("cannot try the lock", error)
             return False
         self._last_error = None
@@ -143,7 +143,7 @@ class PostgresAdvisoryLock:
                 ),
                 {"hi": (self.key >> 32) & 0xFFFFFFFF, "lo": self.key & 0xFFFFFFFF},
             ).scalar()
-        except Exception as error:  # the connection broke: the server has dropped (or will
+        except Exception as error:  # noqa: BLE001 - the connection broke: the server has dropped (or will
             self._database_error("lock connection lost", error)  # drop) the lock
             return False
         if not held:
@@ -234,9 +234,12 @@ def lock_file_for(settings: Settings) -> Path:
     """Beside the SQLite database file; in the data directory for anything else."""
     url = make_url(settings.database_url)
     database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
-        if not database.startswith("file:"):
-            return Path(database).expanduser().with_name(Path(database).name + LOCK_FILE_SUFFIX)
+    if (
+        url.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+    ):
+        return Path(database).expanduser().with_name(Path(database).name + LOCK_FILE_SUFFIX)
     return settings.data_dir / f"scheduler{LOCK_FILE_SUFFIX}"
 
 

@@ -62,7 +62,7 @@ def confirmations(
     )
     if known_at is not None:
         query = query.where(ConditionConfirmation.confirmed_at <= known_at)
-    return {key: met_on for key, met_on in session.execute(query)}
+    return dict(session.execute(query).all())
 
 
 def rule_and_status(

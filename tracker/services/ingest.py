@@ -168,7 +168,7 @@ def ingest_page(
         )
     except sources.PageRejected as rejected:
         return _reject_page(session_factory, page, rejected.reason, receipt, health)
-    except Exception as crash:  # a parser bug must not lose the page: keep it for a re-parse
+    except Exception as crash:  # noqa: BLE001 (a parser bug must not lose the page: keep it for a re-parse)
         reason = f"parser error: {type(crash).__name__}: {crash}"
         return _reject_page(session_factory, page, reason, receipt, health)
     with session_factory.begin() as session:

@@ -145,7 +145,7 @@ def participant_ids(session: Session, keys: Iterable[str]) -> dict[str, int]:
     if not wanted:
         return {}
     query = select(ParticipantRow.key, ParticipantRow.id).where(ParticipantRow.key.in_(wanted))
-    return {key: pid for key, pid in session.execute(query)}
+    return dict(session.execute(query).all())
 
 
 def aware(moment: datetime) -> datetime:

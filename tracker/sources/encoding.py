@@ -127,10 +127,7 @@ def _detect(body: bytes) -> str:
 def _strict(body: bytes, encoding: str, origin: str) -> str:
     name = codecs.lookup(encoding).name
     try:
-        if name == "cp1252":
-            text = body.decode(name, errors="whatwg-cp1252")
-        else:
-            text = body.decode(name)
+        text = body.decode(name, errors="whatwg-cp1252") if name == "cp1252" else body.decode(name)
     except UnicodeDecodeError as exc:
         raise UndecodablePage(
             f"page does not decode as {name} ({origin}): invalid byte sequence at offset "

@@ -133,10 +133,10 @@ def create_app(
         try:
             with sessions() as session:
                 session.execute(text("SELECT 1"))
-                unhealthy = [
-                    s for s in session.scalars(select(Source.slug).where(Source.healthy.is_(False)))
-                ]
-        except Exception as error:  # the database is down: say so, with 503
+                unhealthy = list(
+                    session.scalars(select(Source.slug).where(Source.healthy.is_(False)))
+                )
+        except Exception as error:  # noqa: BLE001 (the database is down: say so, with 503)
             message = str(error).splitlines()[0]
             return JSONResponse({"status": "error", "database": message}, 503)
         body: dict[str, Any] = {
