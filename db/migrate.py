@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -77,7 +78,7 @@ def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
     if connection.dialect.name != "sqlite":
         yield
         return
-    dbapi = connection.connection.driver_connection
+    dbapi: Any = connection.connection.driver_connection  # sqlite3.Connection
     if connection.in_transaction() or dbapi.in_transaction:
         raise RuntimeError("foreign keys can only be switched off outside a transaction")
     dbapi.execute("PRAGMA foreign_keys=OFF")

@@ -141,8 +141,8 @@ def predecessor_instruments(status: TreatyStatus) -> Successions:
     result = Successions(tuple(instruments), ())
     unreadable: list[UnreadableSuccession] = []
     for p in status.participants:
-        when = _succession_date(p)
-        if when is None:
+        succeeded = _succession_date(p)
+        if succeeded is None:
             continue
         if p.key in disputed:
             reason = f"footnotes disagree on {disputed[p.key]}'s instrument"
@@ -152,5 +152,5 @@ def predecessor_instruments(status: TreatyStatus) -> Successions:
             reason = "no footnote on its row"
         else:
             reason = "no footnote gives the predecessor's instrument"
-        unreadable.append(UnreadableSuccession(p.key, p.name, when, reason))
+        unreadable.append(UnreadableSuccession(p.key, p.name, succeeded, reason))
     return Successions(tuple(instruments), tuple(unreadable))

@@ -253,8 +253,8 @@ def _ending(p: Participant, sentence: str, after: list[str], clause: Delay | Non
     for follow in after:
         if effective is not None or _ANNOUNCE.search(follow) or _REJOIN.search(follow):
             break
-        if (m := _EFFECT.search(follow)) is not None:
-            effective, words = _date(m, 1), f"{sentence} {follow}"
+        if (later := _EFFECT.search(follow)) is not None:
+            effective, words = _date(later, 1), f"{sentence} {follow}"
         elif (rel := _relative(follow, notified)) is not None:
             effective, words = rel, f"{sentence} {follow}"
     if effective is not None:

@@ -128,7 +128,7 @@ def load_history(
     )
     history = _HISTORIES.get(session, key)
     if history is None:
-        data = dict(
+        data: dict[int, Any] = dict(
             session.execute(
                 select(Snapshot.id, Snapshot.data).where(Snapshot.id.in_([s.id for s in snapshots]))
             ).all()

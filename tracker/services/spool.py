@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -218,12 +219,13 @@ def recover_spool(
                 continue
             try:
                 result = with_retries(
-                    lambda s=spooled: ingest_page(
+                    functools.partial(
+                        ingest_page,
                         session_factory,
-                        s.page,
+                        spooled.page,
                         approaching=approaching,
                         confirm_after=confirm_after,
-                        receipt=s.key,
+                        receipt=spooled.key,
                         health=health,
                     ),
                     retries,
@@ -267,4 +269,4 @@ def with_retries(
 
 def backoff(attempt: int) -> float:
     """The wait before retry number `attempt + 1` of a database operation."""
-    return min(5.0, 0.5 * 2**attempt)
+    return min(5.0, 0.5 * 2.0**attempt)
