@@ -1,12 +1,15 @@
 # Two commands do all set-up on a fresh machine:
 #   make run    the service on the embedded SQLite default (data/tracker.sqlite3)
 #   make test   the test suite, on SQLite and on PostgreSQL (127.0.0.1:5432, database test)
+# For developers:
+#   make check      ruff, ruff format --check, mypy, import-linter contracts (no database)
+#   make test-fast  the tests not marked slow, on SQLite (under a minute on 2 cores)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install demo bench
+.PHONY: run test test-fast check install demo bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +24,15 @@ run: $(STAMP)
 
 test: $(STAMP)
 	BIN=$(BIN) scripts/test
+
+test-fast: $(STAMP)
+	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest -q -n 2 -m "not slow"
+
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
