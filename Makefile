@@ -3,7 +3,7 @@
 #   make test   the test suite, on SQLite and on PostgreSQL (127.0.0.1:5432, database test)
 # For developers:
 #   make check      ruff, ruff format --check, mypy, import-linter contracts (no database)
-#   make test-fast  the tests not marked slow, on SQLite (under a minute on 2 cores)
+#   make test-fast  the tests not marked slow, on SQLite, 2 workers (see README)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

@@ -26,7 +26,8 @@ from tracker.cli import main
 from tracker.settings import Settings
 from tracker.web.app import create_app
 
-pytestmark = pytest.mark.db
+# slow: a real page history replayed through a local SMTP server, over 3 s a test
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 PUBLIC = "http://tracker.test"
 ADDRESS = "a@example.org"

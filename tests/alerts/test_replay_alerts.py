@@ -63,6 +63,7 @@ def run(capsys, *argv: str) -> str:
     return out
 
 
+@pytest.mark.slow  # the real TPNW page ingested and its alert sent: over 3 s
 def test_threshold_crossed_arrives_once_signed(env, capsys, receiver, tpnw):
     first, second = tpnw
     sub = json.loads(

@@ -150,6 +150,7 @@ def test_the_email_channel_refuses_a_stored_list_before_any_smtp(settings):
 # --- SMTP down ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits for the SMTP connection to fail: over 5 s
 def test_subscribe_email_with_smtp_down_is_one_line_exit_2_and_nothing_made(
     cli_env, session_factory
 ):

@@ -231,6 +231,7 @@ def test_run_calls_run_service(env, capsys, monkeypatch):
     assert seen == {"host": "127.0.0.1", "port": 9999}
 
 
+@pytest.mark.slow  # a `tracker` subprocess
 def test_subprocess_unknown_treaty_is_one_line_without_traceback(cli_env):
     done = subprocess.run(
         [sys.executable, "-m", "tracker.cli", "status", "XXVI-99"],

@@ -125,6 +125,7 @@ def test_replace_validates_like_the_environment():
         settings.log_level = "DEBUG"  # type: ignore[misc]
 
 
+@pytest.mark.slow  # a `tracker` subprocess each
 @pytest.mark.parametrize(
     ("name", "value"),
     [("TRACKER_LOG_LEVEL", "LOUD"), ("TRACKER_CONCURRENCY", "0"), ("TRACKER_DOWNLOAD_DELAY", "-1")],

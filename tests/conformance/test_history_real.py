@@ -36,7 +36,8 @@ HTML_OBSERVED = datetime(2026, 2, 3, 15, 16, 18, tzinfo=UTC)  # its "status as a
 TODAY = date(2026, 11, 1)
 D = date.fromisoformat
 
-pytestmark = pytest.mark.db
+# slow: reads the real depositary pages of ../shared (hundreds of files) to set up
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 needs_ctbt = pytest.mark.skipif(
     not (XML.is_file() and HTML.is_file()), reason=f"real fixtures absent: {XML.parent.parent}"
 )

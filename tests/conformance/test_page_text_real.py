@@ -12,6 +12,9 @@ import pytest
 
 from tracker.sources import PageRejected, untc
 
+# slow: reads the real depositary pages of ../shared (hundreds of files) to set up
+pytestmark = pytest.mark.slow
+
 PAGES = ("XXVI-9__tpnw.html", "XXVI-5__ottawa.html", "IV-5__iccpr_op1.html")
 
 

@@ -222,6 +222,7 @@ def test_doha_data_puts_144th_instrument_on_2_october_only_without_the_eu() -> N
     assert with_eu[143].date + timedelta(days=90) == date(2020, 12, 30)
 
 
+@pytest.mark.slow  # the whole 56-version Doha history ingested: over 10 s
 @needs_doha
 @pytest.mark.db
 def test_doha_replay_rule_events(session_factory: SessionFactory) -> None:
@@ -306,6 +307,7 @@ def test_doha_replay_rule_events(session_factory: SessionFactory) -> None:
     assert daily_job(session_factory, datetime(2021, 1, 2, tzinfo=UTC))[DOHA] == []
 
 
+@pytest.mark.slow  # the Doha history ingested: over 2 s
 @needs_doha
 @pytest.mark.db
 def test_doha_threshold_and_entry_into_force_match_the_depositary(

@@ -11,9 +11,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tracker.domain.rule_spec import rule_from_spec
 from tracker.domain.rule_text import Extraction, extract_rule, extract_rule_spec
 from tracker.sources.untc import xml as untc_xml
+
+pytestmark = pytest.mark.slow  # every real page read for its rule: over 5 s to set up
 
 FOUR = ["ratification", "acceptance", "approval", "accession"]
 

@@ -14,7 +14,8 @@ import pytest
 from tracker.catalogue import catalogue
 from tracker.domain.evaluate import evaluate
 
-pytestmark = pytest.mark.usefixtures("real_root")
+# slow: reads the real depositary pages of ../shared (hundreds of files) to set up
+pytestmark = [pytest.mark.usefixtures("real_root"), pytest.mark.slow]
 
 # Treaty -> why the computed date differs from the printed one. Flagged (agrees: false) in the
 # status answer, never silently replaced by either date.

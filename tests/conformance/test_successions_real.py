@@ -9,8 +9,13 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
+import pytest
+
 from tracker.domain.models import TreatyStatus
 from tracker.domain.successions import predecessor_instruments
+
+# slow: reads the real depositary pages of ../shared (hundreds of files) to set up
+pytestmark = pytest.mark.slow
 
 YUG = ("BIH", "HRV", "MKD", "SRB", "SVN")
 CS = ("CZE", "SVK")

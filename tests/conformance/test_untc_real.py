@@ -11,7 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tracker.sources import untc
+
+# slow: reads the real depositary pages of ../shared (hundreds of files) to set up
+pytestmark = pytest.mark.slow
 
 # Every participant of the 30 pages maps to an ISO 3166 code or is a REIO (the European Union).
 # Genuine exceptions would be listed here, per page, with the reason; there are none.

@@ -14,6 +14,9 @@ from tracker.domain.endings import CLAUSE, FOOTNOTE, UNKNOWN
 from tracker.domain.evaluate import evaluate
 from tracker.domain.withdrawals import read_withdrawals
 
+# slow: reads the real depositary pages of ../shared (hundreds of files) to set up
+pytestmark = pytest.mark.slow
+
 D = date.fromisoformat
 # Bracketed participants over the 247 accepted XML files and the 30 HTML pages (footnotes only,
 # no withdrawal clause): with an effective date read, and without.

@@ -18,7 +18,8 @@ from sqlalchemy import text
 from db.engine import make_engine
 from db.migrate import current, downgrade, head, upgrade
 
-pytestmark = pytest.mark.db
+# slow: every migration up and down over filled tables, 1.5-3 s each
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 ROWS = 2
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

@@ -487,6 +487,7 @@ def test_a_flapping_source_alerts_nobody_but_its_flag_follows_each_crawl(session
     assert alerts(session_factory) == []
 
 
+@pytest.mark.slow  # days of crawls at the service pace: over 4 s each
 @pytest.mark.db
 @pytest.mark.parametrize(
     ("pattern", "unhealthy_after"),

@@ -151,6 +151,7 @@ def _comparable(answer):
     )
 
 
+@pytest.mark.slow  # the CTBT history ingested twice: over 4 s
 def test_the_answers_do_not_depend_on_the_ingest_order(ctbt_history, db_engine, tmp_path):
     from db.engine import make_engine, make_session_factory
     from db.migrate import upgrade

@@ -198,6 +198,7 @@ def test_known_at_counts_the_other_treatys_parties_observed_by_then(session_fact
         assert latest("XXVII-7", D("2000-01-01")) == 8
 
 
+@pytest.mark.slow  # over 3 s
 def test_known_at_answers_when_the_treaty_was_last_checked_by_then(session_factory):
     from datetime import UTC, datetime
 

@@ -3,6 +3,7 @@
 import asyncio
 import time
 
+import pytest
 from scrapy.http import Request, Response
 from scrapy.settings import Settings as ScrapySettings
 from scrapy.utils.test import get_crawler
@@ -35,6 +36,7 @@ def test_cached_body_is_reused_only_on_304_never_for_an_error():
         )
 
 
+@pytest.mark.slow  # waits the real backoff: over 3 s
 def test_retries_back_off_exponentially():
     crawler = get_crawler(
         UntcSpider,
@@ -53,6 +55,7 @@ def test_retries_back_off_exponentially():
     assert isinstance(gave_up, Response) and gave_up.status == 503
 
 
+@pytest.mark.slow  # waits the real backoff: over 3 s
 def test_backoff_delay_is_waited_before_the_retry_is_sent():
     crawler = get_crawler(UntcSpider)
     crawler.spider = UntcSpider.from_crawler(crawler)

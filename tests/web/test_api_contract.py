@@ -48,7 +48,8 @@ from tracker.web.api import (
 )
 from tracker.web.app import create_app
 
-pytestmark = pytest.mark.db
+# slow: the module database holds the 30 real pages ingested (over 10 s to build per worker)
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 TODAY = date(2026, 11, 22)
 CLOCK = datetime(2026, 11, 22, 12, tzinfo=UTC)

@@ -32,7 +32,8 @@ from db.engine import make_engine, make_session_factory
 from tracker.settings import Settings
 from tracker.web.app import create_app
 
-pytestmark = pytest.mark.db
+# slow: the 30 real pages ingested, then every operation fuzzed (over 30 s)
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 EXAMPLES = int(os.environ.get("TRACKER_SCHEMATHESIS_EXAMPLES", "40"))
 CHECKS = [
