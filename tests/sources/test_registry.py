@@ -126,7 +126,7 @@ def test_the_scheduler_has_one_crawl_job_per_registered_source(settings):
 def test_spider_modules_are_the_registered_spiders():
     import spiders.settings
 
-    assert spiders.settings.SPIDER_MODULES == [s.spider for s in registry.all_sources()]
+    assert [s.spider for s in registry.all_sources()] == spiders.settings.SPIDER_MODULES
     from scrapy.settings import Settings as ScrapySettings
     from scrapy.spiderloader import SpiderLoader
 

@@ -65,7 +65,7 @@ def claim_batch(
         )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        claimed = {i: previous for i, previous in session.execute(query)}
+        claimed = dict(session.execute(query).all())
         if claimed:
             session.execute(
                 update(Delivery)

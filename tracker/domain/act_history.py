@@ -9,6 +9,7 @@ act from the pages is tracker.domain.history; the treaty on a date, tracker.doma
 
 from __future__ import annotations
 
+import datetime as dt  # `dt.date` where a field named `date` hides the type
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -79,7 +80,7 @@ class ActHistory:
     def key(self) -> ActKey:
         return (self.participant, self.column.value, self.kind, self.date)
 
-    def standing(self, on: date) -> str:
+    def standing(self, on: dt.date) -> str:
         """NOT_YET, COUNTS, ENDED, NOT_KNOWN or NEVER on the legal date `on`."""
         if self.ended_by == REWRITTEN:
             return NEVER
@@ -96,7 +97,7 @@ class ActHistory:
             return ENDED
         return NOT_KNOWN
 
-    def unknown_warning(self, on: date) -> str:
+    def unknown_warning(self, on: dt.date) -> str:
         what = f"{self.name}: {self.kind.replace('_', ' ')} of {self.date.isoformat()}"
         end = self.ending
         low = end.not_before if end and end.not_before else self.date

@@ -7,6 +7,7 @@ agrees with it on a day, and names both answers where they disagree.
 
 from __future__ import annotations
 
+import datetime as dt  # `dt.date` where a field named `date` hides the type
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +21,7 @@ class Printed:
     in_force: bool | None  # from the label: "Entry into force" / "Not yet in force" (None: none)
     date: date | None  # the printed entry-into-force date
     label: str | None = None
-    as_at: date | None = None  # the page's "status as at" day (None: not printed)
+    as_at: dt.date | None = None  # the page's "status as at" day (None: not printed)
 
     @classmethod
     def of(cls, status: TreatyStatus) -> Printed:

@@ -90,7 +90,7 @@ def day_deposits(
     found = []
     for i in instruments:
         if i.date == met and not i.counts_on(met):
-            why = "deposited, but withdrawn (in effect by then, or on a date not known)"
+            why: str | None = "deposited, but withdrawn (in effect by then, or on a date not known)"
             found.append(DayDeposit(i, False, False, why))
         elif i.date == met:
             why = None if i in deciding else "counted, but not among what met the rule that day"

@@ -8,6 +8,7 @@ ended it (tracker.domain.endings), and `counts_on(day)` says whether it counts o
 
 from __future__ import annotations
 
+import datetime as dt  # `dt.date` where a field named `date` hides the type
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,7 +36,7 @@ class Instrument:
     ending: Ending | None = None  # the withdrawal that ended it, if one did or is due
 
     @property
-    def ended_on(self) -> date | None:
+    def ended_on(self) -> dt.date | None:
         """The day it stopped counting (its withdrawal took effect), where known."""
         return self.ending.effective_on if self.ending else None
 
@@ -44,7 +45,7 @@ class Instrument:
         """Ended (or ending) on a date nobody has printed."""
         return self.ending is not None and self.ending.effective_on is None
 
-    def counts_on(self, day: date, *, sure: bool = True) -> bool:
+    def counts_on(self, day: dt.date, *, sure: bool = True) -> bool:
         """True if it counts on `day`: deposited by then and not yet withdrawn. For an end of
         unknown date, `sure` counts it only where the history shows it still in force, and
         otherwise wherever it is not known to have ended."""
@@ -68,7 +69,7 @@ class Instrument:
         return self.successors if self.via else ((self.iso3,) if self.iso3 else ())
 
     def to_dict(self) -> dict[str, Any]:
-        d = {
+        d: dict[str, Any] = {
             "participant": self.name,
             "iso3": self.iso3,
             "kind": self.kind,

@@ -205,11 +205,11 @@ def find_main(sentences: list[str], text: str) -> tuple[dict[str, Any], int, int
         low = squash(sentence)
         if not (eif := EIF.search(low)):
             continue
-        if not (found := _main_rule(low[eif.end() :])):
+        if not (main := _main_rule(low[eif.end() :])):
             continue
         if _BLOCK.search(low):
             raise Unreadable("further condition", sentence.strip(" \"'."))
-        rule, gap, tail = found
+        rule, gap, tail = main
         prefix = low[: eif.start()]
         if not _SUBJECT.fullmatch(prefix.strip() + " "):
             raise Unreadable("unread words in the rule sentence", sentence[: eif.start()].strip())

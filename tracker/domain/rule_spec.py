@@ -74,7 +74,7 @@ def _treaty_ref(value: Any, what: str, treaty_id: str) -> str | None:
 
 def _only(value: Any, treaty_id: str) -> str | Group | None:
     if value is None or value == STATES:
-        return value
+        return None if value is None else STATES
     if isinstance(value, dict):
         return _group(value, treaty_id, with_k=False)
     raise RuleError(f'{treaty_id}: only is "states" or a group {{label, participants}}')

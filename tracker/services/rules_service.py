@@ -88,13 +88,13 @@ def show_rule(session: Session, treaty_id: str) -> dict[str, Any]:
     try:
         treaty, slug = find_treaty(session, treaty_id)
     except NotFound:
-        found = _curated(treaty_id)
-        if found is None:
+        curated = _curated(treaty_id)
+        if curated is None:
             raise NotFound(
                 f"no rule for {treaty_id!r}: not in the catalogue and not tracked"
             ) from None
-        public, rule, version = found
-        return _describe(public, rule, False, {}) | {"catalogue_version": version}
+        public, curated_rule, version = curated
+        return _describe(public, curated_rule, False, {}) | {"catalogue_version": version}
     rule, status, _ = rule_and_status(session, treaty)
     if rule is None:
         raise NotFound(
