@@ -77,7 +77,7 @@ def serve(url: str, port: int, static_dir: str) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from db.engine import make_engine, make_session_factory
-    from tracker.services.queries import treaty_status
+    from tracker.services.read.status import treaty_status
     from tracker.settings import Settings
     from tracker.web import api
     from tracker.web.app import create_app

@@ -25,7 +25,7 @@ from scrapy.http import Response
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.python.failure import Failure
 
-from db.engine import make_engine, make_session_factory, one_line
+from db.engine import one_line
 from db.migrate import upgrade
 from spiders import signals as tracker_signals
 from spiders.items import FetchFailure, NavigationPage, PageItem
@@ -40,6 +40,7 @@ from tracker.services.ingest import (
     record_fetch_failure,
 )
 from tracker.services.spool import recover_spool, spool_page, with_retries
+from tracker.services.unit_of_work import Database
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -141,8 +142,8 @@ class IngestPipeline:
         self.health = HealthPolicy.from_settings(settings)
         settings.ensure_data_dir()
         upgrade(settings.database_url)
-        self.engine = make_engine(settings.database_url)
-        self.sessions = make_session_factory(self.engine)
+        self.database = Database.open(settings.database_url)
+        self.sessions = self.database.sessions
         self.started = datetime.now(UTC)
         self._db = asyncio.Lock()
         self._recover_spool()
@@ -377,7 +378,7 @@ class IngestPipeline:
             _write_atomically(
                 Path(self.summary_file), json.dumps(summary, indent=2, sort_keys=True)
             )
-        self.engine.dispose()
+        self.database.dispose()
 
 
 def _write_atomically(path: Path, text: str) -> None:

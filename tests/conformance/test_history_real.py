@@ -19,7 +19,7 @@ from support.untc_render import Page, Row, render
 
 from db.models import Event
 from tracker.services.ingest import FetchedPage, ingest_page
-from tracker.services.queries import treaty_status
+from tracker.services.read.status import treaty_status
 
 XML = REAL / "untc_mtdsg_xml_2018-01-15" / "XXVI-4.en.xml"
 HTML = REAL / "untc_viewdetails_html_2026-02-03" / "XXVI-4__ctbt.html"

@@ -173,7 +173,7 @@ def test_the_crawl_pipeline_passes_the_setting_and_the_304_flag(
         feed(item(WITHOUT, 13))
         assert gone(session_factory).state == "confirmed"  # 3 h > 2 h
     finally:
-        pipeline.engine.dispose()
+        pipeline.database.dispose()
 
 
 # --- 2. a confirmed disappearance that returns is a reappearance --------------------------------

@@ -16,7 +16,7 @@ from statuses import at, events, member, page, status
 from db.models import Event, Treaty
 from tracker.services.detection import evaluate_all
 from tracker.services.ingest import ingest_page
-from tracker.services.queries import treaty_status
+from tracker.services.read.status import treaty_status
 from tracker.services.rules_service import BadCondition, confirm_condition, evaluate_now
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]

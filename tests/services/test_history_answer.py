@@ -21,7 +21,8 @@ from tracker.cli import main
 from tracker.domain.models import Column, Footnote
 from tracker.domain.rule_spec import rule_from_spec
 from tracker.services.ingest import FetchedPage, ingest_page
-from tracker.services.queries import NotFound, treaty_status
+from tracker.services.read.common import NotFound
+from tracker.services.read.status import treaty_status
 from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db

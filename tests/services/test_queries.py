@@ -8,8 +8,10 @@ import pytest
 from statuses import at, member, page, status
 
 from tracker.services.ingest import ingest_page
-from tracker.services.queries import NotFound, list_treaties, treaty_history, treaty_status
-from tracker.services.status_view import sort_key
+from tracker.services.read.common import NotFound
+from tracker.services.read.events import treaty_history
+from tracker.services.read.status import treaty_status
+from tracker.services.read.treaties import list_treaties, sort_key
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
 

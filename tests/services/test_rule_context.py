@@ -13,8 +13,8 @@ from db.models import Treaty
 from tracker.catalogue import catalogue
 from tracker.domain.rule_spec import rule_from_spec
 from tracker.services.ingest import ingest_page
-from tracker.services.overview import treaties_overview
-from tracker.services.queries import treaty_status
+from tracker.services.read.status import treaty_status
+from tracker.services.read.treaties import treaties_overview
 from tracker.services.rule_context import parties_on, rule_context
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]

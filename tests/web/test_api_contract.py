@@ -36,9 +36,8 @@ from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.vocabulary import TREATY_EVENT_KINDS
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
-from tracker.services.overview import STAGES
-from tracker.services.queries import treaty_status
-from tracker.services.status_view import sort_key
+from tracker.services.read.status import treaty_status
+from tracker.services.read.treaties import STAGES, sort_key
 from tracker.settings import Settings
 from tracker.web.api import (
     COUNTRY_COLUMNS,

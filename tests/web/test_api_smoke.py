@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from statuses import member, page, status
 
 from tracker.services.ingest import ingest_page
-from tracker.services.queries import treaty_status
+from tracker.services.read.status import treaty_status
 from tracker.web.app import create_app
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]

@@ -27,7 +27,7 @@ from test_dashboard import _states, seed_built, seed_real
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
-from tracker.services import overview
+from tracker.services.read.answer_cache import ANSWERS
 from tracker.settings import Settings
 from tracker.web.app import create_app
 
@@ -71,7 +71,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     country = _seed(sessions)
-    overview._CACHE.clear()  # evaluations are cached by snapshot id, which repeat across tests
+    ANSWERS.clear()  # evaluations are cached by snapshot id, which repeat across tests
     app = create_app(
         sessions, Settings(database_url=url), clock=lambda: datetime(2026, 11, 22, 9, tzinfo=UTC)
     )

@@ -20,9 +20,9 @@ from support import own_pages
 from support.real import REAL
 
 from db.models import Source
-from tracker.services import overview
 from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
-from tracker.services.queries import treaty_status
+from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.read.status import treaty_status
 from tracker.settings import Settings
 from tracker.web.app import create_app
 
@@ -102,7 +102,7 @@ def seed_own(session_factory: sessionmaker[Session]) -> None:
 
 def make_client(session_factory: sessionmaker[Session], settings: Settings) -> TestClient:
     # The overview caches evaluations by snapshot id: ids repeat across test databases.
-    overview._CACHE.clear()
+    ANSWERS.clear()
     app = create_app(session_factory, settings, clock=lambda: datetime(2026, 11, 22, 9, tzinfo=UTC))
     return TestClient(app)
 

@@ -20,9 +20,10 @@ from typing import Self
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import SQLITE_BEGIN, one_line
+from db.engine import one_line
 from db.models import Delivery, Event
 from tracker.alerts.withheld import NEVER_SENT
+from tracker.services import unit_of_work
 from tracker.settings import DEFAULTS
 
 log = logging.getLogger("tracker.alerts")
@@ -51,8 +52,7 @@ def claim_batch(
     """Claim a batch under `token`; map each id to its previous claim's token (None: never
     claimed), which tells the rows of one earlier claim apart, so that a digest re-claimed after
     a crash or a failed try keeps its composition (and its key)."""
-    with sessions.begin() as session:
-        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    with unit_of_work.write(sessions) as session:
         due = or_(
             and_(Delivery.state == "pending", Delivery.due_at <= now),
             and_(Delivery.state == "sending", Delivery.claimed_until < now),
@@ -81,8 +81,7 @@ def ours(token: str) -> tuple:
 
 def renew(sessions: sessionmaker[Session], token: str, now: datetime, lease: timedelta) -> int:
     """Extend the lease of every row this claim still holds; return how many."""
-    with sessions.begin() as session:
-        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    with unit_of_work.write(sessions) as session:
         result = session.execute(
             update(Delivery).where(*ours(token)).values(claimed_until=now + lease)
         )
@@ -160,8 +159,7 @@ def begin_try(
     Lost, with nothing recorded, if any of them is no longer this claim's; Retracted if an
     event was retracted meanwhile (checked in the same transaction: a retraction committed
     before this try is always seen, so its notice and this send cannot cross)."""
-    with sessions.begin() as session:
-        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    with unit_of_work.write(sessions) as session:
         retracted = session.scalars(
             select(Delivery.id)
             .join(Event, Event.id == Delivery.event_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from db.engine import session_factory_for
 from tracker.alerts.dispatch import DEFAULT_BATCH, DispatchReport, dispatch_due
 from tracker.alerts.links import links_for
 from tracker.alerts.subscriptions import channels_from_settings
+from tracker.services.unit_of_work import Database
 from tracker.settings import Settings
 
 DISPATCH_INTERVAL_SECONDS = 60
@@ -23,10 +23,10 @@ def dispatch_once(settings: Settings, *, batch: int = DEFAULT_BATCH) -> Dispatch
             return {}
         return links_for(settings.public_url, settings.secret_key, sub_id)
 
-    sessions = session_factory_for(settings.database_url)
+    database = Database.open(settings.database_url)
     try:
         return dispatch_due(
-            sessions,
+            database.sessions,
             channels,
             public_url=settings.public_url,
             links=links,
@@ -39,4 +39,4 @@ def dispatch_once(settings: Settings, *, batch: int = DEFAULT_BATCH) -> Dispatch
             close = getattr(channel, "close", None)
             if close is not None:
                 close()
-        sessions.kw["bind"].dispose()
+        database.dispose()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from db.models import Delivery, Event, Subscription, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.alerts.model import EventFacts, Filters, next_digest, wants
+from tracker.alerts.redact import redact_target, redact_text
 
 
 def facts(event: Event, treaty: str | None, iso3: str | None) -> EventFacts:
@@ -102,3 +104,35 @@ def deliveries(
     if state is not None:
         query = query.where(Delivery.state == state)
     return [(d, e, treaty, s) for d, e, treaty, s in session.execute(query)]
+
+
+def delivery_rows(
+    session: Session, state: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The outbox as operators read it, newest first: each delivery with its event and its
+    subscription, credentials in targets and errors masked (tracker.alerts.redact)."""
+    return [
+        {
+            "id": d.id,
+            "state": d.state,
+            "event": {
+                "id": e.id,
+                "kind": e.kind,
+                "treaty": treaty,
+                "participant": e.participant_name,
+                "legal_date": e.legal_date,
+            },
+            "subscription": {
+                "id": s.id,
+                "channel": s.channel,
+                "target": redact_target(s.channel, s.target),
+            },
+            "idempotency_key": d.idempotency_key,
+            "attempts": d.attempts,
+            "last_error": redact_text(d.last_error, s.target, s.channel) if d.last_error else None,
+            "due_at": d.due_at,
+            "sent_at": d.sent_at,
+            "created_at": d.created_at,
+        }
+        for d, e, treaty, s in deliveries(session, state, limit)
+    ]

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import SQLITE_BEGIN
 from db.models import Delivery
 from tracker.alerts.claims import ours
 from tracker.alerts.model import backoff
 from tracker.alerts.withheld import retracted_events
+from tracker.services import unit_of_work
 from tracker.settings import DEFAULTS
 
 log = logging.getLogger("tracker.alerts")
@@ -45,8 +45,7 @@ def record(
     """Write one outcome on all the rows of a group this claim still holds, in one transaction
     (a digest is one send); return the report field of each row written."""
     results = []
-    with sessions.begin() as session:
-        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    with unit_of_work.write(sessions) as session:
         rows = session.scalars(
             select(Delivery)
             .where(Delivery.id.in_(group), *ours(token))

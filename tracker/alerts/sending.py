@@ -21,6 +21,7 @@ from tracker.alerts.messages import load_context, render
 from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome
 from tracker.alerts.redact import redact_text
 from tracker.alerts.withheld import never_to_send
+from tracker.services import unit_of_work
 
 log = logging.getLogger("tracker.alerts")
 
@@ -30,7 +31,7 @@ Links = Callable[[int], dict[str, str]]
 def groups(sessions: sessionmaker[Session], claimed: dict[int, str | None]) -> list[list[int]]:
     """One group per immediate delivery; for daily digests one per (subscription, earlier
     claim): a digest claimed again after a crash or a failed try is re-sent whole, same key."""
-    with sessions() as session:
+    with unit_of_work.read(sessions) as session:
         rows = session.execute(
             select(Delivery.id, Delivery.subscription_id, Subscription.digest)
             .join(Subscription, Subscription.id == Delivery.subscription_id)
@@ -88,7 +89,7 @@ def prepare(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Prepared:
     """Load and render one claimed delivery, or one digest of several (no try yet)."""
-    with sessions() as session:
+    with unit_of_work.read(sessions) as session:
         deliveries = [session.get_one(Delivery, i) for i in group]
         sub = session.get_one(Subscription, deliveries[0].subscription_id)
         recipient = Recipient(sub.id, sub.channel, sub.target, sub.secret)

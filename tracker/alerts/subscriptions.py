@@ -43,7 +43,10 @@ def covers(sub: Subscription) -> str:
     return "; ".join(parts)
 
 
-def describe(sub: Subscription, *, with_secret: bool = False) -> dict[str, Any]:
+def describe(
+    sub: Subscription, *, with_secret: bool = False, with_dates: bool = False
+) -> dict[str, Any]:
+    """A subscription as answered; `with_dates`: when it was confirmed and ended, too."""
     found: dict[str, Any] = {
         "id": sub.id,
         "channel": sub.channel,
@@ -58,6 +61,8 @@ def describe(sub: Subscription, *, with_secret: bool = False) -> dict[str, Any]:
     }
     if with_secret and sub.secret:
         found["secret"] = sub.secret
+    if with_dates:
+        found |= {"confirmed_at": sub.confirmed_at, "unsubscribed_at": sub.unsubscribed_at}
     return found
 
 
@@ -176,8 +181,26 @@ def confirm(session: Session, sub_id: int, now: datetime) -> Subscription | None
     return sub
 
 
+def every(session: Session) -> list[Subscription]:
+    """Every subscription, by id."""
+    return list(session.scalars(select(Subscription).order_by(Subscription.id)))
+
+
 def listing(session: Session) -> list[dict[str, Any]]:
-    return [describe(s) for s in session.scalars(select(Subscription).order_by(Subscription.id))]
+    return [describe(s) for s in every(session)]
+
+
+def set_digest(session: Session, sub: Subscription, digest: str) -> bool:
+    """Change the subscription's digest mode; whether it changed."""
+    changed = sub.digest != digest
+    sub.digest = digest
+    session.flush()
+    return changed
+
+
+def load(session: Session, sub_id: int, *, lock: bool = False) -> Subscription | None:
+    """One subscription (None: no such id); `lock`: its row locked for the transaction."""
+    return session.get(Subscription, sub_id, with_for_update=lock)
 
 
 def channels_from_settings(settings: Settings) -> dict[str, Channel]:

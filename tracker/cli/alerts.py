@@ -41,7 +41,7 @@ def cmd_subscribe(args: argparse.Namespace, settings: Settings) -> int:
         )
         if value
     )
-    with _database(settings) as session_factory, session_factory.begin() as session:
+    with _database(settings) as database, database.write() as session:
         try:
             sub = subscriptions.create(
                 session,
@@ -82,7 +82,7 @@ def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.alerts import subscriptions
     from tracker.cli.render import table
 
-    with _database(settings) as session_factory, session_factory() as session:
+    with _database(settings) as database, database.read() as session:
         rows = subscriptions.listing(session)
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -101,7 +101,7 @@ def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_unsubscribe(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.alerts import subscriptions
 
-    with _database(settings) as session_factory, session_factory.begin() as session:
+    with _database(settings) as database, database.write() as session:
         sub = subscriptions.end(session, args.id, datetime.now(UTC))
     if sub is None:
         raise _usage(f"tracker unsubscribe: no subscription {args.id}")
@@ -119,30 +119,28 @@ def cmd_dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.alerts.outbox import deliveries
-    from tracker.alerts.redact import redact_target, redact_text
+    from tracker.alerts.outbox import delivery_rows
     from tracker.cli.render import table
 
-    with _database(settings) as session_factory, session_factory() as session:
-        rows = [
-            {
-                "id": d.id,
-                "event_id": d.event_id,
-                "event": e.kind,
-                "subscription": d.subscription_id,
-                "channel": s.channel,
-                "target": redact_target(s.channel, s.target),
-                "state": d.state,
-                "attempts": d.attempts,
-                "due_at": d.due_at.isoformat(),
-                "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-                "last_error": redact_text(d.last_error, s.target, s.channel)
-                if d.last_error
-                else None,
-                "idempotency_key": d.idempotency_key,
-            }
-            for d, e, _, s in deliveries(session, args.state, args.limit)
-        ]
+    with _database(settings) as database, database.read() as session:
+        found = delivery_rows(session, args.state, args.limit)
+    rows = [
+        {
+            "id": d["id"],
+            "event_id": d["event"]["id"],
+            "event": d["event"]["kind"],
+            "subscription": d["subscription"]["id"],
+            "channel": d["subscription"]["channel"],
+            "target": d["subscription"]["target"],
+            "state": d["state"],
+            "attempts": d["attempts"],
+            "due_at": d["due_at"].isoformat(),
+            "sent_at": d["sent_at"].isoformat() if d["sent_at"] else None,
+            "last_error": d["last_error"],
+            "idempotency_key": d["idempotency_key"],
+        }
+        for d in found
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

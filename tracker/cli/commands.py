@@ -16,9 +16,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
-
-from db.engine import one_line
 from db.vocabulary import RULE_EVENT_KINDS
 from tracker import sources
 from tracker.cli import render
@@ -27,7 +24,8 @@ from tracker.cli.common import UsageError, upgrade_database
 from tracker.cli.common import database as _database
 from tracker.cli.common import date_arg as _date
 from tracker.cli.common import moment_arg as _moment
-from tracker.services.queries import NotFound
+from tracker.services.read.common import NotFound
+from tracker.services.unit_of_work import BAD_DATABASE, DatabaseError, one_line
 from tracker.settings import ConfigError, Settings
 from tracker.sources import registry
 
@@ -77,11 +75,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         plans.append((stamp or now, i, path, body, stamp))
     plans.sort(key=lambda plan: (plan[0], plan[1]))  # ingest archives in observation order
     failed = 0
-    with _database(settings) as session_factory:
+    with _database(settings) as database:
         for _, _, path, body, stamp in plans:
             page = FetchedPage(args.source, path.resolve().as_uri(), body, now, stamp)
             result = ingest_page(
-                session_factory,
+                database.sessions,
                 page,
                 approaching=settings.approaching_remaining,
                 confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
@@ -101,9 +99,9 @@ def _ingest_spool(settings: Settings) -> int:
         label = f"{spooled.page.url} (fetched {spooled.page.fetched_at.isoformat()})"
         print(render.ingest_line(label, result), flush=True)
 
-    with _database(settings) as session_factory:
+    with _database(settings) as database:
         recovery = recover_spool(
-            session_factory,
+            database.sessions,
             settings.spool_dir,
             approaching=settings.approaching_remaining,
             confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
@@ -146,10 +144,12 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
                 options["source"] = slug  # else run_crawl's default: the only source
             report = run_crawl(settings, **options)
         try:  # a crawl that died, or could not record itself, still counts on the source row
-            with _database(settings) as sessions:
+            with _database(settings) as database:
                 policy = HealthPolicy.from_settings(settings)
-                record_unrecorded(sessions, slug, report, started, datetime.now(UTC), policy)
-        except sa_exc.SQLAlchemyError as error:
+                record_unrecorded(
+                    database.sessions, slug, report, started, datetime.now(UTC), policy
+                )
+        except DatabaseError as error:
             print(f"tracker: could not record the crawl: {one_line(error)}", file=sys.stderr)
         if args.json:
             summary = {**report.stats, "returncode": report.returncode}
@@ -189,27 +189,27 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_treaties(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.services.queries import list_treaties
+    from tracker.services.read.treaties import list_treaties
 
-    with _database(settings) as session_factory, session_factory() as session:
+    with _database(settings) as database, database.read() as session:
         rows = list_treaties(session)
     _show(rows, args.json, render.treaties_table)
     return 0
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.services.queries import treaty_status
+    from tracker.services.read.status import treaty_status
 
-    with _database(settings) as session_factory, session_factory() as session:
+    with _database(settings) as database, database.read() as session:
         status = treaty_status(session, args.treaty, as_of=args.as_of, known_at=args.known_at)
     _show(status, args.json, render.status_text)
     return 0
 
 
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.services.queries import treaty_history
+    from tracker.services.read.events import treaty_history
 
-    with _database(settings) as session_factory, session_factory() as session:
+    with _database(settings) as database, database.read() as session:
         history = treaty_history(session, args.treaty)
     _show(history, args.json, render.history_text)
     return 0
@@ -218,7 +218,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.rules_service import list_rules, show_rule
 
-    with _database(settings) as session_factory, session_factory() as session:
+    with _database(settings) as database, database.read() as session:
         if args.treaty:
             _show(show_rule(session, args.treaty), args.json, render.rule_text)
         else:
@@ -241,7 +241,7 @@ def cmd_confirm(args: argparse.Namespace, settings: Settings) -> int:
         )
     from tracker.services.rules_service import BadCondition, confirm_condition
 
-    with _database(settings) as session_factory, session_factory.begin() as session:
+    with _database(settings) as database, database.write() as session:
         try:
             done = confirm_condition(
                 session,
@@ -265,10 +265,10 @@ def _confirm_disputed(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
     from tracker.services.detection import NothingDisputed, confirm_disputed
-    from tracker.services.queries import find_treaty
+    from tracker.services.read.treaties import find_treaty
 
     by = args.by or f"{getpass.getuser()} (command line)"
-    with _database(settings) as session_factory, session_factory.begin() as session:
+    with _database(settings) as database, database.write() as session:
         treaty, _ = find_treaty(session, args.treaty)
         try:
             done = confirm_disputed(
@@ -288,7 +288,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.health import HealthPolicy, list_sources
 
     policy = HealthPolicy.from_settings(settings)
-    with _database(settings) as session_factory, session_factory() as session:
+    with _database(settings) as database, database.read() as session:
         rows = list_sources(session, datetime.now(UTC), policy, registry.slugs())
     _show(rows, args.json, render.sources_table)
     return 0
@@ -297,7 +297,7 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.rules_service import evaluate_now
 
-    with _database(settings) as session_factory, session_factory.begin() as session:
+    with _database(settings) as database, database.write() as session:
         done = evaluate_now(
             session, now=datetime.now(UTC), approaching=settings.approaching_remaining
         )
@@ -431,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tracker: {error}", file=sys.stderr)
     except ConfigError as error:
         print(f"tracker: configuration: {error}", file=sys.stderr)
-    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, sa_exc.OperationalError) as error:
+    except BAD_DATABASE as error:
         print(f"tracker: database: {one_line(error)}", file=sys.stderr)
     except OSError as error:
         print(f"tracker: {error}", file=sys.stderr)

@@ -4,13 +4,10 @@ database a command works on."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import NoReturn
 
-from sqlalchemy.orm import Session, sessionmaker
-
+from tracker.services.unit_of_work import Database
 from tracker.settings import Settings
 
 
@@ -48,14 +45,7 @@ def upgrade_database(settings: Settings) -> None:
     upgrade(settings.database_url)
 
 
-@contextmanager
-def database(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """Upgrade the database and yield a session factory on it, disposing the engine after."""
-    from db.engine import make_engine, make_session_factory
-
-    upgrade_database(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
+def database(settings: Settings) -> Database:
+    """The configured database, upgraded: use it as `with database(settings) as db:`, its
+    units of work `db.read()` / `db.write()` (the engine is disposed at the end)."""
+    return Database.upgraded(settings)

@@ -7,15 +7,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.date import DateTrigger
-from sqlalchemy import select
 
-from db.engine import session_factory_for
-from db.models import Source
 from tracker.alerts.job import dispatch_once
 from tracker.runtime.crawl_report import CrawlReport, record_unrecorded
 from tracker.runtime.crawl_runner import run_crawl
 from tracker.services.health import HealthPolicy, refresh_health
+from tracker.services.read.sources import last_crawl
 from tracker.services.rules_service import evaluate_now
+from tracker.services.unit_of_work import Database
 from tracker.settings import Settings
 from tracker.sources import registry
 
@@ -56,15 +55,16 @@ def crawl_job(settings: Settings, source: str) -> CrawlReport:
     report = run_crawl(settings, source=source)
     finished = datetime.now(UTC)
     healthy: bool | None = None
-    sessions = session_factory_for(settings.database_url)
+    database = Database.open(settings.database_url)
     try:
         policy = HealthPolicy.from_settings(settings)
+        sessions = database.sessions
         record_unrecorded(sessions, source, report, started, finished, policy)
         healthy = refresh_health(sessions, finished, policy, known=(source,))[source].healthy
     except Exception:  # the database is down: the log line below still says what happened
         log.exception("crawl %s: could not record its outcome", source)
     finally:
-        sessions.kw["bind"].dispose()
+        database.dispose()
     ok = report.error is None and report.returncode == 0
     stats = report.stats
     log.log(
@@ -95,13 +95,13 @@ def dispatch_job(settings: Settings) -> None:
 
 def health_job(settings: Settings) -> None:
     """Re-evaluate every source's health now (staleness needs no crawl to happen)."""
-    sessions = session_factory_for(settings.database_url)
-    try:
+    with Database.open(settings.database_url) as database:
         verdicts = refresh_health(
-            sessions, datetime.now(UTC), HealthPolicy.from_settings(settings), registry.slugs()
+            database.sessions,
+            datetime.now(UTC),
+            HealthPolicy.from_settings(settings),
+            registry.slugs(),
         )
-    finally:
-        sessions.kw["bind"].dispose()
     said = (f"{slug} {'healthy' if h.healthy else 'unhealthy'}" for slug, h in verdicts.items())
     log.debug(
         "health: %s",
@@ -112,14 +112,10 @@ def health_job(settings: Settings) -> None:
 
 def evaluate_job(settings: Settings, scheduler: BaseScheduler | None = None) -> dict[str, object]:
     """Evaluate every treaty's rule now; schedule a run on each entry-into-force day to come."""
-    sessions = session_factory_for(settings.database_url)
-    try:
-        with sessions.begin() as session:
-            done = evaluate_now(
-                session, now=datetime.now(UTC), approaching=settings.approaching_remaining
-            )
-    finally:
-        sessions.kw["bind"].dispose()
+    with Database.open(settings.database_url) as database, database.write() as session:
+        done = evaluate_now(
+            session, now=datetime.now(UTC), approaching=settings.approaching_remaining
+        )
     log.info(
         "evaluated %d treaties: %d new events",
         done["evaluated"],
@@ -158,10 +154,10 @@ def first_crawl_at(settings: Settings, source: str, now: datetime) -> datetime:
     """When a new scheduler first crawls `source`: now, unless a crawl finished less than an
     interval ago (e.g. by the leader this process takes over from): then an interval after it.
     A crawl stopped before its end (the service stopping, a signal) did not finish: crawl now."""
-    sessions = session_factory_for(settings.database_url)
+    database = Database.open(settings.database_url)
     try:
-        with sessions() as session:
-            last = session.scalar(select(Source.last_crawl).where(Source.slug == source)) or {}
+        with database.read() as session:
+            last = last_crawl(session, source)
         if last.get("stopped"):
             return now
         stamp = last.get("finished_at")
@@ -169,7 +165,7 @@ def first_crawl_at(settings: Settings, source: str, now: datetime) -> datetime:
     except Exception:  # noqa: BLE001 (no row, bad value, database down: crawl now, as after any downtime)
         return now
     finally:
-        sessions.kw["bind"].dispose()
+        database.dispose()
     if finished is None or finished.tzinfo is None:
         return now
     return max(now, finished + timedelta(hours=CRAWL_INTERVAL_HOURS))

@@ -13,14 +13,13 @@ from types import FrameType
 import uvicorn
 from sqlalchemy import make_url
 
-from db.engine import make_engine, make_session_factory
-from db.migrate import upgrade
 from tracker.runtime.crawl_runner import stop_running_crawls
 from tracker.runtime.jobs import CRAWL_INTERVAL_HOURS
 from tracker.runtime.leadership import Leadership
 from tracker.runtime.locks import make_leader_lock
 from tracker.runtime.logs import configure_logging
 from tracker.runtime.scheduler import start_scheduler
+from tracker.services.unit_of_work import Database
 from tracker.settings import Settings
 from tracker.sources.registry import base_urls
 from tracker.web.app import create_app
@@ -50,9 +49,8 @@ def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
     settings = settings.replace(log_format=settings.log_format or "json")
     configure_logging(settings.log_format, settings.log_level)
     settings.ensure_data_dir()
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    app = create_app(make_session_factory(engine), settings)
+    database = Database.upgraded(settings)
+    app = create_app(database.sessions, settings)
     server = _Server(
         uvicorn.Config(
             app,
@@ -92,7 +90,7 @@ def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
     finally:
         leadership.stop()  # scheduler, running crawls, then the lock
         _stop_crawls()
-        engine.dispose()
+        database.dispose()
         log.info("service stopped")
     return 0
 

@@ -40,9 +40,9 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
-from db.engine import SQLITE_BEGIN
 from db.models import Event, Quarantine, Source
 from db.vocabulary import EventKind, HealthState
+from tracker.services import unit_of_work
 from tracker.services.repository import get_or_create_source
 from tracker.settings import DEFAULTS, Settings
 
@@ -349,8 +349,7 @@ def refresh_health(
     once the freshness deadline has passed since the service first saw it.
     """
     verdicts: dict[str, Health] = {}
-    with session_factory.begin() as session:
-        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+    with unit_of_work.write(session_factory) as session:
         for slug in known:
             get_or_create_source(session, slug)
         rows = session.scalars(
@@ -369,7 +368,7 @@ def crawl_recorded_since(
 ) -> bool:
     """Whether a crawl of `slug` finishing at or after `since` was recorded (by `record_crawl`)
     with an outcome (a crawl recorded as stopped has none)."""
-    with session_factory() as session:
+    with unit_of_work.read(session_factory) as session:
         row = session.scalar(select(Source).where(Source.slug == slug))
         last = (row.last_crawl or {}) if row is not None else {}
     finished = last.get("finished_at")

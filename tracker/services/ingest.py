@@ -1,6 +1,6 @@
 """Ingest fetched pages: parse, keep the raw page, add snapshot and events only on change.
 
-Owns one transaction per page. Imports db and tracker.domain/sources; never Scrapy.
+One unit of work (tracker.services.unit_of_work.write) per page. Imports db and tracker.domain/sources; never Scrapy.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.engine import SQLITE_BEGIN
 from db.models import Event, IngestReceipt, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.endings import Ending
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
-from tracker.services import detection, retraction, timeline
+from tracker.services import detection, retraction, timeline, unit_of_work
 from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
 from tracker.services.repository import (
     get_or_create_source,
@@ -74,11 +73,6 @@ class IngestResult:
     snapshot_id: int | None
     reason: str | None = None
     events: int = 0
-
-
-def _begin(session: Session) -> None:
-    """Take SQLite's write lock up front so concurrent writers wait instead of failing."""
-    session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def _quarantine(
@@ -146,8 +140,7 @@ def ingest_page(
     returned).
     """
     registry.get(page.source)  # UnknownSource (a KeyError) naming the known ones
-    with session_factory.begin() as session:
-        _begin(session)
+    with unit_of_work.write(session_factory) as session:
         if receipt is not None and (done := session.get(IngestReceipt, receipt)) is not None:
             return IngestResult(
                 done.outcome,  # type: ignore[arg-type]
@@ -171,8 +164,7 @@ def ingest_page(
     except Exception as crash:  # noqa: BLE001 (a parser bug must not lose the page: keep it for a re-parse)
         reason = f"parser error: {type(crash).__name__}: {crash}"
         return _reject_page(session_factory, page, reason, receipt, health)
-    with session_factory.begin() as session:
-        _begin(session)
+    with unit_of_work.write(session_factory) as session:
         result = _ingest_status(session, page, status, approaching, confirm_after)
         return _receipted(session, receipt, result)
 
@@ -224,8 +216,7 @@ def _reject_page(
     receipt: str | None = None,
     health: HealthPolicy = DEFAULT_POLICY,
 ) -> IngestResult:
-    with session_factory.begin() as session:
-        _begin(session)
+    with unit_of_work.write(session_factory) as session:
         source = get_or_create_source(session, page.source, page.url)
         _quarantine(session, source, page, "rejected_page", reason)
         _note_problem(source, reason, page.fetched_at)
@@ -397,8 +388,7 @@ def record_crawl(
     gone) is kept as the last crawl but is neither a success nor a failure. Returns the verdict.
     """
     _require_aware("at", at)
-    with session_factory.begin() as session:
-        _begin(session)
+    with unit_of_work.write(session_factory) as session:
         row = lock_source(session, source)
         row.last_crawl = {**stats, "ok": ok, "error": error, "finished_at": at.isoformat()}
         if stopped:
@@ -428,8 +418,7 @@ def record_fetch_failure(
     (`record_crawl`), and health follows the N-consecutive-crawls rule, not single pages.
     """
     page = FetchedPage(source, url, body or b"", at, None, expected_treaty)
-    with session_factory.begin() as session:
-        _begin(session)
+    with unit_of_work.write(session_factory) as session:
         row = lock_source(session, source, url)
         _quarantine(session, row, page, "fetch_failure", reason)
         _note_problem(row, reason, at)

@@ -18,10 +18,11 @@ from tracker.services.detection import (
     rule_and_status,
     rule_summary,
 )
-from tracker.services.queries import NotFound, find_treaty
-from tracker.services.status_view import sort_key
+from tracker.services.read.common import NotFound
+from tracker.services.read.treaties import find_treaty
 from tracker.settings import DEFAULTS
 from tracker.sources import registry
+from tracker.sources.registry import sort_key
 
 
 class BadCondition(ValueError):

@@ -17,11 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from db.models import Subscription
 from db.vocabulary import (
     ALERT_KINDS,
     RULE_EVENT_KINDS,
@@ -32,11 +28,14 @@ from db.vocabulary import (
 )
 from tracker.alerts import subscriptions
 from tracker.alerts.channels import DeliveryError
-from tracker.alerts.outbox import deliveries
-from tracker.alerts.redact import redact_target, redact_text
+from tracker.alerts.outbox import delivery_rows
+from tracker.alerts.subscriptions import Subscription
+from tracker.services import unit_of_work
 from tracker.services.detection import NothingDisputed, confirm_disputed
-from tracker.services.queries import NotFound, find_treaty
+from tracker.services.read.common import NotFound
+from tracker.services.read.treaties import find_treaty
 from tracker.services.rules_service import BadCondition, confirm_condition
+from tracker.services.unit_of_work import Session, Unreachable
 from tracker.web.api import TreatyId
 
 FORBIDDEN: dict[int | str, dict[str, Any]] = {
@@ -103,7 +102,7 @@ def confirm(
 ) -> dict[str, Any]:
     approaching = request.app.state.settings.approaching_remaining
     try:
-        with request.app.state.sessions.begin() as session:
+        with unit_of_work.write(request.app.state.sessions) as session:
             done = confirm_condition(
                 session,
                 treaty_id,
@@ -154,7 +153,7 @@ def confirm_disputed_events(
     details (`settled`), and enqueues its deliveries, once."""
     by = body.by or "operator API (bearer token)"
     try:
-        with request.app.state.sessions.begin() as session:
+        with unit_of_work.write(request.app.state.sessions) as session:
             treaty, _ = find_treaty(session, treaty_id)
             done = confirm_disputed(
                 session, treaty, body.kind, reason=body.reason, by=by, now=datetime.now(UTC)
@@ -180,12 +179,12 @@ AlertKind = Literal[tuple(k.value for k in ALERT_KINDS)]  # type: ignore[valid-t
 
 @contextmanager
 def _database(request: Request, *, write: bool) -> Iterator[Session]:
-    """A session (in a transaction when `write`); a database that is down is a 503."""
+    """A unit of work (a write one when `write`); a database that is down is a 503."""
     sessions = request.app.state.sessions
     try:
-        with sessions.begin() if write else sessions() as session:
+        with unit_of_work.write(sessions) if write else unit_of_work.read(sessions) as session:
             yield session
-    except OperationalError as error:
+    except Unreachable as error:
         log.warning("database unavailable: %s", str(error).splitlines()[0])
         raise HTTPException(503, detail="database unavailable (see /healthz)") from None
 
@@ -231,8 +230,8 @@ class SubscriptionOut(BaseModel):
 
 
 def _out(sub: Subscription, *, with_secret: bool = False) -> SubscriptionOut:
-    found = subscriptions.describe(sub, with_secret=with_secret)
-    found |= {"confirmed_at": sub.confirmed_at, "unsubscribed_at": sub.unsubscribed_at}
+    """A subscription (as the subscriptions service gives it) as answered."""
+    found = subscriptions.describe(sub, with_secret=with_secret, with_dates=True)
     return SubscriptionOut.model_validate(found)
 
 
@@ -308,8 +307,7 @@ def create_subscription(body: NewSubscription, request: Request) -> Subscription
 )
 def list_subscriptions(request: Request) -> list[SubscriptionOut]:
     with _database(request, write=False) as session:
-        rows = session.scalars(select(Subscription).order_by(Subscription.id))
-        return [_out(sub) for sub in rows]
+        return [_out(sub) for sub in subscriptions.every(session)]
 
 
 @router.delete(
@@ -376,26 +374,11 @@ def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 100,
 ) -> list[DeliveryOut]:
     with _database(request, write=False) as session:
-        return [
-            DeliveryOut(
-                id=d.id,
-                state=d.state,  # type: ignore[arg-type]
-                event=EventRef(
-                    id=e.id,
-                    kind=e.kind,
-                    treaty=treaty,
-                    participant=e.participant_name,
-                    legal_date=e.legal_date,
-                ),
-                subscription=SubscriptionRef(
-                    id=s.id, channel=s.channel, target=redact_target(s.channel, s.target)
-                ),
-                idempotency_key=d.idempotency_key,
-                attempts=d.attempts,
-                last_error=redact_text(d.last_error, s.target, s.channel) if d.last_error else None,
-                due_at=d.due_at,
-                sent_at=d.sent_at,
-                created_at=d.created_at,
-            )
-            for d, e, treaty, s in deliveries(session, state, limit)
-        ]
+        rows = delivery_rows(session, state, limit)
+    return [
+        DeliveryOut(
+            **(row | {"event": EventRef(**row["event"])})
+            | {"subscription": SubscriptionRef(**row["subscription"])}
+        )
+        for row in rows
+    ]

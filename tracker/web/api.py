@@ -4,33 +4,24 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
-from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
-from db.models import Snapshot, Source
 from db.vocabulary import TREATY_EVENT_KINDS
-from tracker.services import overview
-from tracker.services.detection import confirmations
-from tracker.services.queries import (
-    NotFound,
-    TreatyAnswer,
-    find_treaty,
-    treaty_answer,
-    treaty_status,
-)
+from tracker.services.read.common import NotFound
+from tracker.services.read.countries import country as country_actions
+from tracker.services.read.events import events as list_events
+from tracker.services.read.sources import source_rows
+from tracker.services.read.status import current_status
+from tracker.services.read.treaties import find_treaty, treaties_overview
 from tracker.services.rules_service import show_rule
+from tracker.services.unit_of_work import Session, Unreachable
 from tracker.web.deps import get_session, today
 from tracker.web.export import Format, respond
 
@@ -42,7 +33,7 @@ def _session(session: Annotated[Session, Depends(get_session)]) -> Iterator[Sess
     """The request's session; a database that cannot be reached is a 503, not a 500."""
     try:
         yield session
-    except OperationalError as error:
+    except Unreachable as error:
         log.warning("database unavailable: %s", str(error).splitlines()[0])
         raise HTTPException(503, detail="database unavailable (see /healthz)") from None
 
@@ -171,68 +162,6 @@ def _not_found(error: NotFound) -> HTTPException:
     return HTTPException(status_code=404, detail=str(error))
 
 
-class _Answers:
-    """Current status answers (no as_of), per database, keyed by all they are computed from.
-
-    An answer reads the treaty row (its last check), its snapshots (immutable; actions change
-    only when one is added), its operator confirmations and today (the catalogue is fixed for
-    the process). Three small queries give that key; a hit skips the rest, about two thirds of
-    the request's time. Answers with an as_of are not kept (any date may be asked; memory), nor
-    answers whose rule reads another treaty (after_treaty, share_of: not in the key).
-    Answers are shared: callers must not mutate them.
-    """
-
-    def __init__(self, size: int = 128) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._by_engine: WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], dict[str, Any]]]
-        self._by_engine = WeakKeyDictionary()
-
-    def get(
-        self,
-        session: Session,
-        treaty_id: str,
-        as_of: date | None,
-        day: date,
-        known_at: datetime | None = None,
-    ) -> dict[str, Any]:
-        if as_of is not None or known_at is not None:
-            return treaty_status(session, treaty_id, as_of=as_of, today=day, known_at=known_at)
-        treaty, _ = find_treaty(session, treaty_id)
-        snapshots = select(func.max(Snapshot.id), func.count(Snapshot.id)).where(
-            Snapshot.treaty_id == treaty.id
-        )
-        last_snapshot, n_snapshots = session.execute(snapshots).one()
-        confirmed = tuple(sorted(confirmations(session, treaty.id).items()))
-        key = (treaty.id, treaty.last_checked_at, last_snapshot, n_snapshots, confirmed, day)
-        bind = session.get_bind()
-        engine = bind if isinstance(bind, Engine) else bind.engine
-        with self._lock:
-            answers = self._by_engine.setdefault(engine, OrderedDict())
-            if key in answers:
-                answers.move_to_end(key)
-                return answers[key]
-        found = treaty_answer(session, treaty_id, today=day)
-        answer = found.status
-        if _reads_other_treaties(found):
-            return answer  # its key does not cover the other treaty's snapshots: not kept
-        with self._lock:
-            answers[key] = answer
-            while len(answers) > self.size:
-                answers.popitem(last=False)
-        return answer
-
-
-_ANSWERS = _Answers()
-
-
-def _reads_other_treaties(found: TreatyAnswer) -> bool:
-    """True when the answer's rule reads another treaty (after_treaty, share_of): what that
-    treaty's snapshots say changes the answer, and the cache key does not cover them."""
-    rule = found.evaluation.rule if found.evaluation is not None else None
-    return rule is not None and (rule.after_treaty is not None or rule.share_of is not None)
-
-
 def _status(
     session: Session,
     treaty_id: str,
@@ -245,7 +174,7 @@ def _status(
     if isinstance(known_at, date) and not isinstance(known_at, datetime):
         known_at = datetime.combine(known_at, time.max, UTC)
     try:
-        return _ANSWERS.get(session, treaty_id, as_of, day, known_at)
+        return current_status(session, treaty_id, as_of, day, known_at)
     except NotFound as error:
         raise _not_found(error) from None
     except OverflowError:  # a delay added to a date near 9999-12-31 leaves the calendar
@@ -281,9 +210,7 @@ def treaties(
     in_force: bool | None = None,
     sort: Literal["treaty", "remaining"] = "treaty",
 ) -> Response:
-    rows = overview.treaties_overview(
-        session, today=day, q=q, source=source, in_force=in_force, sort=sort
-    )
+    rows = treaties_overview(session, today=day, q=q, source=source, in_force=in_force, sort=sort)
     return respond(rows, fmt, TREATY_COLUMNS, "treaties")
 
 
@@ -344,7 +271,7 @@ def treaty_events(treaty_id: TreatyId, session: DB, fmt: Fmt = "json") -> Respon
         found, _ = find_treaty(session, treaty_id)
     except NotFound as error:
         raise _not_found(error) from None
-    rows = overview.events(session, treaty_id=found.id, limit=100_000)
+    rows = list_events(session, treaty_id=found.id, limit=100_000)
     return respond(rows, fmt, EVENT_COLUMNS, f"{found.external_id}-events")
 
 
@@ -378,7 +305,7 @@ def all_events(
 ) -> Response:
     if since is not None:
         since = _utc(since)
-    rows = overview.events(session, since=since, kind=kind, limit=limit)
+    rows = list_events(session, since=since, kind=kind, limit=limit)
     return respond(rows, fmt, EVENT_COLUMNS, "events")
 
 
@@ -399,7 +326,7 @@ def country(
     session: DB,
     fmt: Fmt = "json",
 ) -> Response:
-    found = overview.country(session, iso3)
+    found = country_actions(session, iso3)
     if found is None:
         raise HTTPException(
             404, detail=f"no participant with ISO code {iso3.upper()!r} in any tracked treaty"
@@ -416,16 +343,4 @@ def country(
 
 @router.get("/sources", summary="Each depositary source and its health")
 def sources(session: DB) -> list[dict[str, Any]]:
-    return [
-        {
-            "source": s.slug,
-            "healthy": s.healthy,
-            "base_url": s.base_url,
-            "last_checked_at": s.last_checked_at.isoformat() if s.last_checked_at else None,
-            "last_success_at": s.last_success_at.isoformat() if s.last_success_at else None,
-            "consecutive_failures": s.consecutive_failures,
-            "last_error": s.last_error,
-            "last_crawl": s.last_crawl,
-        }
-        for s in session.scalars(select(Source).order_by(Source.slug))
-    ]
+    return source_rows(session)

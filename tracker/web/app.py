@@ -18,13 +18,12 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Match
 from starlette.types import Scope
 
-from db.models import Event, Source, Treaty
+from tracker.services import unit_of_work
+from tracker.services.read.sources import metrics_figures, unhealthy_sources
+from tracker.services.unit_of_work import DatabaseError, Sessions
 from tracker.settings import Settings
 from tracker.web import admin, api, dashboard, feeds, subscribers
 from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
@@ -33,7 +32,7 @@ from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
 class _DatabaseCollector(Collector):
     """Gauges read from the database at scrape time: source health, treaties, events by kind."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
@@ -47,16 +46,15 @@ class _DatabaseCollector(Collector):
         events = GaugeMetricFamily("tracker_events", "events recorded", labels=["kind"])
         up = GaugeMetricFamily("tracker_database_up", "1 if the database answered this scrape")
         try:
-            with self.sessions() as session:
-                for s in session.scalars(select(Source)):
-                    healthy.add_metric([s.slug], 1.0 if s.healthy else 0.0)
-                    failures.add_metric([s.slug], float(s.consecutive_failures or 0))
-                treaties.add_metric([], float(session.scalar(select(func.count(Treaty.id))) or 0))
-                for kind, n in session.execute(
-                    select(Event.kind, func.count(Event.id)).group_by(Event.kind)
-                ):
-                    events.add_metric([kind], float(n))
-        except SQLAlchemyError:  # the database is down: the HTTP metrics are still served
+            with unit_of_work.read(self.sessions) as session:
+                health, n_treaties, by_kind = metrics_figures(session)
+            for slug, ok, in_a_row in health:
+                healthy.add_metric([slug], 1.0 if ok else 0.0)
+                failures.add_metric([slug], float(in_a_row))
+            treaties.add_metric([], float(n_treaties))
+            for kind, n in by_kind:
+                events.add_metric([kind], float(n))
+        except DatabaseError:  # the database is down: the HTTP metrics are still served
             up.add_metric([], 0.0)
             yield up
             return
@@ -64,7 +62,7 @@ class _DatabaseCollector(Collector):
         yield from (up, healthy, failures, treaties, events)
 
 
-def _metrics(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+def _metrics(app: FastAPI, sessions: Sessions) -> None:
     registry = CollectorRegistry()
     requests = Counter(
         "tracker_http_requests", "HTTP requests", ["method", "route", "status"], registry=registry
@@ -96,11 +94,12 @@ def _operator_route(scope: Scope) -> bool:
 
 
 def create_app(
-    sessions: sessionmaker[Session],
+    sessions: Sessions,
     settings: Settings,
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    """The application over a session factory (the caller owns the engine)."""
+    """The application over a session factory (the caller owns the engine: a Database of
+    tracker.services.unit_of_work); every request reads or writes through a unit of work."""
     app = FastAPI(
         title="Treaty ratification tracker",
         version="0.1.0",
@@ -131,11 +130,8 @@ def create_app(
     @app.get("/healthz", summary="Liveness and database reachability")
     def healthz() -> JSONResponse:
         try:
-            with sessions() as session:
-                session.execute(text("SELECT 1"))
-                unhealthy = list(
-                    session.scalars(select(Source.slug).where(Source.healthy.is_(False)))
-                )
+            with unit_of_work.read(sessions) as session:
+                unhealthy = unhealthy_sources(session)
         except Exception as error:  # noqa: BLE001 (the database is down: say so, with 503)
             message = str(error).splitlines()[0]
             return JSONResponse({"status": "error", "database": message}, 503)

@@ -15,13 +15,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from db.models import Source
 from db.vocabulary import DigestMode, EventState, HealthState, SubscriptionState
-from tracker.services import overview
-from tracker.services.queries import NotFound, treaty_answer
+from tracker.services.read import countries, events, sources, treaties
+from tracker.services.read.common import NotFound
+from tracker.services.read.status import treaty_answer
+from tracker.services.unit_of_work import Session
 from tracker.web import dashboard_view as view
 from tracker.web.dashboard_chart import layout, series_for
 from tracker.web.deps import get_session, today
@@ -68,17 +67,17 @@ def overview_page(
     except view.BadInput as error:
         return _error(request, 422, "Bad request", str(error))
     text = (q or "").strip()[:200]
-    rows = overview.treaties_overview(session, today=day, q=text or None, sort=order)
+    rows = treaties.treaties_overview(session, today=day, q=text or None, sort=order)
     for row in rows:
         row["progress"] = view.named_progress(row)
-    sources = list(session.scalars(select(Source).order_by(Source.slug)))
+    listed = sources.sources(session)
     return _page(
         request,
         "overview.html",
         rows=rows,
         q=text,
         sort=order,
-        unhealthy=[s for s in sources if not s.healthy],
+        unhealthy=[s for s in listed if not s.healthy],
     )
 
 
@@ -126,7 +125,7 @@ def treaty_page(
         counts=counts,
         sort=order,
         names=names,
-        events=overview.events(session, treaty_id=treaty.id, limit=EVENTS_SHOWN + 1),
+        events=events.events(session, treaty_id=treaty.id, limit=EVENTS_SHOWN + 1),
         events_shown=EVENTS_SHOWN,
         as_of=on,
         link=view.linker(
@@ -141,7 +140,7 @@ def country_page(request: Request, iso3: str, session: DB) -> HTMLResponse:
     if not re.fullmatch(r"[A-Za-z]{3}", iso3):
         message = f"a country is named by its ISO 3166 alpha-3 code (e.g. AUT); got {iso3!r}"
         return _error(request, 422, "Bad request", message)
-    found = overview.country(session, iso3)
+    found = countries.country(session, iso3)
     if found is None:
         message = f"no participant with ISO code {iso3.upper()!r} in any tracked treaty"
         return _error(request, 404, "Country not found", message)

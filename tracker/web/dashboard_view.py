@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 import pycountry
 
 from tracker.catalogue import catalogue
-from tracker.services.overview import stage
+from tracker.services.read.treaties import stage
 
 FILTERS = {
     "all": "All",

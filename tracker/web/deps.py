@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 from fastapi import Request
-from sqlalchemy.orm import Session
+
+from tracker.services import unit_of_work
+from tracker.services.unit_of_work import Session
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A read-only session per request (closed after the response)."""
-    with request.app.state.sessions() as session:
+    """A read unit of work per request (closed after the response)."""
+    with unit_of_work.read(request.app.state.sessions) as session:
         yield session
 
 

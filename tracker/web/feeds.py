@@ -15,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
-from tracker.services import overview
-from tracker.services.queries import NotFound, find_treaty
+from tracker.services.read.common import NotFound
+from tracker.services.read.events import feed_events
+from tracker.services.read.treaties import find_treaty
 from tracker.web.api import DB, TreatyId
 from tracker.web.deps import public_url
 from tracker.web.export import printable
@@ -82,7 +83,7 @@ def _feed(request: Request, title: str, path: str, events: list[dict[str, Any]])
 
 @router.get("/events.atom", summary="Atom feed of the latest events", response_class=AtomResponse)
 def events_feed(request: Request, session: DB) -> Response:
-    rows = overview.feed_events(session, limit=FEED_SIZE)
+    rows = feed_events(session, limit=FEED_SIZE)
     return _feed(request, "Treaty tracker: events", "/feeds/events.atom", rows)
 
 
@@ -97,6 +98,6 @@ def treaty_feed(treaty_id: TreatyId, request: Request, session: DB) -> Response:
         treaty, _ = find_treaty(session, treaty_id)
     except NotFound as error:
         raise HTTPException(404, detail=str(error)) from None
-    rows = overview.feed_events(session, treaty_id=treaty.id, limit=FEED_SIZE)
+    rows = feed_events(session, treaty_id=treaty.id, limit=FEED_SIZE)
     path = f"/feeds/treaties/{treaty.external_id}.atom"
     return _feed(request, f"Treaty tracker: {treaty.external_id} {treaty.title}", path, rows)

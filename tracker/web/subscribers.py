@@ -19,15 +19,15 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from db.models import Subscription
 from db.vocabulary import DigestMode, SubscriptionState
 from tracker.alerts import subscriptions
 from tracker.alerts.links import DAY, MAX_AGE, PATHS, BadLink, make_token, read_token
 from tracker.alerts.redact import redact_target
+from tracker.alerts.subscriptions import Subscription
+from tracker.services import unit_of_work
+from tracker.services.unit_of_work import DatabaseError, Session
 from tracker.web.dashboard import templates
 
 router = APIRouter(prefix="/subscriptions", include_in_schema=False)
@@ -109,7 +109,7 @@ def _subscription_id(request: Request, purpose: str, token: str) -> int:
 
 
 def _load(session: Session, sub_id: int, *, lock: bool) -> Subscription:
-    sub = session.get(Subscription, sub_id, with_for_update=lock)
+    sub = subscriptions.load(session, sub_id, lock=lock)
     if sub is None:
         raise _Refused(404, "Subscription not found", f"There is no subscription {sub_id}.")
     return sub
@@ -148,14 +148,11 @@ def _run(
     try:
         sub_id = _subscription_id(request, purpose, token)
         sessions = request.app.state.sessions
-        if write:
-            with sessions.begin() as session:
-                return act(session, _load(session, sub_id, lock=True))
-        with sessions() as session:
-            return act(session, _load(session, sub_id, lock=False))
+        with unit_of_work.write(sessions) if write else unit_of_work.read(sessions) as session:
+            return act(session, _load(session, sub_id, lock=write))
     except _Refused as refused:
         return _message(request, refused.status, refused.title, refused.message)
-    except SQLAlchemyError as error:
+    except DatabaseError as error:
         log.warning("subscription page: database unavailable: %s", str(error).splitlines()[0])
         return _message(
             request,
@@ -273,9 +270,7 @@ async def manage(request: Request, token: str) -> HTMLResponse:
             raise _Refused(
                 409, "Subscription ended", "This subscription was ended: subscribe again."
             )
-        changed = sub.digest != digest
-        sub.digest = digest
-        session.flush()
+        changed = subscriptions.set_digest(session, sub, digest)
         return _page(
             request,
             "subscription_manage.html",

@@ -8,13 +8,10 @@ the snapshots observed up to T only. Read only.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import UTC, date, datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Event, Snapshot, Treaty
@@ -24,53 +21,20 @@ from tracker.domain.delays import Delay
 from tracker.domain.history import derive
 from tracker.domain.models import TreatyStatus
 from tracker.domain.treaty_history import AsOf, TreatyHistory
-from tracker.services.queries import (
-    NotFound,
+from tracker.services.read.answer_cache import HISTORIES
+from tracker.services.read.common import NotFound, iso_or_none
+from tracker.services.read.status import (
+    FirstObserved,
+    ParticipantView,
     TreatyAnswer,
-    find_treaty,
-    iso_or_none,
+    participant_views,
     published_of,
     rule_fields,
 )
+from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import aware
 from tracker.services.retraction import vanished
-from tracker.services.status_view import FirstObserved, ParticipantView, participant_views
 from tracker.services.timeline import ABSENCE_KINDS
-
-
-class _Histories:
-    """Derived histories, per database, keyed by the snapshots (immutable) and the confirmed
-    absences they were derived from: an as-of answer reads every snapshot, which the next
-    answer for another date need not parse again."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._by_engine: WeakKeyDictionary[Engine, OrderedDict[tuple[Any, ...], TreatyHistory]]
-        self._by_engine = WeakKeyDictionary()
-
-    def get(self, session: Session, key: tuple[Any, ...]) -> TreatyHistory | None:
-        with self._lock:
-            found = self._by_engine.get(_engine(session), OrderedDict())
-            if key in found:
-                found.move_to_end(key)
-                return found[key]
-        return None
-
-    def put(self, session: Session, key: tuple[Any, ...], history: TreatyHistory) -> None:
-        with self._lock:
-            found = self._by_engine.setdefault(_engine(session), OrderedDict())
-            found[key] = history
-            while len(found) > self.size:
-                found.popitem(last=False)
-
-
-def _engine(session: Session) -> Engine:
-    bind = session.get_bind()
-    return bind if isinstance(bind, Engine) else bind.engine
-
-
-_HISTORIES = _Histories()
 
 
 def _withdrawal_clause(slug: str | None, treaty: Treaty, latest: Snapshot) -> Delay | None:
@@ -126,7 +90,7 @@ def load_history(
         frozenset(confirmed),
         withdrawal,
     )
-    history = _HISTORIES.get(session, key)
+    history = HISTORIES.get(session, key)
     if history is None:
         data: dict[int, Any] = dict(
             session.execute(
@@ -138,7 +102,7 @@ def load_history(
             for s in snapshots
         ]
         history = derive(pages, withdrawal=withdrawal, confirmed_gone=confirmed)
-        _HISTORIES.put(session, key, history)
+        HISTORIES.put(session, key, history)
     return history, snapshots[-1]
 
 

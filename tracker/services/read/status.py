@@ -1,59 +1,35 @@
-"""Read side for people: treaty list, status (now or as of a legal date) and history. No writes."""
+"""The read side of a treaty's status: the answer now (from the latest snapshot, cached) or as
+of a legal date / from what was known at a time (tracker.services.read.status_as_of), its
+participants with the first observation of each act, and its entry-into-force part.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import ActionRow, Event, Snapshot, Source, Treaty
+from db.models import ActionRow, Snapshot, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.catalogue import rule_and_warning
 from tracker.domain.endings import Ending
 from tracker.domain.evaluate import Evaluation, evaluate
-from tracker.domain.models import TreatyStatus
+from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.services.detection import as_last_seen, confirmations, rule_summary
+from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.read.common import NotFound, iso_or_none
+from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context
-from tracker.services.status_view import ActKey, participant_views, sort_key
-from tracker.sources import registry
 
+# A legal act of a participant: (participant key, column, kind, legal date).
+ActKey = tuple[str, str, str, date]
 
-class NotFound(LookupError):
-    """No treaty (or no accepted snapshot of it) under that id."""
-
-
-def iso_or_none(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
-    """The treaty a public id names, and its source's slug.
-
-    A public id names one source (tracker.sources.registry: `<prefix><id>`; UNTC's ids have no
-    prefix) and that source's own id: the exact id, else the only one equal to it ignoring case.
-    """
-    found = registry.split_id(treaty_id)
-    if found is None:
-        raise NotFound(f"unknown treaty {treaty_id!r} (see `tracker treaties`)")
-    source, own = found
-    query = (
-        select(Treaty, Source.slug)
-        .join(Source, Source.id == Treaty.source_id)
-        .where(Source.slug == source.slug)
-    )
-    row = session.execute(query.where(Treaty.external_id == own)).first()
-    if row is None:
-        folded = query.where(func.upper(Treaty.external_id) == own.strip().upper())
-        rows = session.execute(folded).all()
-        row = rows[0] if len(rows) == 1 else None
-    if row is None:
-        raise NotFound(f"unknown treaty {treaty_id!r} (see `tracker treaties`)")
-    return row[0], row[1]
+FirstObserved = dict[tuple[ActKey, str, bool], datetime]
 
 
 def _latest(session: Session, treaty: Treaty) -> Snapshot:
@@ -61,43 +37,6 @@ def _latest(session: Session, treaty: Treaty) -> Snapshot:
     if snapshot is None:
         raise NotFound(f"treaty {treaty.external_id!r} has no accepted snapshot yet")
     return snapshot
-
-
-def list_treaties(session: Session) -> list[dict[str, Any]]:
-    """List every treaty with its latest counts, by source, each in its source's order."""
-    order = (Snapshot.observed_at.desc(), Snapshot.id.desc())
-    ranked = select(
-        Snapshot.id,
-        func.row_number().over(partition_by=Snapshot.treaty_id, order_by=order).label("rn"),
-    ).subquery()
-    query = (
-        select(
-            Treaty,
-            Source.slug,
-            Snapshot.observed_at,
-            Snapshot.signatories,
-            Snapshot.parties,
-            Snapshot.in_force,
-        )
-        .join(Source, Source.id == Treaty.source_id)
-        .join(Snapshot, Snapshot.treaty_id == Treaty.id)
-        .join(ranked, (ranked.c.id == Snapshot.id) & (ranked.c.rn == 1))
-    )
-    rows = [
-        {
-            "treaty": registry.public_id(slug, treaty.external_id),
-            "title": treaty.title,
-            "source": slug,
-            "signatories": signatories,
-            "parties": parties,
-            "in_force": in_force,
-            "observed_at": iso_or_none(observed),
-            "last_checked_at": iso_or_none(treaty.last_checked_at),
-            "source_url": treaty.url,
-        }
-        for treaty, slug, observed, signatories, parties, in_force in session.execute(query)
-    ]
-    return sorted(rows, key=lambda r: sort_key(r["treaty"]))
 
 
 def _first_observed(session: Session, treaty_id: int) -> dict[tuple[ActKey, str, bool], datetime]:
@@ -132,6 +71,51 @@ def treaty_status(
     return treaty_answer(session, treaty_id, as_of, today, known_at=known_at).status
 
 
+def current_status(
+    session: Session,
+    treaty_id: str,
+    as_of: date | None = None,
+    today: date | None = None,
+    known_at: datetime | None = None,
+) -> dict[str, Any]:
+    """`treaty_status`, with the current answers (no as_of, no known_at) kept per database,
+    keyed by all they are computed from (tracker.services.read.answer_cache.ANSWERS).
+
+    An answer reads the treaty row (its last check), its snapshots (immutable; actions change
+    only when one is added), its operator confirmations and today (the catalogue is fixed for
+    the process). Three small queries give that key; a hit skips the rest, about two thirds of
+    the request's time. Answers with an as_of are not kept (any date may be asked; memory), nor
+    answers whose rule reads another treaty (after_treaty, share_of: not in the key).
+    Answers are shared: callers must not mutate them.
+    """
+    day = today or datetime.now(UTC).date()
+    if as_of is not None or known_at is not None:
+        return treaty_status(session, treaty_id, as_of=as_of, today=day, known_at=known_at)
+    treaty, _ = find_treaty(session, treaty_id)
+    snapshots = select(func.max(Snapshot.id), func.count(Snapshot.id)).where(
+        Snapshot.treaty_id == treaty.id
+    )
+    last_snapshot, n_snapshots = session.execute(snapshots).one()
+    confirmed = tuple(sorted(confirmations(session, treaty.id).items()))
+    key = ("status", treaty.id, treaty.last_checked_at, last_snapshot, n_snapshots, confirmed, day)
+    cached = ANSWERS.get(session, key)
+    if cached is not None:
+        return cached
+    found = treaty_answer(session, treaty_id, today=day)
+    answer = found.status
+    if _reads_other_treaties(found):
+        return answer  # its key does not cover the other treaty's snapshots: not kept
+    ANSWERS.put(session, key, answer)
+    return answer
+
+
+def _reads_other_treaties(found: TreatyAnswer) -> bool:
+    """True when the answer's rule reads another treaty (after_treaty, share_of): what that
+    treaty's snapshots say changes the answer, and the cache key does not cover them."""
+    rule = found.evaluation.rule if found.evaluation is not None else None
+    return rule is not None and (rule.after_treaty is not None or rule.share_of is not None)
+
+
 @dataclass(frozen=True)
 class TreatyAnswer:
     """The status answer, with the treaty row and the rule's evaluation it was built from."""
@@ -152,13 +136,13 @@ def treaty_answer(
     """Answer the status of a treaty from its latest snapshot, optionally as of a legal date.
 
     With `as_of=D` the answer comes from the whole history of accepted snapshots
-    (tracker.services.history_answer, tracker.domain.history): only acts whose legal date is
+    (tracker.services.read.status_as_of, tracker.domain.history): only acts whose legal date is
     on or before D and that had not ended on D count; participants with none are left out; an
     act whose end no page dates, and D inside the bounds the pages give, is not counted and
     said so in the warnings. With `known_at=T` only the snapshots observed by T are read.
     """
     if as_of is not None or known_at is not None:
-        from tracker.services.history_answer import answer_from_history
+        from tracker.services.read.status_as_of import answer_from_history
 
         return answer_from_history(session, treaty_id, as_of, today, known_at)
     treaty, slug = find_treaty(session, treaty_id)
@@ -261,56 +245,53 @@ def rule_fields(
     }, ev
 
 
-def treaty_history(session: Session, treaty_id: str) -> dict[str, Any]:
-    """List a treaty's snapshots and events in observation order."""
-    treaty, slug = find_treaty(session, treaty_id)
-    snapshots = session.scalars(
-        select(Snapshot)
-        .where(Snapshot.treaty_id == treaty.id)
-        .order_by(Snapshot.observed_at, Snapshot.id)
-    ).all()
-    events = session.execute(
-        select(Event, ParticipantRow.iso3)
-        .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
-        .where(Event.treaty_id == treaty.id)
-        .order_by(Event.observed_at, Event.id)
-    )
-    return {
-        "treaty": treaty.external_id,
-        "title": treaty.title,
-        "source": slug,
-        "snapshots": [
-            {
-                "id": s.id,
-                "observed_at": iso_or_none(s.observed_at),
-                "fetched_at": iso_or_none(s.fetched_at),
-                "status_as_at": iso_or_none(s.status_as_at),
-                "hash": s.content_hash,
-                "url": s.url,
-                "signatories": s.signatories,
-                "parties": s.parties,
-                "published_signatories": s.published_signatories,
-                "published_parties": s.published_parties,
-            }
-            for s in snapshots
-        ],
-        "events": [event_dict(e, iso3) for e, iso3 in events],
-    }
+@dataclass(frozen=True)
+class ParticipantView:
+    """One participant as answered: its actions that count, with their first observations."""
+
+    participant: Participant
+    observed: dict[str, datetime | None]
+
+    @property
+    def signatory(self) -> bool:
+        return self.participant.is_signatory
+
+    @property
+    def party(self) -> bool:
+        return self.participant.is_party
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.participant
+
+        def dated(action: Action | None) -> dict[str, Any] | None:
+            return {"kind": action.kind, "date": action.date.isoformat()} if action else None
+
+        signature = p.signature
+        return {
+            "name": p.name,
+            "iso3": p.iso3,
+            "reio": p.reio,
+            "footnotes": list(p.footnotes),
+            "signature": signature.date.isoformat() if signature else None,
+            "consent": dated(p.consent),
+            "provisional_application": dated(p.provisional),
+            "withdrawn": p.withdrawn,
+            "first_observed_at": {
+                k: v.isoformat() if v else None for k, v in self.observed.items()
+            },
+        }
 
 
-def event_dict(e: Event, iso3: str | None, treaty: str | None = None) -> dict[str, Any]:
-    """One event as answered (`tracker history --json`); with its treaty where events of
-    several treaties are listed."""
-    found: dict[str, Any] = {"id": e.id}
-    if treaty is not None:
-        found["treaty"] = treaty
-    return found | {
-        "kind": e.kind,
-        "participant": e.participant_name,
-        "iso3": iso3,
-        "legal_date": iso_or_none(e.legal_date),
-        "observed_at": iso_or_none(e.observed_at),
-        "state": e.state,
-        "snapshot_id": e.snapshot_id,
-        "details": e.details,
-    }
+def participant_views(status: TreatyStatus, first_observed: FirstObserved) -> list[ParticipantView]:
+    """The participants as the status prints them, each action with its first observation."""
+    views: list[ParticipantView] = []
+    for p in status.participants:
+        observed: dict[str, datetime | None] = {c.value: None for c in Column}
+        actions = sorted(p.actions, key=lambda a: a.date)
+        for a in actions:
+            act: ActKey = (p.key, a.column.value, a.kind, a.date)
+            first = first_observed.get((act, a.letter, a.withdrawn))
+            if observed[a.column.value] is None:
+                observed[a.column.value] = first
+        views.append(ParticipantView(replace(p, actions=tuple(actions)), observed))
+    return views

@@ -1,0 +1,62 @@
+"""The one cache of computed answers: per database (engine), least recently used first out,
+safe across the web server's threads (one lock).
+
+`ANSWERS` keeps the status answers (tracker.services.read.status.current_status) and the
+overview's rule progress per treaty (tracker.services.read.treaties), each under a key that
+begins with its kind and covers everything the answer is computed from. `HISTORIES` keeps the
+derived histories the as-of answers read (tracker.services.read.status_as_of). Values are
+shared: callers must not mutate them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+V = TypeVar("V")
+
+
+def engine_of(session: Session) -> Engine:
+    """The engine a session reads through (its database)."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+class AnswerCache(Generic[V]):
+    """Values per (database, key), at most `size` per database, least recently used out."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._by_engine: WeakKeyDictionary[Engine, OrderedDict[Hashable, V]] = WeakKeyDictionary()
+
+    def get(self, session: Session, key: Hashable) -> V | None:
+        with self._lock:
+            found = self._by_engine.get(engine_of(session))
+            if found is None or key not in found:
+                return None
+            found.move_to_end(key)
+            return found[key]
+
+    def put(self, session: Session, key: Hashable, value: V) -> None:
+        with self._lock:
+            found = self._by_engine.setdefault(engine_of(session), OrderedDict())
+            found[key] = value
+            found.move_to_end(key)
+            while len(found) > self.size:
+                found.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_engine.clear()
+
+
+# Status answers (128 were kept) and overview progress (4096) of one database.
+ANSWERS: AnswerCache[dict] = AnswerCache(size=4096 + 128)
+HISTORIES: AnswerCache[object] = AnswerCache(size=32)

@@ -1,0 +1,45 @@
+"""The read side of countries: a State's current actions across every tracked treaty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import ActionRow, Treaty
+from db.models import Participant as ParticipantRow
+from tracker.services.read.common import iso_or_none
+from tracker.services.read.treaties import sort_key
+
+
+def country(session: Session, iso3: str) -> dict[str, Any] | None:
+    """A State's current actions across every tracked treaty (None: never seen)."""
+    participant = session.scalar(select(ParticipantRow).where(ParticipantRow.iso3 == iso3.upper()))
+    if participant is None:
+        return None
+    query = (
+        select(ActionRow, Treaty.external_id, Treaty.title)
+        .join(Treaty, Treaty.id == ActionRow.treaty_id)
+        .where(ActionRow.participant_id == participant.id, ActionRow.ended_snapshot_id.is_(None))
+        .order_by(ActionRow.legal_date)
+    )
+    per_treaty: dict[str, dict[str, Any]] = {}
+    for action, treaty, title in session.execute(query):
+        entry = per_treaty.setdefault(treaty, {"treaty": treaty, "title": title, "actions": []})
+        entry["actions"].append(
+            {
+                "column": action.column,
+                "kind": action.kind,
+                "date": iso_or_none(action.legal_date),
+                "withdrawn": action.withdrawn,
+                "printed_name": action.printed_name,
+                "first_observed_at": iso_or_none(action.first_observed_at),
+            }
+        )
+    return {
+        "iso3": participant.iso3,
+        "name": participant.name,
+        "reio": participant.reio,
+        "treaties": sorted(per_treaty.values(), key=lambda t: sort_key(t["treaty"])),
+    }

@@ -1,0 +1,199 @@
+"""The read side of treaties: the lookup by id, the list with the latest counts (MTDSG
+order), the overview with each treaty's rule progress and stage.
+
+Each treaty's progress is cached (tracker.services.read.answer_cache) per (snapshot and its
+content hash, confirmations, day): a snapshot never changes, so a poll that finds nothing new
+costs no re-evaluation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import Snapshot, Source, Treaty
+from tracker.catalogue import catalogue, rule_for
+from tracker.domain.evaluate import evaluate
+from tracker.domain.models import TreatyStatus
+from tracker.services.detection import confirmations
+from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.read.common import NotFound, iso_or_none
+from tracker.services.repository import latest_snapshot
+from tracker.services.rule_context import rule_context
+from tracker.sources import registry
+from tracker.sources.registry import sort_key
+
+STAGES = ("not in force", "threshold met", "in force")
+
+__all__ = ["STAGES", "find_treaty", "list_treaties", "sort_key", "stage", "treaties_overview"]
+
+
+def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
+    """The treaty a public id names, and its source's slug.
+
+    A public id names one source (tracker.sources.registry: `<prefix><id>`; UNTC's ids have no
+    prefix) and that source's own id: the exact id, else the only one equal to it ignoring case.
+    """
+    found = registry.split_id(treaty_id)
+    if found is None:
+        raise NotFound(f"unknown treaty {treaty_id!r} (see `tracker treaties`)")
+    source, own = found
+    query = (
+        select(Treaty, Source.slug)
+        .join(Source, Source.id == Treaty.source_id)
+        .where(Source.slug == source.slug)
+    )
+    row = session.execute(query.where(Treaty.external_id == own)).first()
+    if row is None:
+        folded = query.where(func.upper(Treaty.external_id) == own.strip().upper())
+        rows = session.execute(folded).all()
+        row = rows[0] if len(rows) == 1 else None
+    if row is None:
+        raise NotFound(f"unknown treaty {treaty_id!r} (see `tracker treaties`)")
+    return row[0], row[1]
+
+
+def list_treaties(session: Session) -> list[dict[str, Any]]:
+    """List every treaty with its latest counts, by source, each in its source's order."""
+    order = (Snapshot.observed_at.desc(), Snapshot.id.desc())
+    ranked = select(
+        Snapshot.id,
+        func.row_number().over(partition_by=Snapshot.treaty_id, order_by=order).label("rn"),
+    ).subquery()
+    query = (
+        select(
+            Treaty,
+            Source.slug,
+            Snapshot.observed_at,
+            Snapshot.signatories,
+            Snapshot.parties,
+            Snapshot.in_force,
+        )
+        .join(Source, Source.id == Treaty.source_id)
+        .join(Snapshot, Snapshot.treaty_id == Treaty.id)
+        .join(ranked, (ranked.c.id == Snapshot.id) & (ranked.c.rn == 1))
+    )
+    rows = [
+        {
+            "treaty": registry.public_id(slug, treaty.external_id),
+            "title": treaty.title,
+            "source": slug,
+            "signatories": signatories,
+            "parties": parties,
+            "in_force": in_force,
+            "observed_at": iso_or_none(observed),
+            "last_checked_at": iso_or_none(treaty.last_checked_at),
+            "source_url": treaty.url,
+        }
+        for treaty, slug, observed, signatories, parties, in_force in session.execute(query)
+    ]
+    return sorted(rows, key=lambda r: sort_key(r["treaty"]))
+
+
+def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[str, Any]:
+    snapshot = latest_snapshot(session, treaty.id)
+    if snapshot is None:
+        return {}
+    confirmed = confirmations(session, treaty.id)
+    # The content hash too: snapshot ids repeat across databases (one process may serve several,
+    # as the test suite does), and an id alone returned another treaty's progress.
+    key = (
+        "progress",
+        slug,
+        treaty.external_id,
+        snapshot.id,
+        snapshot.content_hash,
+        tuple(sorted(confirmed.items())),
+        today,
+        catalogue(slug).version,
+    )
+    cached = ANSWERS.get(session, key)
+    if cached is not None:
+        return cached
+    status = TreatyStatus.from_dict(snapshot.data)
+    rule = rule_for(slug, treaty.external_id, status)
+    found: dict[str, Any] = {
+        "threshold": None,
+        "qualifying_instruments": None,
+        "remaining": None,
+        "threshold_met_on": None,
+        "entry_into_force": None,
+        "rule_origin": None,
+        "published_entry_into_force": iso_or_none(status.eif_date),
+    }
+    context: dict[str, Any] = {}
+    if rule is not None:
+        # what the rule needs from other treaties (their dates are not in the cache key)
+        context = rule_context(session, treaty, rule)
+        ev = evaluate(rule, status, confirmations=confirmed, today=today, **context)
+        needed = (
+            rule.threshold if rule.threshold is not None else sum(g.group.needed for g in ev.groups)
+        )
+        found |= {
+            "threshold": needed,
+            "qualifying_instruments": ev.qualifying,
+            "remaining": ev.remaining,
+            "threshold_met_on": iso_or_none(ev.threshold_met_on),
+            "entry_into_force": iso_or_none(ev.computed),
+            "rule_origin": rule.origin,
+            "agrees": ev.agrees,
+        }
+    if context:
+        return found
+    ANSWERS.put(session, key, found)
+    return found
+
+
+def stage(row: dict[str, Any], today: date) -> str:
+    """not in force / threshold met / in force: by the computed date, else the printed one."""
+    eif = row.get("entry_into_force") or row.get("published_entry_into_force")
+    if (eif and eif <= today.isoformat()) or (row.get("in_force") and row.get("threshold") is None):
+        return "in force"
+    if row.get("threshold_met_on"):
+        return "threshold met"
+    return "not in force"
+
+
+def treaties_overview(
+    session: Session,
+    *,
+    today: date,
+    q: str | None = None,
+    source: str | None = None,
+    in_force: bool | None = None,
+    sort: str = "treaty",
+) -> list[dict[str, Any]]:
+    """Every tracked treaty with counts, rule progress, stage and its source's health."""
+    health = {s.slug: s for s in session.scalars(select(Source))}
+    treaties = {
+        (registry.public_id(slug, t.external_id), slug): t for t, slug in _treaties(session)
+    }
+    rows = []
+    for row in list_treaties(session):
+        if source and row["source"] != source:
+            continue
+        if q and q.casefold() not in f"{row['treaty']} {row['title']}".casefold():
+            continue
+        treaty = treaties.get((row["treaty"], row["source"]))
+        if treaty is None:
+            continue
+        row = row | _progress(session, treaty, row["source"], today)
+        row["stage"] = stage(row, today)
+        src = health.get(row["source"])
+        row["source_healthy"] = src.healthy if src else None
+        if in_force is not None and (row["stage"] == "in force") != in_force:
+            continue
+        rows.append(row)
+    if sort == "remaining":
+        rows.sort(
+            key=lambda r: (r["remaining"] is None, r["remaining"] or 0, sort_key(r["treaty"]))
+        )
+    return rows
+
+
+def _treaties(session: Session) -> list[tuple[Treaty, str]]:
+    query = select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id)
+    return [(t, slug) for t, slug in session.execute(query)]
