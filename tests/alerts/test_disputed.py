@@ -332,7 +332,7 @@ def test_a_held_event_is_released_once_even_by_a_writer_holding_a_stale_copy(
 ):
     """Two writers settle the same held event (a page agreeing while an operator confirms): the
     release is a conditional update, so the one that comes second enqueues nothing."""
-    from tracker.services.detection import _release, confirm_disputed
+    from tracker.services.disputed_events import _release, confirm_disputed
 
     crossed = held_crossing(session_factory, receivers)
     stale_session = session_factory()
@@ -393,7 +393,7 @@ def test_a_page_still_printing_not_yet_in_force_after_the_day_holds_entry_into_f
     ingest_page(session_factory, page(status(*parties(50)), "2020-03-02"))
     late = (EIF + timedelta(days=3)).isoformat()
     ingest_page(session_factory, page(status(*parties(50)), late))  # unchanged content
-    from tracker.services.detection import evaluate_all
+    from tracker.services.rule_events import evaluate_all
 
     with session_factory.begin() as session:  # the daily evaluation, after the day
         evaluate_all(session, now=at(late))
@@ -408,7 +408,7 @@ def test_an_unchanged_poll_after_the_day_still_saying_not_yet_in_force_holds_it(
 ):
     """The page's stamp is that of the content's first printing (an unchanged poll stores no
     snapshot): the cross-check compares with the last day the page was seen saying it."""
-    from tracker.services.detection import evaluate_all
+    from tracker.services.rule_events import evaluate_all
 
     stamped = status(*parties(50), as_at=at("2020-03-02", 10))
     ingest_page(

@@ -27,8 +27,8 @@ from db.vocabulary import RULE_EVENT_KINDS
 from tracker.catalogue import rule_for
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Reio
-from tracker.services import detection
 from tracker.services.ingest import FetchedPage, IngestResult, ingest_page
+from tracker.services.rule_events import evaluate_all
 
 DOHA_DIR = REAL / "derived" / "openclimatedata_doha_XXVII-7-c_history"
 KIGALI_DIR = REAL / "derived" / "openclimatedata_kigali_XXVII-2-f_history"
@@ -142,7 +142,7 @@ def first_file(
 
 def daily_job(session_factory: SessionFactory, now: datetime) -> dict[str, list[str]]:
     with session_factory.begin() as session:
-        detections = detection.evaluate_all(session, now=now, approaching=K)
+        detections = evaluate_all(session, now=now, approaching=K)
         return {d.treaty: d.created for d in detections}
 
 

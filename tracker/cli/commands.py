@@ -264,7 +264,7 @@ def _confirm_disputed(args: argparse.Namespace, settings: Settings) -> int:
     right: final, and their deliveries enqueued now."""
     import getpass
 
-    from tracker.services.detection import NothingDisputed, confirm_disputed
+    from tracker.services.disputed_events import NothingDisputed, confirm_disputed
     from tracker.services.read.treaties import find_treaty
 
     by = args.by or f"{getpass.getuser()} (command line)"

@@ -18,7 +18,7 @@ from tracker import sources
 from tracker.domain.endings import Ending
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
-from tracker.services import detection, retraction, timeline, unit_of_work
+from tracker.services import retraction, rule_events, timeline, unit_of_work
 from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
 from tracker.services.repository import (
     get_or_create_source,
@@ -130,7 +130,7 @@ def ingest_page(
 ) -> IngestResult:
     """Parse and store one page in one transaction: accepted, unchanged, quarantined or rejected.
 
-    An accepted page's change events and rule events (see tracker.services.detection) are
+    An accepted page's change events and rule events (see tracker.services.rule_events) are
     written in the same transaction as its snapshot; `approaching` is K for the approaching event.
     `confirm_after` (settings.disappearance_confirm_hours): how long after an absence a fresh
     page must still show it to confirm it (tracker.services.timeline); confirmed absences
@@ -241,7 +241,7 @@ def _withdrawals(
     session: Session, treaty: Treaty, status: TreatyStatus
 ) -> dict[str, tuple[Ending, ...]]:
     """The page's withdrawals, dated by its footnotes or else by the treaty's withdrawal clause."""
-    rule = detection.rule_of(session, treaty, status)
+    rule = rule_events.rule_of(session, treaty, status)
     found = read_withdrawals(status, rule.withdrawal if rule else None).endings
     return {key: tuple(ends) for key, ends in found.items()}
 
@@ -269,7 +269,7 @@ def _settle_absences(
 ) -> tuple[int, bool]:
     """Retract what confirmed absences show unfounded, and rule events computed without
     deposits that are now back; tell of returns. Returns (events, a rule event was retracted)."""
-    confirmations = detection.confirmations(session, treaty.id)
+    confirmations = rule_events.confirmations(session, treaty.id)
     done = retraction.retract_unfounded(session, treaty, confirmed, obs, confirmations)
     events, rule_retracted = done.events, bool(done.rule_events)
     for event_id, returned in reappearances:
@@ -313,7 +313,7 @@ def _ingest_status(
         if confirmed:
             events, rule_retracted = _settle_absences(session, treaty, obs, confirmed, [])
             if rule_retracted:  # a genuine crossing the latest snapshot shows fires again
-                again = detection.evaluate_treaty(
+                again = rule_events.evaluate_treaty(
                     session, treaty, now=observed, approaching=approaching, snapshot=latest
                 )
                 events += len(again.created)
@@ -360,7 +360,7 @@ def _ingest_status(
             events += _settle_absences(
                 session, treaty, obs, recorded.confirmed, recorded.reappearances, status
             )[0]
-    detected = detection.evaluate_treaty(
+    detected = rule_events.evaluate_treaty(
         session, treaty, now=observed, approaching=approaching, snapshot=snapshot
     )
     events += len(detected.created)

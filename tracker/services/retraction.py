@@ -37,8 +37,8 @@ from db.vocabulary import DEPOSIT_EVENT_KINDS, RULE_EVENT_KINDS, EventKind
 from tracker.alerts import outbox
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import Action, Participant, TreatyStatus
-from tracker.services.detection import rule_of
 from tracker.services.rule_context import rule_context
+from tracker.services.rule_events import rule_of
 from tracker.services.timeline import DISAPPEARED, Observation
 
 RETRACTION = EventKind.RETRACTION

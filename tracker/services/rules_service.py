@@ -11,15 +11,15 @@ from sqlalchemy.orm import Session
 from db.models import ConditionConfirmation, Source, Treaty
 from tracker.catalogue import catalogue
 from tracker.domain.rules import Rule
-from tracker.services.detection import (
+from tracker.services.read.common import NotFound
+from tracker.services.read.treaties import find_treaty
+from tracker.services.rule_events import (
     confirmations,
     evaluate_all,
     evaluate_treaty,
     rule_and_status,
     rule_summary,
 )
-from tracker.services.read.common import NotFound
-from tracker.services.read.treaties import find_treaty
 from tracker.settings import DEFAULTS
 from tracker.sources import registry
 from tracker.sources.registry import sort_key

@@ -31,7 +31,7 @@ from tracker.alerts.channels import DeliveryError
 from tracker.alerts.outbox import delivery_rows
 from tracker.alerts.subscriptions import Subscription
 from tracker.services import unit_of_work
-from tracker.services.detection import NothingDisputed, confirm_disputed
+from tracker.services.disputed_events import NothingDisputed, confirm_disputed
 from tracker.services.read.common import NotFound
 from tracker.services.read.treaties import find_treaty
 from tracker.services.rules_service import BadCondition, confirm_condition

@@ -19,12 +19,12 @@ from tracker.catalogue import rule_and_warning
 from tracker.domain.endings import Ending
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.services.detection import as_last_seen, confirmations, rule_summary
 from tracker.services.read.answer_cache import ANSWERS
 from tracker.services.read.common import NotFound, iso_or_none
 from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context
+from tracker.services.rule_events import as_last_seen, confirmations, rule_summary
 
 # A legal act of a participant: (participant key, column, kind, legal date).
 ActKey = tuple[str, str, str, date]

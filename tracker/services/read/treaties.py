@@ -18,11 +18,11 @@ from db.models import Snapshot, Source, Treaty
 from tracker.catalogue import catalogue, rule_for
 from tracker.domain.evaluate import evaluate
 from tracker.domain.models import TreatyStatus
-from tracker.services.detection import confirmations
 from tracker.services.read.answer_cache import ANSWERS
 from tracker.services.read.common import NotFound, iso_or_none
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context
+from tracker.services.rule_events import confirmations
 from tracker.sources import registry
 from tracker.sources.registry import sort_key
 

@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from statuses import at, events, member, page, status
 
 from db.models import Event, Treaty
-from tracker.services.detection import evaluate_all
 from tracker.services.ingest import ingest_page
 from tracker.services.read.status import treaty_status
+from tracker.services.rule_events import evaluate_all
 from tracker.services.rules_service import BadCondition, confirm_condition, evaluate_now
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]

@@ -14,19 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import ConditionConfirmation, Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
-from db.vocabulary import RULE_EVENT_KINDS
 from tracker.alerts import outbox
 from tracker.catalogue import rule_for
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.instruments import Instrument
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
+from tracker.services.disputed_events import _held, settle_disputed
 from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.settings import DEFAULTS
@@ -173,130 +173,6 @@ def _record_once(
     except IntegrityError:  # another process recorded it first
         return False
     return True
-
-
-def _held(ev: Evaluation, snapshot: Snapshot, now: datetime) -> dict[str, Any]:
-    """The details of a disputed rule event: why it is held, since when, from which page."""
-    return {
-        "disputed": {
-            "reason": ev.disagreement,
-            "since": now.isoformat(),
-            "snapshot_id": snapshot.id,
-        }
-    }
-
-
-def _disputed(session: Session, treaty: Treaty, kind: str | None = None) -> list[Event]:
-    query = select(Event).where(
-        Event.treaty_id == treaty.id,
-        Event.kind.in_(RULE_EVENT_KINDS),
-        Event.state == "disputed",
-        Event.once_key.is_not(None),
-    )
-    if kind is not None:
-        query = query.where(Event.kind == kind)
-    return list(session.scalars(query.order_by(Event.id)))
-
-
-def _leave_disputed(
-    session: Session, event: Event, state: str, details: dict[str, Any], once_key: str | None
-) -> bool:
-    """Move a held event to `state`, unless another writer moved it first (the update is
-    conditional: of two racing transactions, one changes the row, the other finds it settled)."""
-    done = session.execute(
-        update(Event)
-        .where(Event.id == event.id, Event.state == "disputed")
-        .values(state=state, details=details, once_key=once_key)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(event)
-    return bool(done.rowcount)  # type: ignore[attr-defined]
-
-
-def _release(session: Session, event: Event, how: dict[str, Any], now: datetime) -> int | None:
-    """A held event becomes final and its deliveries are enqueued now, exactly once (it was
-    never final before); None if it was no longer held."""
-    details = {**event.details, "settled": how}
-    if not _leave_disputed(session, event, "final", details, event.once_key):
-        return None
-    return outbox.enqueue(session, [event.id], now)
-
-
-def settle_disputed(
-    session: Session, treaty: Treaty, ev: Evaluation, snapshot: Snapshot, now: datetime
-) -> list[str]:
-    """On an evaluation that agrees with the depositary: each held rule event it still supports
-    becomes final (deliveries enqueued now); one it no longer supports (another date) is
-    dropped, `retracted` without a notice (it was never sent), so the right one fires."""
-    from tracker.services.retraction import _still_holds  # retraction imports this module
-
-    settled = []
-    for event in _disputed(session, treaty):
-        holds, now_says = _still_holds(event, ev)
-        how = {"by": "evaluation", "at": now.isoformat(), "snapshot_id": snapshot.id}
-        if holds:
-            if (
-                _release(session, event, how | {"reason": "the depositary's page agrees"}, now)
-                is None
-            ):
-                continue
-            log.info("%s: disputed %s is final: the page agrees", treaty.external_id, event.kind)
-        else:
-            dropped = {
-                **event.details,
-                "retracted_at": now.isoformat(),
-                "retracted_reason": f"held as disputed; the page that agrees says: {now_says}",
-                "retracted_by_snapshot": snapshot.id,
-                "once_key": event.once_key,
-            }
-            # once_key freed: the event the agreeing page supports fires in its place
-            if not _leave_disputed(session, event, "retracted", dropped, None):
-                continue
-        settled.append(event.kind)
-    return settled
-
-
-class NothingDisputed(LookupError):
-    """An operator confirmation found no held rule event to confirm."""
-
-
-def confirm_disputed(
-    session: Session,
-    treaty: Treaty,
-    kind: str | None,
-    *,
-    reason: str,
-    by: str,
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """An operator's word that held rule events are right: each becomes final, its deliveries
-    enqueued now; who and why are kept in its details."""
-    if kind is not None and kind not in RULE_EVENT_KINDS:
-        raise ValueError(f"not a rule event kind: {kind!r} (one of {', '.join(RULE_EVENT_KINDS)})")
-    if not reason.strip():
-        raise ValueError("a reason is required")
-    held = _disputed(session, treaty, kind)
-    if not held:
-        what = f"no disputed {kind} event" if kind else "no disputed rule event"
-        raise NothingDisputed(f"{treaty.external_id} has {what}")
-    done = []
-    for event in held:
-        how = {"by": "operator", "operator": by, "reason": reason.strip(), "at": now.isoformat()}
-        deliveries = _release(session, event, how, now)
-        if deliveries is None:
-            continue  # settled meanwhile by another writer
-        log.warning(
-            "%s: disputed %s confirmed by %s: %s", treaty.external_id, event.kind, by, reason
-        )
-        done.append(
-            {
-                "id": event.id,
-                "kind": event.kind,
-                "legal_date": event.legal_date.isoformat() if event.legal_date else None,
-                "deliveries": deliveries,
-            }
-        )
-    return done
 
 
 def _is_baseline(session: Session, treaty: Treaty, legal_date: date | None) -> bool:
