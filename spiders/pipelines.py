@@ -31,14 +31,9 @@ from spiders import signals as tracker_signals
 from spiders.items import FetchFailure, NavigationPage, PageItem
 from spiders.ledger import KIND_META, PAGE_META, Ledger
 from spiders.lifeline import stop_reason
+from tracker.services.crawl_records import record_crawl, record_fetch_failure
 from tracker.services.health import HealthPolicy
-from tracker.services.ingest import (
-    FetchedPage,
-    ingest_page,
-    quarantine_page,
-    record_crawl,
-    record_fetch_failure,
-)
+from tracker.services.ingest import FetchedPage, ingest_page, quarantine_page
 from tracker.services.spool import recover_spool, spool_page, with_retries
 from tracker.services.unit_of_work import Database
 from tracker.settings import Settings

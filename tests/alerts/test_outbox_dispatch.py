@@ -216,7 +216,7 @@ def test_a_digest_repeated_after_a_crash_keeps_its_key_and_contents(session_fact
 
 
 def test_operators_hear_when_a_source_turns_unhealthy_and_recovers(session_factory):
-    from tracker.services.ingest import record_crawl
+    from tracker.services.crawl_records import record_crawl
 
     ops = subscribe(session_factory, kinds=["source_unhealthy", "source_recovered"])
     subscribe(session_factory, treaties=["XXVI-9"])  # a treaty watcher hears nothing of it

@@ -275,7 +275,7 @@ def test_sources_lists_each_known_source_even_before_its_first_crawl(env, capsys
 
 def test_sources_after_crawls(env, capsys, settings):
     from db.engine import make_engine, make_session_factory
-    from tracker.services.ingest import record_crawl
+    from tracker.services.crawl_records import record_crawl
 
     now = datetime.now(UTC).replace(microsecond=0)
     good, bad = now - timedelta(hours=20), now - timedelta(hours=1)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from db.models import Source
 from tracker.runtime.crawl_report import CrawlReport, record_unrecorded
+from tracker.services.crawl_records import record_crawl
 from tracker.services.health import DEFAULT_POLICY
-from tracker.services.ingest import record_crawl
 
 pytestmark = pytest.mark.db
 

@@ -302,7 +302,7 @@ def test_a_new_scheduler_crawls_now_unless_a_crawl_just_finished(settings, sessi
 
     from tracker.runtime.jobs import CRAWL_INTERVAL_HOURS, first_crawl_at
     from tracker.runtime.scheduler import build_scheduler
-    from tracker.services.ingest import record_crawl
+    from tracker.services.crawl_records import record_crawl
 
     now = datetime.now(UTC)
     assert first_crawl_at(settings, "untc", now) == now  # never crawled

@@ -16,6 +16,7 @@ from db.models import Source
 from tracker.runtime import jobs as scheduler
 from tracker.runtime.crawl_report import CrawlReport
 from tracker.runtime.scheduler import build_scheduler
+from tracker.services.crawl_records import record_crawl, record_fetch_failure
 from tracker.services.health import (
     DEFAULT_POLICY,
     HealthPolicy,
@@ -23,7 +24,6 @@ from tracker.services.health import (
     refresh_health,
     source_health,
 )
-from tracker.services.ingest import record_crawl, record_fetch_failure
 from tracker.settings import ConfigError, Settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from statuses import TREATY, at, counts, member, page, status
 
 from db.models import Participant, Quarantine, RawPage, Snapshot, Source, Treaty
-from tracker.services.ingest import FetchedPage, ingest_page, record_crawl, record_fetch_failure
+from tracker.services.crawl_records import record_crawl, record_fetch_failure
+from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.services.repository import RAW_COMPRESSION
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]

@@ -35,7 +35,8 @@ from support.untc_render import Page, Row, render
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.vocabulary import TREATY_EVENT_KINDS
-from tracker.services.ingest import FetchedPage, ingest_page, record_crawl
+from tracker.services.crawl_records import record_crawl
+from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.services.read.status import treaty_status
 from tracker.services.read.treaties import STAGES, sort_key
 from tracker.settings import Settings

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.services.crawl_records import record_crawl
 from tracker.services.health import HealthPolicy, crawl_recorded_since
-from tracker.services.ingest import record_crawl
 
 EX_TEMPFAIL = 75  # another crawl of the source runs: try again later
 

@@ -27,6 +27,11 @@ recorded crawls or for `alert_hold` (whichever comes first; the periodic job che
 and they say how long the previous state lasted. The default hold (13 h) is longer than two
 crawl intervals, so at the service's pace a source flapping good/bad from crawl to crawl
 alerts nobody; a hold shorter than the crawl interval would let every flap through.
+
+Over 300 lines on purpose: one idea, the health rule and the bookkeeping that applies it
+(verdicts, their hysteresis, the alert events), which read the same row fields and would only
+be split by putting private helpers on both sides. How sources are listed with their health is
+the read side (tracker.services.read.sources.list_sources).
 """
 
 from __future__ import annotations
@@ -173,7 +178,7 @@ def apply_health(
     """Store the verdict on the row (`healthy` at once; `last_error` if it had none), follow
     its state (since when, over how many crawls: `crawl` is a recorded crawl) and record the
     operators' event once a new state has held (`policy.alert_hold_crawls` / `alert_hold`)."""
-    health = source_health(source, now, policy, _rejected_since_success(source))
+    health = source_health(source, now, policy, rejected_since_success(source))
     state, was = health.state, source.health_state
     if was != state:
         source.health_state = state
@@ -317,7 +322,7 @@ def _record_change(source: Source, health: Health, now: datetime, held: dict[str
     )
 
 
-def _rejected_since_success(source: Source) -> datetime | None:
+def rejected_since_success(source: Source) -> datetime | None:
     """When a page of `source` last failed validation after its last good crawl (None: never)."""
     session = object_session(source)
     if session is None or source.id is None:
@@ -380,69 +385,12 @@ def crawl_recorded_since(
         return False
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def list_sources(
-    session: Session,
-    now: datetime,
-    policy: HealthPolicy = DEFAULT_POLICY,
-    known: Iterable[str] = (),
-) -> list[dict[str, Any]]:
-    """Each source (every row, and each of `known` even before it has one) with its health as
-    the rule says at `now` (read-only: the stored flag is refreshed by crawls and the periodic
-    job), the reasons, and the alerts' state (`tracker sources`)."""
-    rows = {row.slug: row for row in session.scalars(select(Source).order_by(Source.slug))}
-    listed = []
-    for slug in sorted(set(rows) | set(known)):
-        row = rows.get(slug)
-        if row is None:
-            health = Health(
-                False, ["not crawled yet: no crawl recorded, not seen by the service"], pending=True
-            )
-            listed.append(
-                {
-                    "slug": slug,
-                    "healthy": False,
-                    "state": HealthState.PENDING,
-                    "reasons": health.reasons,
-                    "last_success_at": None,
-                    "last_checked_at": None,
-                    "consecutive_failures": 0,
-                    "last_error": None,
-                    "state_since": None,
-                    "alerted_state": None,
-                }
-            )
-            continue
-        health = source_health(row, now, policy, _rejected_since_success(row))
-        listed.append(
-            {
-                "slug": slug,
-                "healthy": health.healthy,
-                "state": health.state,
-                "reasons": health.reasons,
-                "last_success_at": _iso(row.last_success_at),
-                "last_checked_at": _iso(row.last_checked_at),
-                "consecutive_failures": row.consecutive_failures or 0,
-                "last_error": row.last_error,
-                "state_since": _iso(row.health_state_since)
-                if row.health_state == health.state
-                else None,
-                "alerted_state": row.alert_state,
-            }
-        )
-    return listed
-
-
 __all__ = [
     "DEFAULT_POLICY",
     "Health",
     "HealthPolicy",
     "apply_health",
     "crawl_recorded_since",
-    "list_sources",
     "lock_source",
     "refresh_health",
     "source_health",

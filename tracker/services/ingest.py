@@ -1,25 +1,28 @@
 """Ingest fetched pages: parse, keep the raw page, add snapshot and events only on change.
 
-One unit of work (tracker.services.unit_of_work.write) per page. Imports db and tracker.domain/sources; never Scrapy.
+One unit of work (tracker.services.unit_of_work.write) per page. The page and the result are
+in tracker.services.pages; quarantine and the crawl's own records in
+tracker.services.crawl_records. Imports db and tracker.domain/sources; never Scrapy.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Event, IngestReceipt, Quarantine, RawPage, Snapshot, Source, Treaty
+from db.models import Event, IngestReceipt, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.endings import Ending
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
 from tracker.services import retraction, rule_events, timeline, unit_of_work
-from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
+from tracker.services.crawl_records import later, note_problem, quarantine
+from tracker.services.health import DEFAULT_POLICY, HealthPolicy, apply_health
+from tracker.services.pages import FetchedPage, IngestResult
 from tracker.services.repository import (
     get_or_create_source,
     latest_snapshot,
@@ -31,92 +34,7 @@ from tracker.services.timeline import DEFAULT_CONFIRM_AFTER, Observation
 from tracker.settings import DEFAULTS
 from tracker.sources import registry
 
-Outcome = Literal["accepted", "unchanged", "quarantined", "rejected"]
 SessionFactory = sessionmaker[Session]
-
-
-def _require_aware(name: str, value: datetime | None) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
-
-
-@dataclass(frozen=True)
-class FetchedPage:
-    """A response as fetched (or loaded from an archive), not yet parsed."""
-
-    source: str
-    url: str
-    body: bytes
-    fetched_at: datetime
-    observed_at: datetime | None = None  # when the content was true; defaults to fetched_at
-    expected_treaty: str | None = None
-    content_type: str | None = None
-    # The body is the HTTP cache's copy, re-served on a 304 Not Modified: it proves the server
-    # answered, not that the content was observed again (never a second observation).
-    revalidated: bool = False
-
-    def __post_init__(self) -> None:
-        _require_aware("fetched_at", self.fetched_at)
-        _require_aware("observed_at", self.observed_at)
-
-    @property
-    def observed(self) -> datetime:
-        return self.observed_at or self.fetched_at
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What ingesting one page did."""
-
-    outcome: Outcome
-    treaty_id: str | None
-    snapshot_id: int | None
-    reason: str | None = None
-    events: int = 0
-
-
-def _quarantine(
-    session: Session, source: Source, page: FetchedPage, kind: str, reason: str
-) -> None:
-    """Keep the page with its reason; the same fetch quarantined again (the same URL, fetch
-    time, kind and reason, e.g. a spooled page recovered twice) adds nothing."""
-    again = session.scalar(
-        select(Quarantine.id)
-        .where(
-            Quarantine.source_id == source.id,
-            Quarantine.fetched_at == page.fetched_at,
-            Quarantine.url == page.url,
-            Quarantine.kind == kind,
-            Quarantine.reason == reason,
-        )
-        .limit(1)
-    )
-    if again is not None:
-        return
-    raw_id = store_raw_page(session, page.body, page.content_type) if page.body else None
-    session.add(
-        Quarantine(
-            source_id=source.id,
-            kind=kind,
-            url=page.url,
-            expected_treaty=page.expected_treaty,
-            reason=reason,
-            raw_page_id=raw_id,
-            fetched_at=page.fetched_at,
-            observed_at=page.observed_at,
-        )
-    )
-
-
-def _later(current: datetime | None, candidate: datetime) -> datetime:
-    return candidate if current is None or candidate > current else current
-
-
-def _note_problem(source: Source, reason: str, at: datetime) -> None:
-    """A page failed: keep the reason as the source's last error. Health is decided per crawl
-    (`record_crawl`, tracker.services.health), never by a single page."""
-    source.last_error = reason
-    source.last_checked_at = _later(source.last_checked_at, at)
 
 
 def ingest_page(
@@ -204,8 +122,8 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
     if digest != hashlib.sha256(page.body).hexdigest() or page.observed < latest.observed_at:
         return None
     source = session.get_one(Source, treaty.source_id)
-    treaty.last_checked_at = _later(treaty.last_checked_at, page.fetched_at)
-    source.last_checked_at = _later(source.last_checked_at, page.fetched_at)
+    treaty.last_checked_at = later(treaty.last_checked_at, page.fetched_at)
+    source.last_checked_at = later(source.last_checked_at, page.fetched_at)
     return IngestResult("unchanged", treaty.external_id, latest.id)
 
 
@@ -218,8 +136,8 @@ def _reject_page(
 ) -> IngestResult:
     with unit_of_work.write(session_factory) as session:
         source = get_or_create_source(session, page.source, page.url)
-        _quarantine(session, source, page, "rejected_page", reason)
-        _note_problem(source, reason, page.fetched_at)
+        quarantine(session, source, page, "rejected_page", reason)
+        note_problem(source, reason, page.fetched_at)
         session.flush()
         apply_health(source, page.fetched_at, health)  # failed validation: unhealthy at once
         result = IngestResult("quarantined", page.expected_treaty, None, reason)
@@ -301,10 +219,10 @@ def _ingest_status(
             f"older than the latest snapshot (observed {latest.observed_at.isoformat()}); "
             "ingest archives in date order"
         )
-        _quarantine(session, source, page, "out_of_order", reason)
+        quarantine(session, source, page, "out_of_order", reason)
         return IngestResult("rejected", status.treaty_id, None, reason)
-    treaty.last_checked_at = _later(treaty.last_checked_at, page.fetched_at)
-    source.last_checked_at = _later(source.last_checked_at, page.fetched_at)
+    treaty.last_checked_at = later(treaty.last_checked_at, page.fetched_at)
+    source.last_checked_at = later(source.last_checked_at, page.fetched_at)
     content_hash = status.content_hash()
     if latest is not None and latest.content_hash == content_hash:
         obs = _observation(page, status, latest.id, new=False)
@@ -367,68 +285,9 @@ def _ingest_status(
     return IngestResult("accepted", status.treaty_id, snapshot.id, None, events)
 
 
-def record_crawl(
-    session_factory: SessionFactory,
-    source: str,
-    stats: dict[str, Any],
-    ok: bool,
-    error: str | None,
-    at: datetime,
-    *,
-    policy: HealthPolicy = DEFAULT_POLICY,
-    stopped: bool = False,
-) -> Health:
-    """Record a finished crawl on the source row: stats, failure streak, last success, health.
-
-    A good crawl (`ok`) resets the streak and makes the source healthy again; a failed or
-    quarantined one adds one to the streak; `healthy` is then the rule of
-    tracker.services.health (unhealthy after `policy.unhealthy_after` bad crawls in a row, or
-    when the last good crawl is older than `policy.freshness`, or when it never succeeded).
-    A crawl `stopped` on purpose before its end (SIGTERM, the service stopping, its parent
-    gone) is kept as the last crawl but is neither a success nor a failure. Returns the verdict.
-    """
-    _require_aware("at", at)
-    with unit_of_work.write(session_factory) as session:
-        row = lock_source(session, source)
-        row.last_crawl = {**stats, "ok": ok, "error": error, "finished_at": at.isoformat()}
-        if stopped:
-            row.last_crawl["stopped"] = row.last_crawl.get("stopped") or error or "stopped"
-        elif ok:
-            row.consecutive_failures, row.last_success_at, row.last_error = 0, at, None
-        else:
-            row.consecutive_failures = (row.consecutive_failures or 0) + 1
-            row.last_error = error or "crawl failed"
-        if not stopped:
-            row.last_checked_at = at
-        return apply_health(row, at, policy, crawl=not stopped)
-
-
-def record_fetch_failure(
-    session_factory: SessionFactory,
-    source: str,
-    url: str,
-    reason: str,
-    at: datetime,
-    body: bytes | None = None,
-    expected_treaty: str | None = None,
-) -> None:
-    """Keep a failed response in quarantine and note its reason as the source's last error.
-
-    It does not change `healthy`: the page's crawl counts as one failed crawl when it ends
-    (`record_crawl`), and health follows the N-consecutive-crawls rule, not single pages.
-    """
-    page = FetchedPage(source, url, body or b"", at, None, expected_treaty)
-    with unit_of_work.write(session_factory) as session:
-        row = lock_source(session, source, url)
-        _quarantine(session, row, page, "fetch_failure", reason)
-        _note_problem(row, reason, at)
-
-
 __all__ = [
     "FetchedPage",
     "IngestResult",
     "ingest_page",
     "quarantine_page",
-    "record_crawl",
-    "record_fetch_failure",
 ]

@@ -1,4 +1,9 @@
-"""The JSON API under /api: treaties, participants, events, countries, rules, sources."""
+"""The JSON API under /api: treaties, participants, events, countries, rules, sources.
+
+Every answer comes from the read side (tracker.services.read), through a read unit of work per
+request. Over 300 lines on purpose: one idea, the public routes with the parameter types and
+column lists that make their OpenAPI document (the operators' routes are tracker.web.admin and
+tracker.web.admin_alerts)."""
 
 from __future__ import annotations
 

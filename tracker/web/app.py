@@ -25,7 +25,7 @@ from tracker.services import unit_of_work
 from tracker.services.read.sources import metrics_figures, unhealthy_sources
 from tracker.services.unit_of_work import DatabaseError, Sessions
 from tracker.settings import Settings
-from tracker.web import admin, api, dashboard, feeds, subscribers
+from tracker.web import admin, admin_alerts, api, dashboard, feeds, subscribers
 from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
 
 
@@ -90,7 +90,8 @@ def _metrics(app: FastAPI, sessions: Sessions) -> None:
 
 def _operator_route(scope: Scope) -> bool:
     """Whether the request goes to an operator route (its token is checked before its body)."""
-    return any(route.matches(scope)[0] is not Match.NONE for route in admin.router.routes)
+    routes = (*admin.router.routes, *admin_alerts.router.routes)
+    return any(route.matches(scope)[0] is not Match.NONE for route in routes)
 
 
 def create_app(
@@ -111,6 +112,7 @@ def create_app(
     app.state.clock = clock
     app.include_router(api.router)
     app.include_router(admin.router)
+    app.include_router(admin_alerts.router)
     app.include_router(feeds.router)
     app.include_router(dashboard.router)
     app.include_router(subscribers.router)  # signed links: confirm, unsubscribe, manage

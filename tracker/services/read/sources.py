@@ -1,14 +1,24 @@
-"""The read side of sources (depositaries): their health as listed by the API and the
-dashboard, the figures /metrics and /healthz give, and a source's last recorded crawl."""
+"""The read side of sources (depositaries): their health as `tracker sources`, the API and
+the dashboard list it, the figures /metrics and /healthz give, and a source's last crawl."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Event, Source, Treaty
+from db.vocabulary import HealthState
+from tracker.services.health import (
+    DEFAULT_POLICY,
+    Health,
+    HealthPolicy,
+    rejected_since_success,
+    source_health,
+)
 from tracker.services.read.common import iso_or_none
 
 
@@ -62,3 +72,55 @@ def metrics_figures(
 def last_crawl(session: Session, slug: str) -> dict[str, Any]:
     """The source's last recorded crawl summary ({} when none, or no such source)."""
     return session.scalar(select(Source.last_crawl).where(Source.slug == slug)) or {}
+
+
+def list_sources(
+    session: Session,
+    now: datetime,
+    policy: HealthPolicy = DEFAULT_POLICY,
+    known: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """Each source (every row, and each of `known` even before it has one) with its health as
+    the rule says at `now` (read-only: the stored flag is refreshed by crawls and the periodic
+    job), the reasons, and the alerts' state (`tracker sources`)."""
+    rows = {row.slug: row for row in session.scalars(select(Source).order_by(Source.slug))}
+    listed = []
+    for slug in sorted(set(rows) | set(known)):
+        row = rows.get(slug)
+        if row is None:
+            health = Health(
+                False, ["not crawled yet: no crawl recorded, not seen by the service"], pending=True
+            )
+            listed.append(
+                {
+                    "slug": slug,
+                    "healthy": False,
+                    "state": HealthState.PENDING,
+                    "reasons": health.reasons,
+                    "last_success_at": None,
+                    "last_checked_at": None,
+                    "consecutive_failures": 0,
+                    "last_error": None,
+                    "state_since": None,
+                    "alerted_state": None,
+                }
+            )
+            continue
+        health = source_health(row, now, policy, rejected_since_success(row))
+        listed.append(
+            {
+                "slug": slug,
+                "healthy": health.healthy,
+                "state": health.state,
+                "reasons": health.reasons,
+                "last_success_at": iso_or_none(row.last_success_at),
+                "last_checked_at": iso_or_none(row.last_checked_at),
+                "consecutive_failures": row.consecutive_failures or 0,
+                "last_error": row.last_error,
+                "state_since": iso_or_none(row.health_state_since)
+                if row.health_state == health.state
+                else None,
+                "alerted_state": row.alert_state,
+            }
+        )
+    return listed
