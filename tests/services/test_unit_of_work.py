@@ -18,6 +18,8 @@ from db.models import Source
 from tracker.services import unit_of_work
 from tracker.services.unit_of_work import Database
 
+pytestmark = pytest.mark.db
+
 HOLD_SECONDS = 0.6
 
 
