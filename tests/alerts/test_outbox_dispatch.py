@@ -13,7 +13,7 @@ from db.models import Delivery, Event
 from tracker.alerts.channels import DeliveryError, Message, Recipient
 from tracker.alerts.claims import claim
 from tracker.alerts.dispatch import dispatch_due
-from tracker.alerts.model import EventFacts, Filters, backoff, next_digest, wants
+from tracker.alerts.policy import EventFacts, Filters, backoff, next_digest, wants
 from tracker.services.ingest import ingest_page
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]

@@ -470,7 +470,7 @@ def test_a_participant_whose_events_were_retracted_comes_back_and_the_told_hear_
 
 
 def test_reappearance_is_opt_in_and_retraction_is_never_matched_by_filters():
-    from tracker.alerts.model import ALERT_KINDS, EventFacts, Filters, wants
+    from tracker.alerts.policy import ALERT_KINDS, EventFacts, Filters, wants
 
     back = EventFacts("reappearance", "XXVI-9", "COK", "final")
     assert "reappearance" in ALERT_KINDS and "retraction" not in ALERT_KINDS

@@ -13,7 +13,7 @@ from support.climate_history import status_stamp
 from support.untc_render import Page, Row, render
 
 from db.models import Delivery, Event
-from tracker.alerts.model import ALERT_KINDS, EventFacts, Filters, wants
+from tracker.alerts.policy import ALERT_KINDS, EventFacts, Filters, wants
 from tracker.services.ingest import FetchedPage, ingest_page
 
 pytestmark = pytest.mark.db

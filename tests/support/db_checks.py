@@ -35,8 +35,8 @@ from db.models import (
     Treaty,
 )
 from db.models import Participant as ParticipantRow
-from tracker.alerts.model import wants
 from tracker.alerts.outbox import facts, filters_of
+from tracker.alerts.policy import wants
 from tracker.domain.models import TreatyStatus
 from tracker.services.repository import latest_snapshot
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Delivery, Event, Subscription, Treaty
 from db.models import Participant as ParticipantRow
-from tracker.alerts.model import EventFacts, Filters, next_digest, wants
+from tracker.alerts.policy import EventFacts, Filters, next_digest, wants
 from tracker.alerts.redact import redact_target, redact_text
 
 

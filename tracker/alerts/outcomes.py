@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Delivery
 from tracker.alerts.claims import ours
-from tracker.alerts.model import backoff
+from tracker.alerts.policy import backoff
 from tracker.alerts.withheld import retracted_events
 from tracker.services import unit_of_work
 from tracker.settings import DEFAULTS

@@ -1,4 +1,4 @@
-"""Pure rules of alerting: which events a subscription wants, retry backoff, digest times."""
+"""Alert policy, pure: which events a subscription wants, retry backoff, digest times."""
 
 from __future__ import annotations
 
