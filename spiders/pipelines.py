@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from db.engine import one_line
 from db.migrate import upgrade
+from db.unit_of_work import Database
 from spiders import signals as tracker_signals
 from spiders.items import FetchFailure, NavigationPage, PageItem
 from spiders.ledger import KIND_META, PAGE_META, Ledger
@@ -35,7 +36,6 @@ from tracker.services.crawl_records import record_crawl, record_fetch_failure
 from tracker.services.health import HealthPolicy
 from tracker.services.ingest import FetchedPage, ingest_page, quarantine_page
 from tracker.services.spool import recover_spool, spool_page, with_retries
-from tracker.services.unit_of_work import Database
 from tracker.settings import Settings
 
 log = logging.getLogger(__name__)

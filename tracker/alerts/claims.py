@@ -20,10 +20,10 @@ from typing import Self
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import unit_of_work
 from db.engine import one_line
 from db.models import Delivery, Event
 from tracker.alerts.withheld import NEVER_SENT
-from tracker.services import unit_of_work
 from tracker.settings import DEFAULTS
 
 log = logging.getLogger("tracker.alerts")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from db.unit_of_work import Database
 from tracker.alerts.dispatch import DEFAULT_BATCH, DispatchReport, dispatch_due
 from tracker.alerts.links import links_for
 from tracker.alerts.subscriptions import channels_from_settings
-from tracker.services.unit_of_work import Database
 from tracker.settings import Settings
 
 DISPATCH_INTERVAL_SECONDS = 60

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import unit_of_work
 from db.models import Delivery
 from tracker.alerts.claims import ours
 from tracker.alerts.policy import backoff
 from tracker.alerts.withheld import retracted_events
-from tracker.services import unit_of_work
 from tracker.settings import DEFAULTS
 
 log = logging.getLogger("tracker.alerts")

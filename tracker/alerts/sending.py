@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import unit_of_work
 from db.models import Delivery, Subscription
 from tracker.alerts.channels import Channel, DeliveryError, Message, Recipient
 from tracker.alerts.messages import load_context, render
 from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome
 from tracker.alerts.redact import redact_text
 from tracker.alerts.withheld import never_to_send
-from tracker.services import unit_of_work
 
 log = logging.getLogger("tracker.alerts")
 

@@ -38,10 +38,11 @@ def _show(value: Any, as_json: bool, render: Callable[[Any], str]) -> None:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from db.migrate import current, upgrade
+    from tracker.services.unit_of_work import schema_revision, upgrade_schema
 
-    ran = upgrade(settings.database_url)
-    print(f"database at revision {current(settings.database_url)}" + (" (upgraded)" if ran else ""))
+    ran = upgrade_schema(settings.database_url)
+    revision = schema_revision(settings.database_url)
+    print(f"database at revision {revision}" + (" (upgraded)" if ran else ""))
     return 0
 
 

@@ -40,12 +40,12 @@ def moment_arg(text: str) -> datetime:
 
 def upgrade_database(settings: Settings) -> None:
     """Bring the database to the latest schema (cheap when current)."""
-    from db.migrate import upgrade
+    from tracker.services.unit_of_work import upgrade_schema
 
-    upgrade(settings.database_url)
+    upgrade_schema(settings.database_url)
 
 
 def database(settings: Settings) -> Database:
     """The configured database, upgraded: use it as `with database(settings) as db:`, its
     units of work `db.read()` / `db.write()` (the engine is disposed at the end)."""
-    return Database.upgraded(settings)
+    return Database.upgraded(settings.database_url)

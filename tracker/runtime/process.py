@@ -49,7 +49,7 @@ def run_service(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -
     settings = settings.replace(log_format=settings.log_format or "json")
     configure_logging(settings.log_format, settings.log_level)
     settings.ensure_data_dir()
-    database = Database.upgraded(settings)
+    database = Database.upgraded(settings.database_url)
     app = create_app(database.sessions, settings)
     server = _Server(
         uvicorn.Config(

@@ -1,6 +1,6 @@
 """What a crawl records besides its pages: a page kept in quarantine with its reason, a failed
 fetch, and the crawl's outcome on its source (the failure streak, health: tracker.services.health).
-Each writer runs its own unit of work (tracker.services.unit_of_work.write)."""
+Each writer runs its own unit of work (db.unit_of_work.write)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import unit_of_work
 from db.models import Quarantine, Source
-from tracker.services import unit_of_work
 from tracker.services.health import DEFAULT_POLICY, Health, HealthPolicy, apply_health, lock_source
 from tracker.services.pages import FetchedPage, require_aware
 from tracker.services.repository import store_raw_page

@@ -45,9 +45,9 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
+from db import unit_of_work
 from db.models import Event, Quarantine, Source
 from db.vocabulary import EventKind, HealthState
-from tracker.services import unit_of_work
 from tracker.services.repository import get_or_create_source
 from tracker.settings import DEFAULTS, Settings
 

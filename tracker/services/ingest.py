@@ -1,6 +1,6 @@
 """Ingest fetched pages: parse, keep the raw page, add snapshot and events only on change.
 
-One unit of work (tracker.services.unit_of_work.write) per page. The page and the result are
+One unit of work (db.unit_of_work.write) per page. The page and the result are
 in tracker.services.pages; quarantine and the crawl's own records in
 tracker.services.crawl_records. Imports db and tracker.domain/sources; never Scrapy.
 """
@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import unit_of_work
 from db.models import Event, IngestReceipt, RawPage, Snapshot, Source, Treaty
 from tracker import sources
 from tracker.domain.endings import Ending
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
-from tracker.services import retraction, rule_events, timeline, unit_of_work
+from tracker.services import retraction, rule_events, timeline
 from tracker.services.crawl_records import later, note_problem, quarantine
 from tracker.services.health import DEFAULT_POLICY, HealthPolicy, apply_health
 from tracker.services.pages import FetchedPage, IngestResult

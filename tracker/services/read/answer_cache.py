@@ -13,11 +13,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from tracker.domain.treaty_history import TreatyHistory
 
 V = TypeVar("V")
 
@@ -58,5 +61,5 @@ class AnswerCache(Generic[V]):
 
 
 # Status answers (128 were kept) and overview progress (4096) of one database.
-ANSWERS: AnswerCache[dict] = AnswerCache(size=4096 + 128)
-HISTORIES: AnswerCache[object] = AnswerCache(size=32)
+ANSWERS: AnswerCache[dict[str, Any]] = AnswerCache(size=4096 + 128)
+HISTORIES: AnswerCache[TreatyHistory] = AnswerCache(size=32)

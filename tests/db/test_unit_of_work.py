@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import unit_of_work
 from db.models import Source
-from tracker.services import unit_of_work
-from tracker.services.unit_of_work import Database
+from db.unit_of_work import Database
 
 pytestmark = pytest.mark.db
 
