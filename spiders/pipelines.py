@@ -6,6 +6,9 @@ database error while ingesting a page is retried (`Settings.ingest_retries`, sho
 if it persists the page is spooled to disk (tracker.services.spool) as failed, and recovered
 by the next crawl's start or `tracker ingest --spool`. The HTTP cache stores a page's response
 only once ingestion accepted it or found it unchanged (spiders.httpcache).
+
+Over 300 lines on purpose: one idea, the accounting of a crawl's pages and the hand-off to
+ingestion, which must see every outcome (spiders.ledger keeps the book).
 """
 
 from __future__ import annotations

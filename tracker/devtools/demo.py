@@ -8,6 +8,9 @@ and opens the dashboard in a browser when one is available.
 The recorded pages are found in this order: `--pages DIR`; the real UNTC status pages of
 Feb 2026 in `../shared/fixtures/real/` beside the clone (never copied into the repository); the
 project's own small, illustrative fixtures in `tests/fixtures/untc/`.
+
+Over 300 lines on purpose: one command, its page search, mirror, crawl and service in one
+place a developer reads top to bottom.
 """
 
 from __future__ import annotations

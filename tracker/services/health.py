@@ -32,6 +32,9 @@ Over 300 lines on purpose: one idea, the health rule and the bookkeeping that ap
 (verdicts, their hysteresis, the alert events), which read the same row fields and would only
 be split by putting private helpers on both sides. How sources are listed with their health is
 the read side (tracker.services.read.sources.list_sources).
+
+Over 300 lines on purpose: the rule and its bookkeeping share the verdict (`Health`) and the
+hold of operators' alerts; this docstring is their one contract.
 """
 
 from __future__ import annotations

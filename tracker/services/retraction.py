@@ -22,6 +22,9 @@ absences in its details. Its pending deliveries are `cancelled`; its once_key is
 genuine crossing fires again (at once when the latest snapshot shows one). A `retraction` event
 references it, and goes to exactly the subscriptions that were sent (or are being sent) the
 original, whatever their filters.
+
+Over 300 lines on purpose: one idea, the evidence rule above and the notices it owes, which
+must agree on which events a confirmed absence undoes.
 """
 
 from __future__ import annotations

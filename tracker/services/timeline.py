@@ -1,4 +1,9 @@
-"""History of an accepted snapshot: action rows opened and closed, change events and states."""
+"""History of an accepted snapshot: action rows opened and closed, change events and states.
+
+Over 300 lines on purpose: one idea, the change-only history one accepted snapshot writes
+(action rows, change events, absences and their confirmation), in one transaction and in this
+order; split, that order would be spread over modules.
+"""
 
 from __future__ import annotations
 
