@@ -303,7 +303,9 @@ def test_treaties_search_text_in_id_or_title(api):
 
 def test_treaties_by_depositary(api):
     assert len(get_json(api, "/api/treaties?source=untc")) == len(api.treaty_ids)
-    assert get_json(api, "/api/treaties?source=wipo") == []
+    # A slug no registered source has is a clear error, not an empty list that reads as "none".
+    refused = api.client.get("/api/treaties?source=nosuch")
+    assert refused.status_code == 422 and "unknown source 'nosuch'; known: untc" in refused.text
 
 
 def test_treaties_in_force_or_not(api):

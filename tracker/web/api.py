@@ -27,6 +27,7 @@ from tracker.services.read.status import current_status
 from tracker.services.read.treaties import find_treaty, treaties_overview
 from tracker.services.rules_service import show_rule
 from tracker.services.unit_of_work import Session, Unreachable
+from tracker.sources.registry import slugs
 from tracker.web.deps import get_session, today
 from tracker.web.export import Format, respond
 
@@ -75,6 +76,13 @@ AsOf = Annotated[
     _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"),
     Query(description="answer as of this legal date (YYYY-MM-DD)"),
 ]
+
+
+def _registered_source(value: Any) -> Any:
+    """Refuse a slug no registered source has, naming the known ones (a typo is not "none")."""
+    if isinstance(value, str) and value not in slugs():
+        raise ValueError(f"unknown source {value!r}; known: {', '.join(slugs())}")
+    return value
 
 
 def _known_at_text(value: Any) -> Any:
@@ -210,7 +218,12 @@ def treaties(
     fmt: Fmt = "json",
     q: Annotated[str | None, Query(max_length=200, description="text in id or title")] = None,
     source: Annotated[
-        str | None, Query(max_length=40, description="a registered source's slug, e.g. untc")
+        str | None,
+        BeforeValidator(_registered_source),
+        Query(
+            description="a registered source's slug, e.g. untc",
+            json_schema_extra={"enum": list(slugs())},
+        ),
     ] = None,
     in_force: bool | None = None,
     sort: Literal["treaty", "remaining"] = "treaty",
