@@ -28,8 +28,8 @@ from support.fetch_faults import (
 )
 
 from db.models import Quarantine, Snapshot, Source
-from tracker.devtools.mirror import serve
-from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror, chapter_page, index_page
+from tracker.devtools.mirror import build_mirror, serve
+from tracker.sources.untc.mirror import RecordedPage, chapter_page, index_page, untc_site
 from tracker.sources.untc.urls import chapter_url, index_url
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
@@ -48,8 +48,9 @@ def snapshots(session_factory) -> list[Snapshot]:
 
 
 def mirror_of(tmp_path, *treaties: str):
-    return build_untc_mirror(
-        tmp_path / "mirror", [RecordedPage(t, status_body(t), f"Treaty {t}") for t in treaties]
+    return build_mirror(
+        tmp_path / "mirror",
+        untc_site([RecordedPage(t, status_body(t), f"Treaty {t}") for t in treaties]),
     )
 
 

@@ -26,8 +26,8 @@ from support.db_outage import TcpProxy
 from support.fetch_faults import crawl, crawl_env, status_body, target, tracker
 
 from db.models import IngestReceipt, Quarantine, Snapshot, Source
-from tracker.devtools.mirror import serve
-from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
+from tracker.devtools.mirror import build_mirror, serve
+from tracker.sources.untc.mirror import RecordedPage, untc_site
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -101,7 +101,7 @@ def test_pages_fetched_during_an_outage_are_spooled_then_recovered_once(
     env = crawl_env(cli_env, data, TRACKER_DATABASE_URL=outage.url, TRACKER_INGEST_RETRIES="2")
     spool = data / "spool"
     pages = [RecordedPage(t, status_body(t), t) for t in (A, B)]
-    with serve(build_untc_mirror(tmp_path / "mirror", pages)) as server:
+    with serve(build_mirror(tmp_path / "mirror", untc_site(pages))) as server:
         cut_on_first_status_request(server, outage, A, B)
         down = crawl(env, server.base_url, A, B)
     s = down.summary
@@ -152,7 +152,7 @@ def test_the_next_crawl_recovers_the_spool_before_its_own_pages(
     data = tmp_path / "data"
     env = crawl_env(cli_env, data, TRACKER_DATABASE_URL=outage.url, TRACKER_INGEST_RETRIES="1")
     pages = [RecordedPage(A, status_body(A), A)]
-    with serve(build_untc_mirror(tmp_path / "mirror", pages)) as server:
+    with serve(build_mirror(tmp_path / "mirror", untc_site(pages))) as server:
         first = crawl(env, server.base_url, A)
         assert first.returncode == 0
         good = rows(session_factory)["last_success_at"]
@@ -181,7 +181,7 @@ def test_a_short_outage_is_ridden_out_by_retries(cli_env, tmp_path, outage, sess
         cli_env, tmp_path / "data", TRACKER_DATABASE_URL=outage.url, TRACKER_INGEST_RETRIES="3"
     )
     pages = [RecordedPage(A, status_body(A), A)]
-    with serve(build_untc_mirror(tmp_path / "mirror", pages)) as server:
+    with serve(build_mirror(tmp_path / "mirror", untc_site(pages))) as server:
 
         def answer(handler) -> bool:
             outage.cut()

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from support.untc_render import Page, Row, render
 
-from tracker.devtools.mirror import serve
-from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
+from tracker.devtools.mirror import build_mirror, serve
+from tracker.sources.untc.mirror import RecordedPage, untc_site
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -52,7 +52,9 @@ def test_every_line_of_tracker_run_is_json_crawl_included(cli_env, tmp_path):
         "Treaty on the Prohibition of Nuclear Weapons",
         [Row("Austria", signature=date(2017, 9, 20), consent=date(2018, 5, 8))],
     )
-    mirror = build_untc_mirror(tmp_path / "mirror", [RecordedPage("XXVI-9", render(tpnw), "TPNW")])
+    mirror = build_mirror(
+        tmp_path / "mirror", untc_site([RecordedPage("XXVI-9", render(tpnw), "TPNW")])
+    )
     out, err = tmp_path / "run.out", tmp_path / "run.err"
     with serve(mirror) as server:
         env = {

@@ -31,12 +31,12 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from tracker.devtools.mirror import MirrorServer
+from tracker.devtools.mirror import MirrorServer, build_mirror
 from tracker.devtools.paths import REAL, ROOT
 from tracker.runtime.crawl_report import CrawlReport
 from tracker.runtime.crawl_runner import run_crawl, stop_running_crawls
 from tracker.settings import Settings
-from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
+from tracker.sources.untc.mirror import RecordedPage, untc_site
 
 REAL_PAGES = REAL / "untc_viewdetails_html_2026-02-03"
 FIXTURE_PAGES = ROOT / "tests" / "fixtures" / "untc"
@@ -281,7 +281,7 @@ def run_demo(
     data_dir.mkdir(parents=True, exist_ok=True)
     mirror_dir = data_dir / "mirror"
     shutil.rmtree(mirror_dir, ignore_errors=True)  # rebuilt each time: no stale pages
-    mirror = MirrorServer(build_untc_mirror(mirror_dir, pages.pages)).start()
+    mirror = MirrorServer(build_mirror(mirror_dir, untc_site(pages.pages))).start()
     url = local_url(host, port)
     stop_watching = threading.Event()
     phase = "before the service started"

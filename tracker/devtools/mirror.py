@@ -12,7 +12,7 @@ import email.utils
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -72,6 +72,16 @@ class Mirror:
 # for the recorded page's body and content type); returns True when it answered, False to let
 # the mirror answer as usual (e.g. after a side effect such as cutting a database connection).
 Responder = Callable[[BaseHTTPRequestHandler], bool]
+
+
+def build_mirror(root: Path, site: Iterable[tuple[str, bytes, str]]) -> Mirror:
+    """Write a mirror of `site`'s pages (target, body, content type), e.g. a source's
+    `untc_site(pages)` (tracker.sources.untc.mirror), and save its index."""
+    mirror = Mirror(root)
+    for target, body, content_type in site:
+        mirror.add(target, body, content_type)
+    mirror.save()
+    return mirror
 
 
 def _handler(

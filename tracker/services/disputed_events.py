@@ -20,6 +20,24 @@ from tracker.domain.evaluate import Evaluation
 log = logging.getLogger("tracker.services.rule_events")  # the log lines of rule events
 
 
+def still_holds(event: Event, ev: Evaluation) -> tuple[bool, str]:
+    """Whether a rule event's condition holds on the evaluation; what the evaluation says."""
+    if event.kind == "approaching":
+        # Approaching means short of the threshold: with none left (met) it is past, not near.
+        k = int(event.details.get("approaching_at") or 0)
+        near = 0 < ev.remaining <= k and ev.threshold_met_on is None
+        return near, f"{ev.remaining} instruments remain (approaching at {k})"
+    if event.kind == "threshold_crossed":
+        met = ev.threshold_met_on
+        return met == event.legal_date, (
+            f"the threshold is met on {met}" if met else "the threshold is not met"
+        )
+    eif = ev.computed
+    return eif == event.legal_date, (
+        f"entry into force computes to {eif}" if eif else "no entry into force follows"
+    )
+
+
 def _held(ev: Evaluation, snapshot: Snapshot, now: datetime) -> dict[str, Any]:
     """The details of a disputed rule event: why it is held, since when, from which page."""
     return {
@@ -73,11 +91,9 @@ def settle_disputed(
     """On an evaluation that agrees with the depositary: each held rule event it still supports
     becomes final (deliveries enqueued now); one it no longer supports (another date) is
     dropped, `retracted` without a notice (it was never sent), so the right one fires."""
-    from tracker.services.retraction import _still_holds  # retraction imports this module
-
     settled = []
     for event in _disputed(session, treaty):
-        holds, now_says = _still_holds(event, ev)
+        holds, now_says = still_holds(event, ev)
         how = {"by": "evaluation", "at": now.isoformat(), "snapshot_id": snapshot.id}
         if holds:
             if (

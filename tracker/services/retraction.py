@@ -38,8 +38,9 @@ from sqlalchemy.orm import Session
 from db.models import Delivery, Event, Snapshot, Subscription, Treaty
 from db.vocabulary import DEPOSIT_EVENT_KINDS, RULE_EVENT_KINDS, EventKind
 from tracker.alerts import outbox
-from tracker.domain.evaluate import Evaluation, evaluate
+from tracker.domain.evaluate import evaluate
 from tracker.domain.models import Action, Participant, TreatyStatus
+from tracker.services.disputed_events import still_holds
 from tracker.services.rule_context import rule_context
 from tracker.services.rule_events import rule_of
 from tracker.services.timeline import DISAPPEARED, Observation
@@ -108,24 +109,6 @@ def _names(deposits: list[Deposit], status: TreatyStatus) -> str:
     names = {p.key: p.name for p in status.participants}
     shown = sorted({f"{names.get(d[0], d[0])} ({d[2].replace('_', ' ')} {d[3]})" for d in deposits})
     return ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
-
-
-def _still_holds(event: Event, ev: Evaluation) -> tuple[bool, str]:
-    """Whether a rule event's condition holds on the evaluation; what the evaluation says."""
-    if event.kind == "approaching":
-        # Approaching means short of the threshold: with none left (met) it is past, not near.
-        k = int(event.details.get("approaching_at") or 0)
-        near = 0 < ev.remaining <= k and ev.threshold_met_on is None
-        return near, f"{ev.remaining} instruments remain (approaching at {k})"
-    if event.kind == "threshold_crossed":
-        met = ev.threshold_met_on
-        return met == event.legal_date, (
-            f"the threshold is met on {met}" if met else "the threshold is not met"
-        )
-    eif = ev.computed
-    return eif == event.legal_date, (
-        f"entry into force computes to {eif}" if eif else "no entry into force follows"
-    )
 
 
 def _subscriptions_sent(session: Session, event_id: int) -> list[Subscription]:
@@ -280,7 +263,7 @@ def _no_longer_holds(
         today=event.observed_at.date(),
         **rule_context(session, treaty, rule),
     )
-    holds, now = _still_holds(event, ev)
+    holds, now = still_holds(event, ev)
     return None if holds else now
 
 

@@ -12,10 +12,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from tracker.devtools.mirror import Mirror
 from tracker.sources.untc.urls import chapter_of, index_url, status_page_url, xml_url
 
 _BASE = "http://mirror.invalid"
@@ -69,21 +67,20 @@ def rewrite_treaty_id(body: bytes, old: str, new: str) -> bytes:
     return pattern.sub(b"mtdsg_no=" + new.encode(), body)
 
 
-def build_untc_mirror(root: Path, pages: Iterable[RecordedPage]) -> Mirror:
-    """Write a mirror with the catalogue pages and every recorded page at its UNTC address."""
-    mirror = Mirror(root)
+def untc_site(pages: Iterable[RecordedPage]) -> list[tuple[str, bytes, str]]:
+    """Every page of a UNTC mirror as (target, body, content type): the catalogue pages and each
+    recorded page at its UNTC address (a tracker.devtools.mirror.Mirror serves them)."""
+    site: list[tuple[str, bytes, str]] = []
+    html_type = "text/html; charset=utf-8"
     by_chapter: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for page in pages:
         build = xml_url if page.fmt == "xml" else status_page_url
-        ctype = "text/xml; charset=iso-8859-1" if page.fmt == "xml" else "text/html; charset=utf-8"
-        mirror.add(_target(build(_BASE, page.treaty_id)), page.body, ctype)
+        ctype = "text/xml; charset=iso-8859-1" if page.fmt == "xml" else html_type
+        site.append((_target(build(_BASE, page.treaty_id)), page.body, ctype))
         if page.fmt == "html":
             by_chapter[chapter_of(page.treaty_id)].append((page.treaty_id, page.title))
     for chapter, treaties in by_chapter.items():
-        mirror.add(
-            _target(f"{_BASE}/Pages/Treaties.aspx?id={chapter}&subid=A&clang=_en"),
-            chapter_page(chapter, treaties),
-        )
-    mirror.add(_target(index_url(_BASE)), index_page(by_chapter))
-    mirror.save()
-    return mirror
+        target = _target(f"{_BASE}/Pages/Treaties.aspx?id={chapter}&subid=A&clang=_en")
+        site.append((target, chapter_page(chapter, treaties), html_type))
+    site.append((_target(index_url(_BASE)), index_page(by_chapter), html_type))
+    return site
