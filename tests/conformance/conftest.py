@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.real import ABSENT, REAL
+from support.real import ABSENT, REAL, TPNW_HTML, TPNW_XML
 
 from tracker.domain.models import TreatyStatus
 from tracker.sources import PageRejected, untc
@@ -127,3 +127,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     )
     for reason, count in breakdown(xml).most_common():
         terminalreporter.write_line(f"  {count:4d}  {reason}")
+
+
+@pytest.fixture
+def tpnw() -> tuple[Path, Path]:
+    """TPNW's MTDSG XML of Jan 2018 (3 parties) and its status page of Feb 2026 (74): the real
+    files, for the replays of tests/alerts and tests/e2e run here over the real captures."""
+    if not (TPNW_XML.exists() and TPNW_HTML.exists()):
+        pytest.skip(ABSENT)
+    return TPNW_XML, TPNW_HTML

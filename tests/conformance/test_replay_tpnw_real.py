@@ -8,20 +8,10 @@ shared/fixtures/real is absent.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from e2e import test_replay_tpnw as replay
-from support.real import ABSENT, TPNW_HTML, TPNW_XML
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
-
-
-@pytest.fixture
-def tpnw() -> tuple[Path, Path]:
-    if not (TPNW_XML.exists() and TPNW_HTML.exists()):
-        pytest.skip(ABSENT)
-    return TPNW_XML, TPNW_HTML
 
 
 test_tpnw_2018_then_2026 = replay.test_tpnw_2018_then_2026

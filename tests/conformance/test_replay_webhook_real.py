@@ -8,20 +8,10 @@ shared/fixtures/real is absent.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alerts import test_replay_alerts as replay
-from support.real import ABSENT, TPNW_HTML, TPNW_XML
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def tpnw() -> tuple[Path, Path]:
-    if not (TPNW_XML.exists() and TPNW_HTML.exists()):
-        pytest.skip(ABSENT)
-    return TPNW_XML, TPNW_HTML
 
 
 env = replay.env
