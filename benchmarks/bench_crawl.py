@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 
 from db.engine import make_engine
 from db.models import Base
-from tracker.devtools.mirror import serve
+from tracker.devtools.mirror import build_mirror, serve
 from tracker.devtools.paths import REAL
 from tracker.runtime.crawl_runner import run_crawl
 from tracker.settings import Settings
-from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror, rewrite_treaty_id
+from tracker.sources.untc.mirror import RecordedPage, rewrite_treaty_id, untc_site
 
 
 def recorded_pages(copies: int) -> list[RecordedPage]:
@@ -66,7 +66,7 @@ def main() -> int:
         return 0
     pages = recorded_pages(args.copies)
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
-        mirror = build_untc_mirror(Path(tmp) / "mirror", pages)
+        mirror = build_mirror(Path(tmp) / "mirror", untc_site(pages))
         data = Path(tmp) / "data"
         settings = Settings.from_env(
             {

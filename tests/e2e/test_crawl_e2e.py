@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from support.untc_render import Page, Row, render
 
-from tracker.devtools.mirror import serve
-from tracker.sources.untc.mirror import RecordedPage, build_untc_mirror
+from tracker.devtools.mirror import build_mirror, serve
+from tracker.sources.untc.mirror import RecordedPage, untc_site
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 
@@ -61,7 +61,7 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
         RecordedPage(TREATY, render(tpnw()), "TPNW"),
         RecordedPage("IV-4", MAINTENANCE, "ICCPR"),
     ]
-    with serve(build_untc_mirror(mirror_dir, pages)) as server:
+    with serve(build_mirror(mirror_dir, untc_site(pages))) as server:
         first = tracker(crawl_env, "crawl", "--base-url", server.base_url)
         # Every page is accounted for: the index, chapters 4 and 26, and the 2 status pages.
         line = (
@@ -100,7 +100,7 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
     changed = tpnw()
     changed.rows[0] = Row("Algeria", signature=date(2017, 9, 20), consent=date(2026, 3, 2))
     with serve(
-        build_untc_mirror(tmp_path / "mirror2", [RecordedPage(TREATY, render(changed))])
+        build_mirror(tmp_path / "mirror2", untc_site([RecordedPage(TREATY, render(changed))]))
     ) as server:
         third = tracker(crawl_env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
     assert "1 accepted" in third.stdout and third.returncode == 0, third.stdout + third.stderr
@@ -119,7 +119,7 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
 
 def test_server_errors_are_failures_not_unchanged(crawl_env, tmp_path):
     """A site that is down is a failed fetch: the source turns unhealthy, nothing is stored."""
-    with serve(build_untc_mirror(tmp_path / "m", [])) as server:  # every status page is a 404
+    with serve(build_mirror(tmp_path / "m", untc_site([]))) as server:  # every status page is a 404
         result = tracker(crawl_env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
     assert result.returncode != 0
     assert "1 page, 0 accepted, 0 unchanged, 0 quarantined, 1 failed" in result.stdout, (
@@ -151,7 +151,9 @@ def test_the_crawl_applies_the_configured_health_policy(
     from db.models import Event
 
     env = {**crawl_env, "TRACKER_UNHEALTHY_AFTER": "1", "TRACKER_HEALTH_ALERT_HOLD_CRAWLS": hold}
-    with serve(build_untc_mirror(tmp_path / "m", [RecordedPage(TREATY, render(tpnw()))])) as server:
+    with serve(
+        build_mirror(tmp_path / "m", untc_site([RecordedPage(TREATY, render(tpnw()))]))
+    ) as server:
         good = tracker(env, "crawl", "--treaty", TREATY, "--base-url", server.base_url)
         assert good.returncode == 0, good.stdout + good.stderr
     bad = tracker(env, "crawl", "--treaty", TREATY, "--base-url", "http://127.0.0.1:9")
