@@ -18,7 +18,7 @@ from db.models import ActionRow, Event, Subscription
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.services.ingest import FetchedPage
 from tracker.sources import PageRejected
-from tracker.sources.untc.letters import kind_for
+from tracker.sources.untc.letters import kind_for, label_in_force
 
 TREATY = "XXVI-9"
 URL = "https://treaties.example/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XXVI-9"
@@ -63,6 +63,9 @@ def status(
     """A status whose printed counts equal the derived ones. The label printed about entry into
     force is "Entry into force:" with `eif_date`, else "Not yet in force" (None: no label)."""
     draft = TreatyStatus(treaty_id=treaty, title=title, participants=tuple(participants))
+    label = (
+        ("Entry into force:" if eif_date else "Not yet in force") if eif_label == "" else eif_label
+    )
     return TreatyStatus(
         treaty_id=treaty,
         title=title,
@@ -71,11 +74,8 @@ def status(
         published_parties=draft.parties,
         status_as_at=as_at,
         eif_date=date.fromisoformat(eif_date) if eif_date else None,
-        eif_label=(
-            ("Entry into force:" if eif_date else "Not yet in force")
-            if eif_label == ""
-            else eif_label
-        ),
+        eif_label=label,
+        in_force=label_in_force(label),
         eif_text=f"{eif_date}, in accordance with article 15(1)." if eif_date else None,
     )
 

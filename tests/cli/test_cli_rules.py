@@ -78,7 +78,7 @@ def test_an_extracted_rule_says_so_and_shows_the_text_it_read(env, capsys, sessi
     ingest_page(
         session_factory,
         page(
-            replace(value, eif_text=text, eif_label="Not yet in force"),
+            replace(value, eif_text=text, eif_label="Not yet in force", in_force=False),
             "2020-02-01",
             url="https://treaties.example/x",
         ),

@@ -8,6 +8,7 @@ pointing at a row of its parent table.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -261,5 +262,32 @@ def test_a_dangling_reference_from_before_does_not_block_the_upgrade(empty_db_ur
             left = connection.execute(text("PRAGMA foreign_key_check")).all()
             assert [(r[0], r[1], r[2]) for r in left] == [("deliveries", 3, "events")]
             assert connection.execute(text("SELECT count(*) FROM events")).scalar() == ROWS
+    finally:
+        engine.dispose()
+
+
+def test_0010_copies_each_snapshots_in_force_reading_into_its_data_and_back(empty_db_url):
+    """0010 up: a status stored without `in_force` gets the reading its column kept at ingest
+    (True, False or unknown), so an old page reads as it did; down takes it out again."""
+    upgrade(empty_db_url, "0009")
+    _fill(empty_db_url)
+    engine = make_engine(empty_db_url)
+    stored = {"treaty_id": "XXVI-9", "title": "T", "eif_label": "Not yet in force"}
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE snapshots SET in_force = :f, data = :d WHERE id = 1"),
+                {"f": False, "d": json.dumps(stored)},
+            )
+            connection.execute(text("UPDATE snapshots SET in_force = NULL WHERE id = 2"))
+        upgrade(empty_db_url, "0010")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, data FROM snapshots ORDER BY id")).all()
+        datas = [r[1] if isinstance(r[1], dict) else json.loads(r[1]) for r in rows]
+        assert datas == [stored | {"in_force": False}, {"in_force": None}]
+        downgrade(empty_db_url, "0009")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, data FROM snapshots ORDER BY id")).all()
+        assert [r[1] if isinstance(r[1], dict) else json.loads(r[1]) for r in rows] == [stored, {}]
     finally:
         engine.dispose()

@@ -17,6 +17,7 @@ from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import Action, Column, Footnote, Participant, TreatyStatus
 from tracker.domain.rule_spec import rule_from_spec
 from tracker.domain.rules import Rule
+from tracker.sources.untc.letters import label_in_force
 
 D = date.fromisoformat
 
@@ -63,7 +64,7 @@ def run(
 ) -> Evaluation:
     s: TreatyStatus = dataclasses.replace(status(*participants, eif_date=eif), footnotes=footnotes)
     if label is not _LABEL:
-        s = dataclasses.replace(s, eif_label=label)
+        s = dataclasses.replace(s, eif_label=label, in_force=label_in_force(label))
     return evaluate(r, s, **kw)
 
 

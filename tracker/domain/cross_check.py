@@ -18,7 +18,7 @@ from tracker.domain.models import TreatyStatus
 class Printed:
     """What the depositary prints about entry into force, and the page's own date."""
 
-    in_force: bool | None  # from the label: "Entry into force" / "Not yet in force" (None: none)
+    in_force: bool | None  # as printed (the parser reads it from its source's words; None: none)
     date: date | None  # the printed entry-into-force date
     label: str | None = None
     as_at: dt.date | None = None  # the page's "status as at" day (None: not printed)

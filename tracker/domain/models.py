@@ -153,6 +153,10 @@ class TreatyStatus:
     adoption_place: str | None = None
     adoption_date: date | None = None
     eif_label: str | None = None  # "Entry into force" / "Not yet in force" as printed
+    # What the depositary prints about the treaty as a whole: in force (True), not yet in force
+    # (False), or nothing readable (None). Each source's parser reads it from its own words (UNTC:
+    # the label above; WIPO Lex: its facet header), so no one here guesses from a label.
+    in_force: bool | None = None
     eif_text: str | None = None
     eif_date: date | None = None  # the entry-into-force date printed, if any
     published_signatories: int | None = None
@@ -172,15 +176,6 @@ class TreatyStatus:
         """Parties derived from the table (bracketed cells excluded)."""
         return sum(1 for p in self.participants if p.is_party)
 
-    @property
-    def in_force(self) -> bool | None:
-        if self.eif_label is None:
-            return None
-        label = self.eif_label.casefold()
-        if "not yet" in label:
-            return False
-        return "entry into force" in label or "entered into force" in label
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "treaty_id": self.treaty_id,
@@ -189,6 +184,7 @@ class TreatyStatus:
             "adoption_place": self.adoption_place,
             "adoption_date": self.adoption_date.isoformat() if self.adoption_date else None,
             "eif_label": self.eif_label,
+            "in_force": self.in_force,
             "eif_text": self.eif_text,
             "eif_date": self.eif_date.isoformat() if self.eif_date else None,
             "published_signatories": self.published_signatories,
@@ -211,6 +207,7 @@ class TreatyStatus:
             adoption_place=d.get("adoption_place"),
             adoption_date=_date(d.get("adoption_date")),
             eif_label=d.get("eif_label"),
+            in_force=d.get("in_force"),
             eif_text=d.get("eif_text"),
             eif_date=_date(d.get("eif_date")),
             published_signatories=d.get("published_signatories"),
@@ -227,10 +224,13 @@ class TreatyStatus:
         """Hash of what the status says, not of when it was printed.
 
         The "status as at" stamp changes on every fetch and is left out, so a poll of an
-        unchanged page hashes the same. Participants are sorted so row order does not matter.
+        unchanged page hashes the same. `in_force` is left out too: it is the parser's reading of
+        printed words that are hashed themselves (the label), so a page hashes as it did before the
+        field existed. Participants are sorted so row order does not matter.
         """
         body = self.to_dict()
         body.pop("status_as_at")
+        body.pop("in_force")
         body["participants"] = sorted(
             body["participants"], key=lambda p: (p["name"], p["iso3"] or "")
         )

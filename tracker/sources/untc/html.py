@@ -20,6 +20,7 @@ from tracker.sources.text import (
     split_refs,
     strip_controls,
 )
+from tracker.sources.untc.letters import label_in_force
 from tracker.sources.untc.table import build_participant, column_roles
 from tracker.sources.untc.validate import check_header, check_status
 
@@ -225,6 +226,7 @@ def parse_html(
         adoption_place=place,
         adoption_date=adopted,
         eif_label=eif_label,
+        in_force=label_in_force(eif_label),
         eif_text=eif_text,
         eif_date=eif_date,
         published_signatories=_count(status_text, "Signatories"),

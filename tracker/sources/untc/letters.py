@@ -43,3 +43,16 @@ def kind_for(column: Column, letter: str) -> str:
     if letter in LETTER_KINDS:
         return LETTER_KINDS[letter]
     raise ValueError(f"unknown action letter {letter!r}")
+
+
+def label_in_force(label: str | None) -> bool | None:
+    """What UNTC's entry-into-force label says: "Entry into force" (or "entered into force"):
+    True; "Not yet in force": False; no label, or other words: None (nothing is guessed)."""
+    if label is None:
+        return None
+    folded = label.casefold()
+    if "not yet" in folded:
+        return False
+    if "entry into force" in folded or "entered into force" in folded:
+        return True
+    return None

@@ -18,6 +18,7 @@ from tracker.sources.text import (
     strip_literal_tags,
     strip_superscripts,
 )
+from tracker.sources.untc.letters import label_in_force
 from tracker.sources.untc.table import build_participant, column_roles
 from tracker.sources.untc.validate import NOT_A_STATUS_PAGE, check_header, check_status
 
@@ -146,6 +147,7 @@ def _status(root: etree._Element, expected_treaty: str | None) -> TreatyStatus:
         adoption_place=place,
         adoption_date=adopted,
         eif_label=eif_label,
+        in_force=label_in_force(eif_label),
         eif_text=eif_text,
         eif_date=eif_date,
         published_signatories=parse_count(_raw(data.find("Status/Signatories"))),
