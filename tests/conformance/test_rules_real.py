@@ -8,11 +8,16 @@ mismatch fails unless it is a documented limitation below. Skips when shared/ is
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import pytest
 
 from tracker.catalogue import catalogue
-from tracker.domain.evaluate import evaluate
+from tracker.domain.evaluate import evaluate as evaluate_with
+from tracker.sources.untc.footnotes import FOOTNOTES
+
+# The pages here are UNTC's: their footnotes are read with UNTC's grammar.
+evaluate = partial(evaluate_with, footnotes=FOOTNOTES)
 
 # slow: reads the real depositary pages of ../shared (hundreds of files) to set up
 pytestmark = [pytest.mark.usefixtures("real_root"), pytest.mark.slow]

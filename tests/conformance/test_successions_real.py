@@ -13,6 +13,7 @@ import pytest
 
 from tracker.domain.models import TreatyStatus
 from tracker.domain.successions import predecessor_instruments
+from tracker.sources.untc.footnotes import FOOTNOTES
 
 # slow: reads the real depositary pages of ../shared (hundreds of files) to set up
 pytestmark = pytest.mark.slow
@@ -113,7 +114,7 @@ def test_predecessor_instruments_of_every_page(html_outcomes: list[Any]) -> None
     for treaty, status in _statuses(html_outcomes).items():
         got = {
             (i.predecessor, i.kind, i.date, i.successors)
-            for i in predecessor_instruments(status).instruments
+            for i in predecessor_instruments(status, FOOTNOTES).instruments
         }
         assert got == INSTRUMENTS.get(treaty, set()), treaty
 
@@ -121,7 +122,7 @@ def test_predecessor_instruments_of_every_page(html_outcomes: list[Any]) -> None
 def test_every_instrument_names_rows_of_its_page(html_outcomes: list[Any]) -> None:
     for treaty, status in _statuses(html_outcomes).items():
         rows = {p.key: p for p in status.participants}
-        for i in predecessor_instruments(status).instruments:
+        for i in predecessor_instruments(status, FOOTNOTES).instruments:
             assert set(i.successors) <= rows.keys(), (treaty, i)
             assert any(i.footnote in rows[k].footnotes for k in i.successors), (treaty, i)
 
@@ -130,7 +131,7 @@ def test_unreadable_successions(html_outcomes: list[Any]) -> None:
     reasons: Counter[str] = Counter()
     total = 0
     for treaty, status in _statuses(html_outcomes).items():
-        unreadable = predecessor_instruments(status).unreadable
+        unreadable = predecessor_instruments(status, FOOTNOTES).unreadable
         assert tuple(u.participant for u in unreadable) == UNREADABLE.get(treaty, ()), treaty
         assert all(not u.participant.startswith("name:") for u in unreadable)
         reasons.update(u.reason for u in unreadable)
@@ -146,4 +147,4 @@ def test_cerd_gdr_note_is_not_on_a_participant_row(html_outcomes: list[Any]) -> 
     note = {f.ref: f.text for f in cerd.footnotes}["3"]
     assert note.startswith("The German Democratic Republic had acceded to the Convention on 23")
     assert not any("3" in p.footnotes for p in cerd.participants)
-    assert GDR not in {i.predecessor for i in predecessor_instruments(cerd).instruments}
+    assert GDR not in {i.predecessor for i in predecessor_instruments(cerd, FOOTNOTES).instruments}

@@ -5,14 +5,19 @@ Every date below was read by eye from the footnote it comes from."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pytest
 
 from tracker.catalogue import rule_for
 from tracker.domain.endings import CLAUSE, FOOTNOTE, UNKNOWN
-from tracker.domain.evaluate import evaluate
+from tracker.domain.evaluate import evaluate as evaluate_with
 from tracker.domain.withdrawals import read_withdrawals
+from tracker.sources.untc.footnotes import FOOTNOTES
+
+# The pages here are UNTC's: their footnotes are read with UNTC's grammar.
+evaluate = partial(evaluate_with, footnotes=FOOTNOTES)
 
 # slow: reads the real depositary pages of ../shared (hundreds of files) to set up
 pytestmark = pytest.mark.slow
@@ -32,7 +37,7 @@ def _status(outcomes: list[Any], treaty: str) -> Any:
 def _dates(outcomes: list[Any], treaty: str) -> dict[str, list[tuple[Any, ...]]]:
     s = _status(outcomes, treaty)
     rule = rule_for("untc", treaty, s)
-    found = read_withdrawals(s, rule.withdrawal if rule else None).endings
+    found = read_withdrawals(s, FOOTNOTES, rule.withdrawal if rule else None).endings
     return {k: [(e.notified_on, e.effective_on, e.basis) for e in v] for k, v in found.items()}
 
 
@@ -110,7 +115,7 @@ def test_every_bracketed_consent_has_an_ending(
     for o in [*xml_outcomes, *html_outcomes]:
         if o.status is None:
             continue
-        found = read_withdrawals(o.status).endings
+        found = read_withdrawals(o.status, FOOTNOTES).endings
         for p in o.status.participants:
             if any(a.withdrawn for a in p.actions):
                 assert p.key in found, (o.status.treaty_id, p.name)

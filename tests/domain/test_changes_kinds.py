@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from tracker.domain.changes import ABSENCES, ChangeKind, diff
 from tracker.domain.endings import FOOTNOTE, UNKNOWN, Ending
+from tracker.domain.footnotes import SILENT
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.sources.untc.letters import kind_for
 
@@ -168,13 +169,30 @@ def test_consent_gone_without_evidence_stays_a_suspicious_disappearance():
     ]
 
 
-def test_default_endings_come_from_read_withdrawals(monkeypatch):
-    from tracker.domain import changes as module
-    from tracker.domain.withdrawals import Withdrawals
+class _Says:
+    """A source's footnote grammar that reads one ending for RUS (tracker.domain.footnotes)."""
+
+    def __init__(self, ending: Ending) -> None:
+        self.ending = ending
+
+    def endings(self, participant, texts):
+        return ([self.ending] if participant.key == "RUS" else []), ()
+
+    def predecessors(self, text, own_names):
+        return ()
+
+
+def test_the_endings_a_sources_grammar_reads_are_the_ones_diff_shows():
+    from tracker.domain.withdrawals import read_withdrawals
 
     ended = Ending("RUS", "revocation", D("2023-11-02"), D("2023-11-02"), FOOTNOTE)
-    monkeypatch.setattr(module, "read_withdrawals", lambda s: Withdrawals({"RUS": [ended]}, {}))
-    assert kinds(diff(page(RATIFIED), page(RUS, printed="2026-02-03T12:00"))) == [
+    current = page(RUS, printed="2026-02-03T12:00")
+    endings = read_withdrawals(current, _Says(ended)).endings
+    assert kinds(diff(page(RATIFIED), current, endings=endings)) == [
+        (ChangeKind.REVOCATION, D("2023-11-02"))
+    ]
+    silent = read_withdrawals(current, SILENT).endings  # a source whose footnotes say nothing
+    assert kinds(diff(page(RATIFIED), current, endings=silent)) != [
         (ChangeKind.REVOCATION, D("2023-11-02"))
     ]
 

@@ -7,17 +7,23 @@ import itertools
 import string
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 from statuses import act, member, status
 
 from tracker.catalogue import catalogue
-from tracker.domain.evaluate import Evaluation, evaluate
+from tracker.domain.evaluate import Evaluation
+from tracker.domain.evaluate import evaluate as evaluate_with
 from tracker.domain.models import Action, Column, Footnote, Participant, TreatyStatus
 from tracker.domain.rule_spec import rule_from_spec
 from tracker.domain.rules import Rule
+from tracker.sources.untc.footnotes import FOOTNOTES
 from tracker.sources.untc.letters import label_in_force
+
+# The pages here are UNTC's: their footnotes are read with UNTC's grammar.
+evaluate = partial(evaluate_with, footnotes=FOOTNOTES)
 
 D = date.fromisoformat
 

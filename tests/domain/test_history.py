@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -22,11 +23,15 @@ from tracker.domain.act_history import (
     Printed,
 )
 from tracker.domain.endings import CLAUSE, FOOTNOTE, HISTORY, UNKNOWN, Ending
-from tracker.domain.history import derive
+from tracker.domain.history import derive as derive_with
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.moments import known_at_moment
 from tracker.domain.withdrawals import Withdrawals
+from tracker.sources.untc.footnotes import FOOTNOTES
 from tracker.sources.untc.letters import kind_for
+
+# The pages here are UNTC's: their footnotes are read with UNTC's grammar.
+derive = partial(derive_with, footnotes=FOOTNOTES)
 
 D = date.fromisoformat
 
@@ -472,7 +477,9 @@ def test_a_removed_signature_cell_ends_the_signature_not_the_ratification():
         k: tuple(e for e in v if e.column in (None, "consent")) for k, v in answer.endings.items()
     }
     rule = rule_from_spec("XXVI-4", {"threshold": 3, "delay": {"days": 30}})
-    ev = evaluate(rule, answer.status, as_of=D("2022-01-01"), endings=instrument)
+    ev = evaluate(
+        rule, answer.status, footnotes=FOOTNOTES, as_of=D("2022-01-01"), endings=instrument
+    )
     assert ev.threshold_met_on == D("2021-01-01")
     assert ev.qualifying == 3
 

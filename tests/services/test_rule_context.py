@@ -16,6 +16,7 @@ from tracker.services.ingest import ingest_page
 from tracker.services.read.status import treaty_status
 from tracker.services.read.treaties import treaties_overview
 from tracker.services.rule_context import parties_on, rule_context
+from tracker.sources.untc.footnotes import FOOTNOTES
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
 
@@ -39,7 +40,8 @@ def test_the_optional_protocol_waits_for_the_tracked_covenant(session_factory):
     with session_factory() as session:
         rule = catalogue("untc").rules["IV-5"]
         assert rule_context(session, _treaty(session, "IV-5"), rule) == {
-            "others": {"IV-4": D("1977-01-01")}
+            "footnotes": FOOTNOTES,  # UNTC's grammar, from the source registry
+            "others": {"IV-4": D("1977-01-01")},
         }
         answer = treaty_status(session, "IV-5")
     # the 10th deposit on 1 Sep 1975 + 3 months is 1 Dec 1975; the tracked Covenant's date
@@ -56,11 +58,13 @@ def test_an_untracked_other_treaty_is_unknown(session_factory):
     with session_factory() as session:
         treaty = _treaty(session, "IV-5")
         assert rule_context(session, treaty, catalogue("untc").rules["IV-5"]) == {
-            "others": {"IV-4": None}
+            "footnotes": FOOTNOTES,
+            "others": {"IV-4": None},
         }
         answer = treaty_status(session, "IV-5")
         plain = rule_from_spec("IV-5", {"threshold": 1, "delay": {"days": 1}})
-        assert rule_context(session, treaty, plain) == {}  # nothing asked, nothing looked up
+        # nothing asked of other treaties, nothing looked up
+        assert rule_context(session, treaty, plain) == {"footnotes": FOOTNOTES}
     assert answer["entry_into_force"]["computed"] == "1976-03-23"  # the fallback
 
 
@@ -168,12 +172,12 @@ def test_known_at_reads_the_other_treatys_snapshots_observed_by_then(session_fac
     then = datetime(2026, 2, 1, tzinfo=UTC)
     with session_factory() as session:
         treaty, rule = _treaty(session, "IV-5"), catalogue("untc").rules["IV-5"]
-        assert rule_context(session, treaty, rule, known_at=then) == {
-            "others": {"IV-4": D("1976-06-01")}
+        assert rule_context(session, treaty, rule, known_at=then)["others"] == {
+            "IV-4": D("1976-06-01")
         }
-        assert rule_context(session, treaty, rule) == {"others": {"IV-4": D("1977-01-01")}}
+        assert rule_context(session, treaty, rule)["others"] == {"IV-4": D("1977-01-01")}
         before = datetime(2026, 1, 1, tzinfo=UTC)  # nothing of IV-4 observed yet: unknown
-        assert rule_context(session, treaty, rule, known_at=before) == {"others": {"IV-4": None}}
+        assert rule_context(session, treaty, rule, known_at=before)["others"] == {"IV-4": None}
         known = treaty_status(session, "IV-5", known_at=then, today=D("2026-11-01"))
         latest = treaty_status(session, "IV-5", today=D("2026-11-01"))
     assert known["entry_into_force"]["computed"] == "1976-06-01"

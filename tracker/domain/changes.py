@@ -10,7 +10,6 @@ from typing import Any
 
 from tracker.domain.endings import UNKNOWN, Ending, ends_of
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
-from tracker.domain.withdrawals import read_withdrawals
 
 
 class ChangeKind(StrEnum):
@@ -227,15 +226,15 @@ def diff(
     current: TreatyStatus,
     *,
     previous_printed: datetime | None = None,
-    endings: Mapping[str, Sequence[Ending]] | None = None,
+    endings: Mapping[str, Sequence[Ending]],
     current_printed: datetime | None = None,
     first_seen: Mapping[tuple[str, str, str, date], datetime] | None = None,
 ) -> list[Change]:
     """List the changes from `previous` to `current`, participants matched by identity key.
 
     `previous_printed`: when the previous page was printed (default: its "status as at"
-    stamp); `endings`: the ends the current page's footnotes give (default: read them with
-    tracker.domain.withdrawals.read_withdrawals); `current_printed`: when the current page was
+    stamp); `endings`: the ends the current page's footnotes give (as
+    tracker.domain.withdrawals.read_withdrawals reads them with the source's grammar); `current_printed`: when the current page was
     printed (default: its stamp; unknown: no ending can be shown in effect, so a consent cell
     gone stays an `action_disappeared`); `first_seen`: when each act of `previous`
     (participant key, column, kind, legal date) was first observed: a consent replaced by one
@@ -245,8 +244,6 @@ def diff(
     new = {p.key: p for p in current.participants}
     printed = _day(previous_printed or previous.status_as_at)
     today = _day(current_printed or current.status_as_at)
-    if endings is None:
-        endings = read_withdrawals(current).endings
     seen: dict[str, dict[tuple[str, str, date], date]] = {}
     for (key, column_value, kind, legal), moment in (first_seen or {}).items():
         day = _day(moment)

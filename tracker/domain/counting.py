@@ -164,7 +164,7 @@ def reio_difference(
     rule: Rule,
     status: TreatyStatus,
     successions: Successions,
-    endings: Mapping[str, Sequence[Ending]] | None,
+    endings: Mapping[str, Sequence[Ending]],
     as_of: date | None,
     answer_day: date,
     count_met: date | None,

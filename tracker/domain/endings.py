@@ -4,7 +4,8 @@ Standard library only. An ending's effective date may be printed (FOOTNOTE), fol
 treaty's withdrawal clause (CLAUSE), be bounded by the sequence of pages (HISTORY), or not be
 known at all (UNKNOWN). `ends_of` is the one rule for which ending ended which act, used by the
 evaluation (tracker.domain.instruments) and the change events (tracker.domain.changes). The
-endings are read from the footnotes by tracker.domain.withdrawals.
+endings are read from the footnotes by each source's grammar (tracker.domain.footnotes), through
+tracker.domain.withdrawals.
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ FOOTNOTE = "footnote"  # printed in the participant's footnote
 CLAUSE = "clause"  # notification date from the footnote, delay from the treaty's clause
 HISTORY = "history"  # bounds from the sequence of pages (last seen bound, first seen not)
 UNKNOWN = "unknown"  # brackets and nothing else
+
+
+@dataclass(frozen=True)
+class Rejoined:
+    """A new instrument a footnote gives after an ending (Trinidad and Tobago re-acceded to
+    the Optional Protocol on 26 August 1998), not printed in the table."""
+
+    participant: str
+    kind: str  # "accession", "ratification" ...
+    on: date
+    words: str = ""
 
 
 @dataclass(frozen=True)

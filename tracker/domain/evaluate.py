@@ -34,6 +34,7 @@ from tracker.domain.entry_dates import (
     later_unknown,
     participants_in_force_from,
 )
+from tracker.domain.footnotes import FootnoteGrammar
 from tracker.domain.instruments import Instrument, qualifying_instruments
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
@@ -42,6 +43,7 @@ from tracker.domain.successions import (
     UnreadableSuccession,
     predecessor_instruments,
 )
+from tracker.domain.withdrawals import read_withdrawals
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,7 @@ def evaluate(
     rule: Rule,
     status: TreatyStatus,
     *,
+    footnotes: FootnoteGrammar,
     as_of: date | None = None,
     confirmations: Mapping[str, date] | None = None,
     today: date | None = None,
@@ -187,6 +190,9 @@ def evaluate(
     Pass the full status, not one cut to `as_of`: a successor's row dated after `as_of` still
     carries the footnote that gives its predecessor's earlier instrument.
 
+    `footnotes`: the source's footnote grammar (tracker.domain.footnotes), which reads the
+    predecessors' instruments and, unless `endings` gives them, the withdrawals.
+
     An instrument counts from its deposit until its withdrawal takes effect (`endings`, per
     participant key; read from the status's footnotes and the rule's withdrawal clause when not
     given): one withdrawn before the rule was met does not count toward it, one withdrawn after
@@ -196,7 +202,9 @@ def evaluate(
     not known) for a rule that waits for one (after_treaty); `parties_of(treaty, day)` the
     number of parties of another treaty on a day, for a threshold that is a share of them.
     """
-    successions = predecessor_instruments(status)
+    successions = predecessor_instruments(status, footnotes)
+    if endings is None:
+        endings = read_withdrawals(status, footnotes, rule.withdrawal).endings
     instruments = [
         i
         for i in qualifying_instruments(rule, status, successions, endings)

@@ -56,6 +56,7 @@ from tracker.domain.act_history import (
 )
 from tracker.domain.delays import Delay
 from tracker.domain.endings import Ending
+from tracker.domain.footnotes import FootnoteGrammar
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.treaty_history import TreatyHistory
 from tracker.domain.withdrawals import Withdrawals, read_withdrawals
@@ -92,6 +93,7 @@ def _matching_ending(
 def derive(
     pages: Iterable[Printed],
     *,
+    footnotes: FootnoteGrammar,
     read: Reader | None = None,
     withdrawal: Delay | None = None,
     confirmed_gone: Collection[ActKey] = (),
@@ -100,11 +102,11 @@ def derive(
     """Derive every participant's action history from the accepted pages of one treaty.
 
     `read` reads a page's withdrawals from its footnotes (default: `read_withdrawals` with the
-    treaty's `withdrawal` clause, the delay from a notification to its effect, as the latest
-    answer reads them); `confirmed_gone`: acts whose absence a second observation confirmed (the
+    source's grammar `footnotes` and the treaty's `withdrawal` clause, the delay from a
+    notification to its effect, as the latest answer reads them); `confirmed_gone`: acts whose absence a second observation confirmed (the
     absence events, which a page unchanged in content leaves without a snapshot of its own)."""
     if read is None:
-        read = partial(read_withdrawals, clause=withdrawal)
+        read = partial(read_withdrawals, footnotes=footnotes, clause=withdrawal)
     ordered = order_pages(pages)
     if not ordered:
         raise ValueError("no page to derive a history from")

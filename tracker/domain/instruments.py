@@ -18,7 +18,6 @@ from tracker.domain.endings import Ending, ends_of
 from tracker.domain.models import Column, Participant, TreatyStatus
 from tracker.domain.rules import STATES, Group, Reio, Rule
 from tracker.domain.successions import PredecessorInstrument, Successions
-from tracker.domain.withdrawals import read_withdrawals
 
 
 @dataclass(frozen=True)
@@ -140,13 +139,11 @@ def qualifying_instruments(
     rule: Rule,
     status: TreatyStatus,
     successions: Successions,
-    endings: Mapping[str, Sequence[Ending]] | None = None,
+    endings: Mapping[str, Sequence[Ending]],
 ) -> list[Instrument]:
     """Every instrument that counts, oldest first: the rows' own and their predecessors', each
-    with the withdrawal that ended it (`endings`: per participant key; read from the status's
-    footnotes when not given)."""
-    if endings is None:
-        endings = read_withdrawals(status, rule.withdrawal).endings
+    with the withdrawal that ended it (`endings`: per participant key, as
+    tracker.domain.withdrawals.read_withdrawals reads them)."""
     found: list[Instrument] = []
     for p in status.participants:
         if not counts_reio(rule, p):

@@ -1,20 +1,20 @@
 """Predecessor States' own instruments, read from the footnotes of their successors' rows.
 
-UNTC lists today's States; when one succeeded a predecessor (Czechoslovakia, the former
-Yugoslavia, the German Democratic Republic, Democratic Yemen, the Yemen Arab Republic), the
-predecessor's earlier ratification or accession is only told in a footnote such as "Czechoslovakia
-had signed and ratified the Convention on 7 October 1968 and 23 December 1975, respectively".
-Pure and standard library only: a TreatyStatus in, Successions out.
+A depositary may list today's States only; when one succeeded a predecessor (Czechoslovakia, the
+former Yugoslavia, the German Democratic Republic ...), the predecessor's earlier instrument is
+told in a footnote, in the source's own words: its `FootnoteGrammar` reads them (UNTC's:
+tracker.sources.untc.footnotes); here they become instruments, shared by every successor whose
+row carries them, or a succession the footnotes do not explain. Pure and standard library only:
+a TreatyStatus and a grammar in, Successions out.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from tracker.domain.dates import make_date
+from tracker.domain.footnotes import FootnoteGrammar
 from tracker.domain.models import Column, Participant, TreatyStatus
 
 
@@ -49,68 +49,14 @@ class Successions:
         return any(participant_key in i.successors for i in self.instruments)
 
 
-_DATE = r"\d{1,2}\s*[A-Za-z]+\s+\d{4}"
-_KINDS = {
-    "ratified": "ratification",
-    "acceded to": "accession",
-    "acceeded to": "accession",
-    "accepted": "acceptance",
-    "approved": "approval",
-    "succeeded to": "succession",
-}
-# Typos seen on UNTC pages are kept: "Convenant" (IV-3, IV-4), "acceeded" (MTDSG XML).
-_TREATY = r"(?:Convention|Convenant|Covenant|Protocol|Treaty|Agreement|[Aa]mendment)s?"
-_INSTRUMENT = re.compile(
-    r"(?:^|(?<=[.;:!?\"”)\]] ))"  # the subject opens a sentence, not a clause
-    r"(?:The |the )?(?:former )?"
-    r"(?P<subject>[A-Z][\w'’-]*(?: (?:[A-Z][\w'’-]*|of|and|the))*?)"
-    r" (?:had )?(?P<signed>signed and )?(?P<verb>" + "|".join(_KINDS) + r") "
-    r"(?:the (?:[\w'’-]+ ){0,6}?" + _TREATY + r"\b[^.]{0,160}?\b)?"  # "signed and ratified on D"
-    r"on (?P<d1>" + _DATE + r")(?:,? and (?P<d2>" + _DATE + r")(?:,? respectively)?)?"
-    r"(?!,? " + _DATE + r")"  # "on D1, D2 and D3, respectively": not one instrument's date
-)
-# Subjects that are no predecessor State: a Government (objections, the State's own acts), an
-# organ, the treaty itself, or a sentence opener ("Although Democratic Kampuchea had signed").
-_NOT_A_STATE = re.compile(
-    r"^(?:Governments?|Secretary|Permanent|General|Convention|Covenant|Protocol|Treaty|Agreement|"
-    r"It|This|An?|Its|Although|When|While|Since|After|Before|Upon|On|In|By|Further|Subsequently|"
-    r"Moreover|However)\b"
-)
-_ALIASES = {
-    "Socialist Federal Republic of Yugoslavia": "Yugoslavia",
-    "Czech and Slovak Federal Republic": "Czechoslovakia",
-}
-
-_Read = tuple[str, str, date]  # (predecessor, kind, date)
-
-
-def _date(text: str) -> date | None:
-    m = re.fullmatch(r"(\d{1,2})\s*([A-Za-z]+)\s+(\d{4})", text)
-    return make_date(*m.groups()) if m else None
-
-
-def read_footnote(text: str, own_names: frozenset[str] = frozenset()) -> list[_Read]:
-    """The predecessor instruments one footnote tells (signatures alone and objections are not)."""
-    flat = " ".join(text.split())  # also folds non-breaking spaces
-    found: list[_Read] = []
-    for m in _INSTRUMENT.finditer(flat):
-        subject = m.group("subject")
-        if _NOT_A_STATE.match(subject) or subject.casefold() in own_names:
-            continue
-        # "signed and ratified ... on D1 and D2, respectively": the second date is the instrument.
-        when = _date(m.group("d2") if m.group("signed") and m.group("d2") else m.group("d1"))
-        if when is not None:
-            found.append((_ALIASES.get(subject, subject), _KINDS[m.group("verb")], when))
-    return list(dict.fromkeys(found))
-
-
 def _succession_date(p: Participant) -> date | None:
     dates = [a.date for a in p.actions if a.column is Column.CONSENT and a.kind == "succession"]
     return min(dates) if dates else None
 
 
-def predecessor_instruments(status: TreatyStatus) -> Successions:
-    """Read every predecessor instrument told in footnotes attached to participant rows."""
+def predecessor_instruments(status: TreatyStatus, footnotes: FootnoteGrammar) -> Successions:
+    """Read every predecessor instrument told in footnotes attached to participant rows, with
+    the source's grammar."""
     texts = {f.ref: f.text for f in status.footnotes}
     carriers: dict[str, list[Participant]] = defaultdict(list)
     for p in status.participants:
@@ -122,7 +68,7 @@ def predecessor_instruments(status: TreatyStatus) -> Successions:
         if ref not in texts:
             continue
         own = frozenset(" ".join(p.name.casefold().split()) for p in rows)
-        for predecessor, kind, when in read_footnote(texts[ref], own):
+        for predecessor, kind, when in footnotes.predecessors(texts[ref], own):
             readings[predecessor][(kind, when)].append(ref)
 
     instruments: list[PredecessorInstrument] = []

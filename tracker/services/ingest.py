@@ -31,6 +31,7 @@ from tracker.services.repository import (
     store_raw_page,
     upsert_participants,
 )
+from tracker.services.rule_context import footnotes_of
 from tracker.services.timeline import DEFAULT_CONFIRM_AFTER, Observation
 from tracker.settings import DEFAULTS
 from tracker.sources import registry
@@ -161,7 +162,8 @@ def _withdrawals(
 ) -> dict[str, tuple[Ending, ...]]:
     """The page's withdrawals, dated by its footnotes or else by the treaty's withdrawal clause."""
     rule = rule_events.rule_of(session, treaty, status)
-    found = read_withdrawals(status, rule.withdrawal if rule else None).endings
+    grammar = footnotes_of(session, treaty)
+    found = read_withdrawals(status, grammar, rule.withdrawal if rule else None).endings
     return {key: tuple(ends) for key, ends in found.items()}
 
 

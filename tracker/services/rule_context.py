@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Snapshot, Treaty
+from db.models import Snapshot, Source, Treaty
+from tracker.domain.footnotes import SILENT, FootnoteGrammar
 from tracker.domain.models import Column, TreatyStatus
 from tracker.domain.rules import Rule
 from tracker.services.repository import latest_snapshot
+from tracker.sources import registry
 
 
 def _other_status(
@@ -43,6 +45,16 @@ def _other_status(
     return TreatyStatus.from_dict(snapshot.data) if snapshot is not None else None
 
 
+def footnotes_of(session: Session, treaty: Treaty) -> FootnoteGrammar:
+    """The grammar of the treaty's source's footnotes (tracker.domain.footnotes). A source no
+    longer registered has none to read with: SILENT (its withdrawn rows still end, undated)."""
+    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    try:
+        return registry.footnotes(slug)
+    except registry.UnknownSource:
+        return SILENT
+
+
 def parties_on(status: TreatyStatus, day: date) -> int:
     """Participants with a consent to be bound deposited on or before `day`.
 
@@ -61,9 +73,10 @@ def parties_on(status: TreatyStatus, day: date) -> int:
 def rule_context(
     session: Session, treaty: Treaty, rule: Rule, *, known_at: datetime | None = None
 ) -> dict[str, Any]:
-    """Keyword arguments for evaluate(): `others` and `parties_of`, only where the rule needs them.
-    `known_at`: what was known on T, from the other treaty's snapshots observed by T only."""
-    context: dict[str, Any] = {}
+    """Keyword arguments for evaluate(): the source's `footnotes` grammar, and `others` and
+    `parties_of` only where the rule needs them. `known_at`: what was known on T, from the other
+    treaty's snapshots observed by T only."""
+    context: dict[str, Any] = {"footnotes": footnotes_of(session, treaty)}
     if rule.after_treaty is not None:
         other = _other_status(session, treaty, rule.after_treaty, known_at)
         context["others"] = {rule.after_treaty: other.eif_date if other is not None else None}

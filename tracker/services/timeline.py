@@ -341,16 +341,17 @@ def record_changes(
     ids: dict[str, int],
     obs: Observation,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
+    *,
+    endings: Mapping[str, Sequence[Ending]],
     previous_printed: datetime | None = None,
-    endings: Mapping[str, Sequence[Ending]] | None = None,
 ) -> Recorded:
     """Insert the events from `previous` to `current` and settle the pending absences.
 
     `previous_printed`: when the previous page was printed (its "status as at" stamp, else its
     observation): a consent cell replaced by one dated after it, or after the old act was first
     observed (its action rows), is a `reaccession`.
-    `endings`: the current page's withdrawals (default: its footnotes alone, without the
-    treaty's withdrawal clause).
+    `endings`: the current page's withdrawals, as the source's footnote grammar and the treaty's
+    withdrawal clause give them (tracker.services.ingest).
 
     What comes back after an absence is compared with its state before it vanished, so its
     return alone emits no signature or consent event: a suspicious absence is retracted; a

@@ -1,7 +1,8 @@
 """The registry of depositary sources: one `Source` spec per slug, and the look-ups over them.
 
 A `Source` says everything the rest of the tracker needs to know about one depositary: its
-parser (a pure function of the fetched bytes), how its treaty ids are checked and ordered, the
+parser (a pure function of the fetched bytes), the grammar of its footnotes (withdrawals and
+predecessors' instruments, read in its own words), how its treaty ids are checked and ordered, the
 ids people see (`public_id`: unique across sources), its default base URL, the Scrapy spider
 that walks it (a module path: the tracker never imports Scrapy) and its per-source Scrapy
 settings. Everything that loops over sources loops over
@@ -20,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from tracker.domain.footnotes import SILENT, FootnoteGrammar
 
 if TYPE_CHECKING:
     from tracker.domain.models import TreatyStatus
@@ -60,6 +63,9 @@ class Source:
     id_prefix: str = ""
     # Per-source Scrapy settings, on top of spiders/settings.py for this source's crawls.
     spider_settings: Mapping[str, Any] = field(default_factory=dict)
+    # How its footnotes word withdrawals and predecessors' instruments (tracker.domain.footnotes;
+    # SILENT: its pages carry none the tracker reads).
+    footnotes: FootnoteGrammar = SILENT
 
     def public_id(self, external_id: str) -> str:
         """The id people see and type: unique across sources."""
@@ -139,6 +145,11 @@ def slugs() -> tuple[str, ...]:
 def get(slug: str) -> Source:
     """The spec of `slug` (UnknownSource, naming the known ones, if none)."""
     return registry().get(slug)
+
+
+def footnotes(slug: str) -> FootnoteGrammar:
+    """The footnote grammar of `slug` (UnknownSource if none)."""
+    return get(slug).footnotes
 
 
 def public_id(slug: str, external_id: str) -> str:

@@ -34,6 +34,7 @@ from tracker.services.read.status_parts import (
 from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import aware
 from tracker.services.retraction import vanished
+from tracker.services.rule_context import footnotes_of
 from tracker.services.timeline import ABSENCE_KINDS
 
 
@@ -101,7 +102,12 @@ def load_history(
             Printed(TreatyStatus.from_dict(data[s.id]), aware(s.observed_at), s.id, s.content_hash)
             for s in snapshots
         ]
-        history = derive(pages, withdrawal=withdrawal, confirmed_gone=confirmed)
+        history = derive(
+            pages,
+            footnotes=footnotes_of(session, treaty),
+            withdrawal=withdrawal,
+            confirmed_gone=confirmed,
+        )
         HISTORIES.put(session, key, history)
     return history, snapshots[-1]
 

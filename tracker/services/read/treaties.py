@@ -141,8 +141,8 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
             "rule_origin": rule.origin,
             "agrees": ev.agrees,
         }
-    if context:
-        return found
+    if rule is not None and (rule.after_treaty is not None or rule.share_of is not None):
+        return found  # it depends on other treaties, whose dates are not in the cache key
     ANSWERS.put(session, key, found)
     return found
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tracker.sources.registry import Source
 from tracker.sources.untc import parse
+from tracker.sources.untc.footnotes import FOOTNOTES
 from tracker.sources.untc.ids import check_id, sort_key
 
 SOURCE = Source(
@@ -16,4 +17,5 @@ SOURCE = Source(
     default_base_url="https://treaties.un.org",
     spider="spiders.untc",
     id_prefix="",  # MTDSG numbers are the public ids
+    footnotes=FOOTNOTES,
 )

@@ -12,6 +12,7 @@ from tracker.domain.delays import Delay
 from tracker.domain.endings import CLAUSE, FOOTNOTE, UNKNOWN
 from tracker.domain.models import Column, Footnote, Participant, TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
+from tracker.sources.untc.footnotes import FOOTNOTES
 
 D = date.fromisoformat
 
@@ -33,7 +34,7 @@ OTTAWA = (
 
 
 def only(s: TreatyStatus, clause: Delay | None = None):  # type: ignore[no-untyped-def]
-    found = read_withdrawals(s, clause).endings
+    found = read_withdrawals(s, FOOTNOTES, clause).endings
     assert list(found) == [s.participants[0].key], found
     (ending,) = found[s.participants[0].key]
     return ending
@@ -84,7 +85,7 @@ def test_withdrawing_a_reservation_is_not_an_ending() -> None:
     note = ("On 11 August 2017, the Government of Lithuania informed the Secretary-General that it "
             "had decided to withdraw the reservation in respect of article 21, paragraph (a), made "
             "upon ratification.")  # fmt: skip
-    assert read_withdrawals(page(note, bracketed=False)).endings == {}
+    assert read_withdrawals(page(note, bracketed=False), FOOTNOTES).endings == {}
 
 
 def test_another_governments_denunciation_in_the_same_note_is_not_this_ones() -> None:
@@ -100,7 +101,7 @@ def test_an_objection_quoting_the_denunciation_clause_is_not_a_denunciation() ->
     note = ('France (9 September 1999): [...] While article 12, paragraph 1, of the Protocol provides '
             'that any State Party may denounce the Protocol "at any time", the denunciation may in '
             "no case take effect before three months.")  # fmt: skip
-    assert read_withdrawals(page(note, bracketed=False)).endings == {}
+    assert read_withdrawals(page(note, bracketed=False), FOOTNOTES).endings == {}
 
 
 def test_a_suspended_withdrawal_is_no_ending() -> None:
@@ -108,7 +109,9 @@ def test_a_suspended_withdrawal_is_no_ending() -> None:
             "denunciation of the Agreement. The withdrawal was to take effect on 27 September 1997. "
             "On 26 September 1997, the Government of Lithuania notified the Secretary-General of "
             "its decision to suspend the withdrawal from the Agreement.")  # fmt: skip
-    assert read_withdrawals(page(note, consent="1988-03-24", bracketed=False)).endings == {}
+    assert (
+        read_withdrawals(page(note, consent="1988-03-24", bracketed=False), FOOTNOTES).endings == {}
+    )
 
 
 def test_pending_withdrawal_on_a_row_not_yet_bracketed() -> None:
@@ -123,7 +126,7 @@ def test_an_ending_of_an_earlier_instrument_does_not_end_the_one_printed() -> No
             "that it had decided to denounce the said Optional Protocol with effect from 5 April "
             "1999. On that same date, the Government of Lithuania re-acceded to the Optional "
             "Protocol with a reservation.")  # fmt: skip
-    found = read_withdrawals(page(note, consent="1999-01-05", bracketed=False))
+    found = read_withdrawals(page(note, consent="1999-01-05", bracketed=False), FOOTNOTES)
     assert found.endings == {}
     assert [(r.kind, r.on) for r in found.rejoined["LTU"]] == [("accession", D("1999-01-05"))]
 
@@ -136,7 +139,7 @@ def test_two_denunciations_and_a_reaccession_in_order() -> None:
             "March 2000, the Government of Lithuania notified the Secretary-General that it had "
             "decided to denounce the Optional Protocol for the second time with effect from 27 June "
             "2000.")  # fmt: skip
-    found = read_withdrawals(page(note, consent="1980-11-14"))
+    found = read_withdrawals(page(note, consent="1980-11-14"), FOOTNOTES)
     assert [(e.notified_on, e.effective_on) for e in found.endings["LTU"]] == [
         (D("1998-05-26"), D("1998-08-26")),
         (D("2000-03-27"), D("2000-06-27")),
