@@ -26,21 +26,15 @@ the first check.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import ipaddress
-import logging
-import socket
-import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 import apprise
 
+from tracker.alerts.apprise_guard import Guard, apprise_context, instantiate
 from tracker.alerts.channels import DeliveryError, Message, Recipient
-from tracker.alerts.redact import mask_secrets, redact_text, secrets_of
-from tracker.alerts.webhook import IPAddress, Network, networks, refusal, resolve_host
+from tracker.alerts.redact import redact_text, secrets_of
+from tracker.alerts.webhook import Network, networks, refusal, resolve_host
 
 # Plugin modes that talk to the service's own public host, whatever the URL's host part holds.
 PUBLIC_MODES = frozenset({"cloud", "official", "t2bot"})
@@ -49,15 +43,6 @@ PUBLIC_MODES = frozenset({"cloud", "official", "t2bot"})
 NOT_CONTACTED = frozenset(
     {"NotifyMailgun", "NotifySMTP2Go", "NotifySendPulse", "NotifySparkPost", "NotifyWeChat"}
 )
-
-
-def instantiate(url: str) -> Any | None:
-    """Apprise's plugin for `url` (None if Apprise cannot use it), redirects off, in-thread."""
-    asset = apprise.AppriseAsset(async_mode=False)
-    instance = apprise.Apprise.instantiate(url.strip(), asset=asset)
-    if instance is not None:
-        instance.redirects = False  # a URL's own redirect=yes included
-    return instance
 
 
 def destinations(instance: Any) -> list[tuple[str, int]]:
@@ -92,7 +77,7 @@ def check_apprise_url(url: str, allowlist: Iterable[str | Network] = ()) -> None
     names is public or allow-listed."""
     if not url or not url.strip():
         raise ValueError("Apprise URL is empty")
-    with apprise_context(url):
+    with apprise_context(frozenset(secrets_of(url))):
         instance = instantiate(url)
     if instance is None:
         raise ValueError(
@@ -104,92 +89,6 @@ def check_apprise_url(url: str, allowlist: Iterable[str | Network] = ()) -> None
     except OSError as exc:
         hosts = ", ".join(h for h, _ in destinations(instance))
         raise ValueError(f"Apprise host {hosts} does not resolve: {exc}") from None
-
-
-# --- the second check, under the plugins ----------------------------------------------------
-
-
-@dataclass
-class _Guard:
-    allow: list[Network] | None  # None: log scrubbing only, resolution unchecked
-    secrets: frozenset[str] = frozenset()  # what Apprise's log lines must not show
-    quiet: bool = False  # drop Apprise's log lines altogether
-    refused: list[str] = field(default_factory=list)
-
-
-class _Scrub(logging.Filter):
-    """On Apprise's logger: inside a call of ours, the target's secrets are masked."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        guard = _GUARD.get()
-        if guard is None:
-            return True
-        if guard.quiet:
-            return False
-        record.msg, record.args = mask_secrets(record.getMessage(), guard.secrets), None
-        return True
-
-
-_GUARD: contextvars.ContextVar[_Guard | None] = contextvars.ContextVar(
-    "tracker_apprise_guard", default=None
-)
-_install_lock = threading.Lock()
-
-
-def _guarded(real: Any) -> Any:
-    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        results = real(host, port, *args, **kwargs)
-        guard = _GUARD.get()
-        if guard is None or guard.allow is None:  # not inside an Apprise send of ours
-            return results
-        name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
-        addrs: list[IPAddress] = sorted(
-            {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in results},
-            key=lambda a: (a.version, int(a)),
-        )
-        reason = refusal(name, addrs, guard.allow, "Apprise")
-        if reason:
-            guard.refused.append(reason)
-            raise socket.gaierror(socket.EAI_FAIL, reason)
-        return results
-
-    getaddrinfo.tracker_guard = True  # type: ignore[attr-defined]
-    return getaddrinfo
-
-
-def install_guard() -> None:
-    """Wrap `socket.getaddrinfo` and filter Apprise's log once (both inert outside an Apprise
-    send of this module)."""
-    with _install_lock:
-        if not getattr(socket.getaddrinfo, "tracker_guard", False):
-            socket.getaddrinfo = _guarded(socket.getaddrinfo)
-        logger = logging.getLogger("apprise")
-        if not any(isinstance(f, _Scrub) for f in logger.filters):
-            logger.addFilter(_Scrub())
-
-
-@contextlib.contextmanager
-def apprise_context(target: str, allow: list[Network] | None = None) -> Iterator[_Guard]:
-    """While Apprise works on `target`: its log lines scrubbed of the target's secrets and,
-    with `allow`, every name it resolves checked against the guard."""
-    install_guard()
-    guard = _Guard(allow, frozenset(secrets_of(target)) if target else frozenset())
-    token = _GUARD.set(guard)
-    try:
-        yield guard
-    finally:
-        _GUARD.reset(token)
-
-
-@contextlib.contextmanager
-def quiet_apprise() -> Iterator[None]:
-    """Apprise's log lines dropped (while parsing a URL only to show it redacted)."""
-    install_guard()
-    token = _GUARD.set(_Guard(None, quiet=True))
-    try:
-        yield
-    finally:
-        _GUARD.reset(token)
 
 
 def _reason(result: object, target: str) -> str:
@@ -208,10 +107,11 @@ class AppriseChannel:
         self.allowlist = networks(allowlist)
 
     def send(self, recipient: Recipient, message: Message) -> None:
-        with apprise_context(recipient.target, self.allowlist) as guard:
+        secrets = frozenset(secrets_of(recipient.target)) if recipient.target else frozenset()
+        with apprise_context(secrets, self.allowlist) as guard:
             self._send(recipient, message, guard)
 
-    def _send(self, recipient: Recipient, message: Message, guard: _Guard) -> None:
+    def _send(self, recipient: Recipient, message: Message, guard: Guard) -> None:
         instance = instantiate(recipient.target) if recipient.target.strip() else None
         if instance is None:
             raise DeliveryError("not a usable Apprise URL", retryable=False)

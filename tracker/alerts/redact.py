@@ -18,99 +18,19 @@ the subscriber pages, `last_error` and log lines.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-MASK = "***"
-# Query options whose values are never secrets (Apprise's common options, enumerations).
-SAFE_QUERY_KEYS = frozenset(
-    {
-        "format",
-        "overflow",
-        "emojis",
-        "verify",
-        "rto",
-        "cto",
-        "method",
-        "mode",
-        "priority",
-        "image",
-        "avatar",
-        "footer",
-        "batch",
-        "to",
-        "cc",
-        "bcc",
-        "from",
-        "name",
-        "lang",
-        "tz",
-        "region",
-        "version",
-        "msgtype",
-        "discovery",
-        "redirect",
-    }
-)
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+from tracker.alerts.apprise_guard import instantiate, quiet_apprise
+from tracker.alerts.masking import MASK, mask_secrets, mask_url
+
+__all__ = ["MASK", "mask_secrets", "redact_target", "redact_text", "secrets_of"]
+
 _WORDS = re.compile(r"[^/:@?&=#+,;\s]+")
-
-
-def _token_like(segment: str) -> bool:
-    text = unquote(segment)
-    if len(text) >= 20:
-        return True
-    has_digit = any(c.isdigit() for c in text)
-    has_alpha = any(c.isalpha() for c in text)
-    return len(text) >= 8 and has_digit and has_alpha
-
-
-def _mask_query(query: str, keep: set[str] | None = None) -> str:
-    pairs = []
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        if keep is not None and key not in keep:
-            continue
-        safe = key.lower() in SAFE_QUERY_KEYS and not _token_like(value)
-        pairs.append((key, value if safe or not value else MASK))
-    return urlencode(pairs, safe="*+@,")
-
-
-def _mask_path(path: str) -> str:
-    return "/".join(MASK if s and _token_like(s) else s for s in path.split("/"))
-
-
-def _mask_url(url: str, keep: set[str] | None = None) -> str:
-    """The generic rules on any URL (userinfo, token-like path segments, query, fragment)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return MASK
-    netloc = quote(host, safe=".-_[]~!$&'()*+,;=") if host else ""
-    if ":" in host:
-        netloc = f"[{host}]"
-    if port is not None:
-        netloc += f":{port}"
-    if parts.password is not None:
-        netloc = f"{parts.username or ''}:{MASK}@{netloc}"
-    elif parts.username:
-        netloc = f"{MASK}@{netloc}"
-    return urlunsplit(
-        (
-            parts.scheme,
-            netloc,
-            _mask_path(parts.path),
-            _mask_query(parts.query, keep),
-            MASK if parts.fragment else "",
-        )
-    )
 
 
 def _apprise_private(url: str) -> str | None:
     """Apprise's privacy-mode form of `url`, or None if Apprise cannot parse it."""
     try:
-        from tracker.alerts.apprise_channel import instantiate, quiet_apprise
-
         with quiet_apprise():  # Apprise would log the URL it parses
             instance = instantiate(url)
             return None if instance is None else str(instance.url(privacy=True))
@@ -129,8 +49,8 @@ def redact_target(channel: str, target: str) -> str:
                 written = {k for k, _ in parse_qsl(urlsplit(target.strip()).query, True)}
             except ValueError:
                 written = set()
-            return _mask_url(private, keep=written)
-    return _mask_url(target.strip())
+            return mask_url(private, keep=written)
+    return mask_url(target.strip())
 
 
 def secrets_of(target: str, channel: str | None = None) -> set[str]:
@@ -154,10 +74,3 @@ def redact_text(text: str, target: str | None = None, channel: str | None = None
     """`text` (an error, a log line) with the secrets of `target` and any URL's credentials
     masked."""
     return mask_secrets(text, secrets_of(target, channel) if target else set())
-
-
-def mask_secrets(text: str, secrets: set[str] | frozenset[str]) -> str:
-    """`text` with each of `secrets`, and any URL's credentials, masked."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return _URL_IN_TEXT.sub(lambda m: _mask_url(m.group(0)), text)
