@@ -17,7 +17,8 @@ import pytest
 from support.real import ABSENT, REAL
 from web import test_api_contract as contract
 
-pytestmark = pytest.mark.db
+# slow: builds a database from the 30 real pages (8-9 s of set-up); the fast loop (make test-fast) leaves it to make test
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

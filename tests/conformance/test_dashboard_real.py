@@ -9,7 +9,8 @@ import pytest
 from support.real import ABSENT, REAL
 from web.test_dashboard import check_tpnw_and_ctbt, seed_real
 
-pytestmark = pytest.mark.db
+# slow: renders the dashboard over the real pages; the fast loop (make test-fast) leaves it to make test
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 
 @pytest.mark.skipif(not REAL.exists(), reason=ABSENT)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 from alerts import test_email_replay as replay
 
-pytestmark = pytest.mark.db
+# slow: replays the real TPNW pages through real SMTP (2-3 s a test); the fast loop (make test-fast) leaves it to make test
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 
 mailbox = replay.mailbox

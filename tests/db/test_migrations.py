@@ -14,7 +14,8 @@ from db.engine import make_engine, make_session_factory
 from db.migrate import current, downgrade, head, upgrade
 from db.models import Source
 
-pytestmark = pytest.mark.db
+# slow: runs every migration down and up (up to 3 s a test); the fast loop (make test-fast) leaves it to make test
+pytestmark = [pytest.mark.db, pytest.mark.slow]
 
 TABLES = {
     "sources",

@@ -121,6 +121,7 @@ def test_one_holder_per_database(db_url, tmp_path):
 
 
 @pytest.mark.db
+@pytest.mark.slow  # kills a real subprocess holding the lock
 def test_a_killed_holder_loses_the_lock_to_the_next(db_url, tmp_path):
     """Another process holds the lock; SIGKILL it: the lock is free at once (kernel closes the
     file or the socket; PostgreSQL ends the session)."""

@@ -118,6 +118,7 @@ def test_retry_after_is_read_as_seconds_or_an_http_date():
         assert retry_after_seconds(unreadable, now) is None
 
 
+@pytest.mark.slow  # waits the real pause: over 1.5 s
 def test_retry_after_replaces_the_backoff_and_pauses_the_host():
     mw = retry_mw(RETRY_AFTER_MAX=10.0)
     request = Request("http://x/p")
@@ -145,6 +146,7 @@ def test_a_retry_after_above_the_cap_gives_up_at_once():
     assert "x" not in mw.not_before  # and the crawl is not held up
 
 
+@pytest.mark.slow  # waits the real pause: over 1.5 s
 def test_a_paused_host_holds_its_next_request_but_never_beyond_the_cap():
     mw = retry_mw(RETRY_AFTER_MAX=0.3, RETRY_BACKOFF_MAX=0.3)
     mw.not_before["x"] = time.monotonic() + 3600  # whatever happened, the wait is bounded
