@@ -267,3 +267,72 @@ def test_rule_and_warning_without_status_or_with_a_rule(untc: Catalogue) -> None
     rule, warning = rule_and_warning("untc", "NOT-CATALOGUED", _status(text))
     assert rule is not None and rule.origin == "extracted" and warning == ""
     assert rule.reio is Reio.UNKNOWN and rule.later is None
+
+
+# ---- not modelled: a treaty the catalogue declines, with its reason --------------------------
+
+NOT_MODELLED = (
+    VALID
+    + """
+[not_modelled."T-3"]
+title = "An old Convention"
+reason = "governed by the ratification of a given Act"
+citation = "art. 20"
+"""
+)
+
+
+def test_a_not_modelled_treaty_has_no_rule_and_its_warning_quotes_the_reason(tmp_path: Path):
+    found = _load(write(tmp_path, NOT_MODELLED), "test")
+    assert "T-3" not in found.rules
+    assert found.not_modelled["T-3"].warning() == (
+        f"{NO_RULE}: not modelled: governed by the ratification of a given Act (art. 20)"
+    )
+
+
+def test_a_not_modelled_treaty_is_not_extracted_from_its_page_either(monkeypatch):
+    """Even where the printed text has words the extractor knows, nothing is guessed."""
+    status = TreatyStatus(
+        treaty_id="1",
+        title="WIPO Convention",
+        eif_text="This Convention shall enter into force three months after ten instruments.",
+    )
+    rule, warning = rule_and_warning("wipo", "1", status)
+    assert rule is None
+    assert warning.startswith(f"{NO_RULE}: not modelled: ") and "Paris Union" in warning
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[not_modelled."T-3"]\nreason = "r"\n', "needs a reason and a citation"),
+        ('[not_modelled."T-3"]\nreason = "r"\ncitation = "c"\nthreshold = 3\n', "unknown"),
+        (
+            '[not_modelled."T-1"]\nreason = "r"\ncitation = "c"\n',
+            "both a rule and not_modelled: T-1",
+        ),
+    ],
+)
+def test_a_bad_not_modelled_entry_names_what_is_wrong(tmp_path: Path, extra: str, message: str):
+    with pytest.raises(RuleError, match=message):
+        _load(write(tmp_path, VALID + "\n" + extra), "test")
+
+
+def test_the_wipo_catalogue_cites_every_rule_and_every_refusal() -> None:
+    wipo = catalogue("wipo")
+    assert wipo.version >= 1 and len(wipo.rules) >= 15
+    for treaty_id, rule in wipo.rules.items():
+        assert treaty_id.isdigit(), treaty_id  # WIPO Lex treaty_id
+        assert rule.citation and rule.title, treaty_id
+        assert rule_from_spec(treaty_id, rule.to_spec()) == rule, treaty_id
+    for treaty_id, declined in wipo.not_modelled.items():
+        assert declined.reason and declined.citation and declined.title, treaty_id
+    # Marrakesh, art. 18: 20 eligible parties, three months; the WCT counts States only.
+    marrakesh = wipo.rules["843"]
+    assert (marrakesh.threshold, marrakesh.delay, marrakesh.later) == (
+        20,
+        Delay("months", 3),
+        Delay("months", 3),
+    )
+    assert wipo.rules["16"].reio is Reio.NOT_COUNTED and wipo.rules["16"].only == "states"
+    assert set(wipo.not_modelled) >= {"1", "2", "15"}  # WIPO Convention, Paris, Berne

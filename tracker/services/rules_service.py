@@ -97,6 +97,9 @@ def show_rule(session: Session, treaty_id: str) -> dict[str, Any]:
         public, curated_rule, version = curated
         return _describe(public, curated_rule, False, {}) | {"catalogue_version": version}
     rule, status, _ = rule_and_status(session, treaty)
+    declined = catalogue(slug).not_modelled.get(treaty.external_id)
+    if rule is None and declined is not None:
+        raise NotFound(f"no rule for {treaty_id!r}: {declined.warning()}")
     if rule is None:
         raise NotFound(
             f"no rule for {treaty.external_id!r}: not in the catalogue, and its printed "
