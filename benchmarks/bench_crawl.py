@@ -35,8 +35,9 @@ def recorded_pages(copies: int) -> list[RecordedPage]:
         if entry["kind"] != "untc_viewdetails_html":
             continue
         body = (REAL.parent.parent / entry["path"]).read_bytes()
-        for k in range(copies):
-            new_id = f"{entry['mtdsg']}-x{k:02d}"
+        for _ in range(copies):
+            # A valid MTDSG number of the page's own chapter, unique in the mirror.
+            new_id = f"{entry['mtdsg'].split('-')[0]}-{1000 + len(pages)}"
             pages.append(
                 RecordedPage(
                     new_id, rewrite_treaty_id(body, entry["mtdsg"], new_id), entry["treaty"]

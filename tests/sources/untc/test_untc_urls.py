@@ -57,3 +57,49 @@ def test_links_are_recognised():
 def test_not_a_roman_numeral(bad):
     with pytest.raises(ValueError):
         urls.roman_to_int(bad)
+
+
+def test_a_sub_chapter_number_has_its_chapters_addresses():
+    # The site's own form for chapter XI's treaties: chapter=11, the number with its letter.
+    assert urls.status_page_url(BASE, "XI-A-16") == (
+        BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XI-A-16&chapter=11&clang=_en"
+    )
+    assert urls.xml_url(BASE, "XI-A-16") == (
+        BASE + "/doc/Publication/MTDSG/Volume%20I/Chapter%20XI/XI-A-16.en.xml"
+    )
+    assert urls.xml_url(BASE, "III-2-2a").endswith("/Volume%20I/Chapter%20III/III-2-2a.en.xml")
+
+
+def test_chapter_and_sub_chapter_pages():
+    assert urls.chapter_url(BASE, 26) == BASE + "/Pages/Treaties.aspx?id=26&subid=A&clang=_en"
+    assert urls.chapter_url(BASE, 11, "C") == BASE + "/Pages/Treaties.aspx?id=11&subid=C&clang=_en"
+    with pytest.raises(ValueError, match="not a sub-chapter"):
+        urls.chapter_url(BASE, 11, "F")
+    link = urls.catalogue_page_from_link
+    assert link(BASE + "/Pages/Treaties.aspx?id=11&subid=B&clang=_en") == (11, "B")
+    assert link(BASE + "/Pages/treaties.aspx?subid=e&id=11") == (11, "E")
+    assert link(BASE + "/Pages/Treaties.aspx?id=11") == (11, "A")  # the chapter's first page
+    assert link(BASE + "/Pages/Treaties.aspx?id=11&subid=Z") is None
+    assert link(BASE + "/Pages/Treaties.aspx?id=XI&subid=B") is None
+    assert link(BASE + "/Pages/Other.aspx?id=11&subid=B") is None
+    assert urls.chapter_from_link(BASE + "/Pages/Treaties.aspx?id=11&subid=D&clang=_en") == 11
+
+
+@pytest.mark.parametrize(
+    ("link", "treaty"),
+    [
+        ("/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XI-A-16&chapter=11&clang=_en", "XI-A-16"),
+        ("/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=III-2-2a&chapter=3&clang=_en", "III-2-2a"),
+        # Older treaties are linked to the same status page in other templates.
+        (
+            "/pages/ViewDetailsIII.aspx?src=TREATY&mtdsg_no=XI-B-19&chapter=11&Temp=mtdsg3",
+            "XI-B-19",
+        ),
+        ("/Pages/ViewDetailsV.aspx?src=TREATY&mtdsg_no=XI-B-1&chapter=11&clang=_en", "XI-B-1"),
+        ("/Pages/ViewDetailsVI.aspx?src=TREATY&mtdsg_no=XI-B-1&chapter=11", None),
+        ("/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XI-F-1&chapter=11", None),
+        ("/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XXVI-9%3Bx&chapter=26", None),
+    ],
+)
+def test_status_links_of_every_form_are_recognised(link, treaty):
+    assert urls.treaty_from_link(BASE + link) == treaty
