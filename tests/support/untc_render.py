@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 P = "ctl00_ctl00_ContentPlaceHolder1_ContentPlaceHolderInnerPage"
-ROMAN = {4: "IV", 18: "XVIII", 26: "XXVI", 27: "XXVII"}
+ROMAN = {4: "IV", 11: "XI", 18: "XVIII", 26: "XXVI", 27: "XXVII"}
 
 
 @dataclass
@@ -55,6 +55,8 @@ def render(page: Page) -> bytes:
     """The status page as bytes (UTF-8)."""
     chapter = int({v: k for k, v in ROMAN.items()}.get(page.treaty_id.split("-")[0], 26))
     number = page.treaty_id.split("-", 1)[1]
+    if number[:1].isupper() and number[1:2] == "-":  # XI-A-16: sub-chapter A, printed "16."
+        number = number[2:]
     sigs = sum(1 for r in page.rows if r.signature and not r.withdrawn)
     pars = sum(1 for r in page.rows if r.consent and not r.withdrawn)
     printed_sig = page.printed_signatories if page.printed_signatories is not None else sigs

@@ -144,3 +144,65 @@ def test_a_failed_fetch_says_what_failed_in_one_line():
     assert (
         failure_reason(refused) == "Connection was refused by other side: 111: Connection refused."
     )
+
+
+def test_a_chapter_with_sub_chapters_is_walked_through_every_sub_chapter():
+    spider = make_spider()
+    index = HtmlResponse(BASE + "/Pages/ParticipationStatus.aspx?clang=_en", body=index_page([11]))
+    (chapter_request,), _ = split(spider.parse_index(index))
+    assert chapter_request.url == BASE + "/Pages/Treaties.aspx?id=11&subid=A&clang=_en"
+    subs = ["A", "B", "E"]
+    # The chapter's first page lists sub-chapter A's treaties and links every sub-chapter.
+    page_a = chapter_page(11, [("XI-A-16", "TIR"), ("XI-A-2", "Touring")], "A", subs)
+    a = HtmlResponse(chapter_request.url, body=page_a, request=chapter_request)
+    requests, navigation = split(chapter_request.callback(a, **chapter_request.cb_kwargs))
+    status = [r for r in requests if r.meta["tracker_kind"] == "status"]
+    follow = [r for r in requests if r.meta["tracker_kind"] == "subchapter"]
+    assert [r.meta["treaty"] for r in status] == ["XI-A-16", "XI-A-2"]
+    assert status[0].url == (
+        BASE + "/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XI-A-16&chapter=11&clang=_en"
+    )
+    assert [r.url for r in follow] == [
+        BASE + "/Pages/Treaties.aspx?id=11&subid=B&clang=_en",
+        BASE + "/Pages/Treaties.aspx?id=11&subid=E&clang=_en",
+    ]  # A is the page itself: not asked for twice
+    assert (navigation.kind, navigation.outcome) == ("chapter", "accepted")
+    # A sub-chapter page: its treaties, no sub-chapter asked for again.
+    b_request = follow[0]
+    b = HtmlResponse(
+        b_request.url,
+        body=chapter_page(11, [("XI-B-19", "Road traffic"), ("XI-A-16", "TIR")], "B", subs),
+        request=b_request,
+    )
+    requests, navigation = split(b_request.callback(b, **b_request.cb_kwargs))
+    assert [r.meta["treaty"] for r in requests] == ["XI-B-19"]  # XI-A-16 was asked for
+    assert (navigation.kind, navigation.outcome, navigation.page) == (
+        "subchapter",
+        "accepted",
+        b_request.url,
+    )
+
+
+def test_sub_chapter_links_of_another_chapter_are_not_followed():
+    spider = make_spider()
+    page = chapter_page(26, [("XXVI-9", "TPNW")]) + (
+        b'<a href="Treaties.aspx?id=11&amp;subid=B&amp;clang=_en">XI B</a>'
+    )
+    response = HtmlResponse(BASE + "/Pages/Treaties.aspx?id=26&subid=A&clang=_en", body=page)
+    requests, _ = split(spider.parse_chapter(response))
+    assert [r.meta["tracker_kind"] for r in requests] == ["status"]
+
+
+def test_a_sub_chapter_page_without_treaties_is_quarantined_even_with_its_sub_chapter_links():
+    spider = make_spider()
+    url = BASE + "/Pages/Treaties.aspx?id=11&subid=C&clang=_en"
+    # Only the sub-chapter navigation is left: that is not "sub-chapter C has no treaties".
+    response = HtmlResponse(url, body=chapter_page(11, [], "C", ["A", "B", "C"]))
+    requests, navigation = split(spider.parse_chapter(response, chapter=11, subchapter="C"))
+    assert [r.url for r in requests] == [
+        BASE + "/Pages/Treaties.aspx?id=11&subid=A&clang=_en",
+        BASE + "/Pages/Treaties.aspx?id=11&subid=B&clang=_en",
+    ]
+    assert (navigation.kind, navigation.outcome) == ("subchapter", "quarantined")
+    assert navigation.reason == "no treaty links on the subchapter page: layout change?"
+    assert navigation.body == response.body

@@ -1,8 +1,10 @@
 """Build a UNTC mirror: status pages under their own URLs, plus the catalogue pages that list them.
 
 No real copy of UNTC's chapter index pages could be recorded, so the catalogue pages
-(ParticipationStatus.aspx and Treaties.aspx) are generated here in the site's ASP.NET style
-with the site's own link forms; the status pages and XML files are the recorded bytes.
+(ParticipationStatus.aspx and Treaties.aspx, with `subid=A..E` for chapter XI's sub-chapters)
+are generated here in the site's ASP.NET style with the site's own link forms (as a third
+party's parse of the May 2026 chapter pages shows them: shared/fixtures/real/derived/
+untc_catalogue_index_2026-05-08); the status pages and XML files are the recorded bytes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from tracker.sources.untc.urls import chapter_of, index_url, status_page_url, xml_url
+from tracker.sources.untc.urls import (
+    chapter_url,
+    index_url,
+    parse_treaty_id,
+    status_page_url,
+    subchapter_of,
+    xml_url,
+)
 
 _BASE = "http://mirror.invalid"
 
@@ -46,19 +55,68 @@ def index_page(chapters: Iterable[int]) -> bytes:
     ).encode()
 
 
-def chapter_page(chapter: int, treaties: Iterable[tuple[str, str]]) -> bytes:
-    """One chapter's treaty list, linking each ViewDetails status page."""
+def _link_text(title: str, treaty_id: str) -> str:
+    return html.escape(title or treaty_id)
+
+
+def chapter_page(
+    chapter: int,
+    treaties: Iterable[tuple[str, str]],
+    subchapter: str = "A",
+    subchapters: Iterable[str] = (),
+) -> bytes:
+    """One chapter's treaty list (or one sub-chapter's), linking each ViewDetails status page;
+    the link text is the treaty's title (the site prints `Title. Place, d Month yyyy`). A
+    chapter with sub-chapters (XI) also links each of them, `Treaties.aspx?id=11&subid=B`: that
+    list's markup is inferred (no real chapter page was recorded), its links are the site's."""
     rows = "\n".join(
         f'<tr><td><a href="ViewDetails.aspx?src=TREATY&amp;mtdsg_no={html.escape(tid)}'
-        f'&amp;chapter={chapter}&amp;clang=_en">{html.escape(title or tid)}</a></td></tr>'
+        f'&amp;chapter={chapter}&amp;clang=_en">{_link_text(title, tid)}</a></td></tr>'
         for tid, title in treaties
+    )
+    subs = "\n".join(
+        f'<li><a href="Treaties.aspx?id={chapter}&amp;subid={sub}&amp;clang=_en">'
+        f"Sub-chapter {sub}</a></li>"
+        for sub in sorted(set(subchapters))
+    )
+    nav = (
+        f'<ul id="ctl00_ctl00_ContentPlaceHolder1_ContentPlaceHolderInnerPage_dlSubChapter">{subs}</ul>'
+        if subs
+        else ""
     )
     return (
         "<!DOCTYPE html><html><head><title>United Nations Treaty Collection</title></head><body>"
-        f'<form name="aspnetForm" method="post" action="./Treaties.aspx?id={chapter}&amp;subid=A&amp;clang=_en">'
+        f'<form name="aspnetForm" method="post" action="./Treaties.aspx?id={chapter}&amp;subid={subchapter}&amp;clang=_en">'
+        f"{nav}"
         f'<table id="ctl00_ctl00_ContentPlaceHolder1_ContentPlaceHolderInnerPage_dgTreaty">{rows}'
         "</table></form></body></html>"
     ).encode()
+
+
+def catalogue_pages(treaties: Iterable[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    """The catalogue pages that list `treaties` ((id, title) pairs), as (target, body): the
+    chapter list, each chapter's page (`subid=A`, as the chapter list links it) and, for a
+    chapter whose numbers carry a sub-chapter (XI-A-16), one page per sub-chapter, each
+    linking every sub-chapter of its chapter. A sub-chaptered chapter always has its `A`
+    page (the chapter list links it); a number without a sub-chapter is listed there."""
+    by_page: dict[int, dict[str, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    seen: set[str] = set()
+    for treaty_id, title in treaties:
+        if treaty_id in seen:
+            continue
+        seen.add(treaty_id)
+        number = parse_treaty_id(treaty_id)
+        by_page[number.chapter][number.subchapter or "A"].append((treaty_id, title))
+    pages: list[tuple[str, bytes]] = []
+    for chapter in sorted(by_page):
+        subs = by_page[chapter]
+        lettered = any(subchapter_of(t) for listed in subs.values() for t, _ in listed)
+        nav = sorted(set(subs) | {"A"}) if lettered else []
+        for sub in nav or ["A"]:
+            target = _target(chapter_url(_BASE, chapter, sub))
+            pages.append((target, chapter_page(chapter, subs.get(sub, []), sub, nav)))
+    pages.append((_target(index_url(_BASE)), index_page(by_page)))
+    return pages
 
 
 def rewrite_treaty_id(body: bytes, old: str, new: str) -> bytes:
@@ -68,19 +126,17 @@ def rewrite_treaty_id(body: bytes, old: str, new: str) -> bytes:
 
 
 def untc_site(pages: Iterable[RecordedPage]) -> list[tuple[str, bytes, str]]:
-    """Every page of a UNTC mirror as (target, body, content type): the catalogue pages and each
-    recorded page at its UNTC address (a tracker.devtools.mirror.Mirror serves them)."""
+    """Every page of a UNTC mirror as (target, body, content type): the catalogue pages that
+    list the recorded HTML status pages, and each recorded page at its UNTC address (a
+    tracker.devtools.mirror.Mirror serves them)."""
     site: list[tuple[str, bytes, str]] = []
     html_type = "text/html; charset=utf-8"
-    by_chapter: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    listed: list[tuple[str, str]] = []
     for page in pages:
         build = xml_url if page.fmt == "xml" else status_page_url
         ctype = "text/xml; charset=iso-8859-1" if page.fmt == "xml" else html_type
         site.append((_target(build(_BASE, page.treaty_id)), page.body, ctype))
         if page.fmt == "html":
-            by_chapter[chapter_of(page.treaty_id)].append((page.treaty_id, page.title))
-    for chapter, treaties in by_chapter.items():
-        target = _target(f"{_BASE}/Pages/Treaties.aspx?id={chapter}&subid=A&clang=_en")
-        site.append((target, chapter_page(chapter, treaties), html_type))
-    site.append((_target(index_url(_BASE)), index_page(by_chapter), html_type))
+            listed.append((page.treaty_id, page.title))
+    site += [(target, body, html_type) for target, body in catalogue_pages(listed)]
     return site
