@@ -28,7 +28,7 @@ class PageItem:
 
 @dataclass
 class NavigationPage:
-    """A catalogue page (index or chapter list) and what navigation made of it.
+    """A catalogue page (index, chapter or sub-chapter list) and what navigation made of it.
 
     `outcome` is "accepted" (links followed), "unchanged" (the same, confirmed by a 304) or
     "quarantined" (no links where there must be some: a layout change or an error page).

@@ -24,7 +24,7 @@ MAX_PROBLEMS = 100  # listed in the summary (all are counted)
 @dataclass
 class PageRecord:
     page: str  # the URL asked for
-    kind: str  # index, chapter, status (or "other" for a request the spider did not label)
+    kind: str  # index, chapter, subchapter, status (or "other" for a request the spider did not label)
     last_url: str
     outcome: str | None = None
     detail: str | None = None  # rejected (out of order), lost, spooled, dropped, error

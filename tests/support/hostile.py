@@ -37,8 +37,8 @@ from typing import Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tracker.devtools.mirror import normalize_target
-from tracker.sources.untc.mirror import chapter_page, index_page
-from tracker.sources.untc.urls import chapter_of, chapter_url, index_url, status_page_url
+from tracker.sources.untc.mirror import catalogue_pages
+from tracker.sources.untc.urls import status_page_url
 
 ROBOTS_ALLOW = b"User-agent: *\nDisallow:\n"
 ROBOTS_DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
@@ -604,20 +604,12 @@ class HostileSite:
         return self._resources[self._key(treaty_or_target)]
 
     def _rebuild_catalogue(self) -> None:
-        by_chapter: dict[int, list[tuple[str, str]]] = {}
-        for treaty in self._treaties:
-            by_chapter.setdefault(chapter_of(treaty), []).append(
-                (treaty, self._titles.get(treaty, treaty))
-            )
-        for chapter, treaties in by_chapter.items():
-            self.set_resource(
-                _target(chapter_url(_LOCAL, chapter)), chapter_page(chapter, treaties)
-            )
-        self.set_resource(_target(index_url(_LOCAL)), index_page(by_chapter))
+        listed = [(t, self._titles.get(t, t)) for t in self._treaties]
+        for target, body in catalogue_pages(listed):
+            self.set_resource(target, body)
 
     def catalogue_targets(self) -> list[str]:
-        chapters = sorted({chapter_of(t) for t in self._treaties})
-        return [_target(index_url(_LOCAL))] + [_target(chapter_url(_LOCAL, c)) for c in chapters]
+        return [target for target, _ in catalogue_pages((t, t) for t in self._treaties)]
 
     # -- faults
 
