@@ -78,6 +78,11 @@ class Participant:
     reio: bool = False  # regional economic integration organization (e.g. the European Union)
     footnotes: tuple[str, ...] = ()
     actions: tuple[Action, ...] = ()
+    # The depositary's own printed entry into force for this participant (WIPO Lex's "In Force"
+    # column; it may lie after the observation), beside what the rules compute. None when the
+    # page prints none (UNTC never does): then it is left out of to_dict, so every status hashed
+    # before the field existed hashes the same.
+    published_in_force_from: date | None = None
 
     @property
     def key(self) -> str:
@@ -118,13 +123,16 @@ class Participant:
         return any(a.column is Column.CONSENT and not a.withdrawn for a in self.actions)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "name": self.name,
             "iso3": self.iso3,
             "reio": self.reio,
             "footnotes": list(self.footnotes),
             "actions": [a.to_dict() for a in self.actions],
         }
+        if self.published_in_force_from is not None:
+            found["published_in_force_from"] = self.published_in_force_from.isoformat()
+        return found
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Participant:
@@ -134,6 +142,9 @@ class Participant:
             reio=bool(d.get("reio", False)),
             footnotes=tuple(d.get("footnotes", ())),
             actions=tuple(Action.from_dict(a) for a in d.get("actions", ())),
+            published_in_force_from=date.fromisoformat(d["published_in_force_from"])
+            if d.get("published_in_force_from")
+            else None,
         )
 
 
