@@ -83,6 +83,32 @@ def test_reios_are_flagged_without_code(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
+    [
+        # As WIPO Lex prints its intergovernmental parties: the name, then its own acronym.
+        "European Union (EU)",
+        "African Intellectual Property Organization (OAPI)",
+        "African Regional Intellectual Property Organization (ARIPO)",
+        "Benelux Organization for Intellectual Property (BOIP)",
+        "Eurasian Patent Organization (EAPO)",
+        "European Patent Organisation (EPO)",
+        "European Patent Organisation",
+    ],
+)
+def test_intergovernmental_parties_are_flagged_without_code(name: str) -> None:
+    assert identify(name) == Identity(None, reio=True)
+
+
+@pytest.mark.parametrize(
+    "name",
+    # Another acronym than the organization's own, or an acronym after a State: not a guess.
+    ["European Patent Organisation (EU)", "Atlantis (AT)", "Eurasian Patent Organization (X)"],
+)
+def test_an_acronym_is_only_read_as_the_organizations_own(name: str) -> None:
+    assert identify(name) == Identity(None, reio=False)
+
+
+@pytest.mark.parametrize(
+    "name",
     ["Atlantis", "Germny", "International Labour Organisation", "Andean Community", "", "Korea"],
 )
 def test_unknown_names_are_none_never_a_guess(name: str) -> None:

@@ -29,6 +29,21 @@ REIOS: frozenset[str] = frozenset(
     }
 )
 
+# Intergovernmental organizations that are parties in their own right where a treaty lets them
+# (WIPO's: the Madrid Protocol, Hague, PCT's regional offices, Marrakesh, Lisbon's Geneva Act),
+# with the acronym WIPO Lex prints after the name ("European Union (EU)"). Flagged like the REIOs:
+# no ISO code; the rules decide whether they count beside their member States.
+ORGANIZATIONS: dict[str, str] = {
+    "european union": "EU",
+    "african intellectual property organization": "OAPI",
+    "african regional intellectual property organization": "ARIPO",
+    "benelux organization for intellectual property": "BOIP",
+    "benelux office for intellectual property": "BOIP",
+    "eurasian patent organization": "EAPO",
+    "european patent organisation": "EPO",
+    "european patent organization": "EPO",
+}
+
 # UN printed forms that pycountry does not spell the same way (keys are folded, see `_fold`).
 OVERRIDES: dict[str, str] = {
     "bahamas (the)": "BHS",
@@ -114,13 +129,26 @@ def _table() -> dict[str, str]:
 
 
 _PAREN_RE = re.compile(r"^(.*?)\s*\((.+)\)$")
+_ACRONYM_RE = re.compile(r"^(.*\S)\s*\(([A-Z]{2,6})\)$")
+
+
+def _organization(name: str) -> bool:
+    """An intergovernmental organization, printed alone or with its own acronym after it."""
+    key = _fold(name)
+    if key in REIOS or key in ORGANIZATIONS:
+        return True
+    m = _ACRONYM_RE.match(" ".join(unicodedata.normalize("NFC", name).split()))
+    if not m:
+        return False
+    base = _fold(m.group(1))
+    return base in REIOS or ORGANIZATIONS.get(base) == m.group(2)
 
 
 @lru_cache(maxsize=4096)
 def identify(name: str) -> Identity:
     """Identity of a printed participant name; iso3 None when unknown (never a fuzzy guess)."""
     key = _fold(name)
-    if key in REIOS:
+    if _organization(name):
         return Identity(None, reio=True)
     table = _table()
     if key in table:
