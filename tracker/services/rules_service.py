@@ -124,7 +124,7 @@ def confirm_condition(
     approaching: int = DEFAULTS.approaching_remaining,
 ) -> dict[str, Any]:
     """Record an operator's confirmation that a condition was met on `met_on`, then re-evaluate."""
-    treaty, _ = find_treaty(session, treaty_id)
+    treaty, slug = find_treaty(session, treaty_id)
     rule, _, _ = rule_and_status(session, treaty)
     keys = [c.key for c in rule.conditions] if rule else []
     if key not in keys:
@@ -148,7 +148,7 @@ def confirm_condition(
     session.flush()
     detection = evaluate_treaty(session, treaty, now=now, approaching=approaching)
     return {
-        "treaty": treaty.external_id,
+        "treaty": registry.public_id(slug, treaty.external_id),
         "condition": key,
         "met_on": met_on.isoformat(),
         "events": detection.created,

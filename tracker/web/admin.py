@@ -25,6 +25,7 @@ from tracker.services.disputed_events import NothingDisputed, confirm_disputed
 from tracker.services.read.common import NotFound
 from tracker.services.read.treaties import find_treaty
 from tracker.services.rules_service import BadCondition, confirm_condition
+from tracker.sources import registry
 from tracker.web.api import TreatyId
 
 FORBIDDEN: dict[int | str, dict[str, Any]] = {
@@ -143,11 +144,11 @@ def confirm_disputed_events(
     by = body.by or "operator API (bearer token)"
     try:
         with unit_of_work.write(request.app.state.sessions) as session:
-            treaty, _ = find_treaty(session, treaty_id)
+            treaty, slug = find_treaty(session, treaty_id)
             done = confirm_disputed(
                 session, treaty, body.kind, reason=body.reason, by=by, now=datetime.now(UTC)
             )
-            return {"treaty": treaty.external_id, "confirmed": done}
+            return {"treaty": registry.public_id(slug, treaty.external_id), "confirmed": done}
     except NotFound as error:
         raise HTTPException(404, detail=str(error)) from None
     except NothingDisputed as error:

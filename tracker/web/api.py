@@ -27,6 +27,7 @@ from tracker.services.read.status import current_status
 from tracker.services.read.treaties import find_treaty, treaties_overview
 from tracker.services.rules_service import show_rule
 from tracker.services.unit_of_work import Session, Unreachable
+from tracker.sources import registry
 from tracker.sources.registry import slugs
 from tracker.web.deps import get_session, today
 from tracker.web.export import Format, respond
@@ -286,11 +287,13 @@ def participants(
 )
 def treaty_events(treaty_id: TreatyId, session: DB, fmt: Fmt = "json") -> Response:
     try:
-        found, _ = find_treaty(session, treaty_id)
+        found, slug = find_treaty(session, treaty_id)
     except NotFound as error:
         raise _not_found(error) from None
     rows = list_events(session, treaty_id=found.id, limit=100_000)
-    return respond(rows, fmt, EVENT_COLUMNS, f"{found.external_id}-events")
+    return respond(
+        rows, fmt, EVENT_COLUMNS, f"{registry.public_id(slug, found.external_id)}-events"
+    )
 
 
 @router.get(

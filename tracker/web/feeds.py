@@ -18,6 +18,7 @@ from feedgen.feed import FeedGenerator
 from tracker.services.read.common import NotFound
 from tracker.services.read.events import feed_events
 from tracker.services.read.treaties import find_treaty
+from tracker.sources import registry
 from tracker.web.api import DB, TreatyId
 from tracker.web.deps import public_url
 from tracker.web.export import printable
@@ -95,9 +96,10 @@ def events_feed(request: Request, session: DB) -> Response:
 )
 def treaty_feed(treaty_id: TreatyId, request: Request, session: DB) -> Response:
     try:
-        treaty, _ = find_treaty(session, treaty_id)
+        treaty, slug = find_treaty(session, treaty_id)
     except NotFound as error:
         raise HTTPException(404, detail=str(error)) from None
     rows = feed_events(session, treaty_id=treaty.id, limit=FEED_SIZE)
-    path = f"/feeds/treaties/{treaty.external_id}.atom"
-    return _feed(request, f"Treaty tracker: {treaty.external_id} {treaty.title}", path, rows)
+    public = registry.public_id(slug, treaty.external_id)  # the id its URL takes
+    path = f"/feeds/treaties/{public}.atom"
+    return _feed(request, f"Treaty tracker: {public} {treaty.title}", path, rows)

@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import ActionRow, Treaty
+from db.models import ActionRow, Source, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.services.read.common import iso_or_none
 from tracker.services.read.treaties import sort_key
+from tracker.sources import registry
 
 
 def country(session: Session, iso3: str) -> dict[str, Any] | None:
@@ -19,13 +20,15 @@ def country(session: Session, iso3: str) -> dict[str, Any] | None:
     if participant is None:
         return None
     query = (
-        select(ActionRow, Treaty.external_id, Treaty.title)
+        select(ActionRow, Treaty.external_id, Source.slug, Treaty.title)
         .join(Treaty, Treaty.id == ActionRow.treaty_id)
+        .join(Source, Source.id == Treaty.source_id)
         .where(ActionRow.participant_id == participant.id, ActionRow.ended_snapshot_id.is_(None))
         .order_by(ActionRow.legal_date)
     )
     per_treaty: dict[str, dict[str, Any]] = {}
-    for action, treaty, title in session.execute(query):
+    for action, external_id, slug, title in session.execute(query):
+        treaty = registry.public_id(slug, external_id)  # both depositaries' treaties: unique
         entry = per_treaty.setdefault(treaty, {"treaty": treaty, "title": title, "actions": []})
         entry["actions"].append(
             {

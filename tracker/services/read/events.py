@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Event, Snapshot, Treaty
+from db.models import Event, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
 from db.vocabulary import RULE_EVENT_KINDS, SETTLED_EVENT_STATES
 from tracker.services.read.common import iso_or_none
 from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import aware
+from tracker.sources import registry
 
 
 def event_dict(e: Event, iso3: str | None, treaty: str | None = None) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def treaty_history(session: Session, treaty_id: str) -> dict[str, Any]:
         .order_by(Event.observed_at, Event.id)
     )
     return {
-        "treaty": treaty.external_id,
+        "treaty": registry.public_id(slug, treaty.external_id),
         "title": treaty.title,
         "source": slug,
         "snapshots": [
@@ -83,8 +84,9 @@ def events(
 ) -> list[dict[str, Any]]:
     """Events, newest observation first, filtered by treaty, observation time and kind."""
     query = (
-        select(Event, Treaty.external_id, ParticipantRow.iso3)
+        select(Event, Treaty.external_id, Source.slug, ParticipantRow.iso3)
         .join(Treaty, Treaty.id == Event.treaty_id)
+        .join(Source, Source.id == Treaty.source_id)
         .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
         .order_by(Event.observed_at.desc(), Event.id.desc())
         .limit(limit)
@@ -95,7 +97,10 @@ def events(
         query = query.where(Event.observed_at >= since)
     if kind is not None:
         query = query.where(Event.kind == kind)
-    return [event_dict(e, iso3, t) for e, t, iso3 in session.execute(query)]
+    return [
+        event_dict(e, iso3, registry.public_id(slug, t))
+        for e, t, slug, iso3 in session.execute(query)
+    ]
 
 
 def _feed_at(e: Event) -> datetime:
@@ -119,8 +124,9 @@ def feed_events(
     settled fact (a released held event: its release, details.settled.at; any other: its
     observation). Only settled events (SETTLED_EVENT_STATES)."""
     base = (
-        select(Event, Treaty.external_id, ParticipantRow.iso3)
+        select(Event, Treaty.external_id, Source.slug, ParticipantRow.iso3)
         .join(Treaty, Treaty.id == Event.treaty_id)
+        .join(Source, Source.id == Treaty.source_id)
         .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
         .where(Event.state.in_(SETTLED_EVENT_STATES))
     )
@@ -131,10 +137,11 @@ def feed_events(
     released = base.where(Event.kind.in_(RULE_EVENT_KINDS))
     found: dict[int, dict[str, Any]] = {}
     for query in (newest, released):
-        for e, t, iso3 in session.execute(query):
+        for e, t, slug, iso3 in session.execute(query):
             if e.id in found:
                 continue
-            found[e.id] = event_dict(e, iso3, t) | {"feed_at": _feed_at(e).isoformat()}
+            public = registry.public_id(slug, t)
+            found[e.id] = event_dict(e, iso3, public) | {"feed_at": _feed_at(e).isoformat()}
     rows = sorted(
         found.values(), key=lambda r: (datetime.fromisoformat(r["feed_at"]), r["id"]), reverse=True
     )

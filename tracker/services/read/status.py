@@ -27,6 +27,7 @@ from tracker.services.read.status_parts import (
 from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_events import as_last_seen, confirmations
+from tracker.sources import registry
 
 
 def _latest(session: Session, treaty: Treaty) -> Snapshot:
@@ -149,7 +150,7 @@ def treaty_answer(
     for p, v in zip(participants, views, strict=True):
         p["in_force_from"] = iso_or_none(in_force_from.get(v.participant.key))
     answer = {
-        "treaty": treaty.external_id,
+        "treaty": registry.public_id(slug, treaty.external_id),
         "title": status.title,
         "source": slug,
         "signatories": sum(1 for v in views if v.signatory),

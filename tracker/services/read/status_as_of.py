@@ -36,6 +36,7 @@ from tracker.services.repository import aware
 from tracker.services.retraction import vanished
 from tracker.services.rule_context import footnotes_of
 from tracker.services.timeline import ABSENCE_KINDS
+from tracker.sources import registry
 
 
 def _withdrawal_clause(slug: str | None, treaty: Treaty, latest: Snapshot) -> Delay | None:
@@ -198,7 +199,7 @@ def answer_from_history(
         p["in_force_from"] = iso_or_none(in_force_from.get(key))
     rule_answer["warnings"] = warnings + list(rule_answer["warnings"])
     answer = {
-        "treaty": treaty.external_id,
+        "treaty": registry.public_id(slug, treaty.external_id),
         "title": status.title,
         "source": slug,
         "signatories": signatories,
