@@ -215,7 +215,34 @@ def test_crawl_calls_run_crawl_with_the_options(env, capsys, monkeypatch):
         "http://127.0.0.1:1",
     )
     assert (code, out) == (1, "crawl untc: 2 pages\n")
-    assert calls[0][1] == {"treaties": ["XXVI-9", "IV-4"], "base_url": "http://127.0.0.1:1"}
+    # The ids name their source (UNTC's are unprefixed), so --base-url needs no --source.
+    assert calls[0][1] == {
+        "treaties": ["XXVI-9", "IV-4"],
+        "base_url": "http://127.0.0.1:1",
+        "source": "untc",
+    }
+
+
+def test_crawl_takes_public_ids_and_the_sources_own(env, capsys, monkeypatch):
+    import tracker.runtime.crawl_runner
+
+    calls = []
+    monkeypatch.setattr(
+        tracker.runtime.crawl_runner,
+        "run_crawl",
+        lambda settings, **kw: calls.append(kw) or FakeReport(0),
+    )
+    assert run(capsys, "crawl", "--treaty", "WIPO-843", "--treaty", "wipo-15")[0] == 0
+    assert run(capsys, "crawl", "--source", "wipo", "--treaty", "843")[0] == 0
+    assert [c["source"] for c in calls] == ["wipo", "wipo"]
+    assert [c["treaties"] for c in calls] == [["843", "15"], ["843"]]
+    code, _, err = run(capsys, "crawl", "--treaty", "WIPO-843", "--treaty", "XXVI-9")
+    assert code == 2 and "--treaty ids of several sources (untc, wipo)" in err
+    code, _, err = run(capsys, "crawl", "--source", "wipo", "--treaty", "XXVI-9")
+    assert code == 2 and "not a WIPO Lex treaty id: 'XXVI-9'" in err
+    code, _, err = run(capsys, "crawl", "--base-url", "http://127.0.0.1:1")
+    assert code == 2 and "--base-url needs --source (one of untc, wipo)" in err
+    assert len(calls) == 2
 
 
 def test_run_calls_run_service(env, capsys, monkeypatch):
@@ -249,7 +276,8 @@ def test_subprocess_unknown_treaty_is_one_line_without_traceback(cli_env):
 def test_sources_lists_each_known_source_even_before_its_first_crawl(env, capsys):
     code, out, _ = run(capsys, "sources", "--json")
     assert code == 0
-    (untc,) = json.loads(out)
+    untc, wipo = json.loads(out)
+    assert wipo["slug"] == "wipo" and wipo["state"] == "pending"
     assert untc["slug"] == "untc" and untc["healthy"] is False and untc["state"] == "pending"
     assert untc["reasons"][0].startswith("not crawled yet")
     for key in ("last_success_at", "last_checked_at", "last_error"):
@@ -270,7 +298,8 @@ def test_sources_lists_each_known_source_even_before_its_first_crawl(env, capsys
         "error",
     ]
     assert lines[2].split()[:4] == ["untc", "no", "(pending)", "never"]
-    assert lines[3].startswith("untc: not crawled yet")
+    assert lines[3].split()[:4] == ["wipo", "no", "(pending)", "never"]
+    assert lines[4].startswith("untc: not crawled yet")
 
 
 def test_sources_after_crawls(env, capsys, settings):
@@ -285,7 +314,8 @@ def test_sources_after_crawls(env, capsys, settings):
     record_crawl(sessions, "untc", {"pages": 0}, False, "0 pages, 1 failed", bad)
     engine.dispose()
     _code, out, _ = run(capsys, "sources", "--json")
-    (untc,) = json.loads(out)
+    untc, wipo = json.loads(out)
+    assert wipo["slug"] == "wipo" and wipo["last_checked_at"] is None
     assert untc == {
         **untc,
         "slug": "untc",

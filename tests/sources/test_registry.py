@@ -32,8 +32,8 @@ def _fake(slug: str = "fake", prefix: str = "fake:") -> Source:
     )
 
 
-def test_untc_is_registered_and_sources_are_its_slugs():
-    assert SOURCES == registry.slugs() == ("untc",)
+def test_untc_and_wipo_are_registered_and_sources_are_their_slugs():
+    assert SOURCES == registry.slugs() == ("untc", "wipo")
     untc = registry.get("untc")
     assert (untc.slug, untc.spider, untc.id_prefix) == ("untc", "spiders.untc", "")
     assert untc.default_base_url == "https://treaties.un.org"
@@ -42,8 +42,8 @@ def test_untc_is_registered_and_sources_are_its_slugs():
 def test_an_unknown_slug_is_a_clear_error():
     with pytest.raises(UnknownSource) as raised:
         registry.get("nosuch")
-    assert str(raised.value) == "unknown source 'nosuch'; known: untc"
-    with pytest.raises(KeyError, match="unknown source 'nosuch'; known: untc"):
+    assert str(raised.value) == "unknown source 'nosuch'; known: untc, wipo"
+    with pytest.raises(KeyError, match="unknown source 'nosuch'; known: untc, wipo"):
         parse("nosuch", b"<html/>", url="file:///x")
 
 
@@ -80,6 +80,7 @@ def test_base_urls_come_from_the_settings_else_the_spec():
     with registry.registered(_fake()):
         assert registry.base_urls(Settings()) == {
             "untc": "https://treaties.un.org",
+            "wipo": "https://www.wipo.int",
             "fake": "http://127.0.0.1:9",
         }
         given = Settings.from_env({"TRACKER_BASE_URLS": '{"fake": "http://127.0.0.1:8/"}'})
@@ -106,9 +107,9 @@ def test_crawl_and_ingest_choices_come_from_the_registry(capsys):
         action = next(a for a in sub.choices[command]._actions if a.dest == "source")
         return list(action.choices)
 
-    assert choices("crawl") == choices("ingest") == ["untc"]
+    assert choices("crawl") == choices("ingest") == ["untc", "wipo"]
     with registry.registered(_fake()):
-        assert choices("crawl") == choices("ingest") == ["untc", "fake"]
+        assert choices("crawl") == choices("ingest") == ["untc", "wipo", "fake"]
 
 
 def test_the_scheduler_has_one_crawl_job_per_registered_source(settings):
@@ -118,9 +119,10 @@ def test_the_scheduler_has_one_crawl_job_per_registered_source(settings):
         jobs = build_scheduler(settings).get_jobs()
         return {j.id: j.args for j in jobs if j.id.startswith("crawl:")}
 
-    assert crawl_jobs() == {"crawl:untc": (settings, "untc")}
+    both = {"crawl:untc": (settings, "untc"), "crawl:wipo": (settings, "wipo")}
+    assert crawl_jobs() == both
     with registry.registered(_fake()):
-        assert crawl_jobs() == {"crawl:untc": (settings, "untc"), "crawl:fake": (settings, "fake")}
+        assert crawl_jobs() == {**both, "crawl:fake": (settings, "fake")}
 
 
 def test_spider_modules_are_the_registered_spiders():

@@ -94,29 +94,51 @@ def _ingest_spool(settings: Settings) -> int:
     return 1 if recovery.left else 0
 
 
+def _crawl_treaties(source: str | None, typed: list[str]) -> tuple[str | None, list[str]]:
+    """The source and its own ids of `--treaty` values: public ids (XXVI-9, WIPO-843) name
+    their source; with --source, the source's own ids (843) are taken too. Ids of several
+    sources, or one the source cannot have, are a usage error."""
+    own: list[str] = []
+    named: set[str] = set()
+    for treaty in typed:
+        found = registry.split_id(treaty)
+        if source is not None and (found is None or found[0].slug != source):
+            slug, ident = source, treaty  # the source's own id, e.g. --source wipo --treaty 843
+        elif found is None:
+            raise UsageError(f"tracker crawl: no source has treaty {treaty!r}")
+        else:
+            slug, ident = found[0].slug, found[1]
+        try:
+            registry.check_id(slug, ident)
+        except ValueError as bad:
+            raise UsageError(str(bad)) from None
+        named.add(slug)
+        own.append(ident)
+    if len(named) > 1:
+        raise UsageError(
+            f"tracker crawl: --treaty ids of several sources ({', '.join(sorted(named))}): "
+            "crawl them one --source at a time"
+        )
+    return (source or (named.pop() if named else None)), own
+
+
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.runtime.crawl_report import record_unrecorded
     from tracker.runtime.crawl_runner import run_crawl, stop_on_signals
     from tracker.services.health import HealthPolicy
 
     registry.base_urls(settings)  # a TRACKER_BASE_URLS slug no source has: exit 2 now
-    chosen = [args.source] if args.source else list(registry.slugs())
-    if len(chosen) > 1 and (args.treaty or args.base_url):
-        raise UsageError(
-            f"tracker crawl: --treaty and --base-url need --source (one of {', '.join(chosen)})"
-        )
-    for treaty in args.treaty or []:
-        try:
-            registry.check_id(chosen[0], treaty)
-        except ValueError as bad:
-            raise UsageError(str(bad)) from None
+    source, treaties = _crawl_treaties(args.source, args.treaty or [])
+    chosen = [source] if source else list(registry.slugs())
+    if len(chosen) > 1 and args.base_url:
+        raise UsageError(f"tracker crawl: --base-url needs --source (one of {', '.join(chosen)})")
     reports = []
     for slug in chosen:
         with stop_on_signals():  # SIGTERM / Ctrl-C: the crawl is stopped, its files removed
             upgrade_database(settings)
             started = datetime.now(UTC)
-            options: dict[str, Any] = {"treaties": args.treaty or None, "base_url": args.base_url}
-            if args.source or len(chosen) > 1:
+            options: dict[str, Any] = {"treaties": treaties or None, "base_url": args.base_url}
+            if source or len(chosen) > 1:
                 options["source"] = slug  # else run_crawl's default: the only source
             report = run_crawl(settings, **options)
         try:  # a crawl that died, or could not record itself, still counts on the source row

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tracker.settings import Settings
 
 # One line per source: the module whose `SOURCE` is its spec (imported on first use).
-_SPECS: tuple[str, ...] = ("tracker.sources.untc.spec",)
+_SPECS: tuple[str, ...] = ("tracker.sources.untc.spec", "tracker.sources.wipo.spec")
 
 
 class UnknownSource(KeyError):
@@ -59,7 +59,7 @@ class Source:
     default_base_url: str
     spider: str  # the Scrapy spider's module (spiders.<slug>); its `name` is the slug
     # Public ids are `<id_prefix><id>`; at most one source has the empty prefix (untc: its ids,
-    # e.g. XXVI-9, are the public ones). The others take e.g. "wipo:".
+    # e.g. XXVI-9, are the public ones). The others take e.g. "WIPO-" (WIPO-843).
     id_prefix: str = ""
     # Per-source Scrapy settings, on top of spiders/settings.py for this source's crawls.
     spider_settings: Mapping[str, Any] = field(default_factory=dict)
@@ -99,7 +99,11 @@ class Registry:
 
     def split_id(self, public: str) -> tuple[Source, str] | None:
         """The source and its own id of a public id (None when no source can have it)."""
-        prefixed = [s for s in self.all() if s.id_prefix and public.startswith(s.id_prefix)]
+        # The prefix in any case ("wipo-843" as typed in a URL is WIPO-843).
+        folded = public.casefold()
+        prefixed = [
+            s for s in self.all() if s.id_prefix and folded.startswith(s.id_prefix.casefold())
+        ]
         if prefixed:
             source = max(prefixed, key=lambda s: len(s.id_prefix))
             return source, public[len(source.id_prefix) :]
