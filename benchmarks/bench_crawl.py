@@ -87,7 +87,7 @@ def main() -> int:
             for run in (1, 2):
                 before = row_counts(settings.database_url) if run == 2 else {}
                 started = time.perf_counter()
-                report = run_crawl(settings, base_url=server.base_url)
+                report = run_crawl(settings, base_url=server.base_url, source="untc")
                 elapsed = time.perf_counter() - started
                 after = row_counts(settings.database_url)
                 written = {

@@ -7,6 +7,7 @@ migrated once, every table truncated after each test, the schema dropped at the 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -22,6 +23,7 @@ from db.base import Base
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from tracker.settings import Settings
+from tracker.sources import registry
 
 TEST_DATABASE_ENV = "TRACKER_TEST_DATABASE_URL"
 
@@ -135,7 +137,16 @@ def cli_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env["TRACKER_DATABASE_URL"] = settings.database_url
     env["TRACKER_DATA_DIR"] = str(settings.data_dir)
+    env["TRACKER_BASE_URLS"] = DEAD_BASE_URLS
     return env
+
+
+# No test reaches a real depositary: every source but UNTC (whose tests point it with the kept
+# TRACKER_UNTC_BASE_URL, which TRACKER_BASE_URLS' entry would override) goes to a loopback port
+# nothing listens on, unless the test sets TRACKER_BASE_URLS itself (e.g. to its mirror).
+DEAD_BASE_URLS = json.dumps(
+    {slug: "http://127.0.0.1:9" for slug in registry.slugs() if slug != "untc"}
+)
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
         RecordedPage("IV-4", MAINTENANCE, "ICCPR"),
     ]
     with serve(build_mirror(mirror_dir, untc_site(pages))) as server:
-        first = tracker(crawl_env, "crawl", "--base-url", server.base_url)
+        first = tracker(crawl_env, "crawl", "--source", "untc", "--base-url", server.base_url)
         # Every page is accounted for: the index, chapters 4 and 26, and the 2 status pages.
         line = (
             "5 pages, 4 accepted, 0 unchanged, 1 quarantined, 0 failed, 0 events (2 status pages;"
@@ -130,7 +130,7 @@ def test_server_errors_are_failures_not_unchanged(crawl_env, tmp_path):
 
 def test_unreachable_catalogue_is_a_failure(crawl_env, tmp_path):
     """Nothing listening at the base URL: the crawl fails loudly instead of finding 0 treaties."""
-    result = tracker(crawl_env, "crawl", "--base-url", "http://127.0.0.1:9")
+    result = tracker(crawl_env, "crawl", "--source", "untc", "--base-url", "http://127.0.0.1:9")
     assert result.returncode != 0
     line = "1 page, 0 accepted, 0 unchanged, 0 quarantined, 1 failed, 0 events (0 status pages;"
     assert line in result.stdout, result.stdout + result.stderr

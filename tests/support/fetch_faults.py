@@ -213,7 +213,7 @@ def tracker(
 
 def crawl(env: dict[str, str], base_url: str, *treaties: str, **extra_env: str) -> CrawlResult:
     """`tracker crawl --json` (the catalogue, or these treaties); its exit status and summary."""
-    args = ["crawl", "--json", "--base-url", base_url]
+    args = ["crawl", "--source", "untc", "--json", "--base-url", base_url]
     for treaty in treaties:
         args += ["--treaty", treaty]
     started = time.monotonic()

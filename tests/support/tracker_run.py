@@ -35,6 +35,7 @@ from sqlalchemy import select
 from db.engine import session_factory_for
 from db.models import Quarantine, Snapshot, Source, Treaty
 from db.vocabulary import SOURCE_EVENT_KINDS
+from tracker.sources import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.0/8"
@@ -58,6 +59,10 @@ def base_env(db_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         "TRACKER_LOG_LEVEL": "WARNING",
         "TRACKER_LOG_FORMAT": "text",
         "TRACKER_WEBHOOK_ALLOWLIST": LOOPBACK,
+        # Every other source to a dead loopback port: no test reaches a real depositary.
+        "TRACKER_BASE_URLS": json.dumps(
+            {slug: "http://127.0.0.1:9" for slug in registry.slugs() if slug != "untc"}
+        ),
         "PYTHONUNBUFFERED": "1",
     }
     return env | extra
@@ -83,7 +88,7 @@ class CrawlRun:
 
 
 def crawl_command(base_url: str, treaties: Iterable[str] = ()) -> list[str]:
-    cmd = [sys.executable, "-m", "tracker.cli", "crawl", "--base-url", base_url]
+    cmd = [sys.executable, "-m", "tracker.cli", "crawl", "--source", "untc", "--base-url", base_url]
     for treaty in treaties:
         cmd += ["--treaty", treaty]
     return cmd
