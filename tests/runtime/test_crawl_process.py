@@ -217,7 +217,7 @@ DRIVER = textwrap.dedent(
 
     crawl.STOP_GRACE_SECONDS = float(sys.argv[2])
     treaties = sys.argv[3].split(",")
-    print(crawl.run_crawl(Settings.from_env(), treaties=treaties, base_url=sys.argv[1]))
+    print(crawl.run_crawl(Settings.from_env(), treaties=treaties, base_url=sys.argv[1], source="untc"))
     """
 )
 
