@@ -32,7 +32,9 @@ def participants_in_force_from(
     rule: Rule, status: TreatyStatus, met: date, eif: date, as_of: date | None
 ) -> dict[str, date | None]:
     """Entry into force for each participant with a consent: the treaty's date, or its own
-    (None: it joined after the rule was met and the rule does not give the later delay)."""
+    (None: it joined after the rule was met and the rule does not give the later delay, or it
+    succeeded: a successor State is bound from the date of the succession of States, which is
+    neither its notification's deposit nor on the page; `succession_unknown` names them)."""
     result: dict[str, date | None] = {}
     later = rule.later_delay()
     for p in status.participants:
@@ -41,13 +43,36 @@ def participants_in_force_from(
             continue
         if consent.date <= met:
             result[p.key] = eif
-        elif consent.kind == "succession":  # bound from its succession, not after a delay
-            result[p.key] = max(eif, consent.date)
-        elif later is None:
+        elif (
+            consent.kind == "succession" or later is None
+        ):  # bound from the succession of States: not known
             result[p.key] = None
         else:
             result[p.key] = max(eif, later.apply(consent.date))
     return result
+
+
+def succession_unknown(
+    status: TreatyStatus, in_force_from: Mapping[str, date | None]
+) -> str | None:
+    """The warning naming the successors whose date of succession of States is not known."""
+    names = [
+        p.name
+        for p in status.participants
+        if p.key in in_force_from and in_force_from[p.key] is None and _succeeded(p)
+    ]
+    if not names:
+        return None
+    return (
+        "a successor State is bound from the date of the succession of States, which the page"
+        " does not give (its notification's deposit is not that date); not known for: "
+        + ", ".join(names)
+    )
+
+
+def _succeeded(p: Participant) -> bool:
+    consent = _consent(p)
+    return consent is not None and consent.kind == "succession"
 
 
 def later_unknown(
@@ -57,7 +82,7 @@ def later_unknown(
     names = [
         p.name
         for p in status.participants
-        if p.key in in_force_from and in_force_from[p.key] is None
+        if p.key in in_force_from and in_force_from[p.key] is None and not _succeeded(p)
     ]
     if not names:
         return None

@@ -33,6 +33,7 @@ from tracker.domain.entry_dates import (
     entry_date,
     later_unknown,
     participants_in_force_from,
+    succession_unknown,
 )
 from tracker.domain.footnotes import FootnoteGrammar
 from tracker.domain.instruments import Instrument, qualifying_instruments
@@ -290,6 +291,8 @@ def evaluate(
     )
     if later_warning := later_unknown(rule, status, in_force_from):
         warnings.append(later_warning)
+    if succession_warning := succession_unknown(status, in_force_from):
+        warnings.append(succession_warning)
     return Evaluation(
         rule=rule,
         as_of=as_of,

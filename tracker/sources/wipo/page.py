@@ -274,11 +274,23 @@ def parse_page(
         columns, index = _header(table)
         for number, tr in enumerate(_rows(table), start=1):
             people.append(_participant(tr, index, len(columns), number))
+    # WIPO Lex prints no date for the treaty as a whole, only each party's "In Force" date: the
+    # treaty's own entry into force is the earliest of them (the original parties'), and it is
+    # what the computed date is checked against. Said so in eif_text, so no one reads it as a
+    # printed treaty date.
+    dates = [p.published_in_force_from for p in people if p.published_in_force_from]
+    eif_date = min(dates) if in_force and dates else None
     status = TreatyStatus(
         treaty_id=treaty_id,
         title=title,
         eif_label=label,
         in_force=in_force,
+        eif_date=eif_date,
+        eif_text=(
+            f"{eif_date.isoformat()}: the earliest In Force date WIPO Lex prints for a party"
+            if eif_date
+            else None
+        ),
         published_parties=published,
         columns=columns,
         participants=tuple(people),
