@@ -185,3 +185,18 @@ def test_angola_joining_marrakesh_is_in_force_in_march_2026() -> None:
     (angola,) = [p for p in status.participants if p.iso3 == "AGO"]
     assert angola.published_in_force_from == date(2026, 3, 15)
     assert ev.in_force_from["AGO"] == date(2026, 3, 15)
+
+
+def test_an_instrument_without_a_printed_in_force_date_is_listed_not_compared() -> None:
+    """WIPO prints no In Force date for two accessions to the TLT (Burkina Faso, Guinea: not
+    counted in its Total Members, 55); the tracker's computed date for them stands beside
+    WIPO's blank, and the answer prints both counts (57 derived, 55 printed)."""
+    silent = {
+        (s.treaty_id, p.iso3)
+        for s, ev in _pages()
+        for p in s.participants
+        if p.published_in_force_from is None and ev.in_force_from.get(p.key) is not None
+    }
+    assert silent == {("5", "BFA"), ("5", "GIN")}
+    (tlt,) = [s for s, _ in _pages() if s.treaty_id == "5"]
+    assert (tlt.parties, tlt.published_parties) == (57, 55)
