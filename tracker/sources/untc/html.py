@@ -10,15 +10,13 @@ from urllib.parse import unquote
 from lxml import etree
 
 from tracker.domain.models import Footnote, Participant, TreatyStatus
-from tracker.sources import PageRejected
-from tracker.sources.encoding import UndecodablePage, decode
+from tracker.sources.documents import html_root
 from tracker.sources.text import (
     NOT_TEXT,
     clean,
     leading_date,
     place_and_date,
     split_refs,
-    strip_controls,
 )
 from tracker.sources.untc.letters import label_in_force
 from tracker.sources.untc.table import build_participant, column_roles
@@ -36,21 +34,6 @@ _IDS = {
 }
 _STAMP_RE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})\s+(\d{1,2}):(\d{2}):(\d{2})")
 _NUMBER_RE = re.compile(r"^\d+(?:-?[a-z]{1,2})?\s*\.\s*")
-
-
-def _root(body: bytes, content_type: str | None) -> etree._Element:
-    """The document, decoded as a browser would (tracker.sources.encoding), strictly."""
-    try:
-        decoded = decode(body, content_type)
-    except UndecodablePage as exc:
-        raise PageRejected(str(exc)) from None
-    # Re-encoded as UTF-8 and parsed with that encoding forced: a <meta charset> inside can no
-    # longer switch libxml2 to another decoding halfway through the document.
-    text = strip_controls(decoded.text)
-    root = etree.fromstring(text.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
-    if root is None:
-        raise PageRejected("empty or unreadable HTML document")
-    return root
 
 
 def _tag(el: etree._Element) -> str:
@@ -205,7 +188,7 @@ def parse_html(
     body: bytes, *, expected_treaty: str | None = None, content_type: str | None = None
 ) -> TreatyStatus:
     """Parse and validate one ViewDetails.aspx status page (`content_type`: the HTTP header)."""
-    root = _root(body, content_type)
+    root = html_root(body, content_type)
     found = _find(root)
     title_raw = _first_text(found, "title")
     treaty_id = _treaty_id(root)

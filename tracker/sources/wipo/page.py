@@ -21,8 +21,8 @@ from tracker.domain.dates import make_date
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.sources import PageRejected
 from tracker.sources.countries import identify
-from tracker.sources.encoding import UndecodablePage, decode
-from tracker.sources.text import NOT_TEXT, clean, strip_controls
+from tracker.sources.documents import html_root
+from tracker.sources.text import NOT_TEXT, clean
 from tracker.sources.wipo.urls import query
 from tracker.sources.wipo.validate import NOT_A_STATUS_PAGE, check_identity, check_status
 
@@ -54,18 +54,6 @@ _TOTAL_RE = re.compile(r"^\(?\s*Total Members\s*:\s*(\d+)\s*\)?$", re.I)
 _NOT_YET_RE = re.compile(r"^\(?\s*Not yet in force\s*\)?$", re.I)
 _DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _root(body: bytes, content_type: str | None) -> etree._Element:
-    try:
-        decoded = decode(body, content_type)
-    except UndecodablePage as exc:
-        raise PageRejected(str(exc)) from None
-    text = strip_controls(decoded.text)
-    root = etree.fromstring(text.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
-    if root is None:
-        raise PageRejected("empty or unreadable HTML document")
-    return root
 
 
 def _tag(el: etree._Element) -> str:
@@ -250,7 +238,7 @@ def parse_page(
     body: bytes, *, expected_treaty: str | None = None, content_type: str | None = None
 ) -> TreatyStatus:
     """Parse and validate one Contracting Parties page (`content_type`: the HTTP header)."""
-    root = _root(body, content_type)
+    root = html_root(body, content_type)
     ids, view = _canonical(root)
     treaty_id = check_identity(ids, view, expected_treaty)
     facet = _facet(root)
