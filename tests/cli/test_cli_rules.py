@@ -169,3 +169,29 @@ def test_evaluate_job_schedules_a_run_on_the_entry_into_force_day(settings, sess
     job = scheduler.get_job("entry-into-force:XXVI-9")
     assert job is not None
     assert job.trigger.run_date == datetime(day.year, day.month, day.day, 0, 0, 30, tzinfo=UTC)
+
+
+def test_a_rules_data_is_printed_as_the_catalogue_writes_it_never_as_python_reprs():
+    """`tracker rules ID` ends with the rule's spec in TOML: it reads back to the same spec (so
+    an operator can copy it into a catalogue), with no `{'months': 3}` or `['ratification', ...]`."""
+    import tomllib
+
+    from tracker.catalogue import catalogue
+    from tracker.cli.render import rule_text
+
+    for slug, treaty in (("untc", "XXVII-7-d"), ("wipo", "6"), ("wipo", "843")):
+        rule = catalogue(slug).rules[treaty]
+        text = rule_text(
+            {
+                "treaty": treaty,
+                "title": rule.title,
+                "words": rule.words(),
+                "origin": rule.origin,
+                "citation": rule.citation,
+                "conditions": [],
+                "spec": rule.to_spec(),
+            }
+        )
+        written = text.split("as the catalogue writes it (tracker/catalogue/<source>.toml):\n")[1]
+        assert "{'" not in written and "['" not in written and "=None" not in written
+        assert tomllib.loads(written.replace("\n  ", "\n").lstrip()) == rule.to_spec()

@@ -203,8 +203,25 @@ def rule_text(r: dict[str, Any]) -> str:
     lines += [f"condition {c['key']}: {c['description']} — {c['state']}" for c in r["conditions"]]
     if r.get("source_text"):
         lines.append(f"read from: {r['source_text']}")
-    lines += ["", "data: " + ", ".join(f"{k}={v}" for k, v in r["spec"].items())]
+    lines += ["", "as the catalogue writes it (tracker/catalogue/<source>.toml):"]
+    lines += [f"  {k} = {_toml(v)}" for k, v in r["spec"].items() if v is not None]
     return "\n".join(lines)
+
+
+def _toml(value: Any) -> str:
+    """A rule's spec value as TOML writes it (no Python reprs: quotes, lists, inline tables)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if value is None:
+        return '""'
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
 
 
 def evaluation_text(e: dict[str, Any]) -> str:
