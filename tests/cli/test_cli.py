@@ -146,11 +146,28 @@ def test_history_and_treaties_tables(env, capsys, files):
     assert "snapshots (2)" in out and "events (3)" in out and "consent" in out
 
 
+def test_history_since_keeps_what_was_observed_from_then_on(env, capsys, files):
+    for day, name, value in (("2020-01-01", "old.xml", OLD), ("2026-03-01", "new.html", NEW)):
+        run(capsys, "ingest", "--source", "untc", "--observed-at", day, files(name, body_of(value)))
+    whole = json.loads(run(capsys, "history", "XXVI-9", "--json")[1])
+    assert len(whole["snapshots"]) == 2 and whole["since"] is None
+    later = json.loads(run(capsys, "history", "XXVI-9", "--since", "2026-03-01", "--json")[1])
+    assert [s["observed_at"][:10] for s in later["snapshots"]] == ["2026-03-01"]
+    assert later["events"] and all(e["observed_at"] >= "2026-03-01" for e in later["events"])
+    assert later["since"] == "2026-03-01T00:00:00+00:00"  # a date: from its start, UTC
+    after = json.loads(
+        run(capsys, "history", "XXVI-9", "--since", "2026-03-01T00:00:01Z", "--json")[1]
+    )
+    assert after["snapshots"] == [] and after["events"] == []
+    assert "snapshots (1)" in run(capsys, "history", "XXVI-9", "--since", "2026-02-01")[1]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (("status", "XXVI-99"), "tracker: unknown treaty 'XXVI-99'"),
         (("history", "XXVI-99"), "tracker: unknown treaty 'XXVI-99'"),
+        (("history", "XXVI-9", "--since", "2026-03-01T10:00"), "has no time zone"),
         (("status", "XXVI-9", "--as-of", "2018-13-01"), "bad date '2018-13-01'"),
         (("ingest", "--source", "untc", "--observed-at", "yesterday", "f"), "bad date 'yesterday'"),
         (("ingest", "--source", "nosuch", "f"), "invalid choice: 'nosuch'"),

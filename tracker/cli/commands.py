@@ -21,7 +21,7 @@ from typing import Any
 from db.vocabulary import RULE_EVENT_KINDS
 from tracker.cli import render
 from tracker.cli.common import Parser as _Parser
-from tracker.cli.common import UsageError, upgrade_database
+from tracker.cli.common import UsageError, since_arg, upgrade_database
 from tracker.cli.common import database as _database
 from tracker.cli.common import date_arg as _date
 from tracker.cli.common import moment_arg as _moment
@@ -92,7 +92,7 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.read.events import treaty_history
 
     with _database(settings) as database, database.read() as session:
-        history = treaty_history(session, args.treaty)
+        history = treaty_history(session, args.treaty, since=args.since)
     _show(history, args.json, render.history_text)
     return 0
 
@@ -182,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=cmd_status)
     history = sub.add_parser("history", help="snapshots and change events")
     history.add_argument("treaty", metavar="ID")
+    history.add_argument(
+        "--since",
+        type=since_arg,
+        metavar="DATE|TIME",
+        help="only what was observed from then on (a date: from its start, UTC)",
+    )
     history.add_argument("--json", action="store_true")
     history.set_defaults(handler=cmd_history)
     rules = sub.add_parser("rules", help="entry-into-force rules, in words and data")

@@ -38,6 +38,15 @@ def moment_arg(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"bad time {text!r}: {error}") from None
 
 
+def since_arg(text: str) -> datetime:
+    from tracker.domain.moments import since_moment
+
+    try:
+        return since_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"bad time {text!r}: {error}") from None
+
+
 def upgrade_database(settings: Settings) -> None:
     """Bring the database to the latest schema (cheap when current)."""
     from tracker.services.unit_of_work import upgrade_schema

@@ -13,6 +13,15 @@ _MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2})(?::(\d{2})(?:\.(\d+))?
 _ZONE = re.compile(r"([Zz]|[+-]\d{2}:?\d{2})")
 
 
+def since_moment(text: str) -> datetime:
+    """Read "since T" (`tracker history --since`): an ISO date (the start of that day, UTC) or
+    a zoned date-time as `known_at_moment` reads it. ValueError for anything else."""
+    value = text.strip()
+    if _DATE.fullmatch(value):
+        return datetime.combine(date.fromisoformat(value), time.min, UTC)
+    return known_at_moment(value)
+
+
 def known_at_moment(text: str) -> datetime:
     """Read "what we knew on T": an ISO date (the end of that day, UTC) or an ISO date-time
     with its zone (Z or an offset), returned in UTC (beyond the calendar's ends: its first or

@@ -37,24 +37,28 @@ def event_dict(e: Event, iso3: str | None, treaty: str | None = None) -> dict[st
     }
 
 
-def treaty_history(session: Session, treaty_id: str) -> dict[str, Any]:
-    """List a treaty's snapshots and events in observation order."""
+def treaty_history(
+    session: Session, treaty_id: str, *, since: datetime | None = None
+) -> dict[str, Any]:
+    """List a treaty's snapshots and events in observation order (`since`: those observed at or
+    after it only)."""
     treaty, slug = find_treaty(session, treaty_id)
-    snapshots = session.scalars(
-        select(Snapshot)
-        .where(Snapshot.treaty_id == treaty.id)
-        .order_by(Snapshot.observed_at, Snapshot.id)
-    ).all()
-    events = session.execute(
+    snapshot_query = select(Snapshot).where(Snapshot.treaty_id == treaty.id)
+    event_query = (
         select(Event, ParticipantRow.iso3)
         .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
         .where(Event.treaty_id == treaty.id)
-        .order_by(Event.observed_at, Event.id)
     )
+    if since is not None:
+        snapshot_query = snapshot_query.where(Snapshot.observed_at >= since)
+        event_query = event_query.where(Event.observed_at >= since)
+    snapshots = session.scalars(snapshot_query.order_by(Snapshot.observed_at, Snapshot.id)).all()
+    events = session.execute(event_query.order_by(Event.observed_at, Event.id))
     return {
         "treaty": registry.public_id(slug, treaty.external_id),
         "title": treaty.title,
         "source": slug,
+        "since": iso_or_none(since),
         "snapshots": [
             {
                 "id": s.id,
