@@ -31,7 +31,8 @@ from tracker.sources.untc.footnotes import FOOTNOTES
 from tracker.sources.untc.letters import kind_for
 
 # The pages here are UNTC's: their footnotes are read with UNTC's grammar.
-derive = partial(derive_with, footnotes=FOOTNOTES)
+# a second page a day later confirms an absence (the settings' default)
+derive = partial(derive_with, footnotes=FOOTNOTES, confirm_after=timedelta(hours=24))
 
 D = date.fromisoformat
 

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,13 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.read.status import treaty_status
 
     with _database(settings) as database, database.read() as session:
-        status = treaty_status(session, args.treaty, as_of=args.as_of, known_at=args.known_at)
+        status = treaty_status(
+            session,
+            args.treaty,
+            as_of=args.as_of,
+            known_at=args.known_at,
+            confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
+        )
     _show(status, args.json, render.status_text)
     return 0
 

@@ -61,7 +61,6 @@ from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.treaty_history import TreatyHistory
 from tracker.domain.withdrawals import Withdrawals, read_withdrawals
 
-DEFAULT_CONFIRM_AFTER = timedelta(hours=24)
 Reader = Callable[[TreatyStatus], Withdrawals]
 
 
@@ -97,7 +96,7 @@ def derive(
     read: Reader | None = None,
     withdrawal: Delay | None = None,
     confirmed_gone: Collection[ActKey] = (),
-    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
+    confirm_after: timedelta,
 ) -> TreatyHistory:
     """Derive every participant's action history from the accepted pages of one treaty.
 

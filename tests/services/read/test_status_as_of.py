@@ -4,7 +4,7 @@ whatever order the pages were ingested in."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -418,3 +418,42 @@ def test_a_reaccession_printed_late_is_an_event_and_keeps_the_old_ratification(
     )
     now = _status_of(session_factory, as_of=D("2022-03-10"))
     assert people(now)["Aland"]["standing"] == "party" and now["parties"] == 2
+
+
+def test_the_as_of_answer_confirms_an_absence_by_the_configured_window_not_a_fixed_day(
+    session_factory,
+):
+    """Two pages without Russia's ratification, a day apart, ingested with a 48-hour window
+    (TRACKER_DISAPPEARANCE_CONFIRM_HOURS=48): ingestion leaves the absence unconfirmed, and so
+    does the as-of answer given the same window; with 24 hours the same pages confirm it."""
+    window = timedelta(hours=48)
+
+    def fetched(body: bytes, day: str) -> FetchedPage:
+        return FetchedPage("untc", URL.format("XXVI-4"), body, noon(day), expected_treaty="XXVI-4")
+
+    rows = [
+        Row("France", D("1996-09-24"), D("1998-04-06")),
+        Row("Russian Federation", D("1996-09-24"), None),
+        Row("Japan", D("1996-09-24"), D("1997-07-08")),
+        Row("Chile", D("1996-09-24"), None),  # another change: the page is a snapshot of its own
+    ]
+    later = Page("XXVI-4", "Comprehensive Nuclear-Test-Ban Treaty", rows)
+    later.status_as_at = status_stamp(noon("2026-02-04"))
+    for body, day in (
+        (ctbt("2018-01-15", True), "2018-01-15"),
+        (ctbt("2026-02-03", False), "2026-02-03"),
+        (render(later), "2026-02-04"),
+    ):
+        assert ingest_page(session_factory, fetched(body, day), confirm_after=window).outcome == (
+            "accepted"
+        )
+
+    def confirmed(hours: int) -> bool:
+        answer = ask(session_factory, as_of=D("2026-03-01"), confirm_after=timedelta(hours=hours))
+        acts = {
+            (a["column"], a["date"]): a for a in people(answer)["Russian Federation"]["history"]
+        }
+        return acts[("consent", "2000-06-30")]["confirmed"]
+
+    assert confirmed(48) is False  # as ingestion judged it
+    assert confirmed(24) is True  # the window is the answer's to be told, not a fixed day

@@ -5,7 +5,7 @@ participants with the first observation of each act, and its entry-into-force pa
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from tracker.services.read.status_parts import (
 from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_events import as_last_seen, confirmations
+from tracker.services.timeline import DEFAULT_CONFIRM_AFTER
 from tracker.sources import registry
 
 
@@ -63,10 +64,14 @@ def treaty_status(
     as_of: date | None = None,
     today: date | None = None,
     known_at: datetime | None = None,
+    *,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> dict[str, Any]:
     """Answer the status of a treaty from its latest snapshot, optionally as of a legal date
     and from what was observed by `known_at` (see `treaty_answer`)."""
-    return treaty_answer(session, treaty_id, as_of, today, known_at=known_at).status
+    return treaty_answer(
+        session, treaty_id, as_of, today, known_at=known_at, confirm_after=confirm_after
+    ).status
 
 
 def current_status(
@@ -75,6 +80,8 @@ def current_status(
     as_of: date | None = None,
     today: date | None = None,
     known_at: datetime | None = None,
+    *,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> dict[str, Any]:
     """`treaty_status`, with the current answers (no as_of, no known_at) kept per database,
     keyed by all they are computed from (tracker.services.read.answer_cache.ANSWERS).
@@ -88,7 +95,10 @@ def current_status(
     """
     day = today or datetime.now(UTC).date()
     if as_of is not None or known_at is not None:
-        return treaty_status(session, treaty_id, as_of=as_of, today=day, known_at=known_at)
+        return treaty_status(
+            session, treaty_id, as_of=as_of, today=day, known_at=known_at,
+            confirm_after=confirm_after,
+        )  # fmt: skip
     treaty, _ = find_treaty(session, treaty_id)
     snapshots = select(func.max(Snapshot.id), func.count(Snapshot.id)).where(
         Snapshot.treaty_id == treaty.id
@@ -121,6 +131,7 @@ def treaty_answer(
     today: date | None = None,
     *,
     known_at: datetime | None = None,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> TreatyAnswer:
     """Answer the status of a treaty from its latest snapshot, optionally as of a legal date.
 
@@ -129,9 +140,11 @@ def treaty_answer(
     on or before D and that had not ended on D count; participants with none are left out; an
     act whose end no page dates, and D inside the bounds the pages give, is not counted and
     said so in the warnings. With `known_at=T` only the snapshots observed by T are read.
+    `confirm_after` (settings.disappearance_confirm_hours): how long after a page without an act
+    a second page confirms it gone, as ingestion confirms absences.
     """
     if as_of is not None or known_at is not None:
-        return answer_from_history(session, treaty_id, as_of, today, known_at)
+        return answer_from_history(session, treaty_id, as_of, today, known_at, confirm_after)
     treaty, slug = find_treaty(session, treaty_id)
     snapshot = _latest(session, treaty)
     status = TreatyStatus.from_dict(snapshot.data)

@@ -8,7 +8,7 @@ the snapshots observed up to T only. Read only.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -35,7 +35,7 @@ from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import aware
 from tracker.services.retraction import vanished
 from tracker.services.rule_context import footnotes_of
-from tracker.services.timeline import ABSENCE_KINDS
+from tracker.services.timeline import ABSENCE_KINDS, DEFAULT_CONFIRM_AFTER
 from tracker.sources import registry
 
 
@@ -56,6 +56,7 @@ def load_history(
     known_at: datetime | None = None,
     *,
     slug: str | None = None,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> tuple[TreatyHistory, Snapshot]:
     """The history of `treaty` from its snapshots observed up to `known_at` (all: None), and
     the latest of them by observation (NotFound when there is none). With the treaty's source
@@ -91,6 +92,7 @@ def load_history(
         tuple((s.id, s.content_hash, aware(s.observed_at)) for s in snapshots),
         frozenset(confirmed),
         withdrawal,
+        confirm_after,
     )
     history = HISTORIES.get(session, key)
     if history is None:
@@ -108,6 +110,7 @@ def load_history(
             footnotes=footnotes_of(session, treaty),
             withdrawal=withdrawal,
             confirmed_gone=confirmed,
+            confirm_after=confirm_after,
         )
         HISTORIES.put(session, key, history)
     return history, snapshots[-1]
@@ -158,12 +161,15 @@ def answer_from_history(
     as_of: date | None,
     today: date | None = None,
     known_at: datetime | None = None,
+    confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> TreatyAnswer:
     """The status answer for `as_of` from the whole history (observed up to `known_at`)."""
     if known_at is not None:
         known_at = aware(known_at).astimezone(UTC)
     treaty, slug = find_treaty(session, treaty_id)
-    history, observed_last = load_history(session, treaty, known_at, slug=slug)
+    history, observed_last = load_history(
+        session, treaty, known_at, slug=slug, confirm_after=confirm_after
+    )
     day = today or datetime.now(UTC).date()
     if as_of is None:  # what the latest page observed by T said, as it said it
         base = observed_last
