@@ -82,6 +82,8 @@ def cmd_treaties(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.read.status import treaty_status
 
+    if args.missing:
+        return _status_missing(args, settings)
     with _database(settings) as database, database.read() as session:
         status = treaty_status(
             session,
@@ -91,6 +93,18 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
         )
     _show(status, args.json, render.status_text)
+    return 0
+
+
+def _status_missing(args: argparse.Namespace, settings: Settings) -> int:
+    """`tracker status ID --missing`: who has not joined, from the latest status."""
+    from tracker.services.read.missing import treaty_missing
+
+    if args.as_of is not None or args.known_at is not None:
+        raise UsageError("tracker status: --missing answers from the latest status only")
+    with _database(settings) as database, database.read() as session:
+        answer = treaty_missing(session, args.treaty)
+    _show(answer, args.json, render.missing_text)
     return 0
 
 
@@ -183,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="T",
         help="answer from the snapshots observed by T only (a date: the end of that day, UTC; "
         "or a date-time with its zone, e.g. 2026-02-03T15:00Z)",
+    )
+    status.add_argument(
+        "--missing",
+        action="store_true",
+        help="who has not joined: the UN Member States (and the observer States the page lists) "
+        "with no consent to be bound, signed or not, and those that withdrew",
     )
     status.add_argument("--json", action="store_true")
     status.set_defaults(handler=cmd_status)

@@ -255,3 +255,50 @@ def sources_table(rows: Sequence[dict[str, Any]]) -> str:
     for r in rows:
         lines += [f"{r['slug']}: {reason}" for reason in r["reasons"]]
     return "\n".join(lines)
+
+
+def missing_text(m: dict[str, Any]) -> str:
+    """Render the "not yet joined" answer: counts, then who signed only, who did not sign and
+    who withdrew (with dates), then what was not compared."""
+    ref, c = m["reference"], m["counts"]
+    observed = (m["observed_at"] or "")[:10]
+    lines = [
+        f"{m['treaty']}  {m['title']}",
+        f"not yet joined, as observed {observed}"
+        + (f" (status as at {m['status_as_at'][:10]})" if m.get("status_as_at") else "")
+        + f": {c['signed_not_ratified']} signed, not ratified; {c['not_signed']} not signed;"
+        f" {c['withdrawn']} withdrawn ({c['parties']} parties of {c['reference']} States)",
+        f"reference: {ref['title']}, version {ref['version']} of {ref['as_at']}"
+        f" ({ref['members']} Members)",
+    ]
+    for o in m["observers"]:
+        lines.append(
+            f"observer {o['name']} ({o['iso3']}): {'counted' if o['counted'] else 'not counted'}, {o['why']}"
+        )
+    signed, unsigned = m["signed_not_ratified"], m["not_signed"]
+    lines += ["", f"signed, not ratified ({len(signed)}):"]
+    if signed:
+        lines.append(
+            table(("iso3", "name", "signed"), [(r["iso3"], r["name"], r["signed"]) for r in signed])
+        )
+    lines += ["", f"not signed ({len(unsigned)}):"]
+    if unsigned:
+        lines.append(table(("iso3", "name"), [(r["iso3"], r["name"]) for r in unsigned]))
+    if m["withdrawn"]:
+        lines += ["", f"withdrawn ({len(m['withdrawn'])}):"]
+        body = []
+        for r in m["withdrawn"]:
+            consent = ", ".join(f"{a['date']} {a['kind']}" for a in r["consents"])
+            ends = ", ".join(
+                f"effective {e['effective_on']}" if e["effective_on"] else "date not known"
+                for e in r["withdrawals"]
+            )
+            body.append(
+                (r["iso3"], r["name"], r["signed"] or "", consent, ends or "date not known")
+            )
+        lines.append(table(("iso3", "name", "signed", "consent", "withdrawal"), body))
+    if m["not_in_reference"]:
+        names = ", ".join(p["name"] for p in m["not_in_reference"])
+        lines += ["", f"not UN Members or observer States, never missing: {names}"]
+    lines += [f"warning: {w}" for w in m["warnings"]]
+    return "\n".join(lines)

@@ -22,6 +22,7 @@ from db.vocabulary import TREATY_EVENT_KINDS
 from tracker.services.read.common import NotFound
 from tracker.services.read.countries import country as country_actions
 from tracker.services.read.events import events as list_events
+from tracker.services.read.missing import treaty_missing
 from tracker.services.read.sources import source_rows
 from tracker.services.read.status import current_status
 from tracker.services.read.treaties import find_treaty, treaties_overview
@@ -302,6 +303,25 @@ def treaty_events(treaty_id: TreatyId, session: DB, fmt: Fmt = "json") -> Respon
 def treaty_rule(treaty_id: TreatyId, session: DB) -> dict[str, Any]:
     try:
         return show_rule(session, treaty_id)
+    except NotFound as error:
+        raise _not_found(error) from None
+
+
+@router.get(
+    "/treaties/{treaty_id}/missing",
+    summary="Who has not joined: the UN Member States (and the observer States the page lists) "
+    "with no consent to be bound, signed or not, and those that withdrew",
+    description="From the treaty's latest status. Each State has `iso3`, `name` (as the UN "
+    "writes it) and `signed` (the date, or null). `reference` names the list and its version, "
+    "`observed_at` when the status was observed; `observers` says which observer States were "
+    "counted and why; participants that are not UN Members or observer States (the EU, the "
+    "Cook Islands, Niue) are in `not_in_reference`, never missing; a participant with no ISO "
+    "code is named in `warnings`. The object of `tracker status ID --missing --json`.",
+    responses=NOT_FOUND,
+)
+def treaty_not_joined(treaty_id: TreatyId, session: DB) -> dict[str, Any]:
+    try:
+        return treaty_missing(session, treaty_id)
     except NotFound as error:
         raise _not_found(error) from None
 

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from db.vocabulary import DigestMode, EventState, HealthState, SubscriptionState
 from tracker.services.read import countries, events, sources, treaties
 from tracker.services.read.common import NotFound
+from tracker.services.read.missing import treaty_missing
 from tracker.services.read.status import treaty_answer
 from tracker.services.unit_of_work import Session
 from tracker.web import dashboard_view as view
@@ -109,6 +110,8 @@ def treaty_page(
         p["categories"] = view.categories(p)
     counts = {k: sum(1 for p in participants if k in p["categories"]) for k in view.FILTERS}
     counts["all"] = len(participants)
+    # Who has not joined, from the latest status (not computed for a past date).
+    missing = treaty_missing(session, treaty_id) if on is None else None
     names = {p["iso3"]: p["name"] for p in participants if p["iso3"]}
     for code in {m for g in found["groups"] for m in g["missing"]} - names.keys():
         names[code] = view.country_name(code)
@@ -123,6 +126,7 @@ def treaty_page(
         filters=view.FILTERS,
         filter=which,
         counts=counts,
+        missing=missing,
         sort=order,
         names=names,
         events=events.events(session, treaty_id=treaty.id, limit=EVENTS_SHOWN + 1),
