@@ -51,6 +51,7 @@ OPERATIONS = {
     "GET /api/treaties/{treaty_id}/participants",
     "GET /api/treaties/{treaty_id}/events",
     "GET /api/treaties/{treaty_id}/rule",
+    "GET /api/treaties/{treaty_id}/missing",
     "GET /api/events",
     "GET /api/countries/{iso3}",
     "GET /api/sources",
