@@ -226,6 +226,27 @@ class Quarantine(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class FormatAgreement(Base):
+    """A page of a treaty's other format that agreed with a snapshot of its history (the
+    history comes from one format: tracker.services.format_check). One row per (treaty,
+    snapshot, raw page): the same page agreeing again moves `last_checked_at` and `checks`."""
+
+    __tablename__ = "format_agreements"
+    __table_args__ = (UniqueConstraint("treaty_id", "snapshot_id", "raw_page_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    treaty_id: Mapped[int] = mapped_column(ForeignKey("treaties.id"))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"))  # the one it agrees with
+    raw_page_id: Mapped[int] = mapped_column(ForeignKey("raw_pages.id"))  # the page checked
+    format: Mapped[str] = mapped_column(String(16))  # the page's format (e.g. xml)
+    primary_format: Mapped[str] = mapped_column(String(16))  # the history's (e.g. html)
+    url: Mapped[str] = mapped_column(Text)
+    observed_at: Mapped[datetime]  # the page's latest observation
+    first_checked_at: Mapped[datetime]  # fetch time of the first agreeing check
+    last_checked_at: Mapped[datetime]  # fetch time of the latest
+    checks: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class IngestReceipt(Base):
     """A spooled page that was ingested (its key is the spool file's digest): recovery runs at
     most once per page, whatever crash interrupts it."""

@@ -109,6 +109,18 @@ class QuarantineKind(StrEnum):
     REJECTED_PAGE = "rejected_page"  # the parser or validation rejected it
     FETCH_FAILURE = "fetch_failure"  # it could not be fetched
     OUT_OF_ORDER = "out_of_order"  # observed before the latest snapshot's observation
+    # A page of a treaty's other format (UNTC: the MTDSG XML of a treaty whose history is from
+    # its HTML, or the reverse) that says something else than the history holds.
+    FORMAT_DISAGREEMENT = "format_disagreement"
+
+
+# The quarantined pages that make their source unhealthy at once (tracker.services.health): a
+# page that failed validation, and a page whose other format disagrees with it. A failed fetch
+# or an out-of-order archive counts through its crawl instead.
+FAILED_VALIDATION_KINDS: tuple[QuarantineKind, ...] = (
+    QuarantineKind.REJECTED_PAGE,
+    QuarantineKind.FORMAT_DISAGREEMENT,
+)
 
 
 class HealthState(StrEnum):

@@ -12,12 +12,14 @@ from db.models import Base
 from db.vocabulary import CHANGE_EVENT_KINDS, EventKind
 from tracker.domain.changes import ChangeKind
 
-# The constraint texts as the migrations wrote them (0001, 0003, 0005, 0007, 0009).
+# The constraint texts as the migrations wrote them (0001, 0003, 0005, 0007, 0009, 0011).
 MIGRATED = {
     ("sources", "health_state"): "health_state IN ('pending', 'healthy', 'unhealthy')",
     ("sources", "alert_state"): "alert_state IN ('healthy', 'unhealthy')",
     ("events", "state"): "state IN ('final', 'suspicious', 'confirmed', 'retracted', 'disputed')",
-    ("quarantine", "kind"): "kind IN ('rejected_page', 'fetch_failure', 'out_of_order')",
+    ("quarantine", "kind"): (
+        "kind IN ('rejected_page', 'fetch_failure', 'out_of_order', 'format_disagreement')"
+    ),
     ("subscriptions", "channel"): "channel IN ('email', 'webhook', 'apprise')",
     ("subscriptions", "state"): "state IN ('pending', 'active', 'unsubscribed')",
     ("subscriptions", "digest"): "digest IN ('immediate', 'daily')",

@@ -45,6 +45,7 @@ def test_first_page_is_accepted_as_a_baseline_without_events(session_factory):
         "subscriptions": 0,
         "deliveries": 0,
         "ingest_receipts": 0,
+        "format_agreements": 0,
     }
     with session_factory() as session:
         snap = session.get_one(Snapshot, result.snapshot_id)

@@ -124,3 +124,95 @@ def render(page: Page) -> bytes:
 {notes}
 </form></body></html>"""
     return doc.encode("utf-8")
+
+
+def _xml_cell(d: date | None, letter: str = "", withdrawn: bool = False) -> str:
+    """An MTDSG XML cell as the 2018 files print it: `21 Sep 2016 A`, `[ 3 Oct 1975 ]`."""
+    if d is None:
+        return "<Entry />"
+    text = f"{d.day} {d.strftime('%b')} {d.year} {letter}"
+    text = f"[{' ' if d.day < 10 else ''}{text}]" if withdrawn else text.rstrip()
+    return f"<Entry>{html.escape(text)}</Entry>"
+
+
+def render_xml(page: Page) -> bytes:
+    """The same status as MTDSG XML (`{mtdsg}.en.xml`: Latin-1 bytes, CRLF, escaped superscript
+    markers after names, no "status as at" stamp): the XML twin of `render(page)`, so tests can
+    serve or ingest both formats of one treaty."""
+    parts = page.treaty_id.split("-")
+    chapter = parts[0]
+    sub = parts[1] if len(parts) > 2 and parts[1][:1].isupper() else None
+    rest = parts[2:] if sub else parts[1:]
+    number, subnum = rest[0], (rest[1] if len(rest) > 1 else None)
+    sigs = sum(1 for r in page.rows if r.signature and not r.withdrawn)
+    pars = sum(1 for r in page.rows if r.consent and not r.withdrawn)
+    printed_sig = page.printed_signatories if page.printed_signatories is not None else sigs
+    printed_par = page.printed_parties if page.printed_parties is not None else pars
+    label, eif = (
+        ("Entry into force", page.in_force)
+        if page.in_force
+        else ("Not yet in force", page.eif_text_not_in_force)
+    )
+    status = (
+        f"<SignatoriesLabel>Signatories</SignatoriesLabel><Signatories>{printed_sig}</Signatories>"
+        if page.signature_column
+        else ""
+    ) + f"<PartiesLabel>Parties</PartiesLabel><Parties>{printed_par}</Parties>"
+    head = ['<Entry colname="1">Participant</Entry>']
+    if page.signature_column:
+        head.append('<Entry colname="2">Signature</Entry>')
+    head.append(f"<Entry>{html.escape(page.consent_header)}</Entry>")
+    if page.provisional_header is not None:
+        head.append(f"<Entry>{html.escape(page.provisional_header)}</Entry>")
+    rows = []
+    for r in page.rows:
+        sup = (
+            f"&lt;superscript&gt;{','.join(r.footnotes)}&lt;/superscript&gt;" if r.footnotes else ""
+        )
+        cells = [f"<Entry>{html.escape(r.name)}{sup}</Entry>"]
+        if page.signature_column:
+            cells.append(_xml_cell(r.signature, withdrawn=r.withdrawn))
+        cells.append(_xml_cell(r.consent, r.letter, r.withdrawn))
+        if page.provisional_header is not None:
+            cells.append(_xml_cell(r.provisional, "n", r.withdrawn))
+        rows.append("<Row>" + "".join(cells) + "</Row>")
+    notes = "".join(
+        f"<Note><index>{html.escape(ref)}</index><text>{html.escape(text)}</text></Note>"
+        for ref, text in page.footnotes.items()
+    )
+    title = (
+        f"<Numsect>{number}</Numsect><Subnumsect>{subnum}</Subnumsect>"
+        f"<Subtitlesect>{html.escape(page.title)}</Subtitlesect>"
+        if subnum
+        else f"<Numsect>{number}</Numsect><Titlesect>{html.escape(page.title)}</Titlesect>"
+    )
+    subchapter = f"<SubChapter><Header>{sub}</Header><Name>TEST</Name></SubChapter>" if sub else ""
+    doc = f"""<?xml version="1.0" encoding="iso-8859-1"?>
+<Document>
+  <Treaty>
+    <Template>mtdsg</Template>
+    <Header>
+      <Chapter><Header>CHAPTER {chapter}</Header><Name>TEST CHAPTER</Name></Chapter>
+      {subchapter}
+      <ExternalData>
+        {title}
+        <Conclusion>New York, 7 July 2017</Conclusion>
+        <EIF><Label>{label}</Label><Labeltext>{html.escape(eif)}</Labeltext></EIF>
+        <Status><Label>Status</Label>{status}</Status>
+      </ExternalData>
+    </Header>
+    <Participants>
+      <Table colsep="0" frame="none" rowsep="0">
+        <TGroup cols="{len(head)}">
+          <Thead><Row rowsep="0">{"".join(head)}</Row></Thead>
+          <Tbody><Rows>
+            {(chr(10) + "            ").join(rows)}
+          </Rows></Tbody>
+        </TGroup>
+      </Table>
+    </Participants>
+    <EndNotes>{notes}</EndNotes>
+  </Treaty>
+</Document>
+"""
+    return doc.replace("\n", "\r\n").encode("latin-1")

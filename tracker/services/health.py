@@ -9,8 +9,9 @@ A source is unhealthy when
   successfully counts from when it was added, so a source whose crawls never run turns
   unhealthy, and alerts, too), or
 - its last `unhealthy_after` crawls in a row failed or had a quarantined page, or
-- a page failed validation (maintenance page, layout change, shrunken table: kept in quarantine)
-  since its last good crawl: that makes the source unhealthy at once (the brief's rule); a page
+- a page failed validation (maintenance page, layout change, shrunken table, or a page of the
+  treaty's other format that disagrees with its history: kept in quarantine) since its last
+  good crawl: that makes the source unhealthy at once (the brief's rule); a page
   that could not be fetched counts through its crawl instead.
 
 It is healthy again as soon as a good crawl is recorded (the failure streak drops to 0 and the
@@ -50,7 +51,7 @@ from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from db import unit_of_work
 from db.models import Event, Quarantine, Source
-from db.vocabulary import EventKind, HealthState
+from db.vocabulary import FAILED_VALIDATION_KINDS, EventKind, HealthState
 from tracker.services.repository import get_or_create_source
 from tracker.settings import DEFAULTS, Settings
 
@@ -326,12 +327,14 @@ def _record_change(source: Source, health: Health, now: datetime, held: dict[str
 
 
 def rejected_since_success(source: Source) -> datetime | None:
-    """When a page of `source` last failed validation after its last good crawl (None: never)."""
+    """When a page of `source` last failed validation after its last good crawl (None: never):
+    a rejected page, or a page whose other format disagrees with the history
+    (db.vocabulary.FAILED_VALIDATION_KINDS)."""
     session = object_session(source)
     if session is None or source.id is None:
         return None
     query = select(func.max(Quarantine.fetched_at)).where(
-        Quarantine.source_id == source.id, Quarantine.kind == "rejected_page"
+        Quarantine.source_id == source.id, Quarantine.kind.in_(FAILED_VALIDATION_KINDS)
     )
     if source.last_success_at is not None:
         query = query.where(Quarantine.fetched_at > source.last_success_at)

@@ -1,8 +1,9 @@
 """Ingest fetched pages: parse, keep the raw page, add snapshot and events only on change.
 
-One unit of work (db.unit_of_work.write) per page. The page and the result are
-in tracker.services.pages; quarantine and the crawl's own records in
-tracker.services.crawl_records. Imports db and tracker.domain/sources; never Scrapy.
+One unit of work (db.unit_of_work.write) per page. The page and the result are in
+tracker.services.pages; quarantine and the crawl's own records in tracker.services.crawl_records;
+a page in another format than its treaty's history, a cross-check, in tracker.services.format_check.
+Imports db and tracker.domain/sources; never Scrapy.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tracker import sources
 from tracker.domain.endings import Ending
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
-from tracker.services import retraction, rule_events, timeline
+from tracker.services import format_check, retraction, rule_events, timeline
 from tracker.services.crawl_records import later, note_problem, quarantine
 from tracker.services.health import DEFAULT_POLICY, HealthPolicy, apply_health
 from tracker.services.pages import FetchedPage, IngestResult
@@ -85,7 +86,7 @@ def ingest_page(
         reason = f"parser error: {type(crash).__name__}: {crash}"
         return _reject_page(session_factory, page, reason, receipt, health)
     with unit_of_work.write(session_factory) as session:
-        result = _ingest_status(session, page, status, approaching, confirm_after)
+        result = _ingest_status(session, page, status, approaching, confirm_after, health)
         return _receipted(session, receipt, result)
 
 
@@ -212,10 +213,14 @@ def _ingest_status(
     status: TreatyStatus,
     approaching: int,
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
+    health: HealthPolicy = DEFAULT_POLICY,
 ) -> IngestResult:
     source = get_or_create_source(session, page.source, page.url)
     treaty = lock_treaty(session, source, status.treaty_id, status.title)
     latest = latest_snapshot(session, treaty.id)
+    checked = format_check.cross_check(session, source, treaty, page, status, latest, health)
+    if checked is not None:  # another format than the history's: a cross-check only
+        return checked
     observed = page.observed
     if latest is not None and observed < latest.observed_at:
         reason = (
@@ -288,9 +293,4 @@ def _ingest_status(
     return IngestResult("accepted", status.treaty_id, snapshot.id, None, events)
 
 
-__all__ = [
-    "FetchedPage",
-    "IngestResult",
-    "ingest_page",
-    "quarantine_page",
-]
+__all__ = ["FetchedPage", "IngestResult", "ingest_page", "quarantine_page"]

@@ -66,6 +66,16 @@ class Source:
     # How its footnotes word withdrawals and predecessors' instruments (tracker.domain.footnotes;
     # SILENT: its pages carry none the tracker reads).
     footnotes: FootnoteGrammar = SILENT
+    # The formats its status pages come in, the crawl's default first (`tracker crawl --format`);
+    # `page_format(body, url)` says which one a fetched page is (None: the only one). A treaty's
+    # history comes from one format, that of its first snapshot; a page of another format is a
+    # cross-check (tracker.services.format_check).
+    formats: tuple[str, ...] = ("html",)
+    page_format: Callable[[bytes, str], str] | None = None
+
+    def format_of(self, body: bytes, url: str) -> str:
+        """The format of a fetched page of this source (one of `formats`)."""
+        return self.page_format(body, url) if self.page_format else self.formats[0]
 
     def public_id(self, external_id: str) -> str:
         """The id people see and type: unique across sources."""

@@ -10,7 +10,7 @@ from tracker.sources import PageRejected
 from tracker.sources.untc.html import parse_html
 from tracker.sources.untc.xml import parse_xml
 
-__all__ = ["is_xml", "parse", "parse_html", "parse_xml"]
+__all__ = ["is_xml", "page_format", "parse", "parse_html", "parse_xml"]
 
 
 def is_xml(body: bytes, url: str) -> bool:
@@ -24,6 +24,11 @@ def is_xml(body: bytes, url: str) -> bool:
     if head.startswith((b"<?xml", b"<Document")):
         return True
     return urlparse(url).path.lower().endswith(".xml")
+
+
+def page_format(body: bytes, url: str) -> str:
+    """`xml` for an MTDSG XML file, else `html` (a ViewDetails page): the parser's own choice."""
+    return "xml" if is_xml(body, url) else "html"
 
 
 def parse(

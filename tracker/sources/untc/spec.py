@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tracker.sources.registry import Source
-from tracker.sources.untc import parse
+from tracker.sources.untc import page_format, parse
 from tracker.sources.untc.footnotes import FOOTNOTES
 from tracker.sources.untc.ids import check_id, sort_key
 
@@ -18,4 +18,6 @@ SOURCE = Source(
     spider="spiders.untc",
     id_prefix="",  # MTDSG numbers are the public ids
     footnotes=FOOTNOTES,
+    formats=("html", "xml"),  # the ViewDetails page (the default), the MTDSG XML file
+    page_format=page_format,
 )
