@@ -84,6 +84,9 @@ class Treaty(Base):
     title: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     last_checked_at: Mapped[datetime | None]
+    # The latest observation (observed time) of a page in the format of the treaty's history,
+    # accepted or unchanged: whether that format is still live (tracker.services.format_check).
+    history_observed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

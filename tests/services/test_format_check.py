@@ -1,4 +1,4 @@
-"""One history per treaty, from its primary format; a page of the other format is a cross-check.
+"""One history per treaty, in one format at a time; a page of another is a cross-check.
 
 Real UNTC parsing on the project's own pages: `render` (ViewDetails HTML) and `render_xml`
 (its MTDSG XML twin) of one `Page`."""
@@ -15,7 +15,7 @@ from support.untc_render import Page, Row, render, render_xml
 
 from db.models import Event, FormatAgreement, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker.services.crawl_records import record_crawl
-from tracker.services.format_check import primary_format
+from tracker.services.format_check import HANDOVER_AFTER, history_format
 from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.sources.untc.urls import status_page_url, xml_url
 
@@ -188,7 +188,7 @@ def test_a_treaty_only_ever_crawled_as_xml_has_its_history_from_xml(session_fact
     second = ingest_page(session_factory, xml(ratified, T0 + 24 * H))
     assert (second.outcome, second.events) == ("accepted", 1)
     with session_factory() as session:
-        assert primary_format(session, "untc", session.scalars(select(Treaty.id)).one()) == "xml"
+        assert history_format(session, "untc", session.scalars(select(Treaty.id)).one()) == "xml"
         snapshots = session.scalars(select(Snapshot.url).order_by(Snapshot.id)).all()
         assert all(url.endswith(".en.xml") for url in snapshots) and len(snapshots) == 2
         (event,) = session.scalars(select(Event)).all()
@@ -260,3 +260,45 @@ def test_an_older_xml_page_is_compared_with_the_snapshot_of_its_time(session_fac
     with session_factory() as session:
         agreements = session.scalars(select(FormatAgreement.snapshot_id)).all()
         assert sorted(agreements) == sorted([v1.snapshot_id, v2.snapshot_id])
+
+
+def test_the_history_format_stays_live_while_it_is_observed(session_factory):
+    """Unchanged pages of the history's format keep it live: long after its snapshot, a page
+    of the other format is still a cross-check, not a handover."""
+    ingest_page(session_factory, html(tpnw(), T0))
+    polled = T0 + 2 * HANDOVER_AFTER
+    assert ingest_page(session_factory, html(tpnw(), polled)).outcome == "unchanged"
+    with session_factory() as session:
+        assert session.scalars(select(Treaty.history_observed_at)).one() == polled
+    changed = tpnw()
+    changed.rows[0] = Row("Algeria", signature=date(2017, 9, 20), consent=date(2026, 3, 2))
+    late = ingest_page(session_factory, xml(changed, polled + H))
+    assert late.outcome == "quarantined"
+    assert f"the html was last observed {polled.isoformat()}" in (late.reason or "")
+    assert treaty_events(session_factory) == []
+
+
+def test_a_page_long_after_the_history_format_went_silent_hands_the_history_over(
+    session_factory,
+):
+    """A backfill across formats: the 2018 MTDSG XML archive, then the 2026 page. The history
+    passes to HTML (what changed in between are events), and the XML is then the cross-check."""
+    old = tpnw()
+    old.rows[1] = Row("Austria", signature=date(2017, 9, 20))
+    first = ingest_page(session_factory, xml(old, T0 - 8 * 365 * 24 * H))
+    assert first.outcome == "accepted"
+    handed = ingest_page(session_factory, html(tpnw(), T0))
+    assert (handed.outcome, handed.events) == ("accepted", 1)
+    assert (handed.reason or "").startswith(
+        "the history passes from xml to html: its xml pages were last observed 2018-"
+    )
+    assert treaty_events(session_factory) == [("consent", "Austria")]
+    with session_factory() as session:
+        assert history_format(session, "untc", session.scalars(select(Treaty.id)).one()) == "html"
+    # Now the XML is the cross-check: the old XML again, a day later, disagrees; the current
+    # one agrees.
+    stale = ingest_page(session_factory, xml(old, T0 + 24 * H))
+    assert stale.outcome == "quarantined"
+    assert "the xml page says otherwise than the treaty's html history" in (stale.reason or "")
+    assert ingest_page(session_factory, xml(tpnw(), T0 + 25 * H)).outcome == "unchanged"
+    assert treaty_events(session_factory) == [("consent", "Austria")]

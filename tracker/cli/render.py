@@ -21,7 +21,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def ingest_line(path: str, result: IngestResult) -> str:
     """One line per ingested file: what happened, to which treaty, or why not."""
     if result.outcome in ("accepted", "unchanged"):
-        return f"{result.outcome:<11} {result.treaty_id}  {path}  ({result.events} events)"
+        why = f"; {result.reason}" if result.reason else ""  # e.g. a cross-check that agreed
+        return f"{result.outcome:<11} {result.treaty_id}  {path}  ({result.events} events{why})"
     return f"{result.outcome:<11} {path}: {result.reason}"
 
 

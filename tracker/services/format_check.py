@@ -1,37 +1,44 @@
-"""One history per treaty, from its primary format; a page of another format is a cross-check.
+"""One history per treaty, in one format at a time; a page of another format is a cross-check.
 
 A source may print a treaty's status in several formats (UNTC: the ViewDetails HTML page and
 the MTDSG XML file, `tracker crawl --format html|xml`). Their content hashes differ on the same
-status (titles, column headers, footnotes are printed differently), so ingesting both into one
+status (titles, column headers, footnotes are printed differently), and what one format's parse
+makes of a cell the other's may make otherwise, so ingesting both, one after the other, into one
 change-only history would read formatting differences as events. Instead:
 
-- a treaty's **primary format** is the format of its first accepted snapshot (the source's
-  `format_of` on that snapshot's raw page): its history (snapshots, actions, events) grows from
+- a treaty's history has one format: that of its first accepted snapshot, and then of its
+  latest (the same, unless it was handed over, below). Snapshots, actions and events grow from
   pages of that format only;
-- a page of **another format**, once parsed and validated as usual, is compared with what the
-  history holds (tracker.domain.format_check.compare_formats). Agreement: the page is
-  `unchanged` (it confirms what we hold), and the agreement is recorded (`format_agreements`:
-  when, which raw page, which snapshot). Disagreement: the page is quarantined as
-  `format_disagreement` with every difference in words, and its source is unhealthy at once,
-  like a page that failed validation; it never writes a snapshot, an action or an event.
+- a page of **another format**, parsed and validated as usual, is a cross-check while the
+  history's format is live (a page of it observed within `HANDOVER_AFTER` before this one):
+  compared with what the history holds (tracker.domain.format_check.compare_formats).
+  Agreement: the page is `unchanged` (it confirms what we hold) and the agreement is recorded
+  (`format_agreements`: when, which raw page, which snapshot). Disagreement: the page is
+  quarantined as `format_disagreement` with every difference in words, and its source is
+  unhealthy at once, like a page that failed validation; it writes no snapshot, action or event;
+- a page of another format observed more than `HANDOVER_AFTER` after the history's format was
+  last observed **hands the history over** to its format: it is ingested as the next snapshot
+  (its result says so). That is a backfill across formats, years apart (the 2018 MTDSG XML
+  archives, then the 2026 pages: what changed in between are events), never two live formats
+  alternating: a format crawled every few hours keeps the other one a cross-check.
 
 Which snapshot a cross-check page is compared with, when the two were printed on different
 days: a page observed at or after the latest snapshot is compared with the latest snapshot (a
-change the primary format has not shown yet is a disagreement: the history learns of changes
-from its own format only, at its next crawl, never from the other one). A page observed before
-the latest snapshot is compared with the snapshot current at its observation and, failing
-that, with the next one: the change between those two happened somewhere in between, so a page
+change the history's format has not shown yet is a disagreement: the history learns of changes
+from its own format, at its next crawl, never from a cross-check). A page observed before the
+latest snapshot is compared with the snapshot current at its observation and, failing that,
+with the next one: the change between those two happened somewhere in between, so a page
 printed in that interval may show either state without disagreeing. A page older than the
 treaty's first snapshot has nothing of its time to be compared with: out of order, as an old
-archive of the primary format would be. An agreeing cross-check is not a second observation of
-the history (it confirms no absence, releases no event): it is another channel, and a
-cross-check writes no events at all.
+archive of the history's format would be. An agreeing cross-check is not a second observation
+of the history (it confirms no absence, releases no event): a cross-check writes no events.
 """
 
 from __future__ import annotations
 
 import zlib
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +54,19 @@ from tracker.services.repository import RAW_COMPRESSION, store_raw_page
 from tracker.sources import registry
 
 HEAD = 4096  # bytes of a stored page enough to tell its format (the parser's sniffing reads 512)
+# A history's format not observed for this long before a page of another format is no longer
+# live: that page continues the history in its own format. Far above the service's crawl
+# interval (6 h) and an outage of days; far below the years between archives.
+HANDOVER_AFTER = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a page of a treaty with a history goes: `result`, the outcome of a cross-check;
+    None, into the history (then `handover` says why it changes the history's format)."""
+
+    result: IngestResult | None = None
+    handover: str | None = None
 
 
 def _head(body: bytes, compression: str) -> bytes:
@@ -55,19 +75,24 @@ def _head(body: bytes, compression: str) -> bytes:
     return body[:HEAD]
 
 
-def primary_format(session: Session, source: str, treaty_id: int) -> str | None:
-    """The format of the treaty's first snapshot (None: no snapshot yet)."""
+def history_format(session: Session, source: str, treaty_id: int) -> str | None:
+    """The format of the treaty's history: its latest snapshot's (None: no snapshot yet)."""
     row = session.execute(
         select(Snapshot.url, RawPage.body, RawPage.compression)
         .join(RawPage, Snapshot.raw_page_id == RawPage.id)
         .where(Snapshot.treaty_id == treaty_id)
-        .order_by(Snapshot.observed_at, Snapshot.id)
+        .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
         .limit(1)
     ).first()
     if row is None:
         return None
     url, body, compression = row
     return registry.get(source).format_of(_head(body, compression), url)
+
+
+def observed_in_history_format(treaty: Treaty, page: FetchedPage) -> None:
+    """A page of the history's format was observed (accepted or unchanged)."""
+    treaty.history_observed_at = later(treaty.history_observed_at or page.observed, page.observed)
 
 
 def _snapshot_at(session: Session, treaty_id: int, moment: datetime) -> Snapshot | None:
@@ -102,50 +127,58 @@ def cross_check(
     status: TreatyStatus,
     latest: Snapshot | None,
     health: HealthPolicy,
-) -> IngestResult | None:
-    """The outcome of a page whose format is not its treaty's primary one; None when it is,
-    or when the treaty has no snapshot yet (the page then belongs to the history: ingested as
-    usual). `latest`: the treaty's latest snapshot."""
+) -> Route:
+    """Where a page goes: into the history (its format is the history's, the treaty has no
+    snapshot yet, or it hands the history over), or a cross-check's outcome. `latest`: the
+    treaty's latest snapshot."""
     if latest is None:
-        return None
+        return Route()
     fmt = registry.get(page.source).format_of(page.body, page.url)
-    primary = primary_format(session, page.source, treaty.id)
-    if primary is None or fmt == primary:
-        return None
+    held_format = history_format(session, page.source, treaty.id)
+    if held_format is None or fmt == held_format:
+        return Route()
     observed = page.observed
     if observed >= latest.observed_at:
+        seen = max(treaty.history_observed_at or latest.observed_at, latest.observed_at)
+        if observed - seen > HANDOVER_AFTER:
+            return Route(
+                handover=f"the history passes from {held_format} to {fmt}: its {held_format} "
+                f"pages were last observed {seen.isoformat()}, over {HANDOVER_AFTER.days} days "
+                "before this page"
+            )
         held: Snapshot | None = latest
-        differences = _compare(latest, status, primary, fmt)
+        differences = _compare(latest, status, held_format, fmt)
         since = (
-            f"; the {primary} was last observed {latest.observed_at.isoformat()}: a change since "
-            f"then enters the history from the next {primary} page, never from the {fmt}"
+            f"; the {held_format} was last observed {seen.isoformat()}: a change since then "
+            f"enters the history from the next {held_format} page, never from the {fmt}"
         )
     else:
         held = _snapshot_at(session, treaty.id, observed)
         if held is None:
             first = session.get_one(Snapshot, _first_snapshot_id(session, treaty.id))
             reason = (
-                f"{fmt} page observed {observed.isoformat()}, before the treaty's first "
-                f"{primary} snapshot (observed {first.observed_at.isoformat()}): nothing of its "
-                "time to cross-check it with"
+                f"older than the latest snapshot (observed {latest.observed_at.isoformat()}); "
+                f"ingest archives in date order (a {fmt} page observed {observed.isoformat()}, "
+                f"before the treaty's first {held_format} snapshot, observed "
+                f"{first.observed_at.isoformat()}: nothing of its time to cross-check it with)"
             )
             quarantine(session, source, page, QuarantineKind.OUT_OF_ORDER, reason)
-            return IngestResult("rejected", status.treaty_id, None, reason)
-        differences = _compare(held, status, primary, fmt)
+            return Route(IngestResult("rejected", status.treaty_id, None, reason))
+        differences = _compare(held, status, held_format, fmt)
         since = ""
         if differences and (after := _snapshot_after(session, treaty.id, observed)) is not None:
-            if not _compare(after, status, primary, fmt):
+            if not _compare(after, status, held_format, fmt):
                 held, differences = after, []  # printed after the change, before we saw it
             else:
                 since = (
-                    f"; it does not agree with the next {primary} snapshot either "
+                    f"; it does not agree with the next {held_format} snapshot either "
                     f"(observed {after.observed_at.isoformat()})"
                 )
     assert held is not None
     if differences:
-        found = (held, primary, fmt, differences, since)
-        return _disagreement(session, source, page, status, found, health)
-    return _agreement(session, source, treaty, page, status, held, primary, fmt)
+        found = (held, held_format, fmt, differences, since)
+        return Route(_disagreement(session, source, page, status, found, health))
+    return Route(_agreement(session, source, treaty, page, status, held, held_format, fmt))
 
 
 def _first_snapshot_id(session: Session, treaty_id: int) -> int:

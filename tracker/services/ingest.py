@@ -125,6 +125,7 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
     if digest != hashlib.sha256(page.body).hexdigest() or page.observed < latest.observed_at:
         return None
     source = session.get_one(Source, treaty.source_id)
+    format_check.observed_in_history_format(treaty, page)
     treaty.last_checked_at = later(treaty.last_checked_at, page.fetched_at)
     source.last_checked_at = later(source.last_checked_at, page.fetched_at)
     return IngestResult("unchanged", treaty.external_id, latest.id)
@@ -218,9 +219,9 @@ def _ingest_status(
     source = get_or_create_source(session, page.source, page.url)
     treaty = lock_treaty(session, source, status.treaty_id, status.title)
     latest = latest_snapshot(session, treaty.id)
-    checked = format_check.cross_check(session, source, treaty, page, status, latest, health)
-    if checked is not None:  # another format than the history's: a cross-check only
-        return checked
+    route = format_check.cross_check(session, source, treaty, page, status, latest, health)
+    if route.result is not None:  # another format than the history's: a cross-check only
+        return route.result
     observed = page.observed
     if latest is not None and observed < latest.observed_at:
         reason = (
@@ -231,6 +232,7 @@ def _ingest_status(
         return IngestResult("rejected", status.treaty_id, None, reason)
     treaty.last_checked_at = later(treaty.last_checked_at, page.fetched_at)
     source.last_checked_at = later(source.last_checked_at, page.fetched_at)
+    format_check.observed_in_history_format(treaty, page)
     content_hash = status.content_hash()
     if latest is not None and latest.content_hash == content_hash:
         obs = _observation(page, status, latest.id, new=False)
@@ -290,7 +292,7 @@ def _ingest_status(
         session, treaty, now=observed, approaching=approaching, snapshot=snapshot
     )
     events += len(detected.created)
-    return IngestResult("accepted", status.treaty_id, snapshot.id, None, events)
+    return IngestResult("accepted", status.treaty_id, snapshot.id, route.handover, events)
 
 
 __all__ = ["FetchedPage", "IngestResult", "ingest_page", "quarantine_page"]

@@ -1,7 +1,9 @@
-"""A treaty's history comes from one format (UNTC: the ViewDetails HTML or the MTDSG XML); a
-page of the other format is a cross-check: quarantined as `format_disagreement` when it says
-something else than the history, and its agreement recorded in `format_agreements` otherwise
-(tracker.services.format_check).
+"""A treaty's history comes from one format at a time (UNTC: the ViewDetails HTML or the MTDSG
+XML); a page of another format is a cross-check: quarantined as `format_disagreement` when it
+says something else than the history, and its agreement recorded in `format_agreements`
+otherwise (tracker.services.format_check). `treaties.history_observed_at`: the latest
+observation of a page in the history's format; a treaty stored before is taken as last observed
+when it was last checked (so a format crawled until now stays live: the other is cross-checked).
 
 Revision ID: 0011
 Revises: 0010
@@ -41,6 +43,9 @@ def _fk(column: str, target: str) -> sa.ForeignKeyConstraint:
 
 def upgrade() -> None:
     _replace_kind_check(NEW)
+    with op.batch_alter_table("treaties") as batch:
+        batch.add_column(sa.Column("history_observed_at", sa.DateTime(timezone=True)))
+    op.execute("UPDATE treaties SET history_observed_at = last_checked_at")
     op.create_table(
         "format_agreements",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,6 +74,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("format_agreements")
+    with op.batch_alter_table("treaties") as batch:
+        batch.drop_column("history_observed_at")
     # Going back, a disagreement is a page that failed validation (its reason keeps the words).
     op.execute("UPDATE quarantine SET kind = 'rejected_page' WHERE kind = 'format_disagreement'")
     _replace_kind_check(OLD)
