@@ -317,6 +317,8 @@ class IngestPipeline:
         counts = self.ledger.summary()
         summary: dict[str, Any] = {
             "source": self.crawler.spider.name,
+            # the status pages' format, for a spider that crawls several (untc: html or xml)
+            "format": getattr(self.crawler.spider, "format", None),
             **counts,
             "pages": counts["by_kind"].get("status", {}).get("asked", 0),
             "events": self.events,

@@ -156,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--treaty", action="append", metavar="ID", help="repeatable")
     crawl.add_argument("--base-url", metavar="URL")
     crawl.add_argument(
+        "--format",
+        choices=sorted({f for s in registry.all_sources() for f in s.formats}),
+        help="the status pages' format (untc: html, the default, or xml): a treaty's history "
+        "comes from its first snapshot's format, a page of another is a cross-check",
+    )
+    crawl.add_argument(
         "--json", action="store_true", help="print the crawl's summary (every page's outcome)"
     )
     crawl.set_defaults(handler=cmd_crawl)

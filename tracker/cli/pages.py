@@ -122,6 +122,18 @@ def _crawl_treaties(source: str | None, typed: list[str]) -> tuple[str | None, l
     return (source or (named.pop() if named else None)), own
 
 
+def _with_format(chosen: list[str], fmt: str | None, named: bool) -> list[str]:
+    """The sources to crawl in `fmt` (None: each in its default format): without --source,
+    those whose pages come in it; a named source that has no such pages is a usage error."""
+    if fmt is None:
+        return chosen
+    having = [slug for slug in chosen if fmt in registry.get(slug).formats]
+    if having and not (named and having != chosen):
+        return having
+    kinds = "; ".join(f"{s}: {', '.join(registry.get(s).formats)}" for s in chosen)
+    raise UsageError(f"tracker crawl: no {fmt} pages to crawl ({kinds})")
+
+
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.runtime.crawl_report import record_unrecorded
     from tracker.runtime.crawl_runner import run_crawl, stop_on_signals
@@ -130,6 +142,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     registry.base_urls(settings)  # a TRACKER_BASE_URLS slug no source has: exit 2 now
     source, treaties = _crawl_treaties(args.source, args.treaty or [])
     chosen = [source] if source else list(registry.slugs())
+    chosen = _with_format(chosen, args.format, source is not None)
     if len(chosen) > 1 and args.base_url:
         raise UsageError(f"tracker crawl: --base-url needs --source (one of {', '.join(chosen)})")
     reports = []
@@ -138,7 +151,9 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             upgrade_database(settings)
             started = datetime.now(UTC)
             options: dict[str, Any] = {"treaties": treaties or None, "base_url": args.base_url}
-            if source or len(chosen) > 1:
+            if args.format:
+                options["fmt"] = args.format
+            if source or args.format or len(chosen) > 1:
                 options["source"] = slug  # else run_crawl's default: the only source
             report = run_crawl(settings, **options)
         try:  # a crawl that died, or could not record itself, still counts on the source row

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.services.crawl_records import record_crawl
 from tracker.services.health import HealthPolicy, crawl_recorded_since
+from tracker.sources import registry
 
 EX_TEMPFAIL = 75  # another crawl of the source runs: try again later
 
@@ -51,11 +52,22 @@ class CrawlReport:
             )
         else:  # a summary from before the four-way accounting
             counts += f" ({s.get('rejected', 0)} rejected)"
+        name = s.get("source", "?") + _format_words(s)
         if self.stopped:
-            return f"crawl {s.get('source', '?')} stopped ({self.stopped}): {counts}"
+            return f"crawl {name} stopped ({self.stopped}): {counts}"
         if s.get("error"):
             counts += f"; not ok: {s['error']}"
-        return f"crawl {s.get('source', '?')}: {counts}"
+        return f"crawl {name}: {counts}"
+
+
+def _format_words(stats: dict[str, Any]) -> str:
+    """` (xml)` after the source's name when the crawl read another format than its default."""
+    fmt = stats.get("format")
+    try:
+        default = registry.get(str(stats.get("source"))).formats[0]
+    except KeyError:
+        default = None
+    return f" ({fmt})" if fmt and fmt != default else ""
 
 
 def record_unrecorded(

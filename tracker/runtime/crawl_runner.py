@@ -161,7 +161,7 @@ def _command(
     ]
     if treaties:
         cmd += ["-a", "treaty=" + ",".join(treaties)]
-    if fmt != "html":
+    if fmt != registry.get(source).formats[0]:  # the spider's default is the source's
         cmd += ["-a", f"format={fmt}"]
     return cmd
 
@@ -188,15 +188,20 @@ def run_crawl(
     treaties: list[str] | None = None,
     base_url: str | None = None,
     source: str | None = None,
-    fmt: str = "html",
+    fmt: str | None = None,
 ) -> CrawlReport:
     """Crawl `source` (all its catalogue, or the given treaties) into the database.
 
     `source` None: the only registered source (ValueError when there are several). A slug no
-    source has raises UnknownSource, a malformed treaty id the source's ValueError, both
-    before any work starts."""
+    source has raises UnknownSource, a malformed treaty id the source's ValueError, a format
+    its pages do not come in a ValueError, all before any work starts. `fmt`: the status
+    pages' format, one of the source's `formats` (None: its default, the first); what a page
+    in another format than its treaty's history does is tracker.services.format_check."""
     source = source if source is not None else only_source()
     spec = registry.get(source)
+    fmt = fmt or spec.formats[0]
+    if fmt not in spec.formats:
+        raise ValueError(f"{source} pages come in {', '.join(spec.formats)}, not {fmt}")
     for treaty in treaties or []:
         spec.check_id(treaty)
     settings.ensure_data_dir()

@@ -127,8 +127,9 @@ def rewrite_treaty_id(body: bytes, old: str, new: str) -> bytes:
 
 def untc_site(pages: Iterable[RecordedPage]) -> list[tuple[str, bytes, str]]:
     """Every page of a UNTC mirror as (target, body, content type): the catalogue pages that
-    list the recorded HTML status pages, and each recorded page at its UNTC address (a
-    tracker.devtools.mirror.Mirror serves them)."""
+    list every recorded treaty (once, whether it has an HTML page, an XML file or both: a
+    `--format xml` crawl follows the same chapter pages), and each recorded page at its UNTC
+    address (a tracker.devtools.mirror.Mirror serves them)."""
     site: list[tuple[str, bytes, str]] = []
     html_type = "text/html; charset=utf-8"
     listed: list[tuple[str, str]] = []
@@ -136,7 +137,6 @@ def untc_site(pages: Iterable[RecordedPage]) -> list[tuple[str, bytes, str]]:
         build = xml_url if page.fmt == "xml" else status_page_url
         ctype = "text/xml; charset=iso-8859-1" if page.fmt == "xml" else html_type
         site.append((_target(build(_BASE, page.treaty_id)), page.body, ctype))
-        if page.fmt == "html":
-            listed.append((page.treaty_id, page.title))
+        listed.append((page.treaty_id, page.title))  # catalogue_pages lists each id once
     site += [(target, body, html_type) for target, body in catalogue_pages(listed)]
     return site
