@@ -9,8 +9,7 @@ import pytest
 
 from tracker.cli import main
 from tracker.runtime.crawl_report import CrawlReport
-from tracker.sources import PageRejected, registry
-from tracker.sources.registry import Source
+from tracker.sources import registry
 
 pytestmark = pytest.mark.db
 
@@ -24,22 +23,6 @@ class FakeReport:
 
     def summary(self) -> str:
         return "crawled"
-
-
-def _reject(body: bytes, **_: object) -> None:
-    raise PageRejected("no page is valid")
-
-
-HTML_ONLY = Source(
-    slug="plain",
-    title="A depositary with HTML pages only",
-    parse=_reject,
-    check_id=lambda treaty: None,
-    sort_key=str,
-    default_base_url="http://127.0.0.1:9",
-    spider="spiders.plain",
-    id_prefix="plain:",
-)
 
 
 @pytest.fixture
@@ -67,17 +50,19 @@ def test_the_format_reaches_the_crawl(calls, capsys):
 
 def test_without_source_only_the_sources_with_that_format_are_crawled(calls, capsys):
     assert registry.get("untc").formats == ("html", "xml")
-    with registry.registered(HTML_ONLY):
-        assert main(["crawl", "--format", "xml"]) == 0
-        assert [c["source"] for c in calls] == ["untc"]
-        calls.clear()
-        assert main(["crawl", "--format", "html"]) == 0
-        assert [c["source"] for c in calls] == ["untc", "plain"]
-        calls.clear()
-        assert main(["crawl", "--source", "plain", "--format", "xml"]) == 2
+    assert registry.get("wipo").formats == ("html",)
+    assert main(["crawl", "--format", "xml"]) == 0
+    assert [c["source"] for c in calls] == ["untc"]
+    calls.clear()
+    assert main(["crawl", "--format", "html"]) == 0
+    assert [c["source"] for c in calls] == ["untc", "wipo"]
+    calls.clear()
+    capsys.readouterr()
+    assert main(["crawl", "--source", "wipo", "--format", "xml"]) == 2
+    assert main(["crawl", "--treaty", "WIPO-843", "--format", "xml"]) == 2  # the id names wipo
     assert calls == []
-    err = capsys.readouterr().err.strip()
-    assert err == "tracker crawl: no xml pages to crawl (plain: html)"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["tracker crawl: no xml pages to crawl (wipo: html)"] * 2
 
 
 def test_the_crawl_line_names_a_format_other_than_the_default():
