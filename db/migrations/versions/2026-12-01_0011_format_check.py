@@ -7,7 +7,7 @@ when it was last checked (so a format crawled until now stays live: the other is
 
 Revision ID: 0011
 Revises: 0010
-Create Date: 2026-12-08
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations
