@@ -260,7 +260,7 @@ def test_operators_hear_when_a_source_turns_unhealthy_and_recovers(session_facto
     from tracker.alerts.outbox import deliveries as outbox_rows
 
     with session_factory() as session:
-        listed = [(e.kind, treaty, d.state) for d, e, treaty, _ in outbox_rows(session, "sent")]
+        listed = [(e.kind, t, d.state) for d, e, t, _slug, _ in outbox_rows(session, "sent")]
     assert listed == [("source_recovered", None, "sent"), ("source_unhealthy", None, "sent")]
 
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Delivery, Event, Snapshot, Subscription, Treaty
+from db.models import Delivery, Event, Snapshot, Source, Subscription, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.alerts.channels import Message
+from tracker.sources import registry
 
 HEADLINES = {
     "signature": "{who} signed",
@@ -38,11 +40,25 @@ class AlertContext:
     previous: Snapshot | None
     iso3: str | None
     retracted: Event | None = None  # for a retraction notice: the event it withdraws
+    source: str | None = None  # the treaty's source (slug); None: an event about a source
+
+    @property
+    def treaty_id(self) -> str | None:
+        """The treaty's public id (tracker.sources.registry: WIPO-843, XXVI-9), what every
+        message shows and links."""
+        if self.treaty is None:
+            return None
+        if self.source is None:
+            return self.treaty.external_id
+        return registry.public_id(self.source, self.treaty.external_id)
 
 
 def load_context(session: Session, delivery: Delivery) -> AlertContext:
     event = session.get_one(Event, delivery.event_id)
     treaty = session.get(Treaty, event.treaty_id) if event.treaty_id else None
+    source = (
+        session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) if treaty else None
+    )
     snapshot = session.get(Snapshot, event.snapshot_id) if event.snapshot_id else None
     previous = None
     if snapshot is not None and treaty is not None:
@@ -60,7 +76,7 @@ def load_context(session: Session, delivery: Delivery) -> AlertContext:
     retracted = None
     if event.kind == "retraction" and (event.details or {}).get("retracted_event"):
         retracted = session.get(Event, event.details["retracted_event"])
-    return AlertContext(event, treaty, snapshot, previous, iso3, retracted)
+    return AlertContext(event, treaty, snapshot, previous, iso3, retracted, source)
 
 
 def _headline(event: Event) -> str:
@@ -88,7 +104,13 @@ def payload(ctx: AlertContext, treaty_url: str) -> dict[str, Any]:
             "observed_at": e.observed_at.isoformat(),
             "state": e.state,
         },
-        "treaty": {"id": ctx.treaty.external_id, "title": ctx.treaty.title, "url": treaty_url},
+        "treaty": {
+            "id": ctx.treaty_id,  # the public id, unique across sources (WIPO-843, XXVI-9)
+            "source": ctx.source,
+            "external_id": ctx.treaty.external_id,  # the source's own id (WIPO Lex's 843)
+            "title": ctx.treaty.title,
+            "url": treaty_url,
+        },
         "counts": {
             "before": {"signatories": p.signatories, "parties": p.parties} if p else None,
             "after": {"signatories": s.signatories, "parties": s.parties} if s else None,
@@ -115,16 +137,16 @@ def render(
     """The message of one delivery (same idempotency key on every retry)."""
     if ctx.treaty is None:
         return _render_source(ctx, delivery, subscription, public_url, links or {})
-    treaty_url = f"{public_url.rstrip('/')}/treaties/{ctx.treaty.external_id}"
+    treaty_url = f"{public_url.rstrip('/')}/treaties/{quote(ctx.treaty_id or '', safe='')}"
     body = payload(ctx, treaty_url)
     headline = _headline(ctx.event)
-    lines = [f"{ctx.treaty.title} ({ctx.treaty.external_id})", ""]
+    lines = [f"{ctx.treaty.title} ({ctx.treaty_id})", ""]
     if ctx.event.kind == "retraction":
         headline, said = _retraction_lines(ctx, body)
         lines += said
     else:
         lines.append(headline[:1].upper() + headline[1:] + ".")
-    subject = f"{ctx.treaty.external_id}: {headline}"
+    subject = f"{ctx.treaty_id}: {headline}"
     before, after = body["counts"]["before"], body["counts"]["after"]
     if after:
         was = (

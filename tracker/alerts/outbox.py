@@ -9,13 +9,21 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import Delivery, Event, Subscription, Treaty
+from db.models import Delivery, Event, Source, Subscription, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.alerts.policy import EventFacts, Filters, next_digest, wants
 from tracker.alerts.redact import redact_target, redact_text
+from tracker.sources import registry
+
+
+def _public(slug: str | None, external_id: str | None) -> str | None:
+    """A treaty's public id (what subscriptions filter on and people see); None: no treaty."""
+    if slug is None or external_id is None:
+        return None
+    return registry.public_id(slug, external_id)
 
 
 def facts(event: Event, treaty: str | None, iso3: str | None) -> EventFacts:
@@ -56,14 +64,16 @@ def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
     if not subscriptions:
         return 0
     rows = session.execute(
-        select(Event, Treaty.external_id, ParticipantRow.iso3)
+        select(Event, Treaty.external_id, Source.slug, ParticipantRow.iso3)
         .outerjoin(Treaty, Treaty.id == Event.treaty_id)  # None: an event about a source
+        .outerjoin(Source, Source.id == Treaty.source_id)
         .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
         .where(Event.id.in_(ids))
     ).all()
     added = 0
-    for event, treaty, iso3 in rows:
-        about = facts(event, treaty, iso3)
+    for event, treaty, slug, iso3 in rows:
+        # Subscriptions name treaties by public id (tracker subscribe --treaty WIPO-843).
+        about = facts(event, _public(slug, treaty), iso3)
         for sub in subscriptions:
             if not wants(filters_of(sub), about):
                 continue
@@ -89,25 +99,31 @@ def enqueue_to(
 
 
 def deliveries(
-    session: Session, state: str | None = None, limit: int = 100
-) -> list[tuple[Delivery, Event, str | None, Subscription]]:
-    """The outbox, newest first: each delivery with its event, the event's treaty id (None for
-    an event about a source) and its subscription."""
+    session: Session, state: str | None = None, limit: int = 100, source: str | None = None
+) -> list[tuple[Delivery, Event, str | None, str | None, Subscription]]:
+    """The outbox, newest first: each delivery with its event, the event's treaty (its public id;
+    None for an event about a source) and its subscription; `source`: only the deliveries of
+    that source's events (its treaties', and its own health alerts)."""
     query = (
-        select(Delivery, Event, Treaty.external_id, Subscription)
+        select(Delivery, Event, Treaty.external_id, Source.slug, Subscription)
         .join(Event, Event.id == Delivery.event_id)
         .outerjoin(Treaty, Treaty.id == Event.treaty_id)
+        .outerjoin(Source, Source.id == func.coalesce(Treaty.source_id, Event.source_id))
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .order_by(Delivery.id.desc())
         .limit(limit)
     )
     if state is not None:
         query = query.where(Delivery.state == state)
-    return [(d, e, treaty, s) for d, e, treaty, s in session.execute(query)]
+    if source is not None:
+        query = query.where(Source.slug == source)
+    return [
+        (d, e, _public(slug, treaty), slug, s) for d, e, treaty, slug, s in session.execute(query)
+    ]
 
 
 def delivery_rows(
-    session: Session, state: str | None = None, limit: int = 100
+    session: Session, state: str | None = None, limit: int = 100, source: str | None = None
 ) -> list[dict[str, Any]]:
     """The outbox as operators read it, newest first: each delivery with its event and its
     subscription, credentials in targets and errors masked (tracker.alerts.redact)."""
@@ -119,6 +135,7 @@ def delivery_rows(
                 "id": e.id,
                 "kind": e.kind,
                 "treaty": treaty,
+                "source": slug,
                 "participant": e.participant_name,
                 "legal_date": e.legal_date,
             },
@@ -134,5 +151,5 @@ def delivery_rows(
             "sent_at": d.sent_at,
             "created_at": d.created_at,
         }
-        for d, e, treaty, s in deliveries(session, state, limit)
+        for d, e, treaty, slug, s in deliveries(session, state, limit, source)
     ]

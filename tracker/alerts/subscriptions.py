@@ -16,6 +16,7 @@ from db.vocabulary import ALERT_KINDS, DigestMode
 from tracker.alerts.channels import Channel, Recipient
 from tracker.alerts.redact import redact_target
 from tracker.settings import Settings
+from tracker.sources import registry
 
 
 class BadSubscription(ValueError):
@@ -29,6 +30,19 @@ def _codes(values: Sequence[str], what: str, pattern: str) -> list[str]:
         if not re.fullmatch(pattern, v):
             raise BadSubscription(f"bad {what} {v!r}")
         out.append(v.upper() if what == "country" else v)
+    return sorted(set(out))
+
+
+def _treaty_ids(values: Sequence[str]) -> list[str]:
+    """Treaty filters as public ids (what events are matched on), a source's prefix as it
+    spells it: `wipo-843` is stored as WIPO-843."""
+    out = []
+    for v in _codes(values, "treaty", r"[A-Za-z0-9.\-]{1,64}"):
+        found = registry.split_id(v)
+        if found is not None and found[0].id_prefix:
+            source, own = found
+            v = source.public_id(own)
+        out.append(v)
     return sorted(set(out))
 
 
@@ -130,7 +144,7 @@ def create(
         channel=channel,
         target=target,
         secret=secrets.token_hex(32) if channel == "webhook" else None,
-        treaties=_codes(treaties, "treaty", r"[A-Za-z0-9.\-]{1,64}"),
+        treaties=_treaty_ids(treaties),
         countries=_codes(countries, "country", r"[A-Za-z]{3}"),
         kinds=sorted(set(kinds)),
         digest=digest,
