@@ -26,6 +26,7 @@ from tracker.alerts.subscriptions import Subscription
 from tracker.services import unit_of_work
 from tracker.services.unit_of_work import Session, Unreachable
 from tracker.web.admin import FORBIDDEN, TOO_LARGE, OperatorRoute, require_admin
+from tracker.web.deps import SourceFilter
 
 router = APIRouter(prefix="/api", tags=["operators"], route_class=OperatorRoute)
 log = logging.getLogger(__name__)
@@ -194,6 +195,9 @@ class EventRef(BaseModel):
     id: int
     kind: str
     treaty: str | None  # None: an event about a source (source_unhealthy, source_recovered)
+    source: str | None = (
+        None  # the source's slug (the treaty's, or the one a source event is about)
+    )
     participant: str | None
     legal_date: date | None
 
@@ -233,9 +237,10 @@ def list_deliveries(
         Query(description="only deliveries in this state (default: all)"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="at most this many")] = 100,
+    source: SourceFilter = None,
 ) -> list[DeliveryOut]:
     with _database(request, write=False) as session:
-        rows = delivery_rows(session, state, limit)
+        rows = delivery_rows(session, state, limit, source)
     return [
         DeliveryOut(
             **(row | {"event": EventRef(**row["event"])})

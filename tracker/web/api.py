@@ -29,8 +29,7 @@ from tracker.services.read.treaties import find_treaty, treaties_overview
 from tracker.services.rules_service import show_rule
 from tracker.services.unit_of_work import Session, Unreachable
 from tracker.sources import registry
-from tracker.sources.registry import slugs
-from tracker.web.deps import get_session, today
+from tracker.web.deps import SourceFilter, get_session, today
 from tracker.web.export import Format, respond
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -78,13 +77,6 @@ AsOf = Annotated[
     _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"),
     Query(description="answer as of this legal date (YYYY-MM-DD)"),
 ]
-
-
-def _registered_source(value: Any) -> Any:
-    """Refuse a slug no registered source has, naming the known ones (a typo is not "none")."""
-    if isinstance(value, str) and value not in slugs():
-        raise ValueError(f"unknown source {value!r}; known: {', '.join(slugs())}")
-    return value
 
 
 def _known_at_text(value: Any) -> Any:
@@ -141,11 +133,13 @@ PARTICIPANT_COLUMNS = (
     "provisional_application",
     "withdrawn",
     "in_force_from",
+    "published_in_force_from",
     "footnotes",
 )
 EVENT_COLUMNS = (
     "id",
     "treaty",
+    "source",
     "kind",
     "participant",
     "iso3",
@@ -155,7 +149,16 @@ EVENT_COLUMNS = (
     "snapshot_id",
     "details",
 )
-COUNTRY_COLUMNS = ("treaty", "title", "column", "kind", "date", "withdrawn", "printed_name")
+COUNTRY_COLUMNS = (
+    "treaty",
+    "source",
+    "title",
+    "column",
+    "kind",
+    "date",
+    "withdrawn",
+    "printed_name",
+)
 
 
 class Problem(BaseModel):
@@ -219,14 +222,7 @@ def treaties(
     day: Today,
     fmt: Fmt = "json",
     q: Annotated[str | None, Query(max_length=200, description="text in id or title")] = None,
-    source: Annotated[
-        str | None,
-        BeforeValidator(_registered_source),
-        Query(
-            description="a registered source's slug, e.g. untc",
-            json_schema_extra={"enum": list(slugs())},
-        ),
-    ] = None,
+    source: SourceFilter = None,
     in_force: bool | None = None,
     sort: Literal["treaty", "remaining"] = "treaty",
 ) -> Response:
@@ -343,10 +339,11 @@ def all_events(
     kind: EventKind | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     fmt: Fmt = "json",
+    source: SourceFilter = None,
 ) -> Response:
     if since is not None:
         since = _utc(since)
-    rows = list_events(session, since=since, kind=kind, limit=limit)
+    rows = list_events(session, since=since, kind=kind, source=source, limit=limit)
     return respond(rows, fmt, EVENT_COLUMNS, "events")
 
 
@@ -366,15 +363,16 @@ def country(
     ],
     session: DB,
     fmt: Fmt = "json",
+    source: SourceFilter = None,
 ) -> Response:
-    found = country_actions(session, iso3)
+    found = country_actions(session, iso3, source)
     if found is None:
         raise HTTPException(
             404, detail=f"no participant with ISO code {iso3.upper()!r} in any tracked treaty"
         )
     if fmt == "csv":
         rows = [
-            {"treaty": t["treaty"], "title": t["title"], **a}
+            {"treaty": t["treaty"], "source": t["source"], "title": t["title"], **a}
             for t in found["treaties"]
             for a in t["actions"]
         ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -20,7 +21,7 @@ from tracker.services.read.events import feed_events
 from tracker.services.read.treaties import find_treaty
 from tracker.sources import registry
 from tracker.web.api import DB, TreatyId
-from tracker.web.deps import public_url
+from tracker.web.deps import SourceFilter, public_url
 from tracker.web.export import printable
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
@@ -77,15 +78,18 @@ def _feed(request: Request, title: str, path: str, events: list[dict[str, Any]])
         entry.id(f"{base}/api/events/{e['id']}")
         entry.title(_title(e))
         entry.updated(datetime.fromisoformat(e["feed_at"]))
-        entry.link(href=f"{base}/treaties/{e['treaty']}")
+        entry.link(href=f"{base}/treaties/{quote(e['treaty'], safe='')}")
         entry.summary(_summary(e))
     return AtomResponse(fg.atom_str(pretty=True))
 
 
 @router.get("/events.atom", summary="Atom feed of the latest events", response_class=AtomResponse)
-def events_feed(request: Request, session: DB) -> Response:
-    rows = feed_events(session, limit=FEED_SIZE)
-    return _feed(request, "Treaty tracker: events", "/feeds/events.atom", rows)
+def events_feed(request: Request, session: DB, source: SourceFilter = None) -> Response:
+    rows = feed_events(session, source=source, limit=FEED_SIZE)
+    if source is None:
+        return _feed(request, "Treaty tracker: events", "/feeds/events.atom", rows)
+    title = f"Treaty tracker: events of {registry.get(source).title}"
+    return _feed(request, title, f"/feeds/events.atom?source={source}", rows)
 
 
 @router.get(

@@ -14,8 +14,9 @@ from tracker.services.read.treaties import sort_key
 from tracker.sources import registry
 
 
-def country(session: Session, iso3: str) -> dict[str, Any] | None:
-    """A State's current actions across every tracked treaty (None: never seen)."""
+def country(session: Session, iso3: str, source: str | None = None) -> dict[str, Any] | None:
+    """A State's current actions across every tracked treaty, of every source (each treaty
+    with its source's slug), or of `source` only (None: never seen)."""
     participant = session.scalar(select(ParticipantRow).where(ParticipantRow.iso3 == iso3.upper()))
     if participant is None:
         return None
@@ -26,10 +27,14 @@ def country(session: Session, iso3: str) -> dict[str, Any] | None:
         .where(ActionRow.participant_id == participant.id, ActionRow.ended_snapshot_id.is_(None))
         .order_by(ActionRow.legal_date)
     )
+    if source is not None:
+        query = query.where(Source.slug == source)
     per_treaty: dict[str, dict[str, Any]] = {}
     for action, external_id, slug, title in session.execute(query):
         treaty = registry.public_id(slug, external_id)  # both depositaries' treaties: unique
-        entry = per_treaty.setdefault(treaty, {"treaty": treaty, "title": title, "actions": []})
+        entry = per_treaty.setdefault(
+            treaty, {"treaty": treaty, "source": slug, "title": title, "actions": []}
+        )
         entry["actions"].append(
             {
                 "column": action.column,

@@ -19,12 +19,16 @@ from tracker.services.repository import aware
 from tracker.sources import registry
 
 
-def event_dict(e: Event, iso3: str | None, treaty: str | None = None) -> dict[str, Any]:
-    """One event as answered (`tracker history --json`); with its treaty where events of
-    several treaties are listed."""
+def event_dict(
+    e: Event, iso3: str | None, treaty: str | None = None, source: str | None = None
+) -> dict[str, Any]:
+    """One event as answered (`tracker history --json`); with its treaty (public id) and its
+    source where events of several treaties are listed."""
     found: dict[str, Any] = {"id": e.id}
     if treaty is not None:
         found["treaty"] = treaty
+    if source is not None:
+        found["source"] = source
     return found | {
         "kind": e.kind,
         "participant": e.participant_name,
@@ -84,9 +88,11 @@ def events(
     treaty_id: int | None = None,
     since: datetime | None = None,
     kind: str | None = None,
+    source: str | None = None,
     limit: int = 500,
 ) -> list[dict[str, Any]]:
-    """Events, newest observation first, filtered by treaty, observation time and kind."""
+    """Events, newest observation first, filtered by treaty, observation time, kind and the
+    treaty's source (a slug)."""
     query = (
         select(Event, Treaty.external_id, Source.slug, ParticipantRow.iso3)
         .join(Treaty, Treaty.id == Event.treaty_id)
@@ -101,8 +107,10 @@ def events(
         query = query.where(Event.observed_at >= since)
     if kind is not None:
         query = query.where(Event.kind == kind)
+    if source is not None:
+        query = query.where(Source.slug == source)
     return [
-        event_dict(e, iso3, registry.public_id(slug, t))
+        event_dict(e, iso3, registry.public_id(slug, t), slug)
         for e, t, slug, iso3 in session.execute(query)
     ]
 
@@ -122,7 +130,7 @@ def _feed_at(e: Event) -> datetime:
 
 
 def feed_events(
-    session: Session, *, treaty_id: int | None = None, limit: int = 100
+    session: Session, *, treaty_id: int | None = None, source: str | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
     """The events of a public feed, newest first by `feed_at`: the time the event became a
     settled fact (a released held event: its release, details.settled.at; any other: its
@@ -136,6 +144,8 @@ def feed_events(
     )
     if treaty_id is not None:
         base = base.where(Event.treaty_id == treaty_id)
+    if source is not None:
+        base = base.where(Source.slug == source)
     newest = base.order_by(Event.observed_at.desc(), Event.id.desc()).limit(limit)
     # A released event may have been observed long before the newest: rule events are few.
     released = base.where(Event.kind.in_(RULE_EVENT_KINDS))
@@ -145,7 +155,7 @@ def feed_events(
             if e.id in found:
                 continue
             public = registry.public_id(slug, t)
-            found[e.id] = event_dict(e, iso3, public) | {"feed_at": _feed_at(e).isoformat()}
+            found[e.id] = event_dict(e, iso3, public, slug) | {"feed_at": _feed_at(e).isoformat()}
     rows = sorted(
         found.values(), key=lambda r: (datetime.fromisoformat(r["feed_at"]), r["id"]), reverse=True
     )

@@ -132,6 +132,9 @@ class ParticipantView:
             "consent": dated(p.consent),
             "provisional_application": dated(p.provisional),
             "withdrawn": p.withdrawn,
+            # the depositary's own printed entry into force for this participant (WIPO Lex's
+            # In Force column), beside the computed `in_force_from`; None where none is printed
+            "published_in_force_from": iso_or_none(p.published_in_force_from),
             "first_observed_at": {
                 k: v.isoformat() if v else None for k, v in self.observed.items()
             },

@@ -56,8 +56,9 @@ def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
     return row[0], row[1]
 
 
-def list_treaties(session: Session) -> list[dict[str, Any]]:
-    """List every treaty with its latest counts, by source, each in its source's order."""
+def list_treaties(session: Session, source: str | None = None) -> list[dict[str, Any]]:
+    """List every treaty with its latest counts, by source, each in its source's order
+    (`source`: that source's only)."""
     order = (Snapshot.observed_at.desc(), Snapshot.id.desc())
     ranked = select(
         Snapshot.id,
@@ -76,6 +77,8 @@ def list_treaties(session: Session) -> list[dict[str, Any]]:
         .join(Snapshot, Snapshot.treaty_id == Treaty.id)
         .join(ranked, (ranked.c.id == Snapshot.id) & (ranked.c.rn == 1))
     )
+    if source is not None:
+        query = query.where(Source.slug == source)
     rows = [
         {
             "treaty": registry.public_id(slug, treaty.external_id),
@@ -172,9 +175,7 @@ def treaties_overview(
         (registry.public_id(slug, t.external_id), slug): t for t, slug in _treaties(session)
     }
     rows = []
-    for row in list_treaties(session):
-        if source and row["source"] != source:
-            continue
+    for row in list_treaties(session, source):
         if q and q.casefold() not in f"{row['treaty']} {row['title']}".casefold():
             continue
         treaty = treaties.get((row["treaty"], row["source"]))
