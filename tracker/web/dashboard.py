@@ -60,15 +60,22 @@ def _error(request: Request, status_code: int, title: str, message: str) -> HTML
 
 @router.get("/", response_class=HTMLResponse)
 def overview_page(
-    request: Request, session: DB, day: Today, q: str | None = None, sort: str | None = None
+    request: Request,
+    session: DB,
+    day: Today,
+    q: str | None = None,
+    sort: str | None = None,
+    source: str | None = None,
 ) -> HTMLResponse:
-    """Every tracked treaty: counts, progress to the threshold, stage and source health."""
+    """Every tracked treaty: counts, progress to the threshold, stage and source health; a
+    source filter over the registered sources."""
     try:
         order = view.choice("sort", sort, view.OVERVIEW_SORTS)
+        only = view.source_choice(source)
     except view.BadInput as error:
         return _error(request, 422, "Bad request", str(error))
     text = (q or "").strip()[:200]
-    rows = treaties.treaties_overview(session, today=day, q=text or None, sort=order)
+    rows = treaties.treaties_overview(session, today=day, q=text or None, source=only, sort=order)
     for row in rows:
         row["progress"] = view.named_progress(row)
     listed = sources.sources(session)
@@ -78,6 +85,9 @@ def overview_page(
         rows=rows,
         q=text,
         sort=order,
+        source=only,
+        sources=view.sources(),
+        link=view.overview_link,
         unhealthy=[s for s in listed if not s.healthy],
     )
 
@@ -119,6 +129,8 @@ def treaty_page(
         request,
         "treaty.html",
         t=found,
+        source_title=view.sources().get(found["source"], found["source"]),
+        printed_in_force=any(p.get("published_in_force_from") for p in participants),
         stage=view.treaty_stage(found, on or day),
         goal=view.named_progress(found | {"threshold": view.needed(found)}),
         chart=layout(series) if series else None,
@@ -139,13 +151,19 @@ def treaty_page(
 
 
 @router.get("/countries/{iso3}", response_class=HTMLResponse)
-def country_page(request: Request, iso3: str, session: DB) -> HTMLResponse:
-    """A State's actions across every tracked treaty."""
+def country_page(
+    request: Request, iso3: str, session: DB, source: str | None = None
+) -> HTMLResponse:
+    """A State's actions across every tracked treaty, of every depositary (or of `source`)."""
     if not re.fullmatch(r"[A-Za-z]{3}", iso3):
         message = f"a country is named by its ISO 3166 alpha-3 code (e.g. AUT); got {iso3!r}"
         return _error(request, 422, "Bad request", message)
-    found = countries.country(session, iso3)
+    try:
+        only = view.source_choice(source)
+    except view.BadInput as error:
+        return _error(request, 422, "Bad request", str(error))
+    found = countries.country(session, iso3, only)
     if found is None:
         message = f"no participant with ISO code {iso3.upper()!r} in any tracked treaty"
         return _error(request, 404, "Country not found", message)
-    return _page(request, "country.html", c=found)
+    return _page(request, "country.html", c=found, source=only, sources=view.sources())

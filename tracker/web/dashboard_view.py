@@ -12,6 +12,7 @@ import pycountry
 
 from tracker.catalogue import catalogue
 from tracker.services.read.treaties import stage
+from tracker.sources import registry
 
 FILTERS = {
     "all": "All",
@@ -19,12 +20,41 @@ FILTERS = {
     "parties": "Parties",
     "withdrawn": "Withdrawn",
 }
-PARTICIPANT_SORTS = ("name", "iso3", "signature", "consent", "provisional", "in_force_from")
+PARTICIPANT_SORTS = (
+    "name",
+    "iso3",
+    "signature",
+    "consent",
+    "provisional",
+    "in_force_from",
+    "published_in_force_from",
+)
 OVERVIEW_SORTS = ("treaty", "remaining")
 
 
 class BadInput(ValueError):
     """A query parameter that cannot be used (answered with 422 and the message)."""
+
+
+def sources() -> dict[str, str]:
+    """The registered sources, slug -> title, in registration order (the pages' source filter)."""
+    return {s.slug: s.title for s in registry.all_sources()}
+
+
+def source_choice(value: str | None) -> str | None:
+    """The `source` parameter: empty (every source) or a registered slug, else BadInput."""
+    if value is None or value == "":
+        return None
+    if value not in sources():
+        raise BadInput(f"source must be one of {', '.join(sources())}; got {value!r}")
+    return value
+
+
+def overview_link(**params: str | None) -> str:
+    """A link to the overview keeping the given parameters (defaults left out)."""
+    defaults = {"sort": "treaty"}
+    kept = {k: v for k, v in params.items() if v and v != defaults.get(k)}
+    return "/" + (f"?{urlencode(kept)}" if kept else "")
 
 
 def choice(name: str, value: str | None, allowed: tuple[str, ...] | dict[str, str]) -> str:
@@ -125,6 +155,7 @@ def participant_key(column: str) -> Callable[[dict[str, Any]], tuple[bool, str]]
             "consent": (p["consent"] or {}).get("date"),
             "provisional": (p["provisional_application"] or {}).get("date"),
             "in_force_from": p["in_force_from"],
+            "published_in_force_from": p.get("published_in_force_from"),
         }[column]
         return (value is None, (value or "").casefold())
 
