@@ -12,6 +12,7 @@ from tracker.alerts.dispatch import DEFAULT_BATCH
 from tracker.cli.common import UsageError
 from tracker.cli.common import database as _database
 from tracker.settings import Settings
+from tracker.sources import registry
 
 
 def _positive(text: str) -> int:
@@ -123,12 +124,14 @@ def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.cli.render import table
 
     with _database(settings) as database, database.read() as session:
-        found = delivery_rows(session, args.state, args.limit)
+        found = delivery_rows(session, args.state, args.limit, args.source)
     rows = [
         {
             "id": d["id"],
             "event_id": d["event"]["id"],
             "event": d["event"]["kind"],
+            "treaty": d["event"]["treaty"],  # its public id (None: an event about a source)
+            "source": d["event"]["source"],
             "subscription": d["subscription"]["id"],
             "channel": d["subscription"]["channel"],
             "target": d["subscription"]["target"],
@@ -146,11 +149,12 @@ def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(
             table(
-                ("id", "event", "subscription", "state", "attempts", "last error"),
+                ("id", "event", "treaty", "subscription", "state", "attempts", "last error"),
                 [
                     (
                         r["id"],
                         r["event"],
+                        r["treaty"] or f"(source {r['source'] or '?'})",
                         r["subscription"],
                         r["state"],
                         r["attempts"],
@@ -206,5 +210,8 @@ def add_commands(sub: Any) -> None:
     deliveries = sub.add_parser("deliveries", help="the outbox: deliveries and their outcome")
     deliveries.add_argument("--state", choices=[s.value for s in DeliveryState])
     deliveries.add_argument("--limit", type=int, default=100)
+    deliveries.add_argument(
+        "--source", choices=registry.slugs(), help="only the deliveries of this source's events"
+    )
     deliveries.add_argument("--json", action="store_true")
     deliveries.set_defaults(handler=cmd_deliveries)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from db.vocabulary import RULE_EVENT_KINDS
+from db.vocabulary import RULE_EVENT_KINDS, TREATY_EVENT_KINDS
 from tracker.cli import render
 from tracker.cli.common import Parser as _Parser
 from tracker.cli.common import UsageError, since_arg, upgrade_database
@@ -74,7 +74,7 @@ def cmd_treaties(args: argparse.Namespace, settings: Settings) -> int:
     from tracker.services.read.treaties import list_treaties
 
     with _database(settings) as database, database.read() as session:
-        rows = list_treaties(session)
+        rows = list_treaties(session, args.source)
     _show(rows, args.json, render.treaties_table)
     return 0
 
@@ -114,6 +114,35 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     with _database(settings) as database, database.read() as session:
         history = treaty_history(session, args.treaty, since=args.since)
     _show(history, args.json, render.history_text)
+    return 0
+
+
+def _since(text: str) -> datetime:
+    """`--since`: a date (its first instant, UTC) or an ISO date-time (UTC without a zone)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"bad time {text!r}: expected YYYY-MM-DD or an ISO date-time"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.read.events import events
+    from tracker.services.read.treaties import find_treaty
+
+    with _database(settings) as database, database.read() as session:
+        treaty_id = find_treaty(session, args.treaty)[0].id if args.treaty else None
+        rows = events(
+            session,
+            treaty_id=treaty_id,
+            since=args.since,
+            kind=args.kind,
+            source=args.source,
+            limit=args.limit,
+        )
+    _show(rows, args.json, render.events_table)
     return 0
 
 
@@ -180,8 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--pages",
         type=Path,
         metavar="DIR",
-        help="recorded UNTC status pages (*.html); default: ../shared/fixtures/real, "
-        "else tests/fixtures/untc",
+        help="recorded status pages (*.html) of any source, each served by the source whose "
+        "parser accepts it; default, per source: ../shared/fixtures/real, else "
+        "tests/fixtures/<source>",
     )
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
     demo.add_argument(
@@ -192,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
     treaties = sub.add_parser("treaties", help="list the tracked treaties")
+    treaties.add_argument(
+        "--source", choices=registry.slugs(), help="only this source's treaties (default: all)"
+    )
     treaties.add_argument("--json", action="store_true")
     treaties.set_defaults(handler=cmd_treaties)
     status = sub.add_parser("status", help="who signed and who is party")
@@ -222,6 +255,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--json", action="store_true")
     history.set_defaults(handler=cmd_history)
+    listed_events = sub.add_parser(
+        "events", help="change and rule events across treaties, newest first"
+    )
+    listed_events.add_argument(
+        "--source", choices=registry.slugs(), help="only this source's treaties' events"
+    )
+    listed_events.add_argument("--treaty", metavar="ID", help="only this treaty's (public id)")
+    listed_events.add_argument("--kind", choices=[k.value for k in TREATY_EVENT_KINDS])
+    listed_events.add_argument(
+        "--since",
+        type=_since,
+        metavar="T",
+        help="observed at or after T (a date: from its start, UTC; or a date-time, UTC unless "
+        "it has a zone)",
+    )
+    listed_events.add_argument("--limit", type=int, default=100, metavar="N")
+    listed_events.add_argument("--json", action="store_true")
+    listed_events.set_defaults(handler=cmd_events)
     rules = sub.add_parser("rules", help="entry-into-force rules, in words and data")
     rules.add_argument("treaty", nargs="?", metavar="ID")
     rules.add_argument("--json", action="store_true")

@@ -31,12 +31,13 @@ def _yes_no(value: bool | None) -> str:
 
 
 def treaties_table(rows: Sequence[dict[str, Any]]) -> str:
-    """Render the treaty list."""
+    """Render the treaty list (public ids, each with its source)."""
     if not rows:
         return "no treaties yet (run `tracker crawl` or `tracker ingest`)"
     body = [
         (
             r["treaty"],
+            r["source"],
             r["signatories"],
             r["parties"],
             _yes_no(r["in_force"]),
@@ -45,7 +46,31 @@ def treaties_table(rows: Sequence[dict[str, Any]]) -> str:
         )
         for r in rows
     ]
-    return table(("treaty", "sign.", "parties", "in force", "observed", "title"), body)
+    return table(("treaty", "source", "sign.", "parties", "in force", "observed", "title"), body)
+
+
+def events_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Render a list of events across treaties, newest first."""
+    if not rows:
+        return "no events"
+    body = [
+        (
+            e["observed_at"],
+            e["treaty"],
+            e["source"],
+            e["kind"],
+            e["participant"] or "",
+            e["legal_date"] or "",
+            e["state"],
+        )
+        for e in rows
+    ]
+    headers = ("observed", "treaty", "source", "kind", "participant", "legal date", "state")
+    return table(headers, body)
+
+
+def _count(value: Any) -> str:
+    return "-" if value is None else str(value)
 
 
 def _short(text: str, width: int) -> str:
@@ -59,9 +84,10 @@ def status_text(s: dict[str, Any]) -> str:
         f"{s['treaty']}  {s['title']}",
         f"as of {s['as_of'] or 'latest'}: {s['signatories']} signatories, {s['parties']} parties;"
         f" in force: {_yes_no(s['in_force'])}",
-        f"printed: {published.get('signatories')} signatories, {published.get('parties')} parties;"
+        f"printed: {_count(published.get('signatories'))} signatories, "
+        f"{_count(published.get('parties'))} parties;"
         f" entry into force {published.get('entry_into_force') or '-'}",
-        f"observed {s['observed_at']}  source {s['source_url']}",
+        f"observed {s['observed_at']}  source {s['source']} {s['source_url']}",
         *_known_lines(s),
         *_rule_lines(s),
         "",
@@ -70,11 +96,16 @@ def status_text(s: dict[str, Any]) -> str:
     headers = ["participant", "iso3", "signature", "consent"]
     headers += ["provisional application"] if provisional else []
     headers += ["in force from"]
+    # the depositary's own per-participant date (WIPO Lex's In Force), where it prints one
+    printed = any(p.get("published_in_force_from") for p in s["participants"])
+    headers += ["printed in force"] if printed else []
     rows = []
     for p in s["participants"]:
         row = [p["name"], p["iso3"], p["signature"], _dated(p["consent"])]
         row += [_dated(p["provisional_application"])] if provisional else []
-        rows.append([*row, p.get("in_force_from"), _standing(p)])
+        row += [p.get("in_force_from")]
+        row += [p.get("published_in_force_from")] if printed else []
+        rows.append([*row, _standing(p)])
     if not rows:
         return "\n".join(head) + "no participants"
     return "\n".join(head) + table([*headers, ""], rows)
@@ -118,6 +149,7 @@ def history_text(h: dict[str, Any]) -> str:
     ]
     parts = [
         f"{h['treaty']}  {h['title']}",
+        f"source {h['source']}",
         "",
         f"snapshots ({len(snaps)})",
         table(("observed", "sign.", "parties", "hash"), snaps),
@@ -164,10 +196,13 @@ def _rule_lines(s: dict[str, Any]) -> list[str]:
             + (f" (met on {c['met_on']})" if c["met_on"] else "")
         )
     computed = eif["computed"] or "-"
-    lines.append(
-        f"entry into force computed: {computed}; {agree[eif['agrees']]}"
-        + (f" printed {eif['published']}" if eif["published"] else "")
-    )
+    # Without a printed date the comparison is with the printed words (in force or not yet).
+    printed = f" printed {eif['published']}" if eif["published"] else ""
+    if not printed and eif["agrees"] is not None:
+        printed = (
+            " the depositary's \"" + ("in force" if s.get("in_force") else "not yet in force") + '"'
+        )
+    lines.append(f"entry into force computed: {computed}; {agree[eif['agrees']]}{printed}")
     if eif.get("earliest"):
         lines.append(
             f"earliest entry into force if the rest were deposited on that day: {eif['earliest']}"

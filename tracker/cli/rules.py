@@ -69,10 +69,12 @@ def _confirm_disputed(args: argparse.Namespace, settings: Settings) -> int:
 
     from tracker.services.disputed_events import NothingDisputed, confirm_disputed
     from tracker.services.read.treaties import find_treaty
+    from tracker.sources import registry
 
     by = args.by or f"{getpass.getuser()} (command line)"
     with _database(settings) as database, database.write() as session:
-        treaty, _ = find_treaty(session, args.treaty)
+        treaty, slug = find_treaty(session, args.treaty)
+        public = registry.public_id(slug, treaty.external_id)
         try:
             done = confirm_disputed(
                 session, treaty, args.condition, reason=args.reason, by=by, now=datetime.now(UTC)
@@ -81,7 +83,7 @@ def _confirm_disputed(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"tracker confirm: {bad}") from None
     for event in done:
         print(
-            f"{treaty.external_id}: {event['kind']} of {event['legal_date']} confirmed "
+            f"{public}: {event['kind']} of {event['legal_date']} confirmed "
             f"(final; {event['deliveries']} deliveries enqueued)"
         )
     return 0

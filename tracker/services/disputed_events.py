@@ -12,12 +12,19 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import Event, Snapshot, Treaty
+from db.models import Event, Snapshot, Source, Treaty
 from db.vocabulary import RULE_EVENT_KINDS
 from tracker.alerts import outbox
 from tracker.domain.evaluate import Evaluation
+from tracker.sources import registry
 
 log = logging.getLogger("tracker.services.rule_events")  # the log lines of rule events
+
+
+def _public_id(session: Session, treaty: Treaty) -> str:
+    """The treaty's public id (WIPO-843, XXVI-9), as people name it."""
+    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id))
+    return registry.public_id(slug, treaty.external_id) if slug else treaty.external_id
 
 
 def still_holds(event: Event, ev: Evaluation) -> tuple[bool, str]:
@@ -139,7 +146,7 @@ def confirm_disputed(
     held = _disputed(session, treaty, kind)
     if not held:
         what = f"no disputed {kind} event" if kind else "no disputed rule event"
-        raise NothingDisputed(f"{treaty.external_id} has {what}")
+        raise NothingDisputed(f"{_public_id(session, treaty)} has {what}")
     done = []
     for event in held:
         how = {"by": "operator", "operator": by, "reason": reason.strip(), "at": now.isoformat()}

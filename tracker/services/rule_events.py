@@ -30,6 +30,7 @@ from tracker.services.disputed_events import _held, settle_disputed
 from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.settings import DEFAULTS
+from tracker.sources import registry
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 class Detection:
     """What one evaluation of one treaty did."""
 
-    treaty: str
+    treaty: str  # its public id (tracker.sources.registry: WIPO-843, XXVI-9)
     created: list[str] = field(default_factory=list)
     evaluation: Evaluation | None = None
     disputed: list[str] = field(default_factory=list)  # created, but held (disputed)
@@ -194,7 +195,8 @@ def evaluate_treaty(
     snapshot: Snapshot | None = None,
 ) -> Detection:
     """Evaluate the treaty's rule on its latest snapshot and record the rule events now due."""
-    result = Detection(treaty.external_id)
+    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    result = Detection(registry.public_id(slug, treaty.external_id) if slug else treaty.external_id)
     rule, status, snapshot = rule_and_status(session, treaty, snapshot)
     if rule is None or status is None or snapshot is None:
         return result

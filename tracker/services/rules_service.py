@@ -102,7 +102,7 @@ def show_rule(session: Session, treaty_id: str) -> dict[str, Any]:
         raise NotFound(f"no rule for {treaty_id!r}: {declined.warning()}")
     if rule is None:
         raise NotFound(
-            f"no rule for {treaty.external_id!r}: not in the catalogue, and its printed "
+            f"no rule for {treaty_id!r}: not in the catalogue, and its printed "
             "entry-into-force text uses no wording the extractor knows"
         )
     public = registry.public_id(slug, treaty.external_id)
@@ -130,7 +130,8 @@ def confirm_condition(
     if key not in keys:
         known = ", ".join(keys) or "none"
         raise BadCondition(
-            f"{treaty.external_id} has no condition {key!r} (its conditions: {known})"
+            f"{registry.public_id(slug, treaty.external_id)} has no condition {key!r} "
+            f"(its conditions: {known})"
         )
     if met_on > now.date():
         raise BadCondition(
