@@ -21,10 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from tracker.devtools.demo import FIXTURE_PAGES, Candidate, DemoError, find_pages
+from tracker.devtools.demo import FIXTURES, Candidate, DemoError, find_pages
 
+FIXTURE_PAGES = FIXTURES / "untc"
 READY = re.compile(r"^\s*dashboard\s+(http://\S+)")
-MIRROR = re.compile(r"mirror of treaties\.un\.org on http://127\.0\.0\.1:(\d+)")
+MIRROR = re.compile(r"mirror of untc \(treaties\.un\.org\) on http://127\.0\.0\.1:(\d+)")
+WIPO_MIRROR = re.compile(r"mirror of wipo \(www\.wipo\.int\) on http://127\.0\.0\.1:(\d+)")
 START_TIMEOUT = 60  # seconds until the dashboard URL is printed
 STOP_TIMEOUT = 20  # seconds from SIGTERM to exit
 
@@ -63,10 +65,10 @@ def leftover_processes(data_dir: Path) -> list[int]:
 class Demo:
     """`tracker demo` in a subprocess, its output read line by line in a thread."""
 
-    def __init__(self, tmp_path: Path, *args: str) -> None:
+    def __init__(self, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.data_dir = tmp_path / "demo"
         self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")} | (env or {})
         env["TRACKER_DATA_DIR"] = str(self.data_dir)  # the children inherit it: see leftovers
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tracker.cli", "demo", "--no-browser",
@@ -139,7 +141,7 @@ def run_and_check(demo: list[Demo], tmp_path: Path, pages: list[str], expect: di
     assert url == f"http://127.0.0.1:{d.port}/"
     assert port_open(mirror_port)
 
-    treaties = get_json(url + "api/treaties")
+    treaties = get_json(url + "api/treaties?source=untc")
     assert isinstance(treaties, list)
     assert len(treaties) == expect["treaties"], [t["treaty"] for t in treaties]
     one = get_json(url + f"api/treaties/{expect['treaty']}")
@@ -152,7 +154,7 @@ def run_and_check(demo: list[Demo], tmp_path: Path, pages: list[str], expect: di
 
     assert d.stop(signal.SIGTERM) == 0, d.output()
     out = d.output()
-    assert "demo: stopped (service and mirror)" in out
+    assert "demo: stopped (service and mirrors)" in out
     assert not port_open(mirror_port)
     assert not port_open(d.port)
     assert leftover_processes(d.data_dir) == []
@@ -169,6 +171,33 @@ def test_demo_on_the_project_fixtures(demo, tmp_path):
     assert "left out 2 file(s)" in out and "viewdetails_maintenance.html" in out
     assert "crawl untc: 6 pages, 6 accepted, 0 unchanged, 0 quarantined, 0 failed" in out, out
     assert "(3 status pages;" in out, out
+
+
+@pytest.mark.slow
+def test_demo_serves_and_crawls_every_source(demo, tmp_path):
+    """Without the real captures each source falls back to its own fixtures: one mirror per
+    source, each crawled (WIPO: the treaties it has pages for), both answered by the API."""
+    began = time.monotonic()
+    d = Demo(tmp_path, env={"TRACKER_SHARED_FIXTURES": str(tmp_path / "no-shared")})
+    demo.append(d)
+    untc_port = int(d.wait_for(MIRROR, START_TIMEOUT).group(1))
+    wipo_port = int(d.wait_for(WIPO_MIRROR, START_TIMEOUT).group(1))
+    url = d.wait_for(READY, START_TIMEOUT - (time.monotonic() - began)).group(1)
+    out = d.output()
+    assert "crawl untc: 6 pages, 6 accepted" in out, out
+    assert "crawl wipo: 4 pages, 4 accepted, 0 unchanged, 0 quarantined, 0 failed" in out, out
+    treaties = get_json(url + "api/treaties")
+    assert isinstance(treaties, list)
+    assert {t["source"] for t in treaties} == {"untc", "wipo"}
+    assert {"IV-5", "WIPO-843", "WIPO-2", "WIPO-29"} <= {t["treaty"] for t in treaties}
+    marrakesh = get_json(url + "api/treaties/WIPO-843")
+    assert isinstance(marrakesh, dict) and marrakesh["parties"] == 3
+    assert marrakesh["source_url"].startswith(f"http://127.0.0.1:{wipo_port}/wipolex/")
+    health = get_json(url + "healthz")
+    assert isinstance(health, dict) and health["unhealthy_sources"] == []
+    assert d.stop(signal.SIGTERM) == 0, d.output()
+    assert not port_open(untc_port) and not port_open(wipo_port)
+    assert leftover_processes(d.data_dir) == []
 
 
 @pytest.mark.slow
@@ -211,23 +240,65 @@ def test_pages_search_order_falls_back_and_says_why(tmp_path):
         Candidate(empty, "nothing here"),
         Candidate(FIXTURE_PAGES, "fixtures"),
     ]
-    found = find_pages(None, candidates)
-    assert found.label == "fixtures"
+    found, wipo = find_pages(None, {"untc": candidates, "wipo": []})
+    assert (found.slug, found.label) == ("untc", "fixtures")
     assert sorted(p.treaty_id for p in found.pages) == ["IV-5", "XXVI-2-a", "XXVI-6"]
     assert [name for name, _ in found.skipped] == [
         "viewdetails_maintenance.html",
         "viewdetails_shrunken.html",
     ]
-    assert "absent is absent" in found.notes[0] and "no accepted status page" in found.notes[1]
+    assert "absent is absent" in found.notes[0]
+    assert "no accepted untc status page" in found.notes[1]
+    # A source with no pages anywhere: an empty set (an empty mirror, no crawl).
+    assert (wipo.slug, wipo.pages) == ("wipo", [])
     # The first place that has pages wins, with nothing to report.
-    assert find_pages(None, candidates[2:]).notes == []
+    assert find_pages(None, {"untc": candidates[2:], "wipo": []})[0].notes == []
+
+
+def test_each_source_finds_its_own_fixtures_by_default(monkeypatch, tmp_path):
+    """No candidates given: each registered source looks in its own places (the real captures'
+    folder its mirror module names, then tests/fixtures/<slug>), with its own parser."""
+    monkeypatch.setattr("tracker.devtools.demo.REAL", tmp_path / "no-shared")
+    found = {s.slug: s for s in find_pages(None, {"untc": [Candidate(FIXTURE_PAGES, "u")]})}
+    assert "no-shared/wipo_lex_html_2026-02-03 is absent" in found["wipo"].notes[0]
+    assert list(found) == ["untc", "wipo"]
+    assert {p.treaty_id for p in found["untc"].pages} == {"IV-5", "XXVI-2-a", "XXVI-6"}
+    assert {"843", "2", "29"} <= {p.treaty_id for p in found["wipo"].pages}
+    assert "maintenance.html" in {name for name, _ in found["wipo"].skipped}
+
+
+def test_pages_of_both_sources_in_one_folder_go_each_to_its_source(tmp_path):
+    for name in ("viewdetails_3col.html", "viewdetails_maintenance.html"):
+        (tmp_path / name).write_bytes((FIXTURE_PAGES / name).read_bytes())
+    (tmp_path / "marrakesh.html").write_bytes(
+        (FIXTURES / "wipo" / "marrakesh_few.html").read_bytes()
+    )
+    untc, wipo = find_pages(tmp_path)
+    assert [p.treaty_id for p in untc.pages] == ["IV-5"]
+    assert [p.treaty_id for p in wipo.pages] == ["843"]
+    assert untc.directory == wipo.directory == tmp_path
+    # A page no source accepts is left out with each source's reason.
+    ((name, reason),) = untc.skipped
+    assert name == "viewdetails_maintenance.html"
+    assert reason.startswith("untc: ") and "; wipo: " in reason
+
+
+def test_a_source_without_pages_in_the_folder_looks_in_its_own_places(tmp_path):
+    (tmp_path / "ccw.html").write_bytes((FIXTURE_PAGES / "viewdetails_3col.html").read_bytes())
+    wipo_own = [Candidate(FIXTURES / "wipo", "wipo fixtures")]
+    untc, wipo = find_pages(tmp_path, {"wipo": wipo_own})
+    assert [p.treaty_id for p in untc.pages] == ["IV-5"]
+    assert (wipo.label, wipo.directory) == ("wipo fixtures", FIXTURES / "wipo")
+    assert "843" in {p.treaty_id for p in wipo.pages}
+    assert wipo.notes[0].startswith("no wipo page in ")
 
 
 def test_pages_option_errors(tmp_path):
     with pytest.raises(DemoError, match="no such directory"):
         find_pages(tmp_path / "nope")
     (tmp_path / "page.html").write_bytes(b"<html><body>Site under maintenance</body></html>")
-    with pytest.raises(DemoError, match="no UNTC status page"):
+    with pytest.raises(DemoError, match="no status page that a source's parser accepts"):
         find_pages(tmp_path)
+    absent = [Candidate(tmp_path / "absent", "recorded")]
     with pytest.raises(DemoError, match="pass --pages"):
-        find_pages(None, [Candidate(tmp_path / "absent", "recorded")])
+        find_pages(None, {"untc": absent, "wipo": absent})

@@ -1,20 +1,24 @@
 """`tracker demo`: the whole system on one machine with no internet, on recorded pages.
 
-Serves the recorded UNTC status pages on loopback (a `tracker.devtools.mirror` built by
-`tracker.sources.untc.mirror`), crawls them once into a demo SQLite database with politeness relaxed for
+For every registered source (tracker.sources.registry), serves its recorded status pages on
+loopback (a `tracker.devtools.mirror` built by the source's own `tracker.sources.<slug>.mirror`),
+crawls each source's mirror once into a demo SQLite database with politeness relaxed for
 loopback, then runs the service (HTTP API, dashboard, scheduler) on it until SIGTERM or Ctrl-C,
 and opens the dashboard in a browser when one is available.
 
-The recorded pages are found in this order: `--pages DIR`; the real UNTC status pages of
-Feb 2026 in `../shared/fixtures/real/` beside the clone (never copied into the repository); the
-project's own small, illustrative fixtures in `tests/fixtures/untc/`.
+Each source's recorded pages are found in this order: `--pages DIR` (pages of any source, each
+file given to the source whose parser accepts it); the real captures in `../shared/fixtures/real/`
+beside the clone (the folder its mirror module names; never copied into the repository); the
+project's own small, illustrative fixtures in `tests/fixtures/<slug>/`. A source with no pages
+gets an empty mirror (so the service's scheduled crawls never reach the real site) and no crawl.
 
-Over 300 lines on purpose: one command, its page search, mirror, crawl and service in one
+Over 300 lines on purpose: one command, its page search, mirrors, crawls and service in one
 place a developer reads top to bottom.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import signal
@@ -24,22 +28,22 @@ import threading
 import time
 import urllib.request
 import webbrowser
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from tracker.devtools.mirror import MirrorServer, build_mirror
 from tracker.devtools.paths import REAL, ROOT
 from tracker.runtime.crawl_report import CrawlReport
 from tracker.runtime.crawl_runner import run_crawl, stop_running_crawls
 from tracker.settings import Settings
-from tracker.sources.untc.mirror import RecordedPage, untc_site
+from tracker.sources import registry
 
-REAL_PAGES = REAL / "untc_viewdetails_html_2026-02-03"
-FIXTURE_PAGES = ROOT / "tests" / "fixtures" / "untc"
+FIXTURES = ROOT / "tests" / "fixtures"
 LOOPBACK_CONCURRENCY = 8
 
 
@@ -55,20 +59,20 @@ class Candidate:
     label: str
 
 
-DEFAULT_CANDIDATES: tuple[Candidate, ...] = (
-    Candidate(REAL_PAGES, "the real UNTC status pages recorded on 3 Feb 2026"),
-    Candidate(
-        FIXTURE_PAGES,
-        "the project's small hand-written fixtures (illustrative rows and dates, "
-        "not real statuses)",
-    ),
-)
+@dataclass(frozen=True)
+class RecordedPage:
+    """A status page a source's parser accepted: its treaty id, bytes and title."""
+
+    treaty_id: str
+    body: bytes
+    title: str
 
 
 @dataclass
 class PageSet:
-    """The pages the demo serves: accepted status pages, and the files left out with why."""
+    """The pages the demo serves for one source, and the files left out with why."""
 
+    slug: str
     directory: Path
     label: str
     pages: list[RecordedPage] = field(default_factory=list)
@@ -76,55 +80,139 @@ class PageSet:
     notes: list[str] = field(default_factory=list)
 
 
-def load_pages(directory: Path, label: str) -> PageSet:
-    """Every `*.html` status page in `directory` that the UNTC parser accepts, by its treaty id.
+def mirror_module(slug: str) -> ModuleType:
+    """The source's mirror module (`tracker.sources.<slug>.mirror`): `demo_site(pages)`, the
+    folders of its recorded pages (`RECORDED_FOLDER` under the real captures, `FIXTURES_FOLDER`
+    under tests/fixtures) and whether its catalogue is made of its pages
+    (`CATALOGUE_FROM_PAGES`)."""
+    return importlib.import_module(f"tracker.sources.{slug}.mirror")
+
+
+def default_candidates(slug: str) -> tuple[Candidate, ...]:
+    """Where a source's recorded pages may be: the real captures, then the project's fixtures."""
+    mirror = mirror_module(slug)
+    return (
+        Candidate(REAL / mirror.RECORDED_FOLDER, mirror.RECORDED_LABEL),
+        Candidate(
+            FIXTURES / mirror.FIXTURES_FOLDER,
+            f"the project's small hand-written {slug} fixtures (illustrative rows and dates, "
+            "not real statuses)",
+        ),
+    )
+
+
+def _accepts(slug: str, body: bytes, path: Path) -> RecordedPage | str:
+    """The page as `slug`'s parser reads it, or the reason it refuses it."""
+    from tracker.sources import PageRejected, parse
+
+    try:
+        status = parse(slug, body, url=path.resolve().as_uri())
+    except PageRejected as rejected:
+        return rejected.reason
+    return RecordedPage(status.treaty_id, body, status.title)
+
+
+def _add(found: PageSet, seen: dict[str, str], path: Path, page: RecordedPage) -> None:
+    if page.treaty_id in seen:
+        found.skipped.append((path.name, f"{page.treaty_id} again (see {seen[page.treaty_id]})"))
+        return
+    seen[page.treaty_id] = path.name
+    found.pages.append(page)
+
+
+def load_pages(slug: str, directory: Path, label: str) -> PageSet:
+    """Every `*.html` status page in `directory` that `slug`'s parser accepts, by its treaty id.
 
     A page the parser rejects (maintenance page, counts that disagree...) would be quarantined by
     the crawl and mark the source unhealthy, so it is left out of the mirror and reported.
     """
-    from tracker.sources import PageRejected, parse
-
-    found = PageSet(directory, label)
+    found = PageSet(slug, directory, label)
     seen: dict[str, str] = {}
     for path in sorted(directory.glob("*.html")):
-        body = path.read_bytes()
-        try:
-            status = parse("untc", body, url=path.resolve().as_uri())
-        except PageRejected as rejected:
-            found.skipped.append((path.name, rejected.reason))
-            continue
-        if status.treaty_id in seen:
-            first = seen[status.treaty_id]
-            found.skipped.append((path.name, f"{status.treaty_id} again (see {first})"))
-            continue
-        seen[status.treaty_id] = path.name
-        found.pages.append(RecordedPage(status.treaty_id, body, status.title))
+        page = _accepts(slug, path.read_bytes(), path)
+        if isinstance(page, str):
+            found.skipped.append((path.name, page))
+        else:
+            _add(found, seen, path, page)
     return found
 
 
+def load_any(directory: Path, label: str) -> list[PageSet]:
+    """`--pages DIR`: each `*.html` file goes to the first registered source whose parser
+    accepts it; a file no parser accepts is left out with every source's reason (reported with
+    the first source's pages)."""
+    slugs = registry.slugs()
+    sets = {slug: PageSet(slug, directory, label) for slug in slugs}
+    seen: dict[str, dict[str, str]] = {slug: {} for slug in slugs}
+    for path in sorted(directory.glob("*.html")):
+        body = path.read_bytes()
+        reasons = []
+        for slug in slugs:
+            page = _accepts(slug, body, path)
+            if isinstance(page, RecordedPage):
+                _add(sets[slug], seen[slug], path, page)
+                break
+            reasons.append(f"{slug}: {page}")
+        else:
+            sets[slugs[0]].skipped.append((path.name, "; ".join(reasons)))
+    return list(sets.values())
+
+
 def find_pages(
-    explicit: Path | None, candidates: Sequence[Candidate] = DEFAULT_CANDIDATES
-) -> PageSet:
-    """The pages named by `--pages`, else the first candidate folder that holds status pages."""
+    explicit: Path | None,
+    candidates: Mapping[str, Sequence[Candidate]] | None = None,
+) -> list[PageSet]:
+    """One PageSet per registered source: the pages of `--pages DIR` (each file to the source
+    that accepts it; a source with none there looks in its own places), else each source's
+    first candidate folder that holds status pages (none found: an empty set whose notes say
+    where it looked). DemoError when no source has any (in DIR: when DIR has none)."""
     if explicit is not None:
         if not explicit.is_dir():
             raise DemoError(f"--pages {explicit}: no such directory")
-        known = {c.directory.resolve(): c.label for c in candidates}
-        pages = load_pages(explicit, known.get(explicit.resolve(), "the pages given by --pages"))
-        if not pages.pages:
-            raise DemoError(f"--pages {explicit}: no UNTC status page the parser accepts")
-        return pages
+        sets = load_any(explicit, "the pages given by --pages")
+        if not any(s.pages for s in sets):
+            raise DemoError(
+                f"--pages {explicit}: no status page that a source's parser accepts "
+                f"({', '.join(registry.slugs())})"
+            )
+        found_sets = []
+        for found in sets:
+            places = _places(found.slug, candidates)
+            if not found.pages:  # none of its pages in DIR: its own places, as without --pages
+                fallback = _first_with_pages(found.slug, places)
+                fallback.notes.insert(0, f"no {found.slug} page in {_show(explicit)}")
+                found_sets.append(fallback)
+                continue
+            for candidate in places:
+                if candidate.directory.resolve() == explicit.resolve():
+                    found.label = candidate.label
+            found_sets.append(found)
+        return found_sets
+    sets = [_first_with_pages(slug, _places(slug, candidates)) for slug in registry.slugs()]
+    if not any(s.pages for s in sets):
+        notes = "; ".join(note for s in sets for note in s.notes)
+        raise DemoError(f"no recorded pages found ({notes}); pass --pages DIR")
+    return sets
+
+
+def _places(slug: str, candidates: Mapping[str, Sequence[Candidate]] | None) -> Sequence[Candidate]:
+    """Where `slug`'s pages are looked for: the given candidates, else its defaults."""
+    given = (candidates or {}).get(slug)
+    return default_candidates(slug) if given is None else given
+
+
+def _first_with_pages(slug: str, candidates: Sequence[Candidate]) -> PageSet:
     notes = []
     for candidate in candidates:
         if not candidate.directory.is_dir():
             notes.append(f"{_show(candidate.directory)} is absent")
             continue
-        pages = load_pages(candidate.directory, candidate.label)
+        pages = load_pages(slug, candidate.directory, candidate.label)
         if pages.pages:
             pages.notes = notes
             return pages
-        notes.append(f"{_show(candidate.directory)} holds no accepted status page")
-    raise DemoError("no recorded pages found (" + "; ".join(notes) + "); pass --pages DIR")
+        notes.append(f"{_show(candidate.directory)} holds no accepted {slug} status page")
+    return PageSet(slug, Path(), f"no recorded {slug} pages", notes=notes)
 
 
 def _show(path: Path) -> str:
@@ -135,8 +223,9 @@ def _show(path: Path) -> str:
         return str(path)
 
 
-def demo_settings(settings: Settings, data_dir: Path, base_url: str) -> Settings:
-    """A demo database in `data_dir`, the spider pointed at the mirror, politeness off for loopback.
+def demo_settings(settings: Settings, data_dir: Path, base_urls: Mapping[str, str]) -> Settings:
+    """A demo database in `data_dir`, every source's spider pointed at its mirror, politeness
+    off for loopback.
 
     Always SQLite in the demo folder: a TRACKER_DATABASE_URL in the environment (a real
     database) is never written to by the demo.
@@ -144,7 +233,7 @@ def demo_settings(settings: Settings, data_dir: Path, base_url: str) -> Settings
     return settings.replace(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'tracker.sqlite3'}",
-        base_urls={**settings.base_urls, "untc": base_url},
+        base_urls={**settings.base_urls, **base_urls},
         download_delay=0.0,
         concurrent_requests_per_domain=LOOPBACK_CONCURRENCY,
         autothrottle_target_concurrency=float(LOOPBACK_CONCURRENCY),
@@ -219,17 +308,24 @@ def _interruptible() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _crawl_in_thread(settings: Settings, base_url: str) -> CrawlReport:
-    """Crawl in a worker thread so a signal reaches the main thread while the crawl runs."""
+def _crawl_in_thread(settings: Settings, base_url: str, found: PageSet) -> CrawlReport:
+    """Crawl one source's mirror in a worker thread, so a signal reaches the main thread while
+    the crawl runs: its whole catalogue when the mirror's catalogue pages list exactly its
+    pages (`CATALOGUE_FROM_PAGES`), else the treaties it has pages for."""
     result: dict[str, CrawlReport | BaseException] = {}
+    slug = found.slug
+    whole = mirror_module(slug).CATALOGUE_FROM_PAGES
+    treaties = None if whole else [p.treaty_id for p in found.pages]
 
     def work() -> None:
         try:
-            result["report"] = run_crawl(settings, base_url=base_url, source="untc")
+            result["report"] = run_crawl(
+                settings, treaties=treaties, base_url=base_url, source=slug
+            )
         except BaseException as error:  # noqa: BLE001 (re-raised in the main thread)
             result["error"] = error
 
-    worker = threading.Thread(target=work, name="demo-crawl", daemon=True)
+    worker = threading.Thread(target=work, name=f"demo-crawl-{slug}", daemon=True)
     worker.start()
     try:
         while worker.is_alive():
@@ -243,6 +339,45 @@ def _crawl_in_thread(settings: Settings, base_url: str) -> CrawlReport:
     report = result["report"]
     assert isinstance(report, CrawlReport)
     return report
+
+
+def _site_host(slug: str) -> str:
+    """The real site a source's mirror stands in for (treaties.un.org, www.wipo.int)."""
+    return urlsplit(registry.get(slug).default_base_url).netloc
+
+
+def _start_mirrors(
+    stack: ExitStack, mirror_dir: Path, sets: Sequence[PageSet]
+) -> dict[str, MirrorServer]:
+    """One loopback mirror per source, built by its mirror module (empty without pages)."""
+    servers = {}
+    for found in sets:
+        site = mirror_module(found.slug).demo_site(
+            (p.treaty_id, p.body, p.title) for p in found.pages
+        )
+        server = MirrorServer(build_mirror(mirror_dir / found.slug, site)).start()
+        stack.callback(server.stop)
+        servers[found.slug] = server
+    return servers
+
+
+def _describe(sets: Sequence[PageSet], say: Callable[[str], None]) -> None:
+    for found in sets:
+        if not found.pages:
+            say(f"demo: {found.slug}: no recorded pages ({'; '.join(found.notes)}): not crawled")
+            continue
+        if found.notes:
+            say(f"demo: {found.slug}: {'; '.join(found.notes)}: falling back")
+        say(
+            f"demo: {found.slug}: serving {len(found.pages)} pages: {found.label} "
+            f"({_show(found.directory)})"
+        )
+        if found.skipped:
+            say(
+                f"demo: {found.slug}: left out {len(found.skipped)} file(s) that are not "
+                "accepted status pages: "
+                + "; ".join(f"{name} ({reason})" for name, reason in found.skipped)
+            )
 
 
 def run_demo(
@@ -268,35 +403,36 @@ def run_demo(
 
     started = time.monotonic()
     check_port_free(host, port)
-    pages = find_pages(pages_dir)
-    if pages.notes:
-        say(f"demo: {'; '.join(pages.notes)}: falling back")
-    say(f"demo: serving {len(pages.pages)} pages: {pages.label} ({_show(pages.directory)})")
-    if pages.skipped:
-        say(
-            f"demo: left out {len(pages.skipped)} file(s) that are not accepted status pages: "
-            + "; ".join(f"{name} ({reason})" for name, reason in pages.skipped)
-        )
+    sets = find_pages(pages_dir)
+    _describe(sets, say)
 
     data_dir.mkdir(parents=True, exist_ok=True)
     mirror_dir = data_dir / "mirror"
     shutil.rmtree(mirror_dir, ignore_errors=True)  # rebuilt each time: no stale pages
-    mirror = MirrorServer(build_mirror(mirror_dir, untc_site(pages.pages))).start()
     url = local_url(host, port)
     stop_watching = threading.Event()
     phase = "before the service started"
+    stack = ExitStack()
     try:
-        demo = demo_settings(settings, data_dir, mirror.base_url)
+        mirrors = _start_mirrors(stack, mirror_dir, sets)
+        demo = demo_settings(settings, data_dir, {s: m.base_url for s, m in mirrors.items()})
         if not verbose:  # Scrapy's, uvicorn's and the scheduler's INFO logs would bury the URL
             demo = demo.replace(log_level="WARNING")
-        say(f"demo: mirror of treaties.un.org on {mirror.base_url}; database {demo.database_url}")
+        for slug, mirror in mirrors.items():
+            say(f"demo: mirror of {slug} ({_site_host(slug)}) on {mirror.base_url}")
+        say(f"demo: database {demo.database_url}")
         with _interruptible():
             upgrade(demo.database_url)
-            crawl_started = time.monotonic()
-            report = _crawl_in_thread(demo, mirror.base_url)
-            say(f"demo: {report.summary()} in {time.monotonic() - crawl_started:.1f} s")
-            if report.returncode != 0:
-                say("demo: the crawl reported problems; serving what was accepted")
+            for found in sets:
+                if not found.pages:
+                    continue
+                crawl_started = time.monotonic()
+                report = _crawl_in_thread(demo, mirrors[found.slug].base_url, found)
+                say(f"demo: {report.summary()} in {time.monotonic() - crawl_started:.1f} s")
+                if report.returncode != 0:
+                    say(
+                        f"demo: the {found.slug} crawl reported problems; serving what was accepted"
+                    )
 
             def announce() -> None:
                 if not wait_until_serving(url, 60, stop_watching):
@@ -311,7 +447,7 @@ def run_demo(
                 ]
                 if not verbose:
                     lines.append("  logs       warnings only (--verbose: every crawl and job)")
-                lines.append("  Ctrl-C stops the service and the mirror")
+                lines.append("  Ctrl-C stops the service and the mirrors")
                 say("\n".join(lines))
                 if not open_browser:
                     return
@@ -334,6 +470,6 @@ def run_demo(
         code = 0
     finally:
         stop_watching.set()
-        mirror.stop()
-    say("demo: stopped (service and mirror)")
+        stack.close()  # every mirror
+    say("demo: stopped (service and mirrors)")
     return code

@@ -27,6 +27,15 @@ from tracker.sources.untc.urls import (
 
 _BASE = "http://mirror.invalid"
 
+# Where `tracker demo` finds recorded status pages (tracker.devtools.demo): the real captures'
+# folder under ../shared/fixtures/real, else the project's own fixtures (tests/fixtures/untc).
+RECORDED_FOLDER = "untc_viewdetails_html_2026-02-03"
+RECORDED_LABEL = "the real UNTC status pages recorded on 3 Feb 2026"
+FIXTURES_FOLDER = "untc"
+# The mirror generates the catalogue pages that list its status pages, so a whole-catalogue
+# crawl of it reaches exactly them (the demo crawls the catalogue).
+CATALOGUE_FROM_PAGES = True
+
 
 @dataclass(frozen=True)
 class RecordedPage:
@@ -140,3 +149,8 @@ def untc_site(pages: Iterable[RecordedPage]) -> list[tuple[str, bytes, str]]:
         listed.append((page.treaty_id, page.title))  # catalogue_pages lists each id once
     site += [(target, body, html_type) for target, body in catalogue_pages(listed)]
     return site
+
+
+def demo_site(pages: Iterable[tuple[str, bytes, str]]) -> list[tuple[str, bytes, str]]:
+    """`tracker demo`'s mirror of accepted HTML status pages given as (treaty id, body, title)."""
+    return untc_site(RecordedPage(treaty_id, body, title) for treaty_id, body, title in pages)
