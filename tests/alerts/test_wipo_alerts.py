@@ -127,6 +127,14 @@ def test_a_wipo_event_is_alerted_by_its_public_id_and_its_link_resolves(
         "url": f"{PUBLIC}/treaties/WIPO-843",
     }
     assert body["event"]["kind"] == "consent" and body["event"]["iso3"] == "AUT"
+    assert body["counts"] == {
+        "before": {"signatories": 3, "parties": 3},
+        "after": {"signatories": 3, "parties": 4},
+    }
+    assert set(body) == {
+        "event", "treaty", "counts", "remaining", "entry_into_force", "deciding_deposits",
+        "evidence", "delivery", "subscription",
+    }  # fmt: skip
     assert body["evidence"]["source_url"].startswith("https://www.wipo.int/wipolex/")
 
     # The e-mail: the subject and the text name WIPO-843, the link is the treaty page's.

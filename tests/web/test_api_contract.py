@@ -583,7 +583,8 @@ def test_country_actions_per_treaty(api):
     assert treaties == sorted(treaties, key=sort_key) and "XXVI-9" in treaties
     assert "XVIII-16" in treaties  # the rendered Cybercrime pages list Austria too
     for t in austria["treaties"]:
-        assert set(t) == {"treaty", "title", "actions"} and t["actions"]
+        assert set(t) == {"treaty", "source", "title", "actions"} and t["actions"]
+        assert t["source"] == "untc"
         row = next(
             p
             for p in get_json(api, f"/api/treaties/{t['treaty']}/participants")
@@ -599,7 +600,7 @@ def test_country_actions_per_treaty(api):
                 expected[column] = (column, cell)
         assert by_column == expected, t["treaty"]
         for a in t["actions"]:
-            assert set(COUNTRY_COLUMNS) - {"treaty", "title"} <= set(a)
+            assert set(COUNTRY_COLUMNS) - {"treaty", "source", "title"} <= set(a)
             assert isinstance(a["withdrawn"], bool) and date.fromisoformat(a["date"])
     tpnw = next(t for t in austria["treaties"] if t["treaty"] == "XXVI-9")
     assert [(a["kind"], a["date"]) for a in tpnw["actions"]] == [
