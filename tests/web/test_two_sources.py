@@ -214,3 +214,12 @@ def test_cli_events_filter_by_source_and_treaty(cli):
     table = cli("events", "--source", "untc", "--since", SEEDED)
     assert "XXVI-9" in table and "WIPO-" not in table
     assert cli("events", "--source", "wipo", "--since", "2030-01-01") == "no events\n"
+
+
+def test_cli_rules_filter_by_source(cli):
+    wipo = json.loads(cli("rules", "--source", "wipo", "--json"))
+    assert wipo and {r["source"] for r in wipo} == {"wipo"}
+    assert all(r["treaty"].startswith("WIPO-") for r in wipo)
+    assert "WIPO-843" in {r["treaty"] for r in wipo}
+    every = json.loads(cli("rules", "--json"))
+    assert {r["source"] for r in every} == {"untc", "wipo"} and len(every) > len(wipo)

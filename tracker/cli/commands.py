@@ -275,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     listed_events.set_defaults(handler=cmd_events)
     rules = sub.add_parser("rules", help="entry-into-force rules, in words and data")
     rules.add_argument("treaty", nargs="?", metavar="ID")
+    rules.add_argument(
+        "--source", choices=registry.slugs(), help="only this source's rules (the list)"
+    )
     rules.add_argument("--json", action="store_true")
     rules.set_defaults(handler=cmd_rules)
     confirm = sub.add_parser(

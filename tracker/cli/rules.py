@@ -25,7 +25,7 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
         if args.treaty:
             _show(show_rule(session, args.treaty), args.json, render.rule_text)
         else:
-            _show(list_rules(session), args.json, render.rules_table)
+            _show(list_rules(session, args.source), args.json, render.rules_table)
     return 0
 
 

@@ -49,26 +49,28 @@ def _describe(
     }
 
 
-def list_rules(session: Session) -> list[dict[str, Any]]:
-    """Every curated rule of every registered source, and the extracted rule of every tracked
-    treaty not in its source's catalogue."""
+def list_rules(session: Session, source: str | None = None) -> list[dict[str, Any]]:
+    """Every curated rule of every registered source (or of `source`), and the extracted rule
+    of every tracked treaty not in its source's catalogue; each row names its source."""
     rows = []
     query = select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id)
     tracked = {(slug, t.external_id): t for t, slug in session.execute(query)}
-    for source in registry.all_sources():
-        curated = catalogue(source.slug)
+    for spec in registry.all_sources():
+        if source is not None and spec.slug != source:
+            continue
+        curated = catalogue(spec.slug)
         for tid, r in curated.rules.items():
-            public = source.public_id(tid)
-            rows.append(_describe(public, r, (source.slug, tid) in tracked, {}))
+            public = spec.public_id(tid)
+            described = _describe(public, r, (spec.slug, tid) in tracked, {})
+            rows.append(described | {"source": spec.slug})
     for (slug, tid), treaty in tracked.items():
-        if tid in catalogue(slug).rules:
+        if tid in catalogue(slug).rules or (source is not None and slug != source):
             continue
         rule, status, _ = rule_and_status(session, treaty)
         if rule is not None:
             public = registry.public_id(slug, tid)
-            rows.append(
-                _describe(public, rule, True, {}) | {"title": status.title if status else None}
-            )
+            title = status.title if status else None
+            rows.append(_describe(public, rule, True, {}) | {"title": title, "source": slug})
     return sorted(rows, key=lambda r: sort_key(r["treaty"]))
 
 
