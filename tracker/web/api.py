@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -29,7 +29,7 @@ from tracker.services.read.treaties import find_treaty, treaties_overview
 from tracker.services.rules_service import show_rule
 from tracker.services.unit_of_work import Session, Unreachable
 from tracker.sources import registry
-from tracker.web.deps import SourceFilter, get_session, today
+from tracker.web.deps import SourceFilter, confirm_after, get_session, today
 from tracker.web.export import Format, respond
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -47,6 +47,7 @@ def _session(session: Annotated[Session, Depends(get_session)]) -> Iterator[Sess
 
 DB = Annotated[Session, Depends(_session)]
 Today = Annotated[date, Depends(today)]
+ConfirmAfter = Annotated[timedelta, Depends(confirm_after)]
 TreatyId = Annotated[
     str,
     Path(
@@ -185,14 +186,15 @@ def _status(
     treaty_id: str,
     as_of: date | None,
     day: date,
-    known_at: datetime | date | None = None,
+    known_at: datetime | date | None,
+    window: timedelta,
 ) -> dict[str, Any]:
     """treaty_status, with its errors as 4xx: unknown treaty (or no snapshot observed by
-    known_at), or an as_of too late to compute."""
+    known_at), or an as_of too late to compute (`window`: the settings' absence window)."""
     if isinstance(known_at, date) and not isinstance(known_at, datetime):
         known_at = datetime.combine(known_at, time.max, UTC)
     try:
-        return current_status(session, treaty_id, as_of, day, known_at)
+        return current_status(session, treaty_id, as_of, day, known_at, confirm_after=window)
     except NotFound as error:
         raise _not_found(error) from None
     except OverflowError:  # a delay added to a date near 9999-12-31 leaves the calendar
@@ -239,10 +241,11 @@ def treaty(
     treaty_id: TreatyId,
     session: DB,
     day: Today,
+    window: ConfirmAfter,
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> dict[str, Any]:
-    return _status(session, treaty_id, as_of, day, known_at)
+    return _status(session, treaty_id, as_of, day, known_at, window)
 
 
 ParticipantFilter = Literal["all", "signed_not_ratified", "parties", "withdrawn"]
@@ -267,12 +270,13 @@ def participants(
     treaty_id: TreatyId,
     session: DB,
     day: Today,
+    window: ConfirmAfter,
     as_of: AsOf = None,
     which: Annotated[ParticipantFilter, Query(alias="filter")] = "all",
     fmt: Fmt = "json",
     known_at: KnownAt = None,
 ) -> Response:
-    found = _status(session, treaty_id, as_of, day, known_at)
+    found = _status(session, treaty_id, as_of, day, known_at, window)
     rows = [p for p in found["participants"] if _keep(p, which)]
     return respond(rows, fmt, PARTICIPANT_COLUMNS, f"{found['treaty']}-participants")
 

@@ -24,7 +24,7 @@ from tracker.services.read.status import treaty_answer
 from tracker.services.unit_of_work import Session
 from tracker.web import dashboard_view as view
 from tracker.web.dashboard_chart import layout, series_for
-from tracker.web.deps import get_session, today
+from tracker.web.deps import confirm_after, get_session, today
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -110,7 +110,9 @@ def treaty_page(
     except view.BadInput as error:
         return _error(request, 422, "Bad request", str(error))
     try:
-        answer = treaty_answer(session, treaty_id, as_of=on, today=day)
+        answer = treaty_answer(
+            session, treaty_id, as_of=on, today=day, confirm_after=confirm_after(request)
+        )
     except NotFound as error:
         return _error(request, 404, "Treaty not found", str(error))
     found, treaty, ev = answer.status, answer.treaty, answer.evaluation

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query, Request
@@ -24,6 +24,12 @@ def today(request: Request) -> date:
     """Today's UTC date (tests may pin it through app.state.clock)."""
     clock = getattr(request.app.state, "clock", None)
     return (clock() if clock else datetime.now(UTC)).date()
+
+
+def confirm_after(request: Request) -> timedelta:
+    """How long after a page without an act a second page confirms it gone (the settings'
+    TRACKER_DISAPPEARANCE_CONFIRM_HOURS), for answers from the history."""
+    return timedelta(hours=request.app.state.settings.disappearance_confirm_hours)
 
 
 def public_url(request: Request) -> str:
