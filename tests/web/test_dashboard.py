@@ -285,8 +285,9 @@ def test_country_page(built):
     ("url", "code", "words"),
     [
         ("/treaties/XXVI-99", 404, "unknown treaty"),
-        ("/countries/ZZZ", 404, "no participant with ISO code"),
-        ("/countries/A1", 422, "ISO 3166 alpha-3"),
+        # A country is found by code or by name (tests/web/test_countries_web.py).
+        ("/countries/ZZZ", 404, "no country is named 'ZZZ'"),
+        ("/countries/A1", 404, "an ISO 3166 alpha-3 code such as FRA"),
         ("/treaties/XXVI-9?as_of=2020-02-30", 422, "as_of must be a calendar date"),
         ("/treaties/XXVI-9?as_of=yesterday", 422, "as_of must be a calendar date"),
         ("/treaties/XXVI-9?filter=everyone", 422, "filter must be one of"),

@@ -25,7 +25,7 @@ from tracker.services import unit_of_work
 from tracker.services.read.sources import metrics_figures, unhealthy_sources
 from tracker.services.unit_of_work import DatabaseError, Sessions
 from tracker.settings import Settings
-from tracker.web import admin, admin_alerts, api, dashboard, feeds, subscribers
+from tracker.web import admin, admin_alerts, api, countries, dashboard, feeds, subscribers
 from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
 
 
@@ -115,6 +115,7 @@ def create_app(
     app.include_router(admin_alerts.router)
     app.include_router(feeds.router)
     app.include_router(dashboard.router)
+    app.include_router(countries.router)  # the country pages and the comparison
     app.include_router(subscribers.router)  # signed links: confirm, unsubscribe, manage
     dashboard.mount_static(app)
     app.add_middleware(

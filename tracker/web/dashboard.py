@@ -1,4 +1,5 @@
-"""The dashboard: server-rendered HTML pages over the read side (overview, treaty, country).
+"""The dashboard: server-rendered HTML pages over the read side (overview, treaty; the country
+pages are tracker.web.countries).
 
 Query parameters are read as text and checked here, so that bad input gets an HTML page with
 a clear message (422) rather than the API's JSON; unknown treaties and countries get a 404 page.
@@ -6,7 +7,6 @@ a clear message (422) rather than the API's JSON; unknown treaties and countries
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from db.vocabulary import DigestMode, EventState, HealthState, SubscriptionState
-from tracker.services.read import countries, events, sources, treaties
+from tracker.services.read import events, sources, treaties
 from tracker.services.read.common import NotFound
 from tracker.services.read.missing import treaty_missing
 from tracker.services.read.status import treaty_answer
@@ -152,20 +152,4 @@ def treaty_page(
     )
 
 
-@router.get("/countries/{iso3}", response_class=HTMLResponse)
-def country_page(
-    request: Request, iso3: str, session: DB, source: str | None = None
-) -> HTMLResponse:
-    """A State's actions across every tracked treaty, of every depositary (or of `source`)."""
-    if not re.fullmatch(r"[A-Za-z]{3}", iso3):
-        message = f"a country is named by its ISO 3166 alpha-3 code (e.g. AUT); got {iso3!r}"
-        return _error(request, 422, "Bad request", message)
-    try:
-        only = view.source_choice(source)
-    except view.BadInput as error:
-        return _error(request, 422, "Bad request", str(error))
-    found = countries.country(session, iso3, only)
-    if found is None:
-        message = f"no participant with ISO code {iso3.upper()!r} in any tracked treaty"
-        return _error(request, 404, "Country not found", message)
-    return _page(request, "country.html", c=found, source=only, sources=view.sources())
+# The country pages (index, one country by code or name, the comparison): tracker.web.countries.

@@ -25,10 +25,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from db.models import Snapshot, Treaty
+from tracker.catalogue import catalogue
 from tracker.domain.endings import Ending
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
 from tracker.reference import ReferenceList, State, un_members
+from tracker.services.read.answer_cache import ANSWERS
 from tracker.services.read.common import NotFound, iso_or_none
 from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import latest_snapshot
@@ -180,6 +183,40 @@ def not_joined(
     }
 
 
+def snapshot_not_joined(
+    session: Session,
+    treaty: Treaty,
+    slug: str,
+    snapshot: Snapshot,
+    reference: ReferenceList | None = None,
+) -> dict[str, Any]:
+    """`not_joined` of one snapshot of `treaty`, with the withdrawals its footnotes and the
+    treaty's rule give (what the treaty page, `treaty_missing` and the country pages share).
+    Cached per snapshot, content, reference list and catalogue version."""
+    reference = reference or un_members()
+    key = (
+        "not_joined",
+        slug,
+        treaty.external_id,
+        snapshot.id,
+        snapshot.content_hash,
+        reference.id,
+        reference.version,
+        catalogue(slug).version,
+    )
+    cached = ANSWERS.get(session, key)
+    if cached is not None:
+        return cached
+    status = TreatyStatus.from_dict(snapshot.data)
+    rule = rule_of(session, treaty, status)
+    endings = read_withdrawals(
+        status, footnotes_of(session, treaty), rule.withdrawal if rule else None
+    ).endings
+    answer = not_joined(status, reference, endings)
+    ANSWERS.put(session, key, answer)
+    return answer
+
+
 def treaty_missing(
     session: Session, treaty_id: str, reference: ReferenceList | None = None
 ) -> dict[str, Any]:
@@ -189,15 +226,10 @@ def treaty_missing(
     snapshot = latest_snapshot(session, treaty.id)
     if snapshot is None:
         raise NotFound(f"treaty {treaty.external_id!r} has no accepted snapshot yet")
-    status = TreatyStatus.from_dict(snapshot.data)
-    rule = rule_of(session, treaty, status)
-    endings = read_withdrawals(
-        status, footnotes_of(session, treaty), rule.withdrawal if rule else None
-    ).endings
-    answer = not_joined(status, reference or un_members(), endings)
+    answer = snapshot_not_joined(session, treaty, slug, snapshot, reference)
     return {
         "treaty": registry.public_id(slug, treaty.external_id),
-        "title": status.title,
+        "title": snapshot.data.get("title", treaty.title),
         "source": slug,
         "observed_at": iso_or_none(snapshot.observed_at),
         "status_as_at": iso_or_none(snapshot.status_as_at),
