@@ -27,6 +27,8 @@ class EventKind(StrEnum):
     ACTION_DISAPPEARED = "action_disappeared"
     # A confirmed absence back with the same entry.
     REAPPEARANCE = "reappearance"
+    # A participant's declaration, reservation, objection or notification, new or reworded.
+    DECLARATION = "declaration"
     # A notice that an earlier event was withdrawn (it names the event).
     RETRACTION = "retraction"
     # Rule events, each at most once per treaty.
@@ -50,6 +52,7 @@ CHANGE_EVENT_KINDS: tuple[EventKind, ...] = (
     EventKind.PARTICIPANT_DISAPPEARED,
     EventKind.ACTION_DISAPPEARED,
     EventKind.REAPPEARANCE,
+    EventKind.DECLARATION,
     EventKind.RETRACTION,
 )
 # The events an evaluation of a treaty's entry-into-force rule records (once each per treaty).
@@ -83,6 +86,7 @@ ALERT_KINDS: tuple[EventKind, ...] = (
     EventKind.SOURCE_UNHEALTHY,
     EventKind.SOURCE_RECOVERED,
     EventKind.REAPPEARANCE,
+    EventKind.DECLARATION,
 )
 # Kinds a subscription gets only when it names them (an empty kind filter leaves them out):
 # a participant listed again after a confirmed disappearance, with the same entry, is no news.

@@ -27,6 +27,7 @@ HEADLINES = {
     "threshold_crossed": "the entry-into-force threshold was met on {legal_date}",
     "entered_into_force": "entered into force on {legal_date}",
     "reappearance": "{who} is listed again, as before its disappearance",
+    "declaration": "{who} made or changed a declaration or reservation ({how})",
 }
 
 

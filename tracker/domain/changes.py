@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from tracker.domain.endings import UNKNOWN, Ending, ends_of
-from tracker.domain.models import Action, Column, Participant, TreatyStatus
+from tracker.domain.models import Action, Column, Declaration, Participant, TreatyStatus
 
 
 class ChangeKind(StrEnum):
@@ -29,6 +29,9 @@ class ChangeKind(StrEnum):
     # the old one was first seen or the previous page was printed (it cannot be a misprint of
     # an act that did not yet exist), or a new consent cell after a bracketed (withdrawn) one.
     REACCESSION = "reaccession"
+    # A declaration, reservation, objection or notification printed for the first time, or
+    # with other words (only between two statuses whose parser read them both).
+    DECLARATION = "declaration"
 
 
 # Absences: suspicious until a fresh page observed long enough later confirms them. A revocation
@@ -215,6 +218,45 @@ def _column_changes(
     return changes
 
 
+def _statements(status: TreatyStatus) -> dict[tuple[str, str], list[Declaration]]:
+    found: dict[tuple[str, str], list[Declaration]] = {}
+    for d in status.declarations or ():
+        found.setdefault((d.key, d.section), []).append(d)
+    return found
+
+
+def declaration_changes(previous: TreatyStatus, current: TreatyStatus) -> list[Change]:
+    """A `declaration` change per participant and section whose printed words are new or
+    changed. None when either status was read without its declarations (a status stored before
+    the parser read them, or a source that prints none): that is no news. A statement gone is
+    not an event (one faulty page could drop them all)."""
+    if previous.declarations is None or current.declarations is None:
+        return []
+    before = _statements(previous)
+    names = {p.key: p for p in current.participants}
+    changes = []
+    for (key, section), found in _statements(current).items():
+        text = "\n\n".join(d.text for d in found)
+        old = before.get((key, section))
+        old_text = "\n\n".join(d.text for d in old) if old else None
+        if old_text == text:
+            continue
+        p = names.get(key)
+        changes.append(
+            Change(
+                kind=ChangeKind.DECLARATION,
+                participant_key=key,
+                participant_name=p.name if p else found[0].participant,
+                iso3=found[0].iso3,
+                legal_date=None,  # the page dates some statements in their words only
+                action_kind=section,
+                before={"section": section, "text": old_text} if old_text else None,
+                after={"section": section, "text": text},
+            )
+        )
+    return changes
+
+
 def _day(moment: datetime | None) -> date | None:
     if moment is None:
         return None
@@ -266,4 +308,4 @@ def diff(
                     before=p.to_dict(),
                 )
             )
-    return changes
+    return changes + declaration_changes(previous, current)

@@ -154,6 +154,48 @@ class Footnote:
     text: str
 
 
+# The kinds of statements a depositary prints about its participants after the table (UNTC:
+# after <a name="EndDec">), in the order its pages print them.
+DECLARATION_SECTIONS: dict[str, str] = {
+    "declarations": "declarations and reservations",
+    "declarations_under_article": "declarations under articles of the treaty",
+    "objections": "objections",
+    "notifications": "notifications",
+}
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A participant's declaration, reservation, objection or notification as printed
+    (`section`: a key of DECLARATION_SECTIONS; `text`: the printed words, one entry per
+    participant and section, as the page groups them)."""
+
+    participant: str  # the name as printed above the text
+    section: str
+    text: str
+    iso3: str | None = None
+    footnotes: tuple[str, ...] = ()  # the footnote refs printed after the name
+
+    @property
+    def key(self) -> str:
+        """The participant key it belongs to (Participant.key's rule)."""
+        return Participant(self.participant, self.iso3).key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "participant": self.participant,
+            "iso3": self.iso3,
+            "section": self.section,
+            "text": self.text,
+            "footnotes": list(self.footnotes),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Declaration:
+        refs = tuple(d.get("footnotes", ()))
+        return cls(d["participant"], d["section"], d["text"], d.get("iso3"), refs)
+
+
 @dataclass(frozen=True)
 class TreatyStatus:
     """The normalized status of one treaty as printed by its depositary at one observation."""
@@ -176,6 +218,9 @@ class TreatyStatus:
     columns: tuple[str, ...] = ()
     participants: tuple[Participant, ...] = ()
     footnotes: tuple[Footnote, ...] = field(default=())
+    # The declarations and reservations printed after the table; None when the parser does not
+    # read them (then left out of to_dict: a status of such a parser hashes as before).
+    declarations: tuple[Declaration, ...] | None = None
 
     @property
     def signatories(self) -> int:
@@ -204,7 +249,11 @@ class TreatyStatus:
             "columns": list(self.columns),
             "participants": [p.to_dict() for p in self.participants],
             "footnotes": [{"ref": f.ref, "text": f.text} for f in self.footnotes],
-        }
+        } | (
+            {"declarations": [d.to_dict() for d in self.declarations]}
+            if self.declarations is not None
+            else {}
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TreatyStatus:
@@ -229,6 +278,9 @@ class TreatyStatus:
             columns=tuple(d.get("columns", ())),
             participants=tuple(Participant.from_dict(p) for p in d.get("participants", ())),
             footnotes=tuple(Footnote(f["ref"], f["text"]) for f in d.get("footnotes", ())),
+            declarations=tuple(Declaration.from_dict(x) for x in d["declarations"])
+            if d.get("declarations") is not None
+            else None,
         )
 
     def content_hash(self) -> str:

@@ -20,6 +20,7 @@ from db.vocabulary import DigestMode, EventState, HealthState, SubscriptionState
 from tracker.services.read import events, sources, treaties
 from tracker.services.read.common import NotFound
 from tracker.services.read.missing import treaty_missing
+from tracker.services.read.notes import treaty_notes
 from tracker.services.read.status import treaty_answer
 from tracker.services.unit_of_work import Session
 from tracker.web import dashboard_view as view
@@ -124,6 +125,8 @@ def treaty_page(
     counts["all"] = len(participants)
     # Who has not joined, from the latest status (not computed for a past date).
     missing = treaty_missing(session, treaty_id) if on is None else None
+    # Footnotes and declarations next to each participant, from the latest page likewise.
+    notes = treaty_notes(session, treaty_id)["participants"] if on is None else {}
     names = {p["iso3"]: p["name"] for p in participants if p["iso3"]}
     for code in {m for g in found["groups"] for m in g["missing"]} - names.keys():
         names[code] = view.country_name(code)
@@ -141,6 +144,7 @@ def treaty_page(
         filter=which,
         counts=counts,
         missing=missing,
+        notes=notes,
         sort=order,
         names=names,
         events=events.events(session, treaty_id=treaty.id, limit=EVENTS_SHOWN + 1),

@@ -18,6 +18,7 @@ from tracker.sources.text import (
     place_and_date,
     split_refs,
 )
+from tracker.sources.untc.declarations import read_declarations
 from tracker.sources.untc.letters import label_in_force
 from tracker.sources.untc.table import build_participant, column_roles
 from tracker.sources.untc.validate import check_header, check_status
@@ -218,6 +219,7 @@ def parse_html(
         columns=columns,
         participants=people,
         footnotes=_footnotes(found["notes"]),
+        declarations=read_declarations(root),
     )
     return check_status(
         status,

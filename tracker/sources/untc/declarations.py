@@ -1,0 +1,99 @@
+"""The declarations, reservations, objections and notifications a UNTC status page prints after
+its footnotes (after `<a name="EndDec">`, where the participant cell's ShowDeclarationsNew link
+points): one table per section, its id ending in `_dgDec` (declarations and reservations),
+`_dgDecUnderArticle` (declarations under an article, e.g. recognizing a committee's
+competence), `_dgObj` (objections) or `_dgNotifications` (e.g. derogations); each row a
+`div[id$=_divParticipant]` (the name, then footnote markers in `<sup>`) and a `div[id$=_divText]`
+(`_divNotificationText`; the words, which repeat the name in a `<p class='invisible'>`, left out).
+
+Pure: lxml elements in, domain values out; text from text nodes only (script, style, template,
+comments and hidden repeats give nothing); paragraphs kept as lines.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from tracker.domain.models import Declaration
+from tracker.sources.countries import iso3
+from tracker.sources.text import NOT_TEXT, clean, split_refs
+
+# Table id suffix -> section (tracker.domain.models.DECLARATION_SECTIONS).
+TABLES: dict[str, str] = {
+    "_dgDec": "declarations",
+    "_dgDecUnderArticle": "declarations_under_article",
+    "_dgObj": "objections",
+    "_dgNotifications": "notifications",
+}
+# The words' div: `_divText`, or `_divNotificationText` in the notifications' table.
+_TEXTS = ("_divText", "_divNotificationText")
+_BLOCKS = frozenset({"p", "div", "br", "center", "li", "tr", "table"})
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def _hidden(el: etree._Element) -> bool:
+    return (
+        "invisible" in (el.get("class") or "").split()
+        or "display:none" in (el.get("style") or "").replace(" ", "").lower()
+    )
+
+
+def text_lines(el: etree._Element, sup: bool = True) -> str:
+    """The text nodes of `el` as lines (a line per paragraph or `<br>`), each cleaned; hidden
+    elements (class `invisible`, `display:none`), scripts, styles and templates give nothing,
+    nor `<sup>` (footnote markers) unless `sup`."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            tag = _tag(child)
+            if tag in _BLOCKS:
+                parts.append("\n")
+            if tag and tag not in NOT_TEXT and not _hidden(child) and (sup or tag != "sup"):
+                walk(child)
+            if tag in _BLOCKS and tag != "br":
+                parts.append("\n")
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(el)
+    lines = (clean(line) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _in_template(el: etree._Element) -> bool:
+    return any(_tag(a) in NOT_TEXT for a in el.iterancestors())
+
+
+def read_declarations(root: etree._Element) -> tuple[Declaration, ...]:
+    """Every section's entries in page order (a section absent from the page gives none; a
+    row without a participant name or without words is skipped)."""
+    found: list[Declaration] = []
+    for table in root.iter("table"):
+        ident = table.get("id") or ""
+        section = next((s for suffix, s in TABLES.items() if ident.endswith(suffix)), None)
+        if section is None or _in_template(table):
+            continue
+        for div in table.iter("div"):
+            if not (div.get("id") or "").endswith("_divParticipant"):
+                continue
+            name = clean(text_lines(div, sup=False).replace("\n", " "))
+            refs = tuple(
+                ref
+                for s in div.iter()
+                if _tag(s) == "sup"
+                for ref in split_refs(text_lines(s).replace("\n", " "))
+            )
+            words = next(
+                (d for d in div.itersiblings("div") if (d.get("id") or "").endswith(_TEXTS)),
+                None,
+            )
+            text = text_lines(words) if words is not None else ""
+            if name and text:
+                found.append(Declaration(name, section, text, iso3(name), refs))
+    return tuple(found)
