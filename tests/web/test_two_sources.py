@@ -44,7 +44,8 @@ def client(seeded: sessionmaker[Session], settings: Settings) -> TestClient:
 def rows_of(response) -> list[dict[str, str]]:
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
-    return list(csv.DictReader(io.StringIO(response.text)))
+    assert response.text.startswith("\ufeff")  # the byte order mark: UTF-8 to Excel
+    return list(csv.DictReader(io.StringIO(response.text.removeprefix("\ufeff"))))
 
 
 def doc(response):

@@ -323,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(error, file=sys.stderr)
     except NotFound as error:
-        print(f"tracker: {error}", file=sys.stderr)
+        print(f"tracker: {error.for_cli()}", file=sys.stderr)
     except ConfigError as error:
         print(f"tracker: configuration: {error}", file=sys.stderr)
     except BAD_DATABASE as error:

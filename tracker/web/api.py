@@ -30,7 +30,7 @@ from tracker.services.rules_service import show_rule
 from tracker.services.unit_of_work import Session, Unreachable
 from tracker.sources import registry
 from tracker.web.deps import SourceFilter, confirm_after, get_session, today
-from tracker.web.export import Format, respond
+from tracker.web.export import XLSX_MEDIA, Column, Format, field, respond, words
 
 router = APIRouter(prefix="/api", tags=["api"])
 log = logging.getLogger(__name__)
@@ -102,7 +102,13 @@ Since = Annotated[
     _iso_text(r"\d{4}-\d{2}-\d{2}([T ].*)?", "an ISO 8601 date or time, e.g. 2026-02-03T15:00Z"),
     Query(description="observed at or after (ISO 8601; without a zone: UTC)"),
 ]
-Fmt = Annotated[Format, Query(alias="format", description="json (default) or csv")]
+Fmt = Annotated[
+    Format,
+    Query(
+        alias="format",
+        description="json (default), csv (UTF-8 with a byte order mark) or xlsx: flat columns",
+    ),
+]
 EventKind = Literal[tuple(k.value for k in TREATY_EVENT_KINDS)]  # type: ignore[valid-type]
 
 TREATY_COLUMNS = (
@@ -125,37 +131,62 @@ TREATY_COLUMNS = (
     "source_healthy",
     "source_url",
 )
+# The exports' flat columns (CSV, XLSX): one value per cell, kinds in words (tracker.web.export).
 PARTICIPANT_COLUMNS = (
     "name",
     "iso3",
     "reio",
-    "signature",
-    "consent",
-    "provisional_application",
+    Column("signature_date", field("signature")),
+    Column("consent_date", field("consent", "date")),
+    Column("consent_kind", lambda p: words(field("consent", "kind")(p))),
+    Column("provisional_application_date", field("provisional_application", "date")),
+    Column(
+        "provisional_application_kind",
+        lambda p: words(field("provisional_application", "kind")(p)),
+    ),
     "withdrawn",
     "in_force_from",
     "published_in_force_from",
     "footnotes",
 )
+
+
+def _deciding(event: dict[str, Any]) -> str | None:
+    deposits = field("details", "deciding_deposits")(event) or []
+    named = [f"{d.get('participant')} ({d.get('date')})" for d in deposits if d.get("deciding")]
+    return "; ".join(named) or None
+
+
 EVENT_COLUMNS = (
     "id",
     "treaty",
     "source",
-    "kind",
+    Column("kind", lambda e: words(e.get("kind"))),
     "participant",
     "iso3",
     "legal_date",
     "observed_at",
-    "state",
-    "snapshot_id",
-    "details",
+    Column("state", lambda e: words(e.get("state"))),
+    Column(
+        "instrument_kind",
+        lambda e: words(field("details", "action_kind")(e) or field("details", "after", "kind")(e)),
+    ),
+    Column("previous_kind", lambda e: words(field("details", "before", "kind")(e))),
+    Column("previous_date", field("details", "before", "date"), "date"),
+    Column("baseline", lambda e: bool(field("details", "baseline")(e))),
+    Column("threshold", field("details", "threshold")),
+    Column("qualifying_instruments", field("details", "qualifying_instruments")),
+    Column("remaining", field("details", "remaining")),
+    Column("entry_into_force", field("details", "entry_into_force", "computed")),
+    Column("published_entry_into_force", field("details", "entry_into_force", "published")),
+    Column("deciding_deposits", _deciding),
 )
 COUNTRY_COLUMNS = (
     "treaty",
     "source",
     "title",
-    "column",
-    "kind",
+    Column("column", lambda a: words(a.get("column"))),
+    Column("kind", lambda a: words(a.get("kind"))),
     "date",
     "withdrawn",
     "printed_name",
@@ -171,8 +202,12 @@ class Problem(BaseModel):
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "Not found"}}
 CSV: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The rows as JSON, or as CSV with a header row (`format=csv`)",
-        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "The rows as JSON, or as CSV or XLSX with a header row and flat columns "
+        "(`format=csv`, `format=xlsx`)",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX_MEDIA: {"schema": {"type": "string", "format": "binary"}},
+        },
     }
 }
 
@@ -374,13 +409,13 @@ def country(
         raise HTTPException(
             404, detail=f"no participant with ISO code {iso3.upper()!r} in any tracked treaty"
         )
-    if fmt == "csv":
+    if fmt != "json":
         rows = [
             {"treaty": t["treaty"], "source": t["source"], "title": t["title"], **a}
             for t in found["treaties"]
             for a in t["actions"]
         ]
-        return respond(rows, "csv", COUNTRY_COLUMNS, f"{found['iso3']}-actions")
+        return respond(rows, fmt, COUNTRY_COLUMNS, f"{found['iso3']}-actions")
     return JSONResponse(found)
 
 

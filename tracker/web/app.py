@@ -25,7 +25,7 @@ from tracker.services import unit_of_work
 from tracker.services.read.sources import metrics_figures, unhealthy_sources
 from tracker.services.unit_of_work import DatabaseError, Sessions
 from tracker.settings import Settings
-from tracker.web import admin, admin_alerts, api, countries, dashboard, feeds, subscribers
+from tracker.web import admin, admin_alerts, api, countries, dashboard, errors, feeds, subscribers
 from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
 
 
@@ -110,6 +110,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.settings = settings
     app.state.clock = clock
+    errors.install(app)  # {"detail": "..."} for validation errors too
     app.include_router(api.router)
     app.include_router(admin.router)
     app.include_router(admin_alerts.router)

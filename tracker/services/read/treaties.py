@@ -39,7 +39,7 @@ def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
     """
     found = registry.split_id(treaty_id)
     if found is None:
-        raise NotFound(f"unknown treaty {treaty_id!r} (see `tracker treaties`)")
+        raise NotFound(f"unknown treaty {treaty_id!r}", cli_hint="tracker treaties")
     source, own = found
     query = (
         select(Treaty, Source.slug)
@@ -52,7 +52,7 @@ def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
         rows = session.execute(folded).all()
         row = rows[0] if len(rows) == 1 else None
     if row is None:
-        raise NotFound(f"unknown treaty {treaty_id!r} (see `tracker treaties`)")
+        raise NotFound(f"unknown treaty {treaty_id!r}", cli_hint="tracker treaties")
     return row[0], row[1]
 
 
