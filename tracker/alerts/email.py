@@ -212,3 +212,18 @@ def opt_in_message(links: Mapping[str, str], covers: str, *, key: str) -> Messag
     payload = {"kind": "confirm", "covers": covers, "confirm_url": links["confirm_url"]}
     unsubscribe, manage = links.get("unsubscribe_url"), links.get("manage_url")
     return Message("Confirm your subscription", text, payload, key, unsubscribe, manage)
+
+
+def already_message(links: Mapping[str, str], covers: str, *, key: str) -> Message:
+    """The answer to a follow request for what this address already follows (active): no new
+    subscription, its manage link instead; sent where a confirmation would have been, so the
+    form's answer never tells who is subscribed."""
+    text = (
+        "Someone, probably you, asked to receive treaty ratification alerts at this address.\n\n"
+        f"This address already receives them: {covers}\n\n"
+        f"To change or end that subscription, open this link:\n{links['manage_url']}\n\n"
+        "If you did not ask for this, ignore this message: nothing has changed.\n"
+    )
+    payload = {"kind": "already_subscribed", "covers": covers, "manage_url": links["manage_url"]}
+    unsubscribe, manage = links.get("unsubscribe_url"), links.get("manage_url")
+    return Message("You already follow this", text, payload, key, unsubscribe, manage)

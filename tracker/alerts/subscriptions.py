@@ -159,18 +159,92 @@ def create(
 
 def send_opt_in(settings: Settings, sub: Subscription) -> None:
     """Send the double opt-in email (nothing else is sent before it is confirmed)."""
-    from tracker.alerts.email import EmailChannel, opt_in_message
+    from tracker.alerts.email import opt_in_message
     from tracker.alerts.links import links_for
 
     links = links_for(settings.public_url, settings.secret_key, sub.id)
+    _send_email(settings, sub, opt_in_message(links, covers(sub), key=f"confirm-{sub.id}"))
+
+
+def send_already_following(settings: Settings, sub: Subscription, now: datetime) -> None:
+    """Tell an address that it already follows what it asked for, with its manage link."""
+    from tracker.alerts.email import already_message
+    from tracker.alerts.links import links_for
+
+    links = links_for(settings.public_url, settings.secret_key, sub.id)
+    key = f"already-{sub.id}-{now.timestamp():.0f}"
+    _send_email(settings, sub, already_message(links, covers(sub), key=key))
+
+
+def _send_email(settings: Settings, sub: Subscription, message: Any) -> None:
+    from tracker.alerts.email import EmailChannel
+
     channel = EmailChannel(settings.smtp_url or "", settings.mail_from)
     try:
-        channel.send(
-            Recipient(sub.id, "email", sub.target),
-            opt_in_message(links, covers(sub), key=f"confirm-{sub.id}"),
-        )
+        channel.send(Recipient(sub.id, "email", sub.target), message)
     finally:
         channel.close()
+
+
+def filters(
+    treaties: Sequence[str], countries: Sequence[str], kinds: Sequence[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """Treaty, country and kind filters as stored (public ids, ISO codes upper case, sorted),
+    or BadSubscription naming what is wrong."""
+    unknown = sorted(set(kinds) - set(ALERT_KINDS))
+    if unknown:
+        raise BadSubscription(
+            f"unknown event kind(s) {', '.join(unknown)}; known: {', '.join(ALERT_KINDS)}"
+        )
+    return (
+        _treaty_ids(treaties),
+        _codes(countries, "country", r"[A-Za-z]{3}"),
+        sorted(set(kinds)),
+    )
+
+
+def set_filters(
+    session: Session,
+    sub: Subscription,
+    treaties: Sequence[str],
+    countries: Sequence[str],
+    kinds: Sequence[str],
+) -> bool:
+    """Change what the subscription follows (empty: every treaty, country, kind); whether it
+    changed. BadSubscription for a malformed filter."""
+    new = filters(treaties, countries, kinds)
+    old = (list(sub.treaties or ()), list(sub.countries or ()), list(sub.kinds or ()))
+    sub.treaties, sub.countries, sub.kinds = new
+    session.flush()
+    return new != old
+
+
+def same_email_subscription(
+    session: Session,
+    address: str,
+    treaties: Sequence[str],
+    countries: Sequence[str],
+    kinds: Sequence[str],
+) -> Subscription | None:
+    """The email subscription of `address` (normalized) with exactly these filters that has
+    not ended, if any (the active one first)."""
+    wanted = filters(treaties, countries, kinds)
+    found = session.scalars(
+        select(Subscription)
+        .where(
+            Subscription.channel == "email",
+            Subscription.target == address,
+            Subscription.state != "unsubscribed",
+        )
+        .order_by(Subscription.id)
+    )
+    same = [
+        s
+        for s in found
+        if (list(s.treaties or ()), list(s.countries or ()), list(s.kinds or ())) == wanted
+    ]
+    same.sort(key=lambda s: s.state != "active")
+    return same[0] if same else None
 
 
 def end(session: Session, sub_id: int, now: datetime) -> Subscription | None:

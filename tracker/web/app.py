@@ -25,7 +25,17 @@ from tracker.services import unit_of_work
 from tracker.services.read.sources import metrics_figures, unhealthy_sources
 from tracker.services.unit_of_work import DatabaseError, Sessions
 from tracker.settings import Settings
-from tracker.web import admin, admin_alerts, api, countries, dashboard, errors, feeds, subscribers
+from tracker.web import (
+    admin,
+    admin_alerts,
+    api,
+    countries,
+    dashboard,
+    errors,
+    feeds,
+    follow,
+    subscribers,
+)
 from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
 
 
@@ -118,6 +128,7 @@ def create_app(
     app.include_router(dashboard.router)
     app.include_router(countries.router)  # the country pages and the comparison
     app.include_router(subscribers.router)  # signed links: confirm, unsubscribe, manage
+    app.include_router(follow.router)  # the Follow form of the treaty and country pages
     dashboard.mount_static(app)
     app.add_middleware(
         BodyLimit,  # inside the metrics middleware, so its 413s are counted

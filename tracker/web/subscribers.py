@@ -12,6 +12,7 @@ and without TRACKER_SECRET_KEY the pages are a 503. HTML pages, not in the OpenA
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,13 +22,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from db.vocabulary import DigestMode, SubscriptionState
+from db.vocabulary import ALERT_KINDS, DigestMode, SubscriptionState
 from tracker.alerts import subscriptions
 from tracker.alerts.links import DAY, MAX_AGE, PATHS, BadLink, make_token, read_token
 from tracker.alerts.redact import redact_target
 from tracker.alerts.subscriptions import Subscription
 from tracker.services import unit_of_work
+from tracker.services.read.common import NotFound
+from tracker.services.read.treaties import find_treaty
 from tracker.services.unit_of_work import DatabaseError, Session
+from tracker.sources import registry
 from tracker.web.dashboard import templates
 
 router = APIRouter(prefix="/subscriptions", include_in_schema=False)
@@ -41,6 +45,7 @@ PRIVATE = {
 }
 MAX_BODY = 4096  # a form with at most two short fields
 DIGESTS = {DigestMode.IMMEDIATE: "each event as it happens", DigestMode.DAILY: "one daily digest"}
+KINDS = {k.value: k.value.replace("_", " ") for k in ALERT_KINDS}
 STATES = {
     SubscriptionState.PENDING: "waiting for confirmation",
     SubscriptionState.ACTIVE: "active",
@@ -125,6 +130,7 @@ def _view(request: Request, sub: Subscription) -> dict[str, Any]:
         "treaties": list(sub.treaties or ()),
         "countries": list(sub.countries or ()),
         "kinds": [k.replace("_", " ") for k in sub.kinds or ()],
+        "kind_values": list(sub.kinds or ()),
         "digest": sub.digest,
         "digest_words": DIGESTS.get(sub.digest, sub.digest),
         "state": sub.state,
@@ -162,9 +168,9 @@ def _run(
         )
 
 
-async def _form(request: Request) -> dict[str, str] | None:
-    """The urlencoded form fields of a small POST body (first value of each); others ignored.
-    None when the body is over MAX_BODY bytes: reading stops there (the rest is never read)."""
+async def form_lists(request: Request) -> dict[str, list[str]] | None:
+    """The urlencoded form fields of a small POST body, every value of each (empty ones
+    dropped); None when the body is over MAX_BODY bytes (the rest is never read)."""
     if "urlencoded" not in request.headers.get("content-type", ""):
         return {}
     body = bytearray()
@@ -172,8 +178,12 @@ async def _form(request: Request) -> dict[str, str] | None:
         body += chunk
         if len(body) > MAX_BODY:
             return None
-    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {name: values[0] for name, values in fields.items() if values}
+    return parse_qs(body.decode("utf-8", errors="replace"))
+
+
+def _codes(text: str) -> list[str]:
+    """Ids or codes typed in one field, separated by commas or spaces."""
+    return [part for part in re.split(r"[\s,;]+", text) if part]
 
 
 @router.get("/confirm/{token}", response_class=HTMLResponse)
@@ -246,6 +256,7 @@ def manage_page(request: Request, token: str) -> HTMLResponse:
             sub=_view(request, sub),
             changed=None,
             digests=DIGESTS,
+            kinds=KINDS,
         )
 
     return _run(request, "manage", token, show, write=False)
@@ -253,31 +264,59 @@ def manage_page(request: Request, token: str) -> HTMLResponse:
 
 @router.post("/manage/{token}", response_class=HTMLResponse)
 async def manage(request: Request, token: str) -> HTMLResponse:
-    """Change the digest mode (`digest=immediate|daily`) of a subscription that has not ended."""
-    fields = await _form(request)
+    """Change the digest mode (`digest=immediate|daily`), or what the subscription follows
+    (`filters=1` with `treaties` and `countries`, each a list typed in one field, and a
+    `kind` per event kind; empty: all), of a subscription that has not ended."""
+    fields = await form_lists(request)
     if fields is None:
         return _message(
             request, 413, "Request too large", "This form takes a few short fields only."
         )
-    digest = fields.get("digest", "")
+    digest = (fields.get("digest") or [""])[0]
+    wants_filters = bool(fields.get("filters"))
 
     def change(session: Session, sub: Subscription) -> HTMLResponse:
-        if digest not in DIGESTS:
-            raise _Refused(
-                422, "Nothing to change", "Choose a delivery mode: immediate or daily digest."
-            )
         if sub.state == "unsubscribed":
             raise _Refused(
                 409, "Subscription ended", "This subscription was ended: subscribe again."
             )
-        changed = subscriptions.set_digest(session, sub, digest)
+        if wants_filters:
+            changed = _set_filters(session, sub, fields)
+            saved = "filters"
+        elif digest in DIGESTS:
+            changed = subscriptions.set_digest(session, sub, digest)
+            saved = "digest"
+        else:
+            raise _Refused(
+                422, "Nothing to change", "Choose a delivery mode: immediate or daily digest."
+            )
         return _page(
             request,
             "subscription_manage.html",
             sub=_view(request, sub),
             changed=changed,
+            saved=saved,
             digests=DIGESTS,
+            kinds=KINDS,
         )
 
     # the database work is synchronous: off the event loop, like the sync routes
     return await run_in_threadpool(_run, request, "manage", token, change, write=True)
+
+
+def _set_filters(session: Session, sub: Subscription, fields: dict[str, list[str]]) -> bool:
+    """Set the treaties (each one tracked), countries and kinds the form names."""
+    treaties = _codes(" ".join(fields.get("treaties", [])))
+    countries = _codes(" ".join(fields.get("countries", [])))
+    kinds = fields.get("kind", [])
+    public = []
+    for t in treaties:
+        try:
+            found, slug = find_treaty(session, t)
+        except NotFound as error:
+            raise _Refused(422, "Unknown treaty", f"Nothing saved: {error}.") from None
+        public.append(registry.public_id(slug, found.external_id))
+    try:
+        return subscriptions.set_filters(session, sub, public, countries, kinds)
+    except subscriptions.BadSubscription as bad:
+        raise _Refused(422, "Cannot save", f"Nothing saved: {bad}.") from None
