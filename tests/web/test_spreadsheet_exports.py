@@ -272,3 +272,10 @@ def test_validation_detail_unit():
         [{"loc": ("body", "kinds", 0), "msg": "Value error, unknown kind"}]
     ) == ("body field kinds.0: unknown kind")
     assert validation_detail([]) == "invalid request"
+
+
+def test_the_country_page_links_its_xlsx(client):
+    page = client.get("/countries/AUT").text
+    assert 'href="/api/countries/AUT?format=xlsx"' in page
+    sheet = _xlsx(client, "/api/countries/AUT", "AUT-actions")
+    assert sheet.max_row > 1
