@@ -158,7 +158,7 @@ def test_the_comparison_is_a_matrix_of_standings(client):
         ("c=AUT,ZZZ", "no single country is 'ZZZ'"),
         ("c=AUT,korea", "it could be"),
         ("c=AUT,austria", "asked twice"),
-        ("c=AUT,USA&format=xlsx", "format must be html or csv"),
+        ("c=AUT,USA&format=ods", "format must be html, csv or xlsx"),
     ],
 )
 def test_bad_comparisons_are_a_clear_422(client, query, words):

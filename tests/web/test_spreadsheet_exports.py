@@ -41,6 +41,8 @@ EXPORTS = {  # url (without format) -> (attachment name, columns)
     "/api/events": ("events", EVENT_COLUMNS),
     "/api/countries/AUT": ("AUT-actions", COUNTRY_COLUMNS),
 }
+# Lists whose columns depend on the rows (the comparison: two columns per country).
+MATRICES = {"/compare?c=AUT,DEU": "compare-AUT-DEU"}
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -175,6 +177,17 @@ def test_every_list_as_xlsx_is_the_csv_with_typed_cells(client):
                     assert isinstance(cell.value, bool), (url, column, cell.value)
                 if column in ("signatories", "parties", "id"):
                     assert isinstance(cell.value, int), (url, column, cell.value)
+
+
+def test_the_comparison_as_xlsx_is_its_csv(client):
+    for url, name in MATRICES.items():
+        header, *lines = _csv(client, url, name)
+        sheet = _xlsx(client, url, name)
+        rows = list(sheet.iter_rows())
+        assert [c.value for c in rows[0]] == header and lines, url
+        assert [[_as_csv_text(c) for c in r] for r in rows[1:]] == lines, url
+        dated = [c for r in rows[1:] for h, c in zip(header, r, strict=True) if h.endswith("_date")]
+        assert dated and all(c.is_date for c in dated if c.value is not None), url
 
 
 def test_xlsx_dates_and_times(client):

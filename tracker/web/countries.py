@@ -143,17 +143,18 @@ def compare_page(
     add: str | None = None,
 ) -> Response:
     """Two to five countries side by side across the tracked treaties (rows treaties, columns
-    countries, cells the standing with its date); `format=csv`: the same matrix as CSV; `add`:
+    countries, cells the standing with its date); `format=csv` or `format=xlsx`: the same
+    matrix as CSV or XLSX; `add`:
     the form only, holding that country (a country page's "compare with" link)."""
-    csv = format == "csv"
+    csv = format in ("csv", "xlsx")  # an export: errors as JSON
 
     def bad(message: str) -> Response:
         if csv:
             return JSONResponse({"detail": message}, 422)
         return _error(request, 422, "Bad request", message)
 
-    if format not in (None, "html", "csv"):
-        return bad(f"format must be html or csv; got {format!r}")
+    if format not in (None, "html", "csv", "xlsx"):
+        return bad(f"format must be html, csv or xlsx; got {format!r}")
     try:
         only = view.source_choice(source)
     except view.BadInput as error:
@@ -172,7 +173,7 @@ def compare_page(
     if csv:
         rows, columns = _matrix_rows(found)
         name = "compare-" + "-".join(x["iso3"] for x in found["countries"])
-        return respond(rows, "csv", columns, name)
+        return respond(rows, "xlsx" if format == "xlsx" else "csv", columns, name)
     codes = ",".join(x["iso3"] for x in found["countries"])
     query = {"c": codes, **({"source": only} if only else {})}
     return _page(
