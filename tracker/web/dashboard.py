@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from db.vocabulary import DigestMode, EventState, HealthState, SubscriptionState
 from tracker.services.read import events, sources, treaties
 from tracker.services.read.common import NotFound
+from tracker.services.read.freshness import printed_note
 from tracker.services.read.missing import treaty_missing
 from tracker.services.read.notes import treaty_notes
 from tracker.services.read.status import treaty_answer
@@ -32,6 +33,8 @@ STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["when"] = view.when
 templates.env.filters["sentence"] = view.sentence
+templates.env.filters["words"] = view.words
+templates.env.globals["printed_note"] = printed_note
 # The stored words a template tests (e.g. `e.state != EventState.FINAL`), from their one home.
 templates.env.globals.update(
     EventState=EventState,
@@ -67,28 +70,50 @@ def overview_page(
     q: str | None = None,
     sort: str | None = None,
     source: str | None = None,
+    stage: str | None = None,
+    chapter: str | None = None,
+    page: str | None = None,
 ) -> HTMLResponse:
-    """Every tracked treaty: counts, progress to the threshold, stage and source health; a
-    source filter over the registered sources."""
+    """Every tracked treaty: stage, entry into force (computed and printed), progress to the
+    threshold, counts, the depositary's "status as at" beside the observation, source health;
+    filters by words, source, stage and chapter; closest to entering into force first; paged."""
     try:
         order = view.choice("sort", sort, view.OVERVIEW_SORTS)
         only = view.source_choice(source)
+        at_stage = view.stage_choice(stage)
+        in_chapter = view.chapter_choice(chapter)
+        number = view.page_choice(page)
     except view.BadInput as error:
         return _error(request, 422, "Bad request", str(error))
     text = (q or "").strip()[:200]
-    rows = treaties.treaties_overview(session, today=day, q=text or None, source=only, sort=order)
-    for row in rows:
+    found = treaties.treaties_overview(session, today=day, q=text or None, source=only, sort=order)
+    chapters = sorted({r["chapter"] for r in found if r.get("chapter")}, key=view.roman_order)
+    rows = treaties.filtered(found, stage_is=at_stage, chapter=in_chapter)
+    pages = max(1, -(-len(rows) // view.PAGE_SIZE))
+    shown = rows[(number - 1) * view.PAGE_SIZE : number * view.PAGE_SIZE]
+    for row in shown:
         row["progress"] = view.named_progress(row)
+        row["eif"] = view.eif_of(row)
+        row["printed_note"] = printed_note(row.get("status_as_at"), row.get("observed_at"))
     listed = sources.sources(session)
+    current = {"q": text, "sort": order, "source": only, "stage": at_stage, "chapter": in_chapter}
     return _page(
         request,
         "overview.html",
-        rows=rows,
+        rows=shown,
+        total=len(rows),
+        page=number,
+        pages=pages,
+        first=(number - 1) * view.PAGE_SIZE + 1,
         q=text,
         sort=order,
         source=only,
+        stage=at_stage,
+        stages=treaties.STAGES,
+        chapter=in_chapter,
+        chapters=chapters,
         sources=view.sources(),
-        link=view.overview_link,
+        link=view.overview_linker(current),
         unhealthy=[s for s in listed if not s.healthy],
     )
 

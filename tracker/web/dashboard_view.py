@@ -11,7 +11,8 @@ from urllib.parse import quote, urlencode
 import pycountry
 
 from tracker.catalogue import catalogue
-from tracker.services.read.treaties import stage
+from tracker.services.read import treaties
+from tracker.services.read.treaties import STAGES, stage
 from tracker.sources import registry
 
 FILTERS = {
@@ -29,7 +30,9 @@ PARTICIPANT_SORTS = (
     "in_force_from",
     "published_in_force_from",
 )
-OVERVIEW_SORTS = ("treaty", "remaining")
+# The overview's sorts, its default first: closest to entering into force.
+OVERVIEW_SORTS = ("closest", *(s for s in treaties.OVERVIEW_SORTS if s != "closest"))
+PAGE_SIZE = 50  # treaties per overview page
 
 
 class BadInput(ValueError):
@@ -50,11 +53,80 @@ def source_choice(value: str | None) -> str | None:
     return value
 
 
-def overview_link(**params: str | None) -> str:
+def overview_link(**params: str | int | None) -> str:
     """A link to the overview keeping the given parameters (defaults left out)."""
-    defaults = {"sort": "treaty"}
+    defaults: dict[str, str | int] = {"sort": OVERVIEW_SORTS[0], "page": 1}
     kept = {k: v for k, v in params.items() if v and v != defaults.get(k)}
     return "/" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def overview_linker(current: dict[str, str | None]) -> Callable[..., str]:
+    """Overview links that keep the current filters and sort, with changes (a filter changed
+    goes back to the first page: `page` is kept only when given)."""
+
+    def link(**changes: str | int | None) -> str:
+        return overview_link(**(current | changes))
+
+    return link
+
+
+def stage_choice(value: str | None) -> str | None:
+    """The `stage` parameter: empty (every stage) or a stage, spaces or hyphens
+    ("not-in-force"), else BadInput."""
+    text = (value or "").strip().replace("-", " ").replace("_", " ").casefold()
+    if not text:
+        return None
+    if text not in STAGES:
+        raise BadInput(f"stage must be one of {', '.join(STAGES)}; got {value!r}")
+    return text
+
+
+def chapter_choice(value: str | None) -> str | None:
+    """The `chapter` parameter: empty (every chapter) or a chapter as printed (XXVI, IV)."""
+    text = (value or "").strip().upper()
+    if not text:
+        return None
+    if not re.fullmatch(r"[A-Z0-9]{1,12}", text):
+        raise BadInput(f"chapter must be a chapter number as printed (e.g. XXVI); got {value!r}")
+    return text
+
+
+def page_choice(value: str | None) -> int:
+    """The `page` parameter: empty (the first) or a whole number from 1."""
+    text = (value or "").strip()
+    if not text:
+        return 1
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", text):
+        raise BadInput(f"page must be a whole number from 1; got {value!r}")
+    return int(text)
+
+
+def roman_order(chapter: str) -> tuple[int, str]:
+    """Chapters in their order (IV before XXVI), anything not a Roman numeral last."""
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    if not chapter or any(c not in values for c in chapter):
+        return (10**6, chapter)
+    total = 0
+    for here, after in zip(chapter, [*chapter[1:], ""], strict=True):
+        n = values[here]
+        total += -n if after and values[after] > n else n
+    return (total, chapter)
+
+
+def words(value: object) -> str:
+    """A stored word as people read it: "consent_to_be_bound" -> "consent to be bound"."""
+    return "" if value is None else str(value).replace("_", " ")
+
+
+def eif_of(row: dict[str, Any]) -> dict[str, Any]:
+    """An overview row's entry into force: the computed and the printed date, and whether they
+    differ (both known and not equal)."""
+    computed, printed = row.get("entry_into_force"), row.get("published_entry_into_force")
+    return {
+        "computed": computed,
+        "printed": printed,
+        "differ": bool(computed and printed and computed != printed),
+    }
 
 
 def choice(name: str, value: str | None, allowed: tuple[str, ...] | dict[str, str]) -> str:

@@ -8,6 +8,8 @@ costs no re-evaluation.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -27,8 +29,45 @@ from tracker.sources import registry
 from tracker.sources.registry import sort_key
 
 STAGES = ("not in force", "threshold met", "in force")
+# "treaty": the depositaries' own order; "remaining": fewest instruments remaining first;
+# "closest": closest to entering into force: not in force (fewest remaining first, those with
+# no known rule after), then threshold met (soonest date first), then in force.
+OVERVIEW_SORTS = ("treaty", "remaining", "closest")
 
-__all__ = ["STAGES", "find_treaty", "list_treaties", "sort_key", "stage", "treaties_overview"]
+__all__ = [
+    "OVERVIEW_SORTS",
+    "STAGES",
+    "filtered",
+    "find_treaty",
+    "list_treaties",
+    "matches",
+    "sort_key",
+    "stage",
+    "treaties_overview",
+]
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(text: str) -> list[str]:
+    """The words of a text, case and accents folded ("Côte" -> "cote"; "Nuclear-Test-Ban" ->
+    nuclear, test, ban)."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return _WORD.findall(plain)
+
+
+def matches(query: str, *texts: str) -> bool:
+    """Whether a search finds a text: the query as one piece of the text (an id such as
+    "xxvi-9"), or each of its words as the start of a word of the text, in any order
+    ("Nuclear Test" finds "Comprehensive Nuclear-Test-Ban Treaty", "nucl ban" too)."""
+    wanted = _words(query)
+    if not wanted:
+        return True
+    if any(query.strip().casefold() in t.casefold() for t in texts):
+        return True
+    have = [w for t in texts for w in _words(t)]
+    return all(any(h.startswith(w) for h in have) for w in wanted)
 
 
 def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
@@ -69,6 +108,7 @@ def list_treaties(session: Session, source: str | None = None) -> list[dict[str,
             Treaty,
             Source.slug,
             Snapshot.observed_at,
+            Snapshot.status_as_at,
             Snapshot.signatories,
             Snapshot.parties,
             Snapshot.in_force,
@@ -88,10 +128,14 @@ def list_treaties(session: Session, source: str | None = None) -> list[dict[str,
             "parties": parties,
             "in_force": in_force,
             "observed_at": iso_or_none(observed),
+            # the depositary's own "status as at" stamp of that page (None: it prints none)
+            "status_as_at": iso_or_none(printed),
             "last_checked_at": iso_or_none(treaty.last_checked_at),
             "source_url": treaty.url,
         }
-        for treaty, slug, observed, signatories, parties, in_force in session.execute(query)
+        for treaty, slug, observed, printed, signatories, parties, in_force in session.execute(
+            query
+        )
     ]
     return sorted(rows, key=lambda r: sort_key(r["treaty"]))
 
@@ -126,6 +170,7 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
         "entry_into_force": None,
         "rule_origin": None,
         "published_entry_into_force": iso_or_none(status.eif_date),
+        "chapter": status.chapter,  # as the page prints it (UNTC: XXVI); None where it has none
     }
     context: dict[str, Any] = {}
     if rule is not None:
@@ -168,15 +213,20 @@ def treaties_overview(
     source: str | None = None,
     in_force: bool | None = None,
     sort: str = "treaty",
+    stage_is: str | None = None,
+    chapter: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Every tracked treaty with counts, rule progress, stage and its source's health."""
+    """Every tracked treaty with counts, rule progress, stage and its source's health.
+
+    `q`: words of the id or title (`matches`); `stage_is`: one of STAGES; `chapter`: the
+    chapter as printed (XXVI), case ignored; `sort`: one of OVERVIEW_SORTS."""
     health = {s.slug: s for s in session.scalars(select(Source))}
     treaties = {
         (registry.public_id(slug, t.external_id), slug): t for t, slug in _treaties(session)
     }
     rows = []
     for row in list_treaties(session, source):
-        if q and q.casefold() not in f"{row['treaty']} {row['title']}".casefold():
+        if q and not matches(q, row["treaty"], row["title"]):
             continue
         treaty = treaties.get((row["treaty"], row["source"]))
         if treaty is None:
@@ -188,11 +238,38 @@ def treaties_overview(
         if in_force is not None and (row["stage"] == "in force") != in_force:
             continue
         rows.append(row)
+    rows = filtered(rows, stage_is=stage_is, chapter=chapter)
     if sort == "remaining":
         rows.sort(
             key=lambda r: (r["remaining"] is None, r["remaining"] or 0, sort_key(r["treaty"]))
         )
+    elif sort == "closest":
+        rows.sort(key=_closeness)
     return rows
+
+
+def filtered(
+    rows: list[dict[str, Any]], *, stage_is: str | None = None, chapter: str | None = None
+) -> list[dict[str, Any]]:
+    """The overview rows at a stage (one of STAGES) and of a chapter (as printed, case
+    ignored); None: any."""
+    return [
+        r
+        for r in rows
+        if (stage_is is None or r["stage"] == stage_is)
+        and (chapter is None or (r.get("chapter") or "").casefold() == chapter.casefold())
+    ]
+
+
+def _closeness(row: dict[str, Any]) -> tuple[Any, ...]:
+    """The "closest" order: by stage (not in force, threshold met, in force); not in force by
+    instruments remaining (unknown last), threshold met by its entry-into-force date."""
+    remaining = row.get("remaining")
+    when = row.get("entry_into_force") or row.get("published_entry_into_force") or "9999"
+    by_stage = STAGES.index(row["stage"])
+    if by_stage == 0:
+        return (0, remaining is None, remaining or 0, "", sort_key(row["treaty"]))
+    return (by_stage, False, 0, when if by_stage == 1 else "", sort_key(row["treaty"]))
 
 
 def _treaties(session: Session) -> list[tuple[Treaty, str]]:
