@@ -825,7 +825,7 @@ def test_metrics_exposition(api):
             "query parameter format: Input should be 'json', 'csv' or 'xlsx'",
         ),
         ("/api/treaties?format=xml", 422, "query parameter format: Input should be 'json'"),
-        ("/api/treaties?sort=bogus", 422, "Input should be 'treaty' or 'remaining'"),
+        ("/api/treaties?sort=bogus", 422, "Input should be 'treaty', 'remaining' or 'closest'"),
         ("/api/treaties?in_force=maybe", 422, "valid boolean"),
         ("/api/treaties?q=" + "x" * 201, 422, "at most 200 characters"),
         ("/api/events?kind=nonsense", 422, "Input should be 'signature'"),

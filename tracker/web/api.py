@@ -261,7 +261,7 @@ def treaties(
     q: Annotated[str | None, Query(max_length=200, description="text in id or title")] = None,
     source: SourceFilter = None,
     in_force: bool | None = None,
-    sort: Literal["treaty", "remaining"] = "treaty",
+    sort: Literal["treaty", "remaining", "closest"] = "treaty",
 ) -> Response:
     rows = treaties_overview(session, today=day, q=q, source=source, in_force=in_force, sort=sort)
     return respond(rows, fmt, TREATY_COLUMNS, "treaties")

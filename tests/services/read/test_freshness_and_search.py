@@ -69,3 +69,8 @@ def test_word_search(query, found):
 def test_word_search_folds_accents_and_case():
     assert matches("cote d'ivoire", "Côte d’Ivoire")
     assert matches("CÔTE", "cote d'ivoire")
+
+
+def test_a_piece_of_an_id_is_matched_as_typed():
+    assert matches("xxvi-2-", "XXVI-2-a", "Protocol")
+    assert not matches("xxvi-2-", "XXVI-2", "Convention")  # one piece: not its words

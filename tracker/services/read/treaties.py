@@ -49,24 +49,27 @@ __all__ = [
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _words(text: str) -> list[str]:
-    """The words of a text, case and accents folded ("Côte" -> "cote"; "Nuclear-Test-Ban" ->
-    nuclear, test, ban)."""
+def _fold(text: str) -> str:
+    """Case and accents folded ("Côte" -> "cote")."""
     folded = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in folded if not unicodedata.combining(c))
-    return _WORD.findall(plain)
+    return "".join(c for c in folded if not unicodedata.combining(c))
 
 
 def matches(query: str, *texts: str) -> bool:
-    """Whether a search finds a text: the query as one piece of the text (an id such as
-    "xxvi-9"), or each of its words as the start of a word of the text, in any order
-    ("Nuclear Test" finds "Comprehensive Nuclear-Test-Ban Treaty", "nucl ban" too)."""
-    wanted = _words(query)
-    if not wanted:
+    """Whether a search finds a text, case and accents folded: the query as one piece of a
+    text (an id or part of one, "xxvi-2-"), or, for a query of several words, each word as the
+    start of a word of the texts, in any order ("Nuclear Test" finds "Comprehensive
+    Nuclear-Test-Ban Treaty", "test ban" too)."""
+    piece = _fold(query.strip())
+    if not piece:
         return True
-    if any(query.strip().casefold() in t.casefold() for t in texts):
+    folded = [_fold(t) for t in texts]
+    if any(piece in t for t in folded):
         return True
-    have = [w for t in texts for w in _words(t)]
+    wanted = _WORD.findall(piece)
+    if len(piece.split()) < 2 or not wanted:
+        return False
+    have = [w for t in folded for w in _WORD.findall(t)]
     return all(any(h.startswith(w) for h in have) for w in wanted)
 
 
