@@ -71,10 +71,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_treaties(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.services.read.treaties import list_treaties
+    from tracker.services.read.treaties import treaties_overview
 
+    # The overview's rows: counts, threshold, remaining, stage, entry into force (computed and
+    # printed), the depositary's "status as at" and the observation; in the depositaries' order.
     with _database(settings) as database, database.read() as session:
-        rows = list_treaties(session, args.source)
+        rows = treaties_overview(session, today=datetime.now(UTC).date(), source=args.source)
     _show(rows, args.json, render.treaties_table)
     return 0
 

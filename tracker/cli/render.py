@@ -6,6 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from tracker.services.ingest import IngestResult
+from tracker.services.read.freshness import printed_note
+
+
+def words(value: Any) -> str:
+    """A stored word as people read it: "consent_to_be_bound" -> "consent to be bound"."""
+    return "" if value is None else str(value).replace("_", " ")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -31,7 +37,10 @@ def _yes_no(value: bool | None) -> str:
 
 
 def treaties_table(rows: Sequence[dict[str, Any]]) -> str:
-    """Render the treaty list (public ids, each with its source)."""
+    """Render the treaty list (public ids, each with its source): stage, threshold, remaining,
+    entry into force (computed; the printed date where it differs or stands alone), the
+    depositary's "status as at" and the observation; then a note per treaty whose printed
+    status was old when observed."""
     if not rows:
         return "no treaties yet (run `tracker crawl` or `tracker ingest`)"
     body = [
@@ -40,13 +49,44 @@ def treaties_table(rows: Sequence[dict[str, Any]]) -> str:
             r["source"],
             r["signatories"],
             r["parties"],
-            _yes_no(r["in_force"]),
+            r.get("stage") or "",
+            _count(r.get("threshold")),
+            _count(r.get("remaining")),
+            _eif(r),
+            (r.get("status_as_at") or "-")[:10],
             (r["observed_at"] or "")[:10],
-            _short(r["title"], 70),
+            _short(r["title"], 60),
         )
         for r in rows
     ]
-    return table(("treaty", "source", "sign.", "parties", "in force", "observed", "title"), body)
+    headers = (
+        "treaty",
+        "source",
+        "sign.",
+        "parties",
+        "stage",
+        "threshold",
+        "remaining",
+        "entry into force",
+        "status as at",
+        "observed",
+        "title",
+    )
+    notes = [
+        f"{r['treaty']}: {note}"
+        for r in rows
+        if (note := printed_note(r.get("status_as_at"), r.get("observed_at")))
+    ]
+    return "\n".join([table(headers, body), *notes])
+
+
+def _eif(r: dict[str, Any]) -> str:
+    computed, printed = r.get("entry_into_force"), r.get("published_entry_into_force")
+    if computed and printed and computed != printed:
+        return f"{computed} (printed {printed})"
+    if computed:
+        return computed
+    return f"printed {printed}" if printed else "-"
 
 
 def events_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -58,10 +98,10 @@ def events_table(rows: Sequence[dict[str, Any]]) -> str:
             e["observed_at"],
             e["treaty"],
             e["source"],
-            e["kind"],
+            words(e["kind"]),
             e["participant"] or "",
             e["legal_date"] or "",
-            e["state"],
+            words(e["state"]),
         )
         for e in rows
     ]
@@ -87,7 +127,13 @@ def status_text(s: dict[str, Any]) -> str:
         f"printed: {_count(published.get('signatories'))} signatories, "
         f"{_count(published.get('parties'))} parties;"
         f" entry into force {published.get('entry_into_force') or '-'}",
-        f"observed {s['observed_at']}  source {s['source']} {s['source_url']}",
+        f"observed {s['observed_at']}  status as at {s.get('status_as_at') or 'not printed'}"
+        f"  source {s['source']} {s['source_url']}",
+        *(
+            [f"note: {note}"]
+            if (note := printed_note(s.get("status_as_at"), s.get("observed_at")))
+            else []
+        ),
         *_known_lines(s),
         *_rule_lines(s),
         "",
@@ -135,7 +181,7 @@ def _known_lines(s: dict[str, Any]) -> list[str]:
 
 
 def _dated(action: dict[str, Any] | None) -> str:
-    return f"{action['date']} {action['kind']}" if action else ""
+    return f"{action['date']} {words(action['kind'])}" if action else ""
 
 
 def history_text(h: dict[str, Any]) -> str:
@@ -144,7 +190,13 @@ def history_text(h: dict[str, Any]) -> str:
         (s["observed_at"], s["signatories"], s["parties"], s["hash"][:12]) for s in h["snapshots"]
     ]
     events = [
-        (e["observed_at"], e["kind"], e["participant"] or "", e["legal_date"] or "", e["state"])
+        (
+            e["observed_at"],
+            words(e["kind"]),
+            e["participant"] or "",
+            e["legal_date"] or "",
+            words(e["state"]),
+        )
         for e in h["events"]
     ]
     parts = [
@@ -179,12 +231,12 @@ def _rule_lines(s: dict[str, Any]) -> list[str]:
     if deciding:
         lines.append(
             "deciding deposits: "
-            + ", ".join(f"{d['participant']} ({d['kind']}, {d['date']})" for d in deciding)
+            + ", ".join(f"{d['participant']} ({words(d['kind'])}, {d['date']})" for d in deciding)
         )
     for d in s["deciding_deposits"]:
         if not d.get("deciding", True):
             lines.append(
-                f"same day, not deciding: {d['participant']} ({d['kind']}, {d['date']}): "
+                f"same day, not deciding: {d['participant']} ({words(d['kind'])}, {d['date']}): "
                 f"{d.get('reason') or 'not counted'}"
             )
     for g in s.get("groups", []):
@@ -192,7 +244,7 @@ def _rule_lines(s: dict[str, Any]) -> list[str]:
             lines.append(f"missing from {g['label']}: {', '.join(g['missing'])}")
     for c in s.get("conditions", []):
         lines.append(
-            f"condition {c['key']}: {c['state']}"
+            f"condition {c['key']}: {words(c['state'])}"
             + (f" (met on {c['met_on']})" if c["met_on"] else "")
         )
     computed = eif["computed"] or "-"
@@ -236,7 +288,9 @@ def rule_text(r: dict[str, Any]) -> str:
         "",
         f"origin: {r['origin']}  citation: {r['citation'] or '-'}",
     ]
-    lines += [f"condition {c['key']}: {c['description']} — {c['state']}" for c in r["conditions"]]
+    lines += [
+        f"condition {c['key']}: {c['description']} — {words(c['state'])}" for c in r["conditions"]
+    ]
     if r.get("source_text"):
         lines.append(f"read from: {r['source_text']}")
     lines += ["", "as the catalogue writes it (tracker/catalogue/<source>.toml):"]
@@ -266,7 +320,7 @@ def evaluation_text(e: dict[str, Any]) -> str:
         f"evaluated {e['evaluated']} treaties ({e['with_rule']} with a rule); "
         f"{len(e['events'])} new events"
     ]
-    lines += [f"  {ev['treaty']}: {ev['kind']}" for ev in e["events"]]
+    lines += [f"  {ev['treaty']}: {words(ev['kind'])}" for ev in e["events"]]
     lines += [f"  {t}: enters into force on {d}" for t, d in e["pending_entry_into_force"].items()]
     return "\n".join(lines)
 
@@ -324,7 +378,7 @@ def missing_text(m: dict[str, Any]) -> str:
         lines += ["", f"withdrawn ({len(m['withdrawn'])}):"]
         body = []
         for r in m["withdrawn"]:
-            consent = ", ".join(f"{a['date']} {a['kind']}" for a in r["consents"])
+            consent = ", ".join(f"{a['date']} {words(a['kind'])}" for a in r["consents"])
             ends = ", ".join(
                 f"effective {e['effective_on']}" if e["effective_on"] else "date not known"
                 for e in r["withdrawals"]

@@ -83,7 +83,7 @@ def _confirm_disputed(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"tracker confirm: {bad}") from None
     for event in done:
         print(
-            f"{public}: {event['kind']} of {event['legal_date']} confirmed "
+            f"{public}: {render.words(event['kind'])} of {event['legal_date']} confirmed "
             f"(final; {event['deliveries']} deliveries enqueued)"
         )
     return 0
