@@ -29,6 +29,7 @@ from tracker.web import (
     admin,
     admin_alerts,
     api,
+    calendar,
     countries,
     dashboard,
     errors,
@@ -125,6 +126,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(admin_alerts.router)
     app.include_router(feeds.router)
+    app.include_router(calendar.router)  # upcoming entry into force: ICS and CSV
     app.include_router(dashboard.router)
     app.include_router(countries.router)  # the country pages and the comparison
     app.include_router(subscribers.router)  # signed links: confirm, unsubscribe, manage
