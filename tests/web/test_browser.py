@@ -180,3 +180,39 @@ def test_screenshot_of_the_treaty_page(site: Site, page: Any) -> None:
     _open(page, site.base + "/")
     page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"))
     assert page.errors == []
+
+
+PHONE = {"width": 390, "height": 844}  # a common phone's CSS pixels
+
+
+def test_overview_keeps_the_key_columns_in_view_on_a_phone(site: Site, browser: Any) -> None:
+    """At a phone's width the treaty, its stage, its entry-into-force date and the instruments
+    remaining are on screen, without scrolling sideways; the other columns are hidden."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        _open(tab, site.base + "/")
+        rows = tab.locator("table.treaties tbody tr")
+        assert rows.count() >= 1
+        for i in range(rows.count()):
+            row = rows.nth(i)
+            for css in ("th.keycol", "td.stage", "td.eif", "td.num.keycol"):
+                cell = row.locator(css)
+                assert cell.is_visible(), (i, css)
+                box = cell.bounding_box()
+                assert box is not None and box["width"] > 0, (i, css)
+                assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 0.5, (i, css)
+            assert row.locator("td.eif").inner_text().strip()  # a date or "not yet"
+            minor = row.locator("td.minor")
+            assert minor.count() >= 5
+            assert all(not minor.nth(j).is_visible() for j in range(minor.count()))
+        wrap = tab.locator(".table-wrap")
+        scroll, client = wrap.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert scroll <= client + 1, (scroll, client)  # nothing to scroll sideways to
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / "dashboard-overview-phone.png"), full_page=True)
+        assert errors == []
+    finally:
+        context.close()

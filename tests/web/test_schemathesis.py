@@ -57,6 +57,9 @@ OPERATIONS = {
     "GET /api/sources",
     "GET /feeds/events.atom",
     "GET /feeds/treaties/{treaty_id}.atom",
+    "GET /calendar.ics",
+    "GET /treaties/{treaty_id}/calendar.ics",
+    "GET /calendar.csv",
     "GET /healthz",
     # Operators only: without TRACKER_ADMIN_TOKEN (as here) every call must be a clean 403/422.
     "POST /api/treaties/{treaty_id}/conditions/{key}",
