@@ -170,3 +170,9 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     DEAD = "dead"  # out of attempts, or refused for good
     CANCELLED = "cancelled"  # not to be sent (event retracted, subscription ended)
+
+
+def in_words(name: object) -> str:
+    """A stored name as people read it, wherever it is shown (dashboard, CLI, exports, alerts):
+    "consent_to_be_bound" -> "consent to be bound"; None -> ""."""
+    return "" if name is None else str(name).replace("_", " ")

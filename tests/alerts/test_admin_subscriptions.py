@@ -191,7 +191,7 @@ def test_an_email_subscription_is_pending_and_gets_its_opt_in_email(client, smtp
     (confirm_url,) = [w for w in body.split() if "/subscriptions/confirm/" in w]
     assert confirm_url.startswith("https://tracker.example/subscriptions/confirm/")
     assert read_token(KEY, "confirm", confirm_url.rsplit("/", 1)[1]) == sub["id"]
-    assert "events threshold_crossed" in body
+    assert "events threshold crossed" in body
 
 
 def test_when_the_opt_in_email_fails_nothing_is_kept(session_factory, configured, smtp):

@@ -89,7 +89,7 @@ def test_confirm_get_shows_a_button_and_changes_nothing_post_activates(
     done = client.post(url)
     assert done.status_code == 200
     assert "Subscription confirmed" in done.text
-    assert "treaties XXVI-9; all countries; events threshold_crossed" in done.text
+    assert "treaties XXVI-9; all countries; events threshold crossed" in done.text
     active = row(session_factory, sub_id)
     assert active.state == "active" and active.confirmed_at is not None
 

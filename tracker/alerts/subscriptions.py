@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db.models import Delivery, Subscription
-from db.vocabulary import ALERT_KINDS, DigestMode
+from db.vocabulary import ALERT_KINDS, DigestMode, in_words
 from tracker.alerts.channels import Channel, Recipient
 from tracker.alerts.redact import redact_target
 from tracker.settings import Settings
@@ -51,7 +51,7 @@ def covers(sub: Subscription) -> str:
     parts = [
         "treaties " + ", ".join(sub.treaties) if sub.treaties else "all treaties",
         "countries " + ", ".join(sub.countries) if sub.countries else "all countries",
-        "events " + ", ".join(sub.kinds) if sub.kinds else "all events",
+        "events " + ", ".join(in_words(k) for k in sub.kinds) if sub.kinds else "all events",
         "a daily digest" if sub.digest == "daily" else "each event as it happens",
     ]
     return "; ".join(parts)

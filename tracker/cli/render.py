@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from db.vocabulary import in_words
 from tracker.services.ingest import IngestResult
 from tracker.services.read.freshness import printed_note
 
-
-def words(value: Any) -> str:
-    """A stored word as people read it: "consent_to_be_bound" -> "consent to be bound"."""
-    return "" if value is None else str(value).replace("_", " ")
+words = in_words  # a stored word as people read it (db.vocabulary)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 
 import pycountry
 
+from db.vocabulary import in_words
 from tracker.catalogue import catalogue
 from tracker.services.read import treaties
 from tracker.services.read.treaties import STAGES, stage
@@ -113,9 +114,7 @@ def roman_order(chapter: str) -> tuple[int, str]:
     return (total, chapter)
 
 
-def words(value: object) -> str:
-    """A stored word as people read it: "consent_to_be_bound" -> "consent to be bound"."""
-    return "" if value is None else str(value).replace("_", " ")
+words = in_words  # a stored word as people read it (db.vocabulary)
 
 
 def eif_of(row: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from fastapi.responses import JSONResponse, Response
 
+from db.vocabulary import in_words
 from tracker.sources.text import strip_unprintable
 
 Format = Literal["json", "csv", "xlsx"]
@@ -93,8 +94,9 @@ def field(*path: str) -> Callable[[dict[str, Any]], Any]:
 
 
 def words(value: Any) -> Any:
-    """A vocabulary value in words (`formal_confirmation` -> `formal confirmation`)."""
-    return value.replace("_", " ") if isinstance(value, str) else value
+    """A vocabulary value in words (`formal_confirmation` -> `formal confirmation`); other
+    values (dates, numbers, None) as they are."""
+    return in_words(value) if isinstance(value, str) else value
 
 
 def printable(value: Any) -> Any:
