@@ -314,8 +314,10 @@ def test_no_stored_character_breaks_a_feed_csv_or_json_answer(session_factory, s
             root = ET.fromstring(answer.content)  # a strict XML 1.0 parser
             titles = [e.findtext(f"{ATOM}title") or "" for e in root.findall(f"{ATOM}entry")]
             assert len(titles) == len(CODES), url
-            assert all(t.startswith(f"{TREATY}: consent by ") for t in titles), titles
-            assert {t.split(" by ")[1].split(" on ")[0] for t in titles} == set(clean.values())
+            named = f"{TREATY} (Treaty on the Prohibition of Nuclear Weapons): "
+            assert all(t.startswith(named) for t in titles), titles
+            who = {t.removeprefix(named).split(" became a party (")[0] for t in titles}
+            assert who == set(clean.values())
             summaries = [e.findtext(f"{ATOM}summary") for e in root.findall(f"{ATOM}entry")]
             assert all("remaining instruments: timeout after 60 s" in s for s in summaries)
             assert not UNPRINTABLE.search(answer.content.decode("utf-8")), url

@@ -81,7 +81,9 @@ def test_events_and_feeds_filter_by_source(client):
     feed = client.get("/feeds/events.atom?source=wipo")
     assert feed.status_code == 200
     titles = feed.text.count("<entry>")
-    assert titles == len([e for e in wipo if e["state"] in ("final",)]) > 0
+    # the default feed leaves out what the first look showed (WIPO-29's `approaching`)
+    news = [e for e in wipo if e["state"] == "final" and not e["details"].get("baseline")]
+    assert titles == len(news) > 0
     assert "XXVI-" not in feed.text and "/treaties/WIPO-843" in feed.text
     assert "XXVI-9" in client.get("/feeds/events.atom").text
     one = client.get("/feeds/treaties/WIPO-843.atom")

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator
 
 from db.vocabulary import TREATY_EVENT_KINDS
+from tracker.services.read.changes import event_by_id
 from tracker.services.read.common import NotFound
 from tracker.services.read.countries import country as country_actions
 from tracker.services.read.events import events as list_events
@@ -384,6 +385,24 @@ def all_events(
         since = _utc(since)
     rows = list_events(session, since=since, kind=kind, source=source, limit=limit)
     return respond(rows, fmt, EVENT_COLUMNS, "events")
+
+
+@router.get(
+    "/events/{event_id}",
+    summary="One event by its id (what each Atom feed entry's id names)",
+    description="The event with its treaty's public id, title and source; `baseline` is true "
+    "for a rule event the tracker's first look at the treaty already showed. 404: no event "
+    "about a treaty has that id.",
+    responses=NOT_FOUND,
+)
+def one_event(
+    event_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="the event's id")],
+    session: DB,
+) -> dict[str, Any]:
+    found = event_by_id(session, event_id)
+    if found is None:
+        raise HTTPException(404, detail=f"no event {event_id}")
+    return found
 
 
 @router.get(

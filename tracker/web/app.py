@@ -30,6 +30,7 @@ from tracker.web import (
     admin_alerts,
     api,
     calendar,
+    changes,
     countries,
     dashboard,
     errors,
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(calendar.router)  # upcoming entry into force: ICS and CSV
     app.include_router(dashboard.router)
     app.include_router(countries.router)  # the country pages and the comparison
+    app.include_router(changes.router)  # /changes: what changed, in words
     app.include_router(subscribers.router)  # signed links: confirm, unsubscribe, manage
     app.include_router(follow.router)  # the Follow form of the treaty and country pages
     dashboard.mount_static(app)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Event, Snapshot, Source, Treaty
@@ -115,6 +115,12 @@ def events(
     ]
 
 
+def not_baseline() -> Any:
+    """A WHERE clause: the event is not a baseline (details.baseline absent or false: a rule
+    event the tracker's first look at its treaty already showed, history rather than news)."""
+    return func.coalesce(Event.details["baseline"].as_boolean(), false()) == false()
+
+
 def _feed_at(e: Event) -> datetime:
     """When the event became a settled fact: its release (details.settled.at), else its
     observation; aware (UTC when stored without a zone)."""
@@ -130,13 +136,19 @@ def _feed_at(e: Event) -> datetime:
 
 
 def feed_events(
-    session: Session, *, treaty_id: int | None = None, source: str | None = None, limit: int = 100
+    session: Session,
+    *,
+    treaty_id: int | None = None,
+    source: str | None = None,
+    limit: int = 100,
+    baseline: bool = False,
 ) -> list[dict[str, Any]]:
     """The events of a public feed, newest first by `feed_at`: the time the event became a
     settled fact (a released held event: its release, details.settled.at; any other: its
-    observation). Only settled events (SETTLED_EVENT_STATES)."""
+    observation). Only settled events (SETTLED_EVENT_STATES); baseline events only when
+    `baseline`. Each with its treaty's `title` and whether it is a `baseline`."""
     base = (
-        select(Event, Treaty.external_id, Source.slug, ParticipantRow.iso3)
+        select(Event, Treaty.external_id, Source.slug, ParticipantRow.iso3, Treaty.title)
         .join(Treaty, Treaty.id == Event.treaty_id)
         .join(Source, Source.id == Treaty.source_id)
         .outerjoin(ParticipantRow, ParticipantRow.id == Event.participant_id)
@@ -146,16 +158,22 @@ def feed_events(
         base = base.where(Event.treaty_id == treaty_id)
     if source is not None:
         base = base.where(Source.slug == source)
+    if not baseline:
+        base = base.where(not_baseline())
     newest = base.order_by(Event.observed_at.desc(), Event.id.desc()).limit(limit)
     # A released event may have been observed long before the newest: rule events are few.
     released = base.where(Event.kind.in_(RULE_EVENT_KINDS))
     found: dict[int, dict[str, Any]] = {}
     for query in (newest, released):
-        for e, t, slug, iso3 in session.execute(query):
+        for e, t, slug, iso3, title in session.execute(query):
             if e.id in found:
                 continue
             public = registry.public_id(slug, t)
-            found[e.id] = event_dict(e, iso3, public, slug) | {"feed_at": _feed_at(e).isoformat()}
+            found[e.id] = event_dict(e, iso3, public, slug) | {
+                "feed_at": _feed_at(e).isoformat(),
+                "title": title,
+                "baseline": bool((e.details or {}).get("baseline")),
+            }
     rows = sorted(
         found.values(), key=lambda r: (datetime.fromisoformat(r["feed_at"]), r["id"]), reverse=True
     )
