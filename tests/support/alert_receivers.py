@@ -274,3 +274,32 @@ def webhook_process(delay: float = 0.0) -> ReceiverProcess:
 def smtp_process() -> ReceiverProcess:
     """An aiosmtpd server in its own process, accepting every message."""
     return ReceiverProcess(_smtp_child)
+
+
+# --- an SMTP receiver in this process, keeping every message's bytes ----------------------
+
+
+@dataclass
+class SmtpInbox:
+    """What an in-process aiosmtpd server received: each message's raw bytes and recipients."""
+
+    messages: list[tuple[bytes, list[str]]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        content = envelope.original_content or envelope.content or b""
+        self.messages.append((bytes(content), list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+@contextmanager
+def smtp_receiver() -> Iterator[tuple[SmtpInbox, int]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: the inbox and its port."""
+    from aiosmtpd.controller import Controller
+
+    inbox, port = SmtpInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

@@ -7,7 +7,6 @@ try left, channel not configured, message not rendered); `send` is the try itsel
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import unit_of_work
 from db.models import Delivery, Subscription
 from tracker.alerts.channels import Channel, DeliveryError, Message, Recipient
+from tracker.alerts.digest import digest_of
 from tracker.alerts.messages import load_context, render
 from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome
 from tracker.alerts.redact import redact_text
@@ -44,28 +44,6 @@ def groups(sessions: sessionmaker[Session], claimed: dict[int, str | None]) -> l
         if digest == "daily":
             daily.setdefault((sub, claimed[d]), []).append(d)
     return single + list(daily.values())
-
-
-def _in_order(message: Message) -> tuple[str, str, str]:
-    event = message.payload["event"]
-    return (event["observed_at"], event.get("legal_date") or "", event.get("participant") or "")
-
-
-def digest_of(messages: list[Message]) -> Message:
-    """Several alerts as one message; its key is derived from theirs (the same on a retry)."""
-    if len(messages) == 1:
-        return messages[0]
-    keys = "".join(sorted(m.idempotency_key for m in messages))
-    messages = sorted(messages, key=_in_order)
-    first = messages[0]
-    return Message(
-        subject=f"Treaty tracker: {len(messages)} updates (daily digest)",
-        text="\n----\n\n".join(m.text for m in messages),
-        payload={"digest": [m.payload for m in messages]},
-        idempotency_key="digest-" + hashlib.sha256(keys.encode()).hexdigest()[:40],
-        unsubscribe_url=first.unsubscribe_url,
-        manage_url=first.manage_url,
-    )
 
 
 @dataclass(frozen=True)
