@@ -53,6 +53,7 @@ OPERATIONS = {
     "GET /api/treaties/{treaty_id}/rule",
     "GET /api/treaties/{treaty_id}/missing",
     "GET /api/events",
+    "GET /api/events/{event_id}",
     "GET /api/countries/{iso3}",
     "GET /api/sources",
     "GET /feeds/events.atom",

@@ -26,6 +26,7 @@ _COUNTED: dict[str, tuple[str, str, bool]] = {
     "withdrawal": ("withdrawal", "withdrawals", True),
     "revocation": ("revocation", "revocations", True),
     "correction": ("correction", "corrections", False),
+    "declaration": ("declaration or reservation", "declarations or reservations", True),
     "reappearance": ("listed again", "listed again", False),
     "retraction": ("earlier alert withdrawn", "earlier alerts withdrawn", False),
 }
