@@ -168,7 +168,7 @@ def test_an_operator_confirms_it_from_the_command_line_then_exactly_one_delivery
     why = "C.N.123.2020.TREATIES-XXVI.9 gives 2020-05-24; the page is late"
     code = main(["confirm", "XXVI-9", "threshold_crossed", "--reason", why, "--by", "ops-ana"])
     out = capsys.readouterr().out
-    assert code == 0 and "threshold_crossed" in out and "2 deliveries" in out
+    assert code == 0 and "threshold crossed" in out and "2 deliveries" in out
     (event,) = [e for e in rule_events(session_factory) if e.id == crossed.id]
     assert event.state == "final"
     assert event.details["settled"] | {"at": None} == {
