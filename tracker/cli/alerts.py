@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from db.vocabulary import ALERT_KINDS, DeliveryState, DigestMode
+from db.vocabulary import ALERT_KINDS, DeliveryState, DigestMode, in_words
 from tracker.alerts.dispatch import DEFAULT_BATCH
 from tracker.cli.common import UsageError
 from tracker.cli.common import database as _database
@@ -153,10 +153,10 @@ def cmd_deliveries(args: argparse.Namespace, settings: Settings) -> int:
                 [
                     (
                         r["id"],
-                        r["event"],
+                        in_words(r["event"]),
                         r["treaty"] or f"(source {r['source'] or '?'})",
                         r["subscription"],
-                        r["state"],
+                        in_words(r["state"]),
                         r["attempts"],
                         r["last_error"] or "",
                     )
