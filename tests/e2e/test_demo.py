@@ -168,7 +168,7 @@ def test_demo_on_the_project_fixtures(demo, tmp_path):
     expect = {"treaties": 3, "treaty": "IV-5", "parties": 4}
     out = run_and_check(demo, tmp_path, ["--pages", str(FIXTURE_PAGES)], expect)
     assert "illustrative" in out
-    assert "left out 2 file(s)" in out and "viewdetails_maintenance.html" in out
+    assert "left out 3 file(s)" in out and "viewdetails_maintenance.html" in out
     assert "crawl untc: 6 pages, 6 accepted, 0 unchanged, 0 quarantined, 0 failed" in out, out
     assert "(3 status pages;" in out, out
 
@@ -244,9 +244,11 @@ def test_pages_search_order_falls_back_and_says_why(tmp_path):
     assert (found.slug, found.label) == ("untc", "fixtures")
     assert sorted(p.treaty_id for p in found.pages) == ["IV-5", "XXVI-2-a", "XXVI-6"]
     assert [name for name, _ in found.skipped] == [
+        "viewdetails_declarations.html",  # IV-5 again: the first page of a treaty is served
         "viewdetails_maintenance.html",
         "viewdetails_shrunken.html",
     ]
+    assert found.skipped[0][1] == "IV-5 again (see viewdetails_3col.html)"
     assert "absent is absent" in found.notes[0]
     assert "no accepted untc status page" in found.notes[1]
     # A source with no pages anywhere: an empty set (an empty mirror, no crawl).
