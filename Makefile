@@ -25,8 +25,10 @@ run: $(STAMP)
 test: $(STAMP)
 	BIN=$(BIN) scripts/test
 
+# PYTHONDONTWRITEBYTECODE is unset so pytest keeps its rewritten test modules (and Python its
+# bytecode) between runs: without that cache every run recompiles ~500 modules (about 13 s).
 test-fast: $(STAMP)
-	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest -q -n 2 -m "not slow"
+	env -u TRACKER_TEST_DATABASE_URL -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -n 2 -m "not slow"
 
 check: $(STAMP)
 	$(BIN)/ruff check .
