@@ -8,11 +8,13 @@ halfway through the document.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from lxml import etree
 
 from tracker.sources import PageRejected
 from tracker.sources.encoding import UndecodablePage, decode
-from tracker.sources.text import strip_controls
+from tracker.sources.text import NOT_TEXT, strip_controls
 
 
 def html_root(body: bytes, content_type: str | None) -> etree._Element:
@@ -26,3 +28,32 @@ def html_root(body: bytes, content_type: str | None) -> etree._Element:
     if root is None:
         raise PageRejected("empty or unreadable HTML document")
     return root
+
+
+def tag_of(el: etree._Element) -> str:
+    """The element's tag, lower case; "" for a comment or a processing instruction."""
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
+def text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: bool = True) -> str:
+    """The text nodes of an element, in document order, as printed (not cleaned): `<br>` is a
+    space; script, style, template, comments and processing instructions give nothing, nor the
+    `skip` elements; `<sup>` (footnote markers) only when `sup`."""
+    skipped = set(skip)
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            tag = tag_of(child)
+            if tag == "br":
+                parts.append(" ")
+            elif tag and tag not in NOT_TEXT and (sup or tag != "sup") and child not in skipped:
+                walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    if tag_of(el) and tag_of(el) not in NOT_TEXT:
+        walk(el)
+    return "".join(parts)

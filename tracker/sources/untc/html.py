@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from lxml import etree
 
 from tracker.domain.models import Footnote, Participant, TreatyStatus
-from tracker.sources.documents import html_root
+from tracker.sources.documents import html_root, tag_of, text_nodes
 from tracker.sources.text import (
     NOT_TEXT,
     clean,
@@ -37,35 +37,8 @@ _STAMP_RE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})\s+(\d{1,2}):(\d{2}):(\d{2})
 _NUMBER_RE = re.compile(r"^\d+(?:-?[a-z]{1,2})?\s*\.\s*")
 
 
-def _tag(el: etree._Element) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
-
-
-# Elements whose content is never text of the page: scripts, style sheets, inert templates.
-# Comments and processing instructions have no str tag and are never walked either.
-
-
-def _text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: bool = True) -> str:
-    """The text nodes of an element, in document order: `<br>` is a space; script, style,
-    template, comments and processing instructions give nothing; `<sup>` only when `sup`."""
-    skipped = set(skip)
-    parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            tag = _tag(child)
-            if tag == "br":
-                parts.append(" ")
-            elif tag and tag not in NOT_TEXT and (sup or tag != "sup") and child not in skipped:
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    if isinstance(el.tag, str) and _tag(el) not in NOT_TEXT:
-        walk(el)
-    return "".join(parts)
+_tag = tag_of
+_text_nodes = text_nodes
 
 
 def _text(el: etree._Element, skip: Iterable[etree._Element] = ()) -> str:

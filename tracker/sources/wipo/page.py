@@ -21,7 +21,7 @@ from tracker.domain.dates import make_date
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.sources import PageRejected
 from tracker.sources.countries import identify
-from tracker.sources.documents import html_root
+from tracker.sources.documents import html_root, tag_of, text_nodes
 from tracker.sources.text import NOT_TEXT, clean
 from tracker.sources.wipo.urls import query
 from tracker.sources.wipo.validate import NOT_A_STATUS_PAGE, check_identity, check_status
@@ -56,8 +56,7 @@ _DAY_MS = 86_400_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _tag(el: etree._Element) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
+_tag = tag_of
 
 
 def _shown(el: etree._Element) -> bool:
@@ -68,23 +67,7 @@ def _shown(el: etree._Element) -> bool:
 def _text(el: etree._Element, skip: etree._Element | None = None) -> str:
     """The element's text nodes in document order (without the `skip` element's), `<br>` a
     space, script/style/template and comments left out, cleaned into one line."""
-    parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            tag = _tag(child)
-            if tag == "br":
-                parts.append(" ")
-            elif tag and tag not in NOT_TEXT and child is not skip:
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    if _tag(el) and _tag(el) not in NOT_TEXT:
-        walk(el)
-    return clean("".join(parts))
+    return clean(text_nodes(el, () if skip is None else (skip,)))
 
 
 def _has_class(el: etree._Element, name: str) -> bool:
