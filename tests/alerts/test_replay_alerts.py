@@ -177,4 +177,3 @@ def test_the_number_of_tries_is_a_setting(env, capsys, monkeypatch, attempts, su
     finally:
         busy.shutdown()
         busy.server_close()
-
