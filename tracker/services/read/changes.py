@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Event, Source, Treaty
 from db.models import Participant as ParticipantRow
-from tracker.services.read.events import event_dict, not_baseline
+from tracker.services.read.events import event_dict, narrowed, not_baseline
 from tracker.services.repository import aware
 from tracker.sources import registry
 
@@ -112,13 +112,7 @@ def changes(
     """Events of every treaty observed at or after `since`, newest first, `per_page` a page,
     filtered by kind, source (a slug) and country (an ISO 3166 alpha-3 code); baseline events
     only when `baseline`."""
-    query = _query()
-    if since is not None:
-        query = query.where(Event.observed_at >= since)
-    if kind is not None:
-        query = query.where(Event.kind == kind)
-    if source is not None:
-        query = query.where(Source.slug == source)
+    query = narrowed(_query(), since=since, kind=kind, source=source)
     if country is not None:
         query = query.where(ParticipantRow.iso3 == country.upper())
     if not baseline:

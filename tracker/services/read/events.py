@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import false, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Event, Snapshot, Source, Treaty
@@ -103,16 +103,32 @@ def events(
     )
     if treaty_id is not None:
         query = query.where(Event.treaty_id == treaty_id)
+    query = narrowed(query, since=since, kind=kind, source=source)
+    return [
+        event_dict(e, iso3, registry.public_id(slug, t), slug)
+        for e, t, slug, iso3 in session.execute(query)
+    ]
+
+
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+
+def narrowed(
+    query: _Query,
+    *,
+    since: datetime | None = None,
+    kind: str | None = None,
+    source: str | None = None,
+) -> _Query:
+    """A query over events joined to their treaty's Source, kept to those observed at or after
+    `since`, of `kind`, of the source `source` (a slug): each filter only where given."""
     if since is not None:
         query = query.where(Event.observed_at >= since)
     if kind is not None:
         query = query.where(Event.kind == kind)
     if source is not None:
         query = query.where(Source.slug == source)
-    return [
-        event_dict(e, iso3, registry.public_id(slug, t), slug)
-        for e, t, slug, iso3 in session.execute(query)
-    ]
+    return query
 
 
 def not_baseline() -> Any:
