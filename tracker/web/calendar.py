@@ -25,6 +25,7 @@ from tracker.services.read.treaties import find_treaty
 from tracker.sources import registry
 from tracker.web.api import DB, TreatyId
 from tracker.web.deps import SourceFilter, public_url, today
+from tracker.web.errors import UNKNOWN_TREATY
 from tracker.web.export import printable, to_csv
 
 router = APIRouter(tags=["calendar"])
@@ -44,16 +45,6 @@ CSV_COLUMNS = (
     "observed_at",
     "url",
 )
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "description": "Unknown treaty",
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "properties": {"detail": {"type": "string"}}}
-            }
-        },
-    }
-}
 
 
 class CalendarResponse(Response):
@@ -180,7 +171,7 @@ def all_calendar(request: Request, session: DB, source: SourceFilter = None) -> 
     "/treaties/{treaty_id}/calendar.ics",
     summary="iCalendar feed of one treaty's upcoming entry-into-force dates",
     response_class=CalendarResponse,
-    responses=NOT_FOUND,
+    responses=UNKNOWN_TREATY,
 )
 def treaty_calendar(treaty_id: TreatyId, request: Request, session: DB) -> Response:
     events = _events(request, session, treaty_id=treaty_id)

@@ -16,6 +16,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+# The OpenAPI description of a 404 for an unknown treaty on routes that answer other than JSON
+# (feeds, calendars): the error itself is JSON, {"detail": "..."}.
+UNKNOWN_TREATY: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "Unknown treaty",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"detail": {"type": "string"}}}
+            }
+        },
+    }
+}
 _PLACES = {
     "query": "query parameter",
     "path": "path parameter",

@@ -23,22 +23,13 @@ from tracker.services.read.treaties import find_treaty
 from tracker.sources import registry
 from tracker.web.api import DB, TreatyId
 from tracker.web.deps import SourceFilter, public_url
+from tracker.web.errors import UNKNOWN_TREATY
 from tracker.web.event_words import headline, kind_words, state_words
 from tracker.web.export import printable
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 ATOM = "application/atom+xml; charset=utf-8"
 FEED_SIZE = 100
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "description": "Unknown treaty",
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "properties": {"detail": {"type": "string"}}}
-            }
-        },
-    }
-}
 
 
 def now(request: Request) -> datetime:
@@ -137,7 +128,7 @@ def events_feed(
     "/treaties/{treaty_id}.atom",
     summary="Atom feed of one treaty's events",
     response_class=AtomResponse,
-    responses=NOT_FOUND,
+    responses=UNKNOWN_TREATY,
 )
 def treaty_feed(
     treaty_id: TreatyId, request: Request, session: DB, baseline: Baseline = False

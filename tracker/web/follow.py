@@ -26,7 +26,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from db.vocabulary import ALERT_KINDS, EventKind
+from db.vocabulary import ALERT_KINDS, EventKind, in_words
 from tracker.alerts import subscriptions
 from tracker.alerts.channels import DeliveryError
 from tracker.services import unit_of_work
@@ -37,7 +37,7 @@ from tracker.settings import Settings
 from tracker.sources import registry
 from tracker.web.dashboard import templates
 from tracker.web.ratelimit import RateLimit
-from tracker.web.subscribers import PRIVATE, form_lists
+from tracker.web.subscribers import form_lists, message_page, private_page
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def follow_available(request: Request) -> bool:
 
 
 templates.env.globals.update(
-    follow_kinds={k: k.replace("_", " ") for k in FOLLOW_KINDS},
+    follow_kinds={k: in_words(k) for k in FOLLOW_KINDS},
     follow_available=follow_available,
 )
 
@@ -81,19 +81,9 @@ def _limits(request: Request) -> Limits:
     return limits
 
 
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    response = templates.TemplateResponse(request, name, context, status_code=status)
-    response.headers.update(PRIVATE)
-    return response
-
-
-def _refuse(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return _page(request, "subscription_message.html", status, title=title, message=message)
-
-
 def _too_many(request: Request, wait: float) -> HTMLResponse:
     minutes = max(1, math.ceil(wait / 60))
-    response = _refuse(
+    response = message_page(
         request,
         429,
         "Too many requests",
@@ -171,7 +161,7 @@ async def follow(request: Request, background: BackgroundTasks) -> HTMLResponse:
     if wait is not None:
         return _too_many(request, wait)
     if not follow_available(request):
-        return _refuse(
+        return message_page(
             request,
             503,
             "Following by email is unavailable",
@@ -179,7 +169,9 @@ async def follow(request: Request, background: BackgroundTasks) -> HTMLResponse:
         )
     fields = await form_lists(request)
     if fields is None:
-        return _refuse(request, 413, "Request too large", "This form takes a few short fields.")
+        return message_page(
+            request, 413, "Request too large", "This form takes a few short fields."
+        )
     try:
         address = subscriptions.email_address((fields.get("email") or [""])[0].strip())
         kinds = fields.get("kind", [])
@@ -196,11 +188,11 @@ async def follow(request: Request, background: BackgroundTasks) -> HTMLResponse:
         message = str(bad)
         if message.startswith("not an email address"):
             message = "That is not one email address: write it as name@example.org."
-        return _refuse(request, 422, "Cannot follow", message[:1].upper() + message[1:] + ".")
+        return message_page(request, 422, "Cannot follow", message[:1].upper() + message[1:] + ".")
     except NotFound as error:
-        return _refuse(request, 422, "Cannot follow", f"There is no tracked treaty: {error}.")
+        return message_page(request, 422, "Cannot follow", f"There is no tracked treaty: {error}.")
     except DatabaseError:
-        return _refuse(
+        return message_page(
             request, 503, "Temporarily unavailable", "Please try again in a few minutes."
         )
     wait = limits.address.hit(address.casefold())
@@ -214,7 +206,7 @@ async def follow(request: Request, background: BackgroundTasks) -> HTMLResponse:
         wanted,
         _now(request),
     )
-    return _page(
+    return private_page(
         request,
         "follow_sent.html",
         address=address,
@@ -227,6 +219,6 @@ def _covers(treaties: list[str], countries: list[str], kinds: list[str]) -> str:
     parts = [
         *(["treaty " + ", ".join(treaties)] if treaties else []),
         *(["country " + ", ".join(countries)] if countries else []),
-        "events: " + ", ".join(k.replace("_", " ") for k in kinds) if kinds else "every event",
+        "events: " + ", ".join(in_words(k) for k in kinds) if kinds else "every event",
     ]
     return "; ".join(parts)

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from db.vocabulary import ALERT_KINDS, DigestMode, SubscriptionState
+from db.vocabulary import ALERT_KINDS, DigestMode, SubscriptionState, in_words
 from tracker.alerts import subscriptions
 from tracker.alerts.links import DAY, MAX_AGE, PATHS, BadLink, make_token, read_token
 from tracker.alerts.redact import redact_target
@@ -45,7 +45,7 @@ PRIVATE = {
 }
 MAX_BODY = 4096  # a form with at most two short fields
 DIGESTS = {DigestMode.IMMEDIATE: "each event as it happens", DigestMode.DAILY: "one daily digest"}
-KINDS = {k.value: k.value.replace("_", " ") for k in ALERT_KINDS}
+KINDS = {k.value: in_words(k.value) for k in ALERT_KINDS}
 STATES = {
     SubscriptionState.PENDING: "waiting for confirmation",
     SubscriptionState.ACTIVE: "active",
@@ -61,14 +61,15 @@ class _Refused(Exception):
         self.status, self.title, self.message = status, title, message
 
 
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def private_page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A subscriber page, never cached (it may name an address)."""
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers.update(PRIVATE)
     return response
 
 
-def _message(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return _page(request, "subscription_message.html", status, title=title, message=message)
+def message_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    return private_page(request, "subscription_message.html", status, title=title, message=message)
 
 
 def _now(request: Request) -> datetime:
@@ -129,7 +130,7 @@ def _view(request: Request, sub: Subscription) -> dict[str, Any]:
         "target": redact_target(sub.channel, sub.target),
         "treaties": list(sub.treaties or ()),
         "countries": list(sub.countries or ()),
-        "kinds": [k.replace("_", " ") for k in sub.kinds or ()],
+        "kinds": [in_words(k) for k in sub.kinds or ()],
         "kind_values": list(sub.kinds or ()),
         "digest": sub.digest,
         "digest_words": DIGESTS.get(sub.digest, sub.digest),
@@ -157,10 +158,10 @@ def _run(
         with unit_of_work.write(sessions) if write else unit_of_work.read(sessions) as session:
             return act(session, _load(session, sub_id, lock=write))
     except _Refused as refused:
-        return _message(request, refused.status, refused.title, refused.message)
+        return message_page(request, refused.status, refused.title, refused.message)
     except DatabaseError as error:
         log.warning("subscription page: database unavailable: %s", str(error).splitlines()[0])
-        return _message(
+        return message_page(
             request,
             503,
             "Temporarily unavailable",
@@ -191,7 +192,9 @@ def confirm_page(request: Request, token: str) -> HTMLResponse:
     """What the subscription covers and a Confirm button; changes nothing."""
 
     def show(session: Session, sub: Subscription) -> HTMLResponse:
-        return _page(request, "subscription_confirm.html", sub=_view(request, sub), done=False)
+        return private_page(
+            request, "subscription_confirm.html", sub=_view(request, sub), done=False
+        )
 
     return _run(request, "confirm", token, show, write=False)
 
@@ -218,7 +221,9 @@ def confirm(request: Request, token: str) -> HTMLResponse:
                     "be confirmed. Subscribe again with one address.",
                 ) from None
         subscriptions.confirm(session, sub.id, _now(request))
-        return _page(request, "subscription_confirm.html", sub=_view(request, sub), done=True)
+        return private_page(
+            request, "subscription_confirm.html", sub=_view(request, sub), done=True
+        )
 
     return _run(request, "confirm", token, activate, write=True)
 
@@ -228,7 +233,9 @@ def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
     """An Unsubscribe button; changes nothing."""
 
     def show(session: Session, sub: Subscription) -> HTMLResponse:
-        return _page(request, "subscription_unsubscribe.html", sub=_view(request, sub), done=False)
+        return private_page(
+            request, "subscription_unsubscribe.html", sub=_view(request, sub), done=False
+        )
 
     return _run(request, "unsubscribe", token, show, write=False)
 
@@ -240,7 +247,9 @@ def unsubscribe(request: Request, token: str) -> HTMLResponse:
 
     def end(session: Session, sub: Subscription) -> HTMLResponse:
         subscriptions.end(session, sub.id, _now(request))
-        return _page(request, "subscription_unsubscribe.html", sub=_view(request, sub), done=True)
+        return private_page(
+            request, "subscription_unsubscribe.html", sub=_view(request, sub), done=True
+        )
 
     return _run(request, "unsubscribe", token, end, write=True)
 
@@ -250,7 +259,7 @@ def manage_page(request: Request, token: str) -> HTMLResponse:
     """The subscription (target, filters in words, state) with its buttons; changes nothing."""
 
     def show(session: Session, sub: Subscription) -> HTMLResponse:
-        return _page(
+        return private_page(
             request,
             "subscription_manage.html",
             sub=_view(request, sub),
@@ -269,7 +278,7 @@ async def manage(request: Request, token: str) -> HTMLResponse:
     `kind` per event kind; empty: all), of a subscription that has not ended."""
     fields = await form_lists(request)
     if fields is None:
-        return _message(
+        return message_page(
             request, 413, "Request too large", "This form takes a few short fields only."
         )
     digest = (fields.get("digest") or [""])[0]
@@ -290,7 +299,7 @@ async def manage(request: Request, token: str) -> HTMLResponse:
             raise _Refused(
                 422, "Nothing to change", "Choose a delivery mode: immediate or daily digest."
             )
-        return _page(
+        return private_page(
             request,
             "subscription_manage.html",
             sub=_view(request, sub),

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Participant as ParticipantRow
 from db.models import Snapshot, Source, Treaty
+from db.vocabulary import in_words
 from tracker.domain.models import Column, Participant, TreatyStatus
 from tracker.reference import ReferenceList, un_members
 from tracker.services.read.missing import snapshot_not_joined
@@ -197,7 +198,7 @@ def _cell(standing: str, on: str | None, **more: Any) -> dict[str, Any]:
 
 def _words(cell: dict[str, Any]) -> str:
     """One line for a cell: "party since 2021-01-22 (ratification)"."""
-    kind = str(cell.get("kind") or "").replace("_", " ")
+    kind = in_words(cell.get("kind") or "")
     match cell["standing"]:
         case "party":
             since = f" since {cell['date']}" if cell["date"] else ""

@@ -16,6 +16,7 @@ from lxml import etree
 
 from tracker.domain.models import Declaration
 from tracker.sources.countries import iso3
+from tracker.sources.documents import tag_of
 from tracker.sources.text import NOT_TEXT, clean, split_refs
 
 # Table id suffix -> section (tracker.domain.models.DECLARATION_SECTIONS).
@@ -30,8 +31,7 @@ _TEXTS = ("_divText", "_divNotificationText")
 _BLOCKS = frozenset({"p", "div", "br", "center", "li", "tr", "table"})
 
 
-def _tag(el: etree._Element) -> str:
-    return el.tag.lower() if isinstance(el.tag, str) else ""
+_tag = tag_of
 
 
 def _hidden(el: etree._Element) -> bool:
