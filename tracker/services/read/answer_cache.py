@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from tracker.domain.treaty_history import TreatyHistory
+    from tracker.forecast.history import History
 
 V = TypeVar("V")
 
@@ -63,3 +64,5 @@ class AnswerCache(Generic[V]):
 # Status answers (128 were kept) and overview progress (4096) of one database.
 ANSWERS: AnswerCache[dict[str, Any]] = AnswerCache(size=4096 + 128)
 HISTORIES: AnswerCache[TreatyHistory] = AnswerCache(size=32)
+# The forecast's reference histories: every tracked treaty's, at the database's latest state.
+FORECAST_HISTORIES: AnswerCache[tuple[History, ...]] = AnswerCache(size=2)

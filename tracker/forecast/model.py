@@ -1,0 +1,290 @@
+"""When will the Nth qualifying instrument come? A reference-class forecast with an interval.
+
+Pure (no I/O, no clock: the caller gives the day it answers for). The method, in words:
+
+1. The treaty has k of the N instruments it needs; it took T days from its opening to its kth
+   (its own pace so far; at least FLOOR_DAYS, so a ratification on the opening day does not
+   make the scale zero).
+2. Every other tracked treaty with a count rule is looked at the moment it had the same share
+   of its own threshold (its ceil(k/N x Nj)th instrument): how long it then took to reach its
+   threshold, as a multiple of the time it had taken to get there. A treaty that had not
+   reached its threshold by the day of the forecast is "at least this long" (right-censored),
+   so the treaties that stalled count too; nothing dated after the day of the forecast is used.
+3. The multiples' distribution is the Kaplan-Meier estimate (scipy.stats.ecdf with
+   CensoredData), conditioned on what is known: the threshold was not reached by the day of
+   the forecast. Its 10th, 50th and 90th percentiles, times T, after the kth instrument, give
+   p10, the median and p90 of the date of the Nth; the rule's delay turns each into a date of
+   entry into force.
+
+With no qualifying instrument yet there is no pace: the multiples are replaced by the other
+treaties' days from opening to threshold. Where fewer than MIN_COMPARABLE treaties are
+comparable, or fewer than MIN_BEYOND of them reached their threshold later than this treaty has
+already waited, the answer is "insufficient history", never a date; where the estimate never
+climbs to 90%, p90 is null ("later than any comparable treaty shows").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from scipy.stats import CensoredData, ecdf
+
+from tracker.domain.entry_dates import entry_date
+from tracker.domain.rules import Rule
+from tracker.forecast.history import History, count_part
+
+# A treaty needing fewer instruments is no reference: a share of a threshold of 2 to 4 is too
+# coarse to stand at the same share as another treaty's.
+MIN_THRESHOLD = 5
+FLOOR_DAYS = 30  # the smallest time-so-far a multiple is taken of
+MIN_COMPARABLE = 10  # comparable treaties needed for a forecast
+MIN_BEYOND = 3  # of them, reaching their threshold later than this treaty has already waited
+QUANTILES = {"p10": 0.1, "median": 0.5, "p90": 0.9}
+
+METHOD = (
+    "reference class: the other tracked treaties, each at the moment it had the same share of "
+    "its threshold, and how long it then took to reach it, as a multiple of its time so far "
+    "(Kaplan-Meier, treaties not there yet counted as at least that long), applied to this "
+    "treaty's time from opening to its latest qualifying instrument and conditioned on the "
+    "threshold not being reached by today"
+)
+METHOD_NO_PACE = (
+    "reference class without pace (no qualifying instrument yet): the other tracked treaties' "
+    "days from opening to threshold (Kaplan-Meier, treaties not there yet counted as at least "
+    "that long), conditioned on the threshold not being reached by today"
+)
+
+# Forecast states.
+FORECAST = "forecast"
+MET = "threshold met"
+INSUFFICIENT = "insufficient history"
+NOT_FORECAST = "not forecast"
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    p10: date | None
+    median: date | None
+    p90: date | None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "median": _iso(self.median),
+            "p10": _iso(self.p10),
+            "p90": _iso(self.p90),
+        }
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The answer for one treaty on one day."""
+
+    treaty: str
+    as_of: date
+    state: str  # FORECAST, MET, INSUFFICIENT, NOT_FORECAST
+    threshold: int | None
+    qualifying: int
+    nth_instrument: Quantiles | None = None
+    entry_into_force: Quantiles | None = None
+    probability_by: dict[date, float] = field(default_factory=dict)
+    method: str = METHOD
+    based_on: int = 0  # comparable treaties
+    reached: int = 0  # of them, those that reached their threshold by the day of the forecast
+    not_forecast: tuple[str, ...] = ()  # the parts of the rule not forecast, in words
+    reason: str | None = None  # why there is no forecast (INSUFFICIENT, NOT_FORECAST)
+    naive: date | None = None  # the treaty's own pace extrapolated linearly (the baseline)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "treaty": self.treaty,
+            "as_of": self.as_of.isoformat(),
+            "state": self.state,
+            "threshold": self.threshold,
+            "qualifying": self.qualifying,
+            "nth_instrument": self.nth_instrument.to_dict() if self.nth_instrument else None,
+            "entry_into_force": (
+                self.entry_into_force.to_dict() if self.entry_into_force else None
+            ),
+            "probability_by": {d.isoformat(): p for d, p in sorted(self.probability_by.items())},
+            "method": self.method,
+            "based_on": self.based_on,
+            "reached": self.reached,
+            "not_forecast": list(self.not_forecast),
+            "reason": self.reason,
+            "naive": _iso(self.naive),
+        }
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def default_horizons(today: date) -> tuple[date, date]:
+    """The end of this year and of the next: the dates `probability_by` answers for."""
+    return date(today.year, 12, 31), date(today.year + 1, 12, 31)
+
+
+@dataclass(frozen=True)
+class _Pace:
+    start: date  # the day multiples are counted from (the kth instrument, or the opening)
+    scale: int  # days a multiple of 1 is (the time so far; 1 with no instrument yet)
+
+
+def _pace(h: History, k: int) -> _Pace:
+    if k == 0:
+        return _Pace(h.opened, 1)
+    start = h.dates[k - 1]
+    return _Pace(start, max((start - h.opened).days, FLOOR_DAYS))
+
+
+def _share_index(k: int, threshold: int, other: int) -> int:
+    """The instrument of a treaty needing `other` that stands at the same share as k of N."""
+    if k == 0:
+        return 0
+    return min(max(1, math.ceil(k * other / threshold)), other - 1)
+
+
+def _reference(
+    target: History, k: int, others: Sequence[History], today: date
+) -> tuple[list[float], list[float]]:
+    """The multiples of the comparable treaties: those that reached, and those not yet there."""
+    reached: list[float] = []
+    waiting: list[float] = []
+    for full in others:
+        if full.treaty == target.treaty or full.threshold < MIN_THRESHOLD:
+            continue
+        h = full.known_at(today)
+        if h is None:
+            continue
+        kj = _share_index(k, target.threshold, h.threshold)
+        if len(h.dates) < kj:
+            continue  # it had not come this far by the day of the forecast
+        pace = _pace(h, kj)
+        end = h.reached_on
+        if end is not None:
+            reached.append((end - pace.start).days / pace.scale)
+        else:
+            waiting.append((today - pace.start).days / pace.scale)
+    return reached, waiting
+
+
+class _Conditional:
+    """The Kaplan-Meier distribution of the multiples, given they exceed `waited`: its steps,
+    joined linearly from (waited, 0), so quantiles and probabilities read the same curve."""
+
+    def __init__(self, reached: list[float], waiting: list[float], waited: float) -> None:
+        sf = ecdf(CensoredData(uncensored=np.array(reached), right=np.array(waiting))).sf
+        x = np.asarray(sf.quantiles, dtype=float)
+        s = np.asarray(sf.probabilities, dtype=float)
+        before = s[x <= waited]
+        base = float(before[-1]) if len(before) else 1.0
+        keep = x > waited
+        self.xs = np.concatenate(([waited], x[keep]))
+        self.cdf = np.concatenate(([0.0], 1.0 - s[keep] / base)) if base > 0 else np.zeros(1)
+
+    def probability(self, x: float) -> float:
+        """P(multiple <= x), given it exceeds `waited`."""
+        return float(np.interp(x, self.xs, self.cdf, left=0.0))
+
+    def quantile(self, q: float) -> float | None:
+        """The multiple at which the probability reaches q (None: it never does)."""
+        if self.cdf[-1] < q - 1e-12:
+            return None
+        i = int(np.argmax(self.cdf >= q - 1e-12))
+        if i == 0:
+            return float(self.xs[0])
+        lo, hi = self.cdf[i - 1], self.cdf[i]
+        return float(self.xs[i - 1] + (self.xs[i] - self.xs[i - 1]) * (q - lo) / (hi - lo))
+
+
+def _on(pace: _Pace, multiple: float | None, today: date) -> date | None:
+    if multiple is None:
+        return None
+    return max(pace.start + timedelta(days=round(multiple * pace.scale)), today)
+
+
+def _latest_met_for(rule: Rule, day: date, start: date) -> date | None:
+    """The latest day the Nth instrument can come for entry into force by `day` (None: none)."""
+    if entry_date(rule, start) > day:
+        return None
+    lo, hi = start, day  # entry_date never precedes the day the rule was met
+    while lo < hi:
+        mid = lo + timedelta(days=((hi - lo).days + 1) // 2)
+        if entry_date(rule, mid) <= day:
+            lo = mid
+        else:
+            hi = mid - timedelta(days=1)
+    return lo
+
+
+def forecast(
+    rule: Rule,
+    target: History,
+    others: Sequence[History],
+    *,
+    today: date,
+    horizons: Sequence[date] = (),
+) -> Forecast:
+    """The forecast for `target` (its rule `rule`) as known on `today`, learning from `others`
+    as known on `today` (the target itself is left out wherever it appears among them)."""
+    threshold, parts = count_part(rule)
+    known = target.known_at(today)
+    k = len(known.dates) if known else 0
+    horizons = tuple(horizons) or default_horizons(today)
+    base = Forecast(
+        treaty=target.treaty, as_of=today, state=NOT_FORECAST, threshold=threshold,
+        qualifying=k, not_forecast=tuple(parts),
+    )  # fmt: skip
+    if threshold is None or known is None:
+        return replace(base, reason="; ".join(parts) or "the rule has no count of instruments")
+    if k >= threshold:
+        met = known.reached_on
+        assert met is not None
+        eif = entry_date(rule, met)
+        return replace(
+            base,
+            state=MET,
+            nth_instrument=Quantiles(met, met, met),
+            entry_into_force=Quantiles(eif, eif, eif),
+            probability_by={d: 1.0 if eif <= d else 0.0 for d in horizons},
+            reason=f"the {threshold}th qualifying instrument was deposited on {met.isoformat()}",
+        )
+    reached, waiting = _reference(known, k, others, today)
+    pace = _pace(known, k)
+    waited = (today - pace.start).days / pace.scale
+    beyond = sum(1 for x in reached if x > waited)
+    naive = pace.start + timedelta(days=round((threshold / k - 1) * pace.scale)) if k else None
+    base = replace(
+        base,
+        method=METHOD if k else METHOD_NO_PACE,
+        based_on=len(reached) + len(waiting),
+        reached=len(reached),
+        naive=naive,
+    )
+    if base.based_on < MIN_COMPARABLE or beyond < MIN_BEYOND:
+        why = (
+            f"{base.based_on} comparable treaties (at least {MIN_COMPARABLE} needed), {beyond} "
+            "of them reached their threshold later than this treaty has already waited (at "
+            f"least {MIN_BEYOND} needed)"
+        )
+        return replace(base, state=INSUFFICIENT, reason=why)
+    dist = _Conditional(reached, waiting, waited)
+    nth = {name: _on(pace, dist.quantile(q), today) for name, q in QUANTILES.items()}
+    eifs = {name: entry_date(rule, d) if d else None for name, d in nth.items()}
+    probability: dict[date, float] = {}
+    for day in horizons:
+        latest = _latest_met_for(rule, day, today)
+        p = 0.0 if latest is None else dist.probability((latest - pace.start).days / pace.scale)
+        probability[day] = round(p, 3)
+    return replace(
+        base,
+        state=FORECAST,
+        nth_instrument=Quantiles(nth["p10"], nth["median"], nth["p90"]),
+        entry_into_force=Quantiles(eifs["p10"], eifs["median"], eifs["p90"]),
+        probability_by=probability,
+    )
