@@ -27,7 +27,7 @@ from db.models import Delivery, Event, Treaty
 from tracker.alerts import subscriptions
 from tracker.alerts.job import dispatch_once
 from tracker.alerts.outbox import delivery_rows
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.settings import Settings
 from tracker.web.app import create_app
 

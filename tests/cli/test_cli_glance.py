@@ -10,7 +10,7 @@ import pytest
 from support.glance import ICESCR_COMPUTED, ICESCR_PRINTED, STALE_PRINTED, TPNW_EIF, seed_glance
 
 from tracker.cli import main
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
 

@@ -27,7 +27,7 @@ from test_dashboard import _states, seed_built, seed_real
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.settings import Settings
 from tracker.web.app import create_app
 

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from support.glance import TPNW_EIF, ZAMBIA_BOUND, seed_glance
 
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.settings import Settings
 from tracker.web.app import create_app
 from tracker.web.calendar import escape_text, fold, ics

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.two_sources import austria_ratifies_marrakesh, seed_two_sources
 
 from tracker.services import unit_of_work
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.services.read.changes import changes
 from tracker.settings import Settings
 from tracker.web import changes as changes_web

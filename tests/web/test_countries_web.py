@@ -16,7 +16,7 @@ from support import own_pages
 from web.test_dashboard import seed_pages
 
 from tracker.services import unit_of_work
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.services.read.missing import treaty_missing
 from tracker.services.read.standing import find_country
 from tracker.settings import Settings

@@ -20,9 +20,9 @@ from support import own_pages
 from support.real import REAL
 
 from db.models import Source
+from tracker.services.answer_cache import ANSWERS
 from tracker.services.crawl_records import record_crawl
 from tracker.services.ingest import FetchedPage, ingest_page
-from tracker.services.read.answer_cache import ANSWERS
 from tracker.services.read.status import treaty_status
 from tracker.settings import Settings
 from tracker.web.app import create_app

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
 
+from tracker.services.answer_cache import ANSWERS
 from tracker.services.ingest import FetchedPage, ingest_page
-from tracker.services.read.answer_cache import ANSWERS
 from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db

@@ -30,7 +30,7 @@ from db.models import Subscription
 from tracker.alerts import subscriptions
 from tracker.alerts.email import already_message
 from tracker.alerts.links import links_for, read_token
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.settings import Settings
 from tracker.web import follow
 from tracker.web.app import create_app

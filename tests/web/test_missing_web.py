@@ -12,8 +12,8 @@ from lxml import html as lxml_html
 from support import own_pages
 from support.untc_render import Page, Row, render
 
+from tracker.services.answer_cache import ANSWERS
 from tracker.services.ingest import FetchedPage, ingest_page
-from tracker.services.read.answer_cache import ANSWERS
 from tracker.web.app import create_app
 
 pytestmark = pytest.mark.db

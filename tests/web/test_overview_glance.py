@@ -19,7 +19,7 @@ from support.glance import (
     seed_glance,
 )
 
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.web import dashboard_view
 from tracker.web.app import create_app
 

@@ -24,7 +24,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 from support.two_sources import austria_ratifies_marrakesh, seed_two_sources
 
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.settings import Settings
 from tracker.web.api import COUNTRY_COLUMNS, EVENT_COLUMNS, PARTICIPANT_COLUMNS, TREATY_COLUMNS
 from tracker.web.app import create_app

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from support.two_sources import SEEDED, austria_ratifies_marrakesh, seed_two_sources
 
 from tracker.cli import main
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.settings import Settings
 from tracker.web.app import create_app
 

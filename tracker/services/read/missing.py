@@ -31,7 +31,7 @@ from tracker.domain.endings import Ending
 from tracker.domain.models import Action, Column, Participant, TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
 from tracker.reference import ReferenceList, State, un_members
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.services.read.common import NotFound, iso_or_none
 from tracker.services.read.treaties import find_treaty
 from tracker.services.repository import latest_snapshot

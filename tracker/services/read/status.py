@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from db.models import ActionRow, Snapshot, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.domain.models import TreatyStatus
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.services.read.common import NotFound, iso_or_none
 from tracker.services.read.status_as_of import answer_from_history
 from tracker.services.read.status_parts import (
@@ -84,7 +84,7 @@ def current_status(
     confirm_after: timedelta = DEFAULT_CONFIRM_AFTER,
 ) -> dict[str, Any]:
     """`treaty_status`, with the current answers (no as_of, no known_at) kept per database,
-    keyed by all they are computed from (tracker.services.read.answer_cache.ANSWERS).
+    keyed by all they are computed from (tracker.services.answer_cache.ANSWERS).
 
     An answer reads the treaty row (its last check), its snapshots (immutable; actions change
     only when one is added), its operator confirmations and today (the catalogue is fixed for

@@ -21,7 +21,7 @@ from tracker.domain.delays import Delay
 from tracker.domain.history import derive
 from tracker.domain.models import TreatyStatus
 from tracker.domain.treaty_history import AsOf, TreatyHistory
-from tracker.services.read.answer_cache import HISTORIES
+from tracker.services.answer_cache import HISTORIES
 from tracker.services.read.common import NotFound, iso_or_none
 from tracker.services.read.status_parts import (
     FirstObserved,

@@ -1,7 +1,7 @@
 """The read side of treaties: the lookup by id, the list with the latest counts (MTDSG
 order), the overview with each treaty's rule progress and stage.
 
-Each treaty's progress is cached (tracker.services.read.answer_cache) per (snapshot and its
+Each treaty's progress is cached (tracker.services.answer_cache) per (snapshot and its
 content hash, confirmations, day): a snapshot never changes, so a poll that finds nothing new
 costs no re-evaluation.
 """
@@ -20,7 +20,7 @@ from db.models import Snapshot, Source, Treaty
 from tracker.catalogue import catalogue, rule_for
 from tracker.domain.evaluate import evaluate
 from tracker.domain.models import TreatyStatus
-from tracker.services.read.answer_cache import ANSWERS
+from tracker.services.answer_cache import ANSWERS
 from tracker.services.read.common import NotFound, iso_or_none
 from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context

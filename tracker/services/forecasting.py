@@ -1,0 +1,116 @@
+"""The forecast of a treaty's entry into force (tracker.forecast.model) over what the tracker holds.
+
+It learns from every tracked treaty with a count rule: each one's qualifying instruments as its
+latest accepted snapshot prints them, evaluated with its own rule as the status answer does
+(tracker.forecast.history). Those histories are kept per database under a key of everything
+they are read from (the snapshots, the treaties), so a forecast after the first costs two small
+queries. A treaty whose rule is met is answered from its evaluation (the date the status answer
+gives), never forecast. Used by the read side (tracker.services.read.forecast) and by the
+`approaching` event ("expected around", tracker.services.rule_events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import Snapshot, Source, Treaty
+from tracker.catalogue import rule_for
+from tracker.domain.evaluate import Evaluation, evaluate
+from tracker.domain.models import TreatyStatus
+from tracker.domain.rules import Rule
+from tracker.forecast.history import History, history_of
+from tracker.forecast.model import (
+    MET,
+    NOT_FORECAST,
+    Forecast,
+    Quantiles,
+    default_horizons,
+    forecast,
+)
+from tracker.services.answer_cache import FORECAST_HISTORIES
+from tracker.services.repository import latest_snapshot
+from tracker.services.rule_context import rule_context
+from tracker.sources import registry
+
+
+def _key(session: Session) -> tuple[Any, ...]:
+    snapshots = session.execute(select(func.max(Snapshot.id), func.count(Snapshot.id))).one()
+    treaties = session.scalar(select(func.count(Treaty.id)))
+    return ("forecast-histories", *snapshots, treaties)
+
+
+def tracked_histories(session: Session) -> tuple[History, ...]:
+    """Every tracked treaty's history towards its count threshold (kept per database)."""
+    key = _key(session)
+    cached = FORECAST_HISTORIES.get(session, key)
+    if cached is not None:
+        return cached
+    found: list[History] = []
+    rows = session.execute(
+        select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id).order_by(Treaty.id)
+    ).all()
+    for treaty, slug in rows:
+        snapshot = latest_snapshot(session, treaty.id)
+        if snapshot is None:
+            continue
+        status = TreatyStatus.from_dict(snapshot.data)
+        rule = rule_for(slug, treaty.external_id, status)
+        if rule is None:
+            continue
+        ev = evaluate(rule, status, **rule_context(session, treaty, rule))
+        history = history_of(registry.public_id(slug, treaty.external_id), rule, status, ev)
+        if history is not None:
+            found.append(history)
+    FORECAST_HISTORIES.put(session, key, tuple(found))
+    return tuple(found)
+
+
+def forecast_of(
+    session: Session,
+    public_id: str,
+    rule: Rule | None,
+    status: TreatyStatus,
+    ev: Evaluation | None,
+    *,
+    today: date,
+    horizons: Sequence[date] = (),
+) -> Forecast:
+    """The forecast of one treaty (its rule, latest status and that status's evaluation on
+    `today`), learning from every tracked treaty's history."""
+    horizons = tuple(horizons) or default_horizons(today)
+    if rule is None or ev is None:
+        return Forecast(
+            treaty=public_id, as_of=today, state=NOT_FORECAST, threshold=None, qualifying=0,
+            reason="no entry-into-force rule is known for this treaty",
+        )  # fmt: skip
+    if ev.threshold_met_on is not None and ev.threshold_met_on <= today:
+        return _met(public_id, today, rule.threshold, ev, horizons)
+    history = history_of(public_id, rule, status, ev)
+    if history is None:  # no count in its rule, or no date at all
+        history = History(public_id, today, 1, ())
+    return forecast(rule, history, tracked_histories(session), today=today, horizons=horizons)
+
+
+def _met(
+    public: str, today: date, threshold: int | None, ev: Evaluation, horizons: Sequence[date]
+) -> Forecast:
+    """The rule is met: the dates are the evaluation's, not a forecast."""
+    met = ev.threshold_met_on
+    assert met is not None
+    eif = ev.computed
+    return Forecast(
+        treaty=public,
+        as_of=today,
+        state=MET,
+        threshold=threshold,
+        qualifying=ev.qualifying,
+        nth_instrument=Quantiles(met, met, met),
+        entry_into_force=Quantiles(eif, eif, eif) if eif else None,
+        probability_by={d: (1.0 if eif <= d else 0.0) for d in horizons} if eif else {},
+        reason=f"the rule was met on {met.isoformat()}: no forecast is needed",
+    )
