@@ -37,6 +37,7 @@ class Page:
     printed_parties: int | None = None
     footnotes: dict[str, str] = field(default_factory=dict)
     provisional_header: str | None = None  # e.g. "Provisional application(n)": adds that column
+    adopted: str = "New York, 7 July 2017"  # place and date of adoption, as printed
 
 
 def _cell(d: date | None, letter: str = "", withdrawn: bool = False) -> str:
@@ -111,7 +112,7 @@ def render(page: Page) -> bytes:
 <div id="{P}_rptTreaty_ctl00_tcTreaty" style="font-weight: bold" class="treatyCenter">
   {number}. \n  {html.escape(page.title)}
 </div>
-<div id="{P}_rptTreaty_ctl00_tcText" class="treatyCenterSub normal">New York, 7 July 2017</div>
+<div id="{P}_rptTreaty_ctl00_tcText" class="treatyCenterSub normal">{html.escape(page.adopted)}</div>
 <div id="{P}_rptEIF_ctl00_tcEifLabel" style="font-weight: bold">{label}</div>
 <div id="{P}_rptEIF_ctl00_tcText">{html.escape(eif)}</div>
 <div id="{P}_rptStatus_ctl00_tcText">{status}</div>

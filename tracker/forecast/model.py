@@ -240,7 +240,9 @@ def forecast(
         treaty=target.treaty, as_of=today, state=NOT_FORECAST, threshold=threshold,
         qualifying=k, not_forecast=tuple(parts),
     )  # fmt: skip
-    if threshold is None or known is None:
+    if known is None:
+        return replace(base, reason=f"not yet opened for signature on {today.isoformat()}")
+    if threshold is None:
         return replace(base, reason="; ".join(parts) or "the rule has no count of instruments")
     if k >= threshold:
         met = known.reached_on
