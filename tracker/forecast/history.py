@@ -72,10 +72,11 @@ def count_part(rule: Rule) -> tuple[int | None, list[str]]:
 
 
 def opened_on(status: TreatyStatus) -> date | None:
-    """The day the treaty was adopted or opened for signature, else its first dated action."""
-    if status.adoption_date is not None:
-        return status.adoption_date
+    """The day the treaty was adopted or opened for signature, else its first dated action (or
+    that action, where the page dates one before the adoption it prints)."""
     dates = [a.date for p in status.participants for a in p.actions]
+    if status.adoption_date is not None:
+        dates.append(status.adoption_date)
     return min(dates) if dates else None
 
 
@@ -95,7 +96,7 @@ def history_of(
     for i in evaluation.instruments:
         if i.participant not in first or i.date < first[i.participant]:
             first[i.participant] = i.date
-    dates = tuple(sorted(max(d, opened) for d in first.values()))
+    dates = tuple(sorted(first.values()))
     return History(public_id, opened, threshold, dates)
 
 

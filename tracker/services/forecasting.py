@@ -66,8 +66,9 @@ def tracked_histories(session: Session) -> tuple[History, ...]:
         history = history_of(registry.public_id(slug, treaty.external_id), rule, status, ev)
         if history is not None:
             found.append(history)
-    FORECAST_HISTORIES.put(session, key, tuple(found))
-    return tuple(found)
+    histories = tuple(found)
+    FORECAST_HISTORIES.put(session, key, histories)
+    return histories
 
 
 def forecast_of(

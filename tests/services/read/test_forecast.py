@@ -1,0 +1,84 @@
+"""The forecast over the database (tracker.services.read.forecast, tracker.services.forecasting):
+the project's own UNTC pages ingested through the real parser are the references, the
+Cybercrime convention with its first ratifications is forecast, and a treaty in force is not."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from support import cybercrime, own_pages
+
+from tracker.catalogue import catalogue
+from tracker.forecast.model import FORECAST, MET
+from tracker.services.answer_cache import FORECAST_HISTORIES
+from tracker.services.forecasting import tracked_histories
+from tracker.services.ingest import FetchedPage, ingest_page
+from tracker.services.read.common import NotFound
+from tracker.services.read.forecast import treaty_forecast
+
+NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)
+TODAY = date(2026, 12, 1)
+
+
+def _ingest(session_factory, treaty: str, body: bytes) -> None:
+    page = FetchedPage("untc", own_pages.url_of(treaty), body, NOON, NOON, expected_treaty=treaty)
+    assert ingest_page(session_factory, page).outcome == "accepted"
+
+
+@pytest.fixture
+def tracked(session_factory):
+    for treaty, _, body in own_pages.status_pages():
+        _ingest(session_factory, treaty, body)
+    _ingest(session_factory, "XVIII-16", cybercrime.page())
+    return session_factory
+
+
+def _counted(treaty: str) -> bool:
+    rule = catalogue("untc").rules[treaty]
+    return rule.threshold is not None and rule.threshold >= 5
+
+
+@pytest.mark.db
+def test_the_cybercrime_convention_is_forecast_from_the_tracked_treaties(tracked):
+    with tracked() as session:
+        f = treaty_forecast(session, "XVIII-16", today=TODAY)
+    assert f.state == FORECAST and (f.treaty, f.threshold, f.qualifying) == ("XVIII-16", 40, 5)
+    assert f.based_on == f.reached == sum(1 for t in own_pages.TREATIES if _counted(t))
+    q, e = f.nth_instrument, f.entry_into_force
+    assert q and e and q.median and e.median and q.p10 and q.p90
+    assert TODAY <= q.p10 <= q.median <= q.p90
+    assert e.median == q.median + timedelta(days=90)
+    assert set(f.probability_by) == {date(2026, 12, 31), date(2027, 12, 31)}
+
+
+@pytest.mark.db
+def test_a_treaty_whose_rule_is_met_answers_its_computed_dates(tracked):
+    with tracked() as session:
+        f = treaty_forecast(session, "XXVI-9", today=TODAY)
+    assert f.state == MET and f.qualifying >= 50
+    assert f.nth_instrument and f.nth_instrument.median == own_pages.TPNW_FIFTIETH
+    assert f.entry_into_force and f.entry_into_force.median == date(2021, 1, 22)
+    assert f.probability_by == {date(2026, 12, 31): 1.0, date(2027, 12, 31): 1.0}
+
+
+@pytest.mark.db
+def test_the_histories_are_kept_until_the_database_changes(tracked):
+    with tracked() as session:
+        first = tracked_histories(session)
+        assert {h.treaty for h in first} >= {"XVIII-16", "XXVI-9"}
+        assert "XXVI-4" not in {h.treaty for h in first}  # a named list: no count to learn from
+        assert tracked_histories(session) is first  # kept
+    later = cybercrime.page(status_as_at="02-12-2026 10:00:00 EST").replace(
+        b"United Nations Convention against Cybercrime", b"UN Convention against Cybercrime"
+    )
+    _ingest(tracked, "XVIII-16", later)
+    with tracked() as session:
+        assert tracked_histories(session) is not first  # a new snapshot: read again
+    FORECAST_HISTORIES.clear()
+
+
+@pytest.mark.db
+def test_an_unknown_treaty_is_not_found(tracked):
+    with tracked() as session, pytest.raises(NotFound):
+        treaty_forecast(session, "XVIII-99", today=TODAY)
