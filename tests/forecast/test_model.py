@@ -177,7 +177,7 @@ def test_a_pace_stalled_for_years_is_insufficient_or_later_never_sooner():
 def test_too_few_comparable_treaties_is_insufficient_history():
     f = forecast(RULE, TARGET, _references(9), today=TODAY)
     assert f.state == INSUFFICIENT and f.nth_instrument is None
-    assert f.reason and f.reason.startswith("9 comparable treaties (at least 10 needed)")
+    assert f.reason and f.reason.startswith("9 treaties comparable (at least 10 needed)")
     small = [replace(h, threshold=4, dates=h.dates[:4]) for h in _references()]
     assert (
         forecast(RULE, TARGET, small, today=TODAY).based_on == 0

@@ -120,6 +120,10 @@ class Forecast:
         }
 
 
+def _treaties(n: int) -> str:
+    return f"{n} treaty" if n == 1 else f"{n} treaties"
+
+
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -270,9 +274,9 @@ def forecast(
     )
     if base.based_on < MIN_COMPARABLE or beyond < MIN_BEYOND:
         why = (
-            f"{base.based_on} comparable treaties (at least {MIN_COMPARABLE} needed), {beyond} "
-            "of them reached their threshold later than this treaty has already waited (at "
-            f"least {MIN_BEYOND} needed)"
+            f"{_treaties(base.based_on)} comparable (at least {MIN_COMPARABLE} needed), "
+            f"{beyond} of them reached their threshold later than this treaty has already "
+            f"waited (at least {MIN_BEYOND} needed)"
         )
         return replace(base, state=INSUFFICIENT, reason=why)
     dist = _Conditional(reached, waiting, waited)
