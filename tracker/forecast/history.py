@@ -8,10 +8,11 @@ can be cut to what was known on a day (`known_at`), which is how the backtest re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from tracker.domain.counting import GroupState
 from tracker.domain.evaluate import Evaluation
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
@@ -42,22 +43,31 @@ class History:
         return History(self.treaty, self.opened, self.threshold, self.dates[: self.count_on(day)])
 
 
-def count_part(rule: Rule) -> tuple[int | None, list[str]]:
+def count_part(rule: Rule, groups: Sequence[GroupState] = ()) -> tuple[int | None, list[str]]:
     """The threshold the forecast can model for `rule`, and the parts it cannot, in words.
 
     A count of instruments is forecast. A named list, a quota within a group and a condition on
     outside data (emissions shares, tonnage) are not: each named State is its own question and
     the outside data is not on the page. A threshold that is a share of another treaty's parties
-    moves with that treaty; it is not forecast either.
+    moves with that treaty; it is not forecast either. `groups`: the evaluation's state of the
+    named groups, to name who is missing.
     """
+    missing = {g.group.label: g.missing for g in groups}
+
+    def who(label: str) -> str:
+        names = missing.get(label)
+        if names is None:
+            return ""
+        return f" ({len(names)} missing: {', '.join(names)})" if names else " (none missing)"
+
     parts: list[str] = []
     if rule.all_of is not None:
         parts.append(
-            f"the named list ({rule.all_of.label}): each missing State is its own question, "
-            "not forecast"
+            f"the named list ({rule.all_of.label}){who(rule.all_of.label)}: each missing State "
+            "is its own question, not forecast"
         )
     parts += [
-        f"at least {g.k} from {g.label}: a quota within a named group, not forecast"
+        f"at least {g.k} from {g.label}{who(g.label)}: a quota within a named group, not forecast"
         for g in rule.at_least
     ]
     parts += [
@@ -98,12 +108,3 @@ def history_of(
             first[i.participant] = i.date
     dates = tuple(sorted(first.values()))
     return History(public_id, opened, threshold, dates)
-
-
-def cut_all(histories: Sequence[History], day: date) -> list[History]:
-    """Every history as known on `day` (those not yet opened left out)."""
-    return [h for h in (x.known_at(day) for x in histories) if h is not None]
-
-
-def by_id(histories: Sequence[History]) -> Mapping[str, History]:
-    return {h.treaty: h for h in histories}

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import CensoredData, ecdf
 
+from tracker.domain.counting import GroupState
 from tracker.domain.entry_dates import entry_date
 from tracker.domain.rules import Rule
 from tracker.forecast.history import History, count_part
@@ -233,10 +234,13 @@ def forecast(
     *,
     today: date,
     horizons: Sequence[date] = (),
+    groups: Sequence[GroupState] = (),
 ) -> Forecast:
     """The forecast for `target` (its rule `rule`) as known on `today`, learning from `others`
-    as known on `today` (the target itself is left out wherever it appears among them)."""
-    threshold, parts = count_part(rule)
+    as known on `today` (the target itself is left out wherever it appears among them).
+    `groups`: the evaluation's named groups, to name their missing members among the parts not
+    forecast."""
+    threshold, parts = count_part(rule, groups)
     known = target.known_at(today)
     k = len(known.dates) if known else 0
     horizons = tuple(horizons) or default_horizons(today)

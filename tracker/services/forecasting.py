@@ -94,7 +94,10 @@ def forecast_of(
     history = history_of(public_id, rule, status, ev)
     if history is None:  # no count in its rule, or no date at all
         history = History(public_id, today, 1, ())
-    return forecast(rule, history, tracked_histories(session), today=today, horizons=horizons)
+    return forecast(
+        rule, history, tracked_histories(session), today=today, horizons=horizons,
+        groups=ev.groups,
+    )  # fmt: skip
 
 
 def _met(

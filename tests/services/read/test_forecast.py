@@ -63,6 +63,18 @@ def test_a_treaty_whose_rule_is_met_answers_its_computed_dates(tracked):
 
 
 @pytest.mark.db
+def test_a_named_list_is_not_forecast_and_its_missing_states_are_named(tracked):
+    with tracked() as session:
+        f = treaty_forecast(session, "XXVI-4", today=TODAY)  # CTBT: the 44 States of Annex 2
+    assert f.state == "not forecast" and f.nth_instrument is None and f.probability_by == {}
+    (part,) = f.not_forecast
+    missing = own_pages.CTBT_MISSING
+    assert f"({len(missing)} missing: " in part and all(code in part for code in missing)
+    assert part.endswith("each missing State is its own question, not forecast")
+    assert f.reason == part
+
+
+@pytest.mark.db
 def test_the_histories_are_kept_until_the_database_changes(tracked):
     with tracked() as session:
         first = tracked_histories(session)
