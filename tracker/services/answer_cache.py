@@ -64,5 +64,6 @@ class AnswerCache(Generic[V]):
 # Status answers (128 were kept) and overview progress (4096) of one database.
 ANSWERS: AnswerCache[dict[str, Any]] = AnswerCache(size=4096 + 128)
 HISTORIES: AnswerCache[TreatyHistory] = AnswerCache(size=32)
-# The forecast's reference histories: every tracked treaty's, at the database's latest state.
-FORECAST_HISTORIES: AnswerCache[tuple[History, ...]] = AnswerCache(size=2)
+# The forecast's reference histories: all of them at the database's latest state (a few), and
+# each treaty's at its latest snapshot (one or none), so a change re-reads only what changed.
+FORECAST_HISTORIES: AnswerCache[tuple[History, ...]] = AnswerCache(size=8192)

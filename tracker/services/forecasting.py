@@ -45,7 +45,8 @@ def _key(session: Session) -> tuple[Any, ...]:
 
 
 def tracked_histories(session: Session) -> tuple[History, ...]:
-    """Every tracked treaty's history towards its count threshold (kept per database)."""
+    """Every tracked treaty's history towards its count threshold (kept per database; on a
+    change, only the treaties with a new snapshot are evaluated again)."""
     key = _key(session)
     cached = FORECAST_HISTORIES.get(session, key)
     if cached is not None:
@@ -55,20 +56,36 @@ def tracked_histories(session: Session) -> tuple[History, ...]:
         select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id).order_by(Treaty.id)
     ).all()
     for treaty, slug in rows:
-        snapshot = latest_snapshot(session, treaty.id)
-        if snapshot is None:
+        latest = session.scalar(
+            select(Snapshot.id)
+            .where(Snapshot.treaty_id == treaty.id)
+            .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+            .limit(1)
+        )
+        if latest is None:
             continue
-        status = TreatyStatus.from_dict(snapshot.data)
-        rule = rule_for(slug, treaty.external_id, status)
-        if rule is None:
-            continue
-        ev = evaluate(rule, status, **rule_context(session, treaty, rule))
-        history = history_of(registry.public_id(slug, treaty.external_id), rule, status, ev)
-        if history is not None:
-            found.append(history)
+        one = FORECAST_HISTORIES.get(session, ("forecast-history", treaty.id, latest))
+        if one is None:
+            one = _history_of(session, treaty, slug)
+            FORECAST_HISTORIES.put(session, ("forecast-history", treaty.id, latest), one)
+        found.extend(one)
     histories = tuple(found)
     FORECAST_HISTORIES.put(session, key, histories)
     return histories
+
+
+def _history_of(session: Session, treaty: Treaty, slug: str) -> tuple[History, ...]:
+    """The treaty's history from its latest snapshot: one, or none (no count rule)."""
+    snapshot = latest_snapshot(session, treaty.id)
+    if snapshot is None:
+        return ()
+    status = TreatyStatus.from_dict(snapshot.data)
+    rule = rule_for(slug, treaty.external_id, status)
+    if rule is None:
+        return ()
+    ev = evaluate(rule, status, **rule_context(session, treaty, rule))
+    history = history_of(registry.public_id(slug, treaty.external_id), rule, status, ev)
+    return () if history is None else (history,)
 
 
 def forecast_of(
