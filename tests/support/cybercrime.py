@@ -41,3 +41,19 @@ def page(status_as_at: str = "01-12-2026 10:00:00 EST") -> bytes:
             status_as_at=status_as_at,
         )
     )
+
+
+def ingest_with_references(session_factory, observed=None) -> None:
+    """The 30 treaties of support.own_pages (the references) and this page, ingested through
+    the real parser, as the tracker would hold them."""
+    from datetime import UTC, datetime
+
+    from tracker.services.ingest import FetchedPage, ingest_page
+
+    when = observed or datetime(2026, 12, 1, 12, tzinfo=UTC)
+    pages = [(t, body) for t, _, body in own_pages.status_pages()] + [("XVIII-16", page())]
+    for treaty, body in pages:
+        fetched = FetchedPage(
+            "untc", own_pages.url_of(treaty), body, when, when, expected_treaty=treaty
+        )
+        assert ingest_page(session_factory, fetched).outcome == "accepted", treaty

@@ -1,10 +1,11 @@
 """Command line: `tracker db upgrade | ingest [--spool] | crawl | run | sources | treaties | status |
-history | rules | confirm | evaluate`.
+history | forecast | rules | confirm | evaluate`.
 
 Thin: parses arguments, reads Settings once, calls services, prints. Errors a user can fix
 print one line on stderr and exit 2. This module holds the parser, `main` and the reading
 commands; getting pages in (ingest, crawl) is in tracker.cli.pages, the rules' commands (rules,
-confirm, evaluate) in tracker.cli.rules, the alerts' in tracker.cli.alerts.
+confirm, evaluate) in tracker.cli.rules, the forecast in tracker.cli.forecast, the alerts' in
+tracker.cli.alerts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tracker.cli.common import UsageError, since_arg, upgrade_database
 from tracker.cli.common import database as _database
 from tracker.cli.common import date_arg as _date
 from tracker.cli.common import moment_arg as _moment
+from tracker.cli.forecast import cmd_forecast
 from tracker.cli.pages import cmd_crawl, cmd_ingest
 from tracker.cli.rules import cmd_confirm, cmd_evaluate, cmd_rules
 from tracker.services.read.common import NotFound
@@ -257,6 +259,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--json", action="store_true")
     history.set_defaults(handler=cmd_history)
+    forecast = sub.add_parser(
+        "forecast", help="when the Nth instrument and entry into force are expected"
+    )
+    forecast.add_argument("treaty", metavar="ID")
+    forecast.add_argument(
+        "--by",
+        type=_date,
+        action="append",
+        metavar="YYYY-MM-DD",
+        help="a date for the probability of entry into force by then (repeatable; default: the "
+        "end of this year and of the next)",
+    )
+    forecast.add_argument(
+        "--today",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="forecast as on this day: every instrument dated later is left out (default: today, "
+        "UTC); the histories are what the database holds now",
+    )
+    forecast.add_argument("--json", action="store_true")
+    forecast.set_defaults(handler=cmd_forecast)
     listed_events = sub.add_parser(
         "events", help="change and rule events across treaties, newest first"
     )

@@ -63,7 +63,7 @@ def count_part(rule: Rule, groups: Sequence[GroupState] = ()) -> tuple[int | Non
     parts: list[str] = []
     if rule.all_of is not None:
         parts.append(
-            f"the named list ({rule.all_of.label}){who(rule.all_of.label)}: each missing State "
+            f"the named list, {rule.all_of.label}{who(rule.all_of.label)}: each missing State "
             "is its own question, not forecast"
         )
     parts += [

@@ -269,6 +269,8 @@ def forecast(
     waited = (today - pace.start).days / pace.scale
     beyond = sum(1 for x in reached if x > waited)
     naive = pace.start + timedelta(days=round((threshold / k - 1) * pace.scale)) if k else None
+    if naive is not None and naive < today:
+        naive = None  # the pace so far would have been there already: it says nothing
     base = replace(
         base,
         method=METHOD if k else METHOD_NO_PACE,

@@ -36,6 +36,7 @@ from tracker.web import (
     errors,
     feeds,
     follow,
+    forecast,
     subscribers,
 )
 from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
@@ -124,6 +125,7 @@ def create_app(
     app.state.clock = clock
     errors.install(app)  # {"detail": "..."} for validation errors too
     app.include_router(api.router)
+    app.include_router(forecast.router)  # /api/treaties/{id}/forecast
     app.include_router(admin.router)
     app.include_router(admin_alerts.router)
     app.include_router(feeds.router)

@@ -28,9 +28,7 @@ def _ingest(session_factory, treaty: str, body: bytes) -> None:
 
 @pytest.fixture
 def tracked(session_factory):
-    for treaty, _, body in own_pages.status_pages():
-        _ingest(session_factory, treaty, body)
-    _ingest(session_factory, "XVIII-16", cybercrime.page())
+    cybercrime.ingest_with_references(session_factory, NOON)
     return session_factory
 
 
