@@ -52,6 +52,7 @@ OPERATIONS = {
     "GET /api/treaties/{treaty_id}/events",
     "GET /api/treaties/{treaty_id}/rule",
     "GET /api/treaties/{treaty_id}/missing",
+    "GET /api/treaties/{treaty_id}/forecast",
     "GET /api/events",
     "GET /api/events/{event_id}",
     "GET /api/countries/{iso3}",

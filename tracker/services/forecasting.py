@@ -133,5 +133,5 @@ def _met(
         nth_instrument=Quantiles(met, met, met),
         entry_into_force=Quantiles(eif, eif, eif) if eif else None,
         probability_by={d: (1.0 if eif <= d else 0.0) for d in horizons} if eif else {},
-        reason=f"the rule was met on {met.isoformat()}: no forecast is needed",
+        reason=f"the rule was met on {met.isoformat()}",
     )

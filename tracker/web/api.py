@@ -63,7 +63,7 @@ TreatyId = Annotated[
 ]
 
 
-def _iso_text(pattern: str, expected: str) -> BeforeValidator:
+def iso_text(pattern: str, expected: str) -> BeforeValidator:
     """Refuse what is not ISO 8601 text (pydantic would read `0` or `20200101` as Unix time)."""
 
     def check(value: Any) -> Any:
@@ -76,7 +76,7 @@ def _iso_text(pattern: str, expected: str) -> BeforeValidator:
 
 AsOf = Annotated[
     date | None,
-    _iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"),
+    iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD"),
     Query(description="answer as of this legal date (YYYY-MM-DD)"),
 ]
 
@@ -100,7 +100,7 @@ KnownAt = Annotated[
 ]
 Since = Annotated[
     datetime | None,
-    _iso_text(r"\d{4}-\d{2}-\d{2}([T ].*)?", "an ISO 8601 date or time, e.g. 2026-02-03T15:00Z"),
+    iso_text(r"\d{4}-\d{2}-\d{2}([T ].*)?", "an ISO 8601 date or time, e.g. 2026-02-03T15:00Z"),
     Query(description="observed at or after (ISO 8601; without a zone: UTC)"),
 ]
 Fmt = Annotated[

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from db.vocabulary import DigestMode, EventState, HealthState, SubscriptionState
 from tracker.services.read import events, sources, treaties
 from tracker.services.read.common import NotFound
+from tracker.services.read.forecast import treaty_forecast
 from tracker.services.read.freshness import printed_note
 from tracker.services.read.missing import treaty_missing
 from tracker.services.read.notes import treaty_notes
@@ -142,7 +143,9 @@ def treaty_page(
     except NotFound as error:
         return _error(request, 404, "Treaty not found", str(error))
     found, treaty, ev = answer.status, answer.treaty, answer.evaluation
-    series = series_for(ev, on or day) if ev is not None else None
+    # The forecast answers for today only (a page as of a past date shows none).
+    forecast = treaty_forecast(session, treaty_id, today=day) if on is None else None
+    series = series_for(ev, on or day, forecast) if ev is not None else None
     participants = sorted(found["participants"], key=view.participant_key(order))
     for p in participants:
         p["categories"] = view.categories(p)
@@ -164,6 +167,7 @@ def treaty_page(
         stage=view.treaty_stage(found, on or day),
         goal=view.named_progress(found | {"threshold": view.needed(found)}),
         chart=layout(series) if series else None,
+        forecast=forecast.to_dict() if forecast else None,
         participants=participants,
         filters=view.FILTERS,
         filter=which,

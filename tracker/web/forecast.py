@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -13,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from tracker.services.read.common import NotFound
 from tracker.services.read.forecast import treaty_forecast
-from tracker.web.api import DB, NOT_FOUND, Today, TreatyId
+from tracker.web.api import DB, NOT_FOUND, Today, TreatyId, iso_text
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -48,28 +47,15 @@ class ForecastAnswer(BaseModel):
     naive: date | None = Field(description="the treaty's pace so far, extrapolated linearly")
 
 
+ByDate = Annotated[date, iso_text(r"\d{4}-\d{2}-\d{2}", "a date as YYYY-MM-DD")]
 Bys = Annotated[
-    list[str] | None,
+    list[ByDate] | None,
     Query(
         description="dates (YYYY-MM-DD, repeatable, at most 20) for `probability_by`; default: "
         "the end of this year and of the next",
         max_length=MAX_DATES,
     ),
 ]
-
-
-def _dates(values: list[str] | None) -> tuple[date, ...]:
-    found = []
-    for value in values or ():
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError
-            found.append(date.fromisoformat(value))
-        except ValueError:
-            raise HTTPException(
-                422, detail=f"by: expected a date as YYYY-MM-DD, not {value!r}"
-            ) from None
-    return tuple(sorted(set(found)))
 
 
 @router.get(
@@ -83,7 +69,7 @@ def _dates(values: list[str] | None) -> tuple[date, ...]:
     response_model=ForecastAnswer,
 )
 def forecast(treaty_id: TreatyId, session: DB, day: Today, by: Bys = None) -> ForecastAnswer:
-    horizons = _dates(by)
+    horizons = tuple(sorted(set(by or ())))
     try:
         found = treaty_forecast(session, treaty_id, today=day, horizons=horizons)
     except NotFound as error:
