@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.alerts.channels import Message
+from tracker.alerts.messages import expected_words
 
 MAX_CHANGES = 20  # change lines per treaty; the rest are counted and linked
 MAX_NAMES = 5  # names in a summary's parentheses; the rest are counted
@@ -60,7 +61,11 @@ def summary(payloads: list[dict[str, Any]]) -> str:
         last = found[-1]
         day = last["event"].get("legal_date") or "an unknown date"
         if kind == "approaching":
-            rules.append(f"{last.get('remaining', '?')} instruments remain before the threshold")
+            expected = expected_words(last.get("forecast"))
+            rules.append(
+                f"{last.get('remaining', '?')} instruments remain before the threshold"
+                + (f", entry into force {expected}" if expected else "")
+            )
         elif kind == "threshold_crossed":
             rules.append(f"threshold met on {day}")
         elif kind == "entered_into_force":

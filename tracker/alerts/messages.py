@@ -119,6 +119,8 @@ def payload(ctx: AlertContext, treaty_url: str) -> dict[str, Any]:
         "remaining": details.get("remaining"),
         "entry_into_force": details.get("entry_into_force"),
         "deciding_deposits": details.get("deciding_deposits"),
+        # An approaching event's forecast of entry into force (null: none, `state` says why).
+        "forecast": _forecast(details) if e.kind == "approaching" else None,
         "evidence": {
             "source_url": s.url if s else None,
             "snapshot_id": s.id if s else None,
@@ -126,6 +128,26 @@ def payload(ctx: AlertContext, treaty_url: str) -> dict[str, Any]:
             "legal_date": e.legal_date.isoformat() if e.legal_date else None,
         },
     }
+
+
+def _forecast(details: dict[str, Any]) -> dict[str, Any]:
+    interval = details.get("expected_interval") or [None, None]
+    return {
+        "state": details.get("forecast_state"),
+        "expected_around": details.get("expected_around"),
+        "p10": interval[0],
+        "p90": interval[1],
+        "based_on": details.get("forecast_based_on"),
+    }
+
+
+def expected_words(forecast: dict[str, Any] | None) -> str | None:
+    """ "expected around 2028-10-19 (80%: 2027-08-23 to 2030-09-20)", or None where there is no
+    forecast (insufficient history, not forecast, failed: no date is said)."""
+    if not forecast or not forecast.get("expected_around"):
+        return None
+    high = forecast.get("p90") or "later than any comparable treaty shows"
+    return f"expected around {forecast['expected_around']} (80%: {forecast['p10']} to {high})"
 
 
 def render(
@@ -163,6 +185,9 @@ def render(
     eif = (body["entry_into_force"] or {}).get("computed")
     if eif:
         lines.append(f"Entry into force (computed): {eif}.")
+    expected = expected_words(body.get("forecast"))
+    if expected:
+        lines.append(f"Entry into force {expected}.")
     evidence = body["evidence"]
     lines += [
         "",

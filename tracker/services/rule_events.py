@@ -26,7 +26,9 @@ from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.instruments import Instrument
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
+from tracker.forecast.model import FORECAST
 from tracker.services.disputed_events import _held, settle_disputed
+from tracker.services.forecasting import forecast_of
 from tracker.services.repository import aware, latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.settings import DEFAULTS
@@ -132,6 +134,35 @@ def _details(
     }
 
 
+def _recorded(session: Session, treaty: Treaty, kind: str) -> bool:
+    """The treaty already has its rule event of this kind."""
+    found = select(Event.id).where(Event.treaty_id == treaty.id, Event.once_key == kind)
+    return session.scalar(found) is not None
+
+
+def _expected(
+    session: Session, public_id: str, rule: Rule, status: TreatyStatus, ev: Evaluation, day: date
+) -> dict[str, Any]:
+    """The forecast an `approaching` event carries: entry into force expected around its
+    median, within its 80% interval (null where there is no forecast, with the state that says
+    why). A forecast that fails never stops the event: logged, and the dates left null."""
+    try:
+        with session.begin_nested():  # a failed read leaves the event's transaction usable
+            found = forecast_of(session, public_id, rule, status, ev, today=day)
+    except Exception:
+        log.exception("%s: the forecast for the approaching event failed", public_id)
+        return {"expected_around": None, "expected_interval": None, "forecast_state": "failed"}
+    eif = found.entry_into_force if found.state == FORECAST else None
+    return {
+        "expected_around": eif.median.isoformat() if eif and eif.median else None,
+        "expected_interval": (
+            [d.isoformat() if d else None for d in (eif.p10, eif.p90)] if eif else None
+        ),
+        "forecast_state": found.state,
+        "forecast_based_on": found.based_on,
+    }
+
+
 def _record_once(
     session: Session,
     treaty: Treaty,
@@ -213,10 +244,10 @@ def evaluate_treaty(
     state, held = ("disputed", _held(ev, snapshot, now)) if ev.agrees is False else ("final", {})
     met = ev.threshold_met_on
     if met is None:
-        if 0 < ev.remaining <= approaching:
+        if 0 < ev.remaining <= approaching and not _recorded(session, treaty, "approaching"):
             last = ev.instruments[-1].date if ev.instruments else None
             details = _details(session, treaty, ev, now, last) | {"approaching_at": approaching}
-            details |= held
+            details |= held | _expected(session, result.treaty, rule, status, ev, now.date())
             if _record_once(
                 session, treaty, snapshot, "approaching", last, now, details, state=state
             ):
