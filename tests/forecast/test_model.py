@@ -210,3 +210,19 @@ def test_the_answer_as_json():
     assert set(d["nth_instrument"]) == {"median", "p10", "p90"}
     assert all(D(v) for v in d["entry_into_force"].values())
     assert d["probability_by"] == {k: v for k, v in d["probability_by"].items() if 0 <= v <= 1}
+
+
+def test_dates_past_the_calendars_end_are_null_not_an_error():
+    """A pace so slow that the forecast runs past 9999-12-31 (a treaty 'opened' in year 1):
+    those dates are null ("later than any date"), and a horizon on the calendar's last day is
+    answered."""
+    ancient = History("A", D("0001-01-01"), 200, TARGET.dates)  # 5 of 200 in 2020 years
+    big = rule_from_spec("A", {"threshold": 200, "delay": {"days": 90}})
+    last = date.max
+    f = forecast(big, ancient, _references(), today=TODAY, horizons=(last,))
+    assert f.state == FORECAST and f.nth_instrument and f.entry_into_force
+    assert f.nth_instrument.p90 is None and f.entry_into_force.p90 is None
+    assert f.naive is None  # N/k times two thousand years: past the calendar too
+    assert 0 <= f.probability_by[last] < 0.9
+    f_soon = forecast(RULE, TARGET, _references(), today=TODAY, horizons=(last,))
+    assert f_soon.probability_by[last] == 1.0

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app = create_app(
         sessions, Settings(database_url=url), clock=lambda: datetime(2026, 11, 22, 9, tzinfo=UTC)
     )
+    with serving(app) as base:
+        yield Site(base, country)
+    engine.dispose()
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, in a thread: its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -85,11 +94,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", country)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,13 @@ Cybercrime convention among the project's own pages (support.cybercrime)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from support import cybercrime
-from test_browser import _open, browser, page  # noqa: F401 - the browser fixtures
+from test_browser import _open, browser, page, serving  # noqa: F401 - the browser fixtures
 
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
@@ -35,19 +31,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     FORECAST_HISTORIES.clear()
     clock = lambda: datetime(2026, 12, 1, 15, tzinfo=UTC)
     app = create_app(make_session_factory(engine), Settings(database_url=url), clock=clock)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(app) as url_base:
+        yield url_base
     engine.dispose()
 
 

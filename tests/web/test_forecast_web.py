@@ -14,6 +14,7 @@ from support import cybercrime, own_pages
 from tracker.services.answer_cache import ANSWERS, FORECAST_HISTORIES
 from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.web.app import create_app
+from tracker.web.dashboard_chart import Band, Series, layout
 
 pytestmark = pytest.mark.db
 
@@ -59,6 +60,8 @@ def test_by_dates_and_bad_ones(client):
         "outside expected range"
     }
     assert client.get("/api/treaties/XVIII-16/forecast?by=0").status_code == 422
+    last = client.get("/api/treaties/XVIII-16/forecast?by=9999-12-31")  # the calendar's end
+    assert last.status_code == 200 and 0 <= last.json()["probability_by"]["9999-12-31"] <= 1
 
 
 def test_unknown_treaty_is_404_in_the_one_shape(client):
@@ -124,3 +127,17 @@ def test_a_page_with_no_forecast_says_why_and_draws_no_band(session_factory, set
 def test_a_page_as_of_a_past_date_shows_no_forecast(client):
     doc, bands = _band(client.get("/treaties/XVIII-16?as_of=2026-06-01").text)
     assert bands == [] and doc.xpath('//*[@id="forecast"]') == []
+
+
+def test_an_open_ended_band_runs_to_the_charts_right_edge():
+    """p90 null (later than any comparable treaty shows): the band reaches the right edge, and
+    the chart extends past the median by as much as the median lies past p10."""
+    band = Band(D("2026-12-01"), 5, D("2028-01-01"), D("2030-01-01"), None)
+    dates = (D("2026-03-12"), D("2026-05-20"), D("2026-07-01"), D("2026-09-15"), D("2026-11-03"))
+    chart = layout(Series("qualifying instruments", dates, 40, None, D("2026-12-01"), band))
+    assert chart.band is not None and chart.band["open"] is True
+    assert chart.band["p90_x"] == chart.right
+    assert chart.band["p10_x"] < chart.band["median_x"] < chart.right
+    assert chart.band["today_x"] < chart.band["p10_x"]
+    assert chart.band["threshold_y"] == chart.threshold_y
+    assert chart.x_ticks[-1][1] in ("2031", "2032")  # the stretch beyond the median

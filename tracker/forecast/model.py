@@ -207,20 +207,44 @@ class _Conditional:
         return float(self.xs[i - 1] + (self.xs[i] - self.xs[i - 1]) * (q - lo) / (hi - lo))
 
 
+def _plus(day: date, days: float) -> date | None:
+    """`day` and that many days, None past the calendar's end (9999-12-31)."""
+    try:
+        return day + timedelta(days=round(days))
+    except OverflowError:
+        return None
+
+
+def _entry(rule: Rule, met: date | None) -> date | None:
+    """Entry into force by the rule for the Nth on `met`, None past the calendar's end."""
+    if met is None:
+        return None
+    try:
+        return entry_date(rule, met)
+    except OverflowError:
+        return None
+
+
 def _on(pace: _Pace, multiple: float | None, today: date) -> date | None:
     if multiple is None:
         return None
-    return max(pace.start + timedelta(days=round(multiple * pace.scale)), today)
+    found = _plus(pace.start, multiple * pace.scale)
+    return None if found is None else max(found, today)
+
+
+def _by(rule: Rule, met: date, day: date) -> bool:
+    found = _entry(rule, met)
+    return found is not None and found <= day
 
 
 def _latest_met_for(rule: Rule, day: date, start: date) -> date | None:
     """The latest day the Nth instrument can come for entry into force by `day` (None: none)."""
-    if entry_date(rule, start) > day:
+    if not _by(rule, start, day):
         return None
     lo, hi = start, day  # entry_date never precedes the day the rule was met
     while lo < hi:
         mid = lo + timedelta(days=((hi - lo).days + 1) // 2)
-        if entry_date(rule, mid) <= day:
+        if _by(rule, mid, day):
             lo = mid
         else:
             hi = mid - timedelta(days=1)
@@ -268,7 +292,7 @@ def forecast(
     pace = _pace(known, k)
     waited = (today - pace.start).days / pace.scale
     beyond = sum(1 for x in reached if x > waited)
-    naive = pace.start + timedelta(days=round((threshold / k - 1) * pace.scale)) if k else None
+    naive = _plus(pace.start, (threshold / k - 1) * pace.scale) if k else None
     if naive is not None and naive < today:
         naive = None  # the pace so far would have been there already: it says nothing
     base = replace(
@@ -287,7 +311,7 @@ def forecast(
         return replace(base, state=INSUFFICIENT, reason=why)
     dist = _Conditional(reached, waiting, waited)
     nth = {name: _on(pace, dist.quantile(q), today) for name, q in QUANTILES.items()}
-    eifs = {name: entry_date(rule, d) if d else None for name, d in nth.items()}
+    eifs = {name: _entry(rule, d) for name, d in nth.items()}
     probability: dict[date, float] = {}
     for day in horizons:
         latest = _latest_met_for(rule, day, today)
