@@ -133,8 +133,9 @@ def test_a_wipo_event_is_alerted_by_its_public_id_and_its_link_resolves(
     }
     assert set(body) == {
         "event", "treaty", "counts", "remaining", "entry_into_force", "deciding_deposits",
-        "evidence", "delivery", "subscription",
+        "evidence", "delivery", "subscription", "forecast",
     }  # fmt: skip
+    assert body["forecast"] is None  # only an approaching event carries one
     assert body["evidence"]["source_url"].startswith("https://www.wipo.int/wipolex/")
 
     # The e-mail: the subject and the text name WIPO-843, the link is the treaty page's.
