@@ -5,7 +5,7 @@ Pure (no I/O, no clock: the caller gives the day it answers for). The method, in
 1. The treaty has k of the N instruments it needs; it took T days from its opening to its kth
    (its own pace so far; at least FLOOR_DAYS, so a ratification on the opening day does not
    make the scale zero).
-2. Every other tracked treaty with a count rule is looked at the moment it had the same share
+2. Every other tracked treaty whose count rule needs at least MIN_THRESHOLD is looked at the moment it had the same share
    of its own threshold (its ceil(k/N x Nj)th instrument): how long it then took to reach its
    threshold, as a multiple of the time it had taken to get there. A treaty that had not
    reached its threshold by the day of the forecast is "at least this long" (right-censored),
@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 from scipy.stats import CensoredData, ecdf
@@ -37,6 +36,14 @@ from scipy.stats import CensoredData, ecdf
 from tracker.domain.counting import GroupState
 from tracker.domain.entry_dates import entry_date
 from tracker.domain.rules import Rule
+from tracker.forecast.answer import (
+    FORECAST,
+    INSUFFICIENT,
+    MET,
+    NOT_FORECAST,
+    Forecast,
+    Quantiles,
+)
 from tracker.forecast.history import History, count_part
 
 # A treaty needing fewer instruments is no reference: a share of a threshold of 2 to 4 is too
@@ -60,73 +67,9 @@ METHOD_NO_PACE = (
     "that long), conditioned on the threshold not being reached by today"
 )
 
-# Forecast states.
-FORECAST = "forecast"
-MET = "threshold met"
-INSUFFICIENT = "insufficient history"
-NOT_FORECAST = "not forecast"
-
-
-@dataclass(frozen=True)
-class Quantiles:
-    p10: date | None
-    median: date | None
-    p90: date | None
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {
-            "median": _iso(self.median),
-            "p10": _iso(self.p10),
-            "p90": _iso(self.p90),
-        }
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """The answer for one treaty on one day."""
-
-    treaty: str
-    as_of: date
-    state: str  # FORECAST, MET, INSUFFICIENT, NOT_FORECAST
-    threshold: int | None
-    qualifying: int
-    nth_instrument: Quantiles | None = None
-    entry_into_force: Quantiles | None = None
-    probability_by: dict[date, float] = field(default_factory=dict)
-    method: str = METHOD
-    based_on: int = 0  # comparable treaties
-    reached: int = 0  # of them, those that reached their threshold by the day of the forecast
-    not_forecast: tuple[str, ...] = ()  # the parts of the rule not forecast, in words
-    reason: str | None = None  # why there is no forecast (INSUFFICIENT, NOT_FORECAST)
-    naive: date | None = None  # the treaty's own pace extrapolated linearly (the baseline)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "treaty": self.treaty,
-            "as_of": self.as_of.isoformat(),
-            "state": self.state,
-            "threshold": self.threshold,
-            "qualifying": self.qualifying,
-            "nth_instrument": self.nth_instrument.to_dict() if self.nth_instrument else None,
-            "entry_into_force": (
-                self.entry_into_force.to_dict() if self.entry_into_force else None
-            ),
-            "probability_by": {d.isoformat(): p for d, p in sorted(self.probability_by.items())},
-            "method": self.method,
-            "based_on": self.based_on,
-            "reached": self.reached,
-            "not_forecast": list(self.not_forecast),
-            "reason": self.reason,
-            "naive": _iso(self.naive),
-        }
-
 
 def _treaties(n: int) -> str:
     return f"{n} treaty" if n == 1 else f"{n} treaties"
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
 
 
 def default_horizons(today: date) -> tuple[date, date]:
@@ -270,7 +213,7 @@ def forecast(
     horizons = tuple(horizons) or default_horizons(today)
     base = Forecast(
         treaty=target.treaty, as_of=today, state=NOT_FORECAST, threshold=threshold,
-        qualifying=k, not_forecast=tuple(parts),
+        qualifying=k, not_forecast=tuple(parts), method=METHOD,
     )  # fmt: skip
     if known is None:
         return replace(base, reason=f"not yet opened for signature on {today.isoformat()}")
@@ -324,3 +267,15 @@ def forecast(
         entry_into_force=Quantiles(eifs["p10"], eifs["median"], eifs["p90"]),
         probability_by=probability,
     )
+
+
+__all__ = [
+    "FORECAST",
+    "INSUFFICIENT",
+    "MET",
+    "NOT_FORECAST",
+    "Forecast",
+    "Quantiles",
+    "default_horizons",
+    "forecast",
+]
