@@ -53,6 +53,8 @@ FLOOR_DAYS = 30  # the smallest time-so-far a multiple is taken of
 MIN_COMPARABLE = 10  # comparable treaties needed for a forecast
 MIN_BEYOND = 3  # of them, reaching their threshold later than this treaty has already waited
 QUANTILES = {"p10": 0.1, "median": 0.5, "p90": 0.9}
+NO_RULE_COUNT = "the rule has no count of instruments"
+NO_DATE = "the page gives no date to count from (no adoption date, no dated action)"
 
 METHOD = (
     "reference class: the other tracked treaties, each at the moment it had the same share of "
@@ -194,6 +196,29 @@ def _latest_met_for(rule: Rule, day: date, start: date) -> date | None:
     return lo
 
 
+def met_forecast(
+    treaty: str,
+    today: date,
+    threshold: int | None,
+    qualifying: int,
+    met: date,
+    eif: date | None,
+    horizons: Sequence[date],
+) -> Forecast:
+    """The answer for a treaty whose threshold was met on `met`: its dates, not a forecast
+    (`eif`: its entry into force, None where not known; then no probability is given)."""
+    return Forecast(
+        treaty=treaty,
+        as_of=today,
+        state=MET,
+        threshold=threshold,
+        qualifying=qualifying,
+        nth_instrument=Quantiles(met, met, met),
+        entry_into_force=Quantiles(eif, eif, eif) if eif else None,
+        probability_by={d: (1.0 if eif <= d else 0.0) for d in horizons} if eif else {},
+    )
+
+
 def forecast(
     rule: Rule,
     target: History,
@@ -218,17 +243,16 @@ def forecast(
     if known is None:
         return replace(base, reason=f"not yet opened for signature on {today.isoformat()}")
     if threshold is None:
-        return replace(base, reason="; ".join(parts) or "the rule has no count of instruments")
+        return replace(base, reason="; ".join(parts) or NO_RULE_COUNT)
     if k >= threshold:
         met = known.reached_on
         assert met is not None
-        eif = entry_date(rule, met)
+        found = met_forecast(
+            target.treaty, today, threshold, k, met, entry_date(rule, met), horizons
+        )
         return replace(
-            base,
-            state=MET,
-            nth_instrument=Quantiles(met, met, met),
-            entry_into_force=Quantiles(eif, eif, eif),
-            probability_by={d: 1.0 if eif <= d else 0.0 for d in horizons},
+            found,
+            not_forecast=tuple(parts),
             reason=f"the {threshold}th qualifying instrument was deposited on {met.isoformat()}",
         )
     reached, waiting = _reference(known, k, others, today)
@@ -274,8 +298,11 @@ __all__ = [
     "INSUFFICIENT",
     "MET",
     "NOT_FORECAST",
+    "NO_DATE",
+    "NO_RULE_COUNT",
     "Forecast",
     "Quantiles",
     "default_horizons",
     "forecast",
+    "met_forecast",
 ]

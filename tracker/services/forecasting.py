@@ -12,6 +12,7 @@ gives), never forecast. Used by the read side (tracker.services.read.forecast) a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -23,17 +24,17 @@ from tracker.catalogue import rule_for
 from tracker.domain.evaluate import Evaluation, evaluate
 from tracker.domain.models import TreatyStatus
 from tracker.domain.rules import Rule
-from tracker.forecast.history import History, history_of
+from tracker.forecast.history import History, count_part, history_of
 from tracker.forecast.model import (
-    MET,
+    NO_DATE,
+    NO_RULE_COUNT,
     NOT_FORECAST,
     Forecast,
-    Quantiles,
     default_horizons,
     forecast,
+    met_forecast,
 )
 from tracker.services.answer_cache import FORECAST_HISTORIES
-from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.sources import registry
 
@@ -66,7 +67,7 @@ def tracked_histories(session: Session) -> tuple[History, ...]:
             continue
         one = FORECAST_HISTORIES.get(session, ("forecast-history", treaty.id, latest))
         if one is None:
-            one = _history_of(session, treaty, slug)
+            one = _history_of(session, treaty, slug, session.get_one(Snapshot, latest))
             FORECAST_HISTORIES.put(session, ("forecast-history", treaty.id, latest), one)
         found.extend(one)
     histories = tuple(found)
@@ -74,11 +75,10 @@ def tracked_histories(session: Session) -> tuple[History, ...]:
     return histories
 
 
-def _history_of(session: Session, treaty: Treaty, slug: str) -> tuple[History, ...]:
+def _history_of(
+    session: Session, treaty: Treaty, slug: str, snapshot: Snapshot
+) -> tuple[History, ...]:
     """The treaty's history from its latest snapshot: one, or none (no count rule)."""
-    snapshot = latest_snapshot(session, treaty.id)
-    if snapshot is None:
-        return ()
     status = TreatyStatus.from_dict(snapshot.data)
     rule = rule_for(slug, treaty.external_id, status)
     if rule is None:
@@ -106,32 +106,21 @@ def forecast_of(
             treaty=public_id, as_of=today, state=NOT_FORECAST, threshold=None, qualifying=0,
             reason="no entry-into-force rule is known for this treaty",
         )  # fmt: skip
-    if ev.threshold_met_on is not None and ev.threshold_met_on <= today:
-        return _met(public_id, today, rule.threshold, ev, horizons)
+    met = ev.threshold_met_on
+    if met is not None and met <= today:
+        answer = met_forecast(
+            public_id, today, rule.threshold, ev.qualifying, met, ev.computed, horizons
+        )
+        return replace(answer, reason=f"the rule was met on {met.isoformat()}")
     history = history_of(public_id, rule, status, ev)
-    if history is None:  # no count in its rule, or no date at all
-        history = History(public_id, today, 1, ())
+    if history is None:
+        threshold, parts = count_part(rule, ev.groups)
+        reason = "; ".join(parts) if threshold is None else NO_DATE
+        return Forecast(
+            treaty=public_id, as_of=today, state=NOT_FORECAST, threshold=threshold,
+            qualifying=ev.qualifying, not_forecast=tuple(parts), reason=reason or NO_RULE_COUNT,
+        )  # fmt: skip
     return forecast(
         rule, history, tracked_histories(session), today=today, horizons=horizons,
         groups=ev.groups,
     )  # fmt: skip
-
-
-def _met(
-    public: str, today: date, threshold: int | None, ev: Evaluation, horizons: Sequence[date]
-) -> Forecast:
-    """The rule is met: the dates are the evaluation's, not a forecast."""
-    met = ev.threshold_met_on
-    assert met is not None
-    eif = ev.computed
-    return Forecast(
-        treaty=public,
-        as_of=today,
-        state=MET,
-        threshold=threshold,
-        qualifying=ev.qualifying,
-        nth_instrument=Quantiles(met, met, met),
-        entry_into_force=Quantiles(eif, eif, eif) if eif else None,
-        probability_by={d: (1.0 if eif <= d else 0.0) for d in horizons} if eif else {},
-        reason=f"the rule was met on {met.isoformat()}",
-    )

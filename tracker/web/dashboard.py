@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from db.vocabulary import DigestMode, EventState, HealthState, SubscriptionState
 from tracker.services.read import events, sources, treaties
 from tracker.services.read.common import NotFound
-from tracker.services.read.forecast import treaty_forecast
+from tracker.services.read.forecast import answer_forecast
 from tracker.services.read.freshness import printed_note
 from tracker.services.read.missing import treaty_missing
 from tracker.services.read.notes import treaty_notes
@@ -144,7 +144,7 @@ def treaty_page(
         return _error(request, 404, "Treaty not found", str(error))
     found, treaty, ev = answer.status, answer.treaty, answer.evaluation
     # The forecast answers for today only (a page as of a past date shows none).
-    forecast = treaty_forecast(session, treaty_id, today=day) if on is None else None
+    forecast = answer_forecast(session, answer, today=day) if on is None else None
     series = series_for(ev, on or day, forecast) if ev is not None else None
     participants = sorted(found["participants"], key=view.participant_key(order))
     for p in participants:

@@ -96,3 +96,22 @@ def test_the_histories_are_kept_until_the_database_changes(tracked):
 def test_an_unknown_treaty_is_not_found(tracked):
     with tracked() as session, pytest.raises(NotFound):
         treaty_forecast(session, "XVIII-99", today=TODAY)
+
+
+@pytest.mark.db
+def test_a_page_with_no_date_at_all_is_not_forecast_from_today(session_factory):
+    """No adoption date and no dated action: nothing to count the pace from, so no forecast
+    (it was once forecast as if opened on the day asked)."""
+    from tracker.domain.evaluate import evaluate
+    from tracker.domain.models import TreatyStatus
+    from tracker.forecast.model import NO_DATE
+    from tracker.services.forecasting import forecast_of
+    from tracker.sources.untc.footnotes import FOOTNOTES
+
+    rule = catalogue("untc").rules["XVIII-16"]
+    empty = TreatyStatus(treaty_id="XVIII-16", title="United Nations Convention against Cybercrime")
+    ev = evaluate(rule, empty, footnotes=FOOTNOTES, today=TODAY)
+    with session_factory() as session:
+        f = forecast_of(session, "XVIII-16", rule, empty, ev, today=TODAY)
+    assert f.state == "not forecast" and f.reason == NO_DATE and f.threshold == 40
+    assert f.nth_instrument is None and f.probability_by == {}

@@ -12,6 +12,7 @@ from tracker.domain.evaluate import evaluate
 from tracker.forecast.model import Forecast
 from tracker.services.forecasting import forecast_of
 from tracker.services.read.common import NotFound
+from tracker.services.read.status_parts import TreatyAnswer
 from tracker.services.read.treaties import find_treaty
 from tracker.services.rule_context import rule_context
 from tracker.services.rule_events import confirmations, rule_and_status
@@ -40,3 +41,16 @@ def treaty_forecast(
             **rule_context(session, treaty, rule),
         )
     return forecast_of(session, public, rule, status, ev, today=today, horizons=horizons)
+
+
+def answer_forecast(
+    session: Session, answer: TreatyAnswer, *, today: date, horizons: Sequence[date] = ()
+) -> Forecast:
+    """The forecast of the treaty a latest status answer is about, from that answer's own
+    status and evaluation (the treaty page: evaluated once, not again for its forecast)."""
+    if answer.parsed is None:  # an as-of answer: the forecast is of the latest status
+        return treaty_forecast(session, answer.status["treaty"], today=today, horizons=horizons)
+    ev = answer.evaluation
+    rule = ev.rule if ev is not None else None
+    public = answer.status["treaty"]
+    return forecast_of(session, public, rule, answer.parsed, ev, today=today, horizons=horizons)

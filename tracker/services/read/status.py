@@ -178,4 +178,4 @@ def treaty_answer(
         **rule_answer,
         "participants": participants,
     }
-    return TreatyAnswer(answer, treaty, ev)
+    return TreatyAnswer(answer, treaty, ev, status)

@@ -35,6 +35,7 @@ class TreatyAnswer:
     status: dict[str, Any]
     treaty: Treaty
     evaluation: Evaluation | None
+    parsed: TreatyStatus | None = None  # the latest status it read (None: an as-of answer)
 
 
 def published_of(status: TreatyStatus) -> dict[str, Any] | None:
