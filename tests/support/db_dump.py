@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+
+import zstandard
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -28,12 +30,11 @@ NATURAL_ORDER = {"deliveries": ("event_id", "subscription_id")}
 
 
 def decompress(compression: str, body: bytes) -> bytes:
-    """A raw page's bytes as stored (every codec the tracker has written)."""
+    """A raw page's bytes as stored (every codec the tracker has written), decoded here
+    independently of the tracker's own reader."""
     if compression == "zlib":
         return zlib.decompress(body)
     if compression == "zstd":
-        import zstandard
-
         return zstandard.ZstdDecompressor().decompress(body)
     raise AssertionError(f"unknown raw page compression {compression!r}")
 
