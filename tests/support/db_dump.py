@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-
-import zstandard
 from datetime import UTC, date, datetime
 from typing import Any
 
+import zstandard
 from sqlalchemy import Engine, select
 
 from db.models import Base
