@@ -197,7 +197,7 @@ def _agreement(
     primary: str,
     fmt: str,
 ) -> IngestResult:
-    raw_id = store_raw_page(session, page.body, page.content_type)
+    raw_id = store_raw_page(session, page.body, page.content_type, page.digest)
     row = session.scalar(
         select(FormatAgreement).where(
             FormatAgreement.treaty_id == treaty.id,

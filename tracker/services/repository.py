@@ -115,9 +115,12 @@ def latest_snapshot(session: Session, treaty_id: int) -> Snapshot | None:
     return session.scalars(query).first()
 
 
-def store_raw_page(session: Session, body: bytes, content_type: str | None) -> int:
-    """Store `body` compressed once per sha256 and return its raw_pages id."""
-    digest = hashlib.sha256(body).hexdigest()
+def store_raw_page(
+    session: Session, body: bytes, content_type: str | None, digest: str | None = None
+) -> int:
+    """Store `body` compressed once per sha256 and return its raw_pages id (`digest`: the
+    body's sha256 when the caller already has it)."""
+    digest = digest or hashlib.sha256(body).hexdigest()
     query = select(RawPage.id).where(RawPage.sha256 == digest)
     found = session.scalar(query)
     if found is not None:
