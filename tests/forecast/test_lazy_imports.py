@@ -8,7 +8,9 @@ import sys
 
 
 def _loaded(code: str) -> set[str]:
-    probe = code + "\nimport sys\nprint(' '.join(m for m in ('numpy', 'scipy') if m in sys.modules))"
+    probe = (
+        code + "\nimport sys\nprint(' '.join(m for m in ('numpy', 'scipy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 
