@@ -6,57 +6,43 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, make_url, select, text
-
-from db.engine import make_engine, make_session_factory
-from db.migrate import upgrade
-from db.models import Delivery, Subscription
 from tracker.cli.common import UsageError
 from tracker.services.health import HealthPolicy
 from tracker.settings import Settings
 from tracker.sources import registry
 
-_WAITING = ("pending", "sending")
 
+def _new_history(settings: Settings, into: str | None, stamp: str) -> Any:
+    from tracker.services.history_files import open_empty
 
-def _sqlite_path(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(str(parsed.database))
-
-
-def _new_history(settings: Settings, into: str | None, stamp: str) -> str:
     if into is None:
         path = settings.data_dir / f"reparse-{stamp}.sqlite3"
         if path.exists():
             raise UsageError(f"tracker reparse: {path} exists already")
+        settings.ensure_data_dir()
         into = f"sqlite:///{path.resolve()}"
-    if make_url(into) == make_url(settings.database_url):
+    if into == settings.database_url:
         raise UsageError("tracker reparse: --into names the current database")
-    upgrade(into)
-    engine = make_engine(into)
-    with engine.connect() as conn:
-        used = conn.execute(text("select count(*) from snapshots")).scalar_one()
-    engine.dispose()
-    if used:
-        raise UsageError(f"tracker reparse: {into} already holds a history (it must be empty)")
-    return into
+    try:
+        return into, open_empty(into)
+    except ValueError as error:
+        raise UsageError(f"tracker reparse: {error}") from None
 
 
 def cmd_reparse(args: argparse.Namespace, settings: Settings) -> int:
+    from tracker.services.history_files import sqlite_file
     from tracker.services.reparse import compare, rederive
+    from tracker.services.unit_of_work import Database
 
     if args.switch and (args.source or args.treaty):
         raise UsageError(
             "tracker reparse: --switch replaces the whole history: no --source/--treaty"
         )
-    if args.switch and _sqlite_path(settings.database_url) is None:
+    if args.switch and sqlite_file(settings.database_url) is None:
         raise UsageError(
             "tracker reparse: --switch replaces a SQLite database file; on another database, "
             "point TRACKER_DATABASE_URL at the new history (--into) instead"
@@ -68,11 +54,9 @@ def cmd_reparse(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(f"tracker reparse: no source has a treaty id like {args.treaty!r}")
         source, treaty = found[0].slug, found[1]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    upgrade(settings.database_url)
-    old_engine = make_engine(settings.database_url)
-    into = _new_history(settings, args.into, stamp)
-    new_engine = make_engine(into)
-    old, new = make_session_factory(old_engine), make_session_factory(new_engine)
+    current = Database.upgraded(settings.database_url)
+    old = current.sessions
+    into, new = _new_history(settings, args.into, stamp)
     try:
         done = rederive(
             old,
@@ -99,10 +83,10 @@ def cmd_reparse(args: argparse.Namespace, settings: Settings) -> int:
         }
         if args.switch:
             answer["switched"] = True
-            answer["previous_history"] = str(_switch(settings, old_engine, new_engine, stamp))
+            answer["previous_history"] = str(_switch(settings, old, new, stamp))
     finally:
-        old_engine.dispose()
-        new_engine.dispose()
+        current.dispose()
+        new.kw["bind"].dispose()
     if args.json:
         print(json.dumps(answer, indent=2, default=str))
     else:
@@ -132,46 +116,34 @@ def _text(a: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _switch(settings: Settings, old_engine: Any, new_engine: Any, stamp: str) -> Path:
+def _switch(settings: Settings, old: Any, new: Any, stamp: str) -> Path:
     """Make the new history the current database file; the old one is kept beside it. Only
     with no service running (its leader lock is free) and no alert still to be sent."""
     from tracker.runtime.locks import make_leader_lock
+    from tracker.services.history_files import switch_files, waiting_deliveries
 
     lock = make_leader_lock(settings)
     if not lock.try_acquire():
         raise UsageError(f"tracker reparse: {lock.description} is held: stop the service first")
     try:
-        old_factory = make_session_factory(old_engine)
-        with old_factory() as session:
-            waiting = session.scalar(
-                select(func.count()).select_from(Delivery).where(Delivery.state.in_(_WAITING))
+        waiting = waiting_deliveries(old)
+        if waiting:
+            raise UsageError(
+                f"tracker reparse: {waiting} alert deliveries are still to be sent from the "
+                "current history: dispatch them first (`tracker dispatch`), then switch"
             )
-            if waiting:
-                raise UsageError(
-                    f"tracker reparse: {waiting} alert deliveries are still to be sent from the "
-                    "current history: dispatch them first (`tracker dispatch`), then switch"
-                )
-            subscriptions = list(session.scalars(select(Subscription)))
-            session.expunge_all()
-        with make_session_factory(new_engine).begin() as session:
-            for sub in subscriptions:  # the same ids, so links and tokens keep working
-                session.merge(sub)
-        for engine in (old_engine, new_engine):
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            engine.dispose()
-        current = _sqlite_path(settings.database_url)
-        new_path = _sqlite_path(str(new_engine.url))
-        assert current is not None and new_path is not None
-        kept = current.with_name(f"{current.name}.before-reparse-{stamp}")
-        os.replace(current, kept)
-        for suffix in ("-wal", "-shm"):  # empty after the checkpoint; never pair them anew
-            for path in (Path(f"{current}{suffix}"), Path(f"{new_path}{suffix}")):
-                path.unlink(missing_ok=True)
-        os.replace(new_path, current)
-        return kept
+        current = sqlite_path(settings)
+        return switch_files(old, new, f"{current.name}.before-reparse-{stamp}")
     finally:
         lock.release()
+
+
+def sqlite_path(settings: Settings) -> Path:
+    from tracker.services.history_files import sqlite_file
+
+    found = sqlite_file(settings.database_url)
+    assert found is not None  # checked before re-deriving
+    return found
 
 
 def add_commands(sub: Any) -> None:

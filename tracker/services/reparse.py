@@ -274,4 +274,11 @@ def compare(
     return len(keys), differ
 
 
-__all__ = ["KeptPage", "Rederived", "TreatyDifference", "compare", "kept_pages", "rederive"]
+__all__ = [
+    "KeptPage",
+    "Rederived",
+    "TreatyDifference",
+    "compare",
+    "kept_pages",
+    "rederive",
+]
