@@ -71,9 +71,7 @@ def _never_hits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ANSWERS, "get", lambda session, key: None)
 
 
-def test_the_kept_bytes_are_the_computed_answer_byte_for_byte(
-    client, session_factory, monkeypatch
-):
+def test_the_kept_bytes_are_the_computed_answer_byte_for_byte(client, session_factory, monkeypatch):
     """The second request is served from the kept bytes: the same bytes as the first (which
     computed them), as a request whose cache never hits, and as the answer computed directly;
     for the treaty list and the dashboard's treaty page likewise (their parts are cached)."""
