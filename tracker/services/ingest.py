@@ -266,7 +266,7 @@ def _ingest_status(
     session.add(snapshot)
     session.flush()
     ids = upsert_participants(session, status.participants)
-    timeline.sync_actions(session, treaty.id, snapshot.id, status, ids, observed)
+    timeline.sync_actions(session, treaty.id, snapshot.id, status, ids, observed, latest is None)
     events = 0
     if latest is not None:  # the first snapshot of a treaty is a baseline: no change events
         previous = TreatyStatus.from_dict(latest.data)
