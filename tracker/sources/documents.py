@@ -8,13 +8,14 @@ halfway through the document.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable
 
 from lxml import etree
 
 from tracker.sources import PageRejected
 from tracker.sources.encoding import UndecodablePage, decode
-from tracker.sources.text import NOT_TEXT, strip_controls
+from tracker.sources.text import NOT_TEXT, strip_controls, utf8_has_controls
 
 
 def html_root(body: bytes, content_type: str | None) -> etree._Element:
@@ -23,8 +24,15 @@ def html_root(body: bytes, content_type: str | None) -> etree._Element:
         decoded = decode(body, content_type)
     except UndecodablePage as exc:
         raise PageRejected(str(exc)) from None
-    text = strip_controls(decoded.text)
-    root = etree.fromstring(text.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
+    if decoded.encoding == "utf-8":
+        # The bytes as they came (without a BOM) when stripping would change nothing: the text
+        # re-encoded as UTF-8 would be these very bytes, so the tree is the same.
+        payload = body[len(codecs.BOM_UTF8) :] if decoded.origin == "BOM" else body
+        if utf8_has_controls(payload):
+            payload = strip_controls(decoded.text).encode("utf-8")
+    else:
+        payload = strip_controls(decoded.text).encode("utf-8")
+    root = etree.fromstring(payload, etree.HTMLParser(encoding="utf-8"))
     if root is None:
         raise PageRejected("empty or unreadable HTML document")
     return root
