@@ -47,6 +47,17 @@ def text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: boo
     """The text nodes of an element, in document order, as printed (not cleaned): `<br>` is a
     space; script, style, template, comments and processing instructions give nothing, nor the
     `skip` elements; `<sup>` (footnote markers) only when `sup`."""
+    tag = tag_of(el)
+    if not tag or tag in NOT_TEXT:
+        return ""
+    # A leaf (most table cells), or a text with one trailing <br>: no walk needed.
+    count = len(el)
+    if count == 0:
+        return el.text or ""
+    if count == 1:
+        child = el[0]
+        if child.tag == "br":
+            return (el.text or "") + " " + (child.tail or "")
     skipped = set(skip)
     parts: list[str] = []
 
@@ -62,6 +73,5 @@ def text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: boo
             if child.tail:
                 parts.append(child.tail)
 
-    if tag_of(el) and tag_of(el) not in NOT_TEXT:
-        walk(el)
+    walk(el)
     return "".join(parts)

@@ -6,8 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from tracker.domain.dates import make_date
+from tracker.domain.dates import month_number
 
 _DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
@@ -94,8 +95,21 @@ def clean(text: str | None) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=256)
+def _month(name: str) -> int | None:
+    """month_number(name, abbreviated=True), remembered (pages print a dozen month names)."""
+    return month_number(name, abbreviated=True)
+
+
 def _make_date(day: str, month: str, year: str) -> date | None:
-    return make_date(day, month, year, abbreviated=True)
+    """make_date(day, month, year, abbreviated=True), its month lookup remembered."""
+    number = _month(month)
+    if number is None:
+        return None
+    try:
+        return date(int(year), number, int(day))
+    except ValueError:
+        return None
 
 
 def leading_date(text: str) -> date | None:
@@ -130,6 +144,8 @@ def split_refs(text: str) -> tuple[str, ...]:
 
 def strip_superscripts(text: str) -> tuple[str, tuple[str, ...]]:
     """Remove literal `<superscript>1,2</superscript>` markers; return the text and the refs."""
+    if "<" not in text:
+        return clean(text), ()
     refs: list[str] = []
     for m in _SUPERSCRIPT_RE.finditer(text):
         refs.extend(split_refs(m.group(1)))
@@ -149,7 +165,7 @@ def strip_literal_code(text: str) -> str:
 
 def strip_literal_tags(text: str) -> str:
     """Remove literal inline markup (`<i>`, `<a href=...>`, `<superscript>`) kept as text."""
-    return clean(_LITERAL_TAG_RE.sub(" ", text))
+    return clean(_LITERAL_TAG_RE.sub(" ", text) if "<" in text else text)
 
 
 @dataclass(frozen=True)
@@ -163,6 +179,12 @@ class Cell:
 
 def parse_cell(text: str | None) -> Cell | None:
     """Parse `29 Jul 2020 a`, `[ 9 Jan 2012 a]`...; None when empty, ValueError when unreadable."""
+    found = read_cell(text)
+    return None if found is None else Cell(*found)
+
+
+def read_cell(text: str | None) -> tuple[date, str, bool] | None:
+    """parse_cell() as a (date, letter, withdrawn) tuple, for the table parsers' inner loop."""
     cleaned = clean(text)
     if not cleaned:
         return None
@@ -175,4 +197,4 @@ def parse_cell(text: str | None) -> Cell | None:
     found = _make_date(day, month, year)
     if found is None:
         raise ValueError(f"impossible date in cell {cleaned!r}")
-    return Cell(found, letter or "", bool(opened))
+    return found, letter or "", bool(opened)

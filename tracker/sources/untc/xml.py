@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import etree
 
@@ -55,8 +56,14 @@ def _root(body: bytes, content_type: str | None = None) -> etree._Element:
     return root
 
 
+@lru_cache(maxsize=1024)
+def _local_name(tag: str) -> str:
+    return etree.QName(tag).localname.lower()
+
+
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname.lower() if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return _local_name(tag) if isinstance(tag, str) else ""
 
 
 def _raw(el: etree._Element | None) -> str:
@@ -64,6 +71,8 @@ def _raw(el: etree._Element | None) -> str:
     literal script/style/comment markup kept as escaped text removed too."""
     if el is None or _local(el) in NOT_TEXT:
         return ""
+    if len(el) == 0:  # a leaf (most entries): its text is all there is
+        return strip_literal_code(el.text or "")
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
