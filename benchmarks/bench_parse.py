@@ -5,12 +5,16 @@ XML: the 407 MTDSG files of Jan 2018, baseline `etree.fromstring(body, XMLParser
 parse() includes validation; a rejected XML file (PageRejected) is timed like an accepted one.
 
     .venv/bin/python benchmarks/bench_parse.py [--repeat 5]
+
+Ends with one JSON line: {"benchmark": "parse", "html_ratio_median": ..., "peak_rss_mib": ...}.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import sys
 import time
@@ -55,6 +59,7 @@ def main() -> int:
     args = parser.parse_args()
     if not (REAL / "index.json").exists():
         print(f"skipped: {REAL} is absent (the real pages are needed)")
+        print(json.dumps({"benchmark": "parse", "skipped": f"{REAL} is absent"}))
         return 0
     index = json.loads((REAL / "index.json").read_text("utf-8"))
     recover = etree.XMLParser(recover=True)
@@ -66,6 +71,7 @@ def main() -> int:
         f"{'format':<6} {'files':>5} {'MB':>6} {'parse med':>10} {'parse p95':>10} "
         f"{'lxml med':>9} {'lxml p95':>9} {'ratio med':>9} {'ratio p95':>9}"
     )
+    figures: dict[str, object] = {"benchmark": "parse"}
     for kind, label in (("untc_viewdetails_html", "HTML"), ("untc_mtdsg_xml", "XML")):
         ours, bare, size = [], [], 0
         for entry in (e for e in index if e["kind"] == kind):
@@ -79,6 +85,17 @@ def main() -> int:
             f"{med_bare:>7.2f}ms {_p95(bare):>7.2f}ms {med_ours / med_bare:>8.1f}x "
             f"{_p95(ours) / _p95(bare):>8.1f}x"
         )
+        key = label.lower()
+        figures |= {
+            f"{key}_ratio_median": round(med_ours / med_bare, 2),
+            f"{key}_ratio_p95": round(_p95(ours) / _p95(bare), 2),
+            f"{key}_median_ms": round(med_ours, 3),
+            f"lxml_{key}_median_ms": round(med_bare, 3),
+        }
+    # ru_maxrss: KiB on Linux, the peak of this process (pages, trees and statuses included).
+    figures["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(json.dumps(figures, sort_keys=True))
     return 0
 
 
