@@ -20,7 +20,13 @@ from lxml import etree
 
 from tracker.sources.documents import html_root
 from tracker.sources.encoding import decode
-from tracker.sources.text import _CONTROL_RE, clean, strip_controls, utf8_has_controls
+from tracker.sources.text import (
+    _CONTROL_RE,
+    clean,
+    read_cell,
+    strip_controls,
+    utf8_has_controls,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 _WS_RE = re.compile(r"\s+")
@@ -106,3 +112,12 @@ def test_html_root_gives_the_tree_the_plain_definition_gives(name: str, extra: s
         for content_type in (None, "text/html; charset=utf-8"):
             ours = etree.tostring(html_root(page, content_type), encoding="unicode")
             assert ours == etree.tostring(reference_root(page, content_type), encoding="unicode")
+
+
+def test_a_whitespace_only_cell_cleans_to_nothing() -> None:
+    """read_cell() skips clean() for a text that is all whitespace: clean() gives "" for it."""
+    spaces = [chr(cp) for cp in EVERY if chr(cp).isspace()]
+    assert "\xa0" in spaces and "\x1c" in spaces  # NBSP; a control that is whitespace too
+    for c in spaces:
+        assert clean(c) == clean(f"{c} {c}\t") == "", hex(ord(c))
+        assert read_cell(c * 2) is None

@@ -185,6 +185,8 @@ def parse_cell(text: str | None) -> Cell | None:
 
 def read_cell(text: str | None) -> tuple[date, str, bool] | None:
     """parse_cell() as a (date, letter, withdrawn) tuple, for the table parsers' inner loop."""
+    if not text or text.isspace():  # an empty cell (`&nbsp;`): clean() would give ""
+        return None
     cleaned = clean(text)
     if not cleaned:
         return None
