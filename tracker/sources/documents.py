@@ -38,6 +38,10 @@ def html_root(body: bytes, content_type: str | None) -> etree._Element:
     return root
 
 
+# Tags text_nodes() is mostly asked about, known to be text (a shortcut past tag_of()).
+_CELL_TAGS = frozenset({"td", "th", "div", "span", "a", "strong", "p"})
+
+
 def tag_of(el: etree._Element) -> str:
     """The element's tag, lower case; "" for a comment or a processing instruction."""
     return el.tag.lower() if isinstance(el.tag, str) else ""
@@ -47,8 +51,8 @@ def text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: boo
     """The text nodes of an element, in document order, as printed (not cleaned): `<br>` is a
     space; script, style, template, comments and processing instructions give nothing, nor the
     `skip` elements; `<sup>` (footnote markers) only when `sup`."""
-    tag = tag_of(el)
-    if not tag or tag in NOT_TEXT:
+    tag = el.tag
+    if tag not in _CELL_TAGS and (not (tag := tag_of(el)) or tag in NOT_TEXT):
         return ""
     # A leaf (most table cells), or a text with one trailing <br>: no walk needed.
     count = len(el)

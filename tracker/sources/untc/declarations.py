@@ -70,7 +70,8 @@ def text_lines(el: etree._Element, sup: bool = True) -> str:
 
         walk(el)
         text = "".join(parts)
-    lines = (clean(line) for line in text.split("\n"))
+    # A line of whitespace only cleans to "" (tests/sources/test_text_fast_paths.py): skipped.
+    lines = (clean(line) for line in text.split("\n") if line and not line.isspace())
     return "\n".join(line for line in lines if line)
 
 
