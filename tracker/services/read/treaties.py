@@ -13,7 +13,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Snapshot, Source, Treaty
@@ -73,6 +73,16 @@ def matches(query: str, *texts: str) -> bool:
     return all(any(h.startswith(w) for h in have) for w in wanted)
 
 
+# `find_treaty`'s queries, built once (a statement's construction costs as much as its run).
+_IN_SOURCE = (
+    select(Treaty, Source.slug)
+    .join(Source, Source.id == Treaty.source_id)
+    .where(Source.slug == bindparam("slug"))
+)
+_BY_ID = _IN_SOURCE.where(Treaty.external_id == bindparam("own"))
+_BY_FOLDED_ID = _IN_SOURCE.where(func.upper(Treaty.external_id) == bindparam("own"))
+
+
 def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
     """The treaty a public id names, and its source's slug.
 
@@ -83,16 +93,11 @@ def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
     if found is None:
         raise NotFound(f"unknown treaty {treaty_id!r}", cli_hint="tracker treaties")
     source, own = found
-    query = (
-        select(Treaty, Source.slug)
-        .join(Source, Source.id == Treaty.source_id)
-        .where(Source.slug == source.slug)
-    )
-    row = session.execute(query.where(Treaty.external_id == own)).first()
+    row = session.execute(_BY_ID, {"slug": source.slug, "own": own}).first()
     if row is None:
-        folded = query.where(func.upper(Treaty.external_id) == own.strip().upper())
-        rows = session.execute(folded).all()
-        row = rows[0] if len(rows) == 1 else None
+        rows = session.execute(_BY_FOLDED_ID, {"slug": source.slug, "own": own.strip().upper()})
+        found_rows = rows.all()
+        row = found_rows[0] if len(found_rows) == 1 else None
     if row is None:
         raise NotFound(f"unknown treaty {treaty_id!r}", cli_hint="tracker treaties")
     return row[0], row[1]
