@@ -134,6 +134,25 @@ def current_encoded(
     return body
 
 
+def current_answer(session: Session, treaty_id: str, today: date) -> TreatyAnswer:
+    """`treaty_answer` now (no as_of, no known_at) with its evaluation and parsed status, for
+    the dashboard's treaty page: kept under the status answer's key (`status_key`: what the
+    answer is computed from), unless its rule reads another treaty. The treaty row is the
+    session's own (read by its id); the rest is shared: callers must not mutate it."""
+    key = status_key(session, treaty_id, today)
+    parts_key = ("status-parts", *key[1:])
+    cached = ANSWERS.get(session, parts_key)
+    if isinstance(cached, tuple):
+        treaty = session.get(Treaty, key[1])
+        if treaty is not None:
+            status, evaluation, parsed = cached
+            return TreatyAnswer(status, treaty, evaluation, parsed)
+    found = treaty_answer(session, treaty_id, today=today)
+    if not _reads_other_treaties(found):
+        ANSWERS.put(session, parts_key, (found.status, found.evaluation, found.parsed))
+    return found
+
+
 def status_key(session: Session, treaty_id: str, today: date) -> tuple[Hashable, ...]:
     """The key of a treaty's current answer: ("status", treaty row id, its last check, the id
     of its newest snapshot and how many it has, its confirmations (key, date), today). One
