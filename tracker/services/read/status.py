@@ -64,7 +64,7 @@ _FIRST_OBSERVED = (
 def _first_observed(session: Session, treaty_id: int) -> FirstObserved:
     if session.new or session.dirty or session.deleted:
         session.flush()  # as the ORM's autoflush would before a query
-    rows = session.connection().execute(_FIRST_OBSERVED, {"treaty": treaty_id})  # Core: no ORM
+    rows = session.connection().execute(_FIRST_OBSERVED, {"treaty": treaty_id}).all()  # Core
     return {
         ((key, column, kind, legal), letter, withdrawn): first
         for key, column, kind, legal, letter, withdrawn, first in rows

@@ -87,7 +87,7 @@ def rule_fields(
         confirmations=confirmations(session, treaty.id, known_at),
         today=today,
         endings=endings,
-        **rule_context(session, treaty, rule, known_at=known_at),
+        **rule_context(session, treaty, rule, known_at=known_at, slug=slug),
     )
     return {
         "rule": rule_summary(rule),

@@ -264,7 +264,7 @@ def _progress(
     confirmed = confirmations(session, treaty.id)
     if rule is not None:
         # what the rule needs from other treaties (their latest snapshots: in the key below)
-        context = rule_context(session, treaty, rule)
+        context = rule_context(session, treaty, rule, slug=slug)
         ev = evaluate(rule, status, confirmations=confirmed, today=today, **context)
         needed = (
             rule.threshold if rule.threshold is not None else sum(g.group.needed for g in ev.groups)
