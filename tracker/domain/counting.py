@@ -64,6 +64,8 @@ def first_day(
 ) -> date | None:
     """The first deposit day on which `needed` instruments (or members of `members`) count,
     withdrawals in effect by then left out (see Instrument.counts_on for `sure`)."""
+    if all(i.ending is None for i in instruments):
+        return _first_day_unended(instruments, needed, members)
     for day in sorted({i.date for i in instruments}):
         counting = [i for i in instruments if i.counts_on(day, sure=sure)]
         if members is None:
@@ -71,6 +73,28 @@ def first_day(
         else:
             have = len({m for i in counting for m in i.members if m in members})
         if have >= needed:
+            return day
+    return None
+
+
+def _first_day_unended(
+    instruments: Sequence[Instrument], needed: int, members: tuple[str, ...] | None
+) -> date | None:
+    """`first_day` where no instrument ever ends: each counts from its own date on, so the
+    count only grows, and one walk in date order finds the day (whatever `sure`)."""
+    have: set[str] = set()
+    ordered = sorted(instruments, key=lambda i: i.date)
+    at = 0
+    while at < len(ordered):
+        day = ordered[at].date
+        while at < len(ordered) and ordered[at].date == day:  # every deposit of that day
+            i = ordered[at]
+            if members is None:
+                have.add(i.participant)  # a State counts once
+            else:
+                have.update(m for m in i.members if m in members)
+            at += 1
+        if len(have) >= needed:
             return day
     return None
 

@@ -93,8 +93,12 @@ class Participant:
         return "name:" + " ".join(unicodedata.normalize("NFC", self.name).casefold().split())
 
     def _first(self, column: Column) -> Action | None:
-        found = [a for a in self.actions if a.column is column]
-        return min(found, key=lambda a: a.date) if found else None
+        """The column's earliest action (the first printed of the earliest date)."""
+        first: Action | None = None
+        for a in self.actions:
+            if a.column is column and (first is None or a.date < first.date):
+                first = a
+        return first
 
     @property
     def signature(self) -> Action | None:

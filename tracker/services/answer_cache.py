@@ -3,7 +3,8 @@ safe across the web server's threads (one lock).
 
 `ANSWERS` keeps the status answers (tracker.services.read.status.current_status), the same
 answers as the web encodes them (bytes, `current_encoded`, under the same key but its kind) and
-the overview's rule progress per treaty (tracker.services.read.treaties), each under a key that
+the dashboard's parts of an answer (`current_answer`), the overview's rule progress per treaty
+(tracker.services.read.treaties), each under a key that
 begins with its kind and covers everything the answer is computed from. `HISTORIES` keeps the
 derived histories the as-of answers read (tracker.services.read.status_as_of). Values are
 shared: callers must not mutate them.
@@ -21,6 +22,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
+    from tracker.domain.evaluate import Evaluation
+    from tracker.domain.models import TreatyStatus
     from tracker.domain.treaty_history import TreatyHistory
     from tracker.forecast.history import History
 
@@ -62,9 +65,12 @@ class AnswerCache(Generic[V]):
             self._by_engine.clear()
 
 
-# Status answers (128 were kept), the same answers encoded for the web (bytes, 128) and overview
-# progress (4096) of one database.
-ANSWERS: AnswerCache[dict[str, Any] | bytes] = AnswerCache(size=4096 + 2 * 128)
+# The dashboard's treaty page's parts of a current answer: the answer, its evaluation and the
+# status it read (tracker.services.read.status.current_answer).
+AnswerParts = tuple[dict[str, Any], "Evaluation | None", "TreatyStatus | None"]
+# Status answers (128 were kept), the same answers encoded for the web (bytes, 128), their parts
+# for the dashboard (128) and overview progress (4096) of one database.
+ANSWERS: AnswerCache[dict[str, Any] | bytes | AnswerParts] = AnswerCache(size=4096 + 3 * 128)
 HISTORIES: AnswerCache[TreatyHistory] = AnswerCache(size=32)
 # The forecast's reference histories: all of them at the database's latest state (a few), and
 # each treaty's at its latest snapshot (one or none), so a change re-reads only what changed.

@@ -45,10 +45,12 @@ def _other_status(
     return TreatyStatus.from_dict(snapshot.data) if snapshot is not None else None
 
 
-def footnotes_of(session: Session, treaty: Treaty) -> FootnoteGrammar:
+def footnotes_of(session: Session, treaty: Treaty, slug: str | None = None) -> FootnoteGrammar:
     """The grammar of the treaty's source's footnotes (tracker.domain.footnotes). A source no
-    longer registered has none to read with: SILENT (its withdrawn rows still end, undated)."""
-    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    longer registered has none to read with: SILENT (its withdrawn rows still end, undated).
+    `slug`: the treaty's source's, when the caller has read it already."""
+    if slug is None:
+        slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
     try:
         return registry.footnotes(slug)
     except registry.UnknownSource:
@@ -71,12 +73,17 @@ def parties_on(status: TreatyStatus, day: date) -> int:
 
 
 def rule_context(
-    session: Session, treaty: Treaty, rule: Rule, *, known_at: datetime | None = None
+    session: Session,
+    treaty: Treaty,
+    rule: Rule,
+    *,
+    known_at: datetime | None = None,
+    slug: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for evaluate(): the source's `footnotes` grammar, and `others` and
     `parties_of` only where the rule needs them. `known_at`: what was known on T, from the other
-    treaty's snapshots observed by T only."""
-    context: dict[str, Any] = {"footnotes": footnotes_of(session, treaty)}
+    treaty's snapshots observed by T only. `slug`: the treaty's source's, when already read."""
+    context: dict[str, Any] = {"footnotes": footnotes_of(session, treaty, slug)}
     if rule.after_treaty is not None:
         other = _other_status(session, treaty, rule.after_treaty, known_at)
         context["others"] = {rule.after_treaty: other.eif_date if other is not None else None}

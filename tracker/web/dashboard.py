@@ -22,8 +22,8 @@ from tracker.services.read.common import NotFound
 from tracker.services.read.forecast import answer_forecast
 from tracker.services.read.freshness import printed_note
 from tracker.services.read.missing import treaty_missing
-from tracker.services.read.notes import treaty_notes
-from tracker.services.read.status import treaty_answer
+from tracker.services.read.notes import participant_notes
+from tracker.services.read.status import current_answer, treaty_answer
 from tracker.services.unit_of_work import Session
 from tracker.web import dashboard_view as view
 from tracker.web.dashboard_chart import layout, series_for
@@ -137,12 +137,17 @@ def treaty_page(
     except view.BadInput as error:
         return _error(request, 422, "Bad request", str(error))
     try:
-        answer = treaty_answer(
-            session, treaty_id, as_of=on, today=day, confirm_after=confirm_after(request)
-        )
+        if on is None:  # today's answer, kept under all it is computed from
+            answer = current_answer(session, treaty_id, day)
+        else:
+            answer = treaty_answer(
+                session, treaty_id, as_of=on, today=day, confirm_after=confirm_after(request)
+            )
     except NotFound as error:
         return _error(request, 404, "Treaty not found", str(error))
-    found, treaty, ev = answer.status, answer.treaty, answer.evaluation
+    treaty, ev = answer.treaty, answer.evaluation
+    # The answer may be shared (kept): its participants are copied before they are marked.
+    found = answer.status | {"participants": [dict(p) for p in answer.status["participants"]]}
     # The forecast answers for today only (a page as of a past date shows none).
     forecast = answer_forecast(session, answer, today=day) if on is None else None
     series = series_for(ev, on or day, forecast) if ev is not None else None
@@ -154,7 +159,8 @@ def treaty_page(
     # Who has not joined, from the latest status (not computed for a past date).
     missing = treaty_missing(session, treaty_id) if on is None else None
     # Footnotes and declarations next to each participant, from the latest page likewise.
-    notes = treaty_notes(session, treaty_id)["participants"] if on is None else {}
+    # (treaty_notes's: the answer's own latest status is that page's)
+    notes = participant_notes(answer.parsed) if on is None and answer.parsed else {}
     names = {p["iso3"]: p["name"] for p in participants if p["iso3"]}
     for code in {m for g in found["groups"] for m in g["missing"]} - names.keys():
         names[code] = view.country_name(code)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from db.models import ActionRow, ConditionConfirmation, Snapshot, Source, Treaty
 from db.models import Participant as ParticipantRow
@@ -26,36 +26,48 @@ from tracker.services.read.status_parts import (
     rule_fields,
 )
 from tracker.services.read.treaties import find_treaty
-from tracker.services.repository import latest_snapshot
 from tracker.services.rule_events import as_last_seen
 from tracker.services.timeline import DEFAULT_CONFIRM_AFTER
 from tracker.sources import registry
 
 
 def _latest(session: Session, treaty: Treaty) -> Snapshot:
-    snapshot = latest_snapshot(session, treaty.id)
+    snapshot = session.scalars(_LATEST, {"treaty": treaty.id}).first()  # its data with it
     if snapshot is None:
         raise NotFound(f"treaty {treaty.external_id!r} has no accepted snapshot yet")
     return snapshot
 
 
-def _first_observed(session: Session, treaty_id: int) -> FirstObserved:
-    query = (
-        select(
-            ParticipantRow.key,
-            ActionRow.column,
-            ActionRow.kind,
-            ActionRow.legal_date,
-            ActionRow.letter,
-            ActionRow.withdrawn,
-            ActionRow.first_observed_at,
-        )
-        .join(ParticipantRow, ParticipantRow.id == ActionRow.participant_id)
-        .where(ActionRow.treaty_id == treaty_id, ActionRow.ended_snapshot_id.is_(None))
+# repository.latest_snapshot's query, with the snapshot's (deferred) data in the same row.
+_LATEST = (
+    select(Snapshot)
+    .options(undefer(Snapshot.data))
+    .where(Snapshot.treaty_id == bindparam("treaty"))
+    .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+    .limit(1)
+)
+_FIRST_OBSERVED = (
+    select(
+        ParticipantRow.key,
+        ActionRow.column,
+        ActionRow.kind,
+        ActionRow.legal_date,
+        ActionRow.letter,
+        ActionRow.withdrawn,
+        ActionRow.first_observed_at,
     )
+    .join(ParticipantRow, ParticipantRow.id == ActionRow.participant_id)
+    .where(ActionRow.treaty_id == bindparam("treaty"), ActionRow.ended_snapshot_id.is_(None))
+)
+
+
+def _first_observed(session: Session, treaty_id: int) -> FirstObserved:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # as the ORM's autoflush would before a query
+    rows = session.connection().execute(_FIRST_OBSERVED, {"treaty": treaty_id}).all()  # Core
     return {
         ((key, column, kind, legal), letter, withdrawn): first
-        for key, column, kind, legal, letter, withdrawn, first in session.execute(query)
+        for key, column, kind, legal, letter, withdrawn, first in rows
     }
 
 
@@ -120,6 +132,25 @@ def current_encoded(
     if ANSWERS.get(session, key) is answer:  # kept (its rule reads no other treaty): keep it too
         ANSWERS.put(session, encoded_key, body)
     return body
+
+
+def current_answer(session: Session, treaty_id: str, today: date) -> TreatyAnswer:
+    """`treaty_answer` now (no as_of, no known_at) with its evaluation and parsed status, for
+    the dashboard's treaty page: kept under the status answer's key (`status_key`: what the
+    answer is computed from), unless its rule reads another treaty. The treaty row is the
+    session's own (read by its id); the rest is shared: callers must not mutate it."""
+    key = status_key(session, treaty_id, today)
+    parts_key = ("status-parts", *key[1:])
+    cached = ANSWERS.get(session, parts_key)
+    if isinstance(cached, tuple):
+        treaty = session.get(Treaty, key[1])
+        if treaty is not None:
+            status, evaluation, parsed = cached
+            return TreatyAnswer(status, treaty, evaluation, parsed)
+    found = treaty_answer(session, treaty_id, today=today)
+    if not _reads_other_treaties(found):
+        ANSWERS.put(session, parts_key, (found.status, found.evaluation, found.parsed))
+    return found
 
 
 def status_key(session: Session, treaty_id: str, today: date) -> tuple[Hashable, ...]:

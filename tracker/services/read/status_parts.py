@@ -87,7 +87,7 @@ def rule_fields(
         confirmations=confirmations(session, treaty.id, known_at),
         today=today,
         endings=endings,
-        **rule_context(session, treaty, rule, known_at=known_at),
+        **rule_context(session, treaty, rule, known_at=known_at, slug=slug),
     )
     return {
         "rule": rule_summary(rule),
@@ -100,6 +100,10 @@ def rule_fields(
         "conditions": [c.to_dict() for c in ev.conditions],
         "warnings": list(ev.warnings),
     }, ev
+
+
+def _dated(action: Action | None) -> dict[str, Any] | None:
+    return {"kind": action.kind, "date": action.date.isoformat()} if action else None
 
 
 @dataclass(frozen=True)
@@ -119,20 +123,17 @@ class ParticipantView:
 
     def as_dict(self) -> dict[str, Any]:
         p = self.participant
-
-        def dated(action: Action | None) -> dict[str, Any] | None:
-            return {"kind": action.kind, "date": action.date.isoformat()} if action else None
-
-        signature = p.signature
+        signature, consent, provisional = p.signature, p.consent, p.provisional
+        main = consent or signature  # Participant.withdrawn's, without looking them up again
         return {
             "name": p.name,
             "iso3": p.iso3,
             "reio": p.reio,
             "footnotes": list(p.footnotes),
             "signature": signature.date.isoformat() if signature else None,
-            "consent": dated(p.consent),
-            "provisional_application": dated(p.provisional),
-            "withdrawn": p.withdrawn,
+            "consent": _dated(consent),
+            "provisional_application": _dated(provisional),
+            "withdrawn": bool(main and main.withdrawn),
             # the depositary's own printed entry into force for this participant (WIPO Lex's
             # In Force column), beside the computed `in_force_from`; None where none is printed
             "published_in_force_from": iso_or_none(p.published_in_force_from),
@@ -142,16 +143,29 @@ class ParticipantView:
         }
 
 
+# Each column's name (Column.X.value), looked up once: an enum's `value` is a slow property.
+_COLUMN_NAMES: dict[Column, str] = {c: c.value for c in Column}
+_NOT_OBSERVED: dict[str, datetime | None] = dict.fromkeys(_COLUMN_NAMES.values())
+
+
+def _by_date(a: Action) -> date:
+    return a.date
+
+
 def participant_views(status: TreatyStatus, first_observed: FirstObserved) -> list[ParticipantView]:
     """The participants as the status prints them, each action with its first observation."""
     views: list[ParticipantView] = []
+    names = _COLUMN_NAMES
     for p in status.participants:
-        observed: dict[str, datetime | None] = {c.value: None for c in Column}
-        actions = sorted(p.actions, key=lambda a: a.date)
+        observed = _NOT_OBSERVED.copy()
+        actions = sorted(p.actions, key=_by_date)
+        key = p.key
         for a in actions:
-            act: ActKey = (p.key, a.column.value, a.kind, a.date)
-            first = first_observed.get((act, a.letter, a.withdrawn))
-            if observed[a.column.value] is None:
-                observed[a.column.value] = first
-        views.append(ParticipantView(replace(p, actions=tuple(actions)), observed))
+            column = names[a.column]
+            if observed[column] is None:
+                observed[column] = first_observed.get(
+                    ((key, column, a.kind, a.date), a.letter, a.withdrawn)
+                )
+        in_order = p if actions == list(p.actions) else replace(p, actions=tuple(actions))
+        views.append(ParticipantView(in_order, observed))
     return views

@@ -13,16 +13,16 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Snapshot, Source, Treaty
+from db.models import ConditionConfirmation, Snapshot, Source, Treaty
 from tracker.catalogue import catalogue, rule_for
 from tracker.domain.evaluate import evaluate
 from tracker.domain.models import TreatyStatus
+from tracker.domain.rules import Rule
 from tracker.services.answer_cache import ANSWERS
 from tracker.services.read.common import NotFound, iso_or_none
-from tracker.services.repository import latest_snapshot
 from tracker.services.rule_context import rule_context
 from tracker.services.rule_events import confirmations
 from tracker.sources import registry
@@ -73,6 +73,16 @@ def matches(query: str, *texts: str) -> bool:
     return all(any(h.startswith(w) for h in have) for w in wanted)
 
 
+# `find_treaty`'s queries, built once (a statement's construction costs as much as its run).
+_IN_SOURCE = (
+    select(Treaty, Source.slug)
+    .join(Source, Source.id == Treaty.source_id)
+    .where(Source.slug == bindparam("slug"))
+)
+_BY_ID = _IN_SOURCE.where(Treaty.external_id == bindparam("own"))
+_BY_FOLDED_ID = _IN_SOURCE.where(func.upper(Treaty.external_id) == bindparam("own"))
+
+
 def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
     """The treaty a public id names, and its source's slug.
 
@@ -83,24 +93,23 @@ def find_treaty(session: Session, treaty_id: str) -> tuple[Treaty, str]:
     if found is None:
         raise NotFound(f"unknown treaty {treaty_id!r}", cli_hint="tracker treaties")
     source, own = found
-    query = (
-        select(Treaty, Source.slug)
-        .join(Source, Source.id == Treaty.source_id)
-        .where(Source.slug == source.slug)
-    )
-    row = session.execute(query.where(Treaty.external_id == own)).first()
+    row = session.execute(_BY_ID, {"slug": source.slug, "own": own}).first()
     if row is None:
-        folded = query.where(func.upper(Treaty.external_id) == own.strip().upper())
-        rows = session.execute(folded).all()
-        row = rows[0] if len(rows) == 1 else None
+        rows = session.execute(_BY_FOLDED_ID, {"slug": source.slug, "own": own.strip().upper()})
+        found_rows = rows.all()
+        row = found_rows[0] if len(found_rows) == 1 else None
     if row is None:
         raise NotFound(f"unknown treaty {treaty_id!r}", cli_hint="tracker treaties")
     return row[0], row[1]
 
 
-def list_treaties(session: Session, source: str | None = None) -> list[dict[str, Any]]:
-    """List every treaty with its latest counts, by source, each in its source's order
-    (`source`: that source's only)."""
+# One treaty of the list: its row, the treaty, and its latest snapshot's id and content hash.
+Listed = tuple[dict[str, Any], Treaty, int, str]
+# A treaty's latest snapshot (id, content hash), per (source row id, external id).
+LatestOf = dict[tuple[int, str], tuple[int, str]]
+
+
+def _listing(session: Session, source: str | None) -> list[Listed]:
     order = (Snapshot.observed_at.desc(), Snapshot.id.desc())
     ranked = select(
         Snapshot.id,
@@ -115,6 +124,8 @@ def list_treaties(session: Session, source: str | None = None) -> list[dict[str,
             Snapshot.signatories,
             Snapshot.parties,
             Snapshot.in_force,
+            Snapshot.id,
+            Snapshot.content_hash,
         )
         .join(Source, Source.id == Treaty.source_id)
         .join(Snapshot, Snapshot.treaty_id == Treaty.id)
@@ -122,48 +133,123 @@ def list_treaties(session: Session, source: str | None = None) -> list[dict[str,
     )
     if source is not None:
         query = query.where(Source.slug == source)
-    rows = [
-        {
-            "treaty": registry.public_id(slug, treaty.external_id),
-            "title": treaty.title,
-            "source": slug,
-            "signatories": signatories,
-            "parties": parties,
-            "in_force": in_force,
-            "observed_at": iso_or_none(observed),
-            # the depositary's own "status as at" stamp of that page (None: it prints none)
-            "status_as_at": iso_or_none(printed),
-            "last_checked_at": iso_or_none(treaty.last_checked_at),
-            "source_url": treaty.url,
-        }
-        for treaty, slug, observed, printed, signatories, parties, in_force in session.execute(
-            query
+    found: list[Listed] = [
+        (
+            {
+                "treaty": registry.public_id(slug, treaty.external_id),
+                "title": treaty.title,
+                "source": slug,
+                "signatories": signatories,
+                "parties": parties,
+                "in_force": in_force,
+                "observed_at": iso_or_none(observed),
+                # the depositary's own "status as at" stamp of that page (None: it prints none)
+                "status_as_at": iso_or_none(printed),
+                "last_checked_at": iso_or_none(treaty.last_checked_at),
+                "source_url": treaty.url,
+            },
+            treaty,
+            snapshot_id,
+            content_hash,
         )
+        for (
+            treaty,
+            slug,
+            observed,
+            printed,
+            signatories,
+            parties,
+            in_force,
+            snapshot_id,
+            content_hash,
+        ) in session.execute(query)
     ]
-    return sorted(rows, key=lambda r: sort_key(r["treaty"]))
+    return sorted(found, key=lambda listed: sort_key(listed[0]["treaty"]))
 
 
-def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[str, Any]:
-    snapshot = latest_snapshot(session, treaty.id)
-    if snapshot is None:
-        return {}
-    confirmed = confirmations(session, treaty.id)
-    # The content hash too: snapshot ids repeat across databases (one process may serve several,
-    # as the test suite does), and an id alone returned another treaty's progress.
-    key = (
-        "progress",
+def list_treaties(session: Session, source: str | None = None) -> list[dict[str, Any]]:
+    """List every treaty with its latest counts, by source, each in its source's order
+    (`source`: that source's only)."""
+    return [row for row, *_ in _listing(session, source)]
+
+
+def _all_confirmations(session: Session) -> dict[int, tuple[tuple[str, date], ...]]:
+    """Every treaty's operator confirmations, (key, date) sorted, per treaty row id."""
+    found: dict[int, list[tuple[str, date]]] = {}
+    query = select(
+        ConditionConfirmation.treaty_id, ConditionConfirmation.key, ConditionConfirmation.met_on
+    )
+    for treaty_id, key, met_on in session.execute(query):
+        found.setdefault(treaty_id, []).append((key, met_on))
+    return {t: tuple(sorted(pairs)) for t, pairs in found.items()}
+
+
+def _others_read(rule: Rule) -> tuple[str, ...]:
+    """The other treaties (external ids, same source) a rule reads: after_treaty, share_of."""
+    others = (rule.after_treaty, rule.share_of.treaty if rule.share_of is not None else None)
+    return tuple(o for o in others if o is not None)
+
+
+def _others_state(
+    treaty: Treaty, others: tuple[str, ...], latest_of: LatestOf
+) -> tuple[tuple[str, tuple[int, str] | None], ...]:
+    """Each other treaty's latest snapshot (id, content hash; None: not tracked or none yet),
+    all of it that rule_context reads of them."""
+    return tuple((o, latest_of.get((treaty.source_id, o))) for o in others)
+
+
+def _latest_of(session: Session, treaty: Treaty, others: tuple[str, ...]) -> LatestOf:
+    """`_others_state`'s input read afresh (repository.latest_snapshot's choice) for `others`."""
+    found: LatestOf = {}
+    for other in others:
+        row = session.execute(
+            select(Snapshot.id, Snapshot.content_hash)
+            .join(Treaty, Treaty.id == Snapshot.treaty_id)
+            .where(Treaty.source_id == treaty.source_id, Treaty.external_id == other)
+            .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            found[(treaty.source_id, other)] = (row[0], row[1])
+    return found
+
+
+def _progress(
+    session: Session,
+    listed: Listed,
+    today: date,
+    confirmed_key: tuple[tuple[str, date], ...],
+    latest_of: LatestOf,
+) -> dict[str, Any]:
+    """A treaty's rule progress, kept under everything it is computed from: its latest
+    snapshot (id and content hash: ids repeat across databases, one process may serve several
+    as the test suite does), its confirmations, today, the catalogue's version, and for a rule
+    that reads other treaties (after_treaty, share_of) their latest snapshots too. The inputs
+    come from the list's own queries (`_listing`, `_all_confirmations`); a miss computes from
+    those very snapshots and keeps the result only when the confirmations and the other
+    treaties' snapshots it read are still those of the key."""
+    row, treaty, snapshot_id, content_hash = listed
+    slug = row["source"]
+    base = (
         slug,
         treaty.external_id,
-        snapshot.id,
-        snapshot.content_hash,
-        tuple(sorted(confirmed.items())),
+        snapshot_id,
+        content_hash,
+        confirmed_key,
         today,
         catalogue(slug).version,
     )
-    cached = ANSWERS.get(session, key)
+    cached = ANSWERS.get(session, ("progress", *base))
     if isinstance(cached, dict):
         return cached
-    status = TreatyStatus.from_dict(snapshot.data)
+    reads = ANSWERS.get(session, ("progress-reads", *base))
+    if isinstance(reads, dict):
+        others_key = ("progress-with", *base, _others_state(treaty, reads["others"], latest_of))
+        cached = ANSWERS.get(session, others_key)
+        if isinstance(cached, dict):
+            return cached
+    data = session.scalar(select(Snapshot.data).where(Snapshot.id == snapshot_id))
+    status = TreatyStatus.from_dict(data or {})
     rule = rule_for(slug, treaty.external_id, status)
     found: dict[str, Any] = {
         "threshold": None,
@@ -175,10 +261,10 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
         "published_entry_into_force": iso_or_none(status.eif_date),
         "chapter": status.chapter,  # as the page prints it (UNTC: XXVI); None where it has none
     }
-    context: dict[str, Any] = {}
+    confirmed = confirmations(session, treaty.id)
     if rule is not None:
-        # what the rule needs from other treaties (their dates are not in the cache key)
-        context = rule_context(session, treaty, rule)
+        # what the rule needs from other treaties (their latest snapshots: in the key below)
+        context = rule_context(session, treaty, rule, slug=slug)
         ev = evaluate(rule, status, confirmations=confirmed, today=today, **context)
         needed = (
             rule.threshold if rule.threshold is not None else sum(g.group.needed for g in ev.groups)
@@ -192,9 +278,17 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
             "rule_origin": rule.origin,
             "agrees": ev.agrees,
         }
-    if rule is not None and (rule.after_treaty is not None or rule.share_of is not None):
-        return found  # it depends on other treaties, whose dates are not in the cache key
-    ANSWERS.put(session, key, found)
+    if tuple(sorted(confirmed.items())) != confirmed_key:
+        return found  # a confirmation changed since the key was read: not kept under it
+    others = _others_read(rule) if rule is not None else ()
+    if not others:
+        ANSWERS.put(session, ("progress", *base), found)
+        return found
+    state = _others_state(treaty, others, latest_of)
+    if state != _others_state(treaty, others, _latest_of(session, treaty, others)):
+        return found  # another treaty's snapshot came in meanwhile: not kept under the old key
+    ANSWERS.put(session, ("progress-reads", *base), {"others": others})
+    ANSWERS.put(session, ("progress-with", *base, state), found)
     return found
 
 
@@ -224,17 +318,15 @@ def treaties_overview(
     `q`: words of the id or title (`matches`); `stage_is`: one of STAGES; `chapter`: the
     chapter as printed (XXVI), case ignored; `sort`: one of OVERVIEW_SORTS."""
     health = {s.slug: s for s in session.scalars(select(Source))}
-    treaties = {
-        (registry.public_id(slug, t.external_id), slug): t for t, slug in _treaties(session)
-    }
+    listing = _listing(session, source)
+    latest_of = {(t.source_id, t.external_id): (i, h) for _, t, i, h in listing}
+    confirmed = _all_confirmations(session)
     rows = []
-    for row in list_treaties(session, source):
+    for listed in listing:
+        row, treaty = listed[0], listed[1]
         if q and not matches(q, row["treaty"], row["title"]):
             continue
-        treaty = treaties.get((row["treaty"], row["source"]))
-        if treaty is None:
-            continue
-        row = row | _progress(session, treaty, row["source"], today)
+        row = row | _progress(session, listed, today, confirmed.get(treaty.id, ()), latest_of)
         row["stage"] = stage(row, today)
         src = health.get(row["source"])
         row["source_healthy"] = src.healthy if src else None
@@ -273,8 +365,3 @@ def _closeness(row: dict[str, Any]) -> tuple[Any, ...]:
     if by_stage == 0:
         return (0, remaining is None, remaining or 0, "", sort_key(row["treaty"]))
     return (by_stage, False, 0, when if by_stage == 1 else "", sort_key(row["treaty"]))
-
-
-def _treaties(session: Session) -> list[tuple[Treaty, str]]:
-    query = select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id)
-    return [(t, slug) for t, slug in session.execute(query)]
