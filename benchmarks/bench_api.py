@@ -1,12 +1,20 @@
-"""Requests per second and p50/p99 latency of `GET /api/treaties/{id}` at 32 concurrent clients,
-beside a static JSON file of the same size served by the same server in the same run.
+"""Requests per second and p50/p99 latency at 32 concurrent clients of the API and the
+dashboard, beside their floor: a static JSON file, the API's own answer, served by the same
+server in the same run.
 
-The 30 real UNTC pages of Feb 2026 are ingested into a temporary SQLite database (or a fresh
-schema of `--postgres URL`); the server is uvicorn as `tracker run` starts it (one process, no
-access log, `create_app` over `make_session_factory(make_engine(url))`), plus, in this script
-only, a StaticFiles mount holding the API's own answer saved to a file. Load comes from `wrk`
-(a separate C process: it costs the server the least CPU) when installed, else from a separate
-Python process with 32 asyncio httpx clients. Each target gets a warm-up, then a fixed duration.
+Targets, in one run: the static file; `GET /api/treaties/{id}` answered from the cache (the
+kept bytes); the same answer computed on every request (a second server whose answer cache
+never hits); `GET /api/treaties` (the list); the dashboard's treaty page `/treaties/{id}`.
+Each gets rps, p50, p99, errors and its ratios to the static file's rps and p99.
+
+The 30 real UNTC pages of Feb 2026 are ingested into a temporary SQLite database (or, with
+`--postgres URL`, also into a fresh schema of it); each server is uvicorn as `tracker run`
+starts it (one process, no access log, `create_app` over `make_session_factory(make_engine(url))`),
+plus, in this script only, a StaticFiles mount holding the API's own answer saved to a file.
+Load comes from `wrk` (a separate C process) when installed, else from a separate Python
+process with 32 asyncio httpx clients, always on 127.0.0.1; each target gets a warm-up, then a
+fixed duration. The servers' peak RSS (VmHWM) is read before they are stopped. The last line
+is the JSON of the figures (SQLite's; PostgreSQL's under "postgresql").
 
     .venv/bin/python benchmarks/bench_api.py [--treaty XXVI-9] [--duration 10] [--postgres URL]
 """
@@ -77,17 +85,16 @@ def serve(url: str, port: int, static_dir: str) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from db.engine import make_engine, make_session_factory
-    from tracker.services.read.status import treaty_status
+    from tracker.services.answer_cache import ANSWERS
     from tracker.settings import Settings
-    from tracker.web import api
     from tracker.web.app import create_app
 
     if os.environ.get(UNCACHED_ENV):  # every request computes its answer (for comparison)
 
-        def compute(session: Any, treaty: str, as_of: Any, day: Any) -> dict[str, Any]:
-            return treaty_status(session, treaty, as_of=as_of, today=day)
+        def never(session: Any, key: Any) -> None:
+            return None
 
-        api._ANSWERS.get = compute  # type: ignore[method-assign]
+        ANSWERS.get = never  # type: ignore[method-assign]
 
     app = create_app(make_session_factory(make_engine(url)), Settings(database_url=url))
     app.mount(STATIC_PREFIX, StaticFiles(directory=static_dir), name="bench-static")
@@ -226,9 +233,6 @@ def main() -> int:
     parser.add_argument("--postgres", metavar="URL", help="also run on a fresh schema of URL")
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
-        "--uncached", action="store_true", help="turn off the API's cache of status answers"
-    )
-    parser.add_argument(
         "--serve", nargs=3, metavar=("DB_URL", "PORT", "STATIC_DIR"), help=argparse.SUPPRESS
     )
     parser.add_argument("--load", metavar="URL", help=argparse.SUPPRESS)
@@ -255,18 +259,19 @@ def main() -> int:
         schema = f"bench_api_{uuid.uuid4().hex[:8]}"
         databases.append(("postgresql", _with_schema(args.postgres, schema), schema))
     print(
-        f"GET /api/treaties/{args.treaty} vs the same bytes as a static file; {CONCURRENCY} "
-        f"concurrent clients ({loader}), {args.warmup:g} s warm-up + {args.duration:g} s each; "
-        f"{os.cpu_count()} CPUs, load average {_load()}"
-        + ("; the API's answer cache off" if args.uncached else "")
+        f"API and dashboard vs the API's answer as a static file; {CONCURRENCY} concurrent "
+        f"clients ({loader}), {args.warmup:g} s warm-up + {args.duration:g} s each; "
+        f"{os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {_load()}"
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
+    memory: dict[str, dict[str, float]] = {}
     try:
         for label, url, schema in databases:
             if schema is not None:
                 _create_schema(args.postgres, schema)
             try:
-                rows += _bench_one(label, url, args, work, load)
+                found, memory[label] = _bench_one(label, url, args, work, load)
+                rows += found
             finally:
                 if schema is not None:
                     _drop_schema(args.postgres, schema)
@@ -275,35 +280,98 @@ def main() -> int:
     print(f"load average after: {_load()}")
     print()
     print(
-        f"{'database':<11} {'target':<34} {'requests':>9} {'rps':>9} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'errors':>6}"
+        f"{'database':<11} {'target':<9} {'path':<30} {'requests':>8} {'rps':>7} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'errors':>6} {'rps/static':>10} {'p99/static':>10}"
     )
     for r in rows:
         print(
-            f"{r['database']:<11} {r['target']:<34} {r['requests']:>9} {r['rps']:>9.0f} "
-            f"{r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>6}"
+            f"{r['database']:<11} {r['target']:<9} {r['path']:<30} {r['requests']:>8} "
+            f"{r['rps']:>7.0f} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['errors']:>6} "
+            f"{r['rps_ratio']:>10.2f} {r['p99_ratio']:>10.2f}"
         )
+    for label, peaks in memory.items():
+        print(
+            f"{label}: server peak RSS (VmHWM) {peaks['cached']:.1f} MiB; "
+            f"the uncached server's {peaks['uncached']:.1f} MiB"
+        )
+    figures = [_figures(label, rows, memory[label]) for label, _, _ in databases]
+    final = figures[0]
+    if len(figures) > 1:
+        final["postgresql"] = figures[1]
+    print(json.dumps(final))
     return 0
+
+
+def _figures(label: str, rows: list[dict[str, Any]], peaks: dict[str, float]) -> dict[str, Any]:
+    """The JSON figures of one database's rows."""
+    by = {r["target"]: r for r in rows if r["database"] == label}
+    return {
+        "benchmark": "api",
+        "database": label,
+        "static_rps": round(by["static"]["rps"], 1),
+        "static_p99_ms": round(by["static"]["p99"], 2),
+        "cached_rps": round(by["cached"]["rps"], 1),
+        "cached_p99_ms": round(by["cached"]["p99"], 2),
+        "cached_ratio": round(by["cached"]["rps_ratio"], 3),
+        "cached_p99_ratio": round(by["cached"]["p99_ratio"], 3),
+        "uncached_rps": round(by["uncached"]["rps"], 1),
+        "uncached_ratio": round(by["uncached"]["rps_ratio"], 3),
+        "list_rps": round(by["list"]["rps"], 1),
+        "list_ratio": round(by["list"]["rps_ratio"], 3),
+        "page_rps": round(by["page"]["rps"], 1),
+        "page_ratio": round(by["page"]["rps_ratio"], 3),
+        "errors": sum(r["errors"] for r in by.values()),
+        "server_peak_rss_mib": round(peaks["cached"], 1),
+        "uncached_server_peak_rss_mib": round(peaks["uncached"], 1),
+        "load": _load(),
+    }
+
+
+def _start(url: str, static_dir: Path, uncached: bool) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop(UNCACHED_ENV, None)
+    if uncached:
+        env[UNCACHED_ENV] = "1"
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", url, str(port), str(static_dir)], env=env, cwd=ROOT
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set (VmHWM), in MiB, while it still runs."""
+    status = Path(f"/proc/{pid}/status").read_text("ascii")
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else float("nan")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 def _bench_one(
     label: str, url: str, args: argparse.Namespace, work: Path, load: Any
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
     started = time.perf_counter()
     accepted = build_database(url)
     print(f"{label}: {accepted} real pages ingested in {time.perf_counter() - started:.1f} s")
     static_dir = work / f"static-{label}"
     static_dir.mkdir()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    if args.uncached:
-        env[UNCACHED_ENV] = "1"
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", url, str(port), str(static_dir)], env=env, cwd=ROOT
-    )
+    servers: list[subprocess.Popen[bytes]] = []
+    peaks: dict[str, float] = {}
     try:
+        server, base = _start(url, static_dir, uncached=False)
+        servers.append(server)
+        plain, plain_base = _start(url, static_dir, uncached=True)
+        servers.append(plain)
         _wait_up(base, server)
+        _wait_up(plain_base, plain)
         api_path = f"/api/treaties/{args.treaty}"
         status, body, media = _get(base + api_path)
         if status != 200 or media != "application/json":
@@ -312,17 +380,40 @@ def _bench_one(
         static_path = f"{STATIC_PREFIX}/{args.treaty}.json"
         status, same, _ = _get(base + static_path)
         assert status == 200 and same == body
-        print(f"{label}: answer {len(body)} bytes; server pid {server.pid}")
-        targets = [(f"static {static_path}", static_path), (f"api {api_path}", api_path)]
-        for _, path in targets:
-            load(base + path, args.warmup)
+        status, computed, _ = _get(plain_base + api_path)
+        if status != 200 or computed != body:
+            raise SystemExit(f"{api_path}: the uncached answer differs from the cached one")
+        print(
+            f"{label}: answer {len(body)} bytes; server pid {server.pid}, "
+            f"uncached server pid {plain.pid}"
+        )
+        page_path = f"/treaties/{args.treaty}"
+        targets = [
+            ("static", base, static_path),
+            ("cached", base, api_path),
+            ("uncached", plain_base, api_path),
+            ("list", base, "/api/treaties"),
+            ("page", base, page_path),
+        ]
+        for _, at, path in targets:
+            status, _, _ = _get(at + path)
+            if status != 200:
+                raise SystemExit(f"{path}: {status}")
+            load(at + path, args.warmup)
         rows = []
-        for name, path in targets:
-            rows.append({"database": label, "target": name, **load(base + path, args.duration)})
-        return rows
+        for name, at, path in targets:
+            found = load(at + path, args.duration)
+            rows.append({"database": label, "target": name, "path": path, **found})
+        static = rows[0]
+        for r in rows:
+            r["rps_ratio"] = r["rps"] / static["rps"] if static["rps"] else float("nan")
+            r["p99_ratio"] = r["p99"] / static["p99"] if static["p99"] else float("nan")
+        peaks["cached"] = _peak_rss_mib(server.pid)
+        peaks["uncached"] = _peak_rss_mib(plain.pid)
+        return rows, peaks
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for s in servers:
+            _stop(s)
 
 
 def _load() -> str:

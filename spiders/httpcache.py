@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import pickle
 import shutil
+import time
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Request, Response
 from scrapy.spiders import Spider
+from w3lib.http import headers_dict_to_raw
 
 from spiders import signals as tracker_signals
 
@@ -83,7 +86,33 @@ def etags_agree(cached: Response, not_modified: Response) -> bool:
 
 
 class TrackerCacheStorage(FilesystemCacheStorage):
-    """Scrapy's filesystem storage, plus removing an entry."""
+    """Scrapy's filesystem storage, plus removing an entry and refreshing one in place."""
+
+    def refresh_response(self, spider: Spider, request: Request, response: Response) -> bool:
+        """Store a revalidated copy (the cached body, its headers freshened by a 304) without
+        writing its body again: the body on disk is already these bytes. False (nothing
+        written) when the entry is gone or its body differs; then store it whole."""
+        path = Path(self._get_request_path(spider, request))
+        body = path / "response_body"
+        try:
+            if body.stat().st_size != len(response.body):
+                return False
+        except OSError:
+            return False
+        metadata = {
+            "url": request.url,
+            "method": request.method,
+            "status": response.status,
+            "response_url": response.url,
+            "timestamp": time.time(),
+        }
+        with self._open(path / "meta", "wb") as f:
+            f.write(repr(metadata).encode())
+        with self._open(path / "pickled_meta", "wb") as f:
+            pickle.dump(metadata, f, protocol=4)
+        with self._open(path / "response_headers", "wb") as f:
+            f.write(headers_dict_to_raw(response.headers) or b"")
+        return True
 
     def remove_response(self, spider: Spider, request: Request) -> bool:
         path = Path(self._get_request_path(spider, request))
@@ -201,7 +230,9 @@ class TrackerHttpCacheMiddleware(HttpCacheMiddleware):
         assert spider is not None
         if outcome in ("accepted", "unchanged"):
             self.stats.inc_value("httpcache/store")
-            self.storage.store_response(spider, request, response)
+            refresh = getattr(self.storage, "refresh_response", None)  # TrackerCacheStorage
+            if not (cached_copy and refresh and refresh(spider, request, response)):
+                self.storage.store_response(spider, request, response)
         elif outcome == "quarantined":
             self.stats.inc_value("httpcache/rejected")
             if cached_copy and self._remove(request):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
-
 import pytest
 from sqlalchemy import select
 from statuses import TREATY, at, counts, member, page, status
@@ -11,7 +9,7 @@ from statuses import TREATY, at, counts, member, page, status
 from db.models import Participant, Quarantine, RawPage, Snapshot, Source, Treaty
 from tracker.services.crawl_records import record_crawl, record_fetch_failure
 from tracker.services.ingest import FetchedPage, ingest_page
-from tracker.services.repository import RAW_COMPRESSION
+from tracker.services.repository import RAW_COMPRESSION, raw_body
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
 
@@ -20,7 +18,7 @@ def load_raw_body(session, raw_page_id: int) -> bytes:
     """The original bytes of a stored raw page."""
     row = session.get_one(RawPage, raw_page_id)
     assert row.compression == RAW_COMPRESSION
-    return zlib.decompress(row.body)
+    return raw_body(row.compression, row.body)
 
 
 AUT = member("Austria", "AUT", sig="2017-09-20", consent="2018-05-08")

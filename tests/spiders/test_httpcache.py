@@ -127,3 +127,35 @@ def test_redirects_and_errors_are_not_held_for_storage(cache):
         request, _ = answer(cache, status=status, body=b"x")
         assert CACHE_KEY not in request.meta
     assert cache.pending == {}
+
+
+def _body_file(mw):
+    from pathlib import Path
+
+    return Path(mw.storage._get_request_path(mw.crawler.spider, Request(URL))) / "response_body"
+
+
+def test_a_revalidated_copy_is_refreshed_in_place_without_writing_its_body_again(cache):
+    first, _ = answer(cache, etag='"g"')
+    settle(cache, first, "accepted")
+    body = _body_file(cache)
+    before = body.stat()
+    request, response = answer(cache, status=304, body=b"", etag='"g"')
+    response.headers["X-Seen"] = "again"  # the 304's freshened headers are what is kept
+    settle(cache, request, "unchanged")
+    after = body.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    again = cached(cache)
+    assert again.body == GOOD and again.headers.get("X-Seen") == b"again"
+    # and the next crawl still revalidates with the same validator
+    request, _ = answer(cache, status=304, body=b"", etag='"g"')
+    assert request.headers.get("If-None-Match") == b'"g"'
+
+
+def test_a_revalidated_copy_whose_body_file_differs_is_stored_whole(cache):
+    first, _ = answer(cache)
+    settle(cache, first, "accepted")
+    request, _ = answer(cache, status=304, body=b"")
+    _body_file(cache).write_bytes(b"truncated")  # the entry on disk is not the served copy
+    settle(cache, request, "unchanged")
+    assert cached(cache).body == GOOD

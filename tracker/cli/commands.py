@@ -1,5 +1,5 @@
 """Command line: `tracker db upgrade | ingest [--spool] | crawl | run | sources | treaties | status |
-history | forecast | rules | confirm | evaluate`.
+history | forecast | rules | confirm | evaluate | reparse`.
 
 Thin: parses arguments, reads Settings once, calls services, prints. Errors a user can fix
 print one line on stderr and exit 2. This module holds the parser, `main` and the reading
@@ -223,8 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=cmd_demo)
     from tracker.cli.alerts import add_commands
+    from tracker.cli.reparse import add_commands as add_reparse
 
     add_commands(sub)
+    add_reparse(sub)
     treaties = sub.add_parser("treaties", help="list the tracked treaties")
     treaties.add_argument(
         "--source", choices=registry.slugs(), help="only this source's treaties (default: all)"

@@ -283,15 +283,16 @@ class TreatyStatus:
             else None,
         )
 
-    def content_hash(self) -> str:
-        """Hash of what the status says, not of when it was printed.
+    def content_hash(self, data: dict[str, Any] | None = None) -> str:
+        """Hash of what the status says, not of when it was printed (`data`: this status's
+        `to_dict()` when the caller already made it; it is not changed).
 
         The "status as at" stamp changes on every fetch and is left out, so a poll of an
         unchanged page hashes the same. `in_force` is left out too: it is the parser's reading of
         printed words that are hashed themselves (the label), so a page hashes as it did before the
         field existed. Participants are sorted so row order does not matter.
         """
-        body = self.to_dict()
+        body = dict(data if data is not None else self.to_dict())
         body.pop("status_as_at")
         body.pop("in_force")
         body["participants"] = sorted(

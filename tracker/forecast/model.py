@@ -30,9 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-import numpy as np
-from scipy.stats import CensoredData, ecdf
-
 from tracker.domain.counting import GroupState
 from tracker.domain.entry_dates import entry_date
 from tracker.domain.rules import Rule
@@ -128,6 +125,11 @@ class _Conditional:
     joined linearly from (waited, 0), so quantiles and probabilities read the same curve."""
 
     def __init__(self, reached: list[float], waiting: list[float], waited: float) -> None:
+        # numpy and scipy are imported here, not with the module: they cost seconds at start-up
+        # to every process that imports the services (each crawl's child), forecasting or not.
+        import numpy as np
+        from scipy.stats import CensoredData, ecdf
+
         sf = ecdf(CensoredData(uncensored=np.array(reached), right=np.array(waiting))).sf
         x = np.asarray(sf.quantiles, dtype=float)
         s = np.asarray(sf.probabilities, dtype=float)
@@ -139,10 +141,14 @@ class _Conditional:
 
     def probability(self, x: float) -> float:
         """P(multiple <= x), given it exceeds `waited`."""
+        import numpy as np
+
         return float(np.interp(x, self.xs, self.cdf, left=0.0))
 
     def quantile(self, q: float) -> float | None:
         """The multiple at which the probability reaches q (None: it never does)."""
+        import numpy as np
+
         if self.cdf[-1] < q - 1e-12:
             return None
         i = int(np.argmax(self.cdf >= q - 1e-12))

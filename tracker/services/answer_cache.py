@@ -1,8 +1,9 @@
 """The one cache of computed answers: per database (engine), least recently used first out,
 safe across the web server's threads (one lock).
 
-`ANSWERS` keeps the status answers (tracker.services.read.status.current_status) and the
-overview's rule progress per treaty (tracker.services.read.treaties), each under a key that
+`ANSWERS` keeps the status answers (tracker.services.read.status.current_status), the same
+answers as the web encodes them (bytes, `current_encoded`, under the same key but its kind) and
+the overview's rule progress per treaty (tracker.services.read.treaties), each under a key that
 begins with its kind and covers everything the answer is computed from. `HISTORIES` keeps the
 derived histories the as-of answers read (tracker.services.read.status_as_of). Values are
 shared: callers must not mutate them.
@@ -61,8 +62,9 @@ class AnswerCache(Generic[V]):
             self._by_engine.clear()
 
 
-# Status answers (128 were kept) and overview progress (4096) of one database.
-ANSWERS: AnswerCache[dict[str, Any]] = AnswerCache(size=4096 + 128)
+# Status answers (128 were kept), the same answers encoded for the web (bytes, 128) and overview
+# progress (4096) of one database.
+ANSWERS: AnswerCache[dict[str, Any] | bytes] = AnswerCache(size=4096 + 2 * 128)
 HISTORIES: AnswerCache[TreatyHistory] = AnswerCache(size=32)
 # The forecast's reference histories: all of them at the database's latest state (a few), and
 # each treaty's at its latest snapshot (one or none), so a change re-reads only what changed.

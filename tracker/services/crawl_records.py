@@ -35,7 +35,9 @@ def quarantine(session: Session, source: Source, page: FetchedPage, kind: str, r
     )
     if again is not None:
         return
-    raw_id = store_raw_page(session, page.body, page.content_type) if page.body else None
+    raw_id = (
+        store_raw_page(session, page.body, page.content_type, page.digest) if page.body else None
+    )
     session.add(
         Quarantine(
             source_id=source.id,

@@ -36,7 +36,6 @@ of the history (it confirms no absence, releases no event): a cross-check writes
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,7 +49,7 @@ from tracker.domain.models import TreatyStatus
 from tracker.services.crawl_records import later, note_problem, quarantine
 from tracker.services.health import HealthPolicy, apply_health
 from tracker.services.pages import FetchedPage, IngestResult
-from tracker.services.repository import RAW_COMPRESSION, store_raw_page
+from tracker.services.repository import raw_head, store_raw_page
 from tracker.sources import registry
 
 HEAD = 4096  # bytes of a stored page enough to tell its format (the parser's sniffing reads 512)
@@ -70,9 +69,7 @@ class Route:
 
 
 def _head(body: bytes, compression: str) -> bytes:
-    if compression == RAW_COMPRESSION:
-        return zlib.decompressobj().decompress(body, HEAD)
-    return body[:HEAD]
+    return raw_head(compression, body, HEAD)
 
 
 def history_format(session: Session, source: str, treaty_id: int) -> str | None:
@@ -200,7 +197,7 @@ def _agreement(
     primary: str,
     fmt: str,
 ) -> IngestResult:
-    raw_id = store_raw_page(session, page.body, page.content_type)
+    raw_id = store_raw_page(session, page.body, page.content_type, page.digest)
     row = session.scalar(
         select(FormatAgreement).where(
             FormatAgreement.treaty_id == treaty.id,

@@ -8,7 +8,6 @@ Imports db and tracker.domain/sources; never Scrapy.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -109,8 +108,9 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
     It confirms nothing: a copy of a page already seen is not a second observation."""
     if not page.expected_treaty:
         return None
+    # The snapshot's id and time only: its data (the whole parsed page) is not needed here.
     query = (
-        select(Snapshot, Treaty, RawPage.sha256)
+        select(Snapshot.id, Snapshot.observed_at, Treaty, Source, RawPage.sha256)
         .join(Treaty, Snapshot.treaty_id == Treaty.id)
         .join(Source, Treaty.source_id == Source.id)
         .join(RawPage, Snapshot.raw_page_id == RawPage.id)
@@ -121,14 +121,13 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
     row = session.execute(query).first()
     if row is None:
         return None
-    latest, treaty, digest = row
-    if digest != hashlib.sha256(page.body).hexdigest() or page.observed < latest.observed_at:
+    latest_id, latest_observed, treaty, source, digest = row
+    if digest != page.digest or page.observed < latest_observed:
         return None
-    source = session.get_one(Source, treaty.source_id)
     format_check.observed_in_history_format(treaty, page)
     treaty.last_checked_at = later(treaty.last_checked_at, page.fetched_at)
     source.last_checked_at = later(source.last_checked_at, page.fetched_at)
-    return IngestResult("unchanged", treaty.external_id, latest.id)
+    return IngestResult("unchanged", treaty.external_id, latest_id)
 
 
 def _reject_page(
@@ -175,7 +174,7 @@ def _observation(
     return Observation(
         at=page.observed,
         snapshot_id=snapshot_id,
-        digest=hashlib.sha256(page.body).hexdigest(),
+        digest=page.digest,
         fresh=not page.revalidated,
         status_as_at=status.status_as_at,
         new_snapshot=new,
@@ -233,7 +232,8 @@ def _ingest_status(
     treaty.last_checked_at = later(treaty.last_checked_at, page.fetched_at)
     source.last_checked_at = later(source.last_checked_at, page.fetched_at)
     format_check.observed_in_history_format(treaty, page)
-    content_hash = status.content_hash()
+    data = status.to_dict()
+    content_hash = status.content_hash(data)
     if latest is not None and latest.content_hash == content_hash:
         obs = _observation(page, status, latest.id, new=False)
         confirmed = timeline.confirm_absences(session, treaty.id, status, obs, confirm_after)
@@ -249,13 +249,13 @@ def _ingest_status(
     treaty.title, treaty.url = status.title, page.url
     snapshot = Snapshot(
         treaty_id=treaty.id,
-        raw_page_id=store_raw_page(session, page.body, page.content_type),
+        raw_page_id=store_raw_page(session, page.body, page.content_type, page.digest),
         content_hash=content_hash,
         fetched_at=page.fetched_at,
         observed_at=observed,
         status_as_at=status.status_as_at,
         url=page.url,
-        data=status.to_dict(),
+        data=data,
         signatories=status.signatories,
         parties=status.parties,
         published_signatories=status.published_signatories,
@@ -266,7 +266,7 @@ def _ingest_status(
     session.add(snapshot)
     session.flush()
     ids = upsert_participants(session, status.participants)
-    timeline.sync_actions(session, treaty.id, snapshot.id, status, ids, observed)
+    timeline.sync_actions(session, treaty.id, snapshot.id, status, ids, observed, latest is None)
     events = 0
     if latest is not None:  # the first snapshot of a treaty is a baseline: no change events
         previous = TreatyStatus.from_dict(latest.data)
@@ -289,7 +289,7 @@ def _ingest_status(
                 session, treaty, obs, recorded.confirmed, recorded.reappearances, status
             )[0]
     detected = rule_events.evaluate_treaty(
-        session, treaty, now=observed, approaching=approaching, snapshot=snapshot
+        session, treaty, now=observed, approaching=approaching, snapshot=snapshot, status=status
     )
     events += len(detected.created)
     return IngestResult("accepted", status.treaty_id, snapshot.id, route.handover, events)

@@ -3,8 +3,10 @@ page not yet parsed, and the outcome of one page."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 Outcome = Literal["accepted", "unchanged", "quarantined", "rejected"]
@@ -37,6 +39,11 @@ class FetchedPage:
     @property
     def observed(self) -> datetime:
         return self.observed_at or self.fetched_at
+
+    @cached_property
+    def digest(self) -> str:
+        """The body's sha256 (hex), computed once however many times it is asked for."""
+        return hashlib.sha256(self.body).hexdigest()
 
 
 @dataclass(frozen=True)

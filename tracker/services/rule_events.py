@@ -69,13 +69,18 @@ def confirmations(
 
 
 def rule_and_status(
-    session: Session, treaty: Treaty, snapshot: Snapshot | None = None
+    session: Session,
+    treaty: Treaty,
+    snapshot: Snapshot | None = None,
+    status: TreatyStatus | None = None,
 ) -> tuple[Rule | None, TreatyStatus | None, Snapshot | None]:
-    """The treaty's rule and its latest (or given) accepted status."""
+    """The treaty's rule and its latest (or given) accepted status; `status`: the given
+    snapshot's own status, as parsed (saves reading it back from the snapshot's data)."""
     snapshot = snapshot or latest_snapshot(session, treaty.id)
     if snapshot is None:
         return None, None, None
-    status = TreatyStatus.from_dict(snapshot.data)
+    if status is None:
+        status = TreatyStatus.from_dict(snapshot.data)
     return rule_of(session, treaty, status), status, snapshot
 
 
@@ -224,11 +229,13 @@ def evaluate_treaty(
     now: datetime,
     approaching: int = DEFAULTS.approaching_remaining,
     snapshot: Snapshot | None = None,
+    status: TreatyStatus | None = None,
 ) -> Detection:
-    """Evaluate the treaty's rule on its latest snapshot and record the rule events now due."""
+    """Evaluate the treaty's rule on its latest snapshot and record the rule events now due
+    (`status`: that snapshot's status as parsed, when the caller has it)."""
     slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
     result = Detection(registry.public_id(slug, treaty.external_id) if slug else treaty.external_id)
-    rule, status, snapshot = rule_and_status(session, treaty, snapshot)
+    rule, status, snapshot = rule_and_status(session, treaty, snapshot, status)
     if rule is None or status is None or snapshot is None:
         return result
     ev = evaluate(

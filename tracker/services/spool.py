@@ -86,7 +86,7 @@ def spool_page(spool_dir: Path, page: FetchedPage, reason: str) -> Path:
         "revalidated": page.revalidated,
         "reason": reason,
         "spooled_at": datetime.now(UTC).isoformat(),
-        "sha256": hashlib.sha256(page.body).hexdigest(),
+        "sha256": page.digest,
         "body": base64.b64encode(page.body).decode("ascii"),
     }
     tmp = spool_dir / f".{final.name}.{os.getpid()}.tmp"

@@ -98,15 +98,21 @@ def sync_actions(
     status: TreatyStatus,
     ids: dict[str, int],
     observed_at: datetime,
+    first: bool = False,
 ) -> None:
-    """Close the open action rows absent from `status` and open rows for the new ones."""
+    """Close the open action rows absent from `status` and open rows for the new ones
+    (`first`: the treaty's first snapshot, so it has no action rows yet to read)."""
     wanted = _identities(status, ids)
     t = table_of(ActionRow)
     identity = (t.c.participant_id, t.c.printed_name, t.c.column, t.c.kind, t.c.letter)
-    open_rows = session.execute(
-        select(t.c.id, *identity, t.c.legal_date, t.c.withdrawn).where(
-            t.c.treaty_id == treaty_id, t.c.ended_snapshot_id.is_(None)
-        )
+    open_rows: Sequence[Any] = (
+        []
+        if first
+        else session.execute(
+            select(t.c.id, *identity, t.c.legal_date, t.c.withdrawn).where(
+                t.c.treaty_id == treaty_id, t.c.ended_snapshot_id.is_(None)
+            )
+        ).all()
     )
     ended: list[int] = []
     for row_id, *key in open_rows:
@@ -120,7 +126,11 @@ def sync_actions(
     new = list(wanted.elements())
     if not new:
         return
-    earliest = _earliest_observations(session, treaty_id, {(i[0], i[2], i[3], i[5]) for i in new})
+    earliest = (
+        {}
+        if first
+        else _earliest_observations(session, treaty_id, {(i[0], i[2], i[3], i[5]) for i in new})
+    )
     rows: list[dict[str, Any]] = [
         {
             "treaty_id": treaty_id,

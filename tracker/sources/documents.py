@@ -8,13 +8,14 @@ halfway through the document.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable
 
 from lxml import etree
 
 from tracker.sources import PageRejected
 from tracker.sources.encoding import UndecodablePage, decode
-from tracker.sources.text import NOT_TEXT, strip_controls
+from tracker.sources.text import NOT_TEXT, strip_controls, utf8_has_controls
 
 
 def html_root(body: bytes, content_type: str | None) -> etree._Element:
@@ -23,11 +24,22 @@ def html_root(body: bytes, content_type: str | None) -> etree._Element:
         decoded = decode(body, content_type)
     except UndecodablePage as exc:
         raise PageRejected(str(exc)) from None
-    text = strip_controls(decoded.text)
-    root = etree.fromstring(text.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
+    if decoded.encoding == "utf-8":
+        # The bytes as they came (without a BOM) when stripping would change nothing: the text
+        # re-encoded as UTF-8 would be these very bytes, so the tree is the same.
+        payload = body[len(codecs.BOM_UTF8) :] if decoded.origin == "BOM" else body
+        if utf8_has_controls(payload):
+            payload = strip_controls(decoded.text).encode("utf-8")
+    else:
+        payload = strip_controls(decoded.text).encode("utf-8")
+    root = etree.fromstring(payload, etree.HTMLParser(encoding="utf-8"))
     if root is None:
         raise PageRejected("empty or unreadable HTML document")
     return root
+
+
+# Tags text_nodes() is mostly asked about, known to be text (a shortcut past tag_of()).
+_CELL_TAGS = frozenset({"td", "th", "div", "span", "a", "strong", "p"})
 
 
 def tag_of(el: etree._Element) -> str:
@@ -39,6 +51,17 @@ def text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: boo
     """The text nodes of an element, in document order, as printed (not cleaned): `<br>` is a
     space; script, style, template, comments and processing instructions give nothing, nor the
     `skip` elements; `<sup>` (footnote markers) only when `sup`."""
+    tag = el.tag
+    if tag not in _CELL_TAGS and (not (tag := tag_of(el)) or tag in NOT_TEXT):
+        return ""
+    # A leaf (most table cells), or a text with one trailing <br>: no walk needed.
+    count = len(el)
+    if count == 0:
+        return el.text or ""
+    if count == 1:
+        child = el[0]
+        if child.tag == "br":
+            return (el.text or "") + " " + (child.tail or "")
     skipped = set(skip)
     parts: list[str] = []
 
@@ -54,6 +77,5 @@ def text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: boo
             if child.tail:
                 parts.append(child.tail)
 
-    if tag_of(el) and tag_of(el) not in NOT_TEXT:
-        walk(el)
+    walk(el)
     return "".join(parts)

@@ -6,8 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from tracker.domain.dates import make_date
+from tracker.domain.dates import month_number
 
 _DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
@@ -39,6 +40,36 @@ def strip_controls(text: str) -> str:
     return _CONTROL_RE.sub("", text)
 
 
+# What strip_controls removes, as UTF-8: the single bytes (C0 but TAB, LF, CR; DEL), and the
+# sequences of the others by their lead byte (surrogates have no UTF-8 form). Kept equal to
+# _CONTROL_RE by tests/sources/test_text.py, over every code point.
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_SEQUENCES: dict[int, frozenset[bytes]] = {}
+for _cp in (
+    *range(0x80, 0xA0), 0xAD, *range(0x200B, 0x2010), *range(0x202A, 0x202F),
+    *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF, 0xFFFE, 0xFFFF,
+):  # fmt: skip
+    _seq = chr(_cp).encode("utf-8")
+    _CONTROL_SEQUENCES[_seq[0]] = _CONTROL_SEQUENCES.get(_seq[0], frozenset()) | {_seq}
+
+
+def utf8_has_controls(payload: bytes) -> bool:
+    """Whether strip_controls would remove anything from `payload.decode("utf-8")` (`payload`
+    must be valid UTF-8): a byte-level scan, a few times faster than the regex on the text."""
+    if len(payload.translate(None, _CONTROL_BYTES)) != len(payload):
+        return True
+    if payload.isascii():
+        return False
+    for lead, sequences in _CONTROL_SEQUENCES.items():
+        width = len(next(iter(sequences)))
+        at = payload.find(lead)
+        while at >= 0:
+            if payload[at : at + width] in sequences:
+                return True
+            at = payload.find(lead, at + 1)
+    return False
+
+
 def strip_unprintable(text: str) -> str:
     """Remove only what no JSON, CSV or XML output may carry: C0 controls but TAB, LF and CR,
     DEL, C1, surrogates, U+FFFE and U+FFFF (the outputs' guard for text stored earlier)."""
@@ -53,12 +84,32 @@ def clean(text: str | None) -> str:
     participant, as the precomposed form."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", strip_controls(text))
-    return _WS_RE.sub(" ", text.replace("\xa0", " ")).strip()
+    # Fast paths with the same result: a printable text holds no control or format character
+    # (every one is a Unicode "Other"), an ASCII text is its own NFC, and str.split() splits on
+    # exactly the code points `\s` matches (NBSP among them). tests/sources/test_text.py checks
+    # all three over every code point.
+    if not text.isprintable():
+        text = _CONTROL_RE.sub("", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=256)
+def _month(name: str) -> int | None:
+    """month_number(name, abbreviated=True), remembered (pages print a dozen month names)."""
+    return month_number(name, abbreviated=True)
 
 
 def _make_date(day: str, month: str, year: str) -> date | None:
-    return make_date(day, month, year, abbreviated=True)
+    """make_date(day, month, year, abbreviated=True), its month lookup remembered."""
+    number = _month(month)
+    if number is None:
+        return None
+    try:
+        return date(int(year), number, int(day))
+    except ValueError:
+        return None
 
 
 def leading_date(text: str) -> date | None:
@@ -93,6 +144,8 @@ def split_refs(text: str) -> tuple[str, ...]:
 
 def strip_superscripts(text: str) -> tuple[str, tuple[str, ...]]:
     """Remove literal `<superscript>1,2</superscript>` markers; return the text and the refs."""
+    if "<" not in text:
+        return clean(text), ()
     refs: list[str] = []
     for m in _SUPERSCRIPT_RE.finditer(text):
         refs.extend(split_refs(m.group(1)))
@@ -112,7 +165,7 @@ def strip_literal_code(text: str) -> str:
 
 def strip_literal_tags(text: str) -> str:
     """Remove literal inline markup (`<i>`, `<a href=...>`, `<superscript>`) kept as text."""
-    return clean(_LITERAL_TAG_RE.sub(" ", text))
+    return clean(_LITERAL_TAG_RE.sub(" ", text) if "<" in text else text)
 
 
 @dataclass(frozen=True)
@@ -126,6 +179,14 @@ class Cell:
 
 def parse_cell(text: str | None) -> Cell | None:
     """Parse `29 Jul 2020 a`, `[ 9 Jan 2012 a]`...; None when empty, ValueError when unreadable."""
+    found = read_cell(text)
+    return None if found is None else Cell(*found)
+
+
+def read_cell(text: str | None) -> tuple[date, str, bool] | None:
+    """parse_cell() as a (date, letter, withdrawn) tuple, for the table parsers' inner loop."""
+    if not text or text.isspace():  # an empty cell (`&nbsp;`): clean() would give ""
+        return None
     cleaned = clean(text)
     if not cleaned:
         return None
@@ -138,4 +199,4 @@ def parse_cell(text: str | None) -> Cell | None:
     found = _make_date(day, month, year)
     if found is None:
         raise ValueError(f"impossible date in cell {cleaned!r}")
-    return Cell(found, letter or "", bool(opened))
+    return found, letter or "", bool(opened)

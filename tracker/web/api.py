@@ -10,22 +10,24 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, TypeAdapter
 
 from db.vocabulary import TREATY_EVENT_KINDS
+from tracker.services import unit_of_work
 from tracker.services.read.changes import event_by_id
 from tracker.services.read.common import NotFound
 from tracker.services.read.countries import country as country_actions
 from tracker.services.read.events import events as list_events
 from tracker.services.read.missing import treaty_missing
 from tracker.services.read.sources import source_rows
-from tracker.services.read.status import current_status
+from tracker.services.read.status import current_encoded, current_status
 from tracker.services.read.treaties import find_treaty, treaties_overview
 from tracker.services.rules_service import show_rule
 from tracker.services.unit_of_work import Session, Unreachable
@@ -47,6 +49,21 @@ def _session(session: Annotated[Session, Depends(get_session)]) -> Iterator[Sess
 
 
 DB = Annotated[Session, Depends(_session)]
+
+
+@contextmanager
+def _reading(request: Request) -> Iterator[Session]:
+    """`_session` for a route that opens its unit of work itself (in its own thread)."""
+    try:
+        with unit_of_work.read(request.app.state.sessions) as session:
+            yield session
+    except Unreachable as error:
+        log.warning("database unavailable: %s", str(error).splitlines()[0])
+        raise HTTPException(503, detail="database unavailable (see /healthz)") from None
+
+
+# The bytes FastAPI makes of a `dict[str, Any]` answer (its response model's JSON serializer).
+encode_json = TypeAdapter(dict[str, Any]).dump_json
 Today = Annotated[date, Depends(today)]
 ConfirmAfter = Annotated[timedelta, Depends(confirm_after)]
 TreatyId = Annotated[
@@ -271,17 +288,30 @@ def treaties(
 @router.get(
     "/treaties/{treaty_id}",
     summary="A treaty's status: the object of `tracker status --json`",
+    response_model=dict[str, Any],  # the document's schema; the answer is its encoded bytes
     responses=NOT_FOUND,
 )
 def treaty(
+    request: Request,
     treaty_id: TreatyId,
-    session: DB,
-    day: Today,
-    window: ConfirmAfter,
     as_of: AsOf = None,
     known_at: KnownAt = None,
-) -> dict[str, Any]:
-    return _status(session, treaty_id, as_of, day, known_at, window)
+) -> Response:
+    # The current answer is served as the bytes kept beside it (`current_encoded`: one key
+    # query and a look-up when nothing changed); as_of and known_at answers are computed. One
+    # unit of work and one worker thread per request (no dependencies to run). No docstring:
+    # it would become the operation's description in the OpenAPI document.
+    day = today(request)
+    with _reading(request) as session:
+        if as_of is None and known_at is None:
+            try:
+                body = current_encoded(session, treaty_id, day, encode_json)
+            except NotFound as error:
+                raise _not_found(error) from None
+        else:
+            found = _status(session, treaty_id, as_of, day, known_at, confirm_after(request))
+            body = encode_json(found)
+    return Response(body, media_type="application/json")
 
 
 ParticipantFilter = Literal["all", "signed_not_ratified", "parties", "withdrawn"]

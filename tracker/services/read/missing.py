@@ -205,7 +205,7 @@ def snapshot_not_joined(
         catalogue(slug).version,
     )
     cached = ANSWERS.get(session, key)
-    if cached is not None:
+    if isinstance(cached, dict):
         return cached
     status = TreatyStatus.from_dict(snapshot.data)
     rule = rule_of(session, treaty, status)

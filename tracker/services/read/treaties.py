@@ -161,7 +161,7 @@ def _progress(session: Session, treaty: Treaty, slug: str, today: date) -> dict[
         catalogue(slug).version,
     )
     cached = ANSWERS.get(session, key)
-    if cached is not None:
+    if isinstance(cached, dict):
         return cached
     status = TreatyStatus.from_dict(snapshot.data)
     rule = rule_for(slug, treaty.external_id, status)

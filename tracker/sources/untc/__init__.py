@@ -38,7 +38,7 @@ def parse(
 
     `content_type` is the HTTP Content-Type the page came with: its charset decides the
     encoding unless the body starts with a byte order mark (tracker.sources.encoding)."""
-    if not body or not body.strip():
+    if not body or body.isspace():  # all ASCII whitespace: not body.strip(), without a copy
         raise PageRejected("empty response body")
     if is_xml(body, url):
         return parse_xml(body, expected_treaty=expected_treaty, content_type=content_type)

@@ -35,34 +35,43 @@ _tag = tag_of
 
 
 def _hidden(el: etree._Element) -> bool:
-    return (
-        "invisible" in (el.get("class") or "").split()
-        or "display:none" in (el.get("style") or "").replace(" ", "").lower()
-    )
+    classes = el.get("class")
+    if classes and "invisible" in classes.split():
+        return True
+    style = el.get("style")
+    return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
 def text_lines(el: etree._Element, sup: bool = True) -> str:
     """The text nodes of `el` as lines (a line per paragraph or `<br>`), each cleaned; hidden
     elements (class `invisible`, `display:none`), scripts, styles and templates give nothing,
     nor `<sup>` (footnote markers) unless `sup`."""
-    parts: list[str] = []
+    if len(el) == 0:  # a leaf: its own text, as lines
+        text = el.text or ""
+    else:
+        parts: list[str] = []
+        append = parts.append
 
-    def walk(node: etree._Element) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            tag = _tag(child)
-            if tag in _BLOCKS:
-                parts.append("\n")
-            if tag and tag not in NOT_TEXT and not _hidden(child) and (sup or tag != "sup"):
-                walk(child)
-            if tag in _BLOCKS and tag != "br":
-                parts.append("\n")
-            if child.tail:
-                parts.append(child.tail)
+        def walk(node: etree._Element) -> None:
+            if node.text:
+                append(node.text)
+            for child in node:
+                tag = child.tag
+                tag = tag.lower() if isinstance(tag, str) else ""  # tag_of(), inlined
+                block = tag in _BLOCKS
+                if block:
+                    append("\n")
+                if tag and tag not in NOT_TEXT and (sup or tag != "sup") and not _hidden(child):
+                    walk(child)
+                if block and tag != "br":
+                    append("\n")
+                if child.tail:
+                    append(child.tail)
 
-    walk(el)
-    lines = (clean(line) for line in "".join(parts).split("\n"))
+        walk(el)
+        text = "".join(parts)
+    # A line of whitespace only cleans to "" (tests/sources/test_text_fast_paths.py): skipped.
+    lines = (clean(line) for line in text.split("\n") if line and not line.isspace())
     return "\n".join(line for line in lines if line)
 
 

@@ -48,6 +48,8 @@ def _text(el: etree._Element, skip: Iterable[etree._Element] = ()) -> str:
 
 def _refs(el: etree._Element) -> tuple[str, ...]:
     """Footnote refs printed in the <sup> markers inside an element."""
+    if len(el) == 0 or (len(el) == 1 and el[0].tag == "br" and len(el[0]) == 0):
+        return ()  # no descendant but a <br>: no marker (most participant cells)
     refs: list[str] = []
     for sup in el.iter():
         if _tag(sup) != "sup" or any(_tag(a) in NOT_TEXT for a in sup.iterancestors()):
@@ -131,16 +133,24 @@ def _count(status_text: str, label: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+_ROWS = etree.XPath("./tr | ./thead/tr | ./tbody/tr | ./TR | ./TBODY/TR")
+_CELLS = ("td", "th")
+
+
+def _cells(tr: etree._Element) -> list[etree._Element]:
+    # `td.tag in _CELLS` first: the HTML parser lower-cases tags, so _tag() is rarely needed.
+    return [td for td in tr if td.tag in _CELLS or _tag(td) in _CELLS]
+
+
 def _participants(table: etree._Element) -> tuple[tuple[str, ...], tuple[Participant, ...]]:
-    rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./TR | ./TBODY/TR")
+    rows = _ROWS(table)
     if not rows:
         return (), ()
-    cells = [td for td in rows[0] if _tag(td) in ("td", "th")]
-    columns = tuple(_text(td) for td in cells)
+    columns = tuple(_text(td) for td in _cells(rows[0]))
     roles = column_roles(columns)
     people = []
     for number, tr in enumerate(rows[1:], start=1):
-        tds = [td for td in tr if _tag(td) in ("td", "th")]
+        tds = _cells(tr)
         if not tds:
             continue
         raw = [_text_nodes(td) for td in tds[1:]]

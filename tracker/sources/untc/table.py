@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from tracker.domain.models import Action, Column, Participant
 from tracker.sources import PageRejected
 from tracker.sources.countries import identify
-from tracker.sources.text import clean, parse_cell
+from tracker.sources.text import clean, read_cell
 from tracker.sources.untc.letters import kind_for
 
 # Case-insensitive on purpose: "Undertaking of provisional application" and "Notification of
@@ -47,15 +47,16 @@ def build_participant(
     actions: list[Action] = []
     for raw, role in zip(cells, roles, strict=True):
         try:
-            cell = parse_cell(raw)
+            cell = read_cell(raw)
             if cell is None:
                 continue
-            kind = kind_for(role, cell.letter)
+            on, letter, withdrawn = cell
+            kind = kind_for(role, letter)
         except ValueError as exc:
             raise PageRejected(
                 f"participants table row {row} ({printed}), {role.value} column: {exc} "
                 "(layout change?)"
             ) from exc
-        actions.append(Action(role, kind, cell.date, cell.letter, cell.withdrawn))
+        actions.append(Action(role, kind, on, letter, withdrawn))
     ident = identify(printed)
     return Participant(printed, ident.iso3, ident.reio, tuple(refs), tuple(actions))

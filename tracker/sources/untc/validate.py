@@ -30,28 +30,25 @@ def check_status(
         raise PageRejected(no_table_reason)
     if not status.participants:
         raise PageRejected("participants table has no rows")
+    # Each count walks the table: counted once here, not at every rule.
+    signatories, parties = status.signatories, status.parties
     # The UN omits a zero count ("Signatories : 4." alone): a missing count is only an error
     # when the table shows something to count.
-    if status.published_parties is None and status.parties:
-        raise PageRejected(
-            f"printed count of parties missing although the table holds {status.parties}"
-        )
+    if status.published_parties is None and parties:
+        raise PageRejected(f"printed count of parties missing although the table holds {parties}")
     has_signature_column = Column.SIGNATURE in column_roles(status.columns)
-    if has_signature_column and status.published_signatories is None and status.signatories:
+    if has_signature_column and status.published_signatories is None and signatories:
         raise PageRejected(
             "printed count of signatories missing although the signature column "
-            f"holds {status.signatories}"
+            f"holds {signatories}"
         )
-    if (
-        status.published_signatories is not None
-        and status.signatories != status.published_signatories
-    ):
+    if status.published_signatories is not None and signatories != status.published_signatories:
         raise PageRejected(
-            f"signatories disagree: table has {status.signatories}, "
+            f"signatories disagree: table has {signatories}, "
             f"page prints {status.published_signatories}"
         )
-    if status.published_parties is not None and status.parties != status.published_parties:
+    if status.published_parties is not None and parties != status.published_parties:
         raise PageRejected(
-            f"parties disagree: table has {status.parties}, page prints {status.published_parties}"
+            f"parties disagree: table has {parties}, page prints {status.published_parties}"
         )
     return status

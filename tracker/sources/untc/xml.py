@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import etree
 
@@ -17,6 +18,7 @@ from tracker.sources.text import (
     strip_literal_code,
     strip_literal_tags,
     strip_superscripts,
+    utf8_has_controls,
 )
 from tracker.sources.untc.letters import label_in_force
 from tracker.sources.untc.table import build_participant, column_roles
@@ -26,7 +28,6 @@ _DECL_RE = re.compile(r"^\s*<\?xml[^>]*?\?>", re.S)
 # The 2018 files carry UTF-16 punctuation cut down to its low byte; restore it. Every other
 # control character goes (tracker.sources.text.strip_controls).
 _PUNCTUATION = {0x18: "\u2018", 0x19: "\u2019", 0x1C: "\u201c", 0x1D: "\u201d", 0x13: "\u2013"}
-_PUNCTUATION_RE = re.compile("[\x13\x18\x19\x1c\x1d]")
 # A bare `&` (or an HTML entity such as `&nbsp;`) is not XML; libxml2's recovery mode then drops
 # every later entity, `&lt;superscript&gt;` included. Escape it before parsing.
 _BARE_AMP_RE = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
@@ -46,7 +47,13 @@ def _root(body: bytes, content_type: str | None = None) -> etree._Element:
     except encoding.UndecodablePage as exc:
         raise PageRejected(str(exc)) from None
     text = _DECL_RE.sub("", text, count=1)
-    text = strip_controls(_PUNCTUATION_RE.sub(lambda m: _PUNCTUATION[ord(m.group())], text))
+    for code, mark in _PUNCTUATION.items():  # the same as one regex substitution, faster
+        text = text.replace(chr(code), mark)
+    try:  # a byte scan is cheaper than the regex; it cannot see surrogates, which fail to encode
+        if utf8_has_controls(text.encode("utf-8")):
+            text = strip_controls(text)
+    except UnicodeEncodeError:
+        text = strip_controls(text)
     text = _BARE_AMP_RE.sub("&amp;", text)
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=True)
     root = etree.fromstring(text, parser)  # str without its declaration: no re-encoding
@@ -55,8 +62,14 @@ def _root(body: bytes, content_type: str | None = None) -> etree._Element:
     return root
 
 
+@lru_cache(maxsize=1024)
+def _local_name(tag: str) -> str:
+    return etree.QName(tag).localname.lower()
+
+
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname.lower() if isinstance(el.tag, str) else ""
+    tag = el.tag
+    return _local_name(tag) if isinstance(tag, str) else ""
 
 
 def _raw(el: etree._Element | None) -> str:
@@ -64,6 +77,8 @@ def _raw(el: etree._Element | None) -> str:
     literal script/style/comment markup kept as escaped text removed too."""
     if el is None or _local(el) in NOT_TEXT:
         return ""
+    if len(el) == 0:  # a leaf (most entries): its text is all there is
+        return strip_literal_code(el.text or "")
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
@@ -103,11 +118,13 @@ def _participants(
     people = []
     rows = table.findall("Tbody/Rows/Row") + table.findall("Tbody/Row")
     for number, row in enumerate(rows, start=1):
-        entries = row.findall("Entry")
+        entries = [e for e in row if e.tag == "Entry"]  # row.findall("Entry"), cheaper
         if not entries:
             continue
-        name, refs = strip_superscripts(_raw(entries[0]))
-        cells = [_raw(e) for e in entries[1:]]
+        # An <Entry> leaf's text is its _raw() (the common case, without the call).
+        texts = [strip_literal_code(e.text or "") if len(e) == 0 else _raw(e) for e in entries]
+        name, refs = strip_superscripts(texts[0])
+        cells = texts[1:]
         people.append(build_participant(name, refs, cells, roles, number))
     return columns, tuple(people)
 

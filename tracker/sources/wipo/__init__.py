@@ -14,7 +14,7 @@ def parse(
 ) -> TreatyStatus:
     """Parse and validate one WIPO Lex Contracting Parties page; PageRejected if it is not one.
     `url` is where it was fetched (the page's own canonical link names its treaty)."""
-    if not body or not body.strip():
+    if not body or body.isspace():  # all ASCII whitespace: not body.strip(), without a copy
         raise PageRejected("empty response body")
     try:
         return parse_page(body, expected_treaty=expected_treaty, content_type=content_type)

@@ -1,0 +1,123 @@
+"""The parsers' fast paths give exactly what the plain definitions give, over every code point.
+
+clean() skips the control regex for a printable text, NFC for an ASCII one, and folds
+whitespace with str.split(); html_root() parses a UTF-8 body's own bytes when a byte scan finds
+nothing to strip. Each shortcut rests on a property of Unicode or CPython checked here
+exhaustively, and each result is compared with the plain definition (the code before the
+shortcut, kept below as the reference).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from tracker.sources.documents import html_root
+from tracker.sources.encoding import decode
+from tracker.sources.text import (
+    _CONTROL_RE,
+    clean,
+    read_cell,
+    strip_controls,
+    utf8_has_controls,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+_WS_RE = re.compile(r"\s+")
+EVERY = range(sys.maxunicode + 1)
+NOT_SURROGATE = [cp for cp in EVERY if not 0xD800 <= cp <= 0xDFFF]
+
+
+def reference_clean(text: str | None) -> str:
+    """clean() as first written: strip, NFC, regex whitespace fold."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", strip_controls(text))
+    return _WS_RE.sub(" ", text.replace("\xa0", " ")).strip()
+
+
+def reference_root(body: bytes, content_type: str | None = None) -> etree._Element:
+    """html_root() as first written: always strip and re-encode."""
+    text = strip_controls(decode(body, content_type).text)
+    return etree.fromstring(text.encode("utf-8"), etree.HTMLParser(encoding="utf-8"))
+
+
+def test_str_split_splits_exactly_where_the_regex_whitespace_matches() -> None:
+    differ = [
+        hex(cp)
+        for cp in EVERY
+        if (_WS_RE.fullmatch(chr(cp)) is not None) != (len(f"a{chr(cp)}b".split()) == 2)
+    ]
+    assert differ == []
+
+
+def test_no_printable_text_holds_a_character_strip_controls_removes() -> None:
+    printable_controls = [
+        hex(cp) for cp in EVERY if _CONTROL_RE.match(chr(cp)) and chr(cp).isprintable()
+    ]
+    assert printable_controls == []
+    assert not "a\tb".isprintable()  # so a tab still takes the regex path
+
+
+def test_the_byte_scan_finds_exactly_what_the_regex_finds() -> None:
+    wrong = []
+    for cp in NOT_SURROGATE:
+        # Lead bytes of other characters before it (U+2010, U+00E9, U+FFFD-like neighbours).
+        text = f"x\u2010\u00e9\ufeee{chr(cp)}\u2065y"
+        if utf8_has_controls(text.encode("utf-8")) != bool(_CONTROL_RE.search(text)):
+            wrong.append(hex(cp))
+    assert wrong == []
+    assert not utf8_has_controls(b"")
+    assert not utf8_has_controls(b"plain ASCII\ttab\r\n")
+    assert utf8_has_controls(b"\x7f")
+    assert utf8_has_controls("at the very end \u200b".encode())
+
+
+_TRICKY = (
+    "a", "Z", "0", " ", "  ", "\t", "\n", "\r", "\xa0", "\u2028", "\u3000", "\u1680", "\x0b",
+    "\x0c", "\x1c", "\x1f", "\x85", "\x01", "\x7f", "\x9f", "\u00ad", "\u200b", "\u200d",
+    "\u202e", "\u2066", "\ufeff", "\ufffe", "\ud800", "\u180e", "\u0301", "\u0308", "e", "o",
+    "\u00e9", "\u2000", "\u2001", "\u212b", "\u1e9b\u0323", "C\u0327", "\u0130", "\ufb01",
+)  # fmt: skip
+
+
+def test_clean_equals_its_plain_definition() -> None:
+    for cp in EVERY:
+        text = f" a{chr(cp)} b\xa0"
+        assert clean(text) == reference_clean(text), hex(cp)
+    rng = random.Random(15)
+    for _ in range(30_000):
+        text = "".join(rng.choice(_TRICKY) for _ in range(rng.randint(0, 12)))
+        assert clean(text) == reference_clean(text), repr(text)
+    assert clean(None) == reference_clean(None) == ""
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["", "\u200b", "\x01", "\u00ad", "\ufeff", "&#x200b;", "&shy;", "\u2010", "\x7f"],
+    ids=["none", "zwsp", "c0", "shy", "bom-inside", "zwsp-entity", "shy-entity", "dash", "del"],
+)
+@pytest.mark.parametrize(
+    "name", ["untc/viewdetails_3col.html", "untc/viewdetails_4col_provisional.html"]
+)
+def test_html_root_gives_the_tree_the_plain_definition_gives(name: str, extra: str) -> None:
+    body = (FIXTURES / name).read_bytes().replace(b"Austria", f"Aus{extra}tria".encode())
+    for page in (body, b"\xef\xbb\xbf" + body):
+        for content_type in (None, "text/html; charset=utf-8"):
+            ours = etree.tostring(html_root(page, content_type), encoding="unicode")
+            assert ours == etree.tostring(reference_root(page, content_type), encoding="unicode")
+
+
+def test_a_whitespace_only_cell_cleans_to_nothing() -> None:
+    """read_cell() skips clean() for a text that is all whitespace: clean() gives "" for it."""
+    spaces = [chr(cp) for cp in EVERY if chr(cp).isspace()]
+    assert "\xa0" in spaces and "\x1c" in spaces  # NBSP; a control that is whitespace too
+    for c in spaces:
+        assert clean(c) == clean(f"{c} {c}\t") == "", hex(ord(c))
+        assert read_cell(c * 2) is None

@@ -1,0 +1,78 @@
+"""The files and rows around a re-derived history (tracker.services.reparse): an empty
+database for it, and making it the current one (`tracker reparse --switch`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import func, make_url, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import unit_of_work
+from db.engine import make_engine, make_session_factory
+from db.migrate import upgrade
+from db.models import Delivery, Snapshot, Subscription
+
+SessionFactory = sessionmaker[Session]
+_WAITING = ("pending", "sending")
+
+
+def open_empty(url: str) -> SessionFactory:
+    """The database for a new history, migrated (ValueError: it already holds a history)."""
+    upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    with factory() as session:
+        if session.scalar(select(func.count()).select_from(Snapshot)):
+            factory.kw["bind"].dispose()
+            raise ValueError(f"{url} already holds a history (it must be empty)")
+    return factory
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None: another database, or in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
+def waiting_deliveries(old: SessionFactory) -> int:
+    """Alerts of the current history still to be sent (pending or being sent)."""
+    with unit_of_work.read(old) as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(Delivery).where(Delivery.state.in_(_WAITING))
+            )
+            or 0
+        )
+
+
+def switch_files(old: SessionFactory, new: SessionFactory, kept_name: str) -> Path:
+    """Make the new SQLite history the current file, keeping the current one as `kept_name`
+    beside it; the subscriptions are carried over with their ids. The caller makes sure no
+    process uses the database (the service's leader lock) and no alert waits."""
+    with unit_of_work.read(old) as session:
+        subscriptions = list(session.scalars(select(Subscription)))
+        session.expunge_all()
+    with unit_of_work.write(new) as session:
+        for sub in subscriptions:  # the same ids, so links and tokens keep working
+            session.merge(sub)
+    engines = [factory.kw["bind"] for factory in (old, new)]
+    current, new_path = (sqlite_file(str(engine.url)) for engine in engines)
+    if current is None or new_path is None:
+        raise ValueError("only SQLite database files can be switched")
+    for engine in engines:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+    kept = current.with_name(kept_name)
+    os.replace(current, kept)
+    for suffix in ("-wal", "-shm"):  # empty after the checkpoint; never paired with another file
+        for path in (Path(f"{current}{suffix}"), Path(f"{new_path}{suffix}")):
+            path.unlink(missing_ok=True)
+    os.replace(new_path, current)
+    return kept
+
+
+__all__ = ["open_empty", "sqlite_file", "switch_files", "waiting_deliveries"]
