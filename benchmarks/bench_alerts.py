@@ -507,7 +507,6 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", nargs="?", const="", metavar="FILE", help="cProfile each dispatch"
     )
     args = parser.parse_args(argv)
-    load = round(os.getloadavg()[0], 2)
     sys.path.insert(0, str(ROOT / "tests"))
     from support.alert_receivers import smtp_process, webhook_process
 
@@ -579,17 +578,6 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(figures))
     bad = [r for r in rows if r.errors or not r.keys_match or r.distinct != r.subscribers]
-    figures: dict[str, object] = {"subscribers": args.subscribers, "load_1min": load}
-    for r in rows:
-        prefix = r.channel if r.backend == "sqlite" else f"{r.backend}_{r.channel}"
-        figures[f"{prefix}_per_s"] = round(r.rate, 1)
-        figures[f"{prefix}_ms_per_delivery"] = round(r.ms_per_delivery, 3)
-        figures[f"{prefix}_channel_alone_ms"] = round(r.channel_ms, 3)
-        figures[f"{prefix}_ratio_to_channel"] = (
-            round(r.ms_per_delivery / r.channel_ms, 2) if r.channel_ms else None
-        )
-    figures["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps({"benchmark": "alerts", **figures}))
     return 1 if bad else 0
 
 

@@ -6,10 +6,11 @@ Guarantees (each one tested by killing real dispatcher processes, tests/alerts):
   transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes writers). A claim is
   not a try: it spends no attempt.
 - A try is recorded (`attempts + 1`, committed, only on rows that still carry this claim's
-  token) before the message is handed to the channel: the tries of a claimed batch are
-  committed together, in one transaction, before any of its messages is sent. A process killed
-  while sending a batch has therefore counted every try of it (some maybe never handed over:
-  tried again later, same key); one killed between claim and send has counted none.
+  token) before the message is handed to the channel: the tries of a window of TRY_WINDOW
+  messages are committed together, in one transaction, just before that window is sent. A
+  process killed while sending has therefore counted every try of its window (at most
+  TRY_WINDOW, some maybe never handed over: tried again later, same key); one killed between
+  claim and send has counted none.
 - A batch is prepared in one read (each event's context loaded once), then sent: webhooks
   concurrently (a bounded pool, one HTTP client), e-mails one after the other on one kept SMTP
   connection (reopened when lost); one message's failure is that message's outcome only. The
@@ -70,6 +71,10 @@ DEFAULT_BATCH = 200
 # are sent again, same key).
 OUTCOMES_AT_ONCE = 100
 OUTCOMES_EVERY = 0.25
+# Tries are counted (committed) for TRY_WINDOW messages at a time, just before those are handed
+# over together (a webhook window is sent concurrently): a dispatcher killed mid-window has
+# counted at most that many tries it may not have made (the default webhook concurrency).
+TRY_WINDOW = 16
 
 
 @dataclass
@@ -175,10 +180,52 @@ def _work(
             _count(report, record_many(sessions, untried, token, now(), max_attempts))
     if not to_try:
         return
+    known: list[tuple[list[int], Outcome]] = []
+    flushed = [time.monotonic()]
+
+    def flush() -> None:
+        if known:
+            with writes:
+                _count(report, record_many(sessions, known, token, now(), max_attempts))
+            known.clear()
+        flushed[0] = time.monotonic()
+
+    try:
+        for start in range(0, len(to_try), TRY_WINDOW):
+            window = to_try[start : start + TRY_WINDOW]
+            sending = _begin(sessions, window, token, now, lease, max_attempts, writes, report)
+
+            def done(
+                i: int, outcome: Outcome, sending: list[tuple[list[int], Prepared]] = sending
+            ) -> None:
+                known.append((sending[i][0], outcome))
+                if (
+                    len(known) >= OUTCOMES_AT_ONCE
+                    or time.monotonic() - flushed[0] >= OUTCOMES_EVERY
+                ):
+                    flush()
+
+            send_batch(sending, done)
+    finally:  # a crash mid-window: what is known is written; the rest stays counted, unsent
+        flush()
+
+
+def _begin(
+    sessions: sessionmaker[Session],
+    window: list[tuple[list[int], Prepared]],
+    token: str,
+    now: Callable[[], datetime],
+    lease: timedelta,
+    max_attempts: int,
+    writes: threading.Lock,
+    report: DispatchReport,
+) -> list[tuple[list[int], Prepared]]:
+    """Count the tries of one window (committed before any of its messages is handed over);
+    what was taken over or retracted meanwhile is not sent. The ones to send now."""
     with writes:
-        tries = begin_tries(sessions, [g for g, _ in to_try], token, now(), lease)
+        tries = begin_tries(sessions, [g for g, _ in window], token, now(), lease)
     if tries.lost:
-        lost = [to_try[i][0] for i in tries.lost]
+        lost = [window[i][0] for i in tries.lost]
         log.warning(
             "deliveries %s: taken over by another dispatcher before being "
             "tried (the lease ran out); not sent by this one",
@@ -190,28 +237,9 @@ def _work(
         late: list[tuple[list[int], Outcome]] = []
         for i, rows in tries.retracted.items():
             late.append((rows, why))
-            late.append(([d for d in to_try[i][0] if d not in rows], Outcome("requeued")))
+            late.append(([d for d in window[i][0] if d not in rows], Outcome("requeued")))
         with writes:
             done = record_many(sessions, late, token, now(), max_attempts)
         report.cancelled += sum(len(r) for r in done[0::2])
         report.deferred += sum(len(r) for r in done[1::2])
-    sending = [to_try[i] for i in tries.tried]
-    known: list[tuple[list[int], Outcome]] = []
-    flushed = [time.monotonic()]
-
-    def flush() -> None:
-        if known:
-            with writes:
-                _count(report, record_many(sessions, known, token, now(), max_attempts))
-            known.clear()
-        flushed[0] = time.monotonic()
-
-    def done(i: int, outcome: Outcome) -> None:
-        known.append((sending[i][0], outcome))
-        if len(known) >= OUTCOMES_AT_ONCE or time.monotonic() - flushed[0] >= OUTCOMES_EVERY:
-            flush()
-
-    try:
-        send_batch(sending, done)
-    finally:  # a crash mid-batch: what is known is written; the rest stays counted, unsent
-        flush()
+    return [window[i] for i in tries.tried]
