@@ -4,8 +4,7 @@ A claim marks rows `sending` under a lease and a claim token, in its own transac
 UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes writers); it spends no attempt. The
 `Heartbeat` renews the lease of every row the claim still holds, every third of the lease.
 `begin_try` records a try (`attempts + 1`) on rows that still carry the claim's token, committed
-before the send, and refuses (`Lost`, `Retracted`) when they do not or their event was withdrawn;
-`begin_tries` does the same for every group of a batch in one transaction, before any is sent.
+before the send, and refuses (`Lost`, `Retracted`) when they do not or their event was withdrawn.
 The guarantees this gives are listed in tracker.alerts.dispatch.
 """
 
@@ -15,7 +14,6 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Self
 
@@ -176,60 +174,3 @@ def begin_try(
         )
         if (result.rowcount or 0) != len(group):  # type: ignore[attr-defined]
             raise Lost  # rolls the transaction back: no try recorded
-
-
-@dataclass
-class Tries:
-    """What `begin_tries` did with the groups of a batch: each group's index in one list."""
-
-    tried: list[int] = field(default_factory=list)  # a try recorded on every row: send them
-    lost: list[int] = field(default_factory=list)  # some row taken over: nothing recorded
-    retracted: dict[int, list[int]] = field(default_factory=dict)  # index -> its retracted rows
-
-
-def begin_tries(
-    sessions: sessionmaker[Session],
-    batch: list[list[int]],
-    token: str,
-    now: datetime,
-    lease: timedelta,
-) -> Tries:
-    """`begin_try` for every group of a batch at once, in one transaction committed before any
-    of them is sent: a group with a row no longer this claim's is lost, one with a row whose
-    event was retracted meanwhile is retracted (both: nothing recorded on any of its rows); the
-    others get their try (`attempts + 1`, lease renewed). The retraction is checked in the
-    same transaction, so a retraction committed before these tries is always seen."""
-    found = Tries()
-    ids = [i for group in batch for i in group]
-    if not ids:
-        return found
-    with unit_of_work.write(sessions) as session:
-        late = set(
-            session.scalars(
-                select(Delivery.id)
-                .join(Event, Event.id == Delivery.event_id)
-                .where(Delivery.id.in_(ids), Event.state.in_(NEVER_SENT))
-            )
-        )
-        held = select(Delivery.id).where(Delivery.id.in_(ids), *ours(token))
-        if session.get_bind().dialect.name == "postgresql":
-            held = held.with_for_update()
-        mine = set(session.scalars(held))
-        tried: list[int] = []
-        for index, group in enumerate(batch):
-            if late.intersection(group):
-                found.retracted[index] = [d for d in group if d in late]
-            elif mine.issuperset(group):
-                found.tried.append(index)
-                tried += group
-            else:
-                found.lost.append(index)
-        if tried:
-            result = session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(tried), *ours(token))
-                .values(attempts=Delivery.attempts + 1, claimed_until=now + lease)
-            )
-            if (result.rowcount or 0) != len(tried):  # type: ignore[attr-defined]
-                raise Lost  # cannot happen (rows locked; SQLite: one writer): nothing recorded
-    return found

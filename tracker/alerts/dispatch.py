@@ -5,18 +5,9 @@ Guarantees (each one tested by killing real dispatcher processes, tests/alerts):
 - A claim marks a batch of rows `sending` under a lease and a claim token, in its own
   transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes writers). A claim is
   not a try: it spends no attempt.
-- A try is recorded (`attempts + 1`, committed, only on rows that still carry this claim's
-  token) before the message is handed to the channel: the tries of a window of TRY_WINDOW
-  messages are committed together, in one transaction, just before that window is sent. A
-  process killed while sending has therefore counted every try of its window (at most
-  TRY_WINDOW, some maybe never handed over: tried again later, same key); one killed between
-  claim and send has counted none.
-- A batch is prepared in one read (each event's context loaded once), then sent: webhooks
-  concurrently (a bounded pool, one HTTP client), e-mails one after the other on one kept SMTP
-  connection (reopened when lost); one message's failure is that message's outcome only. The
-  batch's outcomes are written together as they come (a transaction per `OUTCOMES_AT_ONCE`,
-  or per `OUTCOMES_EVERY` seconds); after a crash mid-batch (an exception out of the
-  sending), the outcomes known are written and the rest stay counted, unsent.
+- A try is recorded (`attempts + 1`, in its own committed transaction, only on rows that still
+  carry this claim's token) just before the message is handed to the channel. A process killed
+  during a send has therefore counted that try; one killed between claim and send has not.
 - While a batch is being worked through, a heartbeat thread renews the lease of every row the
   claim still holds, every third of the lease. So a live dispatcher keeps its claim however
   long the batch takes, and a second dispatcher only takes rows over from one that stopped
@@ -41,16 +32,14 @@ Guarantees (each one tested by killing real dispatcher processes, tests/alerts):
   unchanged, with the reason in `last_error`.
 
 Here: the loop (`dispatch_due`) and its report. Its parts: claims, leases and tries
-(tracker.alerts.claims), preparing and sending a batch's groups (tracker.alerts.sending),
-writing outcomes (tracker.alerts.outcomes), what is never sent (tracker.alerts.withheld); what
-wakes the dispatcher when deliveries are committed (tracker.alerts.wake).
+(tracker.alerts.claims), preparing and sending a group (tracker.alerts.sending), writing an
+outcome (tracker.alerts.outcomes), what is never sent (tracker.alerts.withheld).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,23 +47,22 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.alerts.channels import Channel
-from tracker.alerts.claims import DEFAULT_LEASE, Heartbeat, begin_tries, claim_batch, new_token
-from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome, record_many
-from tracker.alerts.sending import Links, Prepared, groups, prepare, send_batch
+from tracker.alerts.claims import (
+    DEFAULT_LEASE,
+    Heartbeat,
+    Lost,
+    Retracted,
+    begin_try,
+    claim_batch,
+    new_token,
+)
+from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome, record
+from tracker.alerts.sending import Links, groups, prepare, send
 from tracker.settings import DEFAULTS
 
 log = logging.getLogger("tracker.alerts")
 
 DEFAULT_BATCH = 200
-# The outcomes of a batch's sends are written together, as they come: OUTCOMES_AT_ONCE of them,
-# or what came in OUTCOMES_EVERY seconds (so a crash leaves few sent ones unrecorded: those
-# are sent again, same key).
-OUTCOMES_AT_ONCE = 100
-OUTCOMES_EVERY = 0.25
-# Tries are counted (committed) for TRY_WINDOW messages at a time, just before those are handed
-# over together (a webhook window is sent concurrently): a dispatcher killed mid-window has
-# counted at most that many tries it may not have made (the default webhook concurrency).
-TRY_WINDOW = 16
 
 
 @dataclass
@@ -124,122 +112,46 @@ def dispatch_due(
             break
         report.claimed += len(claimed)
         with Heartbeat(sessions, token, lease, now, writes):
-            _work(
-                sessions,
-                claimed,
-                token,
-                channels,
-                public_url,
-                links,
-                now,
-                lease,
-                max_attempts,
-                writes,
-                report,
-            )
+            for group in groups(sessions, claimed):
+                prepared = prepare(sessions, group, channels, public_url, links, max_attempts)
+                for row, why in prepared.dropped:  # a digest's rows that are never sent
+                    with writes:
+                        done = record(
+                            sessions, [row], token, now(), Outcome("cancelled", why), max_attempts
+                        )
+                    report.cancelled += len(done)
+                    group = [d for d in group if d != row]
+                outcome = prepared.skip
+                if outcome is None:
+                    try:
+                        with writes:
+                            begin_try(sessions, group, token, now(), lease)
+                    except Retracted as late:  # retracted since prepared: cancel, redo the rest
+                        why = Outcome(
+                            "cancelled", "event retracted (or disputed) before it was sent"
+                        )
+                        rest = [d for d in group if d not in late.rows]
+                        with writes:
+                            done = record(sessions, late.rows, token, now(), why, max_attempts)
+                            again = record(
+                                sessions, rest, token, now(), Outcome("requeued"), max_attempts
+                            )
+                        report.cancelled += len(done)
+                        report.deferred += len(again)
+                        continue
+                    except Lost:
+                        log.warning(
+                            "deliveries %s: taken over by another dispatcher before being "
+                            "tried (the lease ran out); not sent by this one",
+                            group,
+                        )
+                        report.lost += len(group)
+                        continue
+                    outcome = send(prepared, group)
+                with writes:
+                    results = record(sessions, group, token, now(), outcome, max_attempts)
+                for result in results:
+                    setattr(report, result, getattr(report, result) + 1)
     if report.claimed:
         log.info("%s", report.summary(), extra={"event": "dispatch", **report.__dict__})
     return report
-
-
-def _count(report: DispatchReport, results: list[list[str]]) -> None:
-    for result in (r for group in results for r in group):
-        setattr(report, result, getattr(report, result) + 1)
-
-
-def _work(
-    sessions: sessionmaker[Session],
-    claimed: dict[int, str | None],
-    token: str,
-    channels: Mapping[str, Channel],
-    public_url: str,
-    links: Links | None,
-    now: Callable[[], datetime],
-    lease: timedelta,
-    max_attempts: int,
-    writes: threading.Lock,
-    report: DispatchReport,
-) -> None:
-    """One claimed batch: prepared in one read; what is not tried written in one transaction;
-    the tries of the rest committed in one transaction; then sent (concurrently where the
-    channel can); then their outcomes written in one transaction."""
-    batch = groups(sessions, claimed)
-    prepared = prepare(sessions, batch, channels, public_url, links, max_attempts)
-    untried: list[tuple[list[int], Outcome]] = []
-    to_try: list[tuple[list[int], Prepared]] = []
-    for group, ready in zip(batch, prepared, strict=True):
-        untried += [([row], Outcome("cancelled", why)) for row, why in ready.dropped]
-        left = {row for row, _ in ready.dropped}  # a digest's rows that are never sent
-        group = [d for d in group if d not in left]
-        if ready.skip is not None:
-            untried.append((group, ready.skip))
-        else:
-            to_try.append((group, ready))
-    if untried:
-        with writes:
-            _count(report, record_many(sessions, untried, token, now(), max_attempts))
-    if not to_try:
-        return
-    known: list[tuple[list[int], Outcome]] = []
-    flushed = [time.monotonic()]
-
-    def flush() -> None:
-        if known:
-            with writes:
-                _count(report, record_many(sessions, known, token, now(), max_attempts))
-            known.clear()
-        flushed[0] = time.monotonic()
-
-    try:
-        for start in range(0, len(to_try), TRY_WINDOW):
-            window = to_try[start : start + TRY_WINDOW]
-            sending = _begin(sessions, window, token, now, lease, max_attempts, writes, report)
-
-            def done(
-                i: int, outcome: Outcome, sending: list[tuple[list[int], Prepared]] = sending
-            ) -> None:
-                known.append((sending[i][0], outcome))
-                if (
-                    len(known) >= OUTCOMES_AT_ONCE
-                    or time.monotonic() - flushed[0] >= OUTCOMES_EVERY
-                ):
-                    flush()
-
-            send_batch(sending, done)
-    finally:  # a crash mid-window: what is known is written; the rest stays counted, unsent
-        flush()
-
-
-def _begin(
-    sessions: sessionmaker[Session],
-    window: list[tuple[list[int], Prepared]],
-    token: str,
-    now: Callable[[], datetime],
-    lease: timedelta,
-    max_attempts: int,
-    writes: threading.Lock,
-    report: DispatchReport,
-) -> list[tuple[list[int], Prepared]]:
-    """Count the tries of one window (committed before any of its messages is handed over);
-    what was taken over or retracted meanwhile is not sent. The ones to send now."""
-    with writes:
-        tries = begin_tries(sessions, [g for g, _ in window], token, now(), lease)
-    if tries.lost:
-        lost = [window[i][0] for i in tries.lost]
-        log.warning(
-            "deliveries %s: taken over by another dispatcher before being "
-            "tried (the lease ran out); not sent by this one",
-            lost,
-        )
-        report.lost += sum(len(g) for g in lost)
-    if tries.retracted:  # retracted since prepared: cancel them, requeue the rest of a digest
-        why = Outcome("cancelled", "event retracted (or disputed) before it was sent")
-        late: list[tuple[list[int], Outcome]] = []
-        for i, rows in tries.retracted.items():
-            late.append((rows, why))
-            late.append(([d for d in window[i][0] if d not in rows], Outcome("requeued")))
-        with writes:
-            done = record_many(sessions, late, token, now(), max_attempts)
-        report.cancelled += sum(len(r) for r in done[0::2])
-        report.deferred += sum(len(r) for r in done[1::2])
-    return [window[i] for i in tries.tried]

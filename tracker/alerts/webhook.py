@@ -7,9 +7,7 @@ import hmac
 import ipaddress
 import json
 import socket
-import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -23,7 +21,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _RETRY_STATUSES = frozenset({408, 429})
 MAX_RESPONSE = 64 * 1024  # bytes of a receiver's answer read; the rest is dropped
-DEFAULT_CONCURRENCY = 8  # requests of a batch in flight at once (send_many)
 
 
 def body_bytes(payload: dict[str, Any]) -> bytes:
@@ -132,10 +129,6 @@ class WebhookChannel:
 
     The host is resolved and checked on every send, and the request goes to the checked address
     (Host header and TLS server name kept), so a DNS answer cannot change between check and use.
-
-    `send_many` sends a batch concurrently: at most `concurrency` requests at once, from a pool
-    of threads kept across batches, through the channel's one pooled client (its connections
-    kept alive across batches).
     """
 
     def __init__(
@@ -144,20 +137,13 @@ class WebhookChannel:
         timeout: float = 10,
         client: httpx.Client | None = None,
         user_agent: str = USER_AGENT,
-        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.allowlist = networks(allowlist)
         self.user_agent = user_agent
-        self.concurrency = max(1, concurrency)
         self._own = client is None
-        limits = httpx.Limits(
-            max_connections=self.concurrency, max_keepalive_connections=self.concurrency
-        )
         self.client = client or httpx.Client(
-            timeout=timeout, follow_redirects=False, trust_env=False, limits=limits
+            timeout=timeout, follow_redirects=False, trust_env=False
         )
-        self._pool: ThreadPoolExecutor | None = None
-        self._start = threading.Lock()
 
     def send(self, recipient: Recipient, message: Message) -> None:
         if not recipient.secret:
@@ -212,53 +198,7 @@ class WebhookChannel:
         retryable = status in _RETRY_STATUSES or status >= 500
         raise DeliveryError(f"webhook answered HTTP {status}", retryable=retryable)
 
-    def send_many(
-        self,
-        items: list[tuple[Recipient, Message]],
-        done: Callable[[int, Exception | None], None] | None = None,
-    ) -> list[Exception | None]:
-        """Send each (recipient, message) as `send` does, at most `concurrency` at once, all
-        through this channel's one pooled client; per item, None (sent) or the exception its
-        send raised (a DeliveryError, or a bug), in the items' order. `done(index, result)` is
-        called in this thread as each one ends, in the order they end."""
-        results: list[Exception | None] = [None] * len(items)
-        if self.concurrency == 1 or len(items) < 2:
-            for i, (r, m) in enumerate(items):
-                results[i] = _outcome(self.send, r, m)
-                if done is not None:
-                    done(i, results[i])
-            return results
-        with self._start:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook")
-            pool = self._pool
-        futures = {pool.submit(_outcome, self.send, r, m): i for i, (r, m) in enumerate(items)}
-        try:
-            for future in as_completed(futures):
-                i = futures[future]
-                results[i] = future.result()
-                if done is not None:
-                    done(i, results[i])
-        finally:
-            for future in futures:
-                future.cancel()  # a crash here: what has not started is not sent
-        return results
-
     def close(self) -> None:
-        """Close the HTTP clients if this channel made them."""
-        with self._start:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        """Close the HTTP client if this channel made it."""
         if self._own:
             self.client.close()
-
-
-def _outcome(
-    send: Callable[[Recipient, Message], None], recipient: Recipient, message: Message
-) -> Exception | None:
-    try:
-        send(recipient, message)
-    except Exception as failed:  # noqa: BLE001 (the caller tells them apart)
-        return failed
-    return None
