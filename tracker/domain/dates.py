@@ -5,6 +5,7 @@ every parser and domain reader uses. Pure, standard library only."""
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 MONTH_NAMES: tuple[str, ...] = (
     "january",
@@ -27,6 +28,7 @@ _FULL: dict[str, int] = {name: number for number, name in enumerate(MONTH_NAMES,
 _ABBREVIATED: dict[str, int] = {name[:3]: number for name, number in _FULL.items()} | {"sept": 9}
 
 
+@lru_cache(maxsize=512)  # pages print a dozen month names, thousands of times
 def month_number(name: str, *, abbreviated: bool = False) -> int | None:
     """The month a name means, in any case (1-12), or None; `abbreviated`: `Jan`, `Sept` too."""
     key = name.casefold()

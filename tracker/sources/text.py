@@ -6,9 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
-from tracker.domain.dates import month_number
+from tracker.domain.dates import make_date
 
 _DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
@@ -95,21 +94,8 @@ def clean(text: str | None) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=256)
-def _month(name: str) -> int | None:
-    """month_number(name, abbreviated=True), remembered (pages print a dozen month names)."""
-    return month_number(name, abbreviated=True)
-
-
 def _make_date(day: str, month: str, year: str) -> date | None:
-    """make_date(day, month, year, abbreviated=True), its month lookup remembered."""
-    number = _month(month)
-    if number is None:
-        return None
-    try:
-        return date(int(year), number, int(day))
-    except ValueError:
-        return None
+    return make_date(day, month, year, abbreviated=True)
 
 
 def leading_date(text: str) -> date | None:
