@@ -159,3 +159,31 @@ def test_switch_makes_the_new_history_current_and_keeps_the_old(tmp_path):
 def test_switch_is_refused_for_a_part_of_the_history(tmp_path):
     refused = _cli(tmp_path, "--switch", "--treaty", "XXVI-9")
     assert refused.returncode == 2 and "whole history" in refused.stderr
+
+
+def test_the_operators_confirmations_go_with_their_treaty(session_factory, tmp_path):
+    from datetime import date
+
+    from db.models import ConditionConfirmation, Treaty
+
+    when = datetime(2026, 2, 3, 12, tzinfo=UTC)
+    page = FetchedPage(
+        "untc", own_pages.url_of("XXVI-9"), own_pages.tpnw_page(), when, expected_treaty="XXVI-9"
+    )
+    assert ingest_page(session_factory, page).outcome == "accepted"
+    with session_factory.begin() as session:
+        treaty_id = session.scalars(select(Treaty.id)).one()
+        session.add(ConditionConfirmation(
+            treaty_id=treaty_id, key="k", met_on=date(2020, 1, 1), note="n", confirmed_at=when
+        ))  # fmt: skip
+    new = _empty(tmp_path)
+    done = rederive(session_factory, new)
+    assert done.confirmations == 1 and done.outcomes == {"accepted": 1}
+    with new() as session:
+        row = session.execute(
+            select(Treaty.external_id, ConditionConfirmation.key, ConditionConfirmation.met_on,
+                   ConditionConfirmation.note, ConditionConfirmation.confirmed_at)
+            .join(Treaty, ConditionConfirmation.treaty_id == Treaty.id)
+        ).one()  # fmt: skip
+    assert tuple(row) == ("XXVI-9", "k", date(2020, 1, 1), "n", when)
+    assert compare(session_factory, new) == (1, [])

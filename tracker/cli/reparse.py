@@ -132,18 +132,9 @@ def _switch(settings: Settings, old: Any, new: Any, stamp: str) -> Path:
                 f"tracker reparse: {waiting} alert deliveries are still to be sent from the "
                 "current history: dispatch them first (`tracker dispatch`), then switch"
             )
-        current = sqlite_path(settings)
-        return switch_files(old, new, f"{current.name}.before-reparse-{stamp}")
+        return switch_files(old, new, f".before-reparse-{stamp}")
     finally:
         lock.release()
-
-
-def sqlite_path(settings: Settings) -> Path:
-    from tracker.services.history_files import sqlite_file
-
-    found = sqlite_file(settings.database_url)
-    assert found is not None  # checked before re-deriving
-    return found
 
 
 def add_commands(sub: Any) -> None:

@@ -68,10 +68,6 @@ class Route:
     handover: str | None = None
 
 
-def _head(body: bytes, compression: str) -> bytes:
-    return raw_head(compression, body, HEAD)
-
-
 def history_format(session: Session, source: str, treaty_id: int) -> str | None:
     """The format of the treaty's history: its latest snapshot's (None: no snapshot yet)."""
     row = session.execute(
@@ -84,7 +80,7 @@ def history_format(session: Session, source: str, treaty_id: int) -> str | None:
     if row is None:
         return None
     url, body, compression = row
-    return registry.get(source).format_of(_head(body, compression), url)
+    return registry.get(source).format_of(raw_head(compression, body, HEAD), url)
 
 
 def observed_in_history_format(treaty: Treaty, page: FetchedPage) -> None:

@@ -48,9 +48,9 @@ def waiting_deliveries(old: SessionFactory) -> int:
         )
 
 
-def switch_files(old: SessionFactory, new: SessionFactory, kept_name: str) -> Path:
-    """Make the new SQLite history the current file, keeping the current one as `kept_name`
-    beside it; the subscriptions are carried over with their ids. The caller makes sure no
+def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> Path:
+    """Make the new SQLite history the current file, keeping the current one beside it (its
+    name and `kept_suffix`); the subscriptions are carried over with their ids. The caller makes sure no
     process uses the database (the service's leader lock) and no alert waits."""
     with unit_of_work.read(old) as session:
         subscriptions = list(session.scalars(select(Subscription)))
@@ -66,7 +66,7 @@ def switch_files(old: SessionFactory, new: SessionFactory, kept_name: str) -> Pa
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
-    kept = current.with_name(kept_name)
+    kept = current.with_name(current.name + kept_suffix)
     os.replace(current, kept)
     for suffix in ("-wal", "-shm"):  # empty after the checkpoint; never paired with another file
         for path in (Path(f"{current}{suffix}"), Path(f"{new_path}{suffix}")):

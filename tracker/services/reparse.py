@@ -40,7 +40,7 @@ from db.models import (
 from tracker.services.health import DEFAULT_POLICY, HealthPolicy
 from tracker.services.ingest import ingest_page
 from tracker.services.pages import FetchedPage, IngestResult
-from tracker.services.repository import raw_body
+from tracker.services.repository import get_or_create_source, lock_treaty, raw_body
 from tracker.services.timeline import DEFAULT_CONFIRM_AFTER
 from tracker.settings import DEFAULTS
 from tracker.sources import registry
@@ -115,18 +115,8 @@ def _carry_confirmations(old: Session, new: Session) -> int:
         .join(Source, Treaty.source_id == Source.id)
     ).all()  # fmt: skip
     for confirmation, external_id, title, slug, base_url in rows:
-        source = new.scalar(select(Source).where(Source.slug == slug))
-        if source is None:
-            source = Source(slug=slug, base_url=base_url)
-            new.add(source)
-            new.flush()
-        treaty = new.scalar(
-            select(Treaty).where(Treaty.source_id == source.id, Treaty.external_id == external_id)
-        )
-        if treaty is None:
-            treaty = Treaty(source_id=source.id, external_id=external_id, title=title)
-            new.add(treaty)
-            new.flush()
+        source = get_or_create_source(new, slug, base_url)
+        treaty = lock_treaty(new, source, external_id, title)
         values = {
             c.key: getattr(confirmation, c.key)
             for c in ConditionConfirmation.__table__.columns
@@ -238,10 +228,6 @@ class TreatyDifference:
     treaty: str  # public id
     parts: dict[str, tuple[int, int]]  # part -> (only in the old, only in the new)
     examples: tuple[str, ...]
-
-    def line(self) -> str:
-        parts = ", ".join(f"{p}: {o} only before, {n} only now" for p, (o, n) in self.parts.items())
-        return f"{self.treaty}: {parts}"
 
 
 def compare(

@@ -23,7 +23,6 @@ from tracker.domain.models import Participant
 # names its codec, and every reader goes through `raw_body`/`raw_head`.
 RAW_COMPRESSION = "zstd"
 _ZSTD_LEVEL = 3
-CODECS = ("zlib", "zstd")
 
 
 def compress_raw(body: bytes) -> bytes:
