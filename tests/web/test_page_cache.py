@@ -7,35 +7,22 @@ the page a server whose cache never hits renders.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support import cache_client
 
 from tracker.services.answer_cache import ANSWERS
 from tracker.services.ingest import ingest_page
-from tracker.web.app import create_app
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
 
-CLOCK = [datetime(2026, 2, 3, 16, tzinfo=UTC)]
+CLOCK = cache_client.CLOCK
+# The fixtures: a client on CLOCK, and the answer cache emptied around each test.
+client, fresh_cache = cache_client.client, cache_client.fresh_cache
 PAGE = "/treaties/XXVI-9"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    ANSWERS.clear()
-    CLOCK[:] = [datetime(2026, 2, 3, 16, tzinfo=UTC)]
-    yield
-    ANSWERS.clear()
-
-
-@pytest.fixture
-def client(session_factory: Any, settings: Any) -> Iterator[TestClient]:
-    with TestClient(create_app(session_factory, settings, clock=lambda: CLOCK[0])) as c:
-        yield c
 
 
 def _page(client: TestClient, monkeypatch: pytest.MonkeyPatch, url: str = PAGE) -> bytes:
