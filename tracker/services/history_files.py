@@ -13,9 +13,10 @@ from db import unit_of_work
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from db.models import Delivery, Snapshot, Subscription
+from db.vocabulary import DeliveryState
 
 SessionFactory = sessionmaker[Session]
-_WAITING = ("pending", "sending")
+_WAITING = (DeliveryState.PENDING.value, DeliveryState.SENDING.value)  # not yet ended
 
 
 def open_empty(url: str) -> SessionFactory:
