@@ -10,11 +10,18 @@ every delivery is sent. The receivers run in separate processes (their own GIL):
 loopback, and a threaded HTTP/1.1 keep-alive server (no Nagle delay); both report the
 idempotency keys they received, which must be the 10,000 keys of the deliveries.
 
-Beside each figure, the channel alone: the same rendered message sent `--channel-sends` times
-straight through the channel object (no database), in ms per send.
+Beside each figure, the floor at the same concurrency, in ms per send, with the dispatch's
+ratio to it: for webhooks, bare POSTs of the same body to the same receiver, as many at once
+as the dispatcher sends (TRACKER_WEBHOOK_CONCURRENCY), from threads sharing one pooled
+httpx.Client; for e-mails, the SMTP server's own rate on one connection (`smtplib.sendmail` of
+the same rendered bytes in a loop). Also the channel object alone (its `send_many`, no
+database). Then the latency: a crawl of one changed page from a local mirror (TPNW's page,
+2018 then 2026) with a webhook subscriber on a loopback receiver and the service's dispatcher
+job (its next poll a minute away), in seconds from the page's acceptance to the first webhook
+received. The last line is one JSON object of the figures (SQLite's rows), with peak RSS.
 
     .venv/bin/python benchmarks/bench_alerts.py [--subscribers 10000] [--postgres URL]
-        [--channels webhook,email] [--profile [FILE]]
+        [--channels webhook,email] [--profile [FILE]] [--no-latency]
 
 `--profile` runs each dispatch under cProfile and prints where the time goes (with FILE, also
 saves FILE-<backend>-<channel>.prof).
@@ -58,7 +65,13 @@ class Row:
     received: int
     distinct: int
     keys_match: bool
-    channel_ms: float
+    channel_ms: float  # the channel object alone (no database), ms per send
+    floor_ms: float  # the bare protocol at the same concurrency, ms per send
+
+    @property
+    def ratio(self) -> float:
+        """Dispatch time over the floor's time for as many sends."""
+        return self.dispatch_s / (self.floor_ms * self.sent / 1000) if self.sent else 0.0
 
     @property
     def rate(self) -> float:
@@ -173,8 +186,8 @@ def delivery_counts(sessions: Any) -> tuple[Counter[str], set[str]]:
 # --- one measurement ----------------------------------------------------------------------
 
 
-def channel_alone(channels: dict[str, Any], sessions: Any, settings: Any, sends: int) -> float:
-    """ms per send of the first delivery's rendered message, straight through the channel."""
+def first_message(sessions: Any, settings: Any) -> tuple[Any, Any]:
+    """The first delivery's rendered message and its recipient."""
     from sqlalchemy import select
 
     from db.models import Delivery, Subscription
@@ -190,13 +203,79 @@ def channel_alone(channels: dict[str, Any], sessions: Any, settings: Any, sends:
         )
         message = render(load_context(session, delivery), delivery, sub, settings.public_url, links)
         recipient = Recipient(sub.id, sub.channel, sub.target, sub.secret)
-    channel = channels[sub.channel]
-    for i in range(20):  # warm up: connection, imports
-        channel.send(recipient, replace(message, idempotency_key=f"warm-{i}"))
+    return recipient, message
+
+
+def channel_alone(channel: Any, recipient: Any, message: Any, sends: int) -> float:
+    """ms per send of one rendered message straight through the channel object (no database),
+    as the dispatcher hands it over: a webhook batch to `send_many` (concurrently), e-mails one
+    by one on the channel's kept connection."""
+    many = getattr(channel, "send_many", None)
+
+    def batch(prefix: str, n: int) -> None:
+        items = [(recipient, replace(message, idempotency_key=f"{prefix}-{i}")) for i in range(n)]
+        if many is not None:
+            failed = [r for r in many(items) if r is not None]
+            assert not failed, failed[:3]
+        else:
+            for r, m in items:
+                channel.send(r, m)
+
+    batch("warm", 50)  # connections, imports
     started = time.perf_counter()
-    for i in range(sends):
-        channel.send(recipient, replace(message, idempotency_key=f"alone-{i}"))
+    for start in range(0, sends, 200):  # the dispatcher's batch
+        batch(f"alone-{start}", min(200, sends - start))
     return 1000 * (time.perf_counter() - started) / sends
+
+
+def webhook_floor(url: str, body: bytes, concurrency: int, sends: int) -> float:
+    """ms per POST of `body` to `url`, `concurrency` at a time (threads sharing one pooled
+    httpx.Client, as the channel sends a batch): no signing, no address check, no database
+    (the bare HTTP exchange with the same receiver)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with httpx.Client(limits=limits, trust_env=False, timeout=30) as client:
+
+        def post(key: str) -> None:
+            headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+            response = client.post(url, content=body, headers=headers)
+            assert response.status_code < 300, response.status_code
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(post, (f"floor-warm-{i}" for i in range(50))))
+            started = time.perf_counter()
+            list(pool.map(post, (f"floor-{i}" for i in range(sends))))
+            return 1000 * (time.perf_counter() - started) / sends
+
+
+def smtp_floor(port: int, sender: str, to: str, data: bytes, sends: int) -> float:
+    """ms per message of the SMTP server on one connection: `smtplib.SMTP.sendmail` of the same
+    rendered bytes in a loop (no rendering, no database)."""
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as conn:
+        for _ in range(20):
+            conn.sendmail(sender, [to], data)
+        started = time.perf_counter()
+        for _ in range(sends):
+            conn.sendmail(sender, [to], data)
+        return 1000 * (time.perf_counter() - started) / sends
+
+
+def floor_of(channel: Any, recipient: Any, message: Any, receiver: Any, sends: int) -> float:
+    if recipient.channel == "webhook":
+        from tracker.alerts.webhook import body_bytes
+
+        return webhook_floor(
+            recipient.target, body_bytes(message.payload), channel.concurrency, sends
+        )
+    from tracker.alerts.email import POLICY
+
+    rendered = channel.render(recipient, message).as_bytes(policy=POLICY)
+    return smtp_floor(receiver.port, channel.envelope_from, recipient.target, rendered, sends)
 
 
 def measure(
@@ -236,7 +315,9 @@ def measure(
     assert added == n, f"{added} deliveries written for {n} subscriptions"
 
     channels = channels_from_settings(settings)
-    channel_ms = channel_alone(channels, sessions, settings, sends)
+    recipient, message = first_message(sessions, settings)
+    floor_ms = floor_of(channels[channel], recipient, message, receiver, sends)
+    channel_ms = channel_alone(channels[channel], recipient, message, sends)
     receiver.reset()
 
     def links(sub_id: int) -> dict[str, str]:  # what `tracker dispatch` passes
@@ -269,7 +350,94 @@ def measure(
         distinct=len(set(got)),
         keys_match=set(got) == keys,
         channel_ms=channel_ms,
+        floor_ms=floor_ms,
     )
+
+
+# --- a crawl's accepted page to the first webhook ----------------------------------------
+
+
+def accepted_to_first_webhook() -> float:
+    """Seconds from the commit of a changed page's ingest to the first webhook received.
+
+    The service's pieces that matter, in this process: a scheduler with the dispatcher job as
+    the service adds it (its first poll a minute away, so only the doorbell can make it run
+    sooner) and the crawl job, crawling the local mirror of TPNW's page (tests/support): first
+    its 2018 status, then, with a webhook subscriber on a loopback receiver, its 2026 one. The
+    page's acceptance is its new snapshot's `created_at` (written in the ingest's transaction,
+    just before the commit: the figure errs long)."""
+    from datetime import timedelta
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from sqlalchemy import func, select
+    from support.alert_receivers import webhook_receiver
+    from support.own_pages import tpnw_page
+
+    from db.engine import make_engine, make_session_factory
+    from db.models import Delivery, Snapshot
+    from tracker.alerts import subscriptions
+    from tracker.devtools.mirror import build_mirror, serve
+    from tracker.runtime.jobs import crawl_job
+    from tracker.runtime.scheduler import add_dispatcher
+    from tracker.settings import Settings
+    from tracker.sources.untc.mirror import RecordedPage, untc_site
+
+    title = "Treaty on the Prohibition of Nuclear Weapons"
+    old = RecordedPage("XXVI-9", tpnw_page(date(2018, 1, 15), "15-01-2018 09:00:00 EST"), title)
+    new = RecordedPage("XXVI-9", tpnw_page(), title)
+    with tempfile.TemporaryDirectory(prefix="bench-alerts-latency-") as tmp:
+        mirror = build_mirror(Path(tmp) / "mirror", untc_site([old]))
+        with serve(mirror) as server, webhook_receiver() as receiver:
+            settings = Settings.from_env(
+                {
+                    "TRACKER_DATA_DIR": str(Path(tmp) / "data"),
+                    "TRACKER_DOWNLOAD_DELAY": "0",
+                    "TRACKER_LOG_LEVEL": "WARNING",
+                    "TRACKER_BASE_URLS": json.dumps({"untc": server.base_url}),
+                    "TRACKER_WEBHOOK_ALLOWLIST": LOOPBACK,
+                }
+            )
+            report = crawl_job(settings, "untc")  # the 2018 page: the treaty's first snapshot
+            assert report.returncode == 0, report.summary()
+            engine = make_engine(settings.database_url)
+            sessions = make_session_factory(engine)
+            with sessions.begin() as session:
+                subscriptions.create(
+                    session,
+                    settings,
+                    channel="webhook",
+                    target=receiver.url("/hook/tpnw"),
+                    now=datetime.now(UTC),
+                )
+            scheduler = BackgroundScheduler(timezone=UTC)
+            add_dispatcher(scheduler, settings, datetime.now(UTC) + timedelta(seconds=60))
+            scheduler.start()
+            try:
+                for target, body, ctype in untc_site([new]):
+                    mirror.add(target, body, ctype)
+                mirror.save()
+                clock = time.time() - time.monotonic()  # monotonic -> wall clock
+                report = crawl_job(settings, "untc")  # the 2026 page: consent events, alerts
+                assert report.returncode == 0, report.summary()
+                until = time.monotonic() + 30
+                while receiver.count() == 0:
+                    assert time.monotonic() < until, "no webhook within 30 s of the crawl"
+                    time.sleep(0.01)
+                first = receiver.snapshot()[0].at + clock
+                with sessions() as session:
+                    accepted = session.scalar(select(func.max(Snapshot.created_at)))
+                    deliveries = session.scalar(select(func.count()).select_from(Delivery))
+                assert accepted is not None and deliveries
+                if accepted.tzinfo is None:
+                    accepted = accepted.replace(tzinfo=UTC)
+                until = time.monotonic() + 30
+                while receiver.count() < deliveries and time.monotonic() < until:
+                    time.sleep(0.05)
+                print(f"  {receiver.count()} of {deliveries} webhooks received", flush=True)
+            finally:
+                scheduler.shutdown(wait=True)
+                engine.dispose()
+    return first - accepted.timestamp()
 
 
 # --- output -------------------------------------------------------------------------------
@@ -285,6 +453,8 @@ def table(rows: list[Row]) -> str:
         "deliveries/s",
         "ms/delivery",
         "channel alone ms/send",
+        "floor ms/send",
+        "dispatch / floor",
         "errors",
         "received (distinct)",
         "keys match",
@@ -299,6 +469,8 @@ def table(rows: list[Row]) -> str:
             f"{r.rate:,.0f}",
             f"{r.ms_per_delivery:.2f}",
             f"{r.channel_ms:.2f}",
+            f"{r.floor_ms:.2f}",
+            f"{r.ratio:.2f}x",
             str(r.errors),
             f"{r.received:,} ({r.distinct:,})",
             "yes" if r.keys_match else "NO",
@@ -329,10 +501,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", metavar="URL", help="also run on a fresh schema of URL")
     parser.add_argument("--channel-sends", type=int, default=1000)
     parser.add_argument(
+        "--no-latency", action="store_true", help="skip the crawl-to-webhook measurement"
+    )
+    parser.add_argument(
         "--profile", nargs="?", const="", metavar="FILE", help="cProfile each dispatch"
     )
     args = parser.parse_args(argv)
-    load = round(os.getloadavg()[0], 2)
     sys.path.insert(0, str(ROOT / "tests"))
     from support.alert_receivers import smtp_process, webhook_process
 
@@ -366,7 +540,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"  subscribe {row.subscribe_s:.1f} s, fan-out {row.fanout_s:.2f} s, "
                     f"dispatch {row.dispatch_s:.1f} s ({row.rate:,.0f}/s), "
-                    f"channel alone {row.channel_ms:.2f} ms/send",
+                    f"channel alone {row.channel_ms:.2f} ms/send, floor {row.floor_ms:.2f} "
+                    f"ms/send, dispatch / floor {row.ratio:.2f}x",
                     flush=True,
                 )
             finally:
@@ -376,20 +551,33 @@ def main(argv: list[str] | None = None) -> int:
             if profile is not None:
                 save = f"{args.profile}-{backend}-{channel}.prof" if args.profile else None
                 print_profile(profile, f"{backend} {channel}", save)
+    latency: float | None = None
+    if not args.no_latency:
+        print("latency: a crawl's accepted page to the first webhook received ...", flush=True)
+        latency = accepted_to_first_webhook()
+        print(f"  accepted -> first webhook: {latency:.2f} s", flush=True)
     print()
     print(table(rows))
+    load = os.getloadavg()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; peak RSS {rss:.0f} MiB")
+    first = {r.channel: r for r in reversed(rows)}  # SQLite's row of each channel
+    web, mail = first.get("webhook"), first.get("email")
+    figures = {
+        "benchmark": "alerts",
+        "subscribers": args.subscribers,
+        "webhook_per_s": round(web.rate, 1) if web else None,
+        "webhook_ratio_to_channel": round(web.ratio, 2) if web else None,
+        "webhook_floor_ms": round(web.floor_ms, 3) if web else None,
+        "email_per_s": round(mail.rate, 1) if mail else None,
+        "email_ratio_to_channel": round(mail.ratio, 2) if mail else None,
+        "email_floor_ms": round(mail.floor_ms, 3) if mail else None,
+        "accepted_to_first_webhook_s": round(latency, 3) if latency is not None else None,
+        "peak_rss_mib": round(rss, 1),
+        "load": [round(x, 2) for x in load],
+    }
+    print(json.dumps(figures))
     bad = [r for r in rows if r.errors or not r.keys_match or r.distinct != r.subscribers]
-    figures: dict[str, object] = {"subscribers": args.subscribers, "load_1min": load}
-    for r in rows:
-        prefix = r.channel if r.backend == "sqlite" else f"{r.backend}_{r.channel}"
-        figures[f"{prefix}_per_s"] = round(r.rate, 1)
-        figures[f"{prefix}_ms_per_delivery"] = round(r.ms_per_delivery, 3)
-        figures[f"{prefix}_channel_alone_ms"] = round(r.channel_ms, 3)
-        figures[f"{prefix}_ratio_to_channel"] = (
-            round(r.ms_per_delivery / r.channel_ms, 2) if r.channel_ms else None
-        )
-    figures["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps({"benchmark": "alerts", **figures}))
     return 1 if bad else 0
 
 

@@ -67,7 +67,7 @@ DEFAULT_REQUEST_HEADERS = {
 
 ITEM_PIPELINES = {"spiders.pipelines.IngestPipeline": 300}
 # The crawl stops itself when the process that started it is gone (enabled by tracker/crawl.py).
-EXTENSIONS = {"spiders.lifeline.Lifeline": 100}
+EXTENSIONS = {"spiders.lifeline.Lifeline": 100, "spiders.doorbell.Doorbell": 110}
 
 LOG_LEVEL = _settings.log_level
 # JSON logs (`tracker run`): spiders/child.py has installed the one root handler.

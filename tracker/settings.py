@@ -202,6 +202,8 @@ class Settings(BaseSettings):
     # dispatcher may take it again (after a crash).
     delivery_max_attempts: int = Field(8, ge=1, validation_alias=_env("delivery_max_attempts"))
     delivery_lease_seconds: int = Field(300, ge=1, validation_alias=_env("delivery_lease_seconds"))
+    # Webhook requests of a claimed batch in flight at once (one HTTP client, a bounded pool).
+    webhook_concurrency: int = Field(16, ge=1, le=256, validation_alias=_env("webhook_concurrency"))
     # Alerts. Webhook targets in these networks may be private or loopback (SSRF allow-list);
     # comma-separated CIDR in the environment.
     webhook_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(

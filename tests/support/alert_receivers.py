@@ -82,7 +82,11 @@ class WebhookReceiver:
             disable_nagle_algorithm = True  # else each answer waits ~40 ms for a delayed ACK
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # cut short (the sender died): never a delivery
+                    self.close_connection = True
+                    return
                 receiver._record(
                     self.headers.get("Idempotency-Key"), body, dict(self.headers), self.path
                 )

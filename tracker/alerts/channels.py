@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,6 +28,12 @@ class Message:
     unsubscribe_url: str | None = None  # one-click (RFC 8058) link, email only
     manage_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+# Called by a channel's `send_many` just before it hands the items at these indexes over (only
+# as many as it can send at once): the dispatcher counts their tries there; returns the ones to
+# send.
+Begin = Callable[[list[int]], list[int]]
 
 
 class DeliveryError(Exception):

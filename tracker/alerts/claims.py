@@ -4,7 +4,8 @@ A claim marks rows `sending` under a lease and a claim token, in its own transac
 UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes writers); it spends no attempt. The
 `Heartbeat` renews the lease of every row the claim still holds, every third of the lease.
 `begin_try` records a try (`attempts + 1`) on rows that still carry the claim's token, committed
-before the send, and refuses (`Lost`, `Retracted`) when they do not or their event was withdrawn.
+before the send, and refuses (`Lost`, `Retracted`) when they do not or their event was withdrawn;
+`begin_tries` does the same for every group of a batch in one transaction, before any is sent.
 The guarantees this gives are listed in tracker.alerts.dispatch.
 """
 
@@ -14,6 +15,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Self
 
@@ -174,3 +176,64 @@ def begin_try(
         )
         if (result.rowcount or 0) != len(group):  # type: ignore[attr-defined]
             raise Lost  # rolls the transaction back: no try recorded
+
+
+@dataclass
+class Tries:
+    """What `begin_tries` did with the groups of a batch: each group's index in one list."""
+
+    tried: list[int] = field(default_factory=list)  # a try recorded on every row: send them
+    lost: list[int] = field(default_factory=list)  # some row taken over: nothing recorded
+    retracted: dict[int, list[int]] = field(default_factory=dict)  # index -> its retracted rows
+
+
+def begin_tries(
+    sessions: sessionmaker[Session],
+    batch: list[list[int]],
+    token: str,
+    now: datetime,
+    lease: timedelta,
+) -> Tries:
+    """`begin_try` for every group of a batch at once, in one transaction committed before any
+    of them is sent: a group with a row no longer this claim's is lost, one with a row whose
+    event was retracted meanwhile is retracted (both: nothing recorded on any of its rows); the
+    others get their try (`attempts + 1`, lease renewed). The retraction is checked in the
+    same transaction, so a retraction committed before these tries is always seen."""
+    found = Tries()
+    ids = [i for group in batch for i in group]
+    if not ids:
+        return found
+    with unit_of_work.write(sessions) as session:
+        # One read of the rows and their events' states (locked on PostgreSQL), one write.
+        query = (
+            select(Delivery.id, Delivery.claim_token, Delivery.state, Event.state)
+            .join(Event, Event.id == Delivery.event_id)
+            .where(Delivery.id.in_(ids))
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(of=Delivery)
+        late: set[int] = set()
+        mine: set[int] = set()
+        for row_id, row_token, state, event_state in session.execute(query):
+            if event_state in NEVER_SENT:
+                late.add(row_id)
+            if row_token == token and state == "sending":
+                mine.add(row_id)
+        tried: list[int] = []
+        for index, group in enumerate(batch):
+            if late.intersection(group):
+                found.retracted[index] = [d for d in group if d in late]
+            elif mine.issuperset(group):
+                found.tried.append(index)
+                tried += group
+            else:
+                found.lost.append(index)
+        if tried:
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(tried), *ours(token))
+                .values(attempts=Delivery.attempts + 1, claimed_until=now + lease)
+            )
+            if (result.rowcount or 0) != len(tried):  # type: ignore[attr-defined]
+                raise Lost  # cannot happen (rows locked; SQLite: one writer): nothing recorded
+    return found

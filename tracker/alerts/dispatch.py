@@ -5,9 +5,22 @@ Guarantees (each one tested by killing real dispatcher processes, tests/alerts):
 - A claim marks a batch of rows `sending` under a lease and a claim token, in its own
   transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite serializes writers). A claim is
   not a try: it spends no attempt.
-- A try is recorded (`attempts + 1`, in its own committed transaction, only on rows that still
-  carry this claim's token) just before the message is handed to the channel. A process killed
-  during a send has therefore counted that try; one killed between claim and send has not.
+- A try is recorded (`attempts + 1`, committed, only on rows that still carry this claim's
+  token) before the message is handed to the channel, and only when the channel can send it at
+  once: a webhook's tries are counted as its senders come free (those of the messages that will
+  be in flight together, in one transaction), an e-mail's just before it goes on the
+  connection. No counted try waits in a queue behind other sends, so a process killed while
+  sending has counted the tries it had in flight (sent, outcomes unknown: tried again later,
+  same key) and, at most, the few it was handing over in that instant; one killed between
+  claim and send has counted none. A kill does not use up the tries of messages still queued.
+- A batch is prepared in one read (each event's context loaded once), then sent: webhooks
+  concurrently (a bounded pool, one HTTP client), e-mails one after the other on one kept SMTP
+  connection (reopened when lost); one message's failure is that message's outcome only. The
+  batch's outcomes are written together as they come (a transaction per `OUTCOMES_AT_ONCE`,
+  or per `OUTCOMES_EVERY` seconds), and every `OUTCOMES_TAIL` seconds once no message of the
+  batch waits its turn (so a small batch's slow sends are written as each one ends). After a
+  crash mid-batch (an exception out of the sending), the outcomes known are written; the
+  messages in flight stay counted.
 - While a batch is being worked through, a heartbeat thread renews the lease of every row the
   claim still holds, every third of the lease. So a live dispatcher keeps its claim however
   long the batch takes, and a second dispatcher only takes rows over from one that stopped
@@ -32,14 +45,16 @@ Guarantees (each one tested by killing real dispatcher processes, tests/alerts):
   unchanged, with the reason in `last_error`.
 
 Here: the loop (`dispatch_due`) and its report. Its parts: claims, leases and tries
-(tracker.alerts.claims), preparing and sending a group (tracker.alerts.sending), writing an
-outcome (tracker.alerts.outcomes), what is never sent (tracker.alerts.withheld).
+(tracker.alerts.claims), preparing and sending a batch's groups (tracker.alerts.sending),
+writing outcomes (tracker.alerts.outcomes), what is never sent (tracker.alerts.withheld); what
+wakes the dispatcher when deliveries are committed (tracker.alerts.wake).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,22 +62,23 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.alerts.channels import Channel
-from tracker.alerts.claims import (
-    DEFAULT_LEASE,
-    Heartbeat,
-    Lost,
-    Retracted,
-    begin_try,
-    claim_batch,
-    new_token,
-)
-from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome, record
-from tracker.alerts.sending import Links, groups, prepare, send
+from tracker.alerts.claims import DEFAULT_LEASE, Heartbeat, begin_tries, claim_batch, new_token
+from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome, record_many
+from tracker.alerts.sending import Links, Prepared, groups, prepare, send_batch
 from tracker.settings import DEFAULTS
 
 log = logging.getLogger("tracker.alerts")
 
 DEFAULT_BATCH = 200
+# The outcomes of a batch's sends are written together, as they come: OUTCOMES_AT_ONCE of them,
+# or what came in OUTCOMES_EVERY seconds (so a crash leaves few sent ones unrecorded: those
+# are sent again, same key).
+OUTCOMES_AT_ONCE = 100
+OUTCOMES_EVERY = 0.25
+# Once no message of the batch waits its turn, what comes is written every OUTCOMES_TAIL
+# seconds: a small batch's slow sends are each written as they end, a big batch's last few
+# together.
+OUTCOMES_TAIL = 0.02
 
 
 @dataclass
@@ -112,46 +128,128 @@ def dispatch_due(
             break
         report.claimed += len(claimed)
         with Heartbeat(sessions, token, lease, now, writes):
-            for group in groups(sessions, claimed):
-                prepared = prepare(sessions, group, channels, public_url, links, max_attempts)
-                for row, why in prepared.dropped:  # a digest's rows that are never sent
-                    with writes:
-                        done = record(
-                            sessions, [row], token, now(), Outcome("cancelled", why), max_attempts
-                        )
-                    report.cancelled += len(done)
-                    group = [d for d in group if d != row]
-                outcome = prepared.skip
-                if outcome is None:
-                    try:
-                        with writes:
-                            begin_try(sessions, group, token, now(), lease)
-                    except Retracted as late:  # retracted since prepared: cancel, redo the rest
-                        why = Outcome(
-                            "cancelled", "event retracted (or disputed) before it was sent"
-                        )
-                        rest = [d for d in group if d not in late.rows]
-                        with writes:
-                            done = record(sessions, late.rows, token, now(), why, max_attempts)
-                            again = record(
-                                sessions, rest, token, now(), Outcome("requeued"), max_attempts
-                            )
-                        report.cancelled += len(done)
-                        report.deferred += len(again)
-                        continue
-                    except Lost:
-                        log.warning(
-                            "deliveries %s: taken over by another dispatcher before being "
-                            "tried (the lease ran out); not sent by this one",
-                            group,
-                        )
-                        report.lost += len(group)
-                        continue
-                    outcome = send(prepared, group)
-                with writes:
-                    results = record(sessions, group, token, now(), outcome, max_attempts)
-                for result in results:
-                    setattr(report, result, getattr(report, result) + 1)
+            _work(
+                sessions,
+                claimed,
+                token,
+                channels,
+                public_url,
+                links,
+                now,
+                lease,
+                max_attempts,
+                writes,
+                report,
+            )
     if report.claimed:
         log.info("%s", report.summary(), extra={"event": "dispatch", **report.__dict__})
     return report
+
+
+def _count(report: DispatchReport, results: list[list[str]]) -> None:
+    for result in (r for group in results for r in group):
+        setattr(report, result, getattr(report, result) + 1)
+
+
+def _work(
+    sessions: sessionmaker[Session],
+    claimed: dict[int, str | None],
+    token: str,
+    channels: Mapping[str, Channel],
+    public_url: str,
+    links: Links | None,
+    now: Callable[[], datetime],
+    lease: timedelta,
+    max_attempts: int,
+    writes: threading.Lock,
+    report: DispatchReport,
+) -> None:
+    """One claimed batch: prepared in one read; what is not tried written in one transaction;
+    the rest sent (concurrently where the channel can), each try counted as it is handed over;
+    their outcomes written in batches (OUTCOMES_*)."""
+    batch = groups(sessions, claimed)
+    prepared = prepare(sessions, batch, channels, public_url, links, max_attempts)
+    untried: list[tuple[list[int], Outcome]] = []
+    to_try: list[tuple[list[int], Prepared]] = []
+    for group, ready in zip(batch, prepared, strict=True):
+        untried += [([row], Outcome("cancelled", why)) for row, why in ready.dropped]
+        left = {row for row, _ in ready.dropped}  # a digest's rows that are never sent
+        group = [d for d in group if d not in left]
+        if ready.skip is not None:
+            untried.append((group, ready.skip))
+        else:
+            to_try.append((group, ready))
+    if untried:
+        with writes:
+            _count(report, record_many(sessions, untried, token, now(), max_attempts))
+    if not to_try:
+        return
+    known: list[tuple[list[int], Outcome]] = []
+    flushed = [time.monotonic()]
+
+    def flush() -> None:
+        if known:
+            with writes:
+                _count(report, record_many(sessions, known, token, now(), max_attempts))
+            known.clear()
+        flushed[0] = time.monotonic()
+
+    handed = [0]  # how many of to_try have been handed over (or refused) so far
+
+    def begin(indexes: list[int]) -> list[int]:
+        handed[0] += len(indexes)
+        chosen = _begin(
+            sessions, [to_try[i] for i in indexes], token, now, lease, max_attempts, writes, report
+        )
+        return [indexes[k] for k in chosen]
+
+    def done(i: int, outcome: Outcome) -> None:
+        known.append((to_try[i][0], outcome))
+        since = time.monotonic() - flushed[0]
+        if (
+            len(known) >= OUTCOMES_AT_ONCE
+            or since >= OUTCOMES_EVERY
+            or (handed[0] == len(to_try) and since >= OUTCOMES_TAIL)  # none waits its turn
+        ):
+            flush()
+
+    try:
+        send_batch(to_try, done, begin)
+    finally:  # a crash mid-batch: what is known is written; what was in flight stays counted
+        flush()
+
+
+def _begin(
+    sessions: sessionmaker[Session],
+    handing: list[tuple[list[int], Prepared]],
+    token: str,
+    now: Callable[[], datetime],
+    lease: timedelta,
+    max_attempts: int,
+    writes: threading.Lock,
+    report: DispatchReport,
+) -> list[int]:
+    """Count the tries of the groups of `handing`, about to be handed over at once (committed
+    before any of them is); what was taken over or retracted meanwhile is not sent. The
+    indexes in `handing` of the ones to send now."""
+    with writes:
+        tries = begin_tries(sessions, [g for g, _ in handing], token, now(), lease)
+    if tries.lost:
+        lost = [handing[i][0] for i in tries.lost]
+        log.warning(
+            "deliveries %s: taken over by another dispatcher before being "
+            "tried (the lease ran out); not sent by this one",
+            lost,
+        )
+        report.lost += sum(len(g) for g in lost)
+    if tries.retracted:  # retracted since prepared: cancel them, requeue the rest of a digest
+        why = Outcome("cancelled", "event retracted (or disputed) before it was sent")
+        late: list[tuple[list[int], Outcome]] = []
+        for i, rows in tries.retracted.items():
+            late.append((rows, why))
+            late.append(([d for d in handing[i][0] if d not in rows], Outcome("requeued")))
+        with writes:
+            done = record_many(sessions, late, token, now(), max_attempts)
+        report.cancelled += sum(len(r) for r in done[0::2])
+        report.deferred += sum(len(r) for r in done[1::2])
+    return tries.tried

@@ -1,4 +1,5 @@
-"""Email over SMTP: one kept-open connection, plain text, RFC 8058 one-click unsubscribe."""
+"""Email over SMTP: one kept-open connection, plain text, RFC 8058 one-click unsubscribe; a
+batch sent on it with the next messages rendered meanwhile (`send_many`)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ import re
 import smtplib
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from tracker.alerts.channels import DeliveryError, Message, Recipient
+from tracker.alerts.channels import Begin, DeliveryError, Message, Recipient
 from tracker.alerts.links import DAY, MAX_AGE
 
 PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -43,7 +45,41 @@ class _Headers(HeaderRegistry):
         return super().__getitem__(name)
 
 
-POLICY = email.policy.SMTP.clone(header_factory=_Headers())
+class _Policy(email.policy.EmailPolicy):
+    """The SMTP policy, remembering the headers it parsed and folded last: the messages of a
+    batch repeat most of theirs (From, Subject, the MIME headers, the Date of one second), and
+    parsing and folding a header is most of rendering a message. The same value gives the same
+    (immutable) header object and the same folded bytes as without the memory."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if self is not POLICY or type(value) is not str:
+            return super().header_store_parse(name, value)
+        return _parsed(name, value)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if self is not POLICY:  # e.g. its SMTPUTF8 clone: as it always was
+            return super().fold_binary(name, value)
+        key = (name, id(value))
+        found = _FOLDED.get(key)
+        if found is not None and found[0] is value:
+            return found[1]
+        folded = super().fold_binary(name, value)
+        if len(_FOLDED) >= _MEMORY:
+            _FOLDED.clear()
+        _FOLDED[key] = (value, folded)  # `value` kept: its id cannot be reused meanwhile
+        return folded
+
+
+_MEMORY = 4096
+_FOLDED: dict[tuple[str, int], tuple[Any, bytes]] = {}
+
+
+@functools.lru_cache(maxsize=_MEMORY)
+def _parsed(name: str, value: str) -> tuple[str, Any]:
+    return email.policy.EmailPolicy.header_store_parse(POLICY, name, value)
+
+
+POLICY = _Policy(linesep="\r\n", header_factory=_Headers())  # email.policy.SMTP, remembering
 
 
 @dataclass(frozen=True)
@@ -78,6 +114,9 @@ class EmailChannel:
         self.timeout = timeout
         self._conn: smtplib.SMTP | None = None
         self._lock = threading.Lock()
+        self._start = threading.Lock()
+        self._renderer: ThreadPoolExecutor | None = None
+        self._sender: ThreadPoolExecutor | None = None
         self.connections = 0  # connections opened so far
 
     def render(self, recipient: Recipient, message: Message) -> EmailMessage:
@@ -101,6 +140,82 @@ class EmailChannel:
         return msg
 
     def send(self, recipient: Recipient, message: Message) -> None:
+        data, utf8 = self._build(recipient, message)
+        self._transmit(recipient.target, data, utf8)
+
+    def send_many(
+        self,
+        items: list[tuple[Recipient, Message]],
+        done: Callable[[int, Exception | None], None] | None = None,
+        begin: Begin | None = None,
+    ) -> list[Exception | None]:
+        """Send each (recipient, message) as `send` does, one after the other on the one kept
+        connection, while a second thread renders the messages ahead (rendering is most of the
+        work: it overlaps the server's answers); per item, None (sent) or the exception its
+        send raised, in the items' order; `done(index, result)` is called as each one ends. A
+        connection lost between two messages is reopened for the next one; a message that
+        failed is that message's failure only.
+
+        `begin([index])` says whether to send that message (if not: its entry is None, and
+        `done` is not called for it). It is called for each message while the one before it is
+        on the connection (so what it does overlaps the server's answer), never earlier: of the
+        messages it was called for, at most one is waiting to be handed over at any time."""
+        start = begin or (lambda indexes: indexes)
+        if len(items) < 2:
+            results: list[Exception | None] = [None] * len(items)
+            if items and start([0]):
+                results[0] = _failure(self.send, *items[0])
+                if done is not None:
+                    done(0, results[0])
+            return results
+        with self._start:
+            if self._renderer is None:
+                self._renderer = ThreadPoolExecutor(1, thread_name_prefix="email-render")
+                self._sender = ThreadPoolExecutor(1, thread_name_prefix="email-send")
+            renderer, sender = self._renderer, self._sender
+        assert sender is not None
+        built = [renderer.submit(self._build, r, m) for r, m in items]
+        results = [None] * len(items)
+        on_wire: tuple[int, Future[Exception | None]] | None = None
+
+        def landed() -> None:  # the message on the connection: its outcome
+            assert on_wire is not None
+            j, transmit = on_wire
+            results[j] = transmit.result()
+            if done is not None:
+                done(j, results[j])
+
+        try:
+            for i, ((recipient, _), future) in enumerate(zip(items, built, strict=True)):
+                try:
+                    data, utf8 = future.result()
+                except Exception as failed:  # noqa: BLE001 (the caller tells them apart)
+                    unbuilt: Exception | None = failed
+                else:
+                    unbuilt = None
+                if not start([i]):  # while message i - 1 is on the connection
+                    continue
+                if on_wire is not None:
+                    landed()
+                    on_wire = None
+                if unbuilt is not None:
+                    results[i] = unbuilt
+                    if done is not None:
+                        done(i, unbuilt)
+                    continue
+                on_wire = (i, sender.submit(_failure, self._transmit, recipient.target, data, utf8))
+            if on_wire is not None:
+                landed()
+                on_wire = None
+        finally:
+            for future in built:
+                future.cancel()
+            if on_wire is not None:  # a crash: let the message on the connection finish
+                on_wire[1].exception()
+        return results
+
+    def _build(self, recipient: Recipient, message: Message) -> tuple[bytes, bool]:
+        """The message's bytes as sent, and whether they need SMTPUTF8."""
         try:
             one_address(recipient.target)  # a row stored before addresses were validated
         except ValueError as bad:
@@ -111,11 +226,15 @@ class EmailChannel:
             data = rendered.as_bytes(policy=POLICY.clone(utf8=True) if utf8 else POLICY)
         except (ValueError, TypeError) as exc:
             raise DeliveryError(f"cannot build the message: {exc}", retryable=False) from None
+        return data, utf8
+
+    def _transmit(self, to: str, data: bytes, utf8: bool) -> None:
+        """MAIL, RCPT and DATA on the kept connection (reopened once if found gone)."""
         with self._lock:
             for attempt in (1, 2):
                 conn = self._connection()
                 try:
-                    self._envelope(conn, recipient.target, utf8)
+                    self._envelope(conn, to, utf8)
                     break
                 except ConnectionError as exc:  # gone before anything was sent: reconnect
                     self._drop()
@@ -192,12 +311,27 @@ class EmailChannel:
 
     def close(self) -> None:
         """QUIT and close the kept connection, if any."""
+        with self._start:
+            pools = (self._renderer, self._sender)
+            self._renderer = self._sender = None
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True)
         with self._lock:
             conn, self._conn = self._conn, None
             if conn is not None:
                 with contextlib.suppress(OSError):
                     conn.quit()
                 conn.close()
+
+
+def _failure(call: Callable[..., None], *args: Any) -> Exception | None:
+    """None if `call(*args)` returned, else the exception it raised."""
+    try:
+        call(*args)
+    except Exception as failed:  # noqa: BLE001 (the caller tells them apart)
+        return failed
+    return None
 
 
 def opt_in_message(links: Mapping[str, str], covers: str, *, key: str) -> Message:

@@ -16,6 +16,7 @@ from db.models import Delivery, Event, Source, Subscription, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.alerts.policy import EventFacts, Filters, next_digest, wants
 from tracker.alerts.redact import redact_target, redact_text
+from tracker.alerts.wake import ring_after_commit
 from tracker.sources import registry
 
 
@@ -80,6 +81,8 @@ def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
             session.add(_delivery(event.id, sub, now))
             added += 1
     session.flush()
+    if added:
+        ring_after_commit(session)  # the dispatcher sends them at once, not at its next poll
     return added
 
 
@@ -95,6 +98,8 @@ def enqueue_to(
         session.add(_delivery(event_id, sub, now))
         added += 1
     session.flush()
+    if added:
+        ring_after_commit(session)
     return added
 
 

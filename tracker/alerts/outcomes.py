@@ -44,51 +44,91 @@ def record(
 ) -> list[str]:
     """Write one outcome on all the rows of a group this claim still holds, in one transaction
     (a digest is one send); return the report field of each row written."""
-    results = []
+    return record_many(sessions, [(group, outcome)], token, now, max_attempts)[0]
+
+
+def record_many(
+    sessions: sessionmaker[Session],
+    written: list[tuple[list[int], Outcome]],
+    token: str,
+    now: datetime,
+    max_attempts: int,
+) -> list[list[str]]:
+    """Write the outcome of each group on the rows of it this claim still holds, all in one
+    transaction; return, per group, the report field of each row written."""
+    ids = [i for group, _ in written for i in group]
+    if not ids:
+        return [[] for _ in written]
     with unit_of_work.write(sessions) as session:
-        rows = session.scalars(
-            select(Delivery)
-            .where(Delivery.id.in_(group), *ours(token))
-            .order_by(Delivery.id)
-            .with_for_update()
-        ).all()
-        if len(rows) != len(group):
-            log.warning(
-                "deliveries %s: taken over by another dispatcher while this one held them "
-                "(its lease ran out); outcome %s not recorded, a repeat carries the same key",
-                sorted(set(group) - {r.id for r in rows}),
-                outcome.kind,
+        held = {
+            row.id: row
+            for row in session.scalars(
+                select(Delivery)
+                .where(Delivery.id.in_(ids), *ours(token))
+                .order_by(Delivery.id)
+                .with_for_update()
             )
-        retracted = retracted_events(session, [row.event_id for row in rows])
-        for row in rows:
-            row.claimed_until = None
-            error = (outcome.error or "")[:2000] or None
-            if outcome.kind == "tried" and row.event_id in retracted:
-                row.state, row.last_error = "cancelled", f"event retracted; last try: {error}"
-                results.append("cancelled")
-            elif outcome.kind == "sent":
-                row.state, row.sent_at, row.last_error = "sent", now, None
-                results.append("sent")
-            elif outcome.kind == "cancelled":
-                row.state, row.last_error = "cancelled", error
-                results.append("cancelled")
-            elif outcome.kind == "exhausted":
-                row.state, row.last_error = "dead", error
-                results.append("dead")
-            elif outcome.kind == "deferred":
-                row.state, row.due_at, row.last_error = "pending", now + DEFERRAL, error
-                results.append("deferred")
-            elif outcome.kind == "requeued":  # not tried: due again at once
-                row.state, row.due_at = "pending", now
-                results.append("deferred")
-            elif row.attempts < max_attempts:
-                row.state, row.due_at, row.last_error = (
-                    "pending",
-                    now + backoff(row.attempts),
-                    error,
-                )
-                results.append("retried")
-            else:
-                row.state, row.last_error = "dead", error
-                results.append("dead")
+        }
+        retracted = retracted_events(session, [row.event_id for row in held.values()])
+        return [
+            _write(
+                [held[i] for i in sorted(group) if i in held],
+                group,
+                retracted,
+                now,
+                outcome,
+                max_attempts,
+            )
+            for group, outcome in written
+        ]
+
+
+def _write(
+    rows: list[Delivery],
+    group: list[int],
+    retracted: set[int],
+    now: datetime,
+    outcome: Outcome,
+    max_attempts: int,
+) -> list[str]:
+    """One outcome on the rows of one group this claim still holds (`rows`)."""
+    results = []
+    if len(rows) != len(group):
+        log.warning(
+            "deliveries %s: taken over by another dispatcher while this one held them "
+            "(its lease ran out); outcome %s not recorded, a repeat carries the same key",
+            sorted(set(group) - {r.id for r in rows}),
+            outcome.kind,
+        )
+    for row in rows:
+        row.claimed_until = None
+        error = (outcome.error or "")[:2000] or None
+        if outcome.kind == "tried" and row.event_id in retracted:
+            row.state, row.last_error = "cancelled", f"event retracted; last try: {error}"
+            results.append("cancelled")
+        elif outcome.kind == "sent":
+            row.state, row.sent_at, row.last_error = "sent", now, None
+            results.append("sent")
+        elif outcome.kind == "cancelled":
+            row.state, row.last_error = "cancelled", error
+            results.append("cancelled")
+        elif outcome.kind == "exhausted":
+            row.state, row.last_error = "dead", error
+            results.append("dead")
+        elif outcome.kind == "deferred":
+            row.state, row.due_at, row.last_error = "pending", now + DEFERRAL, error
+            results.append("deferred")
+        elif outcome.kind == "requeued":  # not tried: due again at once
+            row.state, row.due_at = "pending", now
+            results.append("deferred")
+        elif row.attempts < max_attempts:
+            row.state, row.due_at, row.last_error = (
+                "pending",
+                now + backoff(row.attempts),
+                error,
+            )
+            results.append("retried")
+        else:
+            row.state, row.last_error = "dead", error
+            results.append("dead")
     return results

@@ -297,7 +297,9 @@ def channels_from_settings(settings: Settings) -> dict[str, Channel]:
     from tracker.alerts.webhook import WebhookChannel
 
     channels: dict[str, Channel] = {
-        "webhook": WebhookChannel(settings.webhook_allowlist),
+        "webhook": WebhookChannel(
+            settings.webhook_allowlist, concurrency=settings.webhook_concurrency
+        ),
         "apprise": AppriseChannel(settings.webhook_allowlist),
     }
     if settings.smtp_url:

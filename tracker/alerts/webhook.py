@@ -7,12 +7,15 @@ import hmac
 import ipaddress
 import json
 import socket
-from collections.abc import Iterable
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import httpx
 
-from tracker.alerts.channels import DeliveryError, Message, Recipient
+from tracker.alerts.channels import Begin, DeliveryError, Message, Recipient
 
 USER_AGENT = "treaty-tracker/0.1 (alerts; webhook)"
 SIGNATURE_HEADER = "X-Tracker-Signature"
@@ -21,6 +24,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _RETRY_STATUSES = frozenset({408, 429})
 MAX_RESPONSE = 64 * 1024  # bytes of a receiver's answer read; the rest is dropped
+DEFAULT_CONCURRENCY = 8  # requests of a batch in flight at once (send_many)
 
 
 def body_bytes(payload: dict[str, Any]) -> bytes:
@@ -129,6 +133,10 @@ class WebhookChannel:
 
     The host is resolved and checked on every send, and the request goes to the checked address
     (Host header and TLS server name kept), so a DNS answer cannot change between check and use.
+
+    `send_many` sends a batch concurrently: at most `concurrency` requests at once, from a pool
+    of threads kept across batches, through the channel's one pooled client (its connections
+    kept alive across batches).
     """
 
     def __init__(
@@ -137,13 +145,20 @@ class WebhookChannel:
         timeout: float = 10,
         client: httpx.Client | None = None,
         user_agent: str = USER_AGENT,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.allowlist = networks(allowlist)
         self.user_agent = user_agent
+        self.concurrency = max(1, concurrency)
         self._own = client is None
-        self.client = client or httpx.Client(
-            timeout=timeout, follow_redirects=False, trust_env=False
+        limits = httpx.Limits(
+            max_connections=self.concurrency, max_keepalive_connections=self.concurrency
         )
+        self.client = client or httpx.Client(
+            timeout=timeout, follow_redirects=False, trust_env=False, limits=limits
+        )
+        self._pool: ThreadPoolExecutor | None = None
+        self._start = threading.Lock()
 
     def send(self, recipient: Recipient, message: Message) -> None:
         if not recipient.secret:
@@ -198,7 +213,70 @@ class WebhookChannel:
         retryable = status in _RETRY_STATUSES or status >= 500
         raise DeliveryError(f"webhook answered HTTP {status}", retryable=retryable)
 
+    def send_many(
+        self,
+        items: list[tuple[Recipient, Message]],
+        done: Callable[[int, Exception | None], None] | None = None,
+        begin: Begin | None = None,
+    ) -> list[Exception | None]:
+        """Send each (recipient, message) as `send` does, at most `concurrency` at once, all
+        through this channel's one pooled client; per item, None (sent) or the exception its
+        send raised (a DeliveryError, or a bug), in the items' order. `done(index, result)` is
+        called in this thread as each one ends, in the order they end.
+
+        `begin(indexes)` is called, in this thread, just before those items are handed over,
+        only when as many senders are free to take them at once: it returns the ones to send
+        (the others are not sent; their entry is None and `done` is not called for them). So
+        whatever `begin` counts is in flight at once, never waiting in a queue."""
+        results: list[Exception | None] = [None] * len(items)
+        start = begin or (lambda indexes: indexes)
+        if self.concurrency == 1 or len(items) < 2:
+            for i, (r, m) in enumerate(items):
+                if start([i]):
+                    results[i] = _outcome(self.send, r, m)
+                    if done is not None:
+                        done(i, results[i])
+            return results
+        with self._start:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="webhook")
+            pool = self._pool
+        waiting = deque(range(len(items)))
+        running: dict[Future[Exception | None], int] = {}
+        try:
+            while waiting or running:
+                free = min(self.concurrency - len(running), len(waiting))
+                if free:
+                    for i in start([waiting.popleft() for _ in range(free)]):
+                        running[pool.submit(_outcome, self.send, *items[i])] = i
+                    if not running:
+                        continue
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    i = running.pop(future)
+                    results[i] = future.result()
+                    if done is not None:
+                        done(i, results[i])
+        finally:
+            for future in running:
+                future.cancel()  # a crash here: what has not started is not sent
+        return results
+
     def close(self) -> None:
-        """Close the HTTP client if this channel made it."""
+        """Close the HTTP clients if this channel made them."""
+        with self._start:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         if self._own:
             self.client.close()
+
+
+def _outcome(
+    send: Callable[[Recipient, Message], None], recipient: Recipient, message: Message
+) -> Exception | None:
+    try:
+        send(recipient, message)
+    except Exception as failed:  # noqa: BLE001 (the caller tells them apart)
+        return failed
+    return None

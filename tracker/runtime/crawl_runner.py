@@ -12,6 +12,10 @@ session and process group. It never outlives the process that started it:
 - `tracker run` restarted after a SIGKILL finds an orphan left running through the source's
   lock-and-pid file (tracker/runtime/crawl_guard.py) and stops it before it crawls again.
 
+While it runs, the child rings the dispatcher's doorbell of this process through a second pipe
+each time it commits deliveries (spiders/doorbell.py, tracker.alerts.wake), so alerts go out
+during the crawl rather than at the dispatcher's next poll.
+
 The temporary directory (the crawl's summary file) is removed in every case but the parent's
 SIGKILL, where the orphaned child removes it as it stops.
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -35,6 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+from tracker.alerts.wake import DOORBELL
 from tracker.runtime.crawl_guard import CrawlGuard, OrphanSurvived
 from tracker.runtime.crawl_report import EX_TEMPFAIL, CrawlReport, crawl_ok
 from tracker.settings import Settings
@@ -142,7 +148,13 @@ def _signal_name(signum: int) -> str:
 
 
 def _command(
-    source: str, summary_file: Path, lifeline: int, tmp: str, treaties: list[str] | None, fmt: str
+    source: str,
+    summary_file: Path,
+    lifeline: int,
+    tmp: str,
+    treaties: list[str] | None,
+    fmt: str,
+    doorbell: int,
 ) -> list[str]:
     cmd = [
         sys.executable,
@@ -158,6 +170,8 @@ def _command(
         f"TRACKER_LIFELINE_GRACE={STOP_GRACE_SECONDS}",
         "-s",
         f"TRACKER_CRAWL_TMPDIR={tmp}",
+        "-s",
+        f"TRACKER_DOORBELL_FD={doorbell}",
     ]
     if treaties:
         cmd += ["-a", "treaty=" + ",".join(treaties)]
@@ -166,14 +180,27 @@ def _command(
     return cmd
 
 
-def _wait(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int, bool]:
-    """Wait for the crawl, acting on stop requests; returns (returncode, timed out)."""
+def _wait(proc: subprocess.Popen[bytes], timeout: float, bell: int | None) -> tuple[int, bool]:
+    """Wait for the crawl, acting on stop requests, ringing the dispatcher's doorbell when the
+    crawl says it committed deliveries (`bell`, the read end of its pipe); returns (returncode,
+    timed out)."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            return proc.wait(timeout=POLL_SECONDS), False
-        except subprocess.TimeoutExpired:
-            pass
+        if bell is not None:
+            ready, _, _ = select.select([bell], [], [], POLL_SECONDS)
+            if ready:
+                if os.read(bell, 4096):
+                    DOORBELL.ring()
+                else:  # the crawl closed it (it ended): wait for it as before
+                    bell = None
+            returncode = proc.poll()
+            if returncode is not None:
+                return returncode, False
+        else:
+            try:
+                return proc.wait(timeout=POLL_SECONDS), False
+            except subprocess.TimeoutExpired:
+                pass
         request = _requested()
         if request is not None and request.signum is not None:
             _stop(proc, reason=_signal_name(request.signum), force=request)
@@ -240,28 +267,32 @@ def _run(
             urls = {**settings.base_urls, source: base_url.rstrip("/")}
             extra["TRACKER_BASE_URLS"] = json.dumps(urls, sort_keys=True)
         lifeline, keep_alive = os.pipe()  # the child reads; only this process can write
+        bell, ringer = os.pipe()  # the child writes when it committed deliveries; we read
         try:
             proc = subprocess.Popen(
-                _command(source, summary_file, lifeline, tmp, treaties, fmt),
+                _command(source, summary_file, lifeline, tmp, treaties, fmt, ringer),
                 env=settings.child_env(**extra),
                 start_new_session=True,
-                pass_fds=(lifeline,),
+                pass_fds=(lifeline, ringer),
             )
         except BaseException:
             os.close(keep_alive)
+            os.close(bell)
             raise
         finally:
             os.close(lifeline)
+            os.close(ringer)
         _RUNNING.add(proc)
         try:
             guard.record(proc.pid, tmp)
-            returncode, timed_out = _wait(proc, settings.crawl_timeout)
+            returncode, timed_out = _wait(proc, settings.crawl_timeout, bell)
         except BaseException:  # KeyboardInterrupt, a bug: never leave the crawl running
             _stop(proc, reason="interrupted")
             raise
         finally:
             _RUNNING.discard(proc)
             os.close(keep_alive)
+            os.close(bell)
             guard.clear()
             with _LOCK:
                 stopped = _STOPPED.pop(proc, None)

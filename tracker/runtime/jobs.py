@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -88,9 +89,40 @@ def crawl_job(settings: Settings, source: str) -> CrawlReport:
     return report
 
 
+class _Dispatching:
+    """This process's dispatch runs: one at a time; a run asked for while one is running (the
+    doorbell rang meanwhile) makes that one go round again instead of being lost."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = False
+        self.again = False
+
+
+_DISPATCHING = _Dispatching()
+
+
 def dispatch_job(settings: Settings) -> None:
-    """Deliver the alerts due now (a failing channel is recorded per delivery, not raised)."""
-    dispatch_once(settings)  # logs its summary when it delivered anything
+    """Deliver the alerts due now (a failing channel is recorded per delivery, not raised); run
+    by the scheduler every minute and whenever the doorbell rings (tracker.alerts.wake)."""
+    state = _DISPATCHING
+    with state.lock:
+        if state.running:  # woken while a run is under way: it goes round once more
+            state.again = True
+            return
+        state.running, state.again = True, False
+    try:
+        while True:
+            dispatch_once(settings)  # logs its summary when it delivered anything
+            with state.lock:
+                if not state.again:
+                    state.running = False
+                    return
+                state.again = False
+    except BaseException:
+        with state.lock:
+            state.running = False
+        raise
 
 
 def health_job(settings: Settings) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from tracker.alerts.job import DISPATCH_INTERVAL_SECONDS
+from tracker.alerts.wake import DOORBELL
 from tracker.runtime.crawl_guard import stop_orphaned_crawls
 from tracker.runtime.jobs import (
     CRAWL_INTERVAL_HOURS,
@@ -31,7 +36,7 @@ def build_scheduler(
     settings: Settings, scheduler_cls: type[BaseScheduler] = BlockingScheduler
 ) -> BaseScheduler:
     """The jobs: each source's crawl, the daily evaluation, the health check, the alert
-    dispatcher (every minute); never overlapping, missed runs coalesced."""
+    dispatcher (every minute, and when woken); never overlapping, missed runs coalesced."""
     scheduler = scheduler_cls(timezone=UTC)
     now = datetime.now(UTC)
     for slug in registry.slugs():  # one crawl job per registered source
@@ -65,17 +70,39 @@ def build_scheduler(
         misfire_grace_time=None,
         next_run_time=now,  # at start too: catches up after downtime
     )
+    add_dispatcher(scheduler, settings, now)
+    return scheduler
+
+
+def add_dispatcher(scheduler: BaseScheduler, settings: Settings, now: datetime) -> None:
+    """The alert dispatcher: every minute, and at once whenever the doorbell rings (an ingest,
+    an evaluation, a crawl of this process committed deliveries: tracker.alerts.wake). Two
+    instances may be asked for at once: the second only makes the first go round again
+    (tracker.runtime.jobs.dispatch_job), so a ring during a run is never skipped."""
     scheduler.add_job(
         dispatch_job,
         IntervalTrigger(seconds=DISPATCH_INTERVAL_SECONDS, timezone=UTC),
         args=(settings,),
         id="dispatch",
-        max_instances=1,
+        max_instances=2,
         coalesce=True,
         misfire_grace_time=None,
         next_run_time=now,
     )
-    return scheduler
+    DOORBELL.listen(_waker(weakref.ref(scheduler)))
+
+
+def _waker(ref: weakref.ref[BaseScheduler]) -> Callable[[], bool]:
+    def wake() -> bool:
+        scheduler = ref()
+        if scheduler is None:
+            return False  # gone: stop listening
+        if scheduler.state == STATE_RUNNING:
+            with contextlib.suppress(JobLookupError):
+                scheduler.modify_job("dispatch", next_run_time=datetime.now(UTC))
+        return True
+
+    return wake
 
 
 def start_scheduler(settings: Settings) -> BaseScheduler:
