@@ -160,10 +160,11 @@ def test_twenty_sigkills_lose_nothing_and_kill_nothing_before_its_last_try(
         "TRACKER_DELIVERY_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
     }
     started = time.monotonic()
-    # A batch's sends are in flight together: with 12 receivers a run's pass (4 batches) lasts
-    # long enough for 20+ kills to land in runs.
+    # A batch's sends are in flight together, so a run goes through the queue three times as
+    # fast as one sending them in turn: 24 receivers (8 batches, about 1.5 s a pass, longer
+    # than any kill waits) and 16 failing ones with 8 tries each keep 20+ runs busy.
     with webhook_receiver(delay=0.12, jitter=0.12, failing="/fail/") as receiver:
-        paths = [f"/ok/{i}" for i in range(8)] + [f"/fail/{i}" for i in range(4)]
+        paths = [f"/ok/{i}" for i in range(8)] + [f"/fail/{i}" for i in range(16)]
         ids = subscribe_all(sessions, settings, [receiver.url(p) for p in paths])
         one_consent_event(sessions)
         assert len(rows(sessions)) == len(paths)
