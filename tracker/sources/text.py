@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from tracker.domain.dates import make_date
+from tracker.domain.dates import MONTH_NAMES, make_date
 
 _DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
@@ -169,6 +169,16 @@ def parse_cell(text: str | None) -> Cell | None:
     return None if found is None else Cell(*found)
 
 
+# Month names as a cell prints them (lower case: full names, three-letter abbreviations and
+# "sept"), for read_cell()'s fast path; what tracker.domain.dates.month_number accepts with
+# `abbreviated`, checked equal by tests/sources/test_text_fast_paths.py.
+_CELL_MONTHS: dict[str, int] = {
+    **{name[:3]: number for number, name in enumerate(MONTH_NAMES, 1)},
+    "sept": 9,
+    **{name: number for number, name in enumerate(MONTH_NAMES, 1)},
+}
+
+
 def read_cell(text: str | None) -> tuple[date, str, bool] | None:
     """parse_cell() as a (date, letter, withdrawn) tuple, for the table parsers' inner loop."""
     if not text or text.isspace():  # an empty cell (`&nbsp;`): clean() would give ""
@@ -176,6 +186,28 @@ def read_cell(text: str | None) -> tuple[date, str, bool] | None:
     cleaned = clean(text)
     if not cleaned:
         return None
+    # Fast path, the same result as _CELL_RE below: an ASCII `D Mon YYYY` or `D Mon YYYY l`
+    # (cleaned: single spaces), a known month and a real day. Anything else (brackets, a dot or
+    # comma after the month, an impossible date, other digits) takes the regular expression.
+    if cleaned.isascii():
+        parts = cleaned.split(" ")
+        count = len(parts)
+        if count == 3 or count == 4:
+            day, month, year = parts[0], parts[1], parts[2]
+            letter = parts[3] if count == 4 else ""
+            number = _CELL_MONTHS.get(month.lower())
+            if (
+                number is not None
+                and len(day) <= 2
+                and day.isdigit()
+                and len(year) == 4
+                and year.isdigit()
+                and (count == 3 or (len(letter) <= 2 and letter.isalpha()))
+            ):
+                try:
+                    return date(int(year), number, int(day)), letter, False
+                except ValueError:
+                    pass  # no such day: the regular expression's path says so
     m = _CELL_RE.match(cleaned)
     if not m:
         raise ValueError(f"unreadable cell {cleaned!r}")
