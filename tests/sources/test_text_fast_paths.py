@@ -27,6 +27,7 @@ from tracker.sources.text import (
     _CELL_RE,
     _CONTROL_RE,
     clean,
+    clean_lines,
     read_cell,
     strip_controls,
     utf8_has_controls,
@@ -188,3 +189,27 @@ def test_read_cell_equals_its_plain_definition() -> None:
         assert _outcome(read_cell, text) == _outcome(reference_read_cell, text), repr(text)
     assert read_cell("29 Jul 2020 a") == (date(2020, 7, 29), "a", False)
     assert read_cell("[ 9 Jan 2012 a]") == (date(2012, 1, 9), "a", True)
+
+
+def reference_clean_lines(text: str) -> str:
+    """clean_lines() as first written: clean() line by line, the empty lines left out."""
+    lines = (clean(line) for line in text.split("\n") if line and not line.isspace())
+    return "\n".join(line for line in lines if line)
+
+
+def test_clean_lines_equals_clean_line_by_line() -> None:
+    """Stripping controls and NFC over the whole text give each line what they give it alone:
+    over every code point beside line feeds, and random texts of the tricky characters."""
+    for cp in EVERY:
+        c = chr(cp)
+        text = f"a{c}\nb{c}\n\u0301x e{c}\u0301\ne\n{c}\u0301 \n{c}\n{c}\u0308\no"
+        assert clean_lines(text) == reference_clean_lines(text), hex(cp)
+    rng = random.Random(15)
+    tricky = (*_TRICKY, "\n", "\n", "\n\n", " \n ")
+    for _ in range(30_000):
+        text = "".join(rng.choice(tricky) for _ in range(rng.randint(0, 14)))
+        assert clean_lines(text) == reference_clean_lines(text), repr(text)
+    assert clean_lines("") == reference_clean_lines("") == ""
+    assert clean_lines(" Reservation:\u00a0\n\n\t\u201cIt is\u200b provided\u201d \n") == (
+        "Reservation:\n\u201cIt is provided\u201d"
+    )

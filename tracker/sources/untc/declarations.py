@@ -17,7 +17,7 @@ from lxml import etree
 from tracker.domain.models import Declaration
 from tracker.sources.countries import iso3
 from tracker.sources.documents import tag_of
-from tracker.sources.text import NOT_TEXT, clean, split_refs
+from tracker.sources.text import NOT_TEXT, clean, clean_lines, split_refs
 
 # Table id suffix -> section (tracker.domain.models.DECLARATION_SECTIONS).
 TABLES: dict[str, str] = {
@@ -52,9 +52,7 @@ def text_lines(el: etree._Element, sup: bool = True) -> str:
         parts: list[str] = []
         _walk(el, parts, sup)
         text = "".join(parts)
-    # A line of whitespace only cleans to "" (tests/sources/test_text_fast_paths.py): skipped.
-    lines = (clean(line) for line in text.split("\n") if line and not line.isspace())
-    return "\n".join(line for line in lines if line)
+    return clean_lines(text)  # each line cleaned, the empty ones left out
 
 
 def _walk(node: etree._Element, parts: list[str], sup: bool) -> None:
