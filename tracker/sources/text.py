@@ -94,6 +94,13 @@ def clean(text: str | None) -> str:
     return " ".join(text.split())
 
 
+def _usual(text: str) -> str:
+    """`text` with its tabs, line feeds, carriage returns and no-break spaces made spaces: when
+    that is printable, `text` holds nothing _CONTROL_RE matches (each of its characters is
+    unprintable; none of these four is one), so the regex need not run."""
+    return text.replace("\t", " ").replace("\n", " ").replace("\r", " ").replace("\xa0", " ")
+
+
 def clean_lines(text: str) -> str:
     """clean() of every line of `text`, the empty ones left out, joined by line feeds; at once:
     controls stripped and NFC applied to the whole text (a line feed is neither a control nor
@@ -101,10 +108,8 @@ def clean_lines(text: str) -> str:
     folded (tests/sources/test_text_fast_paths.py compares it with the line-by-line clean())."""
     if not text:
         return ""
-    # Every character the regex strips is unprintable: the regex only runs when something but
-    # the usual line feeds, tabs, carriage returns and no-break spaces is (a cheaper scan).
-    usual = text.replace("\n", " ").replace("\t", " ").replace("\r", " ").replace("\xa0", " ")
-    if not usual.isprintable():
+    # The regex only when something but the usual whitespace is unprintable (a cheaper scan).
+    if not _usual(text).isprintable():
         text = _CONTROL_RE.sub("", text)
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
