@@ -13,16 +13,21 @@ import random
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
+from tracker.domain.dates import MONTH_NAMES, make_date
 from tracker.sources.documents import html_root
 from tracker.sources.encoding import decode
 from tracker.sources.text import (
+    _CELL_RE,
     _CONTROL_RE,
     clean,
+    clean_lines,
     read_cell,
     strip_controls,
     utf8_has_controls,
@@ -121,3 +126,90 @@ def test_a_whitespace_only_cell_cleans_to_nothing() -> None:
     for c in spaces:
         assert clean(c) == clean(f"{c} {c}\t") == "", hex(ord(c))
         assert read_cell(c * 2) is None
+
+
+def reference_read_cell(text: str | None) -> tuple[date, str, bool] | None:
+    """read_cell() as first written: the regular expression for every cell."""
+    if not text or text.isspace():
+        return None
+    cleaned = clean(text)
+    if not cleaned:
+        return None
+    m = _CELL_RE.match(cleaned)
+    if not m:
+        raise ValueError(f"unreadable cell {cleaned!r}")
+    opened, day, month, year, letter, closed = m.groups()
+    if bool(opened) != bool(closed):
+        raise ValueError(f"unbalanced brackets in cell {cleaned!r}")
+    found = make_date(day, month, year, abbreviated=True)
+    if found is None:
+        raise ValueError(f"impossible date in cell {cleaned!r}")
+    return found, letter or "", bool(opened)
+
+
+def _outcome(read: Callable[[str], object], text: str) -> object:
+    try:
+        return read(text)
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+
+
+_DAYS = ("1", "9", "09", "29", "31", "30", "0", "00", "32", "123", "\u0662", "\u00b2", "3a")
+_MONTHS = (
+    *MONTH_NAMES, *(m[:3] for m in MONTH_NAMES), "Sept", "sept", "SEPT", "Jul.", "Jul,", "Jul.,",
+    "JANUARY", "Feb", "feB", "Ju", "Julyy", "Septembers", "Mai", "Mär", "\u0130an",
+)  # fmt: skip
+_YEARS = ("2020", "1999", "0000", "0001", "9999", "20201", "202", "\u0662\u0660\u0662\u0660")
+_GAPS = (" ", "  ", "\t", "\xa0", "\u2009", " \n")
+_OPENINGS = ("", " ", "[", "[ ", "\xa0")
+_CLOSINGS = ("", " ", "]", " ]", "\xa0", "  ")
+_LETTERS = ("", "a", "A", "AA", "d", "s", "n", "P", "abc", "1", "é", "a]", "[a")
+
+
+def test_read_cell_equals_its_plain_definition() -> None:
+    """read_cell()'s fast path (an ASCII `D Mon YYYY [l]`) reads what the regular expression
+    reads, and refuses what it refuses, with the same words."""
+    rng = random.Random(15)
+    texts = []
+    for day in _DAYS:
+        for month in _MONTHS:
+            for year in ("2020", "2019", "1900", "2024"):
+                for letter in ("", "a", "AA", "abc"):
+                    texts.append(f"{day} {month} {year} {letter}")
+    for _ in range(30_000):
+        day, month, year = rng.choice(_DAYS), rng.choice(_MONTHS), rng.choice(_YEARS)
+        letter = rng.choice(_LETTERS)
+        gaps = [rng.choice(_GAPS) for _ in range(3)]
+        text = f"{rng.choice(_OPENINGS)}{day}{gaps[0]}{month}{gaps[1]}{year}"
+        text += f"{gaps[2]}{letter}" if letter else ""
+        text += rng.choice(_CLOSINGS)
+        texts.append(text)
+    texts += ["29 Feb 2019", "29 Feb 2020", "31 Apr 2020", "1 Jan 2020 a b", "1 Jan", "", " "]
+    for text in texts:
+        assert _outcome(read_cell, text) == _outcome(reference_read_cell, text), repr(text)
+    assert read_cell("29 Jul 2020 a") == (date(2020, 7, 29), "a", False)
+    assert read_cell("[ 9 Jan 2012 a]") == (date(2012, 1, 9), "a", True)
+
+
+def reference_clean_lines(text: str) -> str:
+    """clean_lines() as first written: clean() line by line, the empty lines left out."""
+    lines = (clean(line) for line in text.split("\n") if line and not line.isspace())
+    return "\n".join(line for line in lines if line)
+
+
+def test_clean_lines_equals_clean_line_by_line() -> None:
+    """Stripping controls and NFC over the whole text give each line what they give it alone:
+    over every code point beside line feeds, and random texts of the tricky characters."""
+    for cp in EVERY:
+        c = chr(cp)
+        text = f"a{c}\nb{c}\n\u0301x e{c}\u0301\ne\n{c}\u0301 \n{c}\n{c}\u0308\no"
+        assert clean_lines(text) == reference_clean_lines(text), hex(cp)
+    rng = random.Random(15)
+    tricky = (*_TRICKY, "\n", "\n", "\n\n", " \n ")
+    for _ in range(30_000):
+        text = "".join(rng.choice(tricky) for _ in range(rng.randint(0, 14)))
+        assert clean_lines(text) == reference_clean_lines(text), repr(text)
+    assert clean_lines("") == reference_clean_lines("") == ""
+    assert clean_lines(" Reservation:\u00a0\n\n\t\u201cIt is\u200b provided\u201d \n") == (
+        "Reservation:\n\u201cIt is provided\u201d"
+    )

@@ -39,7 +39,7 @@ KINDS: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     """One dated cell of the participants table."""
 
@@ -69,7 +69,7 @@ class Action:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Participant:
     """A row of the participants table: printed name, identity, footnote refs and actions."""
 
@@ -152,7 +152,7 @@ class Participant:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Footnote:
     ref: str
     text: str
@@ -168,7 +168,7 @@ DECLARATION_SECTIONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Declaration:
     """A participant's declaration, reservation, objection or notification as printed
     (`section`: a key of DECLARATION_SECTIONS; `text`: the printed words, one entry per
@@ -200,7 +200,7 @@ class Declaration:
         return cls(d["participant"], d["section"], d["text"], d.get("iso3"), refs)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TreatyStatus:
     """The normalized status of one treaty as printed by its depositary at one observation."""
 

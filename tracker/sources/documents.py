@@ -62,20 +62,21 @@ def text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: boo
         child = el[0]
         if child.tag == "br":
             return (el.text or "") + " " + (child.tail or "")
-    skipped = set(skip)
     parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            tag = tag_of(child)
-            if tag == "br":
-                parts.append(" ")
-            elif tag and tag not in NOT_TEXT and (sup or tag != "sup") and child not in skipped:
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
+    _walk(el, parts, set(skip), sup)
     return "".join(parts)
+
+
+def _walk(node: etree._Element, parts: list[str], skipped: set[etree._Element], sup: bool) -> None:
+    """text_nodes()'s walk: a module-level function, not a closure calling itself (that would be
+    a reference cycle per call, left to the garbage collector)."""
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        tag = tag_of(child)
+        if tag == "br":
+            parts.append(" ")
+        elif tag and tag not in NOT_TEXT and (sup or tag != "sup") and child not in skipped:
+            _walk(child, parts, skipped, sup)
+        if child.tail:
+            parts.append(child.tail)

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from tracker.domain.dates import make_date
+from tracker.domain.dates import MONTH_NAMES, make_date
 
 _DATE = r"(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})"
 _LEADING_DATE_RE = re.compile(r"^\s*" + _DATE + r"(?!\d)")
@@ -94,6 +94,28 @@ def clean(text: str | None) -> str:
     return " ".join(text.split())
 
 
+def _usual(text: str) -> str:
+    """`text` with its tabs, line feeds, carriage returns and no-break spaces made spaces: when
+    that is printable, `text` holds nothing _CONTROL_RE matches (each of its characters is
+    unprintable; none of these four is one), so the regex need not run."""
+    return text.replace("\t", " ").replace("\n", " ").replace("\r", " ").replace("\xa0", " ")
+
+
+def clean_lines(text: str) -> str:
+    """clean() of every line of `text`, the empty ones left out, joined by line feeds; at once:
+    controls stripped and NFC applied to the whole text (a line feed is neither a control nor
+    ever composed, so each line comes out as clean() makes it), then each line's whitespace
+    folded (tests/sources/test_text_fast_paths.py compares it with the line-by-line clean())."""
+    if not text:
+        return ""
+    # The regex only when something but the usual whitespace is unprintable (a cheaper scan).
+    if not _usual(text).isprintable():
+        text = _CONTROL_RE.sub("", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    return "\n".join(folded for line in text.split("\n") if (folded := " ".join(line.split())))
+
+
 def _make_date(day: str, month: str, year: str) -> date | None:
     return make_date(day, month, year, abbreviated=True)
 
@@ -169,6 +191,16 @@ def parse_cell(text: str | None) -> Cell | None:
     return None if found is None else Cell(*found)
 
 
+# Month names as a cell prints them (lower case: full names, three-letter abbreviations and
+# "sept"), for read_cell()'s fast path; what tracker.domain.dates.month_number accepts with
+# `abbreviated`, checked equal by tests/sources/test_text_fast_paths.py.
+_CELL_MONTHS: dict[str, int] = {
+    **{name[:3]: number for number, name in enumerate(MONTH_NAMES, 1)},
+    "sept": 9,
+    **{name: number for number, name in enumerate(MONTH_NAMES, 1)},
+}
+
+
 def read_cell(text: str | None) -> tuple[date, str, bool] | None:
     """parse_cell() as a (date, letter, withdrawn) tuple, for the table parsers' inner loop."""
     if not text or text.isspace():  # an empty cell (`&nbsp;`): clean() would give ""
@@ -176,6 +208,28 @@ def read_cell(text: str | None) -> tuple[date, str, bool] | None:
     cleaned = clean(text)
     if not cleaned:
         return None
+    # Fast path, the same result as _CELL_RE below: an ASCII `D Mon YYYY` or `D Mon YYYY l`
+    # (cleaned: single spaces), a known month and a real day. Anything else (brackets, a dot or
+    # comma after the month, an impossible date, other digits) takes the regular expression.
+    if cleaned.isascii():
+        parts = cleaned.split(" ")
+        count = len(parts)
+        if count == 3 or count == 4:
+            day, month, year = parts[0], parts[1], parts[2]
+            letter = parts[3] if count == 4 else ""
+            number = _CELL_MONTHS.get(month.lower())
+            if (
+                number is not None
+                and len(day) <= 2
+                and day.isdigit()
+                and len(year) == 4
+                and year.isdigit()
+                and (count == 3 or (len(letter) <= 2 and letter.isalpha()))
+            ):
+                try:
+                    return date(int(year), number, int(day)), letter, False
+                except ValueError:
+                    pass  # no such day: the regular expression's path says so
     m = _CELL_RE.match(cleaned)
     if not m:
         raise ValueError(f"unreadable cell {cleaned!r}")

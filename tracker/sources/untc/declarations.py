@@ -17,7 +17,7 @@ from lxml import etree
 from tracker.domain.models import Declaration
 from tracker.sources.countries import iso3
 from tracker.sources.documents import tag_of
-from tracker.sources.text import NOT_TEXT, clean, split_refs
+from tracker.sources.text import NOT_TEXT, clean, clean_lines, split_refs
 
 # Table id suffix -> section (tracker.domain.models.DECLARATION_SECTIONS).
 TABLES: dict[str, str] = {
@@ -50,29 +50,29 @@ def text_lines(el: etree._Element, sup: bool = True) -> str:
         text = el.text or ""
     else:
         parts: list[str] = []
-        append = parts.append
-
-        def walk(node: etree._Element) -> None:
-            if node.text:
-                append(node.text)
-            for child in node:
-                tag = child.tag
-                tag = tag.lower() if isinstance(tag, str) else ""  # tag_of(), inlined
-                block = tag in _BLOCKS
-                if block:
-                    append("\n")
-                if tag and tag not in NOT_TEXT and (sup or tag != "sup") and not _hidden(child):
-                    walk(child)
-                if block and tag != "br":
-                    append("\n")
-                if child.tail:
-                    append(child.tail)
-
-        walk(el)
+        _walk(el, parts, sup)
         text = "".join(parts)
-    # A line of whitespace only cleans to "" (tests/sources/test_text_fast_paths.py): skipped.
-    lines = (clean(line) for line in text.split("\n") if line and not line.isspace())
-    return "\n".join(line for line in lines if line)
+    return clean_lines(text)  # each line cleaned, the empty ones left out
+
+
+def _walk(node: etree._Element, parts: list[str], sup: bool) -> None:
+    """text_lines()'s walk: a module-level function, not a closure calling itself (that would
+    be a reference cycle per call, left to the garbage collector)."""
+    append = parts.append
+    if node.text:
+        append(node.text)
+    for child in node:
+        tag = child.tag
+        tag = tag.lower() if isinstance(tag, str) else ""  # tag_of(), inlined
+        block = tag in _BLOCKS
+        if block:
+            append("\n")
+        if tag and tag not in NOT_TEXT and (sup or tag != "sup") and not _hidden(child):
+            _walk(child, parts, sup)
+        if block and tag != "br":
+            append("\n")
+        if child.tail:
+            append(child.tail)
 
 
 def _in_template(el: etree._Element) -> bool:

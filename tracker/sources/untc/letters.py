@@ -45,6 +45,12 @@ def kind_for(column: Column, letter: str) -> str:
     raise ValueError(f"unknown action letter {letter!r}")
 
 
+def kinds_for(column: Column) -> dict[str, str]:
+    """Every letter kind_for() knows in `column`, with its kind (a look-up for the table
+    parsers' inner loop; a letter missing from it is one kind_for() refuses)."""
+    return LETTER_KINDS | _COLUMN_LETTER_KINDS.get(column, {})
+
+
 def label_in_force(label: str | None) -> bool | None:
     """What UNTC's entry-into-force label says: "Entry into force" (or "entered into force"):
     True; "Not yet in force": False; no label, or other words: None (nothing is guessed)."""

@@ -9,12 +9,16 @@ from tracker.domain.models import Action, Column, Participant
 from tracker.sources import PageRejected
 from tracker.sources.countries import identify
 from tracker.sources.text import clean, read_cell
-from tracker.sources.untc.letters import kind_for
+from tracker.sources.untc.letters import kind_for, kinds_for
 
 # Case-insensitive on purpose: "Undertaking of provisional application" and "Notification of
 # non-provisional application" (UNCLOS Part XI, XXI-6-a) are not consent: the printed parties
 # count of XXI-6-a only agrees with the table when that column is left out of the parties.
 _PROVISIONAL_RE = re.compile(r"provisional application", re.I)
+
+
+# Each column role's letters and kinds (tracker.sources.untc.letters.kind_for, looked up once).
+_KINDS: dict[Column, dict[str, str]] = {role: kinds_for(role) for role in Column}
 
 
 def column_role(header: str) -> Column:
@@ -46,12 +50,14 @@ def build_participant(
         )
     actions: list[Action] = []
     for raw, role in zip(cells, roles, strict=True):
+        if not raw or raw.isspace():  # read_cell()'s first test: an empty cell (most of them)
+            continue
         try:
             cell = read_cell(raw)
             if cell is None:
                 continue
             on, letter, withdrawn = cell
-            kind = kind_for(role, letter)
+            kind = _KINDS[role].get(letter) or kind_for(role, letter)  # kind_for: the error
         except ValueError as exc:
             raise PageRejected(
                 f"participants table row {row} ({printed}), {role.value} column: {exc} "

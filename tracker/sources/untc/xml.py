@@ -80,19 +80,21 @@ def _raw(el: etree._Element | None) -> str:
     if len(el) == 0:  # a leaf (most entries): its text is all there is
         return strip_literal_code(el.text or "")
     parts: list[str] = []
-
-    def walk(node: etree._Element) -> None:
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            name = _local(child)
-            if name and name not in NOT_TEXT:
-                walk(child)
-            if child.tail:
-                parts.append(child.tail)
-
-    walk(el)
+    _walk(el, parts)
     return strip_literal_code("".join(parts))
+
+
+def _walk(node: etree._Element, parts: list[str]) -> None:
+    """_raw()'s walk: a module-level function, not a closure calling itself (that would be a
+    reference cycle per call, left to the garbage collector)."""
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        name = _local(child)
+        if name and name not in NOT_TEXT:
+            _walk(child, parts)
+        if child.tail:
+            parts.append(child.tail)
 
 
 def _plain(el: etree._Element | None) -> str:
