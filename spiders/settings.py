@@ -67,7 +67,13 @@ DEFAULT_REQUEST_HEADERS = {
 
 ITEM_PIPELINES = {"spiders.pipelines.IngestPipeline": 300}
 # The crawl stops itself when the process that started it is gone (enabled by tracker/crawl.py).
-EXTENSIONS = {"spiders.lifeline.Lifeline": 100}
+# AutoThrottle reads a 304 Not Modified as a success, as it reads a 200 (spiders.throttle: with
+# Scrapy's own, a crawl of unchanged pages could only ever slow down).
+EXTENSIONS = {
+    "spiders.lifeline.Lifeline": 100,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "spiders.throttle.NotModifiedAwareAutoThrottle": 0,
+}
 
 LOG_LEVEL = _settings.log_level
 # JSON logs (`tracker run`): spiders/child.py has installed the one root handler.
