@@ -210,3 +210,11 @@ def test_the_project_throttles_with_the_304_aware_autothrottle(monkeypatch):
     extensions = get_project_settings().getdict("EXTENSIONS")
     assert extensions["scrapy.extensions.throttle.AutoThrottle"] is None
     assert extensions["spiders.throttle.NotModifiedAwareAutoThrottle"] == 0
+
+
+def test_one_item_of_a_response_at_a_time(monkeypatch):
+    from scrapy.utils.project import get_project_settings
+
+    # a response yields one item here; Scrapy starts CONCURRENT_ITEMS tasks for each response
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "spiders.settings")
+    assert get_project_settings().getint("CONCURRENT_ITEMS") == 1
