@@ -30,7 +30,7 @@ class NotModifiedAwareAutoThrottle(AutoThrottle):
 
     def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
         if response.status == NOT_MODIFIED:
-            # Scrapy's rule keys on the status alone; the same answer read as a success (a 304
-            # has no body, so the copy is only its headers).
-            response = response.replace(status=200)
+            # Scrapy's rule reads the status alone: the answer read as a success (a bare
+            # Response, not a copy of this one: copying a TextResponse detects its encoding).
+            response = Response(response.url, status=200)
         super()._adjust_delay(slot, latency, response)
