@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import pickle
 import shutil
 import time
@@ -85,6 +86,24 @@ def etags_agree(cached: Response, not_modified: Response) -> bool:
     return _opaque(new) == _opaque(old)
 
 
+def overwrite(path: Path, data: bytes) -> None:
+    """Make the file at `path` hold exactly `data`: its old bytes written over, what is left of
+    them cut off. The same file as `open(path, "wb").write(data)`, without its cost: on ext4
+    (auto_da_alloc) a file that held data and is truncated to nothing is flushed to disk when
+    it is closed, about 1 to 2.5 ms a file here, three files for every revalidated page, on the
+    crawl's one thread; writing over the bytes in place costs about 10 us. A file this small
+    is one block: a crash leaves the old bytes or the new ones, not the empty file a crash
+    between the truncation and the write of `"wb"` can leave."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+
+
 class TrackerCacheStorage(FilesystemCacheStorage):
     """Scrapy's filesystem storage, plus removing an entry and refreshing one in place."""
 
@@ -106,12 +125,17 @@ class TrackerCacheStorage(FilesystemCacheStorage):
             "response_url": response.url,
             "timestamp": time.time(),
         }
-        with self._open(path / "meta", "wb") as f:
-            f.write(repr(metadata).encode())
-        with self._open(path / "pickled_meta", "wb") as f:
-            pickle.dump(metadata, f, protocol=4)
-        with self._open(path / "response_headers", "wb") as f:
-            f.write(headers_dict_to_raw(response.headers) or b"")
+        files = {
+            "meta": repr(metadata).encode(),
+            "pickled_meta": pickle.dumps(metadata, protocol=4),
+            "response_headers": headers_dict_to_raw(response.headers) or b"",
+        }
+        for name, data in files.items():
+            if self.use_gzip:
+                with self._open(path / name, "wb") as f:
+                    f.write(data)
+            else:
+                overwrite(path / name, data)
         return True
 
     def remove_response(self, spider: Spider, request: Request) -> bool:

@@ -66,8 +66,21 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 ITEM_PIPELINES = {"spiders.pipelines.IngestPipeline": 300}
+# The items of one response processed at once. A response yields one item here (a page, a
+# catalogue page or a failed fetch: spiders.base) and the pipeline stores one page at a time, so
+# more buys nothing, while Scrapy starts this many tasks for every response's output (the
+# default 100 cost about 1 ms a response; pages still overlap across responses).
+CONCURRENT_ITEMS = 1
 # The crawl stops itself when the process that started it is gone (enabled by tracker/crawl.py).
-EXTENSIONS = {"spiders.lifeline.Lifeline": 100, "spiders.doorbell.Doorbell": 110}
+# AutoThrottle reads a 304 Not Modified as a success, as it reads a 200 (spiders.throttle: with
+# Scrapy's own, a crawl of unchanged pages could only ever slow down). The doorbell wakes the
+# parent's dispatcher when an ingest committed deliveries.
+EXTENSIONS = {
+    "spiders.lifeline.Lifeline": 100,
+    "spiders.doorbell.Doorbell": 110,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "spiders.throttle.NotModifiedAwareAutoThrottle": 0,
+}
 
 LOG_LEVEL = _settings.log_level
 # JSON logs (`tracker run`): spiders/child.py has installed the one root handler.

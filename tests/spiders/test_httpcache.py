@@ -159,3 +159,43 @@ def test_a_revalidated_copy_whose_body_file_differs_is_stored_whole(cache):
     _body_file(cache).write_bytes(b"truncated")  # the entry on disk is not the served copy
     settle(cache, request, "unchanged")
     assert cached(cache).body == GOOD
+
+
+def test_a_refreshed_entry_shorter_than_the_last_one_reads_back_exactly(cache):
+    import ast
+    import pickle
+
+    request = Request(URL)
+    assert cache.process_request(request) is None
+    first = HtmlResponse(
+        URL, body=GOOD, headers={"ETag": '"g"', "X-Note": "a long first value"}, request=request
+    )
+    cache.process_response(request, first)
+    settle(cache, request, "accepted")
+    request = Request(URL)
+    assert cache.process_request(request) is None
+    not_modified = Response(URL, status=304, headers={"ETag": '"g"', "X-Note": "b"})
+    cache.process_response(request, not_modified)
+    settle(cache, request, "unchanged")
+    entry = _body_file(cache).parent
+    again = cached(cache)
+    assert again.body == GOOD and again.headers.getlist("X-Note") == [b"b"]
+    raw = (entry / "response_headers").read_bytes()
+    assert b"long first value" not in raw and raw.count(b"X-Note") == 1
+    meta = pickle.loads((entry / "pickled_meta").read_bytes())
+    assert ast.literal_eval((entry / "meta").read_text()) == meta
+    assert meta["url"] == URL and meta["status"] == 200
+
+
+def test_overwrite_leaves_exactly_the_new_bytes(tmp_path):
+    from spiders.httpcache import overwrite
+
+    path = tmp_path / "f"
+    overwrite(path, b"x" * 5000)  # a new file
+    assert path.read_bytes() == b"x" * 5000
+    overwrite(path, b"short")  # over longer old bytes: their tail cut off
+    assert path.read_bytes() == b"short"
+    overwrite(path, b"y" * 9000)
+    assert path.read_bytes() == b"y" * 9000
+    overwrite(path, b"")
+    assert path.read_bytes() == b""

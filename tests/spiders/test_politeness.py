@@ -156,3 +156,65 @@ def test_a_paused_host_holds_its_next_request_but_never_beyond_the_cap():
     started = time.monotonic()
     asyncio.run(mw.process_request(Request("http://y/other")))  # another host: no wait
     assert time.monotonic() - started < 0.1
+
+
+def throttle(**settings):
+    from spiders.throttle import NotModifiedAwareAutoThrottle
+
+    crawler = get_crawler(
+        UntcSpider,
+        settings_dict={
+            "AUTOTHROTTLE_ENABLED": True,
+            "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+            "AUTOTHROTTLE_MAX_DELAY": 60.0,
+            **settings,
+        },
+    )
+    extension = NotModifiedAwareAutoThrottle(crawler)
+    extension.mindelay = extension._min_delay()
+    extension.maxdelay = extension._max_delay()
+    return extension
+
+
+def slot(delay):
+    from scrapy.core.downloader import Slot
+
+    return Slot(concurrency=1, delay=delay, jitter=0)
+
+
+def test_a_304_lowers_the_delay_as_a_200_does_errors_and_redirects_still_cannot():
+    extension = throttle(DOWNLOAD_DELAY=0.0)
+    for status, lowered in ((200, True), (304, True), (500, False), (503, False), (302, False)):
+        s = slot(4.0)
+        extension._adjust_delay(s, 0.2, Response("http://x/p", status=status))
+        assert (s.delay < 4.0) is lowered, status
+        if lowered:  # Scrapy's own step: halfway to latency / target concurrency
+            assert s.delay == (4.0 + 0.2) / 2
+    s = slot(0.1)  # a slow answer raises the delay whatever its status
+    extension._adjust_delay(s, 3.0, Response("http://x/p", status=304))
+    assert s.delay == 3.0
+
+
+def test_a_304_never_takes_the_delay_below_download_delay():
+    extension = throttle(DOWNLOAD_DELAY=1.0)
+    s = slot(1.5)
+    for _ in range(20):
+        extension._adjust_delay(s, 0.001, Response("http://x/p", status=304))
+    assert s.delay == 1.0
+
+
+def test_the_project_throttles_with_the_304_aware_autothrottle(monkeypatch):
+    from scrapy.utils.project import get_project_settings
+
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "spiders.settings")
+    extensions = get_project_settings().getdict("EXTENSIONS")
+    assert extensions["scrapy.extensions.throttle.AutoThrottle"] is None
+    assert extensions["spiders.throttle.NotModifiedAwareAutoThrottle"] == 0
+
+
+def test_one_item_of_a_response_at_a_time(monkeypatch):
+    from scrapy.utils.project import get_project_settings
+
+    # a response yields one item here; Scrapy starts CONCURRENT_ITEMS tasks for each response
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "spiders.settings")
+    assert get_project_settings().getint("CONCURRENT_ITEMS") == 1
