@@ -20,7 +20,7 @@ from tracker import sources
 from tracker.domain.endings import Ending
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
-from tracker.services import format_check, retraction, rule_events, timeline
+from tracker.services import forecasting, format_check, retraction, rule_events, timeline
 from tracker.services.crawl_records import later, note_problem, quarantine
 from tracker.services.health import DEFAULT_POLICY, HealthPolicy, apply_health
 from tracker.services.pages import FetchedPage, IngestResult
@@ -291,6 +291,8 @@ def _ingest_status(
     detected = rule_events.evaluate_treaty(
         session, treaty, now=observed, approaching=approaching, snapshot=snapshot, status=status
     )
+    # The new latest snapshot's history for the forecasts to come, from this evaluation.
+    forecasting.remember_history(session, snapshot, detected.treaty, status, detected.evaluation)
     events += len(detected.created)
     return IngestResult("accepted", status.treaty_id, snapshot.id, route.handover, events)
 

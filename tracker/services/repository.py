@@ -91,6 +91,13 @@ def get_or_create_source(session: Session, slug: str, url: str | None = None) ->
     return source
 
 
+def source_slug(session: Session, source_id: int) -> str | None:
+    """The slug of the source with this id (None: no such source); read from the session's
+    identity map, with no query, when the source is loaded already (the ingest's is)."""
+    source = session.get(Source, source_id)
+    return source.slug if source is not None else None
+
+
 def lock_treaty(session: Session, source: Source, external_id: str, title: str) -> Treaty:
     """Return the treaty row (inserted on first sight), locked FOR UPDATE on PostgreSQL."""
     query = select(Treaty).where(Treaty.source_id == source.id, Treaty.external_id == external_id)

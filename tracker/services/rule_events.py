@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import ConditionConfirmation, Event, Snapshot, Source, Treaty
+from db.models import ConditionConfirmation, Event, Snapshot, Treaty
 from db.models import Participant as ParticipantRow
 from tracker.alerts import outbox
 from tracker.catalogue import rule_for
@@ -29,7 +29,7 @@ from tracker.domain.rules import Rule
 from tracker.forecast.model import FORECAST
 from tracker.services.disputed_events import _held, settle_disputed
 from tracker.services.forecasting import forecast_of
-from tracker.services.repository import aware, latest_snapshot
+from tracker.services.repository import aware, latest_snapshot, source_slug
 from tracker.services.rule_context import rule_context
 from tracker.settings import DEFAULTS
 from tracker.sources import registry
@@ -101,7 +101,7 @@ def as_last_seen(status: TreatyStatus, treaty: Treaty) -> TreatyStatus:
 
 def rule_of(session: Session, treaty: Treaty, status: TreatyStatus) -> Rule | None:
     """The treaty's entry-into-force rule as it applies to `status` (None: no rule known)."""
-    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    slug = source_slug(session, treaty.source_id) or ""
     return rule_for(slug, treaty.external_id, status)
 
 
@@ -233,7 +233,7 @@ def evaluate_treaty(
 ) -> Detection:
     """Evaluate the treaty's rule on its latest snapshot and record the rule events now due
     (`status`: that snapshot's status as parsed, when the caller has it)."""
-    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    slug = source_slug(session, treaty.source_id) or ""
     result = Detection(registry.public_id(slug, treaty.external_id) if slug else treaty.external_id)
     rule, status, snapshot = rule_and_status(session, treaty, snapshot, status)
     if rule is None or status is None or snapshot is None:
