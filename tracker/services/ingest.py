@@ -27,7 +27,7 @@ from tracker.services.pages import FetchedPage, IngestResult
 from tracker.services.repository import (
     get_or_create_source,
     latest_snapshot,
-    lock_treaty,
+    lock_or_insert_treaty,
     store_raw_page,
     upsert_participants,
 )
@@ -216,8 +216,8 @@ def _ingest_status(
     health: HealthPolicy = DEFAULT_POLICY,
 ) -> IngestResult:
     source = get_or_create_source(session, page.source, page.url)
-    treaty = lock_treaty(session, source, status.treaty_id, status.title)
-    latest = latest_snapshot(session, treaty.id)
+    treaty, inserted = lock_or_insert_treaty(session, source, status.treaty_id, status.title)
+    latest = None if inserted else latest_snapshot(session, treaty.id)
     route = format_check.cross_check(session, source, treaty, page, status, latest, health)
     if route.result is not None:  # another format than the history's: a cross-check only
         return route.result

@@ -57,14 +57,18 @@ def table_of(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Any], index: Sequence[str]) -> Insert:
-    """Build an INSERT that skips rows conflicting on the unique `index` (PostgreSQL, SQLite)."""
+def insert_ignoring_conflicts(
+    session: Session, model: type[Any], index: Sequence[str], *, orm: bool = False
+) -> Insert:
+    """Build an INSERT that skips rows conflicting on the unique `index` (PostgreSQL, SQLite);
+    `orm`: of the mapped class, so that its RETURNING can give ORM objects (else a Core insert of
+    its table: no ORM bulk machinery on the hot path)."""
     dialect = session.get_bind().dialect.name
-    table = table_of(model)  # Core insert: no ORM bulk machinery on the hot path
+    target = model if orm else table_of(model)
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(index))
+        return postgresql.insert(target).on_conflict_do_nothing(index_elements=list(index))
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(index))
+        return sqlite.insert(target).on_conflict_do_nothing(index_elements=list(index))
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
 
 
@@ -100,14 +104,25 @@ def source_slug(session: Session, source_id: int) -> str | None:
 
 def lock_treaty(session: Session, source: Source, external_id: str, title: str) -> Treaty:
     """Return the treaty row (inserted on first sight), locked FOR UPDATE on PostgreSQL."""
+    return lock_or_insert_treaty(session, source, external_id, title)[0]
+
+
+def lock_or_insert_treaty(
+    session: Session, source: Source, external_id: str, title: str
+) -> tuple[Treaty, bool]:
+    """`lock_treaty`, and whether this call inserted the row (then the treaty has nothing yet:
+    no snapshot, no event). A row inserted by this transaction is its own on PostgreSQL (locked
+    by the insert); one another writer inserted first is read and locked."""
     query = select(Treaty).where(Treaty.source_id == source.id, Treaty.external_id == external_id)
     treaty = session.scalar(query.with_for_update())
-    if treaty is None:
-        values = {"source_id": source.id, "external_id": external_id, "title": title}
-        stmt = insert_ignoring_conflicts(session, Treaty, ["source_id", "external_id"])
-        session.execute(stmt.values(**values))
-        treaty = session.scalars(query.with_for_update()).one()
-    return treaty
+    if treaty is not None:
+        return treaty, False
+    values = {"source_id": source.id, "external_id": external_id, "title": title}
+    stmt = insert_ignoring_conflicts(session, Treaty, ["source_id", "external_id"], orm=True)
+    inserted = session.scalars(stmt.values(**values).returning(Treaty)).first()
+    if inserted is not None:
+        return inserted, True
+    return session.scalars(query.with_for_update()).one(), False
 
 
 def latest_snapshot(session: Session, treaty_id: int) -> Snapshot | None:
@@ -138,8 +153,9 @@ def store_raw_page(
         "size": len(body),
         "content_type": content_type,
     }
-    session.execute(insert_ignoring_conflicts(session, RawPage, ["sha256"]).values(**values))
-    return session.scalars(query).one()
+    stmt = insert_ignoring_conflicts(session, RawPage, ["sha256"]).values(**values)
+    inserted = session.scalar(stmt.returning(table_of(RawPage).c.id))
+    return inserted if inserted is not None else session.scalars(query).one()
 
 
 def upsert_participants(session: Session, participants: Iterable[Participant]) -> dict[str, int]:
