@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
@@ -102,23 +102,26 @@ def _receipted(session: Session, receipt: str | None, result: IngestResult) -> I
     return result
 
 
+# The latest snapshot's id and time only: its data (the whole parsed page) is not needed here.
+_LATEST_WITH_DIGEST = (
+    select(Snapshot.id, Snapshot.observed_at, Treaty, Source, RawPage.sha256)
+    .join(Treaty, Snapshot.treaty_id == Treaty.id)
+    .join(Source, Treaty.source_id == Source.id)
+    .join(RawPage, Snapshot.raw_page_id == RawPage.id)
+    .where(Source.slug == bindparam("slug"), Treaty.external_id == bindparam("external"))
+    .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+    .limit(1)
+)
+
+
 def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult | None:
     """The byte-identical page of the latest snapshot (e.g. a 304) is unchanged: no re-parse.
 
     It confirms nothing: a copy of a page already seen is not a second observation."""
     if not page.expected_treaty:
         return None
-    # The snapshot's id and time only: its data (the whole parsed page) is not needed here.
-    query = (
-        select(Snapshot.id, Snapshot.observed_at, Treaty, Source, RawPage.sha256)
-        .join(Treaty, Snapshot.treaty_id == Treaty.id)
-        .join(Source, Treaty.source_id == Source.id)
-        .join(RawPage, Snapshot.raw_page_id == RawPage.id)
-        .where(Source.slug == page.source, Treaty.external_id == page.expected_treaty)
-        .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
-        .limit(1)
-    )
-    row = session.execute(query).first()
+    key = {"slug": page.source, "external": page.expected_treaty}
+    row = session.execute(_LATEST_WITH_DIGEST, key).first()
     if row is None:
         return None
     latest_id, latest_observed, treaty, source, digest = row

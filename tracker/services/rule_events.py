@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,12 +61,15 @@ def confirmations(
     session: Session, treaty_id: int, known_at: datetime | None = None
 ) -> dict[str, date]:
     """The operators' confirmations of outside-data conditions (`known_at`: those made by then)."""
-    query = select(ConditionConfirmation.key, ConditionConfirmation.met_on).where(
-        ConditionConfirmation.treaty_id == treaty_id
-    )
-    if known_at is not None:
-        query = query.where(ConditionConfirmation.confirmed_at <= known_at)
-    return dict(session.execute(query).all())
+    if known_at is None:
+        return dict(session.execute(_CONFIRMATIONS, {"treaty_id": treaty_id}).all())
+    query = _CONFIRMATIONS.where(ConditionConfirmation.confirmed_at <= known_at)
+    return dict(session.execute(query, {"treaty_id": treaty_id}).all())
+
+
+_CONFIRMATIONS = select(ConditionConfirmation.key, ConditionConfirmation.met_on).where(
+    ConditionConfirmation.treaty_id == bindparam("treaty_id")
+)
 
 
 def rule_and_status(
@@ -140,6 +143,14 @@ def _details(
     }
 
 
+_ONCE_KEYS = select(Event.once_key, Event.kind, Event.state).where(
+    Event.treaty_id == bindparam("treaty_id"), Event.once_key.is_not(None)
+)
+_FIRST_SNAPSHOT = select(func.min(Snapshot.observed_at), func.count(Snapshot.id)).where(
+    Snapshot.treaty_id == bindparam("treaty_id")
+)
+
+
 class _Held:
     """What an evaluation reads of the treaty's stored history, each at most once: its rule
     events that hold a once key (read again after disputed ones are settled) and its first
@@ -153,12 +164,8 @@ class _Held:
     def _live(self) -> dict[str, tuple[str, str]]:
         """Once key -> (kind, state) of the treaty's events that hold one (its rule events)."""
         if self._events is None:
-            query = select(Event.once_key, Event.kind, Event.state).where(
-                Event.treaty_id == self.treaty.id, Event.once_key.is_not(None)
-            )
-            self._events = {
-                key: (kind, state) for key, kind, state in self.session.execute(query) if key
-            }
+            found = self.session.execute(_ONCE_KEYS, {"treaty_id": self.treaty.id})
+            self._events = {key: (kind, state) for key, kind, state in found if key}
         return self._events
 
     def any_disputed(self) -> bool:
@@ -178,11 +185,7 @@ class _Held:
     def baseline(self, legal_date: date | None) -> bool:
         """True if the treaty has one snapshot so far, observed on or after `legal_date`."""
         if self._snapshots is None:
-            found = self.session.execute(
-                select(func.min(Snapshot.observed_at), func.count(Snapshot.id)).where(
-                    Snapshot.treaty_id == self.treaty.id
-                )
-            ).one()
+            found = self.session.execute(_FIRST_SNAPSHOT, {"treaty_id": self.treaty.id}).one()
             self._snapshots = (found[0], found[1])
         first, count = self._snapshots
         return bool(
@@ -214,6 +217,9 @@ def _expected(
     }
 
 
+_PARTICIPANT_ID = select(ParticipantRow.id).where(ParticipantRow.key == bindparam("key"))
+
+
 def _record_once(
     session: Session,
     treaty: Treaty,
@@ -230,9 +236,7 @@ def _record_once(
     becomes final (`settle_disputed`, `confirm_disputed`)."""
     participant_id = None
     if deciding is not None and not deciding.via:
-        participant_id = session.scalar(
-            select(ParticipantRow.id).where(ParticipantRow.key == deciding.participant)
-        )
+        participant_id = session.scalar(_PARTICIPANT_ID, {"key": deciding.participant})
     try:
         with session.begin_nested():
             event = Event(
