@@ -219,7 +219,13 @@ def _ingest_status(
     health: HealthPolicy = DEFAULT_POLICY,
 ) -> IngestResult:
     source = get_or_create_source(session, page.source, page.url)
-    treaty, inserted = lock_or_insert_treaty(session, source, status.treaty_id, status.title)
+    # A treaty first seen now starts as this page leaves it below (no UPDATE after its INSERT).
+    first = {
+        "url": page.url,
+        "last_checked_at": page.fetched_at,
+        "history_observed_at": page.observed,
+    }
+    treaty, inserted = lock_or_insert_treaty(session, source, status.treaty_id, status.title, first)
     latest = None if inserted else latest_snapshot(session, treaty.id)
     route = format_check.cross_check(session, source, treaty, page, status, latest, health)
     if route.result is not None:  # another format than the history's: a cross-check only

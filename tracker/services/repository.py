@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -139,16 +139,22 @@ _TREATY_FOR_UPDATE = (
 
 
 def lock_or_insert_treaty(
-    session: Session, source: Source, external_id: str, title: str
+    session: Session,
+    source: Source,
+    external_id: str,
+    title: str,
+    first: Mapping[str, Any] | None = None,
 ) -> tuple[Treaty, bool]:
     """`lock_treaty`, and whether this call inserted the row (then the treaty has nothing yet:
     no snapshot, no event). A row inserted by this transaction is its own on PostgreSQL (locked
-    by the insert); one another writer inserted first is read and locked."""
+    by the insert); one another writer inserted first is read and locked. `first`: other
+    columns' values for a row inserted now (what the caller sets on a new treaty at once: set
+    again to the same values, they need no UPDATE)."""
     key = {"source_id": source.id, "external": external_id}
     treaty = session.scalar(_TREATY_FOR_UPDATE, key)
     if treaty is not None:
         return treaty, False
-    values = {"source_id": source.id, "external_id": external_id, "title": title}
+    values = {**(first or {}), "source_id": source.id, "external_id": external_id, "title": title}
     stmt = insert_ignoring_conflicts(session, Treaty, ["source_id", "external_id"], orm=True)
     inserted = session.scalars(stmt.values(**values).returning(Treaty)).first()
     if inserted is not None:
