@@ -54,14 +54,15 @@ def _delivery(event_id: int, sub: Subscription, now: datetime) -> Delivery:
     )
 
 
+_ACTIVE = select(Subscription).where(Subscription.state == "active")
+
+
 def enqueue(session: Session, event_ids: Iterable[int], now: datetime) -> int:
     """Write the deliveries of these events (in the caller's transaction); return how many."""
     ids = list(event_ids)
     if not ids:
         return 0
-    subscriptions = list(
-        session.scalars(select(Subscription).where(Subscription.state == "active"))
-    )
+    subscriptions = list(session.scalars(_ACTIVE))
     if not subscriptions:
         return 0
     rows = session.execute(

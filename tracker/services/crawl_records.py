@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
@@ -19,21 +19,30 @@ from tracker.services.repository import store_raw_page
 SessionFactory = sessionmaker[Session]
 
 
+_QUARANTINED = (
+    select(Quarantine.id)
+    .where(
+        Quarantine.source_id == bindparam("source_id"),
+        Quarantine.fetched_at == bindparam("fetched_at"),
+        Quarantine.url == bindparam("url"),
+        Quarantine.kind == bindparam("kind"),
+        Quarantine.reason == bindparam("reason"),
+    )
+    .limit(1)
+)
+
+
 def quarantine(session: Session, source: Source, page: FetchedPage, kind: str, reason: str) -> None:
     """Keep the page with its reason; the same fetch quarantined again (the same URL, fetch
     time, kind and reason, e.g. a spooled page recovered twice) adds nothing."""
-    again = session.scalar(
-        select(Quarantine.id)
-        .where(
-            Quarantine.source_id == source.id,
-            Quarantine.fetched_at == page.fetched_at,
-            Quarantine.url == page.url,
-            Quarantine.kind == kind,
-            Quarantine.reason == reason,
-        )
-        .limit(1)
-    )
-    if again is not None:
+    fetch = {
+        "source_id": source.id,
+        "fetched_at": page.fetched_at,
+        "url": page.url,
+        "kind": kind,
+        "reason": reason,
+    }
+    if session.scalar(_QUARANTINED, fetch) is not None:
         return
     raw_id = (
         store_raw_page(session, page.body, page.content_type, page.digest) if page.body else None

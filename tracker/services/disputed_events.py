@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import Event, Snapshot, Source, Treaty
+from db.models import Event, Snapshot, Treaty
 from db.vocabulary import RULE_EVENT_KINDS
 from tracker.alerts import outbox
 from tracker.domain.evaluate import Evaluation
+from tracker.services.repository import source_slug
 from tracker.sources import registry
 
 log = logging.getLogger("tracker.services.rule_events")  # the log lines of rule events
@@ -23,7 +24,7 @@ log = logging.getLogger("tracker.services.rule_events")  # the log lines of rule
 
 def _public_id(session: Session, treaty: Treaty) -> str:
     """The treaty's public id (WIPO-843, XXVI-9), as people name it."""
-    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id))
+    slug = source_slug(session, treaty.source_id)
     return registry.public_id(slug, treaty.external_id) if slug else treaty.external_id
 
 

@@ -45,30 +45,42 @@ def _key(session: Session) -> tuple[Any, ...]:
     return ("forecast-histories", *snapshots, treaties)
 
 
+def _history_key(treaty_id: int, snapshot_id: int, content_hash: str) -> tuple[Any, ...]:
+    """One treaty's history at one snapshot: its id and its content's hash (the history is read
+    from that content alone; the hash keeps a reused id of a rolled-back snapshot apart)."""
+    return ("forecast-history", treaty_id, snapshot_id, content_hash)
+
+
 def tracked_histories(session: Session) -> tuple[History, ...]:
     """Every tracked treaty's history towards its count threshold (kept per database; on a
-    change, only the treaties with a new snapshot are evaluated again)."""
+    change, only the treaties with a new snapshot are evaluated again, unless the ingest of that
+    snapshot kept its history already: `remember_history`)."""
     key = _key(session)
     cached = FORECAST_HISTORIES.get(session, key)
     if cached is not None:
         return cached
     found: list[History] = []
-    rows = session.execute(
-        select(Treaty, Source.slug).join(Source, Source.id == Treaty.source_id).order_by(Treaty.id)
+    latest = (
+        select(Snapshot.id)
+        .where(Snapshot.treaty_id == Treaty.id)
+        .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+        .limit(1)
+        .correlate(Treaty)
+        .scalar_subquery()
+    )
+    rows = session.execute(  # each treaty with its latest snapshot, in one query
+        select(Treaty, Source.slug, Snapshot.id, Snapshot.content_hash)
+        .join(Source, Source.id == Treaty.source_id)
+        .join(Snapshot, Snapshot.id == latest)
+        .order_by(Treaty.id)
     ).all()
-    for treaty, slug in rows:
-        latest = session.scalar(
-            select(Snapshot.id)
-            .where(Snapshot.treaty_id == treaty.id)
-            .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
-            .limit(1)
-        )
-        if latest is None:
-            continue
-        one = FORECAST_HISTORIES.get(session, ("forecast-history", treaty.id, latest))
+    for treaty, slug, snapshot_id, content_hash in rows:
+        one_key = _history_key(treaty.id, snapshot_id, content_hash)
+        one = FORECAST_HISTORIES.get(session, one_key)
         if one is None:
-            one = _history_of(session, treaty, slug, session.get_one(Snapshot, latest))
-            FORECAST_HISTORIES.put(session, ("forecast-history", treaty.id, latest), one)
+            data = session.scalars(select(Snapshot.data).where(Snapshot.id == snapshot_id)).one()
+            one = _history_of(session, treaty, slug, TreatyStatus.from_dict(data))
+            FORECAST_HISTORIES.put(session, one_key, one)
         found.extend(one)
     histories = tuple(found)
     FORECAST_HISTORIES.put(session, key, histories)
@@ -76,16 +88,36 @@ def tracked_histories(session: Session) -> tuple[History, ...]:
 
 
 def _history_of(
-    session: Session, treaty: Treaty, slug: str, snapshot: Snapshot
+    session: Session, treaty: Treaty, slug: str, status: TreatyStatus
 ) -> tuple[History, ...]:
-    """The treaty's history from its latest snapshot: one, or none (no count rule)."""
-    status = TreatyStatus.from_dict(snapshot.data)
+    """The treaty's history from its latest snapshot's status: one, or none (no count rule)."""
     rule = rule_for(slug, treaty.external_id, status)
     if rule is None:
         return ()
     ev = evaluate(rule, status, **rule_context(session, treaty, rule))
     history = history_of(registry.public_id(slug, treaty.external_id), rule, status, ev)
     return () if history is None else (history,)
+
+
+def remember_history(
+    session: Session,
+    snapshot: Snapshot,
+    public_id: str,
+    status: TreatyStatus,
+    ev: Evaluation | None,
+) -> None:
+    """Keep the history of a treaty's new latest `snapshot` from its ingest's own evaluation
+    (`status`: the snapshot's, as parsed; `ev`: the treaty's rule evaluated on it, None when it
+    has no rule), so that the next forecast neither reads nor evaluates it again. A history reads
+    only the evaluation's instruments, which depend on the rule and the status alone (not on the
+    day, the confirmations or the "status as at" stamp): they are those `_history_of` finds."""
+    if ev is not None and ev.as_of is not None:
+        return  # an evaluation cut to a past day: not the whole status's
+    history = history_of(public_id, ev.rule, status, ev) if ev is not None else None
+    one = () if history is None else (history,)
+    FORECAST_HISTORIES.put(
+        session, _history_key(snapshot.treaty_id, snapshot.id, snapshot.content_hash), one
+    )
 
 
 def forecast_of(

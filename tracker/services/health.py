@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from db import unit_of_work
@@ -333,12 +333,17 @@ def rejected_since_success(source: Source) -> datetime | None:
     session = object_session(source)
     if session is None or source.id is None:
         return None
-    query = select(func.max(Quarantine.fetched_at)).where(
-        Quarantine.source_id == source.id, Quarantine.kind.in_(FAILED_VALIDATION_KINDS)
-    )
-    if source.last_success_at is not None:
-        query = query.where(Quarantine.fetched_at > source.last_success_at)
-    return session.scalar(query)
+    if source.last_success_at is None:
+        return session.scalar(_LAST_REJECTED, {"source_id": source.id})
+    since = {"source_id": source.id, "since": source.last_success_at}
+    return session.scalar(_LAST_REJECTED_SINCE, since)
+
+
+_LAST_REJECTED = select(func.max(Quarantine.fetched_at)).where(
+    Quarantine.source_id == bindparam("source_id"),
+    Quarantine.kind.in_(FAILED_VALIDATION_KINDS),
+)
+_LAST_REJECTED_SINCE = _LAST_REJECTED.where(Quarantine.fetched_at > bindparam("since"))
 
 
 def lock_source(session: Session, slug: str, url: str | None = None) -> Source:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
@@ -140,6 +140,11 @@ class Rederived:
         return self.pages / self.seconds if self.seconds else 0.0
 
 
+_RAW_PAGE = select(RawPage.compression, RawPage.body, RawPage.content_type).where(
+    RawPage.id == bindparam("raw_page_id")
+)
+
+
 def _bodies(
     old: SessionFactory, pages: list[KeptPage]
 ) -> Iterator[tuple[KeptPage, bytes, str | None]]:
@@ -147,9 +152,7 @@ def _bodies(
     for page in pages:
         with unit_of_work.read(old) as session:
             compression, stored, content_type = session.execute(
-                select(RawPage.compression, RawPage.body, RawPage.content_type).where(
-                    RawPage.id == page.raw_page_id
-                )
+                _RAW_PAGE, {"raw_page_id": page.raw_page_id}
             ).one()
         yield page, raw_body(compression, stored), content_type
 

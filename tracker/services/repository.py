@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import zstandard
 from sqlalchemy import Insert, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from db.models import Participant as ParticipantRow
 from db.models import RawPage, Snapshot, Source, Treaty
@@ -57,15 +58,39 @@ def table_of(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Any], index: Sequence[str]) -> Insert:
-    """Build an INSERT that skips rows conflicting on the unique `index` (PostgreSQL, SQLite)."""
-    dialect = session.get_bind().dialect.name
-    table = table_of(model)  # Core insert: no ORM bulk machinery on the hot path
+def insert_ignoring_conflicts(
+    session: Session, model: type[Any], index: Sequence[str], *, orm: bool = False
+) -> Insert:
+    """Build an INSERT that skips rows conflicting on the unique `index` (PostgreSQL, SQLite);
+    `orm`: of the mapped class, so that its RETURNING can give ORM objects (else a Core insert of
+    its table: no ORM bulk machinery on the hot path)."""
+    return _ignoring_conflicts(session.get_bind().dialect.name, model, tuple(index), orm)
+
+
+def _ignoring_conflicts(
+    dialect: str, model: type[Any], index: tuple[str, ...], orm: bool
+) -> Insert:
+    target = model if orm else table_of(model)
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(index))
+        return postgresql.insert(target).on_conflict_do_nothing(index_elements=list(index))
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(index))
+        return sqlite.insert(target).on_conflict_do_nothing(index_elements=list(index))
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+
+
+S = TypeVar("S")
+_PREPARED: dict[tuple[str, str], Any] = {}
+
+
+def prepared(session: Session, name: str, build: Callable[[str], S]) -> S:
+    """The statement `name`, built by `build(dialect name)` once per dialect and kept, so that
+    its construction and its cache key are computed once: a hot path passes its values as
+    parameters (bindparam) instead of building a statement per call."""
+    key = (session.get_bind().dialect.name, name)
+    found = _PREPARED.get(key)
+    if found is None:
+        found = _PREPARED[key] = build(key[0])
+    return cast(S, found)
 
 
 def _origin(url: str) -> str | None:
@@ -73,9 +98,12 @@ def _origin(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
 
 
+_SOURCE_BY_SLUG = select(Source).where(Source.slug == bindparam("slug"))
+
+
 def get_or_create_source(session: Session, slug: str, url: str | None = None) -> Source:
     """Return the source row for `slug`, inserting it on first sight."""
-    source = session.scalar(select(Source).where(Source.slug == slug))
+    source = session.scalar(_SOURCE_BY_SLUG, {"slug": slug})
     if source is None:
         base_url = _origin(url) if url else None
         values = {  # not healthy until a crawl succeeded (tracker.services.health)
@@ -87,31 +115,67 @@ def get_or_create_source(session: Session, slug: str, url: str | None = None) ->
             "alert_state_crawls": 0,
         }
         session.execute(insert_ignoring_conflicts(session, Source, ["slug"]).values(**values))
-        source = session.scalars(select(Source).where(Source.slug == slug)).one()
+        source = session.scalars(_SOURCE_BY_SLUG, {"slug": slug}).one()
     return source
+
+
+def source_slug(session: Session, source_id: int) -> str | None:
+    """The slug of the source with this id (None: no such source); read from the session's
+    identity map, with no query, when the source is loaded already (the ingest's is)."""
+    source = session.get(Source, source_id)
+    return source.slug if source is not None else None
 
 
 def lock_treaty(session: Session, source: Source, external_id: str, title: str) -> Treaty:
     """Return the treaty row (inserted on first sight), locked FOR UPDATE on PostgreSQL."""
-    query = select(Treaty).where(Treaty.source_id == source.id, Treaty.external_id == external_id)
-    treaty = session.scalar(query.with_for_update())
-    if treaty is None:
-        values = {"source_id": source.id, "external_id": external_id, "title": title}
-        stmt = insert_ignoring_conflicts(session, Treaty, ["source_id", "external_id"])
-        session.execute(stmt.values(**values))
-        treaty = session.scalars(query.with_for_update()).one()
-    return treaty
+    return lock_or_insert_treaty(session, source, external_id, title)[0]
+
+
+_TREATY_FOR_UPDATE = (
+    select(Treaty)
+    .where(Treaty.source_id == bindparam("source_id"), Treaty.external_id == bindparam("external"))
+    .with_for_update()
+)
+
+
+def lock_or_insert_treaty(
+    session: Session,
+    source: Source,
+    external_id: str,
+    title: str,
+    first: Mapping[str, Any] | None = None,
+) -> tuple[Treaty, bool]:
+    """`lock_treaty`, and whether this call inserted the row (then the treaty has nothing yet:
+    no snapshot, no event). A row inserted by this transaction is its own on PostgreSQL (locked
+    by the insert); one another writer inserted first is read and locked. `first`: other
+    columns' values for a row inserted now (what the caller sets on a new treaty at once: set
+    again to the same values, they need no UPDATE)."""
+    key = {"source_id": source.id, "external": external_id}
+    treaty = session.scalar(_TREATY_FOR_UPDATE, key)
+    if treaty is not None:
+        return treaty, False
+    values = {**(first or {}), "source_id": source.id, "external_id": external_id, "title": title}
+    stmt = insert_ignoring_conflicts(session, Treaty, ["source_id", "external_id"], orm=True)
+    inserted = session.scalars(stmt.values(**values).returning(Treaty)).first()
+    if inserted is not None:
+        return inserted, True
+    return session.scalars(_TREATY_FOR_UPDATE, key).one(), False
+
+
+_LATEST_SNAPSHOT = (
+    select(Snapshot)
+    .where(Snapshot.treaty_id == bindparam("treaty_id"))
+    .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
+    .limit(1)
+)
 
 
 def latest_snapshot(session: Session, treaty_id: int) -> Snapshot | None:
     """Return the latest snapshot of a treaty (by observation time, then insertion order)."""
-    query = (
-        select(Snapshot)
-        .where(Snapshot.treaty_id == treaty_id)
-        .order_by(Snapshot.observed_at.desc(), Snapshot.id.desc())
-        .limit(1)
-    )
-    return session.scalars(query).first()
+    return session.scalars(_LATEST_SNAPSHOT, {"treaty_id": treaty_id}).first()
+
+
+_RAW_PAGE_ID = select(RawPage.id).where(RawPage.sha256 == bindparam("digest"))
 
 
 def store_raw_page(
@@ -120,8 +184,7 @@ def store_raw_page(
     """Store `body` compressed once per sha256 and return its raw_pages id (`digest`: the
     body's sha256 when the caller already has it)."""
     digest = digest or hashlib.sha256(body).hexdigest()
-    query = select(RawPage.id).where(RawPage.sha256 == digest)
-    found = session.scalar(query)
+    found = session.scalar(_RAW_PAGE_ID, {"digest": digest})
     if found is not None:
         return found
     values = {
@@ -131,8 +194,28 @@ def store_raw_page(
         "size": len(body),
         "content_type": content_type,
     }
-    session.execute(insert_ignoring_conflicts(session, RawPage, ["sha256"]).values(**values))
-    return session.scalars(query).one()
+    stmt = prepared(session, "raw_pages.insert", _insert_raw_page)
+    inserted = session.scalar(stmt, values)
+    return (
+        inserted
+        if inserted is not None
+        else session.scalars(_RAW_PAGE_ID, {"digest": digest}).one()
+    )
+
+
+def _insert_raw_page(dialect: str) -> ReturningInsert[int]:
+    table = table_of(RawPage)
+    return _ignoring_conflicts(dialect, RawPage, ("sha256",), orm=False).returning(table.c.id)
+
+
+_PARTICIPANT_TABLE = table_of(ParticipantRow)
+_PARTICIPANTS_KNOWN = select(
+    _PARTICIPANT_TABLE.c.key,
+    _PARTICIPANT_TABLE.c.id,
+    _PARTICIPANT_TABLE.c.name,
+    _PARTICIPANT_TABLE.c.iso3,
+    _PARTICIPANT_TABLE.c.reio,
+).where(_PARTICIPANT_TABLE.c.key.in_(bindparam("keys", expanding=True)))
 
 
 def upsert_participants(session: Session, participants: Iterable[Participant]) -> dict[str, int]:
@@ -141,19 +224,20 @@ def upsert_participants(session: Session, participants: Iterable[Participant]) -
     if not latest:
         return {}
     table = table_of(ParticipantRow)
-    known = select(table.c.key, table.c.id, table.c.name, table.c.iso3, table.c.reio).where(
-        table.c.key.in_(latest)
-    )
-    existing = {
-        key: (pid, (name, iso3, reio)) for key, pid, name, iso3, reio in session.execute(known)
-    }
+    known = session.execute(_PARTICIPANTS_KNOWN, {"keys": list(latest)})
+    existing = {key: (pid, (name, iso3, reio)) for key, pid, name, iso3, reio in known}
     missing = [
         {"key": k, "iso3": p.iso3, "name": p.name, "reio": p.reio}
         for k, p in sorted(latest.items())  # one lock order for concurrent writers
         if k not in existing
     ]
     if missing:
-        session.execute(insert_ignoring_conflicts(session, ParticipantRow, ["key"]), missing)
+        insert_missing = prepared(
+            session,
+            "participants.insert",
+            lambda dialect: _ignoring_conflicts(dialect, ParticipantRow, ("key",), orm=False),
+        )
+        session.execute(insert_missing, missing)
     renamed = [
         {"row_id": pid, "new_name": p.name, "new_iso3": p.iso3, "new_reio": p.reio}
         for key, (pid, printed) in sorted(existing.items())
@@ -179,8 +263,12 @@ def participant_ids(session: Session, keys: Iterable[str]) -> dict[str, int]:
     wanted = list(set(keys))
     if not wanted:
         return {}
-    query = select(ParticipantRow.key, ParticipantRow.id).where(ParticipantRow.key.in_(wanted))
-    return dict(session.execute(query).all())
+    return dict(session.execute(_PARTICIPANT_IDS, {"keys": wanted}).all())
+
+
+_PARTICIPANT_IDS = select(ParticipantRow.key, ParticipantRow.id).where(
+    ParticipantRow.key.in_(bindparam("keys", expanding=True))
+)
 
 
 def aware(moment: datetime) -> datetime:

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Snapshot, Source, Treaty
+from db.models import Snapshot, Treaty
 from tracker.domain.footnotes import SILENT, FootnoteGrammar
 from tracker.domain.models import Column, TreatyStatus
 from tracker.domain.rules import Rule
-from tracker.services.repository import latest_snapshot
+from tracker.services.repository import latest_snapshot, source_slug
 from tracker.sources import registry
 
 
@@ -50,7 +50,7 @@ def footnotes_of(session: Session, treaty: Treaty, slug: str | None = None) -> F
     longer registered has none to read with: SILENT (its withdrawn rows still end, undated).
     `slug`: the treaty's source's, when the caller has read it already."""
     if slug is None:
-        slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+        slug = source_slug(session, treaty.source_id) or ""
     try:
         return registry.footnotes(slug)
     except registry.UnknownSource:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import ConditionConfirmation, Event, Snapshot, Source, Treaty
+from db.models import ConditionConfirmation, Event, Snapshot, Treaty
 from db.models import Participant as ParticipantRow
+from db.vocabulary import RULE_EVENT_KINDS
 from tracker.alerts import outbox
 from tracker.catalogue import rule_for
 from tracker.domain.evaluate import Evaluation, evaluate
@@ -29,7 +30,7 @@ from tracker.domain.rules import Rule
 from tracker.forecast.model import FORECAST
 from tracker.services.disputed_events import _held, settle_disputed
 from tracker.services.forecasting import forecast_of
-from tracker.services.repository import aware, latest_snapshot
+from tracker.services.repository import aware, latest_snapshot, source_slug
 from tracker.services.rule_context import rule_context
 from tracker.settings import DEFAULTS
 from tracker.sources import registry
@@ -60,12 +61,15 @@ def confirmations(
     session: Session, treaty_id: int, known_at: datetime | None = None
 ) -> dict[str, date]:
     """The operators' confirmations of outside-data conditions (`known_at`: those made by then)."""
-    query = select(ConditionConfirmation.key, ConditionConfirmation.met_on).where(
-        ConditionConfirmation.treaty_id == treaty_id
-    )
-    if known_at is not None:
-        query = query.where(ConditionConfirmation.confirmed_at <= known_at)
-    return dict(session.execute(query).all())
+    if known_at is None:
+        return dict(session.execute(_CONFIRMATIONS, {"treaty_id": treaty_id}).all())
+    query = _CONFIRMATIONS.where(ConditionConfirmation.confirmed_at <= known_at)
+    return dict(session.execute(query, {"treaty_id": treaty_id}).all())
+
+
+_CONFIRMATIONS = select(ConditionConfirmation.key, ConditionConfirmation.met_on).where(
+    ConditionConfirmation.treaty_id == bindparam("treaty_id")
+)
 
 
 def rule_and_status(
@@ -101,7 +105,7 @@ def as_last_seen(status: TreatyStatus, treaty: Treaty) -> TreatyStatus:
 
 def rule_of(session: Session, treaty: Treaty, status: TreatyStatus) -> Rule | None:
     """The treaty's entry-into-force rule as it applies to `status` (None: no rule known)."""
-    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    slug = source_slug(session, treaty.source_id) or ""
     return rule_for(slug, treaty.external_id, status)
 
 
@@ -119,7 +123,7 @@ def rule_summary(rule: Rule) -> dict[str, Any]:
 
 
 def _details(
-    session: Session, treaty: Treaty, ev: Evaluation, observed_at: datetime, legal: date | None
+    held: _Held, ev: Evaluation, observed_at: datetime, legal: date | None
 ) -> dict[str, Any]:
     """The event's details; `lag_days` from its legal date to its observation."""
     met = ev.threshold_met_on
@@ -134,15 +138,60 @@ def _details(
         "rule": {"origin": ev.rule.origin, "citation": ev.rule.citation},
         # Seen at `observed_at`; `baseline` when the tracker's first view already showed it.
         "lag_days": (observed_at.date() - legal).days if legal else None,
-        "baseline": _is_baseline(session, treaty, legal),
+        "baseline": held.baseline(legal),
         "warnings": list(ev.warnings),
     }
 
 
-def _recorded(session: Session, treaty: Treaty, kind: str) -> bool:
-    """The treaty already has its rule event of this kind."""
-    found = select(Event.id).where(Event.treaty_id == treaty.id, Event.once_key == kind)
-    return session.scalar(found) is not None
+_ONCE_KEYS = select(Event.once_key, Event.kind, Event.state).where(
+    Event.treaty_id == bindparam("treaty_id"), Event.once_key.is_not(None)
+)
+_FIRST_SNAPSHOT = select(func.min(Snapshot.observed_at), func.count(Snapshot.id)).where(
+    Snapshot.treaty_id == bindparam("treaty_id")
+)
+
+
+class _Held:
+    """What an evaluation reads of the treaty's stored history, each at most once: its rule
+    events that hold a once key (read again after disputed ones are settled) and its first
+    snapshot with their number (for `baseline`: no snapshot is added while it evaluates)."""
+
+    def __init__(self, session: Session, treaty: Treaty) -> None:
+        self.session, self.treaty = session, treaty
+        self._events: dict[str, tuple[str, str]] | None = None
+        self._snapshots: tuple[datetime | None, int] | None = None
+
+    def _live(self) -> dict[str, tuple[str, str]]:
+        """Once key -> (kind, state) of the treaty's events that hold one (its rule events)."""
+        if self._events is None:
+            found = self.session.execute(_ONCE_KEYS, {"treaty_id": self.treaty.id})
+            self._events = {key: (kind, state) for key, kind, state in found if key}
+        return self._events
+
+    def any_disputed(self) -> bool:
+        """A rule event is held as disputed (what `settle_disputed` settles)."""
+        return any(
+            state == "disputed" and kind in RULE_EVENT_KINDS
+            for kind, state in self._live().values()
+        )
+
+    def forget_events(self) -> None:
+        self._events = None
+
+    def recorded(self, kind: str) -> bool:
+        """The treaty already has its rule event of this kind."""
+        return kind in self._live()
+
+    def baseline(self, legal_date: date | None) -> bool:
+        """True if the treaty has one snapshot so far, observed on or after `legal_date`."""
+        if self._snapshots is None:
+            found = self.session.execute(_FIRST_SNAPSHOT, {"treaty_id": self.treaty.id}).one()
+            self._snapshots = (found[0], found[1])
+        first, count = self._snapshots
+        return bool(
+            count == 1 and legal_date is not None and first is not None
+            and first.date() >= legal_date
+        )  # fmt: skip
 
 
 def _expected(
@@ -168,6 +217,9 @@ def _expected(
     }
 
 
+_PARTICIPANT_ID = select(ParticipantRow.id).where(ParticipantRow.key == bindparam("key"))
+
+
 def _record_once(
     session: Session,
     treaty: Treaty,
@@ -179,16 +231,12 @@ def _record_once(
     deciding: Instrument | None = None,
     state: str = "final",
 ) -> bool:
-    """Insert a rule event unless the treaty already has one of this kind (racing writers too);
-    a `disputed` one is held: no deliveries until it becomes final (`settle_disputed`,
-    `confirm_disputed`)."""
-    if session.scalar(select(Event.id).where(Event.treaty_id == treaty.id, Event.once_key == kind)):
-        return False
+    """Insert a rule event the treaty does not have yet (the caller checked: `_Held.recorded`),
+    unless a racing writer recorded it first; a `disputed` one is held: no deliveries until it
+    becomes final (`settle_disputed`, `confirm_disputed`)."""
     participant_id = None
     if deciding is not None and not deciding.via:
-        participant_id = session.scalar(
-            select(ParticipantRow.id).where(ParticipantRow.key == deciding.participant)
-        )
+        participant_id = session.scalar(_PARTICIPANT_ID, {"key": deciding.participant})
     try:
         with session.begin_nested():
             event = Event(
@@ -212,16 +260,6 @@ def _record_once(
     return True
 
 
-def _is_baseline(session: Session, treaty: Treaty, legal_date: date | None) -> bool:
-    """True if the treaty has one snapshot so far, observed on or after `legal_date`."""
-    first, count = session.execute(
-        select(func.min(Snapshot.observed_at), func.count(Snapshot.id)).where(
-            Snapshot.treaty_id == treaty.id
-        )
-    ).one()
-    return bool(count == 1 and legal_date is not None and first.date() >= legal_date)
-
-
 def evaluate_treaty(
     session: Session,
     treaty: Treaty,
@@ -233,7 +271,7 @@ def evaluate_treaty(
 ) -> Detection:
     """Evaluate the treaty's rule on its latest snapshot and record the rule events now due
     (`status`: that snapshot's status as parsed, when the caller has it)."""
-    slug = session.scalar(select(Source.slug).where(Source.id == treaty.source_id)) or ""
+    slug = source_slug(session, treaty.source_id) or ""
     result = Detection(registry.public_id(slug, treaty.external_id) if slug else treaty.external_id)
     rule, status, snapshot = rule_and_status(session, treaty, snapshot, status)
     if rule is None or status is None or snapshot is None:
@@ -246,29 +284,32 @@ def evaluate_treaty(
         **rule_context(session, treaty, rule),
     )
     result.evaluation = ev
-    if ev.agrees is True:
+    stored = _Held(session, treaty)
+    if ev.agrees is True and stored.any_disputed():
         result.settled = settle_disputed(session, treaty, ev, snapshot, now)
+        stored.forget_events()  # settling changes states and frees once keys
     state, held = ("disputed", _held(ev, snapshot, now)) if ev.agrees is False else ("final", {})
     met = ev.threshold_met_on
     if met is None:
-        if 0 < ev.remaining <= approaching and not _recorded(session, treaty, "approaching"):
+        if 0 < ev.remaining <= approaching and not stored.recorded("approaching"):
             last = ev.instruments[-1].date if ev.instruments else None
-            details = _details(session, treaty, ev, now, last) | {"approaching_at": approaching}
+            details = _details(stored, ev, now, last) | {"approaching_at": approaching}
             details |= held | _expected(session, result.treaty, rule, status, ev, now.date())
             if _record_once(
                 session, treaty, snapshot, "approaching", last, now, details, state=state
             ):
                 result.created.append("approaching")
         return result
-    details = _details(session, treaty, ev, now, met) | held
-    deciding = ev.deciding[0] if len(ev.deciding) == 1 else None
-    if _record_once(
-        session, treaty, snapshot, "threshold_crossed", met, now, details, deciding, state
-    ):
-        result.created.append("threshold_crossed")
+    if not stored.recorded("threshold_crossed"):
+        details = _details(stored, ev, now, met) | held
+        deciding = ev.deciding[0] if len(ev.deciding) == 1 else None
+        if _record_once(
+            session, treaty, snapshot, "threshold_crossed", met, now, details, deciding, state
+        ):
+            result.created.append("threshold_crossed")
     eif = ev.computed
-    if eif is not None and eif <= now.date():
-        details = _details(session, treaty, ev, now, eif) | held
+    if eif is not None and eif <= now.date() and not stored.recorded("entered_into_force"):
+        details = _details(stored, ev, now, eif) | held
         if _record_once(
             session, treaty, snapshot, "entered_into_force", eif, now, details, state=state
         ):

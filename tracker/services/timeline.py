@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import ActionRow, Event, RawPage, Snapshot
@@ -91,6 +91,21 @@ def first_seen_acts(
     }
 
 
+_ACTIONS = table_of(ActionRow)
+# A treaty's open action rows: each row's id and its identity (ActionIdentity).
+_OPEN_ACTIONS = select(
+    _ACTIONS.c.id,
+    _ACTIONS.c.participant_id,
+    _ACTIONS.c.printed_name,
+    _ACTIONS.c.column,
+    _ACTIONS.c.kind,
+    _ACTIONS.c.letter,
+    _ACTIONS.c.legal_date,
+    _ACTIONS.c.withdrawn,
+).where(_ACTIONS.c.treaty_id == bindparam("treaty_id"), _ACTIONS.c.ended_snapshot_id.is_(None))
+_INSERT_ACTIONS = insert(_ACTIONS)
+
+
 def sync_actions(
     session: Session,
     treaty_id: int,
@@ -103,16 +118,9 @@ def sync_actions(
     """Close the open action rows absent from `status` and open rows for the new ones
     (`first`: the treaty's first snapshot, so it has no action rows yet to read)."""
     wanted = _identities(status, ids)
-    t = table_of(ActionRow)
-    identity = (t.c.participant_id, t.c.printed_name, t.c.column, t.c.kind, t.c.letter)
+    t = _ACTIONS
     open_rows: Sequence[Any] = (
-        []
-        if first
-        else session.execute(
-            select(t.c.id, *identity, t.c.legal_date, t.c.withdrawn).where(
-                t.c.treaty_id == treaty_id, t.c.ended_snapshot_id.is_(None)
-            )
-        ).all()
+        [] if first else session.execute(_OPEN_ACTIONS, {"treaty_id": treaty_id}).all()
     )
     ended: list[int] = []
     for row_id, *key in open_rows:
@@ -149,7 +157,7 @@ def sync_actions(
         }
         for pid, name, column, kind, letter, legal_date, withdrawn in new
     ]
-    session.execute(insert(t), rows)
+    session.execute(_INSERT_ACTIONS, rows)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from support import cybercrime, own_pages
 
 from tracker.catalogue import catalogue
 from tracker.forecast.model import FORECAST, MET
+from tracker.services import forecasting
 from tracker.services.answer_cache import FORECAST_HISTORIES
 from tracker.services.forecasting import tracked_histories
 from tracker.services.ingest import FetchedPage, ingest_page
@@ -89,6 +90,27 @@ def test_the_histories_are_kept_until_the_database_changes(tracked):
     # Only the treaty with a new snapshot was evaluated again: the others are the same objects.
     same = {h.treaty for h in again if any(h is old for old in first)}
     assert same == {h.treaty for h in first} - {"XVIII-16"}
+    FORECAST_HISTORIES.clear()
+
+
+@pytest.mark.db
+def test_the_ingest_keeps_each_latest_history_as_the_forecast_would_read_it(tracked, monkeypatch):
+    later = cybercrime.page(status_as_at="02-12-2026 10:00:00 EST").replace(
+        b"United Nations Convention against Cybercrime", b"UN Convention against Cybercrime"
+    )
+    _ingest(tracked, "XVIII-16", later)
+
+    def evaluated_again(*args, **kwargs):
+        raise AssertionError("a history the ingest kept was read and evaluated again")
+
+    with monkeypatch.context() as patched, tracked() as session:
+        patched.setattr(forecasting, "_history_of", evaluated_again)
+        kept = tracked_histories(session)
+    FORECAST_HISTORIES.clear()
+    with tracked() as session:
+        read = tracked_histories(session)  # every history read from the stored snapshots
+    assert {h.treaty for h in read} >= {"XVIII-16", "XXVI-9"}
+    assert kept == read
     FORECAST_HISTORIES.clear()
 
 

@@ -156,3 +156,14 @@ def test_a_revoked_ratification_is_a_revocation() -> None:
         D("2023-11-02"),
         D("2023-11-02"),
     )
+
+
+def test_the_same_words_read_again_are_read_for_their_own_participant() -> None:
+    # The readings are kept per participant and words: each participant gets its own endings,
+    # and a footnote about another participant's Government is not its own ending.
+    first = only(page(OTTAWA))
+    assert only(page(OTTAWA)) == first
+    other = read_withdrawals(page(OTTAWA, name="Latvia", iso3="LVA"), FOOTNOTES).endings
+    (ending,) = other["LVA"]
+    assert ending.participant == "LVA" and ending.basis == UNKNOWN  # the note names Lithuania
+    assert only(page(OTTAWA)) == first

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 
 from tracker.domain.dates import MONTH_PATTERN, make_date
 from tracker.domain.delays import add_months
@@ -102,13 +103,13 @@ def _fold(text: str) -> str:
     return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
 
 
-def _about_someone_else(p: Participant, sentence: str) -> bool:
-    """True when the sentence names the Government of another participant."""
+def _about_someone_else(name: str, sentence: str) -> bool:
+    """True when the sentence names the Government of another participant than `name`."""
     m = _GOVERNMENT.search(sentence)
     if m is None:
         return False
     named = _fold(m.group(1))
-    own = _fold(re.sub(r"\s*\(.*?\)", "", p.name))
+    own = _fold(re.sub(r"\s*\(.*?\)", "", name))
     core = [w for w in own.replace(",", " ").split() if w not in _FILLER]
     return not (named in own or own in named or (core and core[0] in named.split()))
 
@@ -130,8 +131,14 @@ def _relative(sentence: str, notified: date | None) -> date | None:
     return add_months(notified, n * 12 if unit.startswith("year") else n)
 
 
-def _read(p: Participant, texts: Sequence[str]) -> tuple[list[Ending], list[Rejoined]]:
-    """The participant's endings and re-joinings, in the order its footnotes give them."""
+@lru_cache(maxsize=4096)
+def _read(
+    key: str, name: str, texts: tuple[str, ...]
+) -> tuple[tuple[Ending, ...], tuple[Rejoined, ...]]:
+    """The endings and re-joinings of the participant (its key and printed name) in the order
+    its footnotes give them. Kept (a pure reading of these words, with frozen results): the same
+    participant's footnotes are read again by each evaluation of a status and of the statuses
+    after it, which mostly print them unchanged."""
     endings: list[Ending] = []
     rejoined: list[Rejoined] = []
     for text in texts:
@@ -141,7 +148,7 @@ def _read(p: Participant, texts: Sequence[str]) -> tuple[list[Ending], list[Rejo
             when = _DATE_RE.search(sentence)
             said = _date(when) if when else None
             previous, last = last, said or last
-            if _about_someone_else(p, sentence) or _NOT_AN_ACT.search(sentence):
+            if _about_someone_else(name, sentence) or _NOT_AN_ACT.search(sentence):
                 continue
             if _CANCEL.search(sentence):
                 if endings:
@@ -155,15 +162,15 @@ def _read(p: Participant, texts: Sequence[str]) -> tuple[list[Ending], list[Rejo
                 verb = m.group(1).lower()
                 kind = next((k for w, k in _REJOIN_KIND.items() if w in verb), "accession")
                 if on is not None and not any(r.on == on for r in rejoined):
-                    rejoined.append(Rejoined(p.key, kind, on, sentence[:300]))
+                    rejoined.append(Rejoined(key, kind, on, sentence[:300]))
                 continue
             if not _ANNOUNCE.search(sentence) or _NOT_THE_TREATY.search(sentence):
                 continue
-            endings.append(_ending(p, sentence, sentences[i + 1 : i + 3]))
-    return endings, rejoined
+            endings.append(_ending(key, sentence, sentences[i + 1 : i + 3]))
+    return tuple(endings), tuple(rejoined)
 
 
-def _ending(p: Participant, sentence: str, after: list[str]) -> Ending:
+def _ending(key: str, sentence: str, after: list[str]) -> Ending:
     """One ending from its announcing sentence and the (up to two) sentences after it."""
     kind = "withdrawal"
     if re.search(_REVOKE, sentence, re.IGNORECASE):
@@ -188,8 +195,8 @@ def _ending(p: Participant, sentence: str, after: list[str]) -> Ending:
         elif (rel := _relative(follow, notified)) is not None:
             effective, words = rel, f"{sentence} {follow}"
     if effective is not None:
-        return Ending(p.key, kind, notified, effective, FOOTNOTE, words[:600])
-    return Ending(p.key, kind, notified, None, UNKNOWN, words[:600])  # the clause may date it
+        return Ending(key, kind, notified, effective, FOOTNOTE, words[:600])
+    return Ending(key, kind, notified, None, UNKNOWN, words[:600])  # the clause may date it
 
 
 # ---- predecessor States' instruments --------------------------------------------------------
@@ -255,7 +262,9 @@ class UntcFootnotes:
     def endings(
         self, participant: Participant, texts: Sequence[str]
     ) -> tuple[Sequence[Ending], Sequence[Rejoined]]:
-        return _read(participant, texts)
+        if not texts:
+            return (), ()
+        return _read(participant.key, participant.name, tuple(texts))
 
     def predecessors(self, text: str, own_names: frozenset[str]) -> Sequence[PredecessorReading]:
         return read_predecessors(text, own_names)
