@@ -45,6 +45,16 @@ class DeliveryError(Exception):
         self.retryable = retryable
 
 
+def failure_of(call: Callable[..., object], *args: Any) -> Exception | None:
+    """None if `call(*args)` returned, else the exception it raised (a DeliveryError, or a bug
+    of the channel's: the caller tells them apart). A BaseException (a crash) goes up."""
+    try:
+        call(*args)
+    except Exception as failed:  # noqa: BLE001 (returned: the caller tells them apart)
+        return failed
+    return None
+
+
 class Channel(Protocol):
     def send(self, recipient: Recipient, message: Message) -> None:
         """Deliver or raise DeliveryError."""

@@ -160,22 +160,13 @@ def begin_try(
     """Record a try on every row of `group` (and renew its lease), committed before the send;
     Lost, with nothing recorded, if any of them is no longer this claim's; Retracted if an
     event was retracted meanwhile (checked in the same transaction: a retraction committed
-    before this try is always seen, so its notice and this send cannot cross)."""
-    with unit_of_work.write(sessions) as session:
-        retracted = session.scalars(
-            select(Delivery.id)
-            .join(Event, Event.id == Delivery.event_id)
-            .where(Delivery.id.in_(group), Event.state.in_(NEVER_SENT))
-        ).all()
-        if retracted:
-            raise Retracted(list(retracted))
-        result = session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(group), *ours(token))
-            .values(attempts=Delivery.attempts + 1, claimed_until=now + lease)
-        )
-        if (result.rowcount or 0) != len(group):  # type: ignore[attr-defined]
-            raise Lost  # rolls the transaction back: no try recorded
+    before this try is always seen, so its notice and this send cannot cross): `begin_tries`
+    for one group."""
+    tries = begin_tries(sessions, [group], token, now, lease)
+    if tries.retracted:
+        raise Retracted(tries.retracted[0])
+    if tries.lost:
+        raise Lost
 
 
 class _Partial(Exception):

@@ -19,7 +19,7 @@ from email.utils import formatdate, parseaddr
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from tracker.alerts.channels import Begin, DeliveryError, Message, Recipient
+from tracker.alerts.channels import Begin, DeliveryError, Message, Recipient, failure_of
 from tracker.alerts.links import DAY, MAX_AGE
 
 PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -164,7 +164,7 @@ class EmailChannel:
         if len(items) < 2:
             results: list[Exception | None] = [None] * len(items)
             if items and start([0]):
-                results[0] = _failure(self.send, *items[0])
+                results[0] = failure_of(self.send, *items[0])
                 if done is not None:
                     done(0, results[0])
             return results
@@ -203,7 +203,10 @@ class EmailChannel:
                     if done is not None:
                         done(i, unbuilt)
                     continue
-                on_wire = (i, sender.submit(_failure, self._transmit, recipient.target, data, utf8))
+                on_wire = (
+                    i,
+                    sender.submit(failure_of, self._transmit, recipient.target, data, utf8),
+                )
             if on_wire is not None:
                 landed()
                 on_wire = None
@@ -323,15 +326,6 @@ class EmailChannel:
                 with contextlib.suppress(OSError):
                     conn.quit()
                 conn.close()
-
-
-def _failure(call: Callable[..., None], *args: Any) -> Exception | None:
-    """None if `call(*args)` returned, else the exception it raised."""
-    try:
-        call(*args)
-    except Exception as failed:  # noqa: BLE001 (the caller tells them apart)
-        return failed
-    return None
 
 
 def opt_in_message(links: Mapping[str, str], covers: str, *, key: str) -> Message:

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
 from db.models import Delivery, Subscription
-from tracker.alerts.channels import Begin, Channel, DeliveryError, Message, Recipient
+from tracker.alerts.channels import (
+    Begin,
+    Channel,
+    DeliveryError,
+    Message,
+    Recipient,
+    failure_of,
+)
 from tracker.alerts.digest import digest_of
 from tracker.alerts.messages import AlertContext, load_context, render
 from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome
@@ -165,11 +172,8 @@ def outcome_of(result: BaseException | None, target: str, group: list[int]) -> O
 def send(prepared: Prepared, group: list[int]) -> Outcome:
     """Hand the message to its channel: the try itself."""
     assert prepared.channel is not None and prepared.message is not None
-    try:
-        prepared.channel.send(prepared.recipient, prepared.message)
-    except Exception as failed:  # noqa: BLE001 (told apart by outcome_of)
-        return outcome_of(failed, prepared.recipient.target, group)
-    return Outcome("sent")
+    failed = failure_of(prepared.channel.send, prepared.recipient, prepared.message)
+    return outcome_of(failed, prepared.recipient.target, group)
 
 
 def send_batch(

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tracker.alerts.channels import Begin, DeliveryError, Message, Recipient
+from tracker.alerts.channels import Begin, DeliveryError, Message, Recipient, failure_of
 
 USER_AGENT = "treaty-tracker/0.1 (alerts; webhook)"
 SIGNATURE_HEADER = "X-Tracker-Signature"
@@ -233,7 +233,7 @@ class WebhookChannel:
         if self.concurrency == 1 or len(items) < 2:
             for i, (r, m) in enumerate(items):
                 if start([i]):
-                    results[i] = _outcome(self.send, r, m)
+                    results[i] = failure_of(self.send, r, m)
                     if done is not None:
                         done(i, results[i])
             return results
@@ -248,7 +248,7 @@ class WebhookChannel:
                 free = min(self.concurrency - len(running), len(waiting))
                 if free:
                     for i in start([waiting.popleft() for _ in range(free)]):
-                        running[pool.submit(_outcome, self.send, *items[i])] = i
+                        running[pool.submit(failure_of, self.send, *items[i])] = i
                     if not running:
                         continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -270,13 +270,3 @@ class WebhookChannel:
             pool.shutdown(wait=True)
         if self._own:
             self.client.close()
-
-
-def _outcome(
-    send: Callable[[Recipient, Message], None], recipient: Recipient, message: Message
-) -> Exception | None:
-    try:
-        send(recipient, message)
-    except Exception as failed:  # noqa: BLE001 (the caller tells them apart)
-        return failed
-    return None
