@@ -196,10 +196,12 @@ def main() -> int:
                 }
                 done = stats.get("asked", len(site))
                 inside = _child_seconds(stats)
+                cpu = stats.get("cpu_s", 0.0)  # every thread of the crawl's process
                 print(
                     f"  {elapsed:.1f} s ({inside:.1f} s in the crawl itself, the rest is the "
                     f"subprocess starting), {done / elapsed:.1f} pages/s, "
-                    f"{1000 * inside / done:.2f} ms a page, {stats.get('not_modified', 0)} answered 304"
+                    f"{1000 * inside / done:.2f} ms a page ({1000 * cpu / done:.2f} ms of the "
+                    f"crawl's CPU), {stats.get('not_modified', 0)} answered 304"
                 )
                 print(
                     f"  rows inserted: {sum(written.values())} {json.dumps(written, sort_keys=True)}"
@@ -211,6 +213,7 @@ def main() -> int:
                 figures[f"run{run}_crawl_s"] = round(inside, 2)
                 figures[f"run{run}_pages_per_s"] = round(done / elapsed, 1)
                 figures[f"run{run}_ms_per_page"] = round(1000 * inside / done, 2)
+                figures[f"run{run}_cpu_ms_per_page"] = round(1000 * cpu / done, 2)
                 if run == 1:
                     figures["rows_inserted"] = sum(written.values())
                     peak = child_peak_mib()

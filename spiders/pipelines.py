@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,6 +144,7 @@ class IngestPipeline:
         self.database = Database.open(settings.database_url)
         self.sessions = self.database.sessions
         self.started = datetime.now(UTC)
+        self.cpu_started = time.process_time()  # every thread's CPU time, for the summary
         self._db = asyncio.Lock()
         self._recover_spool()
 
@@ -334,6 +336,7 @@ class IngestPipeline:
                 "retry_after_over_cap": stats.get("retry/retry_after_over_cap", 0),
             },
             "started_at": self.started.isoformat(),
+            "cpu_s": round(time.process_time() - self.cpu_started, 3),
         }
         problems = []
         if summary["quarantined"] or summary["failed"]:

@@ -45,3 +45,29 @@ def test_serves_recorded_bytes_and_honours_etags(tmp_path):
 def test_unknown_targets_are_404(tmp_path, target):
     with serve(Mirror(tmp_path)) as server:
         assert fetch(server.base_url + target)[0] == 404
+
+
+def test_keeps_a_connection_open_between_requests_and_cuts_it_when_stopped(tmp_path):
+    """Like a real site the mirror answers several requests on one connection (HTTP/1.1); a
+    stopped mirror answers none, not even on a connection opened before it stopped (an
+    outage test must see the fetch fail, not a kept-alive thread still serving)."""
+    import http.client
+
+    mirror = Mirror(tmp_path)
+    mirror.add("/a", b"<html>a</html>")
+    mirror.save()
+    server = serve(Mirror(tmp_path))
+    running = server.__enter__()
+    connection = http.client.HTTPConnection("127.0.0.1", running.httpd.server_address[1], timeout=5)
+    try:
+        for _ in range(3):
+            connection.request("GET", "/a")
+            answer = connection.getresponse()
+            assert (answer.status, answer.read()) == (200, b"<html>a</html>")
+        assert running.httpd.accepted == 1  # the three on one connection
+    finally:
+        server.__exit__(None, None, None)
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        connection.request("GET", "/a")
+        connection.getresponse()
+    connection.close()

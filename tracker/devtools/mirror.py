@@ -3,7 +3,8 @@
 Used by the tests, the benchmarks and the demo: the spider is pointed at the mirror through its
 configurable base URL and never touches the real site. A mirror is a folder with `manifest.json`
 mapping each path-and-query to a file and a content type. The server answers conditional
-requests (ETag / Last-Modified -> 304), like a well-behaved site.
+requests (ETag / Last-Modified -> 304) and keeps connections open between requests (HTTP/1.1),
+like a well-behaved site; once stopped it answers nothing more, on no connection.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -89,6 +91,7 @@ def _handler(
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "tracker-mirror/1"
+        protocol_version = "HTTP/1.1"  # persistent connections; every answer of ours is framed
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             log.append(f"{self.command} {self.path} {args[1] if len(args) > 1 else ''}")
@@ -100,6 +103,7 @@ def _handler(
         def do_GET(self) -> None:  # noqa: N802
             responder = responders.get(normalize_target(self.path)) or responders.get("*")
             if responder is not None and responder(self):
+                self.close_connection = True  # a test's own answer frames itself: end with it
                 return
             if urlsplit(self.path).path == "/robots.txt" and mirror.lookup(self.path) is None:
                 return self._send(HTTPStatus.OK, DEFAULT_ROBOTS, "text/plain", None, None)
@@ -139,6 +143,40 @@ def _handler(
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server that knows its open connections, to cut them when it stops
+    (a kept-alive connection would otherwise go on being answered by its handler thread)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.open: set[socket.socket] = set()
+        self.accepted = 0  # connections, over the server's life
+        self.lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        sock, address = super().get_request()
+        with self.lock:
+            self.open.add(sock)
+            self.accepted += 1
+        return sock, address
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        with self.lock:
+            self.open.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        with self.lock:
+            connections = list(self.open)
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already gone
+                pass
+
+
 class MirrorServer:
     """Serve a mirror on 127.0.0.1 in a background thread; `base_url` points the spider at it."""
 
@@ -146,10 +184,7 @@ class MirrorServer:
         self.requests: list[str] = []
         # Tests may answer some targets themselves (faults): normalized target, or "*" for all.
         self.responders: dict[str, Responder] = {}
-        self.httpd = ThreadingHTTPServer(
-            (host, port), _handler(mirror, self.requests, self.responders)
-        )
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), _handler(mirror, self.requests, self.responders))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def respond(self, target: str, responder: Responder | None) -> None:
@@ -171,6 +206,7 @@ class MirrorServer:
 
     def stop(self) -> None:
         self.httpd.shutdown()
+        self.httpd.cut_connections()
         self.httpd.server_close()
 
 
