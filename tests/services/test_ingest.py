@@ -73,6 +73,26 @@ def test_unchanged_content_adds_no_rows_and_touches_last_checked(session_factory
         assert session.scalars(select(Source.last_checked_at)).one() == at("2019-03-02")
 
 
+def test_a_byte_identical_copy_moves_the_checks_forward_never_back(session_factory):
+    """The 304 path (same bytes as the latest snapshot): the treaty's and the source's last
+    check and the history format's last observation move to the copy's times, and a copy
+    fetched earlier than one already counted (a spooled page stored late) moves none back."""
+    first = ingest_page(session_factory, page(BASE, "2019-01-02"))
+
+    def checks() -> tuple:
+        with session_factory() as session:
+            treaty = session.scalars(select(Treaty)).one()
+            source = session.scalars(select(Source)).one()
+            return treaty.last_checked_at, treaty.history_observed_at, source.last_checked_at
+
+    before = counts(session_factory)
+    for fetched in ("2019-03-02", "2019-02-01"):
+        copy = ingest_page(session_factory, page(BASE, fetched, expected_treaty=TREATY))
+        assert (copy.outcome, copy.snapshot_id) == ("unchanged", first.snapshot_id)
+        assert checks() == (at("2019-03-02"),) * 3
+    assert counts(session_factory) == before
+
+
 def test_rejected_page_is_quarantined_with_its_raw_body_and_marks_the_source(session_factory):
     result = ingest_page(
         session_factory, page(b"REJECT: maintenance page", "2019-01-02", expected_treaty="IV-4")

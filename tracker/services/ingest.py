@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
@@ -102,9 +102,10 @@ def _receipted(session: Session, receipt: str | None, result: IngestResult) -> I
     return result
 
 
-# The latest snapshot's id and time only: its data (the whole parsed page) is not needed here.
+# The latest snapshot's id and time only: its data (the whole parsed page) is not needed here,
+# nor the treaty's and the source's rows (an unchanged page moves three of their timestamps).
 _LATEST_WITH_DIGEST = (
-    select(Snapshot.id, Snapshot.observed_at, Treaty, Source, RawPage.sha256)
+    select(Snapshot.id, Snapshot.observed_at, Treaty.id, Source.id, RawPage.sha256)
     .join(Treaty, Snapshot.treaty_id == Treaty.id)
     .join(Source, Treaty.source_id == Source.id)
     .join(RawPage, Snapshot.raw_page_id == RawPage.id)
@@ -114,23 +115,47 @@ _LATEST_WITH_DIGEST = (
 )
 
 
+def _later_in_sql(column: Any, moment: str) -> Any:
+    """`later(column, :moment)` done by the database (the same rule as crawl_records.later)."""
+    at = bindparam(moment, type_=column.type)
+    return case((or_(column.is_(None), column < at), at), else_=column)
+
+
+# What `later()` and format_check.observed_in_history_format do to the treaty's and the source's
+# rows, as two UPDATEs: no row is loaded into the session for a page that changed nothing.
+_CHECKED_TREATY = (
+    update(Treaty)
+    .where(Treaty.id == bindparam("treaty_id"))
+    .values(
+        last_checked_at=_later_in_sql(Treaty.last_checked_at, "fetched"),
+        history_observed_at=_later_in_sql(Treaty.history_observed_at, "observed"),
+    )
+)
+_CHECKED_SOURCE = (
+    update(Source)
+    .where(Source.id == bindparam("source_id"))
+    .values(last_checked_at=_later_in_sql(Source.last_checked_at, "fetched"))
+)
+
+
 def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult | None:
     """The byte-identical page of the latest snapshot (e.g. a 304) is unchanged: no re-parse.
 
     It confirms nothing: a copy of a page already seen is not a second observation."""
     if not page.expected_treaty:
         return None
+    connection = session.connection()  # Core: no row of this page's is loaded into the session
     key = {"slug": page.source, "external": page.expected_treaty}
-    row = session.execute(_LATEST_WITH_DIGEST, key).first()
+    row = connection.execute(_LATEST_WITH_DIGEST, key).first()
     if row is None:
         return None
-    latest_id, latest_observed, treaty, source, digest = row
+    latest_id, latest_observed, treaty_id, source_id, digest = row
     if digest != page.digest or page.observed < latest_observed:
         return None
-    format_check.observed_in_history_format(treaty, page)
-    treaty.last_checked_at = later(treaty.last_checked_at, page.fetched_at)
-    source.last_checked_at = later(source.last_checked_at, page.fetched_at)
-    return IngestResult("unchanged", treaty.external_id, latest_id)
+    moments = {"fetched": page.fetched_at, "observed": page.observed}
+    connection.execute(_CHECKED_TREATY, {"treaty_id": treaty_id, **moments})
+    connection.execute(_CHECKED_SOURCE, {"source_id": source_id, "fetched": page.fetched_at})
+    return IngestResult("unchanged", page.expected_treaty, latest_id)
 
 
 def _reject_page(
