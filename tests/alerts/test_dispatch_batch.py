@@ -23,7 +23,7 @@ from tracker.alerts.dispatch import dispatch_due
 from tracker.alerts.email import EmailChannel
 from tracker.alerts.webhook import WebhookChannel
 from tracker.services.ingest import ingest_page
-from tracker.settings import Settings
+from tracker.settings import DEFAULTS, Settings
 
 pytestmark = [pytest.mark.db, pytest.mark.usefixtures("fake_parser")]
 
@@ -125,6 +125,42 @@ def test_a_crash_mid_batch_counts_only_the_try_it_cut_and_the_rest_go_out_later_
     assert {d.state for d in final.values()} == {"sent"}
     assert all(final[i].attempts == 2 for i in cut)  # the cut try, then the real one
     assert all(final[i].attempts == 1 for i in set(keys) - cut)
+
+
+def test_an_event_is_rendered_once_for_all_its_subscribers_and_each_message_is_their_own(
+    session_factory, monkeypatch
+):
+    """What an event says is rendered once per batch, not once per delivery; each message
+    still carries its own delivery key and subscription, and says what a message rendered
+    alone for that delivery says."""
+    from statuses import subscribe
+
+    from tracker.alerts import messages, sending
+
+    for _ in range(5):
+        subscribe(session_factory, kinds=["consent"])
+    one_consent_event(session_factory)
+    calls = Counter()
+
+    def counted(ctx, public_url):
+        calls[ctx.event.id] += 1
+        return messages.event_message(ctx, public_url)
+
+    monkeypatch.setattr(sending, "event_message", counted)
+    inbox = CrashingChannel(at=0)
+    assert dispatch_due(session_factory, {"webhook": inbox}, now=lambda: NOW).sent == 5
+    assert list(calls.values()) == [1]
+    by_key = {m.idempotency_key: m for m in inbox.sent}
+    with session_factory() as session:
+        for delivery in session.scalars(select(Delivery)):
+            alone = messages.render(
+                messages.load_context(session, delivery),
+                delivery,
+                session.get_one(Subscription, delivery.subscription_id),
+                DEFAULTS.public_url,
+            )
+            assert by_key[delivery.idempotency_key] == alone
+    assert len({m.payload["subscription"] for m in inbox.sent}) == 5
 
 
 def test_one_failing_webhook_in_a_concurrent_batch_leaves_the_others_sent(

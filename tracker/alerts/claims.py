@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Self
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import BindParameter
 
 from db import unit_of_work
 from db.engine import one_line
@@ -77,7 +78,7 @@ def claim_batch(
     return claimed
 
 
-def ours(token: str) -> tuple:
+def ours(token: str | BindParameter[str]) -> tuple:
     return (Delivery.claim_token == token, Delivery.state == "sending")
 
 
@@ -182,6 +183,19 @@ class Tries:
     retracted: dict[int, list[int]] = field(default_factory=dict)  # index -> its retracted rows
 
 
+# begin_tries' usual case, built once (a Core statement: no row of it is in a session).
+_COUNT_TRIES = (
+    update(Delivery)
+    .where(
+        Delivery.id.in_(bindparam("ids", expanding=True)),
+        *ours(bindparam("token")),
+        Delivery.event_id.not_in(select(Event.id).where(Event.state.in_(NEVER_SENT))),
+    )
+    .values(attempts=Delivery.attempts + 1, claimed_until=bindparam("until"))
+    .returning(Delivery.id)
+)
+
+
 def begin_tries(
     sessions: sessionmaker[Session],
     batch: list[list[int]],
@@ -201,17 +215,11 @@ def begin_tries(
     try:
         with unit_of_work.write(sessions) as session:
             # The usual case in one statement: every row still this claim's, no event withdrawn.
-            counted = session.scalars(
-                update(Delivery)
-                .where(
-                    Delivery.id.in_(ids),
-                    *ours(token),
-                    Delivery.event_id.not_in(select(Event.id).where(Event.state.in_(NEVER_SENT))),
-                )
-                .values(attempts=Delivery.attempts + 1, claimed_until=now + lease)
-                .returning(Delivery.id)
-                .execution_options(synchronize_session=False)
-            ).all()
+            counted = (
+                session.connection()
+                .execute(_COUNT_TRIES, {"ids": ids, "token": token, "until": now + lease})
+                .all()
+            )
             if len(counted) != len(ids):
                 raise _Partial  # rolled back: nothing counted; sorted out row by row below
     except _Partial:

@@ -150,16 +150,19 @@ def expected_words(forecast: dict[str, Any] | None) -> str | None:
     return f"expected around {forecast['expected_around']} (80%: {forecast['p10']} to {high})"
 
 
-def render(
-    ctx: AlertContext,
-    delivery: Delivery,
-    subscription: Subscription,
-    public_url: str,
-    links: dict[str, str] | None = None,
-) -> Message:
-    """The message of one delivery (same idempotency key on every retry)."""
-    if ctx.treaty is None:
-        return _render_source(ctx, delivery, subscription, public_url, links or {})
+@dataclass(frozen=True)
+class EventMessage:
+    """What every delivery of one event about a treaty says, whoever it goes to: rendered once
+    per event (`event_message`), addressed per delivery (`render`)."""
+
+    subject: str
+    lines: tuple[str, ...]
+    body: dict[str, Any]
+
+
+def event_message(ctx: AlertContext, public_url: str) -> EventMessage:
+    """The subject, text lines and payload of a treaty's event (`ctx.treaty` is set)."""
+    assert ctx.treaty is not None
     treaty_url = f"{public_url.rstrip('/')}/treaties/{quote(ctx.treaty_id or '', safe='')}"
     body = payload(ctx, treaty_url)
     headline = _headline(ctx.event)
@@ -195,13 +198,30 @@ def render(
         f"Evidence: {evidence['source_url'] or '-'} (snapshot {evidence['snapshot_id']}, "
         f"observed {evidence['observed_at']}, legal date {evidence['legal_date'] or '-'}).",
     ]
+    return EventMessage(subject, tuple(lines), body)
+
+
+def render(
+    ctx: AlertContext,
+    delivery: Delivery,
+    subscription: Subscription,
+    public_url: str,
+    links: dict[str, str] | None = None,
+    said: EventMessage | None = None,
+) -> Message:
+    """The message of one delivery (same idempotency key on every retry); `said`: the event's
+    `event_message`, when already rendered for another delivery of it."""
+    if ctx.treaty is None:
+        return _render_source(ctx, delivery, subscription, public_url, links or {})
+    said = said or event_message(ctx, public_url)
+    lines = list(said.lines)
     links = links or {}
     if links.get("manage_url"):
         lines += ["", f"Manage or end this subscription: {links['manage_url']}"]
     return Message(
-        subject=subject,
+        subject=said.subject,
         text="\n".join(lines) + "\n",
-        payload=body | {"delivery": delivery.idempotency_key, "subscription": subscription.id},
+        payload=said.body | {"delivery": delivery.idempotency_key, "subscription": subscription.id},
         idempotency_key=delivery.idempotency_key,
         unsubscribe_url=links.get("unsubscribe_url"),
         manage_url=links.get("manage_url"),

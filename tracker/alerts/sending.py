@@ -27,7 +27,7 @@ from tracker.alerts.channels import (
     failure_of,
 )
 from tracker.alerts.digest import digest_of
-from tracker.alerts.messages import AlertContext, load_context, render
+from tracker.alerts.messages import AlertContext, EventMessage, event_message, load_context, render
 from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome
 from tracker.alerts.redact import redact_text
 from tracker.alerts.withheld import never_to_send
@@ -89,7 +89,7 @@ def prepare(
             )
         }
         unsendable = never_to_send(session, [rows[i] for i in ids])
-        contexts: dict[int, AlertContext] = {}
+        contexts: dict[int, tuple[AlertContext, EventMessage | None]] = {}
         return [
             _prepare(
                 session,
@@ -111,14 +111,15 @@ def _prepare(
     deliveries: list[Delivery],
     subs: Mapping[int, Subscription],
     unsendable: Mapping[int, str],
-    contexts: dict[int, AlertContext],
+    contexts: dict[int, tuple[AlertContext, EventMessage | None]],
     channels: Mapping[str, Channel],
     public_url: str,
     links: Links | None,
     max_attempts: int,
 ) -> Prepared:
     """One claimed delivery, or one digest of several; `contexts`: the events' contexts loaded
-    so far in this batch (each loaded once)."""
+    so far in this batch, with what their messages say to everyone (each loaded and rendered
+    once)."""
     group = [d.id for d in deliveries]
     sub = subs[deliveries[0].subscription_id]
     recipient = Recipient(sub.id, sub.channel, sub.target, sub.secret)
@@ -144,10 +145,12 @@ def _prepare(
         extra = links(sub.id) if links and sub.channel == "email" else None
         rendered = []
         for d in deliveries:
-            ctx = contexts.get(d.event_id)
-            if ctx is None:
-                ctx = contexts[d.event_id] = load_context(session, d)
-            rendered.append(render(ctx, d, sub, public_url, extra))
+            known = contexts.get(d.event_id)
+            if known is None:
+                ctx = load_context(session, d)
+                said = event_message(ctx, public_url) if ctx.treaty is not None else None
+                known = contexts[d.event_id] = (ctx, said)
+            rendered.append(render(known[0], d, sub, public_url, extra, said=known[1]))
         message = digest_of(rendered)
     except Exception as crash:  # a bug in rendering: not a try, never dead
         log.exception("deliveries %s: cannot render the message", group)
