@@ -65,6 +65,14 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Language": "en",
 }
 
+# Links are followed by what they are (index, chapter, status page), never by depth, and no
+# Referer is sent (a depositary learns nothing from it; an unchanged page's request costs less
+# without either middleware's pass over every response's output).
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+}
+
 ITEM_PIPELINES = {"spiders.pipelines.IngestPipeline": 300}
 # The items of one response processed at once. A response yields one item here (a page, a
 # catalogue page or a failed fetch: spiders.base) and the pipeline stores one page at a time, so

@@ -62,7 +62,12 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
         RecordedPage("IV-4", MAINTENANCE, "ICCPR"),
     ]
     with serve(build_mirror(mirror_dir, untc_site(pages))) as server:
+        sent: list[dict[str, str]] = []
+        server.respond("*", lambda handler: sent.append(dict(handler.headers)) or False)
         first = tracker(crawl_env, "crawl", "--source", "untc", "--base-url", server.base_url)
+        # Links were followed from the index and chapters: no request said where it came from.
+        assert len(sent) >= 5 and not any("Referer" in h for h in sent), sent
+        server.respond("*", None)
         # Every page is accounted for: the index, chapters 4 and 26, and the 2 status pages.
         line = (
             "5 pages, 4 accepted, 0 unchanged, 1 quarantined, 0 failed, 0 events (2 status pages;"
