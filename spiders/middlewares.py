@@ -9,9 +9,11 @@ import random
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Self
 from urllib.parse import urlsplit
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -130,7 +132,18 @@ class GuardedRedirectMiddleware(RedirectMiddleware):
     """Follow redirects like Scrapy, but a redirect that cannot lead to the page fails the page
     with its reason (through the request's errback) instead of being dropped silently by the
     scheduler's duplicate filter or the offsite filter: a redirect to the page itself or back to
-    an earlier URL of its chain, to another host, or one too many."""
+    an earlier URL of its chain, to another host, or one too many. No Referer is sent, on a
+    redirect either (spiders.settings: no RefererMiddleware to ask, nor a warning that it is
+    missing)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    def handle_referer(self, request: Request, response: Response) -> None:
+        request.headers.pop("Referer", None)
 
     def _redirect(self, redirected: Request, request: Request, reason: object) -> Request:
         chain = [*request.meta.get("redirect_urls", []), request.url]

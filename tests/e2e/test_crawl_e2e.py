@@ -67,6 +67,7 @@ def test_crawl_then_status_then_unchanged_then_change(crawl_env, tmp_path):
         first = tracker(crawl_env, "crawl", "--source", "untc", "--base-url", server.base_url)
         # Links were followed from the index and chapters: no request said where it came from.
         assert len(sent) >= 5 and not any("Referer" in h for h in sent), sent
+        assert "Referer" not in first.stderr  # nor a warning that no middleware sets one
         server.respond("*", None)
         # Every page is accounted for: the index, chapters 4 and 26, and the 2 status pages.
         line = (
