@@ -115,7 +115,6 @@ class EmailChannel:
         self._conn: smtplib.SMTP | None = None
         self._lock = threading.Lock()
         self._start = threading.Lock()
-        self._renderer: ThreadPoolExecutor | None = None
         self._sender: ThreadPoolExecutor | None = None
         self.connections = 0  # connections opened so far
 
@@ -150,11 +149,13 @@ class EmailChannel:
         begin: Begin | None = None,
     ) -> list[Exception | None]:
         """Send each (recipient, message) as `send` does, one after the other on the one kept
-        connection, while a second thread renders the messages ahead (rendering is most of the
-        work: it overlaps the server's answers); per item, None (sent) or the exception its
-        send raised, in the items' order; `done(index, result)` is called as each one ends. A
-        connection lost between two messages is reopened for the next one; a message that
-        failed is that message's failure only.
+        connection (a sender thread): each message is rendered while the one before it is on
+        the connection, so rendering overlaps the server's answers; no thread renders ahead
+        (one rendering the whole batch competed for the interpreter with the thread counting
+        the tries, whose transactions then waited). Per item, None (sent) or the exception
+        its send raised, in the items' order; `done(index, result)` is called as each one
+        ends. A connection lost between two messages is reopened for the next one; a message
+        that failed is that message's failure only.
 
         `begin([index])` says whether to send that message (if not: its entry is None, and
         `done` is not called for it). It is called for each message while the one before it is
@@ -169,13 +170,10 @@ class EmailChannel:
                     done(0, results[0])
             return results
         with self._start:
-            if self._renderer is None:
-                self._renderer = ThreadPoolExecutor(1, thread_name_prefix="email-render")
+            if self._sender is None:
                 self._sender = ThreadPoolExecutor(1, thread_name_prefix="email-send")
-            renderer, sender = self._renderer, self._sender
-        assert sender is not None
-        built = [renderer.submit(self._build, r, m) for r, m in items]
-        results = [None] * len(items)
+            sender = self._sender
+        results: list[Exception | None] = [None] * len(items)
         on_wire: tuple[int, Future[Exception | None]] | None = None
 
         def landed() -> None:  # the message on the connection: its outcome
@@ -186,9 +184,9 @@ class EmailChannel:
                 done(j, results[j])
 
         try:
-            for i, ((recipient, _), future) in enumerate(zip(items, built, strict=True)):
+            for i, (recipient, message) in enumerate(items):
                 try:
-                    data, utf8 = future.result()
+                    data, utf8 = self._build(recipient, message)
                 except Exception as failed:  # noqa: BLE001 (the caller tells them apart)
                     unbuilt: Exception | None = failed
                 else:
@@ -211,8 +209,6 @@ class EmailChannel:
                 landed()
                 on_wire = None
         finally:
-            for future in built:
-                future.cancel()
             if on_wire is not None:  # a crash: let the message on the connection finish
                 on_wire[1].exception()
         return results
@@ -315,11 +311,9 @@ class EmailChannel:
     def close(self) -> None:
         """QUIT and close the kept connection, if any."""
         with self._start:
-            pools = (self._renderer, self._sender)
-            self._renderer = self._sender = None
-        for pool in pools:
-            if pool is not None:
-                pool.shutdown(wait=True)
+            pool, self._sender = self._sender, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         with self._lock:
             conn, self._conn = self._conn, None
             if conn is not None:
