@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import zstandard
-from sqlalchemy import Insert, Table, bindparam, select, update
+from sqlalchemy import Dialect, Insert, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
@@ -91,6 +92,65 @@ def prepared(session: Session, name: str, build: Callable[[str], S]) -> S:
     if found is None:
         found = _PREPARED[key] = build(key[0])
     return cast(S, found)
+
+
+@dataclass(frozen=True)
+class _RowsInsert:
+    """An INSERT of some columns of a table as the dialect's driver takes it: its SQL, whether
+    its parameters are positional, and each column's bind processor (None: bound as it is)."""
+
+    sql: str
+    positional: bool
+    columns: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+def _rows_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _RowsInsert:
+    compiled = insert(table).compile(dialect=dialect, column_keys=columns, for_executemany=True)
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+    if names != columns:  # the values are passed by these names, or in this order
+        raise ValueError(f"{table.name}: the INSERT binds {names}, not {columns}")
+    processors = tuple(
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    )
+    return _RowsInsert(compiled.string, compiled.positional, columns, processors)
+
+
+def insert_rows(
+    session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
+) -> None:
+    """INSERT `rows` (each its values in `columns` order) into `table` by the driver's
+    executemany, each value bound as its column's type binds it on this dialect: the rows that
+    `session.execute(insert(table), dicts)` stores, without SQLAlchemy's parameter dict and
+    processing per row. A column's processed values are computed once per distinct value (the
+    rows of one page share their treaty, snapshot and observation time, and many dates)."""
+    dialect = session.get_bind().dialect
+    stmt = prepared(
+        session,
+        f"{table.name}.insert_rows{columns}",
+        lambda _: _rows_insert(dialect, table, columns),
+    )
+    done: list[dict[Any, Any] | None] = [{} if p else None for p in stmt.processors]
+    bound = [
+        tuple(
+            value if seen is None else _processed(seen, process, value)
+            for value, process, seen in zip(row, stmt.processors, done, strict=True)
+        )
+        for row in rows
+    ]
+    if not bound:
+        return
+    params = bound if stmt.positional else [dict(zip(columns, row, strict=True)) for row in bound]
+    session.connection().exec_driver_sql(stmt.sql, params)
+
+
+def _processed(seen: dict[Any, Any], process: Any, value: Any) -> Any:
+    """`process(value)`, remembered in `seen` (the column types here bind equal values of one
+    type alike)."""
+    key = (type(value), value)  # True and 1, a date and a datetime: never one entry
+    if key not in seen:
+        seen[key] = process(value)
+    return seen[key]
 
 
 def _origin(url: str) -> str | None:
