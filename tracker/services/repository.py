@@ -130,27 +130,28 @@ def insert_rows(
         f"{table.name}.insert_rows{columns}",
         lambda _: _rows_insert(dialect, table, columns),
     )
-    done: list[dict[Any, Any] | None] = [{} if p else None for p in stmt.processors]
-    bound = [
-        tuple(
-            value if seen is None else _processed(seen, process, value)
-            for value, process, seen in zip(row, stmt.processors, done, strict=True)
-        )
-        for row in rows
-    ]
-    if not bound:
+    by_column = list(zip(*rows, strict=True))  # the values column by column
+    if not by_column:
         return
+    bound = list(
+        zip(
+            *(
+                values if process is None else _processed(process, values)
+                for process, values in zip(stmt.processors, by_column, strict=True)
+            ),
+            strict=True,
+        )
+    )
     params = bound if stmt.positional else [dict(zip(columns, row, strict=True)) for row in bound]
     session.connection().exec_driver_sql(stmt.sql, params)
 
 
-def _processed(seen: dict[Any, Any], process: Any, value: Any) -> Any:
-    """`process(value)`, remembered in `seen` (the column types here bind equal values of one
-    type alike)."""
-    key = (type(value), value)  # True and 1, a date and a datetime: never one entry
-    if key not in seen:
-        seen[key] = process(value)
-    return seen[key]
+def _processed(process: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """`process` of each value, run once per distinct value (the column types here bind equal
+    values of one type alike)."""
+    keys = [(type(value), value) for value in values]  # True and 1: never one value
+    done = {key: process(key[1]) for key in dict.fromkeys(keys)}
+    return [done[key] for key in keys]
 
 
 def _origin(url: str) -> str | None:
