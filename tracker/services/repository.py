@@ -216,11 +216,21 @@ def lock_or_insert_treaty(
     if treaty is not None:
         return treaty, False
     values = {**(first or {}), "source_id": source.id, "external_id": external_id, "title": title}
-    stmt = insert_ignoring_conflicts(session, Treaty, ["source_id", "external_id"], orm=True)
-    inserted = session.scalars(stmt.values(**values).returning(Treaty)).first()
+    columns = tuple(values)
+    stmt = prepared(
+        session, f"treaties.insert{columns}", lambda dialect: _insert_treaty(dialect, columns)
+    )
+    inserted = session.scalars(stmt, values).first()
     if inserted is not None:
         return inserted, True
     return session.scalars(_TREATY_FOR_UPDATE, key).one(), False
+
+
+def _insert_treaty(dialect: str, columns: tuple[str, ...]) -> ReturningInsert[Treaty]:
+    """INSERT a treaty (these columns' values as parameters) unless it exists; RETURNING it."""
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
+    stmt = _ignoring_conflicts(dialect, Treaty, ("source_id", "external_id"), orm=True)
+    return stmt.values(**values).returning(Treaty)
 
 
 _LATEST_SNAPSHOT = (
