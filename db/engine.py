@@ -32,7 +32,10 @@ def _ensure_sqlite_dir(url: URL) -> None:
 
 
 def _on_sqlite_connect(
-    dbapi_connection: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+    dbapi_connection: Any,
+    _record: Any,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    synchronous: str = "NORMAL",
 ) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _on_sqlite_begin)
     cursor = dbapi_connection.cursor()
@@ -40,7 +43,7 @@ def _on_sqlite_connect(
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
     finally:
         cursor.close()
 
@@ -52,21 +55,46 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, *, scratch: bool = False, **kwargs: Any) -> Engine:
     """Create an engine; on SQLite create the file's directory and set the connection pragmas
-    (the busy timeout is 30 s, or the URL's `?timeout=SECONDS`)."""
+    (the busy timeout is 30 s, or the URL's `?timeout=SECONDS`).
+
+    `scratch`: a database that is built anew whenever a run of it is lost (a re-derivation's
+    new history, tracker.services.history_files.open_empty). On SQLite its commits do not wait
+    for the disk (synchronous=OFF instead of NORMAL: a killed process loses nothing, a crash
+    of the machine may lose or spoil the file); its owner syncs it once complete (`sync_file`).
+    Other databases ignore it."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _ensure_sqlite_dir(parsed)
         busy_ms = SQLITE_BUSY_TIMEOUT_MS
         if "timeout" in parsed.query:
             busy_ms = int(float(str(parsed.query["timeout"])) * 1000)
+        sync = "OFF" if scratch else "NORMAL"
         engine = create_engine(parsed, **kwargs)
-        event.listen(engine, "connect", lambda conn, rec: _on_sqlite_connect(conn, rec, busy_ms))
+        event.listen(
+            engine, "connect", lambda conn, rec: _on_sqlite_connect(conn, rec, busy_ms, sync)
+        )
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kwargs)
+
+
+def sync_file(engine: Engine) -> None:
+    """Put everything committed on a SQLite engine into its database file and on the disk (the
+    WAL checkpointed and emptied, with a full sync, whatever the engine's synchronous mode);
+    nothing to do on other databases."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # outside a transaction: the safety level may change there
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -187,3 +187,76 @@ def test_the_operators_confirmations_go_with_their_treaty(session_factory, tmp_p
         ).one()  # fmt: skip
     assert tuple(row) == ("XXVI-9", "k", date(2020, 1, 1), "n", when)
     assert compare(session_factory, new) == (1, [])
+
+
+def _synchronous(factory) -> int:
+    with factory.kw["bind"].connect() as conn:
+        return conn.exec_driver_sql("PRAGMA synchronous").scalar_one()
+
+
+def test_the_new_history_is_a_scratch_file_synced_to_disk_once_complete(tmp_path):
+    from tracker.services.history_files import complete, open_empty
+
+    current = _empty(tmp_path, "current")
+    new = open_empty(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    assert (_synchronous(current), _synchronous(new)) == (1, 0)  # NORMAL; OFF for the scratch
+    ingest_page(new, next(iter(scenario.pages())))
+    wal = tmp_path / "new.sqlite3-wal"
+    assert wal.stat().st_size > 0
+    complete(new)
+    assert wal.stat().st_size == 0  # checkpointed into the file, with a full sync
+    with new() as session:
+        assert session.scalar(select(func.count()).select_from(Snapshot)) == 1
+
+
+# `tracker reparse --switch` that kills itself (SIGKILL) as it replays its third page.
+_KILLED_REPARSE = """
+import os, signal, sys
+from tracker.cli.commands import main
+from tracker.services import reparse
+real, seen = reparse.ingest_page, []
+def ingest_page(*args, **kwargs):
+    seen.append(1)
+    if len(seen) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+reparse.ingest_page = ingest_page
+sys.exit(main(["reparse", "--switch"]))
+"""
+
+
+def test_a_killed_reparse_switches_nothing_and_is_simply_run_again(tmp_path):
+    import hashlib
+    import os
+    import sqlite3
+
+    data = tmp_path / "data"
+    data.mkdir()
+    url = f"sqlite:///{data / 'tracker.sqlite3'}"
+    upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    for page in list(scenario.pages())[:20]:
+        ingest_page(factory, page)
+    with factory() as session:
+        kept = kept_pages(session)
+    assert len(kept) > 3 and {page.kept_as for page in kept} == {"snapshot"}
+    factory.kw["bind"].dispose()
+    before = hashlib.sha256((data / "tracker.sqlite3").read_bytes()).hexdigest()
+    env = {"PATH": "/usr/bin:/bin", "TRACKER_DATA_DIR": str(data), "TRACKER_LOG_LEVEL": "ERROR"}
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_REPARSE],
+        env=env, capture_output=True, text=True, timeout=300, cwd=os.getcwd(),
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stderr
+    # nothing was switched: the current history is the same file, no previous one was kept
+    assert hashlib.sha256((data / "tracker.sqlite3").read_bytes()).hexdigest() == before
+    assert not list(data.glob("*before-reparse*"))
+    (partial,) = data.glob("reparse-*.sqlite3")  # half-built, left as it was
+    with sqlite3.connect(partial) as conn:
+        assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 2
+    # run again: into a new file of its own, complete, then switched to
+    done = _cli(data, "--switch", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["switched"] and answer["differ"] == [] and answer["pages"] == len(kept)
+    assert Path(answer["new_history"].removeprefix("sqlite:///")) != partial.resolve()

@@ -34,7 +34,7 @@ def _new_history(settings: Settings, into: str | None, stamp: str) -> Any:
 
 
 def cmd_reparse(args: argparse.Namespace, settings: Settings) -> int:
-    from tracker.services.history_files import sqlite_file
+    from tracker.services.history_files import complete, sqlite_file
     from tracker.services.reparse import compare, rederive
     from tracker.services.unit_of_work import Database
 
@@ -67,6 +67,7 @@ def cmd_reparse(args: argparse.Namespace, settings: Settings) -> int:
             confirm_after=timedelta(hours=settings.disappearance_confirm_hours),
             health=HealthPolicy.from_settings(settings),
         )
+        complete(new)
         compared, differ = compare(old, new, source, treaty)
         answer: dict[str, Any] = {
             "new_history": into,

@@ -10,7 +10,7 @@ from sqlalchemy import func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
-from db.engine import make_engine, make_session_factory
+from db.engine import make_engine, make_session_factory, sync_file
 from db.migrate import upgrade
 from db.models import Delivery, Snapshot, Subscription
 from db.vocabulary import DeliveryState
@@ -20,14 +20,27 @@ _WAITING = (DeliveryState.PENDING.value, DeliveryState.SENDING.value)  # not yet
 
 
 def open_empty(url: str) -> SessionFactory:
-    """The database for a new history, migrated (ValueError: it already holds a history)."""
+    """The database for a new history, migrated (ValueError: it already holds a history).
+
+    It is a scratch database (db.engine.make_engine's `scratch`: SQLite commits that do not wait
+    for the disk). That is safe because a re-derivation that is killed, or whose machine
+    crashes, is simply run again into another empty database (`tracker reparse` makes a new
+    file each run, and refuses one that holds a history already), and because nothing is made
+    current from a history before it is complete: only the run that built it switches to it
+    (`switch_files`, after re-deriving every page), and it syncs the file to disk first
+    (`complete`)."""
     upgrade(url)
-    factory = make_session_factory(make_engine(url))
+    factory = make_session_factory(make_engine(url, scratch=True))
     with factory() as session:
         if session.scalar(select(func.count()).select_from(Snapshot)):
             factory.kw["bind"].dispose()
             raise ValueError(f"{url} already holds a history (it must be empty)")
     return factory
+
+
+def complete(new: SessionFactory) -> None:
+    """A new history is complete: put it on the disk (SQLite: the file synced, see open_empty)."""
+    sync_file(new.kw["bind"])
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -64,8 +77,7 @@ def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> 
     if current is None or new_path is None:
         raise ValueError("only SQLite database files can be switched")
     for engine in engines:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        sync_file(engine)
         engine.dispose()
     kept = current.with_name(current.name + kept_suffix)
     os.replace(current, kept)
@@ -76,4 +88,4 @@ def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> 
     return kept
 
 
-__all__ = ["open_empty", "sqlite_file", "switch_files", "waiting_deliveries"]
+__all__ = ["complete", "open_empty", "sqlite_file", "switch_files", "waiting_deliveries"]

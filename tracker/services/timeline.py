@@ -22,7 +22,7 @@ from tracker.alerts import outbox
 from tracker.domain.changes import ABSENCES, Change, ChangeKind, diff
 from tracker.domain.endings import Ending
 from tracker.domain.models import Action, Participant, TreatyStatus
-from tracker.services.repository import aware, participant_ids, table_of
+from tracker.services.repository import aware, insert_rows, participant_ids, table_of
 from tracker.settings import DEFAULTS
 
 # What makes an action row "the same" from one snapshot to the next.
@@ -103,7 +103,11 @@ _OPEN_ACTIONS = select(
     _ACTIONS.c.legal_date,
     _ACTIONS.c.withdrawn,
 ).where(_ACTIONS.c.treaty_id == bindparam("treaty_id"), _ACTIONS.c.ended_snapshot_id.is_(None))
-_INSERT_ACTIONS = insert(_ACTIONS)
+# The columns of a new action row, in the order sync_actions gives their values.
+_ACTION_COLUMNS = (
+    "treaty_id", "participant_id", "printed_name", "column", "kind", "letter", "legal_date",
+    "withdrawn", "first_observed_at", "first_snapshot_id", "ended_snapshot_id",
+)  # fmt: skip
 
 
 def sync_actions(
@@ -139,25 +143,15 @@ def sync_actions(
         if first
         else _earliest_observations(session, treaty_id, {(i[0], i[2], i[3], i[5]) for i in new})
     )
-    rows: list[dict[str, Any]] = [
-        {
-            "treaty_id": treaty_id,
-            "participant_id": pid,
-            "printed_name": name,
-            "column": column,
-            "kind": kind,
-            "letter": letter,
-            "legal_date": legal_date,
-            "withdrawn": withdrawn,
-            "first_observed_at": min(
-                observed_at, earliest.get((pid, column, kind, legal_date), observed_at)
-            ),
-            "first_snapshot_id": snapshot_id,
-            "ended_snapshot_id": None,
-        }
+    rows = [
+        (
+            treaty_id, pid, name, column, kind, letter, legal_date, withdrawn,
+            min(observed_at, earliest.get((pid, column, kind, legal_date), observed_at)),
+            snapshot_id, None,
+        )
         for pid, name, column, kind, letter, legal_date, withdrawn in new
-    ]
-    session.execute(_INSERT_ACTIONS, rows)
+    ]  # fmt: skip
+    insert_rows(session, _ACTIONS, _ACTION_COLUMNS, rows)
 
 
 @dataclass(frozen=True)
