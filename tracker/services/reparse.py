@@ -199,27 +199,30 @@ def _history(session: Session, slug: str, external_id: str) -> dict[str, Counter
     if treaty_id is None:
         return {"snapshots": Counter(), "actions": Counter(), "events": Counter()}
     snapshots = Counter(
-        session.execute(
+        tuple(row)
+        for row in session.execute(
             select(Snapshot.observed_at, Snapshot.content_hash).where(
                 Snapshot.treaty_id == treaty_id
             )
-        ).tuples()
+        )
     )
     actions = Counter(
-        session.execute(
+        tuple(row)
+        for row in session.execute(
             select(Participant.key, ActionRow.column, ActionRow.kind, ActionRow.letter,
                    ActionRow.legal_date, ActionRow.withdrawn, ActionRow.first_observed_at,
                    ActionRow.ended_snapshot_id.is_(None))
             .join(Participant, ActionRow.participant_id == Participant.id)
             .where(ActionRow.treaty_id == treaty_id)
-        ).tuples()
+        )
     )  # fmt: skip
     events = Counter(
-        session.execute(
+        tuple(row)
+        for row in session.execute(
             select(Event.kind, Event.participant_name, Event.legal_date, Event.observed_at,
                    Event.state)
             .where(Event.treaty_id == treaty_id)
-        ).tuples()
+        )
     )  # fmt: skip
     return {"snapshots": snapshots, "actions": actions, "events": events}
 
@@ -245,7 +248,7 @@ def compare(
                 query = query.where(Source.slug == source)
             if treaty is not None:
                 query = query.where(Treaty.external_id == treaty)
-            keys |= set(session.execute(query).tuples())
+            keys |= {(slug, external) for slug, external in session.execute(query)}
     differ = []
     with unit_of_work.read(old) as before, unit_of_work.read(new) as after:
         for slug, external_id in sorted(keys):
