@@ -116,12 +116,28 @@ def clean_lines(text: str) -> str:
     folded (tests/sources/test_text_fast_paths.py compares it with the line-by-line clean())."""
     if not text:
         return ""
+    # Tabs, carriage returns and no-break spaces made spaces first: whitespace all the same to the
+    # fold; no control, never composed nor composed into (NFC leaves them as they are).
+    text = text.replace("\t", " ").replace("\r", " ").replace("\xa0", " ")
     # The regex only when something but the usual whitespace is unprintable (a cheaper scan).
-    if not _usual(text).isprintable():
+    printable = text.replace("\n", " ").isprintable()
+    if not printable:
         text = _CONTROL_RE.sub("", text)
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    return "\n".join(folded for line in text.split("\n") if (folded := " ".join(line.split())))
+        normal = unicodedata.normalize("NFC", text)
+        printable = printable and normal is text
+        text = normal
+    # A printable line stripped of its spaces holds no other whitespace (the only printable
+    # whitespace is the space): without "  " in it, it is folded already, and split() and join()
+    # would only copy it word by word.
+    lines = []
+    for line in text.split("\n"):
+        line = line.strip(" ")
+        if "  " in line or not (printable or line.isprintable()):
+            line = " ".join(line.split())
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def _make_date(day: str, month: str, year: str) -> date | None:
