@@ -93,14 +93,14 @@ def _raw(el: etree._Element | None) -> str:
 def _walk(node: etree._Element, parts: list[str]) -> None:
     """_raw()'s walk: a module-level function, not a closure calling itself (that would be a
     reference cycle per call, left to the garbage collector)."""
-    if node.text:
-        parts.append(node.text)
+    if text := node.text:  # each text read once: lxml makes a new str at every read
+        parts.append(text)
     for child in node:
         name = _local(child)
         if name and name not in NOT_TEXT:
             _walk(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+        if tail := child.tail:
+            parts.append(tail)
 
 
 def _plain(el: etree._Element | None) -> str:
