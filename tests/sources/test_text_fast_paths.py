@@ -62,6 +62,24 @@ def test_str_split_splits_exactly_where_the_regex_whitespace_matches() -> None:
     assert differ == []
 
 
+def test_the_only_printable_whitespace_is_the_space() -> None:
+    """clean() returns a printable text with single spaces as it is: nothing else in it folds."""
+    printable_spaces = [hex(cp) for cp in EVERY if chr(cp).isprintable() and chr(cp).isspace()]
+    assert printable_spaces == ["0x20"]
+    assert clean("a b") == "a b" and clean("e\u0301  x") == "\u00e9 x"  # NFC's text is folded
+
+
+def test_clean_of_a_clean_text_is_that_text() -> None:
+    """clean() is idempotent (the MTDSG parser's _plain() does not clean a cleaned text again)."""
+    for cp in EVERY:
+        text = clean(f" a{chr(cp)} b\xa0{chr(cp)}")
+        assert clean(text) == text, hex(cp)
+    rng = random.Random(15)
+    for _ in range(30_000):
+        text = clean("".join(rng.choice(_TRICKY) for _ in range(rng.randint(0, 12))))
+        assert clean(text) == text, repr(text)
+
+
 def test_no_printable_text_holds_a_character_strip_controls_removes() -> None:
     printable_controls = [
         hex(cp) for cp in EVERY if _CONTROL_RE.match(chr(cp)) and chr(cp).isprintable()

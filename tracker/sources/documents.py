@@ -9,7 +9,7 @@ halfway through the document.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
 from lxml import etree
 
@@ -63,20 +63,25 @@ def text_nodes(el: etree._Element, skip: Iterable[etree._Element] = (), sup: boo
         if child.tag == "br":
             return (el.text or "") + " " + (child.tail or "")
     parts: list[str] = []
-    _walk(el, parts, set(skip), sup)
+    _walk(el, parts, set(skip) if skip else _NOTHING, sup)
     return "".join(parts)
 
 
-def _walk(node: etree._Element, parts: list[str], skipped: set[etree._Element], sup: bool) -> None:
+_NOTHING: frozenset[etree._Element] = frozenset()
+
+
+def _walk(node: etree._Element, parts: list[str], skipped: Set[etree._Element], sup: bool) -> None:
     """text_nodes()'s walk: a module-level function, not a closure calling itself (that would be
-    a reference cycle per call, left to the garbage collector)."""
-    if node.text:
-        parts.append(node.text)
+    a reference cycle per call, left to the garbage collector). Each text is read once (lxml
+    makes a new str at every read)."""
+    if text := node.text:
+        parts.append(text)
     for child in node:
-        tag = tag_of(child)
+        tag = child.tag
+        tag = tag.lower() if isinstance(tag, str) else ""  # tag_of(), inlined
         if tag == "br":
             parts.append(" ")
         elif tag and tag not in NOT_TEXT and (sup or tag != "sup") and child not in skipped:
             _walk(child, parts, skipped, sup)
-        if child.tail:
-            parts.append(child.tail)
+        if tail := child.tail:
+            parts.append(tail)

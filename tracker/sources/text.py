@@ -87,10 +87,18 @@ def clean(text: str | None) -> str:
     # (every one is a Unicode "Other"), an ASCII text is its own NFC, and str.split() splits on
     # exactly the code points `\s` matches (NBSP among them). tests/sources/test_text.py checks
     # all three over every code point.
-    if not text.isprintable():
+    printable = text.isprintable()
+    if not printable:
         text = _CONTROL_RE.sub("", text)
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
+        normal = unicodedata.normalize("NFC", text)
+        printable = printable and normal is text  # a text NFC changed is folded below
+        text = normal
+    # A printable text's only whitespace is the space (every other one is unprintable, checked
+    # in tests/sources/test_text_fast_paths.py): with single spaces and none at either end it is
+    # already folded, and split() and join() would only copy it, word by word.
+    if printable and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
     return " ".join(text.split())
 
 
@@ -108,12 +116,28 @@ def clean_lines(text: str) -> str:
     folded (tests/sources/test_text_fast_paths.py compares it with the line-by-line clean())."""
     if not text:
         return ""
+    # Tabs, carriage returns and no-break spaces made spaces first: whitespace all the same to the
+    # fold; no control, never composed nor composed into (NFC leaves them as they are).
+    text = text.replace("\t", " ").replace("\r", " ").replace("\xa0", " ")
     # The regex only when something but the usual whitespace is unprintable (a cheaper scan).
-    if not _usual(text).isprintable():
+    printable = text.replace("\n", " ").isprintable()
+    if not printable:
         text = _CONTROL_RE.sub("", text)
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    return "\n".join(folded for line in text.split("\n") if (folded := " ".join(line.split())))
+        normal = unicodedata.normalize("NFC", text)
+        printable = printable and normal is text
+        text = normal
+    # A printable line stripped of its spaces holds no other whitespace (the only printable
+    # whitespace is the space): without "  " in it, it is folded already, and split() and join()
+    # would only copy it word by word.
+    lines = []
+    for line in text.split("\n"):
+        line = line.strip(" ")
+        if "  " in line or not (printable or line.isprintable()):
+            line = " ".join(line.split())
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def _make_date(day: str, month: str, year: str) -> date | None:
@@ -205,14 +229,14 @@ def read_cell(text: str | None) -> tuple[date, str, bool] | None:
     """parse_cell() as a (date, letter, withdrawn) tuple, for the table parsers' inner loop."""
     if not text or text.isspace():  # an empty cell (`&nbsp;`): clean() would give ""
         return None
-    cleaned = clean(text)
-    if not cleaned:
-        return None
-    # Fast path, the same result as _CELL_RE below: an ASCII `D Mon YYYY` or `D Mon YYYY l`
-    # (cleaned: single spaces), a known month and a real day. Anything else (brackets, a dot or
-    # comma after the month, an impossible date, other digits) takes the regular expression.
-    if cleaned.isascii():
-        parts = cleaned.split(" ")
+    # Fast path, the same result as _CELL_RE below: an ASCII `D Mon YYYY` or `D Mon YYYY l`, a
+    # known month and a real day. Anything else (brackets, a dot or comma after the month, an
+    # impossible date, other digits) takes the regular expression. When the text, its tabs,
+    # line feeds and no-break spaces made spaces (_usual), is printable ASCII, clean() would only
+    # fold its whitespace: its words are that text's split(), without clean().
+    words = text if text.isprintable() else _usual(text)
+    if words.isascii() and words.isprintable():
+        parts = words.split()
         count = len(parts)
         if count == 3 or count == 4:
             day, month, year = parts[0], parts[1], parts[2]
@@ -230,6 +254,9 @@ def read_cell(text: str | None) -> tuple[date, str, bool] | None:
                     return date(int(year), number, int(day)), letter, False
                 except ValueError:
                     pass  # no such day: the regular expression's path says so
+    cleaned = clean(text)
+    if not cleaned:
+        return None
     m = _CELL_RE.match(cleaned)
     if not m:
         raise ValueError(f"unreadable cell {cleaned!r}")

@@ -18,6 +18,8 @@ from tracker.domain.changes import ChangeKind, declaration_changes
 from tracker.domain.models import Declaration, TreatyStatus
 from tracker.services.ingest import FetchedPage, ingest_page
 from tracker.services.read.notes import participant_notes
+from tracker.sources.documents import html_root
+from tracker.sources.untc.declarations import text_lines
 from tracker.sources.untc.html import parse_html
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "untc"
@@ -45,6 +47,17 @@ def test_the_parser_reads_each_section_in_page_order():
     # A page without the section reads as none (not "not read"); the <template> is inert.
     assert parse_html((FIXTURES / "viewdetails_3col.html").read_bytes()).declarations == ()
     assert all(d.participant != "Albania" for d in status.declarations)
+
+
+def test_text_lines_breaks_at_blocks_and_br_and_leaves_out_hidden_elements():
+    page = (
+        "<html><body><div>A<BR>b<P class='x invisible'>hidden</P><i style='DISPLAY: none'>gone"
+        "</i><b>bold</b> tail<P>para<br></P><sup>1</sup>\xa0\t<i>x</i> <!-- no --></div>"
+        "</body></html>"
+    )
+    div = html_root(page.encode(), None).find(".//div")
+    assert text_lines(div) == "A\nb\nbold tail\npara\n1 x"
+    assert text_lines(div, sup=False) == "A\nb\nbold tail\npara\nx"
 
 
 def test_declarations_round_trip_and_are_hashed():

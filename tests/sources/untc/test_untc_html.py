@@ -10,7 +10,8 @@ import pytest
 from tracker.domain.models import Column
 from tracker.sources import PageRejected, untc
 from tracker.sources import parse as parse_source
-from tracker.sources.untc.html import status_as_at
+from tracker.sources.documents import html_root
+from tracker.sources.untc.html import _refs, status_as_at
 from tracker.sources.untc.table import column_role
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "untc"
@@ -266,3 +267,14 @@ def test_missing_treaty_number_is_rejected() -> None:
 )
 def test_empty_or_error_bodies_are_rejected(body: bytes) -> None:
     assert rejected(body)
+
+
+def test_footnote_markers_are_found_whatever_the_case_of_the_markup() -> None:
+    """_refs() asks lxml for the <sup> and <a> elements by name: the HTML parser lower-cases
+    every tag, so upper-case markup is found too, and a marker inside a <template> is not."""
+    page = (
+        b"<html><body><table><tr><TD>Chad<SUP><A href='#n2'>2</A>, <a>3</a></SUP>"
+        b"<Sup>4, 5</Sup><template><sup>9</sup></template></TD></tr></table></body></html>"
+    )
+    cell = html_root(page, None).find(".//td")
+    assert _refs(cell) == ("2", "3", "4", "5")

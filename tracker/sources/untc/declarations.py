@@ -59,20 +59,26 @@ def _walk(node: etree._Element, parts: list[str], sup: bool) -> None:
     """text_lines()'s walk: a module-level function, not a closure calling itself (that would
     be a reference cycle per call, left to the garbage collector)."""
     append = parts.append
-    if node.text:
-        append(node.text)
+    if text := node.text:  # each text read once: lxml makes a new str at every read
+        append(text)
     for child in node:
         tag = child.tag
         tag = tag.lower() if isinstance(tag, str) else ""  # tag_of(), inlined
-        block = tag in _BLOCKS
-        if block:
+        if tag == "br":  # void in libxml2's HTML trees (no text, no children): a line break
             append("\n")
-        if tag and tag not in NOT_TEXT and (sup or tag != "sup") and not _hidden(child):
-            _walk(child, parts, sup)
-        if block and tag != "br":
-            append("\n")
-        if child.tail:
-            append(child.tail)
+        else:
+            block = tag in _BLOCKS
+            if block:
+                append("\n")
+            if tag and tag not in NOT_TEXT and (sup or tag != "sup") and not _hidden(child):
+                if len(child):
+                    _walk(child, parts, sup)
+                elif text := child.text:  # a leaf: its text is all a walk would find
+                    append(text)
+            if block:
+                append("\n")
+        if tail := child.tail:
+            append(tail)
 
 
 def _in_template(el: etree._Element) -> bool:
@@ -92,11 +98,8 @@ def read_declarations(root: etree._Element) -> tuple[Declaration, ...]:
             if not (div.get("id") or "").endswith("_divParticipant"):
                 continue
             name = clean(text_lines(div, sup=False).replace("\n", " "))
-            refs = tuple(
-                ref
-                for s in div.iter()
-                if _tag(s) == "sup"
-                for ref in split_refs(text_lines(s).replace("\n", " "))
+            refs = tuple(  # iter("sup"): the parser lower-cases tags (html._refs)
+                ref for s in div.iter("sup") for ref in split_refs(text_lines(s).replace("\n", " "))
             )
             words = next(
                 (d for d in div.itersiblings("div") if (d.get("id") or "").endswith(_TEXTS)),

@@ -51,10 +51,12 @@ def _refs(el: etree._Element) -> tuple[str, ...]:
     if len(el) == 0 or (len(el) == 1 and el[0].tag == "br" and len(el[0]) == 0):
         return ()  # no descendant but a <br>: no marker (most participant cells)
     refs: list[str] = []
-    for sup in el.iter():
-        if _tag(sup) != "sup" or any(_tag(a) in NOT_TEXT for a in sup.iterancestors()):
+    # iter("sup"), iter("a"): libxml2's HTML parser lower-cases every tag name (html_root), so
+    # the tag is what _tag() would make of it, and lxml filters the elements without Python.
+    for sup in el.iter("sup"):
+        if any(_tag(a) in NOT_TEXT for a in sup.iterancestors()):
             continue
-        anchors = [clean(_text_nodes(a)) for a in sup.iter() if _tag(a) == "a"]
+        anchors = [clean(_text_nodes(a)) for a in sup.iter("a")]
         found = [a for a in anchors if a] or list(split_refs(_text_nodes(sup)))
         refs.extend(found)
     return tuple(refs)

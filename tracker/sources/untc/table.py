@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from tracker.domain.models import Action, Column, Participant
 from tracker.sources import PageRejected
@@ -36,16 +37,30 @@ def column_roles(columns: Sequence[str]) -> tuple[Column, ...]:
     return tuple(column_role(h) for h in columns[1:])
 
 
+# Tables print the same cells again and again (a day of signature, the same date in another
+# treaty); an Action is a frozen value, so one instance serves every cell printed alike.
+@lru_cache(maxsize=1 << 14)
+def cell_action(raw: str, role: Column) -> Action | None:
+    """The action a raw cell of a `role` column prints (None: an empty cell; ValueError: an
+    unreadable one, an unknown letter)."""
+    cell = read_cell(raw)
+    if cell is None:
+        return None
+    on, letter, withdrawn = cell
+    kind = _KINDS[role].get(letter) or kind_for(role, letter)  # kind_for: the error
+    return Action(role, kind, on, letter, withdrawn)
+
+
 def build_participant(
     name: str, refs: Sequence[str], cells: Sequence[str], roles: Sequence[Column], row: int
 ) -> Participant:
-    """One participant from its printed name, footnote refs and raw cells (PageRejected if odd)."""
-    printed = clean(name)
-    if not printed:
+    """One participant from its printed name (cleaned: tracker.sources.text.clean), footnote
+    refs and raw cells (PageRejected if odd)."""
+    if not name:
         raise PageRejected(f"participants table row {row}: empty participant name")
     if len(cells) != len(roles):
         raise PageRejected(
-            f"participants table row {row} ({printed}): {len(cells) + 1} cells "
+            f"participants table row {row} ({name}): {len(cells) + 1} cells "
             f"but {len(roles) + 1} column headers (layout change?)"
         )
     actions: list[Action] = []
@@ -53,16 +68,13 @@ def build_participant(
         if not raw or raw.isspace():  # read_cell()'s first test: an empty cell (most of them)
             continue
         try:
-            cell = read_cell(raw)
-            if cell is None:
-                continue
-            on, letter, withdrawn = cell
-            kind = _KINDS[role].get(letter) or kind_for(role, letter)  # kind_for: the error
+            action = cell_action(raw, role)
         except ValueError as exc:
             raise PageRejected(
-                f"participants table row {row} ({printed}), {role.value} column: {exc} "
+                f"participants table row {row} ({name}), {role.value} column: {exc} "
                 "(layout change?)"
             ) from exc
-        actions.append(Action(role, kind, on, letter, withdrawn))
-    ident = identify(printed)
-    return Participant(printed, ident.iso3, ident.reio, tuple(refs), tuple(actions))
+        if action is not None:
+            actions.append(action)
+    ident = identify(name)
+    return Participant(name, ident.iso3, ident.reio, tuple(refs), tuple(actions))

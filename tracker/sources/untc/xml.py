@@ -30,7 +30,7 @@ _DECL_RE = re.compile(r"^\s*<\?xml[^>]*?\?>", re.S)
 _PUNCTUATION = {0x18: "\u2018", 0x19: "\u2019", 0x1C: "\u201c", 0x1D: "\u201d", 0x13: "\u2013"}
 # A bare `&` (or an HTML entity such as `&nbsp;`) is not XML; libxml2's recovery mode then drops
 # every later entity, `&lt;superscript&gt;` included. Escape it before parsing.
-_BARE_AMP_RE = re.compile(r"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
+_BARE_AMP_RE = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _CHAPTER_RE = re.compile(r"CHAPTER\s+([IVXLC]+)\b", re.I)
 HEADER_ONLY = "header-only MTDSG file: no participants table"
 
@@ -50,13 +50,19 @@ def _root(body: bytes, content_type: str | None = None) -> etree._Element:
     for code, mark in _PUNCTUATION.items():  # the same as one regex substitution, faster
         text = text.replace(chr(code), mark)
     try:  # a byte scan is cheaper than the regex; it cannot see surrogates, which fail to encode
-        if utf8_has_controls(text.encode("utf-8")):
-            text = strip_controls(text)
+        payload = text.encode("utf-8")
     except UnicodeEncodeError:
-        text = strip_controls(text)
-    text = _BARE_AMP_RE.sub("&amp;", text)
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=True)
-    root = etree.fromstring(text, parser)  # str without its declaration: no re-encoding
+        payload = strip_controls(text).encode("utf-8")
+    else:
+        if utf8_has_controls(payload):
+            payload = strip_controls(text).encode("utf-8")
+    # The UTF-8 bytes are parsed (lxml would otherwise convert a str itself, from UCS-2 when
+    # one character is above U+00FF); the pattern is ASCII, so it matches what it does in the str.
+    payload = _BARE_AMP_RE.sub(b"&amp;", payload)
+    parser = etree.XMLParser(
+        encoding="utf-8", recover=True, resolve_entities=False, no_network=True, huge_tree=True
+    )
+    root = etree.fromstring(payload, parser)
     if root is None:
         raise PageRejected("MTDSG XML could not be parsed, even in recovery mode")
     return root
@@ -87,19 +93,20 @@ def _raw(el: etree._Element | None) -> str:
 def _walk(node: etree._Element, parts: list[str]) -> None:
     """_raw()'s walk: a module-level function, not a closure calling itself (that would be a
     reference cycle per call, left to the garbage collector)."""
-    if node.text:
-        parts.append(node.text)
+    if text := node.text:  # each text read once: lxml makes a new str at every read
+        parts.append(text)
     for child in node:
         name = _local(child)
         if name and name not in NOT_TEXT:
             _walk(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+        if tail := child.tail:
+            parts.append(tail)
 
 
 def _plain(el: etree._Element | None) -> str:
     """Element text with superscript markers and literal inline tags removed."""
-    return strip_literal_tags(strip_superscripts(_raw(el))[0])
+    text = strip_superscripts(_raw(el))[0]  # cleaned: strip_literal_tags() would only clean
+    return strip_literal_tags(text) if "<" in text else text  # it again, to the same text
 
 
 def _treaty_id(header: etree._Element) -> str | None:
