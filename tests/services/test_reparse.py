@@ -119,15 +119,20 @@ def _cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_switch_makes_the_new_history_current_and_keeps_the_old(tmp_path):
+def _history_in(tmp_path: Path, pages: list[FetchedPage]):
+    """A data folder whose tracker database holds `pages` ingested; (folder, its sessions)."""
     data = tmp_path / "data"
     data.mkdir()
     url = f"sqlite:///{data / 'tracker.sqlite3'}"
     upgrade(url)
     factory = make_session_factory(make_engine(url))
-    pages = [p for p in scenario.pages() if p.source == "wipo"]
     for page in pages:
         ingest_page(factory, page)
+    return data, factory
+
+
+def test_switch_makes_the_new_history_current_and_keeps_the_old(tmp_path):
+    data, factory = _history_in(tmp_path, [p for p in scenario.pages() if p.source == "wipo"])
     with factory.begin() as session:
         session.add(Subscription(channel="webhook", target="http://127.0.0.1:9/x",
                                  kinds=[], state="active", secret="s"))  # fmt: skip
@@ -146,7 +151,7 @@ def test_switch_makes_the_new_history_current_and_keeps_the_old(tmp_path):
     assert answer["switched"] is True and answer["differ"] == []
     kept = Path(answer["previous_history"])
     assert kept.exists() and kept.name.startswith("tracker.sqlite3.before-reparse-")
-    current = make_session_factory(make_engine(url))
+    current = make_session_factory(make_engine(f"sqlite:///{data / 'tracker.sqlite3'}"))
     with current() as session:
         assert (
             session.scalar(select(func.count()).select_from(Snapshot))
@@ -230,13 +235,7 @@ def test_a_killed_reparse_switches_nothing_and_is_simply_run_again(tmp_path):
     import os
     import sqlite3
 
-    data = tmp_path / "data"
-    data.mkdir()
-    url = f"sqlite:///{data / 'tracker.sqlite3'}"
-    upgrade(url)
-    factory = make_session_factory(make_engine(url))
-    for page in list(scenario.pages())[:20]:
-        ingest_page(factory, page)
+    data, factory = _history_in(tmp_path, list(scenario.pages())[:20])
     with factory() as session:
         kept = kept_pages(session)
     assert len(kept) > 3 and {page.kept_as for page in kept} == {"snapshot"}
