@@ -75,6 +75,19 @@ def strip_unprintable(text: str) -> str:
     return _UNPRINTABLE_RE.sub("", text) if _UNPRINTABLE_RE.search(text) else text
 
 
+def _controls_out_nfc(text: str, printable: bool) -> tuple[str, bool]:
+    """`text` without controls (the regex only when it is not `printable`) and in NFC (only when
+    it is not ASCII, its own NFC); with whether it was printable and NFC left it as it was (a
+    text NFC changed is folded by the caller as any other)."""
+    if not printable:
+        text = _CONTROL_RE.sub("", text)
+    if not text.isascii():
+        normal = unicodedata.normalize("NFC", text)
+        printable = printable and normal is text
+        text = normal
+    return text, printable
+
+
 def clean(text: str | None) -> str:
     """One line of page text: controls stripped, Unicode NFC, every run of whitespace (NBSP,
     tabs, CR/LF included) folded into one space, stripped.
@@ -87,13 +100,7 @@ def clean(text: str | None) -> str:
     # (every one is a Unicode "Other"), an ASCII text is its own NFC, and str.split() splits on
     # exactly the code points `\s` matches (NBSP among them). tests/sources/test_text.py checks
     # all three over every code point.
-    printable = text.isprintable()
-    if not printable:
-        text = _CONTROL_RE.sub("", text)
-    if not text.isascii():
-        normal = unicodedata.normalize("NFC", text)
-        printable = printable and normal is text  # a text NFC changed is folded below
-        text = normal
+    text, printable = _controls_out_nfc(text, text.isprintable())
     # A printable text's only whitespace is the space (every other one is unprintable, checked
     # in tests/sources/test_text_fast_paths.py): with single spaces and none at either end it is
     # already folded, and split() and join() would only copy it, word by word.
@@ -120,13 +127,7 @@ def clean_lines(text: str) -> str:
     # fold; no control, never composed nor composed into (NFC leaves them as they are).
     text = text.replace("\t", " ").replace("\r", " ").replace("\xa0", " ")
     # The regex only when something but the usual whitespace is unprintable (a cheaper scan).
-    printable = text.replace("\n", " ").isprintable()
-    if not printable:
-        text = _CONTROL_RE.sub("", text)
-    if not text.isascii():
-        normal = unicodedata.normalize("NFC", text)
-        printable = printable and normal is text
-        text = normal
+    text, printable = _controls_out_nfc(text, text.replace("\n", " ").isprintable())
     # A printable line stripped of its spaces holds no other whitespace (the only printable
     # whitespace is the space): without "  " in it, it is folded already, and split() and join()
     # would only copy it word by word.
