@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
@@ -63,6 +63,13 @@ def quarantine(session: Session, source: Source, page: FetchedPage, kind: str, r
 
 def later(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate > current else current
+
+
+def later_in_sql(column: Any, moment: str) -> Any:
+    """`later(column, :moment)` as an SQL expression, for an UPDATE that loads no row (the
+    bound parameter `moment` of the column's type)."""
+    at = bindparam(moment, type_=column.type)
+    return case((or_(column.is_(None), column < at), at), else_=column)
 
 
 def note_problem(source: Source, reason: str, at: datetime) -> None:

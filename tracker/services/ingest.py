@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
@@ -21,7 +21,7 @@ from tracker.domain.endings import Ending
 from tracker.domain.models import TreatyStatus
 from tracker.domain.withdrawals import read_withdrawals
 from tracker.services import forecasting, format_check, retraction, rule_events, timeline
-from tracker.services.crawl_records import later, note_problem, quarantine
+from tracker.services.crawl_records import later, later_in_sql, note_problem, quarantine
 from tracker.services.health import DEFAULT_POLICY, HealthPolicy, apply_health
 from tracker.services.pages import FetchedPage, IngestResult
 from tracker.services.repository import (
@@ -115,26 +115,20 @@ _LATEST_WITH_DIGEST = (
 )
 
 
-def _later_in_sql(column: Any, moment: str) -> Any:
-    """`later(column, :moment)` done by the database (the same rule as crawl_records.later)."""
-    at = bindparam(moment, type_=column.type)
-    return case((or_(column.is_(None), column < at), at), else_=column)
-
-
 # What `later()` and format_check.observed_in_history_format do to the treaty's and the source's
 # rows, as two UPDATEs: no row is loaded into the session for a page that changed nothing.
 _CHECKED_TREATY = (
     update(Treaty)
     .where(Treaty.id == bindparam("treaty_id"))
     .values(
-        last_checked_at=_later_in_sql(Treaty.last_checked_at, "fetched"),
-        history_observed_at=_later_in_sql(Treaty.history_observed_at, "observed"),
+        last_checked_at=later_in_sql(Treaty.last_checked_at, "fetched"),
+        history_observed_at=later_in_sql(Treaty.history_observed_at, "observed"),
     )
 )
 _CHECKED_SOURCE = (
     update(Source)
     .where(Source.id == bindparam("source_id"))
-    .values(last_checked_at=_later_in_sql(Source.last_checked_at, "fetched"))
+    .values(last_checked_at=later_in_sql(Source.last_checked_at, "fetched"))
 )
 
 
