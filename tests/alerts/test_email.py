@@ -125,6 +125,35 @@ def test_message_arrives_with_text_and_headers(smtp, channel: EmailChannel) -> N
     assert msg["X-Tracker-Delivery"] == "dlv-0042"
 
 
+def test_a_long_signed_unsubscribe_link_reaches_the_client_as_it_is(smtp, channel) -> None:
+    # A real link: about 90 characters, so the header's line is over 78. The standard folding
+    # turned such a line into RFC 2047 encoded words (`=?utf-8?q?=3Chttps=3A//...`), which mail
+    # clients do not decode in List-Unsubscribe: the one-click unsubscribe did not work. A
+    # parsed message hid it (the parser decodes them): the wire's bytes are what is checked.
+    links = links_for("https://alerts.tracker.example", "k" * 32, 123456)
+    url, key = links["unsubscribe_url"], "digest-" + "0123456789abcdef" * 4
+    assert len(f"List-Unsubscribe: <{url}>") > 78
+    channel.send(to(), alert(key, unsubscribe=url))
+    content = smtp[0].envelopes[-1].content
+    assert isinstance(content, bytes)
+    head = content.split(b"\r\n\r\n", 1)[0]
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in head
+    assert f"\r\nX-Tracker-Delivery: {key}\r\n".encode() in head
+    encoded = [line for line in head.split(b"\r\n") if b"=?" in line]
+    assert all(line.startswith(b"Subject: ") for line in encoded)  # its dash: the one such word
+    assert max(len(line) for line in head.split(b"\r\n")) <= 998
+    assert smtp[0].received()["List-Unsubscribe"] == f"<{url}>"
+
+
+def test_a_header_that_cannot_be_sent_as_it_is_is_refused_not_encoded(smtp, channel) -> None:
+    for url in ("https://bücher.example/u/x", "https://alerts.example/u/" + "x" * 1000):
+        with pytest.raises(DeliveryError) as refused:
+            channel.send(to(), alert("dlv-9", unsubscribe=url))
+        assert "List-Unsubscribe header must be ASCII on one line" in refused.value.reason
+        assert not refused.value.retryable
+    assert smtp[0].envelopes == []  # nothing went out
+
+
 def test_extra_headers_never_replace_ours(smtp, channel: EmailChannel) -> None:
     extra = {"List-Id": "<alerts.tracker.example>", "X-Tracker-Delivery": "forged", "To": "x@y.z"}
     channel.send(to(), dataclasses.replace(alert("dlv-7"), headers=extra))

@@ -34,6 +34,8 @@ BAD = [
     ("TRACKER_LOG_FORMAT", "xml", "must be one of json, text"),
     ("TRACKER_UNTC_BASE_URL", "ftp://example.org", "must be an http(s) URL"),
     ("TRACKER_PUBLIC_URL", "alerts.example.org", "must be an http(s) URL"),
+    ("TRACKER_PUBLIC_URL", "https://bücher.example", "must be an ASCII URL without spaces"),
+    ("TRACKER_PUBLIC_URL", "https://alerts.example/a b", "must be an ASCII URL without spaces"),
     ("TRACKER_SMTP_URL", "mail.example:25", "must be a smtp://"),
     ("TRACKER_WEBHOOK_ALLOWLIST", "10.0.0.0/8,10.0.0.0/33", "'10.0.0.0/33' is not one"),
 ]
