@@ -14,6 +14,11 @@ may not import db/, reach it through tracker.services.unit_of_work. The design:
   write transaction, waits for it (the busy timeout, 30 s) instead of failing at once with
   SQLITE_BUSY when its DEFERRED read lock would be upgraded. On PostgreSQL it is a normal
   transaction (row locks, where needed, are the services' `with_for_update`).
+- `Writer(sessions)`: one connection held for many small units that write with Core
+  statements only, each `unit()` one transaction on it as `write` makes them (SQLite: BEGIN
+  IMMEDIATE), without a session and a pool checkout per unit: a dispatcher's tries, one
+  transaction per e-mail. A unit that raises leaves the connection closed (a new one for the
+  next unit); `close()`, or leaving its `with` block, gives it back.
 - `Database`: the owner of an engine (from a URL), its session factory and
   `read()` / `write()` units on it; `dispose()`, or leaving its `with` block, disposes the
   engine. A job, a command or the service opens one Database and closes it.
@@ -31,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as _exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +60,7 @@ __all__ = [
     "Session",
     "Sessions",
     "Unreachable",
+    "Writer",
     "one_line",
     "read",
     "write",
@@ -75,6 +81,43 @@ def write(sessions: Sessions) -> Iterator[Session]:
     with sessions.begin() as session:
         session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         yield session
+
+
+class Writer:
+    """See the module docstring: units of Core writes on one held connection."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        bind = sessions.kw["bind"]
+        assert isinstance(bind, Engine), "the session factory is bound to one engine"
+        self._engine = bind
+        self._connection: Connection | None = None
+
+    @contextmanager
+    def unit(self) -> Iterator[Connection]:
+        """One transaction on the held connection (SQLite: BEGIN IMMEDIATE), committed at the
+        end of the block, rolled back if it raises."""
+        if self._connection is None:
+            self._connection = self._engine.connect().execution_options(
+                **{SQLITE_BEGIN: "IMMEDIATE"}
+            )
+        connection = self._connection
+        try:
+            with connection.begin():
+                yield connection
+        except BaseException:
+            self.close()  # whatever went wrong with it (lost, locked), the next unit starts anew
+            raise
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 class Database:

@@ -61,6 +61,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.unit_of_work import Writer
 from tracker.alerts.channels import Channel
 from tracker.alerts.claims import DEFAULT_LEASE, Heartbeat, begin_tries, claim_batch, new_token
 from tracker.alerts.outcomes import DEFAULT_MAX_ATTEMPTS, Outcome, record_many
@@ -120,27 +121,26 @@ def dispatch_due(
     """Deliver everything due now, batch after batch, once each; report what happened."""
     report = DispatchReport()
     writes = threading.Lock()  # this process's writes: the heartbeat's and the sends'
-    while True:
-        token = new_token()
-        with writes:
-            claimed = claim_batch(sessions, now(), batch, lease, token)
-        if not claimed:
-            break
-        report.claimed += len(claimed)
-        with Heartbeat(sessions, token, lease, now, writes):
-            _work(
-                sessions,
-                claimed,
-                token,
-                channels,
-                public_url,
-                links,
-                now,
-                lease,
-                max_attempts,
-                writes,
-                report,
-            )
+    # the tries' transactions (one per e-mail) on one held connection
+    with Writer(sessions) as writer:
+        while True:
+            token = new_token()
+            with writes:
+                claimed = claim_batch(sessions, now(), batch, lease, token)
+            if not claimed:
+                break
+            report.claimed += len(claimed)
+            with Heartbeat(sessions, token, lease, now, writes):
+                _work(
+                    sessions,
+                    _Claim(claimed, token, lease, writes, writer),
+                    channels,
+                    public_url,
+                    links,
+                    now,
+                    max_attempts,
+                    report,
+                )
     if report.claimed:
         log.info("%s", report.summary(), extra={"event": "dispatch", **report.__dict__})
     return report
@@ -151,23 +151,32 @@ def _count(report: DispatchReport, results: list[list[str]]) -> None:
         setattr(report, result, getattr(report, result) + 1)
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """A claimed batch, with what its writes go through: this process's write lock (the
+    heartbeat's and the sends'), and the held connection its tries are counted on."""
+
+    rows: dict[int, str | None]  # id -> its previous claim's token
+    token: str
+    lease: timedelta
+    writes: threading.Lock
+    writer: Writer
+
+
 def _work(
     sessions: sessionmaker[Session],
-    claimed: dict[int, str | None],
-    token: str,
+    claim: _Claim,
     channels: Mapping[str, Channel],
     public_url: str,
     links: Links | None,
     now: Callable[[], datetime],
-    lease: timedelta,
     max_attempts: int,
-    writes: threading.Lock,
     report: DispatchReport,
 ) -> None:
     """One claimed batch: prepared in one read; what is not tried written in one transaction;
     the rest sent (concurrently where the channel can), each try counted as it is handed over;
     their outcomes written in batches (OUTCOMES_*)."""
-    batch = groups(sessions, claimed)
+    batch = groups(sessions, claim.rows)
     prepared = prepare(sessions, batch, channels, public_url, links, max_attempts)
     untried: list[tuple[list[int], Outcome]] = []
     to_try: list[tuple[list[int], Prepared]] = []
@@ -180,8 +189,8 @@ def _work(
         else:
             to_try.append((group, ready))
     if untried:
-        with writes:
-            _count(report, record_many(sessions, untried, token, now(), max_attempts))
+        with claim.writes:
+            _count(report, record_many(sessions, untried, claim.token, now(), max_attempts))
     if not to_try:
         return
     known: list[tuple[list[int], Outcome]] = []
@@ -189,8 +198,8 @@ def _work(
 
     def flush() -> None:
         if known:
-            with writes:
-                _count(report, record_many(sessions, known, token, now(), max_attempts))
+            with claim.writes:
+                _count(report, record_many(sessions, known, claim.token, now(), max_attempts))
             known.clear()
         flushed[0] = time.monotonic()
 
@@ -198,9 +207,7 @@ def _work(
 
     def begin(indexes: list[int]) -> list[int]:
         handed[0] += len(indexes)
-        chosen = _begin(
-            sessions, [to_try[i] for i in indexes], token, now, lease, max_attempts, writes, report
-        )
+        chosen = _begin(sessions, [to_try[i] for i in indexes], claim, now, max_attempts, report)
         return [indexes[k] for k in chosen]
 
     def done(i: int, outcome: Outcome) -> None:
@@ -222,18 +229,18 @@ def _work(
 def _begin(
     sessions: sessionmaker[Session],
     handing: list[tuple[list[int], Prepared]],
-    token: str,
+    claim: _Claim,
     now: Callable[[], datetime],
-    lease: timedelta,
     max_attempts: int,
-    writes: threading.Lock,
     report: DispatchReport,
 ) -> list[int]:
     """Count the tries of the groups of `handing`, about to be handed over at once (committed
     before any of them is); what was taken over or retracted meanwhile is not sent. The
     indexes in `handing` of the ones to send now."""
-    with writes:
-        tries = begin_tries(sessions, [g for g, _ in handing], token, now(), lease)
+    with claim.writes:
+        tries = begin_tries(
+            sessions, [g for g, _ in handing], claim.token, now(), claim.lease, claim.writer
+        )
     if tries.lost:
         lost = [handing[i][0] for i in tries.lost]
         log.warning(
@@ -248,8 +255,8 @@ def _begin(
         for i, rows in tries.retracted.items():
             late.append((rows, why))
             late.append(([d for d in handing[i][0] if d not in rows], Outcome("requeued")))
-        with writes:
-            done = record_many(sessions, late, token, now(), max_attempts)
+        with claim.writes:
+            done = record_many(sessions, late, claim.token, now(), max_attempts)
         report.cancelled += sum(len(r) for r in done[0::2])
         report.deferred += sum(len(r) for r in done[1::2])
     return tries.tried
