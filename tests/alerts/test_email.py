@@ -154,6 +154,78 @@ def test_a_header_that_cannot_be_sent_as_it_is_is_refused_not_encoded(smtp, chan
     assert smtp[0].envelopes == []  # nothing went out
 
 
+SHORTCUT_VALUES = {
+    "To": [
+        "ana@example.org",
+        "Ana.Maria+alerts@Sub.Example.ORG",
+        "o'brien!#$%&*/=?^_`{|}~-x@ex-ample.org",
+        "a@b",  # a dotless domain
+        "x" * 60 + "@example.org",  # its line: 76 characters
+        "x" * 61 + "@example.org",  # 77
+        "x" * 62 + "@example.org",  # 78: the last to fit
+        "x" * 63 + "@example.org",  # 79: folded the standard way
+        "x" * 200 + "@example.org",
+        "ana@bücher.example",  # not ASCII
+        "José@example.org",
+        '"quoted local"@example.org',
+        "Ana <ana@example.org>",
+        "ana@example.org, bob@example.org",
+        "ana..double@example.org",
+        ".ana@example.org",
+        "ana@[192.0.2.1]",
+        "ana@example.org ",
+        "",
+    ],
+    "Message-ID": [
+        "<dlv-1@tracker.example>",
+        "<0123456789abcdef0123456789abcdef@tracker.example.org>",
+        "<digest-" + "a" * 40 + "@x.example>",
+        "<" + "a" * 58 + "@x.org>",  # its line: 78
+        "<" + "a" * 59 + "@x.org>",  # 79
+        "<a b@x.org>",
+        "<a@x.org",
+        "a@x.org",
+        "<á@x.org>",
+        "<a@x_y.org>",
+        "<>",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(SHORTCUT_VALUES))
+def test_the_to_and_message_id_shortcuts_write_what_the_standard_classes_write(name) -> None:
+    # The channel keeps a plain address or message id as it is instead of parsing it: every
+    # value must come out as the standard SMTP policy writes it, the shortcut's and the others.
+    from tracker.alerts.email import POLICY
+
+    shortcut = 0
+    for value in SHORTCUT_VALUES[name]:
+        for policy, standard in (
+            (POLICY, email.policy.SMTP),
+            (POLICY.clone(utf8=True), email.policy.SMTP.clone(utf8=True)),
+        ):
+            try:
+                theirs = standard.header_factory(name, value)
+            except Exception as failed:  # noqa: BLE001 (the standard parser's own bugs)
+                with pytest.raises(type(failed)):
+                    policy.header_factory(name, value)
+                continue
+            ours = policy.header_factory(name, value)
+            assert str(ours) == str(theirs), value
+            assert ours.defects == theirs.defects or (not ours.defects) == (not theirs.defects)
+            try:
+                want: bytes | type = standard.fold_binary(name, theirs)
+            except Exception as failed:  # noqa: BLE001 (then ours must fail too)
+                want = type(failed)
+            try:
+                got: bytes | type = policy.fold_binary(name, ours)
+            except Exception as failed:  # noqa: BLE001
+                got = type(failed)
+            assert got == want, value
+        shortcut += getattr(ours, "_parse_tree", "") is None
+    assert shortcut >= 4  # the shortcut was taken, for the plain values
+
+
 def test_extra_headers_never_replace_ours(smtp, channel: EmailChannel) -> None:
     extra = {"List-Id": "<alerts.tracker.example>", "X-Tracker-Delivery": "forged", "To": "x@y.z"}
     channel.send(to(), dataclasses.replace(alert("dlv-7"), headers=extra))

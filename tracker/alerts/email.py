@@ -13,7 +13,14 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.headerregistry import (
+    Address,
+    Group,
+    HeaderRegistry,
+    MessageIDHeader,
+    UniqueAddressHeader,
+    UnstructuredHeader,
+)
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, NoReturn
@@ -62,14 +69,67 @@ class _Verbatim(UnstructuredHeader):
         return line + policy.linesep
 
 
+# Parsing an address or a message id is most of the cost of a message's headers, each message
+# its own: To and Message-ID take a shortcut for the plain values the channel writes there. A
+# bare ASCII address (dot-atoms) or <id@domain> whose line fits in 78 characters is written by
+# the standard folding as it is; such a value is kept as it is, unparsed, and written so (the
+# same bytes: tests/alerts/test_email.py compares both over many values). Any other value is
+# parsed and folded as the standard classes do.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_DOMAIN = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_PLAIN_ADDRESS = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@({_DOMAIN})")
+_PLAIN_ID = re.compile(rf"<[A-Za-z0-9._-]+@{_DOMAIN}>")
+_FOLD_AT = 78
+
+
+class _PlainTo(UniqueAddressHeader):
+    """To: see above."""
+
+    @classmethod
+    def parse(cls, value: Any, kwds: dict[str, Any]) -> None:
+        plain = _PLAIN_ADDRESS.fullmatch(value) if isinstance(value, str) else None
+        if plain is None or len("To: ") + len(value) > _FOLD_AT:
+            super().parse(value, kwds)
+            return
+        kwds["groups"] = [Group(None, [Address(username=plain[1], domain=plain[2])])]
+        kwds["decoded"], kwds["parse_tree"] = value, None
+
+    def fold(self, *, policy: Any) -> str:
+        if self._parse_tree is None:  # type: ignore[attr-defined]
+            return f"{self.name}: {self}{policy.linesep}"  # type: ignore[attr-defined]
+        return str(super().fold(policy=policy))  # type: ignore[misc]
+
+
+class _PlainMessageId(MessageIDHeader):
+    """Message-ID: see above."""
+
+    @classmethod
+    def parse(cls, value: Any, kwds: dict[str, Any]) -> None:
+        if (
+            not isinstance(value, str)
+            or _PLAIN_ID.fullmatch(value) is None
+            or len("Message-ID: ") + len(value) > _FOLD_AT
+        ):
+            super().parse(value, kwds)
+            return
+        kwds["decoded"], kwds["parse_tree"] = value, None
+
+    def fold(self, *, policy: Any) -> str:
+        if self._parse_tree is None:  # type: ignore[attr-defined]
+            return f"{self.name}: {self}{policy.linesep}"  # type: ignore[attr-defined]
+        return str(super().fold(policy=policy))  # type: ignore[misc]
+
+
 class _Headers(HeaderRegistry):
-    """The standard registry, making each header class once (rendering gets ~1.5x faster), and
-    writing the VERBATIM headers as they are."""
+    """The standard registry, making each header class once (rendering gets ~1.5x faster),
+    writing the VERBATIM headers as they are, and To and Message-ID's plain values unparsed."""
 
     def __init__(self) -> None:
         super().__init__()
         for name in VERBATIM:
             self.map_to_type(name, _Verbatim)
+        self.map_to_type("to", _PlainTo)
+        self.map_to_type("message-id", _PlainMessageId)
 
     @functools.cache  # noqa: B019 (one registry for the process)
     def __getitem__(self, name: str) -> type:
