@@ -580,3 +580,42 @@ def test_a_retraction_landing_between_preparation_and_try_stops_the_send(
     assert inbox.sent == [] and report.cancelled == 1
     (delivery,) = deliveries(session_factory)
     assert (delivery.state, delivery.attempts) == ("cancelled", 0)
+
+
+def test_outcomes_are_written_only_on_the_rows_the_claim_still_holds(session_factory, caplog):
+    # Three deliveries claimed by a; b takes one over once a's lease ran out. a's outcomes, in
+    # one call: "sent" (written in one statement, no row loaded) for one row it holds and for
+    # the one it lost, a failed try for the third. The lost row keeps b's claim, untouched.
+    from tracker.alerts.claims import begin_try
+    from tracker.alerts.outcomes import Outcome, record_many
+
+    for _ in range(3):
+        subscribe(session_factory)
+    crossing(session_factory)
+    lease = timedelta(seconds=30)
+    first, second, third = claim(session_factory, NOW, 10, lease, token="a" * 32)
+    for row in (first, second, third):
+        begin_try(session_factory, [row], "a" * 32, NOW, lease)
+    with session_factory.begin() as session:  # a's lease ran out on `second` alone
+        session.get_one(Delivery, second).claimed_until = NOW - timedelta(seconds=1)
+    assert claim(session_factory, NOW, 10, lease, token="b" * 32) == [second]
+    written = [
+        ([first], Outcome("sent")),
+        ([second], Outcome("sent")),
+        ([third], Outcome("tried", "503 from the receiver")),
+    ]
+    assert record_many(session_factory, written, "a" * 32, NOW, 5) == [["sent"], [], ["retried"]]
+    rows = {d.id: d for d in deliveries(session_factory)}
+    assert (rows[first].state, rows[first].sent_at, rows[first].claimed_until) == (
+        "sent",
+        NOW,
+        None,
+    )
+    assert (rows[second].state, rows[second].claim_token, rows[second].sent_at) == (
+        "sending",
+        "b" * 32,
+        None,
+    )
+    assert (rows[third].state, rows[third].last_error) == ("pending", "503 from the receiver")
+    assert rows[third].due_at == NOW + backoff(1)
+    assert f"deliveries [{second}]: taken over by another dispatcher" in caplog.text

@@ -9,10 +9,11 @@ a try: `cancelled` (subscription ended, event withdrawn), `deferred` (due again 
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import unit_of_work
@@ -59,28 +60,79 @@ def record_many(
     ids = [i for group, _ in written for i in group]
     if not ids:
         return [[] for _ in written]
+    results: list[list[str] | None] = [None] * len(written)
+    sent = [k for k, (_, outcome) in enumerate(written) if outcome.kind == "sent"]
+    others = [k for k, (_, outcome) in enumerate(written) if outcome.kind != "sent"]
     with unit_of_work.write(sessions) as session:
-        held = {
-            row.id: row
-            for row in session.scalars(
-                select(Delivery)
-                .where(Delivery.id.in_(ids), *ours(token))
-                .order_by(Delivery.id)
-                .with_for_update()
+        if sent:  # the usual outcome, in one statement: no row loaded
+            rows = [i for k in sent for i in written[k][0]]
+            held = set(
+                session.connection()
+                .execute(_SENT, {"ids": rows, "token": token, "now": now})
+                .scalars()
             )
-        }
-        retracted = retracted_events(session, [row.event_id for row in held.values()])
-        return [
-            _write(
-                [held[i] for i in sorted(group) if i in held],
-                group,
-                retracted,
-                now,
-                outcome,
-                max_attempts,
-            )
-            for group, outcome in written
-        ]
+            for k in sent:
+                group = written[k][0]
+                _taken_over(group, held, "sent")
+                results[k] = ["sent" for i in group if i in held]
+        if others:
+            loaded = _record_loaded(session, [written[k] for k in others], token, now, max_attempts)
+            for k, found in zip(others, loaded, strict=True):
+                results[k] = found
+    return [found or [] for found in results]
+
+
+# The outcome "sent" on the rows this claim still holds, built once.
+_SENT = (
+    update(Delivery)
+    .where(Delivery.id.in_(bindparam("ids", expanding=True)), *ours(bindparam("token")))
+    .values(state="sent", sent_at=bindparam("now"), last_error=None, claimed_until=None)
+    .returning(Delivery.id)
+)
+
+
+def _taken_over(group: list[int], held: Container[int], kind: str) -> None:
+    lost = sorted(i for i in group if i not in held)
+    if lost:
+        log.warning(
+            "deliveries %s: taken over by another dispatcher while this one held them "
+            "(its lease ran out); outcome %s not recorded, a repeat carries the same key",
+            lost,
+            kind,
+        )
+
+
+def _record_loaded(
+    session: Session,
+    written: list[tuple[list[int], Outcome]],
+    token: str,
+    now: datetime,
+    max_attempts: int,
+) -> list[list[str]]:
+    """Each group's outcome on the rows of it this claim still holds, loaded (and locked on
+    PostgreSQL): the outcomes that depend on a row (its attempts, its event retracted)."""
+    ids = [i for group, _ in written for i in group]
+    held = {
+        row.id: row
+        for row in session.scalars(
+            select(Delivery)
+            .where(Delivery.id.in_(ids), *ours(token))
+            .order_by(Delivery.id)
+            .with_for_update()
+        )
+    }
+    retracted = retracted_events(session, [row.event_id for row in held.values()])
+    return [
+        _write(
+            [held[i] for i in sorted(group) if i in held],
+            group,
+            retracted,
+            now,
+            outcome,
+            max_attempts,
+        )
+        for group, outcome in written
+    ]
 
 
 def _write(
@@ -93,13 +145,7 @@ def _write(
 ) -> list[str]:
     """One outcome on the rows of one group this claim still holds (`rows`)."""
     results = []
-    if len(rows) != len(group):
-        log.warning(
-            "deliveries %s: taken over by another dispatcher while this one held them "
-            "(its lease ran out); outcome %s not recorded, a repeat carries the same key",
-            sorted(set(group) - {r.id for r in rows}),
-            outcome.kind,
-        )
+    _taken_over(group, {r.id for r in rows}, outcome.kind)
     for row in rows:
         row.claimed_until = None
         error = (outcome.error or "")[:2000] or None
