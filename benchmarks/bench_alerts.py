@@ -291,7 +291,7 @@ def measure(
     from db.engine import make_engine, make_session_factory
     from db.migrate import upgrade
     from tracker.alerts.dispatch import dispatch_due
-    from tracker.alerts.links import links_for
+    from tracker.alerts.links import IN_ALERTS, links_for
     from tracker.alerts.subscriptions import channels_from_settings
     from tracker.settings import Settings
 
@@ -321,7 +321,7 @@ def measure(
     receiver.reset()
 
     def links(sub_id: int) -> dict[str, str]:  # what `tracker dispatch` passes
-        return links_for(settings.public_url, SECRET_KEY, sub_id)
+        return links_for(settings.public_url, SECRET_KEY, sub_id, IN_ALERTS)
 
     started = time.perf_counter()
     if profile is not None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from db.unit_of_work import Database
 from tracker.alerts.dispatch import DEFAULT_BATCH, DispatchReport, dispatch_due
-from tracker.alerts.links import links_for
+from tracker.alerts.links import IN_ALERTS, links_for
 from tracker.alerts.subscriptions import channels_from_settings
 from tracker.settings import Settings
 
@@ -21,7 +21,7 @@ def dispatch_once(settings: Settings, *, batch: int = DEFAULT_BATCH) -> Dispatch
     def links(sub_id: int) -> dict[str, str]:
         if not settings.secret_key:
             return {}
-        return links_for(settings.public_url, settings.secret_key, sub_id)
+        return links_for(settings.public_url, settings.secret_key, sub_id, IN_ALERTS)
 
     database = Database.open(settings.database_url)
     try:

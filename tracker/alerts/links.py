@@ -7,6 +7,8 @@ links, so email subscriptions (double opt-in, one-click unsubscribe) must be ref
 
 from __future__ import annotations
 
+import functools
+
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 PURPOSES: tuple[str, ...] = ("confirm", "unsubscribe", "manage")
@@ -45,7 +47,14 @@ def require_secret(secret: str | None) -> str:
 def _serializer(secret: str | None, purpose: str) -> URLSafeTimedSerializer:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}; expected one of {PURPOSES}")
-    return URLSafeTimedSerializer(require_secret(secret), salt=f"tracker.alerts.{purpose}")
+    return _made(require_secret(secret), purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _made(secret: str, purpose: str) -> URLSafeTimedSerializer:
+    """One serializer per key and purpose (a dispatch signs two links per message): it holds
+    no state between calls, and each token still carries the time it was made."""
+    return URLSafeTimedSerializer(secret, salt=f"tracker.alerts.{purpose}")
 
 
 def make_token(secret: str | None, purpose: str, sub_id: int) -> str:
@@ -75,6 +84,13 @@ def link(base_url: str, secret: str | None, purpose: str, sub_id: int) -> str:
     return base_url.rstrip("/") + PATHS[purpose] + token
 
 
-def links_for(base_url: str, secret: str | None, sub_id: int) -> dict[str, str]:
-    """`confirm_url`, `unsubscribe_url` and `manage_url` of a subscription."""
-    return {f"{purpose}_url": link(base_url, secret, purpose, sub_id) for purpose in PURPOSES}
+# The links an alert carries: no confirmation, the subscription is active.
+IN_ALERTS: tuple[str, ...] = ("unsubscribe", "manage")
+
+
+def links_for(
+    base_url: str, secret: str | None, sub_id: int, purposes: tuple[str, ...] = PURPOSES
+) -> dict[str, str]:
+    """The `{purpose}_url` of a subscription for each of `purposes` (by default all:
+    `confirm_url`, `unsubscribe_url` and `manage_url`)."""
+    return {f"{purpose}_url": link(base_url, secret, purpose, sub_id) for purpose in purposes}
