@@ -11,6 +11,7 @@ The guarantees this gives are listed in tracker.alerts.dispatch.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
@@ -187,8 +188,9 @@ class Tries:
 
 
 # begin_tries' usual case, built once (Core statements: no row of them is in a session): every
-# row still this claim's, no event withdrawn. One row (an e-mail's try) is run as the driver's
-# SQL (db.driver_sql: a third of the time of SQLAlchemy's execute); several, the usual way.
+# row still this claim's, no event withdrawn. Up to _AT_ONCE rows (an e-mail's one, a webhook
+# batch's few) are counted by a statement of their number run as the driver's SQL
+# (db.driver_sql: a third of the time of SQLAlchemy's execute); more, the usual way.
 def _count_tries(ids: Any) -> Any:
     return (
         update(Delivery)
@@ -205,7 +207,13 @@ def _count_tries(ids: Any) -> Any:
 
 
 _COUNT_TRIES = _count_tries(Delivery.id.in_(bindparam("ids", expanding=True)))
-_COUNT_ONE_TRY = DriverSQL(_count_tries(Delivery.id == bindparam("one")))
+# Up to this many rows at once (a webhook batch's free senders), a statement per count.
+_AT_ONCE = 64
+
+
+@functools.cache
+def _count_n_tries(n: int) -> DriverSQL:
+    return DriverSQL(_count_tries(Delivery.id.in_([bindparam(f"id_{k}") for k in range(n)])))
 
 
 @contextmanager
@@ -240,8 +248,12 @@ def begin_tries(
     values = {"token": token, "until": now + lease}
     try:
         with _writing(sessions, writer) as connection:
-            if len(ids) == 1:
-                counted = _COUNT_ONE_TRY.execute(connection, {"one": ids[0], **values}).all()
+            if len(ids) <= _AT_ONCE:
+                counted = (
+                    _count_n_tries(len(ids))
+                    .execute(connection, values | {f"id_{k}": i for k, i in enumerate(ids)})
+                    .all()
+                )
             else:
                 counted = connection.execute(_COUNT_TRIES, {"ids": ids, **values}).all()
             if len(counted) != len(ids):
