@@ -86,6 +86,8 @@ CONCURRENT_ITEMS = 1
 EXTENSIONS = {
     "spiders.lifeline.Lifeline": 100,
     "spiders.doorbell.Doorbell": 110,
+    # Log records below every handler's level are not built (Scrapy leaves the root at NOTSET).
+    "spiders.loglevel.RootLogLevel": 120,
     "scrapy.extensions.throttle.AutoThrottle": None,
     "spiders.throttle.NotModifiedAwareAutoThrottle": 0,
 }

@@ -199,3 +199,39 @@ def test_overwrite_leaves_exactly_the_new_bytes(tmp_path):
     assert path.read_bytes() == b"y" * 9000
     overwrite(path, b"")
     assert path.read_bytes() == b""
+
+
+def test_the_storage_reads_and_names_entries_as_scrapys_own(cache, tmp_path):
+    """TrackerCacheStorage reads with os.path what Scrapy's FilesystemCacheStorage writes and
+    reads, at the same paths: the same response, the same cache_timestamp, None when absent or
+    expired."""
+    from scrapy.extensions.httpcache import FilesystemCacheStorage
+
+    spider, storage = cache.crawler.spider, cache.storage
+    scrapys = FilesystemCacheStorage(cache.crawler.settings)
+    scrapys.open_spider(spider)
+    request = Request(URL)
+    assert storage.retrieve_response(spider, request) is None
+    assert storage._get_request_path(spider, request) == scrapys._get_request_path(spider, request)
+    scrapys.store_response(
+        spider, request, HtmlResponse(URL, body=GOOD, headers={"ETag": '"g"'}, request=request)
+    )
+    ours_request, theirs_request = Request(URL), Request(URL)
+    ours = storage.retrieve_response(spider, ours_request)
+    theirs = scrapys.retrieve_response(spider, theirs_request)
+    assert type(ours) is type(theirs)
+    assert (ours.url, ours.status, ours.body, ours.headers) == (
+        theirs.url,
+        theirs.status,
+        theirs.body,
+        theirs.headers,
+    )
+    assert ours_request.meta["cache_timestamp"] == theirs_request.meta["cache_timestamp"]
+    storage.expiration_secs = 1
+    meta = f"{storage._get_request_path(spider, request)}/pickled_meta"
+    import os
+
+    os.utime(meta, (0, 0))  # long expired
+    assert storage.retrieve_response(spider, Request(URL)) is None
+    storage.expiration_secs = 0  # never expires
+    assert storage.retrieve_response(spider, Request(URL)).body == GOOD
