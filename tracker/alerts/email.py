@@ -82,7 +82,17 @@ _PLAIN_ID = re.compile(rf"<[A-Za-z0-9._-]+@{_DOMAIN}>")
 _FOLD_AT = 78
 
 
-class _PlainTo(UniqueAddressHeader):
+class _KeptAsIs:
+    """A header kept unparsed (no parse tree) is written as it is; any other is folded as
+    its standard class folds it."""
+
+    def fold(self, *, policy: Any) -> str:
+        if self._parse_tree is None:  # type: ignore[attr-defined]
+            return f"{self.name}: {self}{policy.linesep}"  # type: ignore[attr-defined]
+        return str(super().fold(policy=policy))  # type: ignore[misc]
+
+
+class _PlainTo(_KeptAsIs, UniqueAddressHeader):
     """To: see above."""
 
     @classmethod
@@ -94,13 +104,8 @@ class _PlainTo(UniqueAddressHeader):
         kwds["groups"] = [Group(None, [Address(username=plain[1], domain=plain[2])])]
         kwds["decoded"], kwds["parse_tree"] = value, None
 
-    def fold(self, *, policy: Any) -> str:
-        if self._parse_tree is None:  # type: ignore[attr-defined]
-            return f"{self.name}: {self}{policy.linesep}"  # type: ignore[attr-defined]
-        return str(super().fold(policy=policy))  # type: ignore[misc]
 
-
-class _PlainMessageId(MessageIDHeader):
+class _PlainMessageId(_KeptAsIs, MessageIDHeader):
     """Message-ID: see above."""
 
     @classmethod
@@ -113,11 +118,6 @@ class _PlainMessageId(MessageIDHeader):
             super().parse(value, kwds)
             return
         kwds["decoded"], kwds["parse_tree"] = value, None
-
-    def fold(self, *, policy: Any) -> str:
-        if self._parse_tree is None:  # type: ignore[attr-defined]
-            return f"{self.name}: {self}{policy.linesep}"  # type: ignore[attr-defined]
-        return str(super().fold(policy=policy))  # type: ignore[misc]
 
 
 class _Headers(HeaderRegistry):
