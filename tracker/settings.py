@@ -293,15 +293,19 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str, info: Any) -> str:
         if info.field_name == "untc_base_url" and not value.strip():
             return ""  # not set: the registry's default (tracker.sources.registry.base_url)
-        url = _http_url(value)
-        if info.field_name == "public_url" and not _header_safe(url):
-            # it starts every link in every message, List-Unsubscribe's among them: a header
-            # mail clients read as it is (tracker.alerts.email)
+        return _http_url(value)
+
+    @field_validator("public_url", mode="after")
+    @classmethod
+    def _header_safe(cls, value: str) -> str:
+        """It starts every link in every message, List-Unsubscribe's among them: a header mail
+        clients read as it is (tracker.alerts.email). Printable ASCII without spaces."""
+        if not all(" " < c < "\x7f" for c in value):
             raise ValueError(
                 "must be an ASCII URL without spaces (an international domain name in its "
                 "xn-- form, the rest percent-encoded)"
             )
-        return url
+        return value
 
     @field_validator("base_urls", mode="before")
     @classmethod
@@ -398,11 +402,6 @@ class Settings(BaseSettings):
     def ensure_data_dir(self) -> None:
         """Create the data directory when the SQLite default lives there."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-
-
-def _header_safe(url: str) -> bool:
-    """Printable ASCII without spaces: what can stand in a mail header as it is."""
-    return url.isascii() and all(" " < c < "\x7f" for c in url)
 
 
 def _http_url(value: str) -> str:
