@@ -67,6 +67,44 @@ def test_a_missing_value_and_an_expanding_parameter_are_refused(session_factory)
     assert "expanding IN parameter" in str(refused.value)
 
 
+def _moved():
+    """An UPDATE of the caller's values (an id, a time) and a constant, without RETURNING (of
+    the Core table: a session's executemany of the mapped class is an ORM bulk update)."""
+    table = Source.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("one"))
+        .values(last_checked_at=bindparam("at"), base_url=table.c.base_url + "/x")
+    )
+
+
+def test_execute_many_changes_what_sqlalchemys_executemany_changes(session_factory) -> None:
+    ids = _sources(session_factory, 6)
+    other_zone = AT.astimezone(timezone(timedelta(hours=-5)))
+    # Repeated values, None, and the names in another order than the statement binds them.
+    values = [(AT, ids[0]), (other_zone, ids[1]), (None, ids[2])]
+    with unit_of_work.write(session_factory) as session:
+        DriverSQL(_moved()).execute_many(session.connection(), ("at", "one"), values)
+        session.execute(_moved(), [{"at": at, "one": one + 3} for at, one in values])
+        DriverSQL(_moved()).execute_many(session.connection(), ("at", "one"), [])
+    with unit_of_work.read(session_factory) as session:
+        names = "id, last_checked_at, base_url"
+        found = session.connection().exec_driver_sql(f"SELECT {names} FROM sources ORDER BY id")
+        stored = {row[0]: tuple(row[1:]) for row in found}
+    times = [stored[i][0] for i in ids]  # as the driver holds them, not as SQLAlchemy reads them
+    assert times[:3] == times[3:]
+    assert times[2] is None and times[0] == times[1] is not None  # the same moment, bound alike
+    assert all(stored[i][1] == f"https://s{n}.example/x" for n, i in enumerate(ids))
+
+
+def test_execute_many_refuses_names_that_are_not_the_statements(session_factory) -> None:
+    ids = _sources(session_factory, 1)
+    for names in (("one",), ("at", "one", "extra"), ("at", "two")):
+        with unit_of_work.write(session_factory) as session, pytest.raises(ValueError):
+            rows = [(AT, ids[0], 1)[: len(names)]]
+            DriverSQL(_moved()).execute_many(session.connection(), names, rows)
+
+
 def test_a_writers_units_commit_on_one_connection_and_a_failed_one_leaves_nothing(
     session_factory,
 ) -> None:

@@ -105,9 +105,12 @@ def test_a_naive_time_is_refused_as_the_column_type_refuses_it(session_factory):
             insert_rows(session, ACTIONS, COLUMNS, [tuple(row)])
 
 
-def test_columns_not_in_the_insert_order_are_an_error(session_factory):
-    with (
-        unit_of_work.write(session_factory) as session,
-        pytest.raises(ValueError, match="the INSERT binds"),
-    ):
-        insert_rows(session, ACTIONS, ("kind", "treaty_id"), [("signature", 1)])
+def test_columns_in_another_order_than_the_tables_are_stored_in_their_own(session_factory):
+    with unit_of_work.write(session_factory) as session:
+        rows = _rows(*_parents(session))
+        insert_rows(session, ACTIONS, COLUMNS, rows)
+        in_table_order = _stored(session)
+        session.execute(ACTIONS.delete())
+        backwards = tuple(reversed(COLUMNS))
+        insert_rows(session, ACTIONS, backwards, [tuple(reversed(row)) for row in rows])
+        assert _stored(session) == in_table_order

@@ -5,17 +5,18 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import zstandard
-from sqlalchemy import Dialect, Insert, Table, bindparam, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
+from db.driver_sql import DriverSQL
 from db.models import Participant as ParticipantRow
 from db.models import RawPage, Snapshot, Source, Treaty
 from tracker.domain.models import Participant
@@ -94,64 +95,20 @@ def prepared(session: Session, name: str, build: Callable[[str], S]) -> S:
     return cast(S, found)
 
 
-@dataclass(frozen=True)
-class _RowsInsert:
-    """An INSERT of some columns of a table as the dialect's driver takes it: its SQL, whether
-    its parameters are positional, and each column's bind processor (None: bound as it is)."""
-
-    sql: str
-    positional: bool
-    columns: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-
-def _rows_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _RowsInsert:
-    compiled = insert(table).compile(dialect=dialect, column_keys=columns, for_executemany=True)
-    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
-    if names != columns:  # the values are passed by these names, or in this order
-        raise ValueError(f"{table.name}: the INSERT binds {names}, not {columns}")
-    processors = tuple(
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    )
-    return _RowsInsert(compiled.string, compiled.positional, columns, processors)
+@cache
+def _rows_insert(table: Table, columns: tuple[str, ...]) -> DriverSQL:
+    """The INSERT of `columns` of `table`, its parameters named by them."""
+    return DriverSQL(insert(table), column_keys=columns, for_executemany=True)
 
 
 def insert_rows(
     session: Session, table: Table, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]
 ) -> None:
     """INSERT `rows` (each its values in `columns` order) into `table` by the driver's
-    executemany, each value bound as its column's type binds it on this dialect: the rows that
-    `session.execute(insert(table), dicts)` stores, without SQLAlchemy's parameter dict and
-    processing per row. A column's processed values are computed once per distinct value (the
-    rows of one page share their treaty, snapshot and observation time, and many dates)."""
-    dialect = session.get_bind().dialect
-    stmt = prepared(
-        session,
-        f"{table.name}.insert_rows{columns}",
-        lambda _: _rows_insert(dialect, table, columns),
-    )
-    by_column = list(zip(*rows, strict=True))  # the values column by column
-    if not by_column:
-        return
-    bound = list(
-        zip(
-            *(
-                values if process is None else _processed(process, values)
-                for process, values in zip(stmt.processors, by_column, strict=True)
-            ),
-            strict=True,
-        )
-    )
-    params = bound if stmt.positional else [dict(zip(columns, row, strict=True)) for row in bound]
-    session.connection().exec_driver_sql(stmt.sql, params)
-
-
-def _processed(process: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
-    """`process` of each value, run once per distinct value (the column types here bind equal
-    values of one type alike)."""
-    keys = [(type(value), value) for value in values]  # True and 1: never one value
-    done = {key: process(key[1]) for key in dict.fromkeys(keys)}
-    return [done[key] for key in keys]
+    executemany (db.driver_sql), each value bound as its column's type binds it on this
+    dialect: the rows that `session.execute(insert(table), dicts)` stores, without SQLAlchemy's
+    parameter dict and processing per row."""
+    _rows_insert(table, columns).execute_many(session.connection(), columns, rows)
 
 
 def _origin(url: str) -> str | None:
