@@ -266,3 +266,25 @@ def test_byte_identical_page_is_unchanged_without_reparsing(session_factory, mon
     result = ingest_page(session_factory, again)
     assert (result.outcome, result.treaty_id, result.events) == ("unchanged", TREATY, 0)
     assert counts(session_factory) == before
+
+
+def test_a_page_with_nothing_to_look_up_first_is_ingested_in_one_transaction(session_factory):
+    """Without a spool receipt or an expected treaty there is no earlier copy to look up: one
+    write transaction for the page, not an empty one before it."""
+    from sqlalchemy import event
+
+    engine = session_factory.kw["bind"]
+    begun: list[object] = []
+    listener = lambda connection: begun.append(connection)
+    event.listen(engine, "begin", listener)
+    try:
+        loose = page(status(member("Austria", "AUT", sig="2017-09-20")), "2026-02-03")
+        assert loose.expected_treaty is None
+        assert ingest_page(session_factory, loose).outcome == "accepted"
+        assert len(begun) == 1
+        begun.clear()
+        expected = page(BASE, "2026-02-04", expected_treaty=TREATY)
+        assert ingest_page(session_factory, expected).outcome == "accepted"
+        assert len(begun) == 2  # the earlier copy looked up, then the page
+    finally:
+        event.remove(engine, "begin", listener)

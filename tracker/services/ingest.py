@@ -60,17 +60,19 @@ def ingest_page(
     returned).
     """
     registry.get(page.source)  # UnknownSource (a KeyError) naming the known ones
-    with unit_of_work.write(session_factory) as session:
-        if receipt is not None and (done := session.get(IngestReceipt, receipt)) is not None:
-            return IngestResult(
-                done.outcome,  # type: ignore[arg-type]
-                done.treaty,
-                done.snapshot_id,
-                "already ingested (spool receipt)",
-            )
-        same = _same_bytes_as_latest(session, page)
-        if same is not None:
-            return _receipted(session, receipt, same)
+    # Nothing to look up first without a receipt or an expected treaty: no empty transaction.
+    if receipt is not None or page.expected_treaty:
+        with unit_of_work.write(session_factory) as session:
+            if receipt is not None and (done := session.get(IngestReceipt, receipt)) is not None:
+                return IngestResult(
+                    done.outcome,  # type: ignore[arg-type]
+                    done.treaty,
+                    done.snapshot_id,
+                    "already ingested (spool receipt)",
+                )
+            same = _same_bytes_as_latest(session, page)
+            if same is not None:
+                return _receipted(session, receipt, same)
     try:
         status = sources.parse(
             page.source,
@@ -137,7 +139,7 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
 
     It confirms nothing: a copy of a page already seen is not a second observation."""
     if not page.expected_treaty:
-        return None
+        return None  # (ingest_page does not ask)
     connection = session.connection()  # Core: no row of this page's is loaded into the session
     key = {"slug": page.source, "external": page.expected_treaty}
     row = connection.execute(_LATEST_WITH_DIGEST, key).first()
