@@ -259,3 +259,20 @@ def test_a_killed_reparse_switches_nothing_and_is_simply_run_again(tmp_path):
     answer = json.loads(done.stdout)
     assert answer["switched"] and answer["differ"] == [] and answer["pages"] == len(kept)
     assert Path(answer["new_history"].removeprefix("sqlite:///")) != partial.resolve()
+
+
+def test_a_run_in_the_same_second_as_a_killed_one_gets_a_new_file_of_its_own(tmp_path):
+    """The default file is named by the second a run starts: the killed run's file is left as
+    it was, and the next run's is another (never refused, never the other's)."""
+    from tracker.cli.reparse import _new_history
+    from tracker.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    stamp = "20261203T091913Z"
+    left = tmp_path / f"reparse-{stamp}.sqlite3"
+    left.write_bytes(b"half-built")
+    (tmp_path / f"reparse-{stamp}-2.sqlite3").write_bytes(b"another")
+    into, new = _new_history(settings, None, stamp)
+    new.kw["bind"].dispose()
+    assert into == f"sqlite:///{(tmp_path / f'reparse-{stamp}-3.sqlite3').resolve()}"
+    assert left.read_bytes() == b"half-built"
