@@ -139,7 +139,7 @@ def _same_bytes_as_latest(session: Session, page: FetchedPage) -> IngestResult |
 
     It confirms nothing: a copy of a page already seen is not a second observation."""
     if not page.expected_treaty:
-        return None  # (ingest_page does not ask)
+        return None  # (a spooled page's receipt may come without one)
     connection = session.connection()  # Core: no row of this page's is loaded into the session
     key = {"slug": page.source, "external": page.expected_treaty}
     row = connection.execute(_LATEST_WITH_DIGEST, key).first()
