@@ -4,6 +4,7 @@ into a new history, compared with the current one; switched to only when asked."
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -263,7 +264,8 @@ def test_a_killed_reparse_switches_nothing_and_is_simply_run_again(tmp_path):
 
 def test_a_run_in_the_same_second_as_a_killed_one_gets_a_new_file_of_its_own(tmp_path):
     """The default file is named by the second a run starts: the killed run's file is left as
-    it was, and the next run's is another (never refused, never the other's)."""
+    it was, and the next run's is another (never refused, never the other's); so is the
+    previous history a switch keeps."""
     from tracker.cli.reparse import _new_history
     from tracker.settings import Settings
 
@@ -276,3 +278,17 @@ def test_a_run_in_the_same_second_as_a_killed_one_gets_a_new_file_of_its_own(tmp
     new.kw["bind"].dispose()
     assert into == f"sqlite:///{(tmp_path / f'reparse-{stamp}-3.sqlite3').resolve()}"
     assert left.read_bytes() == b"half-built"
+
+
+def test_a_switch_never_replaces_a_previous_history_kept_under_the_same_name(tmp_path):
+    from tracker.services.history_files import open_empty, switch_files
+
+    data, old = _history_in(tmp_path, [p for p in scenario.pages() if p.source == "wipo"][:2])
+    kept_before = data / "tracker.sqlite3.before-reparse-20261203T091913Z"
+    kept_before.write_bytes(b"the history kept by a switch of the same second")
+    new = open_empty(f"sqlite:///{data / 'new.sqlite3'}")
+    kept = switch_files(old, new, ".before-reparse-20261203T091913Z")
+    assert kept.name == "tracker.sqlite3.before-reparse-20261203T091913Z-2"
+    assert kept_before.read_bytes() == b"the history kept by a switch of the same second"
+    with sqlite3.connect(kept) as conn:  # the previous current history, whole
+        assert conn.execute("SELECT count(*) FROM snapshots").fetchone()[0] > 0

@@ -17,10 +17,10 @@ from tracker.sources import registry
 
 
 def _new_history(settings: Settings, into: str | None, stamp: str) -> Any:
-    from tracker.services.history_files import open_empty
+    from tracker.services.history_files import open_empty, unused_name
 
     if into is None:
-        path = _free_path(settings.data_dir, f"reparse-{stamp}")
+        path = unused_name(settings.data_dir, f"reparse-{stamp}", ".sqlite3")
         settings.ensure_data_dir()
         into = f"sqlite:///{path.resolve()}"
     if into == settings.database_url:
@@ -29,16 +29,6 @@ def _new_history(settings: Settings, into: str | None, stamp: str) -> Any:
         return into, open_empty(into)
     except ValueError as error:
         raise UsageError(f"tracker reparse: {error}") from None
-
-
-def _free_path(folder: Path, stem: str) -> Path:
-    """`folder/stem.sqlite3`, or with -2, -3 ... after the stem when that file exists: a run
-    started in the same second as one before it (killed, say, whose file is left) gets a new
-    file of its own, never the other run's."""
-    path, n = folder / f"{stem}.sqlite3", 2
-    while path.exists():
-        path, n = folder / f"{stem}-{n}.sqlite3", n + 1
-    return path
 
 
 def cmd_reparse(args: argparse.Namespace, settings: Settings) -> int:

@@ -62,10 +62,21 @@ def waiting_deliveries(old: SessionFactory) -> int:
         )
 
 
+def unused_name(folder: Path, stem: str, ending: str = "") -> Path:
+    """`folder/stem+ending`, or with -2, -3 ... after the stem when that file exists: files named
+    by the second a run started (a new history, a kept previous one) never take the file of
+    another run of the same second (a killed run's, say)."""
+    path, n = folder / f"{stem}{ending}", 2
+    while path.exists():
+        path, n = folder / f"{stem}-{n}{ending}", n + 1
+    return path
+
+
 def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> Path:
     """Make the new SQLite history the current file, keeping the current one beside it (its
-    name and `kept_suffix`); the subscriptions are carried over with their ids. The caller makes sure no
-    process uses the database (the service's leader lock) and no alert waits."""
+    name and `kept_suffix`, numbered by `unused_name` if taken); the subscriptions are carried
+    over with their ids. The caller makes sure no process uses the database (the service's
+    leader lock) and no alert waits."""
     with unit_of_work.read(old) as session:
         subscriptions = list(session.scalars(select(Subscription)))
         session.expunge_all()
@@ -79,7 +90,7 @@ def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> 
     for engine in engines:
         sync_file(engine)
         engine.dispose()
-    kept = current.with_name(current.name + kept_suffix)
+    kept = unused_name(current.parent, current.name + kept_suffix)
     os.replace(current, kept)
     for suffix in ("-wal", "-shm"):  # empty after the checkpoint; never paired with another file
         for path in (Path(f"{current}{suffix}"), Path(f"{new_path}{suffix}")):
@@ -88,4 +99,11 @@ def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> 
     return kept
 
 
-__all__ = ["complete", "open_empty", "sqlite_file", "switch_files", "waiting_deliveries"]
+__all__ = [
+    "complete",
+    "open_empty",
+    "sqlite_file",
+    "switch_files",
+    "unused_name",
+    "waiting_deliveries",
+]
