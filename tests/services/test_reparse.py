@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -278,6 +279,27 @@ def test_a_run_in_the_same_second_as_a_killed_one_gets_a_new_file_of_its_own(tmp
     new.kw["bind"].dispose()
     assert into == f"sqlite:///{(tmp_path / f'reparse-{stamp}-3.sqlite3').resolve()}"
     assert left.read_bytes() == b"half-built"
+
+
+def test_runs_that_look_for_a_name_at_the_same_moment_each_get_a_file_of_their_own(tmp_path):
+    """Two reparse runs started in the same second, side by side: a name found free and then
+    created would be the same file for both, and both histories would be written into it. The
+    claim creates the file itself, exclusively: eight claims at once, eight files."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tracker.services.history_files import claim_name
+
+    start = threading.Barrier(8)
+
+    def claim(_: int) -> Path:
+        start.wait()
+        return claim_name(tmp_path, "reparse-20261203T091913Z", ".sqlite3")
+
+    with ThreadPoolExecutor(8) as pool:
+        claimed = list(pool.map(claim, range(8)))
+    assert len(set(claimed)) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in claimed)
+    assert all(p.stat().st_size == 0 for p in claimed)  # empty: an empty SQLite database
 
 
 def test_a_switch_never_replaces_a_previous_history_kept_under_the_same_name(tmp_path):

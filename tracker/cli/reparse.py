@@ -17,11 +17,11 @@ from tracker.sources import registry
 
 
 def _new_history(settings: Settings, into: str | None, stamp: str) -> Any:
-    from tracker.services.history_files import open_empty, unused_name
+    from tracker.services.history_files import claim_name, open_empty
 
     if into is None:
-        path = unused_name(settings.data_dir, f"reparse-{stamp}", ".sqlite3")
         settings.ensure_data_dir()
+        path = claim_name(settings.data_dir, f"reparse-{stamp}", ".sqlite3")
         into = f"sqlite:///{path.resolve()}"
     if into == settings.database_url:
         raise UsageError("tracker reparse: --into names the current database")

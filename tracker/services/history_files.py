@@ -62,19 +62,27 @@ def waiting_deliveries(old: SessionFactory) -> int:
         )
 
 
-def unused_name(folder: Path, stem: str, ending: str = "") -> Path:
-    """`folder/stem+ending`, or with -2, -3 ... after the stem when that file exists: files named
-    by the second a run started (a new history, a kept previous one) never take the file of
-    another run of the same second (a killed run's, say)."""
-    path, n = folder / f"{stem}{ending}", 2
-    while path.exists():
-        path, n = folder / f"{stem}-{n}{ending}", n + 1
-    return path
+def claim_name(folder: Path, stem: str, ending: str = "") -> Path:
+    """A new empty file `folder/stem+ending`, or with -2, -3 ... after the stem when that name
+    is taken: files named by the second a run started (a new history, a kept previous one) never
+    take the file of another run of the same second, a killed one's or one running beside it.
+    The file is created exclusively (O_EXCL), so two runs that look at the same moment cannot
+    both find a name free and then both write into it; an empty file is an empty SQLite
+    database, and os.replace() puts a file over it."""
+    n = 1
+    while True:
+        path = folder / (f"{stem}{ending}" if n == 1 else f"{stem}-{n}{ending}")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            n += 1
+            continue
+        return path
 
 
 def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> Path:
     """Make the new SQLite history the current file, keeping the current one beside it (its
-    name and `kept_suffix`, numbered by `unused_name` if taken); the subscriptions are carried
+    name and `kept_suffix`, numbered by `claim_name` if taken); the subscriptions are carried
     over with their ids. The caller makes sure no process uses the database (the service's
     leader lock) and no alert waits."""
     with unit_of_work.read(old) as session:
@@ -90,8 +98,8 @@ def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> 
     for engine in engines:
         sync_file(engine)
         engine.dispose()
-    kept = unused_name(current.parent, current.name + kept_suffix)
-    os.replace(current, kept)
+    kept = claim_name(current.parent, current.name + kept_suffix)
+    os.replace(current, kept)  # over the empty file claimed for it
     for suffix in ("-wal", "-shm"):  # empty after the checkpoint; never paired with another file
         for path in (Path(f"{current}{suffix}"), Path(f"{new_path}{suffix}")):
             path.unlink(missing_ok=True)
@@ -100,10 +108,10 @@ def switch_files(old: SessionFactory, new: SessionFactory, kept_suffix: str) -> 
 
 
 __all__ = [
+    "claim_name",
     "complete",
     "open_empty",
     "sqlite_file",
     "switch_files",
-    "unused_name",
     "waiting_deliveries",
 ]
