@@ -5,8 +5,9 @@ own links rewritten), served by the local mirror with the generated catalogue pa
 first crawl into an empty database; run 2 is the same crawl with nothing changed, which must
 write no rows (it costs one conditional request per page, answered 304 Not Modified). Each run's
 time per page is the crawl's own (its subprocess's pipeline opened to closed), set against its
-floor: a bare lxml parse of the real pages (their mean) for run 1, the same conditional requests sent by plain
-HTTP clients for run 2. The crawl subprocess's peak RSS is read after a crawl of a quarter of
+floor: a bare lxml parse of the real pages (their mean) for run 1, the same conditional requests
+sent by plain HTTP clients for run 2, each floor measured before and after its run and their mean
+taken (the machine's speed drifts within minutes; both are printed). The crawl subprocess's peak RSS is read after a crawl of a quarter of
 the pages and after the full one (memory must not grow with the number of pages). The last
 line is the figures as JSON.
 
@@ -163,7 +164,7 @@ def main() -> int:
         print(f"skipped: {REAL} is absent (the real pages are needed)")
         return 0
     load = os.getloadavg()[0]
-    floor_ms, median_ms = bare_parse_ms()
+    floors = [bare_parse_ms()]  # and again right after run 1: this machine's speed drifts
     pages = recorded_pages(args.copies)
     small = pages[: len(pages) // 4]
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
@@ -220,12 +221,26 @@ def main() -> int:
                 if run == 1:
                     figures["rows_inserted"] = sum(written.values())
                     peak = child_peak_mib()
-            only = not_modified_only(server.base_url, site, args.concurrency)
+                    floors.append(bare_parse_ms())
+                    # run 2's floor before it and after it, for the same reason
+                    alone = [not_modified_only(server.base_url, site, args.concurrency)]
+            alone.append(not_modified_only(server.base_url, site, args.concurrency))
+    # Each floor is the mean of its measurements on either side of its run (printed too): a
+    # floor measured once, minutes from the run, carries the machine's drift into the ratio.
+    floor_ms = statistics.mean(mean for mean, _ in floors)
+    median_ms = statistics.mean(median for _, median in floors)
+    only = statistics.mean(alone)
     per_304 = 1000 * only / len(site)
     tracker_ms = figures["run2_ms_per_page"] - per_304
     print(
         f"the same {len(site)} conditional requests alone (plain clients, concurrency "
-        f"{args.concurrency}): {only:.1f} s, {per_304:.2f} ms a page"
+        f"{args.concurrency}), before and after run 2: "
+        f"{' and '.join(f'{1000 * t / len(site):.2f}' for t in alone)} ms a page, "
+        f"{per_304:.2f} ms on average"
+    )
+    print(
+        "bare lxml parse of the 30 real pages, before run 0 and after run 1: "
+        + " and ".join(f"{mean:.2f} ms (median {median:.2f})" for mean, median in floors)
     )
     print(f"unchanged page: {tracker_ms:.2f} ms of tracker work beyond the 304 (goal <= 2)")
     print(
@@ -241,10 +256,12 @@ def main() -> int:
     figures |= {
         "pages": len(site),
         "bare_parse_ms": round(floor_ms, 2),
+        "bare_parse_ms_before_after": [round(mean, 2) for mean, _ in floors],
         "run1_ratio_to_bare_parse": round(figures["run1_ms_per_page"] / floor_ms, 2),
         "bare_parse_median_ms": round(median_ms, 2),
         "run1_ratio_to_bare_parse_median": round(figures["run1_ms_per_page"] / median_ms, 2),
         "not_modified_only_ms_per_page": round(per_304, 2),
+        "not_modified_only_ms_before_after": [round(1000 * t / len(site), 2) for t in alone],
         "run2_tracker_ms_per_page": round(tracker_ms, 2),
         "peak_rss_mib_quarter": round(peak_small, 1),
         "peak_rss_mib_full": round(peak, 1),
