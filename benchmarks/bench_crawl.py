@@ -6,10 +6,11 @@ first crawl into an empty database; run 2 is the same crawl with nothing changed
 write no rows (it costs one conditional request per page, answered 304 Not Modified). Each run's
 time per page is the crawl's own (its subprocess's pipeline opened to closed), set against its
 floor: a bare lxml parse of the real pages (their mean) for run 1, the same conditional requests
-sent by plain HTTP clients for run 2, each floor measured before and after its run and their mean
-taken (the machine's speed drifts within minutes; both are printed). The crawl subprocess's peak RSS is read after a crawl of a quarter of
-the pages and after the full one (memory must not grow with the number of pages). The last
-line is the figures as JSON.
+sent by plain HTTP clients for run 2. Each floor is measured twice, the parse before the crawls
+and after run 1, the 304s before and after run 2, and the mean taken (the machine's speed drifts
+within minutes; both are printed). The crawl subprocess's peak RSS is read after a crawl of a
+quarter of the pages and after the full one (memory must not grow with the number of pages).
+The last line is the figures as JSON.
 
     .venv/bin/python benchmarks/bench_crawl.py [--copies 20] [--concurrency 8]
 """
