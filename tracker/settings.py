@@ -234,6 +234,9 @@ class Settings(BaseSettings):
     retry_after_max: PositiveSeconds = Field(300.0, validation_alias=_env("retry_after_max"))
     # HTTP requests whose body is larger are refused (413) before the body is read.
     max_request_body: int = Field(1024 * 1024, ge=1, validation_alias=_env("max_request_body"))
+    # The web server's worker threads: requests answered by synchronous code run this many at
+    # once (tracker.web.app); the others wait their turn instead of competing for the GIL.
+    web_threads: int = Field(2, ge=1, le=64, validation_alias=_env("web_threads"))
     # A database error while ingesting a fetched page: tries before the page is spooled to disk
     # (data_dir/spool) as failed, for the next crawl or `tracker ingest` to recover.
     ingest_retries: int = Field(3, ge=1, validation_alias=_env("ingest_retries"))

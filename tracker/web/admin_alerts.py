@@ -27,6 +27,7 @@ from tracker.services import unit_of_work
 from tracker.services.unit_of_work import Session, Unreachable
 from tracker.web.admin import FORBIDDEN, TOO_LARGE, OperatorRoute, require_admin
 from tracker.web.deps import SourceFilter
+from tracker.web.threads import run_mail
 
 router = APIRouter(prefix="/api", tags=["operators"], route_class=OperatorRoute)
 log = logging.getLogger(__name__)
@@ -116,9 +117,15 @@ def _out(sub: Subscription, *, with_secret: bool = False) -> SubscriptionOut:
         },
     },
 )
-def create_subscription(body: NewSubscription, request: Request) -> SubscriptionOut:
+async def create_subscription(body: NewSubscription, request: Request) -> SubscriptionOut:
     """Webhooks and Apprise are active at once (a webhook's `secret` is in the answer, once);
     an email subscription is pending until its address confirms the link sent to it now."""
+    # On a mail thread (tracker.web.threads): an email subscription's opt-in is sent inside
+    # its transaction, and a slow mail server must not hold the web's threads.
+    return await run_mail(_create_subscription, body, request)
+
+
+def _create_subscription(body: NewSubscription, request: Request) -> SubscriptionOut:
     settings = request.app.state.settings
     if body.channel == "email":
         missing = [

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ from tracker.web import (
     follow,
     forecast,
     subscribers,
+    threads,
 )
 from tracker.web.guards import BodyLimit, CleanJSON, PublicRedirects
 
@@ -114,7 +116,14 @@ def create_app(
 ) -> FastAPI:
     """The application over a session factory (the caller owns the engine: a Database of
     tracker.services.unit_of_work); every request reads or writes through a unit of work."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threads.limit_web_threads(settings.web_threads)  # in the server's own event loop
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Treaty ratification tracker",
         version="0.1.0",
         description="Signature and ratification status of multilateral treaties, their "

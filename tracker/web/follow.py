@@ -38,6 +38,7 @@ from tracker.sources import registry
 from tracker.web.dashboard import templates
 from tracker.web.ratelimit import RateLimit
 from tracker.web.subscribers import form_lists, message_page, private_page
+from tracker.web.threads import run_mail
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -199,7 +200,8 @@ async def follow(request: Request, background: BackgroundTasks) -> HTMLResponse:
     if wait is not None:
         return _too_many(request, wait)
     wanted = FollowRequest(address, treaties, countries, kinds)
-    background.add_task(
+    background.add_task(  # on a mail thread: a slow mail server holds no request up
+        run_mail,
         follow_by_email,
         request.app.state.sessions,
         request.app.state.settings,
