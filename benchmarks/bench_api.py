@@ -6,7 +6,9 @@ Targets, in one run: the static file; `GET /api/treaties/{id}` answered from the
 kept bytes); the same answer computed on every request (a second server whose answer cache
 never hits); `GET /api/treaties` (the list); the dashboard's treaty page `/treaties/{id}`.
 Each gets rps, p50, p99, errors and its ratios to the static file's rps and p99; the static
-file is loaded first and again last, and the floor is the mean of its two runs.
+file is loaded first and again last, and the floor is the mean of its two runs. The servers
+answer `TRACKER_WEB_THREADS` requests at once (`--web-threads N` to compare; default: the
+setting's).
 
 The 30 real UNTC pages of Feb 2026 are ingested into a temporary SQLite database (or, with
 `--postgres URL`, also into a fresh schema of it); each server is uvicorn as `tracker run`
@@ -18,6 +20,7 @@ fixed duration. The servers' peak RSS (VmHWM) is read before they are stopped. T
 is the JSON of the figures (SQLite's; PostgreSQL's under "postgresql").
 
     .venv/bin/python benchmarks/bench_api.py [--treaty XXVI-9] [--duration 10] [--postgres URL]
+        [--web-threads N]
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from tracker.devtools.paths import REAL, ROOT
 STATIC_PREFIX = "/bench-static"
 CONCURRENCY = 32
 UNCACHED_ENV = "TRACKER_BENCH_UNCACHED"
+WEB_THREADS_ENV = "TRACKER_WEB_THREADS"
 
 
 # --- the database -------------------------------------------------------------------------
@@ -97,7 +101,11 @@ def serve(url: str, port: int, static_dir: str) -> None:
 
         ANSWERS.get = never  # type: ignore[method-assign]
 
-    app = create_app(make_session_factory(make_engine(url)), Settings(database_url=url))
+    # As `tracker run` reads its settings; TRACKER_WEB_THREADS from --web-threads, if given.
+    env = {"TRACKER_DATABASE_URL": url}
+    if os.environ.get(WEB_THREADS_ENV):
+        env[WEB_THREADS_ENV] = os.environ[WEB_THREADS_ENV]
+    app = create_app(make_session_factory(make_engine(url)), Settings.from_env(env))
     app.mount(STATIC_PREFIX, StaticFiles(directory=static_dir), name="bench-static")
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", log_config=None, access_log=False
@@ -234,6 +242,12 @@ def main() -> int:
     parser.add_argument("--postgres", metavar="URL", help="also run on a fresh schema of URL")
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
+        "--web-threads",
+        type=int,
+        metavar="N",
+        help="the servers' TRACKER_WEB_THREADS (default: the setting's default)",
+    )
+    parser.add_argument(
         "--serve", nargs=3, metavar=("DB_URL", "PORT", "STATIC_DIR"), help=argparse.SUPPRESS
     )
     parser.add_argument("--load", metavar="URL", help=argparse.SUPPRESS)
@@ -254,6 +268,11 @@ def main() -> int:
         raise SystemExit("wrk is not installed (apt-get install wrk), or use --loader python")
     load = run_wrk if loader == "wrk" else run_python
 
+    if args.web_threads is not None:  # the servers (subprocesses) read it
+        os.environ[WEB_THREADS_ENV] = str(args.web_threads)
+    from tracker.settings import Settings
+
+    threads = Settings.from_env({k: v for k, v in os.environ.items() if k == WEB_THREADS_ENV})
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
     databases = [("sqlite", f"sqlite:///{work / 'tracker.sqlite3'}", None)]
     if args.postgres:
@@ -262,6 +281,7 @@ def main() -> int:
     print(
         f"API and dashboard vs the API's answer as a static file; {CONCURRENCY} concurrent "
         f"clients ({loader}), {args.warmup:g} s warm-up + {args.duration:g} s each; "
+        f"{threads.web_threads} web threads; "
         f"{os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {_load()}"
     )
     rows: list[dict[str, Any]] = []
@@ -296,7 +316,7 @@ def main() -> int:
             f"the uncached server's {peaks['uncached']:.1f} MiB"
         )
     figures = [_figures(label, rows, memory[label]) for label, _, _ in databases]
-    final = figures[0]
+    final = figures[0] | {"web_threads": threads.web_threads}
     if len(figures) > 1:
         final["postgresql"] = figures[1]
     print(json.dumps(final))
