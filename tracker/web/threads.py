@@ -5,9 +5,10 @@ FastAPI runs every synchronous route, dependency and background task on anyio's 
 thread limiter (40 threads). Answers are computed in Python, and on this project's 2-core
 machine 32 requests computed at once by 40 threads took each other's time: threads competing
 for the GIL, the event loop among them. `limit_web_threads` (run at the app's startup) lets
-`Settings.web_threads` of them run and queues the rest; measured with `benchmarks/bench_api.py`
-(2026-12-04, 32 connections): the uncached answer 0.25 to 0.31 of the static file's rate
-against 0.18 to 0.19 with 40 threads, and its p99 1.0 against 2.2 to 2.6 times the file's.
+`Settings.web_threads` of them run and queues the rest; measured with `benchmarks/bench_api.py
+--web-threads N` (2026-12-04, 32 connections, SQLite and PostgreSQL; README, HTTP API): the
+uncached answer 0.22 to 0.31 of the static file's rate with 2 threads against 0.18 with 40, its
+p99 0.9 to 1.6 against 2.8 to 3.2 times the file's.
 
 A request that sends an e-mail waits for the mail server (up to its timeout): it runs on
 `run_mail`'s threads instead, so a slow mail server holds up no other request.
