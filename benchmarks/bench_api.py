@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.devtools.paths import REAL, ROOT
+from tracker.settings import Settings
 
 STATIC_PREFIX = "/bench-static"
 CONCURRENCY = 32
@@ -84,6 +85,15 @@ def _with_schema(url: str, schema: str) -> str:
 # --- the server (a subprocess running this file with --serve) ------------------------------
 
 
+def server_settings(url: str) -> Settings:
+    """The servers' settings, read as `tracker run` reads them: the database, and
+    TRACKER_WEB_THREADS when --web-threads set it."""
+    env = {"TRACKER_DATABASE_URL": url}
+    if os.environ.get(WEB_THREADS_ENV):
+        env[WEB_THREADS_ENV] = os.environ[WEB_THREADS_ENV]
+    return Settings.from_env(env)
+
+
 def serve(url: str, port: int, static_dir: str) -> None:
     """uvicorn as `tracker run` configures it, plus the benchmark's static mount."""
     import uvicorn
@@ -91,7 +101,6 @@ def serve(url: str, port: int, static_dir: str) -> None:
 
     from db.engine import make_engine, make_session_factory
     from tracker.services.answer_cache import ANSWERS
-    from tracker.settings import Settings
     from tracker.web.app import create_app
 
     if os.environ.get(UNCACHED_ENV):  # every request computes its answer (for comparison)
@@ -101,11 +110,7 @@ def serve(url: str, port: int, static_dir: str) -> None:
 
         ANSWERS.get = never  # type: ignore[method-assign]
 
-    # As `tracker run` reads its settings; TRACKER_WEB_THREADS from --web-threads, if given.
-    env = {"TRACKER_DATABASE_URL": url}
-    if os.environ.get(WEB_THREADS_ENV):
-        env[WEB_THREADS_ENV] = os.environ[WEB_THREADS_ENV]
-    app = create_app(make_session_factory(make_engine(url)), Settings.from_env(env))
+    app = create_app(make_session_factory(make_engine(url)), server_settings(url))
     app.mount(STATIC_PREFIX, StaticFiles(directory=static_dir), name="bench-static")
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", log_config=None, access_log=False
@@ -270,18 +275,16 @@ def main() -> int:
 
     if args.web_threads is not None:  # the servers (subprocesses) read it
         os.environ[WEB_THREADS_ENV] = str(args.web_threads)
-    from tracker.settings import Settings
-
-    threads = Settings.from_env({k: v for k, v in os.environ.items() if k == WEB_THREADS_ENV})
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
     databases = [("sqlite", f"sqlite:///{work / 'tracker.sqlite3'}", None)]
+    threads = server_settings(databases[0][1]).web_threads
     if args.postgres:
         schema = f"bench_api_{uuid.uuid4().hex[:8]}"
         databases.append(("postgresql", _with_schema(args.postgres, schema), schema))
     print(
         f"API and dashboard vs the API's answer as a static file; {CONCURRENCY} concurrent "
         f"clients ({loader}), {args.warmup:g} s warm-up + {args.duration:g} s each; "
-        f"{threads.web_threads} web threads; "
+        f"{threads} web threads; "
         f"{os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {_load()}"
     )
     rows: list[dict[str, Any]] = []
@@ -316,7 +319,7 @@ def main() -> int:
             f"the uncached server's {peaks['uncached']:.1f} MiB"
         )
     figures = [_figures(label, rows, memory[label]) for label, _, _ in databases]
-    final = figures[0] | {"web_threads": threads.web_threads}
+    final = figures[0] | {"web_threads": threads}
     if len(figures) > 1:
         final["postgresql"] = figures[1]
     print(json.dumps(final))
