@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -87,19 +88,6 @@ def test_at_most_web_threads_requests_are_answered_at_once(
     assert running["peak"] == threads
 
 
-def _healthz_while(client: TestClient, sending: threading.Event) -> float:
-    """Seconds /healthz took to answer 200 while an e-mail is being sent (`sending` set)."""
-    assert sending.wait(timeout=10), "the e-mail's send never started"
-    started = time.monotonic()
-    answer: list[int] = []
-    asker = threading.Thread(target=lambda: answer.append(client.get("/healthz").status_code))
-    asker.start()
-    asker.join(timeout=5)
-    took = time.monotonic() - started
-    assert answer == [200], "/healthz did not answer while the e-mail was being sent"
-    return took
-
-
 def _stuck_mail_server(monkeypatch) -> tuple[threading.Event, threading.Event]:
     """The opt-in e-mail's send waits until `release` (a mail server that does not answer)."""
     sending, release = threading.Event(), threading.Event()
@@ -112,53 +100,54 @@ def _stuck_mail_server(monkeypatch) -> tuple[threading.Event, threading.Event]:
     return sending, release
 
 
+def _while_its_email_hangs(app, monkeypatch, post: Callable[[TestClient], int]) -> int:
+    """`post` made (in a thread) while its e-mail's send hangs: /healthz must answer 200
+    within 5 s meanwhile (with 1 web thread). The status `post` got once the send returned."""
+    sending, release = _stuck_mail_server(monkeypatch)
+    done: list[int] = []
+    with TestClient(app) as client:
+        poster = threading.Thread(target=lambda: done.append(post(client)))
+        poster.start()
+        try:
+            assert sending.wait(timeout=10), "the e-mail's send never started"
+            answer: list[int] = []
+            asker = threading.Thread(
+                target=lambda: answer.append(client.get("/healthz").status_code)
+            )
+            asker.start()
+            asker.join(timeout=5)
+            assert answer == [200], "/healthz did not answer while the e-mail was being sent"
+            assert not done  # the request's e-mail is still being sent
+        finally:
+            release.set()
+            poster.join(timeout=30)
+    assert len(done) == 1
+    return done[0]
+
+
 def test_an_operator_subscription_whose_email_hangs_holds_up_no_other_request(
     seeded, mail_ready: Settings, monkeypatch
 ) -> None:
-    sending, release = _stuck_mail_server(monkeypatch)
     app = create_app(seeded, mail_ready.replace(web_threads=1), clock=lambda: NOW)
-    created: list[int] = []
-    with TestClient(app) as client:
-        operator = threading.Thread(
-            target=lambda: created.append(
-                client.post(
-                    "/api/subscriptions",
-                    json={"channel": "email", "target": "someone@example.org"},
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                ).status_code
-            )
-        )
-        operator.start()
-        try:
-            assert _healthz_while(client, sending) < 5
-            assert not created  # the subscription's e-mail is still being sent
-        finally:
-            release.set()
-            operator.join(timeout=30)
-    assert created == [201]
+
+    def subscribe(client: TestClient) -> int:
+        return client.post(
+            "/api/subscriptions",
+            json={"channel": "email", "target": "someone@example.org"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ).status_code
+
+    assert _while_its_email_hangs(app, monkeypatch, subscribe) == 201
 
 
 def test_a_follow_request_whose_email_hangs_holds_up_no_other_request(
     seeded, mail_ready: Settings, monkeypatch
 ) -> None:
-    sending, release = _stuck_mail_server(monkeypatch)
     app = create_app(seeded, mail_ready.replace(web_threads=1), clock=lambda: NOW)
     form = urlencode([("email", "reader@example.org"), ("treaty", "XXVI-9")]).encode()
-    with TestClient(app) as client:
-        followed: list[int] = []
-        follower = threading.Thread(
-            target=lambda: followed.append(
-                client.post(
-                    "/follow",
-                    content=form,
-                    headers={"content-type": "application/x-www-form-urlencoded"},
-                ).status_code
-            )
-        )
-        follower.start()
-        try:
-            assert _healthz_while(client, sending) < 5
-        finally:
-            release.set()
-            follower.join(timeout=30)
-    assert followed == [200]
+
+    def follow(client: TestClient) -> int:
+        content_type = {"content-type": "application/x-www-form-urlencoded"}
+        return client.post("/follow", content=form, headers=content_type).status_code
+
+    assert _while_its_email_hangs(app, monkeypatch, follow) == 200
